@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { Type } from '@sinclair/typebox'
+import type { WebSocket } from 'ws'
+import { AppError } from '../src/shared/errors.js'
+import { StrictObject, problems } from '../src/shared/schemas.js'
+import { authenticateLive, sessionEndReason } from './auth.js'
+import type { Connection, Hub } from './hub.js'
+import type { FeedFrame } from './protocol.js'
+
+const FeedQuery = StrictObject({
+  token: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'Access token (or send Authorization: Bearer)' })),
+  lastSeq: Type.Optional(Type.Integer({ minimum: 0, description: 'The last seq the client has; the missed events are sent first' })),
+})
+
+/** Sends a ping this often; a client that has not answered the previous one is cut. */
+const HEARTBEAT_MS = 30_000
+/** A client that cannot keep up (this much unsent) is cut; it reconnects with its lastSeq. */
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024
+
+/** WebSocket close codes the feed uses. */
+export const FeedClose = { sessionEnded: 4001, resync: 4002, shutdown: 1012 } as const
+
+/**
+ * `GET /v1/stream?token=&lastSeq=`: the same server events as Socket.IO, as JSON text frames
+ * `{"event","seq","data"}` for clients without a Socket.IO library. A refused handshake is
+ * an ordinary problem+json answer (401 and friends) instead of the upgrade.
+ */
+export function mountFeed(app: FastifyInstance, hub: Hub): void {
+  const handshakes = new WeakMap<FastifyRequest, { lastSeq?: number }>()
+
+  app.route({
+    method: 'GET',
+    url: '/v1/stream',
+    schema: {
+      tags: ['live'],
+      summary: 'Plain WebSocket feed of live events (upgrade only)',
+      description: 'Frames are `{"event","seq","data"}` (seq is null for typing). Close codes: 4001 session ended (do not reconnect), 4002 resync (reconnect with lastSeq), 1012 server restarting.',
+      querystring: FeedQuery,
+      response: { 426: Type.Ref('Problem'), ...problems(401, 403, 409) },
+    },
+    preHandler: async (req) => {
+      if (!req.ws) return
+      const query = req.query as { token?: string; lastSeq?: number }
+      const header = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1]
+      const { actor, lastSeq } = await authenticateLive(app, query.token ?? header, query.lastSeq)
+      req.actor = actor
+      handshakes.set(req, { ...(lastSeq !== undefined ? { lastSeq } : {}) })
+    },
+    handler: async () => {
+      throw new AppError('UPGRADE_REQUIRED', 426, 'This endpoint is a WebSocket: connect with Upgrade: websocket')
+    },
+    wsHandler: (socket: WebSocket, req: FastifyRequest) => {
+      const actor = req.actor!
+      const log = app.log.child({ feedId: randomUUID(), userId: actor.id })
+      const conn: Connection = {
+        id: randomUUID(),
+        userId: actor.id,
+        sessionId: actor.sessionId,
+        transport: 'feed',
+        deliver: (event, seq, data) => {
+          if (socket.readyState !== socket.OPEN) return
+          if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+            hub.detach(conn)
+            socket.close(FeedClose.resync, 'too_far_behind')
+            return
+          }
+          socket.send(JSON.stringify({ event, seq, data } satisfies FeedFrame))
+        },
+        end: (reason, final) => socket.close(final ? FeedClose.sessionEnded : FeedClose.resync, reason.slice(0, 120)),
+      }
+      let alive = true
+      const heartbeat = setInterval(() => {
+        if (!alive) return socket.terminate()
+        alive = false
+        socket.ping()
+      }, HEARTBEAT_MS)
+      heartbeat.unref()
+      socket.on('pong', () => (alive = true))
+      // The feed is one-way; anything a client sends is ignored (and bounded by maxPayload).
+      socket.on('message', () => {})
+      socket.on('close', () => {
+        clearInterval(heartbeat)
+        hub.detach(conn)
+      })
+      hub.attach(conn, handshakes.get(req)?.lastSeq).catch((err: unknown) => log.warn({ err }, 'live stream failed to start'))
+      sessionEndReason(app.db, actor).then(
+        (reason) => {
+          if (reason) hub.disconnect({ userId: actor.id, sessionId: actor.sessionId, reason })
+        },
+        () => {},
+      )
+    },
+  })
+}

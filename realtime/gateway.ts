@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
+import type { Socket } from 'socket.io'
+import { toProblem } from '../src/http/errors.plugin.js'
+import { Errors } from '../src/shared/errors.js'
+import { authenticateLive, sessionEndReason } from './auth.js'
+import { ackError, validate, type AnySocketHandler, type ChatHandlers } from './handlers.js'
+import type { Connection, Hub } from './hub.js'
+import type { ClientToServerEvents, ConnectErrorData, InterServerEvents, ServerToClientEvents, SocketData } from './protocol.js'
+import type { OjaIo } from './relay.js'
+
+type OjaSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>
+type UntypedEmit = { emit(event: string, ...args: unknown[]): boolean }
+
+/** Typing indicators a socket may send per second (beyond that they are dropped with RATE_LIMITED). */
+const TYPING_PER_SECOND = 5
+
+/**
+ * The Socket.IO side: handshake authentication (same rules as REST, `connect_error` with
+ * `err.data = {code, status}`), rooms `user:<id>` and `session:<id>`, the connection's
+ * ordered event stream, and the chat's request events with `{ok, data}` acks.
+ */
+export function mountGateway(app: FastifyInstance, io: OjaIo, hub: Hub, handlers: ChatHandlers): void {
+  io.use((socket, next) => {
+    const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>
+    authenticateLive(app, auth.token, auth.lastSeq).then(
+      ({ actor, lastSeq }) => {
+        socket.data = { actor, ...(lastSeq !== undefined ? { lastSeq } : {}) }
+        next()
+      },
+      (err: unknown) => {
+        const { problem, internal } = toProblem(err)
+        if (internal) app.log.error({ err }, 'socket handshake failed')
+        const refusal = new Error(problem.detail) as Error & { data: ConnectErrorData }
+        refusal.data = { code: problem.code, status: problem.status }
+        next(refusal)
+      },
+    )
+  })
+
+  io.on('connection', (socket: OjaSocket) => {
+    const { actor, lastSeq } = socket.data
+    const log = app.log.child({ socketId: socket.id, userId: actor.id })
+    void socket.join([`user:${actor.id}`, `session:${actor.sessionId}`])
+    const conn: Connection = {
+      id: socket.id,
+      userId: actor.id,
+      sessionId: actor.sessionId,
+      transport: 'socket.io',
+      deliver: (event, seq, data) => void (socket as unknown as UntypedEmit).emit(event, seq === null ? { data } : { seq, data }),
+      end: (reason, final) => {
+        if (!final) {
+          socket.conn.close() // a transport close: the client reconnects (with its lastSeq)
+          return
+        }
+        socket.emit('session:ended', { reason })
+        socket.disconnect(true)
+      },
+    }
+    socket.on('disconnect', () => hub.detach(conn))
+    hub.attach(conn, lastSeq).catch((err: unknown) => log.warn({ err }, 'live stream failed to start'))
+    // A logout that committed while this handshake was in flight was broadcast before the
+    // connection existed; now that it is registered, check once more.
+    sessionEndReason(app.db, actor).then(
+      (reason) => {
+        if (reason) hub.disconnect({ userId: actor.id, sessionId: actor.sessionId, reason })
+      },
+      () => {},
+    )
+
+    let typingWindow = 0
+    let typingCount = 0
+    for (const [event, h] of Object.entries(handlers) as [keyof ClientToServerEvents, AnySocketHandler][]) {
+      ;(socket as unknown as { on(event: string, fn: (...args: unknown[]) => void): void }).on(event, (...args: unknown[]) => {
+        const last = args[args.length - 1]
+        const ack = typeof last === 'function' ? (last as (res: unknown) => void) : () => {}
+        const payload = typeof args[0] === 'function' ? undefined : args[0]
+        if (event === 'typing') {
+          const second = Math.floor(Date.now() / 1000)
+          if (second !== typingWindow) [typingWindow, typingCount] = [second, 0]
+          if (++typingCount > TYPING_PER_SECOND) return ack(ackError(Errors.rateLimited(1)).ack)
+        }
+        const ctx = { db: app.db, actor, log, requestId: randomUUID() }
+        Promise.resolve()
+          .then(() => h.run(ctx, validate(h.schema, payload) as never))
+          .then(
+            (data) => ack({ ok: true, data }),
+            (err: unknown) => {
+              const { ack: answer, internal } = ackError(err)
+              if (internal) log.error({ err, event }, 'socket request failed')
+              ack(answer)
+            },
+          )
+      })
+    }
+  })
+}

@@ -1,0 +1,128 @@
+import type { FastifyBaseLogger } from 'fastify'
+import { DeliveryStream, type EventFetcher, type LiveEvent } from './delivery.js'
+
+/** A live client connection on this node, whatever its transport. */
+export interface Connection {
+  readonly id: string
+  readonly userId: string
+  readonly sessionId: string
+  readonly transport: 'socket.io' | 'feed'
+  /** Sends one event; `seq` is null for events that are not stored (typing). */
+  deliver(event: string, seq: number | null, data: unknown): void
+  /**
+   * Closes the connection. `final` (logout, ban): the client must not just reconnect;
+   * otherwise (shutdown, a stream that fell behind) it reconnects with its lastSeq.
+   */
+  end(reason: string, final: boolean): void
+}
+
+export type DisconnectTarget = { userId: string; sessionId?: string; reason: string }
+
+/** Runs at most `n` database reads at once, so a burst of resyncs cannot starve requests. */
+function limiter(n: number) {
+  let active = 0
+  const queue: (() => void)[] = []
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (active >= n) await new Promise<void>((r) => queue.push(r))
+    active++
+    try {
+      return await fn()
+    } finally {
+      active--
+      queue.shift()?.()
+    }
+  }
+}
+
+/**
+ * The connections of this node, by user. Events reach it from this node's commits and,
+ * through the adapter, from every other node's; each connection's DeliveryStream puts
+ * them in order and fills gaps from the database.
+ */
+export class Hub {
+  private readonly byUser = new Map<string, Map<Connection, DeliveryStream>>()
+  private readonly limit = limiter(4)
+
+  constructor(
+    private readonly opts: {
+      fetch: EventFetcher
+      latestSeq: (userId: string) => Promise<number>
+      log: FastifyBaseLogger
+    },
+  ) {}
+
+  /** Registers a connection and starts its stream (the catch-up after `lastSeq` first). */
+  attach(conn: Connection, lastSeq: number | undefined): Promise<void> {
+    const fetch: EventFetcher = (userId, after, limit) => this.limit(() => this.opts.fetch(userId, after, limit))
+    const stream = new DeliveryStream(
+      conn.userId,
+      (e) => conn.deliver(e.event, e.seq, e.data),
+      fetch,
+      (reason, err) => {
+        this.opts.log.warn({ err, connection: conn.id, userId: conn.userId, reason }, 'live stream stopped; the client must resync')
+        this.detach(conn)
+        conn.end(reason, false)
+      },
+    )
+    let conns = this.byUser.get(conn.userId)
+    if (!conns) this.byUser.set(conn.userId, (conns = new Map()))
+    conns.set(conn, stream)
+    return stream.start(lastSeq, () => this.limit(() => this.opts.latestSeq(conn.userId)))
+  }
+
+  detach(conn: Connection): void {
+    const conns = this.byUser.get(conn.userId)
+    const stream = conns?.get(conn)
+    if (!conns || !stream) return
+    stream.end()
+    conns.delete(conn)
+    if (conns.size === 0) this.byUser.delete(conn.userId)
+  }
+
+  /** Stored events (any users) to this node's connections. */
+  deliver(events: (LiveEvent & { userId: string })[]): void {
+    for (const e of events) {
+      const conns = this.byUser.get(e.userId)
+      if (!conns) continue
+      const live: LiveEvent = { seq: e.seq, event: e.event, data: e.data }
+      for (const stream of conns.values()) stream.push(live)
+    }
+  }
+
+  /** An event that is not stored (typing) to this node's connections of some users. */
+  ephemeral(userIds: string[], event: string, data: unknown): void {
+    for (const userId of userIds) for (const conn of this.byUser.get(userId)?.keys() ?? []) conn.deliver(event, null, data)
+  }
+
+  /** Ends this node's connections of a user, or of one of its sessions. */
+  disconnect(target: DisconnectTarget): number {
+    const conns = [...(this.byUser.get(target.userId)?.keys() ?? [])].filter((c) => !target.sessionId || c.sessionId === target.sessionId)
+    for (const conn of conns) {
+      this.detach(conn)
+      conn.end(target.reason, true)
+    }
+    return conns.length
+  }
+
+  /** Live connections of a user on this node. */
+  count(userId: string): number {
+    return this.byUser.get(userId)?.size ?? 0
+  }
+
+  get size(): number {
+    let n = 0
+    for (const conns of this.byUser.values()) n += conns.size
+    return n
+  }
+
+  /** Every stream re-reads the database after its last seq (after Redis came back). */
+  async resyncAll(): Promise<void> {
+    const streams = [...this.byUser.values()].flatMap((conns) => [...conns.values()])
+    await Promise.all(streams.map((s) => s.resync()))
+  }
+
+  /** Every connection, for shutdown. */
+  connections(): Connection[] {
+    return [...this.byUser.values()].flatMap((conns) => [...conns.keys()])
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The live protocol, typed once for the server and its clients (tests, the bench, apps):
+ * Socket.IO at `/socket.io/` and the plain WebSocket feed at `/v1/stream`.
+ */
+import type { Actor } from '../src/shared/context.js'
+import type { ConversationReadPayload, Message, MessageSendPayload, Offer, ReadReceipt, TypingEvent, TypingPayload } from '../src/chat/index.js'
+
+/** A stored event as a socket receives it: the user's `seq` and the event's data. */
+export type Delivered<T> = { seq: number; data: T }
+
+/** The handshake: `io(url, { auth: { token, lastSeq } })`; pass a function to send the latest lastSeq on every reconnect. */
+export type HandshakeAuth = { token: string; lastSeq?: number }
+
+/** `connect_error`'s `err.data` when the handshake is refused (bad, expired or revoked token, bad lastSeq). */
+export type ConnectErrorData = { code: string; status: number }
+
+export type AckOk<T> = { ok: true; data: T }
+export type AckError = { ok: false; code: string; message: string; errors?: { path: string; message: string }[]; retryAfter?: number }
+export type Ack<T> = AckOk<T> | AckError
+
+export type NotificationData = { id: string; type: string; data: Record<string, unknown>; readAt: string | null; createdAt: string }
+export type OrderStatusData = { orderId: string; paymentStatus: string; shipments: { id: string; status: string }[] }
+
+/** Server → client. Stored events carry `{seq, data}`; `typing` and `session:ended` are not stored. */
+export interface ServerToClientEvents {
+  'message:new': (payload: Delivered<Message>) => void
+  'message:read': (payload: Delivered<ReadReceipt>) => void
+  'offer:updated': (payload: Delivered<Offer>) => void
+  'notification:new': (payload: Delivered<NotificationData>) => void
+  'order:status': (payload: Delivered<OrderStatusData>) => void
+  typing: (payload: { data: TypingEvent }) => void
+  /** Sent just before the server ends the connection for good (logout, ban, password reset). */
+  'session:ended': (payload: { reason: string }) => void
+}
+
+/** Client → server, each acknowledged with `{ok:true,data}` or `{ok:false,code,message}`. */
+export interface ClientToServerEvents {
+  'message:send': (payload: MessageSendPayload, ack: (res: Ack<Message>) => void) => void
+  'conversation:read': (payload: ConversationReadPayload, ack: (res: Ack<ReadReceipt & { unreadCount: number }>) => void) => void
+  typing: (payload: TypingPayload, ack: (res: Ack<{ delivered: true }>) => void) => void
+}
+
+/** A stored event on the wire between nodes. */
+export type WireEvent = { userId: string; seq: number; event: string; data: unknown }
+
+/** Node ↔ node through the adapter (serverSideEmit). */
+export interface InterServerEvents {
+  'oja:events': (events: WireEvent[]) => void
+  'oja:ephemeral': (userIds: string[], event: string, data: unknown) => void
+  'oja:disconnect': (target: { userId: string; sessionId?: string; reason: string }) => void
+  /** A node's Redis came back: its publishes during the outage may be lost, so every node re-reads. */
+  'oja:resync': () => void
+  'oja:presence': (userId: string, reply: (connections: number) => void) => void
+}
+
+export type SocketData = { actor: Actor; lastSeq?: number }
+
+/** A plain WebSocket frame of `/v1/stream`; `seq` is null for events that are not stored. */
+export type FeedFrame = { event: string; seq: number | null; data: unknown }

@@ -1,0 +1,93 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { Server } from 'socket.io'
+import type { Publisher, StoredEvent } from '../src/events/events.types.js'
+import type { Presence } from '../src/chat/index.js'
+import type { DisconnectTarget, Hub } from './hub.js'
+import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData, WireEvent } from './protocol.js'
+
+export type OjaIo = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>
+
+/** Events per adapter message: a price drop to 10 000 wishlisters leaves as 20 messages, not 10 000. */
+const CHUNK = 500
+/** Beyond this a sender's transaction stops waiting: the recipient counts as offline (one notification too many, never one too few). */
+const PRESENCE_TIMEOUT_MS = 500
+
+/**
+ * Moves deliveries between nodes through the Socket.IO adapter. Each commit's events leave
+ * this node as one `serverSideEmit` (not one room broadcast per event); every node hands
+ * them to its own connections of those users (the `user:<id>` rooms, and the plain
+ * feed's connections, which Socket.IO rooms cannot reach). A node that receives events is
+ * what orders them per connection and fills gaps from the database (see DeliveryStream).
+ */
+export class Relay {
+  constructor(
+    private readonly io: OjaIo,
+    private readonly hub: Hub,
+    private readonly opts: { clustered: boolean; log: FastifyBaseLogger },
+  ) {
+    if (!opts.clustered) return
+    io.on('oja:events', (events) => hub.deliver(events))
+    io.on('oja:ephemeral', (userIds, event, data) => hub.ephemeral(userIds, event, data))
+    io.on('oja:disconnect', (target) => hub.disconnect(target))
+    io.on('oja:resync', () => void hub.resyncAll())
+    io.on('oja:presence', (userId, reply) => reply(hub.count(userId)))
+  }
+
+  /** The event spine's publisher: after commit, to every device of each user on every node. */
+  readonly publisher: Publisher = {
+    publish: (events: StoredEvent[]) => {
+      const wire: WireEvent[] = events.map((e) => ({ userId: e.userId, seq: e.seq, event: e.event, data: e.data }))
+      this.hub.deliver(wire)
+      for (let i = 0; i < wire.length; i += CHUNK) this.broadcast('oja:events', wire.slice(i, i + CHUNK))
+    },
+    disconnect: (target: DisconnectTarget) => {
+      this.hub.disconnect(target)
+      this.broadcast('oja:disconnect', target)
+    },
+  }
+
+  /** An event that is not stored (typing) to every device of some users. */
+  ephemeral(userIds: string[], event: string, data: unknown): void {
+    this.hub.ephemeral(userIds, event, data)
+    this.broadcast('oja:ephemeral', userIds, event, data)
+  }
+
+  /** Asks every node to re-read what its connections may have missed (after this node's Redis outage). */
+  requestResync(): void {
+    this.broadcast('oja:resync')
+  }
+
+  /**
+   * Whether a user has a live connection on any node: this node first, then every other
+   * node counts its own (both transports). Stateless, so a crashed node can never leave a
+   * user "online"; when the answer does not come (Redis down, a node slow), the user counts
+   * as offline and gets a notification rather than nothing.
+   */
+  readonly presence: Presence = {
+    isOnline: async (userId: string) => {
+      if (this.hub.count(userId) > 0) return true
+      if (!this.opts.clustered) return false
+      const adapter = this.io.of('/').adapter
+      return new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), PRESENCE_TIMEOUT_MS)
+        timer.unref()
+        const done = (err: Error | null, counts: number[]) => {
+          clearTimeout(timer)
+          resolve(!err && counts.some((n) => n > 0))
+        }
+        // The adapter is called directly: the namespace would drop the promise, and with Redis
+        // down its rejection would be unhandled.
+        Promise.resolve(adapter.serverSideEmit(['oja:presence', userId, done]) as unknown).catch(() => done(new Error('adapter'), []))
+      })
+    },
+  }
+
+  private broadcast<E extends keyof InterServerEvents>(event: E, ...args: Parameters<InterServerEvents[E]>): void {
+    if (!this.opts.clustered) return
+    try {
+      ;(this.io as unknown as { serverSideEmit(event: string, ...args: unknown[]): void }).serverSideEmit(event, ...args)
+    } catch (err) {
+      this.opts.log.warn({ err, event }, 'realtime: relay to other nodes failed')
+    }
+  }
+}

@@ -1,0 +1,83 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { Id, Nullable, StrictObject, Timestamp } from '../shared/schemas.js'
+
+const Email = Type.String({ format: 'email', maxLength: 254 })
+const Password = Type.String({ minLength: 8, maxLength: 200 })
+const Name = Type.String({ minLength: 1, maxLength: 100 })
+const Token = Type.String({ minLength: 10, maxLength: 200 })
+
+export const Me = Type.Object({
+  id: Id,
+  email: Type.String(),
+  name: Type.String(),
+  role: Type.Union([Type.Literal('user'), Type.Literal('admin')]),
+  emailVerified: Type.Boolean(),
+  bio: Nullable(Type.String()),
+  location: Nullable(Type.String()),
+  avatarUrl: Nullable(Type.String()),
+  createdAt: Timestamp,
+})
+export type Me = Static<typeof Me>
+
+export const Rating = Type.Object({ average: Nullable(Type.Number()), count: Type.Integer() })
+
+export const PublicProfile = Type.Object({
+  id: Id,
+  name: Type.String(),
+  bio: Nullable(Type.String()),
+  location: Nullable(Type.String()),
+  avatarUrl: Nullable(Type.String()),
+  createdAt: Timestamp,
+  rating: Rating,
+  activeListings: Type.Integer(),
+})
+
+export const AuthResult = Type.Object({ user: Me, accessToken: Type.String(), refreshToken: Type.String() })
+
+export const RegisterBody = StrictObject({ email: Email, password: Password, name: Name })
+export const LoginBody = StrictObject({ email: Type.String({ minLength: 1, maxLength: 254 }), password: Type.String({ minLength: 1, maxLength: 200 }) })
+export const RefreshBody = StrictObject({ refreshToken: Token })
+export const TokenBody = StrictObject({ token: Token })
+export const ForgotPasswordBody = StrictObject({ email: Type.String({ minLength: 1, maxLength: 254 }) })
+export const ResetPasswordBody = StrictObject({ token: Token, password: Password })
+
+const OptionalText = (max: number) => Type.Optional(Nullable(Type.String({ maxLength: max })))
+export const UpdateMeBody = StrictObject({
+  name: Type.Optional(Name),
+  bio: OptionalText(1000),
+  location: OptionalText(200),
+  avatarUrl: Type.Optional(Nullable(Type.String({ format: 'uri', maxLength: 1000 }))),
+}, { minProperties: 1 })
+export type UpdateMeBody = Static<typeof UpdateMeBody>
+
+export const Address = Type.Object({
+  id: Id,
+  fullName: Type.String(),
+  phone: Type.String(),
+  line1: Type.String(),
+  line2: Type.Optional(Nullable(Type.String())),
+  city: Type.String(),
+  state: Type.String(),
+  country: Type.String(),
+  postalCode: Type.Optional(Nullable(Type.String())),
+  isDefault: Type.Boolean(),
+})
+export type Address = Static<typeof Address>
+
+/** The fields of a postal address: saved addresses and a checkout's one-off address share them. */
+export const postalAddressFields = {
+  fullName: Type.String({ minLength: 1, maxLength: 120 }),
+  phone: Type.String({ pattern: '^\\+?[0-9 ()-]{7,20}$' }),
+  line1: Type.String({ minLength: 1, maxLength: 200 }),
+  line2: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
+  city: Type.String({ minLength: 1, maxLength: 100 }),
+  state: Type.String({ minLength: 1, maxLength: 100 }),
+  country: Type.Optional(Type.String({ pattern: '^[A-Z]{2}$', default: 'NG' })),
+  postalCode: Type.Optional(Nullable(Type.String({ maxLength: 20 }))),
+}
+export const AddressInput = StrictObject({ ...postalAddressFields, isDefault: Type.Optional(Type.Boolean()) })
+export type AddressInput = Static<typeof AddressInput>
+export const AddressPatch = Type.Partial(AddressInput, { additionalProperties: false, minProperties: 1 })
+export type AddressPatch = Static<typeof AddressPatch>
+
+export const UserIdParams = StrictObject({ userId: Id })

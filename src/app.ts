@@ -1,0 +1,187 @@
+import cors from '@fastify/cors'
+import helmet from '@fastify/helmet'
+import rateLimit from '@fastify/rate-limit'
+import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { Redis } from 'ioredis'
+import { randomUUID } from 'node:crypto'
+import { Type } from '@sinclair/typebox'
+import type { Config } from './config.js'
+import { createDb, type Knex } from './db/index.js'
+import { migrateLatest } from './db/migrate.js'
+import { seedCategories } from '../seeds/categories.js'
+import { seedDemo } from '../seeds/demo.js'
+import { authPlugin } from './auth/auth.plugin.js'
+import { errorsPlugin, sendProblem } from './http/errors.plugin.js'
+import { registerJsonParser } from './http/json-parser.js'
+import { docsPlugin } from './http/docs.plugin.js'
+import { EventSpine } from './events/events.service.js'
+import { noopPublisher, type Publisher } from './events/events.types.js'
+import { MailSender } from './mail/mail.service.js'
+import { Problem } from './shared/schemas.js'
+import { LoginLimiter } from './accounts/login-limiter.js'
+import { createAccountsService, type AccountsService, type ProfileExtras } from './accounts/accounts.service.js'
+import { accountsRoutes } from './accounts/accounts.routes.js'
+import { notificationsRoutes } from './notifications/notifications.routes.js'
+import { CategoryNode, categoriesRoutes } from './categories/categories.routes.js'
+import { Sweeper } from './jobs/sweeper.js'
+import { activeListingsOf, ratingOf } from './accounts/profile-stats.js'
+import { catalogueFeature } from './catalogue/index.js'
+import { commerceFeature } from './commerce/index.js'
+import { chatFeature } from './chat/index.js'
+import { trustFeature } from './trust/index.js'
+
+export type BuildOptions = {
+  /** An open database to use (tests share one); otherwise the app opens and closes its own. */
+  db?: Knex
+  /** A Redis client to use; otherwise one is opened when REDIS_URL is set. */
+  redis?: Redis | null
+  publisher?: Publisher
+  logger?: FastifyBaseLogger | boolean
+  /** Start the background loops (mail, sweeper); default true. */
+  background?: boolean
+}
+
+export type Services = {
+  accounts: AccountsService
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+    redis: Redis | null
+    spine: EventSpine
+    mail: MailSender
+    sweeper: Sweeper
+    services: Services
+  }
+}
+
+export type OjaApp = FastifyInstance
+
+/** Builds the whole HTTP application; never listens (src/server.ts does). */
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<OjaApp> {
+  const app = Fastify({
+    ...(typeof options.logger === 'object' ? { loggerInstance: options.logger } : { logger: options.logger ?? { level: config.LOG_LEVEL } }),
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    trustProxy: config.TRUST_PROXY,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    // A slow client (slowloris) cannot hold a socket: the whole request must arrive in time.
+    connectionTimeout: config.REQUEST_TIMEOUT_MS * 2,
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    return503OnClosing: true,
+    frameworkErrors: sendProblem,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>()
+  void TypeBoxValidatorCompiler // the default Ajv compiler is used so that formats and defaults behave as documented
+
+  const ownsDb = !options.db
+  const db = options.db ?? (await createDb(config))
+  const ownsRedis = options.redis === undefined && !!config.REDIS_URL
+  const redis = options.redis !== undefined ? options.redis : config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false }) : null
+  redis?.on('error', (err) => app.log.warn({ err: err.message }, 'redis error'))
+
+  app.decorate('db', db)
+  app.decorate('config', config)
+  app.decorate('redis', redis)
+  const spine = new EventSpine(options.publisher ?? noopPublisher)
+  app.decorate('spine', spine)
+  const mail = new MailSender(db, app.log, { smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, pollMs: config.MAIL_POLL_INTERVAL_MS })
+  app.decorate('mail', mail)
+  const sweeper = new Sweeper(db, app.log, config.SWEEPER_INTERVAL_MS)
+  app.decorate('sweeper', sweeper)
+
+  // While closing, answers carry Connection: close so keep-alive sockets end as their last
+  // in-flight request finishes (Fastify only closes the sockets idle at the moment close starts).
+  let closing = false
+  app.addHook('preClose', async () => {
+    closing = true
+  })
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id)
+    if (closing) reply.header('connection', 'close')
+  })
+  app.addHook('onClose', async () => {
+    await Promise.all([mail.stop(), sweeper.stop()])
+    if (ownsRedis) redis?.disconnect()
+    if (ownsDb) await db.destroy()
+  })
+
+  // Whatever fails while assembling, the connections this app opened are closed again.
+  try {
+    if (ownsDb && config.MIGRATE_ON_START) await migrateLatest(db)
+    app.addSchema(Problem)
+    app.addSchema(CategoryNode)
+    registerJsonParser(app)
+    await app.register(errorsPlugin)
+    await app.register(helmet, { contentSecurityPolicy: false })
+    await app.register(cors, { origin: config.CORS_ORIGINS ? config.CORS_ORIGINS.split(',').map((s) => s.trim()) : false, credentials: true })
+    await app.register(rateLimit, {
+      global: false,
+      nameSpace: `${config.REDIS_PREFIX}rl:`,
+      ...(redis ? { redis } : {}),
+      skipOnError: true,
+      errorResponseBuilder: (_req, ctx) => {
+        const retry = Math.max(1, Math.ceil(ctx.ttl / 1000))
+        return Object.assign(new Error(`Too many requests; try again in ${retry} s`), { statusCode: 429, code: 'RATE_LIMITED', retryAfter: retry })
+      },
+    })
+    await app.register(authPlugin, { secret: config.jwtSecret, accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS, db })
+    await app.register(docsPlugin)
+
+    const profileExtras: ProfileExtras = async (db, userId) => {
+      const [rating, activeListings] = await Promise.all([ratingOf(db, userId), activeListingsOf(db, userId)])
+      return { rating, activeListings }
+    }
+    const services: Services = {
+      accounts: createAccountsService({
+        config,
+        spine,
+        signAccess: (claims) => app.jwt.sign(claims),
+        loginLimiter: new LoginLimiter({ scale: config.RATE_LIMIT_SCALE, redis, prefix: config.REDIS_PREFIX }),
+        mailQueued: () => mail.kick(),
+        profileExtras,
+      }),
+    }
+    app.decorate('services', services)
+
+    app.get('/health', { schema: { tags: ['system'], summary: 'Liveness', response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({ status: 'ok' as const }))
+    app.get('/ready', {
+      schema: { tags: ['system'], summary: 'Readiness: the database (and Redis, where configured) answer', response: { 200: Type.Object({ status: Type.String(), database: Type.String(), redis: Type.String() }), 503: Type.Object({ status: Type.String(), database: Type.String(), redis: Type.String() }) } },
+    }, async (_req, reply) => {
+      const withTimeout = <T>(p: Promise<T>) => Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error('timeout')), 2000).unref())])
+      const database = await withTimeout(db.raw('select 1')).then(() => 'ok', () => 'down')
+      const redisState = redis ? await withTimeout(redis.ping()).then(() => 'ok', () => 'down') : 'not configured'
+      const ok = database === 'ok' && redisState !== 'down'
+      return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', database, redis: redisState })
+    })
+
+    // Features, in dependency order.
+    await app.register(accountsRoutes, { accounts: services.accounts, rateLimitScale: config.RATE_LIMIT_SCALE })
+    await app.register(notificationsRoutes)
+    await app.register(categoriesRoutes)
+    await app.register(catalogueFeature)
+    await app.register(commerceFeature)
+    await app.register(chatFeature)
+    await app.register(trustFeature)
+
+    // Reference data always; demo data on an empty database when asked (after features, whose seeders it runs).
+    if (ownsDb) {
+      await seedCategories(db)
+      if (config.seedDemo) await seedDemo(db, app.log)
+    }
+
+    if (options.background !== false) {
+      app.addHook('onReady', async () => {
+        mail.start()
+        sweeper.start()
+      })
+    }
+  } catch (err) {
+    if (ownsRedis) redis?.disconnect()
+    if (ownsDb) await db.destroy()
+    throw err
+  }
+  return app
+}

@@ -1,0 +1,81 @@
+import fastifyJwt from '@fastify/jwt'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Knex } from '../db/index.js'
+import type { Actor, Role } from '../shared/context.js'
+import { AppError, Errors } from '../shared/errors.js'
+
+export type AuthMode = 'required' | 'optional' | 'admin'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call the route: signed in, anyone (actor when signed in), or admins only. */
+    auth?: AuthMode
+    rawBody?: boolean
+  }
+  interface FastifyRequest {
+    actor?: Actor
+  }
+}
+
+declare module '@fastify/jwt' {
+  interface FastifyJWT {
+    payload: { sub: string; sid: string; role: Role }
+    user: { sub: string; sid: string; role: Role }
+  }
+}
+
+export const Banned = () => new AppError('ACCOUNT_BANNED', 403, 'This account is banned')
+
+type SessionRow = { user_id: string; role: Role; banned_at: Date | null; revoked_at: Date | null; expires_at: Date }
+
+/**
+ * Resolves a bearer access token to an actor. The JWT proves who signed in; one primary-key
+ * lookup then checks the session is live and the user not banned, so logout and bans take
+ * effect at once rather than when the token expires.
+ */
+export async function resolveAccessToken(app: FastifyInstance, db: Knex, token: string): Promise<Actor> {
+  let claims: { sub: string; sid: string; role: Role }
+  try {
+    claims = app.jwt.verify(token)
+  } catch (err) {
+    const expired = (err as { code?: string }).code === 'FAST_JWT_EXPIRED'
+    throw new AppError(expired ? 'TOKEN_EXPIRED' : 'UNAUTHENTICATED', 401, expired ? 'The access token has expired; refresh it' : 'The access token is not valid')
+  }
+  const row = (await db('sessions as s')
+    .join('users as u', 'u.id', 's.user_id')
+    .where('s.id', claims.sid)
+    .first('s.user_id', 'u.role', 'u.banned_at', 's.revoked_at', 's.expires_at')) as SessionRow | undefined
+  if (!row || row.user_id !== claims.sub || row.revoked_at || row.expires_at < new Date()) {
+    throw new AppError('SESSION_REVOKED', 401, 'This session has ended; sign in again')
+  }
+  if (row.banned_at) throw Banned()
+  return { id: row.user_id, role: row.role, sessionId: claims.sid }
+}
+
+function bearer(req: FastifyRequest): string | undefined {
+  const header = req.headers.authorization
+  if (!header) return undefined
+  const match = /^Bearer\s+(\S+)$/i.exec(header)
+  if (!match) throw Errors.unauthenticated('Use the Authorization: Bearer <accessToken> header')
+  return match[1]
+}
+
+export const authPlugin = fp(
+  async (app: FastifyInstance, opts: { secret: string; accessTtlSeconds: number; db: Knex }) => {
+    await app.register(fastifyJwt, { secret: opts.secret, sign: { expiresIn: opts.accessTtlSeconds } })
+    app.decorateRequest('actor', undefined)
+    app.addHook('onRequest', async (req) => {
+      const mode = req.routeOptions.config?.auth
+      if (!mode) return
+      const token = bearer(req)
+      if (!token) {
+        if (mode === 'optional') return
+        throw Errors.unauthenticated()
+      }
+      req.actor = await resolveAccessToken(app, opts.db, token)
+      if (mode === 'admin' && req.actor.role !== 'admin') throw Errors.forbidden('Admins only')
+    })
+  },
+  { name: 'oja-auth' },
+)

@@ -1,0 +1,94 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { Currency, Id, Money, Nullable, StrictObject, Timestamp } from '../shared/schemas.js'
+
+/** Message bodies: 1 to 4 000 characters with at least one that is not white space. */
+export const MESSAGE_MAX_LENGTH = 4000
+export const MessageBodyText = Type.String({ minLength: 1, maxLength: MESSAGE_MAX_LENGTH, pattern: '\\S', description: 'Text, 1 to 4 000 characters' })
+/** A client-chosen id that makes a resend a no-op (per sender and conversation). */
+export const ClientId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$', description: 'Client-chosen id; resending with the same one returns the original message' })
+
+export const OfferStatus = Type.Union(['pending', 'accepted', 'declined', 'countered', 'withdrawn', 'expired'].map((s) => Type.Literal(s)))
+
+export const Offer = Type.Object({
+  id: Id,
+  conversationId: Id,
+  listingId: Id,
+  buyerId: Id,
+  sellerId: Id,
+  amount: Money,
+  currency: Type.String(),
+  status: OfferStatus,
+  createdBy: Id,
+  parentOfferId: Nullable(Id),
+  expiresAt: Nullable(Timestamp),
+  respondedAt: Nullable(Timestamp),
+  createdAt: Timestamp,
+}, { $id: 'Offer' })
+export type Offer = Static<typeof Offer>
+
+export const Message = Type.Object({
+  id: Id,
+  conversationId: Id,
+  senderId: Nullable(Id),
+  kind: Type.Union([Type.Literal('text'), Type.Literal('offer'), Type.Literal('system')]),
+  body: Type.String(),
+  offer: Type.Optional(Type.Ref('Offer')),
+  clientId: Nullable(Type.String()),
+  createdAt: Timestamp,
+  readAt: Nullable(Timestamp),
+}, { $id: 'Message', description: '`readAt`: when the recipient of the message had read up to it' })
+export type Message = Omit<Static<typeof Message>, 'offer'> & { offer?: Offer }
+
+export const UserSummary = Type.Object({ id: Id, name: Type.String(), avatarUrl: Nullable(Type.String()) })
+export const ListingSummary = Type.Object({ id: Id, title: Type.String(), price: Money, currency: Type.String(), status: Type.String(), sellerId: Id })
+
+export const Conversation = Type.Object({
+  id: Id,
+  listing: Nullable(ListingSummary),
+  wantId: Nullable(Id),
+  buyerId: Id,
+  sellerId: Id,
+  otherUser: UserSummary,
+  lastMessage: Nullable(Type.Ref('Message')),
+  unreadCount: Type.Integer({ minimum: 0 }),
+  lastActivityAt: Timestamp,
+  createdAt: Timestamp,
+}, { $id: 'Conversation' })
+export type Conversation = Omit<Static<typeof Conversation>, 'lastMessage'> & { lastMessage: Message | null }
+
+export const ReadReceipt = Type.Object({
+  conversationId: Id,
+  userId: Id,
+  upToMessageId: Id,
+  readAt: Timestamp,
+})
+export type ReadReceipt = Static<typeof ReadReceipt>
+
+export const OpenConversationBody = Type.Union([
+  StrictObject({ listingId: Id, recipientId: Type.Optional(Id), message: Type.Optional(MessageBodyText) }),
+  StrictObject({ wantId: Id, recipientId: Type.Optional(Id), message: Type.Optional(MessageBodyText) }),
+], { description: 'A listing (or a want) and, when you are its owner, the other person' })
+export type OpenConversationBody = { listingId?: string; wantId?: string; recipientId?: string; message?: string }
+
+export const SendMessageBody = StrictObject({ body: MessageBodyText, clientId: Type.Optional(ClientId) })
+export const MarkReadBody = StrictObject({ upToMessageId: Id })
+export const MessagesQuery = StrictObject({
+  before: Type.Optional(Id),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 30 })),
+})
+export const ConversationsQuery = StrictObject({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+  cursor: Type.Optional(Type.String({ maxLength: 512 })),
+})
+
+export const MakeOfferBody = StrictObject({ listingId: Type.Optional(Id), amount: Type.Integer({ minimum: 1, maximum: 1_000_000_000_000, description: 'Minor units (kobo)' }), currency: Type.Optional(Currency) })
+export const CounterOfferBody = StrictObject({ amount: Type.Integer({ minimum: 1, maximum: 1_000_000_000_000, description: 'Minor units (kobo)' }) })
+
+/** Socket payloads (client → server), validated with the same schemas as REST. */
+export const MessageSendPayload = StrictObject({ conversationId: Id, body: MessageBodyText, clientId: ClientId })
+export const ConversationReadPayload = StrictObject({ conversationId: Id, upToMessageId: Id })
+export const TypingPayload = StrictObject({ conversationId: Id, isTyping: Type.Boolean() })
+export type MessageSendPayload = Static<typeof MessageSendPayload>
+export type ConversationReadPayload = Static<typeof ConversationReadPayload>
+export type TypingPayload = Static<typeof TypingPayload>
+export type TypingEvent = { conversationId: string; userId: string; isTyping: boolean }

@@ -1,0 +1,361 @@
+import { isBlockedEitherWay } from '../accounts/accounts.service.js'
+import type { Db } from '../db/index.js'
+import type { EventSpine } from '../events/events.service.js'
+import type { Actor, Ctx, TxCtx } from '../shared/context.js'
+import { decodeCursor, encodeCursor } from '../shared/cursor.js'
+import { Errors } from '../shared/errors.js'
+import { ChatErrors } from './chat.errors.js'
+import { hydrateMessages, toMessage, type ConversationRow, type MessageRow } from './chat.model.js'
+import type { Conversation, Message, OpenConversationBody, ReadReceipt } from './chat.schemas.js'
+import type { Presence } from './presence.js'
+import type { SendLimiter } from './send-limiter.js'
+
+export type ActorCtx = Ctx & { actor: Actor }
+
+export type ChatDeps = {
+  spine: EventSpine
+  /** Read at each send, so the realtime layer can plug in after the feature is built. */
+  presence: () => Presence
+  sendLimiter: SendLimiter
+}
+
+const otherParty = (c: Pick<ConversationRow, 'buyer_id' | 'seller_id'>, me: string) => (c.buyer_id === me ? c.seller_id : c.buyer_id)
+const partiesOf = (rows: Pick<ConversationRow, 'id' | 'buyer_id' | 'seller_id'>[]) => new Map(rows.map((c) => [c.id, { buyer_id: c.buyer_id, seller_id: c.seller_id }]))
+
+/** The conversation when `userId` is one of its two participants; otherwise 404 (existence is not revealed). */
+export async function participantConversation(db: Db, conversationId: string, userId: string, opts: { lock?: boolean } = {}): Promise<ConversationRow> {
+  const query = db('conversations').where('id', conversationId).andWhere((q) => q.where('buyer_id', userId).orWhere('seller_id', userId)).first('*')
+  if (opts.lock) query.forUpdate()
+  const row = (await query) as ConversationRow | undefined
+  if (!row) throw ChatErrors.conversationNotFound()
+  return row
+}
+
+/** Locks a conversation for a send, with the participant check and whether either side blocked the other. */
+async function lockForSend(tx: TxCtx, conversationId: string, senderId: string): Promise<{ conversation: ConversationRow; blocked: boolean }> {
+  const { rows } = (await tx.db.raw(
+    `select c.*, exists (select 1 from blocks b where (b.blocker_id, b.blocked_id) in ((c.buyer_id, c.seller_id), (c.seller_id, c.buyer_id))) as blocked
+       from conversations c
+      where c.id = ? and ? in (c.buyer_id, c.seller_id)
+        for update of c`,
+    [conversationId, senderId],
+  )) as { rows: (ConversationRow & { blocked: boolean })[] }
+  const row = rows[0]
+  if (!row) throw ChatErrors.conversationNotFound()
+  const { blocked, ...conversation } = row
+  return { conversation, blocked }
+}
+
+/**
+ * Appends a message to a conversation whose row the transaction has locked, in one
+ * statement. Its time is strictly after the previous message's, so (created_at, id) order
+ * is the commit order within a conversation (read pointers and `before=` paging rely on it).
+ * Returns null when this sender already used the clientId here (nothing is stored).
+ */
+export async function insertMessage(
+  tx: TxCtx,
+  conversation: Pick<ConversationRow, 'id'>,
+  message: { senderId: string | null; kind: MessageRow['kind']; body: string; offerId?: string | null; clientId?: string | null },
+): Promise<MessageRow | null> {
+  const { rows } = (await tx.db.raw(
+    `with stamp as (
+       select greatest(date_trunc('milliseconds', clock_timestamp()),
+                       coalesce(last_message_at + interval '1 millisecond', '-infinity'::timestamptz)) as t
+         from conversations where id = ?
+     ), inserted as (
+       insert into messages (conversation_id, sender_id, kind, body, offer_id, client_id, created_at)
+       select ?, ?, ?, ?, ?, ?, stamp.t from stamp
+       on conflict (conversation_id, sender_id, client_id) where client_id is not null do nothing
+       returning *
+     ), bumped as (
+       update conversations c set last_message_at = i.created_at, last_activity_at = greatest(c.last_activity_at, i.created_at)
+         from inserted i where c.id = i.conversation_id
+     )
+     select * from inserted`,
+    [conversation.id, conversation.id, message.senderId, message.kind, message.body, message.offerId ?? null, message.clientId ?? null],
+  )) as { rows: MessageRow[] }
+  return rows[0] ?? null
+}
+
+/** Chat: conversations, messages, read receipts, and who may type to whom. */
+export function createChatService(deps: ChatDeps) {
+  const { spine } = deps
+
+  async function views(db: Db, me: string, convs: ConversationRow[]): Promise<Conversation[]> {
+    if (convs.length === 0) return []
+    const ids = convs.map((c) => c.id)
+    const [details, last] = await Promise.all([
+      db.raw(
+        `select c.id, u.id as other_id, u.name as other_name, u.avatar_url as other_avatar,
+                l.id as l_id, l.title as l_title, l.price as l_price, l.currency as l_currency, l.status as l_status, l.seller_id as l_seller,
+                (select count(*)::int from messages m
+                  where m.conversation_id = c.id and m.sender_id is distinct from ?
+                    and (r.message_id is null or (m.created_at, m.id) > (r.message_created_at, r.message_id))) as unread
+           from conversations c
+           join users u on u.id = case when c.buyer_id = ? then c.seller_id else c.buyer_id end
+           left join listings l on l.id = c.listing_id
+           left join conversation_reads r on r.conversation_id = c.id and r.user_id = ?
+          where c.id = any(?::uuid[])`,
+        [me, me, me, ids],
+      ) as Promise<{ rows: { id: string; other_id: string; other_name: string; other_avatar: string | null; l_id: string | null; l_title: string; l_price: number; l_currency: string; l_status: string; l_seller: string; unread: number }[] }>,
+      db.raw(
+        `select m.* from unnest(?::uuid[]) as c(id)
+           cross join lateral (select * from messages m where m.conversation_id = c.id order by m.created_at desc, m.id desc limit 1) m`,
+        [ids],
+      ) as Promise<{ rows: MessageRow[] }>,
+    ])
+    const lastMessages = await hydrateMessages(db, last.rows, partiesOf(convs))
+    const lastBy = new Map(lastMessages.map((m) => [m.conversationId, m]))
+    const detailBy = new Map(details.rows.map((d) => [d.id, d]))
+    return convs.map((c) => {
+      const d = detailBy.get(c.id)!
+      return {
+        id: c.id,
+        listing: d.l_id ? { id: d.l_id, title: d.l_title, price: d.l_price, currency: d.l_currency, status: d.l_status, sellerId: d.l_seller } : null,
+        wantId: c.want_id,
+        buyerId: c.buyer_id,
+        sellerId: c.seller_id,
+        otherUser: { id: d.other_id, name: d.other_name, avatarUrl: d.other_avatar },
+        lastMessage: lastBy.get(c.id) ?? null,
+        unreadCount: d.unread,
+        lastActivityAt: c.last_activity_at.toISOString(),
+        createdAt: c.created_at.toISOString(),
+      }
+    })
+  }
+
+  /** The author of a want (the buyer side of a conversation about it) and whether it is open. */
+  async function wantOf(db: Db, wantId: string): Promise<{ author: string; open: boolean }> {
+    const want = (await db('wants').where('id', wantId).first('user_id', 'status')) as { user_id: string; status: string } | undefined
+    if (!want) throw ChatErrors.wantNotFound()
+    return { author: want.user_id, open: want.status === 'open' }
+  }
+
+  /** A stored send, and what must happen after commit: a notification if the recipient is offline. */
+  type Sent = { created: boolean; message: Message; offline?: { recipient: string; online: Promise<boolean> } }
+
+  /**
+   * Sends in a transaction the caller holds: locks the conversation, answers a replay with
+   * the original, refuses when blocked, stores, and appends `message:new` for both sides.
+   * Whether the recipient is online is asked meanwhile, but never waited for inside the
+   * transaction (that would hold a row lock and a pooled connection on another node's
+   * answer): the caller runs `notifyIfOffline` after commit.
+   */
+  async function sendLocked(tx: TxCtx, conversationId: string, senderId: string, body: string, clientId: string | undefined): Promise<Sent> {
+    const { conversation, blocked } = await lockForSend(tx, conversationId, senderId)
+    if (blocked) throw ChatErrors.blocked()
+    const recipient = otherParty(conversation, senderId)
+    const recipientOnline = isOnline(recipient)
+    const row = await insertMessage(tx, conversation, { senderId, kind: 'text', body, clientId })
+    if (!row) {
+      // A resend: its own statement (and snapshot) sees the original, committed before our lock.
+      const existing = (await tx.db('messages').where({ conversation_id: conversationId, sender_id: senderId, client_id: clientId }).first('*')) as MessageRow
+      if (existing.body !== body) throw ChatErrors.clientIdReused()
+      const [message] = await hydrateMessages(tx.db, [existing], partiesOf([conversation]))
+      return { created: false, message: message! }
+    }
+    // A new text message: no offer to embed, and nobody has read it yet.
+    const message = toMessage(row, undefined, null)
+    await spine.append(tx, [
+      { userId: conversation.buyer_id, event: 'message:new', data: message },
+      { userId: conversation.seller_id, event: 'message:new', data: message },
+    ])
+    return { created: true, message, offline: { recipient, online: recipientOnline } }
+  }
+
+  /**
+   * After the message committed: a `message` notification (and its event) when the
+   * recipient had no live connection. Its own transaction; a crash in between costs that
+   * notification, never the message.
+   */
+  async function notifyIfOffline(ctx: Ctx, sent: Sent): Promise<void> {
+    if (!sent.offline || (await sent.offline.online)) return
+    const { recipient } = sent.offline
+    await spine.transaction(ctx, (tx) => spine.notify(tx, [recipient], 'message', { conversationId: sent.message.conversationId, messageId: sent.message.id }))
+  }
+
+  const isOnline = (userId: string) => deps.presence().isOnline(userId).catch(() => false)
+
+  return {
+    /**
+     * Opens the conversation between a buyer and a seller about a listing (or a want), or
+     * returns the existing one. The buyer side may always start one; a listing's owner can
+     * only return a conversation a buyer started (no cold messages from sellers).
+     */
+    async open(ctx: ActorCtx, body: OpenConversationBody): Promise<{ created: boolean; conversation: Conversation }> {
+      const me = ctx.actor.id
+      let buyerId: string
+      let sellerId: string
+      let listing: { id: string; seller_id: string; status: string } | undefined
+      let wantOpen = true
+      if (body.listingId) {
+        listing = (await ctx.db('listings').where('id', body.listingId).first('id', 'seller_id', 'status')) as typeof listing
+        if (!listing || (listing.status === 'draft' && listing.seller_id !== me)) throw ChatErrors.listingNotFound()
+        if (listing.seller_id === me) {
+          if (!body.recipientId) throw ChatErrors.recipientRequired()
+          buyerId = body.recipientId
+          sellerId = me
+        } else {
+          if (body.recipientId && body.recipientId !== listing.seller_id) throw ChatErrors.recipientMismatch()
+          buyerId = me
+          sellerId = listing.seller_id
+        }
+      } else {
+        const { author, open } = await wantOf(ctx.db, body.wantId!)
+        wantOpen = open
+        if (author === me) {
+          if (!body.recipientId) throw ChatErrors.recipientRequired()
+          buyerId = me
+          sellerId = body.recipientId
+        } else {
+          if (body.recipientId && body.recipientId !== author) throw ChatErrors.recipientMismatch()
+          buyerId = author
+          sellerId = me
+        }
+      }
+      if (buyerId === sellerId) throw ChatErrors.cannotMessageSelf()
+      const other = buyerId === me ? sellerId : buyerId
+      const otherUser = (await ctx.db('users').where('id', other).first('id', 'banned_at')) as { id: string; banned_at: Date | null } | undefined
+      if (!otherUser || otherUser.banned_at) throw ChatErrors.recipientNotFound()
+      if (await isBlockedEitherWay(ctx.db, me, other)) throw ChatErrors.blocked()
+      if (body.message) await deps.sendLimiter.consume(me)
+
+      const { created, conversation, sent } = await spine.transaction(ctx, async (tx) => {
+        const pair = listing ? { listing_id: listing.id, buyer_id: buyerId, seller_id: sellerId } : { want_id: body.wantId!, buyer_id: buyerId, seller_id: sellerId }
+        const find = () => {
+          const q = tx.db('conversations').where(pair)
+          if (!listing) q.whereNull('listing_id')
+          return q.first('*') as Promise<ConversationRow | undefined>
+        }
+        let row = await find()
+        let created = false
+        if (!row) {
+          if (listing && listing.seller_id === me) throw ChatErrors.conversationNotFound()
+          if (listing && listing.status !== 'active') throw ChatErrors.listingNotAvailable()
+          if (!listing && !wantOpen) throw ChatErrors.wantClosed()
+          const conflict = listing ? '(listing_id, buyer_id, seller_id) where listing_id is not null' : '(want_id, buyer_id, seller_id) where want_id is not null and listing_id is null'
+          const { rows } = (await tx.db.raw(
+            `insert into conversations (listing_id, want_id, buyer_id, seller_id, last_activity_at, created_at)
+             values (?, ?, ?, ?, date_trunc('milliseconds', clock_timestamp()), date_trunc('milliseconds', clock_timestamp()))
+             on conflict ${conflict} do nothing returning *`,
+            [listing?.id ?? null, listing ? null : body.wantId!, buyerId, sellerId],
+          )) as { rows: ConversationRow[] }
+          created = rows.length === 1
+          // Lost a race with the same open: the other transaction's row is there now.
+          row = rows[0] ?? (await find())
+        }
+        const sent = body.message ? await sendLocked(tx, row!.id, me, body.message, undefined) : undefined
+        return { created, conversation: row!, sent }
+      })
+      if (sent) await notifyIfOffline(ctx, sent)
+      const [view] = await views(ctx.db, me, [(await participantConversation(ctx.db, conversation.id, me))])
+      return { created, conversation: view! }
+    },
+
+    async get(ctx: ActorCtx, conversationId: string): Promise<Conversation> {
+      const row = await participantConversation(ctx.db, conversationId, ctx.actor.id)
+      const [view] = await views(ctx.db, ctx.actor.id, [row])
+      return view!
+    },
+
+    /** My conversations, newest activity first, keyset-paged on (last_activity_at, id). */
+    async list(ctx: ActorCtx, q: { limit?: number; cursor?: string }): Promise<{ items: Conversation[]; nextCursor: string | null }> {
+      const me = ctx.actor.id
+      const limit = q.limit ?? 20
+      const after = decodeCursor(q.cursor, 2) as [string, string] | undefined
+      if (after && (typeof after[0] !== 'string' || Number.isNaN(Date.parse(after[0])) || typeof after[1] !== 'string' || !/^[0-9a-f-]{36}$/i.test(after[1]))) throw Errors.validation('The cursor is not valid for this list', [{ path: '/cursor', message: 'invalid cursor' }])
+      // The sort key keeps PostgreSQL's microseconds (a JS Date would cut them): rows written
+      // by other features with now() must page exactly too.
+      const side = (column: 'buyer_id' | 'seller_id') => {
+        const query = ctx.db('conversations').where(column, me)
+        if (after) query.andWhereRaw('(last_activity_at, id) < (?::timestamptz, ?::uuid)', after)
+        return query
+          .orderBy([{ column: 'last_activity_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+          .limit(limit + 1)
+          .select('*', ctx.db.raw(`to_char(last_activity_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as activity_key`))
+      }
+      type Keyed = ConversationRow & { activity_key: string }
+      const [asBuyer, asSeller] = (await Promise.all([side('buyer_id'), side('seller_id')])) as [Keyed[], Keyed[]]
+      const desc = (x: string, y: string) => (x < y ? 1 : x > y ? -1 : 0)
+      const merged = [...asBuyer, ...asSeller].sort((a, b) => desc(a.activity_key, b.activity_key) || desc(a.id, b.id))
+      const page = merged.slice(0, limit)
+      const last = page[page.length - 1]
+      return {
+        items: await views(ctx.db, me, page),
+        nextCursor: merged.length > limit && last ? encodeCursor([last.activity_key, last.id]) : null,
+      }
+    },
+
+    /** History, newest first; `before` is a message id of this conversation. */
+    async messages(ctx: ActorCtx, conversationId: string, q: { before?: string; limit?: number }): Promise<{ items: Message[]; nextCursor: string | null }> {
+      const conversation = await participantConversation(ctx.db, conversationId, ctx.actor.id)
+      const limit = q.limit ?? 30
+      const query = ctx.db('messages').where('conversation_id', conversationId)
+      if (q.before) {
+        const pivot = await ctx.db('messages').where({ id: q.before, conversation_id: conversationId }).first('id')
+        if (!pivot) throw ChatErrors.messageNotFound()
+        // Compared in SQL: timestamps keep microseconds there, not in a JS Date.
+        query.andWhereRaw('(created_at, id) < (select created_at, id from messages where id = ?)', [q.before])
+      }
+      const rows = (await query.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit + 1).select('*')) as MessageRow[]
+      const page = rows.slice(0, limit)
+      return { items: await hydrateMessages(ctx.db, page, partiesOf([conversation])), nextCursor: rows.length > limit ? page[page.length - 1]!.id : null }
+    },
+
+    /**
+     * Sends a text message. A resend with the same clientId returns the original (created:
+     * false) and stores nothing; with a different body it is refused. When the recipient
+     * has no live connection anywhere, a `message` notification is created.
+     */
+    async send(ctx: ActorCtx, conversationId: string, input: { body: string; clientId?: string }): Promise<{ created: boolean; message: Message }> {
+      await deps.sendLimiter.consume(ctx.actor.id)
+      const sent = await spine.transaction(ctx, (tx) => sendLocked(tx, conversationId, ctx.actor.id, input.body, input.clientId))
+      await notifyIfOffline(ctx, sent)
+      return { created: sent.created, message: sent.message }
+    },
+
+    /**
+     * Moves my read pointer forward to a message (never back) and tells both participants'
+     * devices with `message:read`. Returns the pointer as it now stands.
+     */
+    async markRead(ctx: ActorCtx, conversationId: string, upToMessageId: string): Promise<ReadReceipt & { unreadCount: number }> {
+      const me = ctx.actor.id
+      const conversation = await participantConversation(ctx.db, conversationId, me)
+      const message = (await ctx.db('messages').where({ id: upToMessageId, conversation_id: conversationId }).first('id', 'created_at')) as { id: string; created_at: Date } | undefined
+      if (!message) throw ChatErrors.messageNotFound()
+      const pointer = await spine.transaction(ctx, async (tx) => {
+        const { rows } = (await tx.db.raw(
+          `insert into conversation_reads as r (conversation_id, user_id, message_id, message_created_at, read_at)
+           select ?::uuid, ?::uuid, m.id, m.created_at, now() from messages m where m.id = ?
+           on conflict (conversation_id, user_id) do update
+              set message_id = excluded.message_id, message_created_at = excluded.message_created_at, read_at = excluded.read_at
+            where (r.message_created_at, r.message_id) < (excluded.message_created_at, excluded.message_id)
+           returning message_id, read_at`,
+          [conversationId, me, message.id],
+        )) as { rows: { message_id: string; read_at: Date }[] }
+        if (rows[0]) {
+          const receipt: ReadReceipt = { conversationId, userId: me, upToMessageId: rows[0].message_id, readAt: rows[0].read_at.toISOString() }
+          await spine.append(tx, [
+            { userId: otherParty(conversation, me), event: 'message:read', data: receipt },
+            { userId: me, event: 'message:read', data: receipt },
+          ])
+          return receipt
+        }
+        const current = (await tx.db('conversation_reads').where({ conversation_id: conversationId, user_id: me }).first('message_id', 'read_at')) as { message_id: string; read_at: Date }
+        return { conversationId, userId: me, upToMessageId: current.message_id, readAt: current.read_at.toISOString() }
+      })
+      const [view] = await views(ctx.db, me, [conversation])
+      return { ...pointer, unreadCount: view!.unreadCount }
+    },
+
+    /** Whom a typing indicator goes to: the other participant, unless either blocked the other. */
+    async typingPeer(ctx: ActorCtx, conversationId: string): Promise<string> {
+      const conversation = await participantConversation(ctx.db, conversationId, ctx.actor.id)
+      const peer = otherParty(conversation, ctx.actor.id)
+      if (await isBlockedEitherWay(ctx.db, ctx.actor.id, peer)) throw ChatErrors.blocked()
+      return peer
+    },
+  }
+}
+
+export type ChatService = ReturnType<typeof createChatService>

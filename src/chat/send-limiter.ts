@@ -1,0 +1,31 @@
+import type { Redis } from 'ioredis'
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
+import { Errors } from '../shared/errors.js'
+
+/**
+ * Chat sends: 20 per user per 10 s (times RATE_LIMIT_SCALE; 0 turns it off), shared by the
+ * socket and the REST fallback. With Redis the count is shared by every node; if Redis is
+ * unreachable each node falls back to its own in-memory count rather than refusing sends.
+ */
+export class SendLimiter {
+  private readonly limiter?: RateLimiterAbstract
+
+  constructor(opts: { scale: number; redis?: Redis | null; prefix: string; points?: number; durationSeconds?: number }) {
+    if (opts.scale <= 0) return
+    const common = { keyPrefix: `${opts.prefix}chat-send`, points: Math.max(1, Math.round((opts.points ?? 20) * opts.scale)), duration: opts.durationSeconds ?? 10 }
+    this.limiter = opts.redis
+      ? new RateLimiterRedis({ ...common, storeClient: opts.redis, insuranceLimiter: new RateLimiterMemory(common) })
+      : new RateLimiterMemory(common)
+  }
+
+  /** Takes one send from the user's allowance or throws 429 RATE_LIMITED with Retry-After. */
+  async consume(userId: string): Promise<void> {
+    if (!this.limiter) return
+    try {
+      await this.limiter.consume(userId)
+    } catch (err) {
+      if (err instanceof RateLimiterRes) throw Errors.rateLimited(Math.max(1, Math.ceil(err.msBeforeNext / 1000)))
+      throw err
+    }
+  }
+}

@@ -1,0 +1,34 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { CouponCode } from '../coupons/coupons.schemas.js'
+import { OrNull, StringEnum } from '../commerce/schema.js'
+import { Order } from '../orders/orders.schemas.js'
+import { postalAddressFields } from '../accounts/accounts.schemas.js'
+import { Id, Money, StrictObject, Timestamp } from '../shared/schemas.js'
+
+export const ShippingAddressInput = StrictObject(postalAddressFields)
+export type ShippingAddressInput = Static<typeof ShippingAddressInput>
+
+export const CheckoutBody = StrictObject({
+  addressId: Type.Optional(Id),
+  address: Type.Optional(ShippingAddressInput),
+  couponCode: Type.Optional(CouponCode),
+  callbackUrl: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 2000, description: 'Where Paystack sends the browser after paying' })),
+}, { description: 'addressId or address; with neither, the default address is used' })
+export type CheckoutBody = Static<typeof CheckoutBody>
+
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Required on checkout: the same key and body within 24 h replays the first response' })),
+})
+
+export const CheckoutPayment = Type.Object({
+  provider: StringEnum(['paystack']),
+  reference: Type.String(),
+  authorizationUrl: Type.String(),
+  accessCode: Type.String(),
+  amount: Money,
+  currency: Type.String(),
+  expiresAt: Timestamp,
+})
+
+export const CheckoutResult = Type.Object({ order: Order, payment: OrNull(CheckoutPayment) })
+export type CheckoutResult = Static<typeof CheckoutResult>

@@ -1,0 +1,215 @@
+import { audit } from '../audit/audit.service.js'
+import { CartErrors } from '../cart/cart.errors.js'
+import { listingStock, lockListings, type ListingStock } from '../cart/pricing.js'
+import type { CommerceDeps } from '../commerce/commerce.deps.js'
+import { previewCoupon, redeemCoupon, type CouponRow } from '../coupons/coupons.service.js'
+import { convertToSold, emitOrderStatus, queuePaidMails, setPaymentStatus, type OrderItemRow, type OrderRow } from '../orders/order-lifecycle.js'
+import { buildOrderViews, orderView, type HistoryRow, type OrderRows, type PaymentViewRow, type ShipmentRow } from '../orders/orders.views.js'
+import { PaymentErrors } from '../payments/payments.errors.js'
+import { newReference, type PaymentsService } from '../payments/payments.service.js'
+import { PaystackError } from '../payments/paystack.client.js'
+import type { Actor, Ctx, TxCtx } from '../shared/context.js'
+import { AppError, Errors } from '../shared/errors.js'
+import type { CheckoutBody, CheckoutResult, ShippingAddressInput } from './checkout.schemas.js'
+
+type BuyerCtx = Ctx & { actor: Actor }
+type CartLine = { listing_id: string; quantity: number }
+type PricedLine = { listing: ListingStock; quantity: number; unitPrice: number; offerId: string | null }
+
+const addressRequired = () => new AppError('ADDRESS_REQUIRED', 400, 'Give a shipping address or addressId (there is no default address)')
+
+export const CheckoutErrors = {
+  termsChanged: () => new AppError('CHECKOUT_CHANGED', 409, 'Prices or offers changed while checking out; look at the cart and try again'),
+}
+
+/** The listings' terms moved between the unlocked read and the locked one. */
+class TermsChanged extends Error {}
+
+/** The same sale: listing, seller, title, type, price and offer as when the order was written. */
+const sameTerms = (a: PricedLine, b: PricedLine) =>
+  a.listing.id === b.listing.id && a.listing.sellerId === b.listing.sellerId && a.listing.title === b.listing.title && a.listing.type === b.listing.type &&
+  a.listing.price === b.listing.price && a.listing.currency === b.listing.currency && a.unitPrice === b.unitPrice && a.offerId === b.offerId && a.quantity === b.quantity
+
+type PlaceInput = {
+  buyerId: string
+  lines: CartLine[]
+  ids: string[]
+  terms: PricedLine[]
+  subtotal: number
+  coupon: { coupon: CouponRow; discount: number } | undefined
+  address: Required<ShippingAddressInput>
+  callbackUrl: string
+}
+type Placed = { order: OrderRow; rows: OrderRows; reference: string | undefined }
+
+async function shippingAddress(ctx: BuyerCtx, input: CheckoutBody): Promise<Required<ShippingAddressInput>> {
+  if (input.address && input.addressId) throw Errors.validation('Give addressId or address, not both', [{ path: '/body/address', message: 'not both addressId and address' }])
+  if (input.address) {
+    const a = input.address
+    return { fullName: a.fullName.trim(), phone: a.phone, line1: a.line1.trim(), line2: a.line2 ?? null, city: a.city.trim(), state: a.state.trim(), country: a.country ?? 'NG', postalCode: a.postalCode ?? null }
+  }
+  const query = ctx.db('addresses').where('user_id', ctx.actor.id)
+  const row = (await (input.addressId ? query.where('id', input.addressId) : query.where('is_default', true)).first()) as
+    | { full_name: string; phone: string; line1: string; line2: string | null; city: string; state: string; country: string; postal_code: string | null }
+    | undefined
+  if (!row) throw input.addressId ? Errors.notFound('Address') : addressRequired()
+  return { fullName: row.full_name, phone: row.phone, line1: row.line1, line2: row.line2, city: row.city, state: row.state, country: row.country, postalCode: row.postal_code }
+}
+
+/**
+ * Checkout: one transaction snapshots the lines (title, price, seller), splits the order
+ * into one shipment per seller, locks the cart's listings in id order, checks stock, uses
+ * the coupon (conditional UPDATE) and reserves the units for RESERVATION_TTL_SECONDS.
+ * Paystack is asked to initialize after that commit, so no listing lock is ever held across
+ * a network call; if Paystack fails, a compensating transaction releases everything and
+ * the buyer gets 503.
+ */
+export function createCheckoutService(deps: CommerceDeps, payments: PaymentsService) {
+  const { spine, gateway } = deps
+  const defaultCallback = `${deps.config.publicUrl}/v1/payments/paystack/callback`
+
+  function price(lines: CartLine[], buyerId: string, stock: Map<string, ListingStock>): PricedLine[] {
+    return lines.map((l) => {
+      const s = stock.get(l.listing_id)
+      if (!s || s.status === 'draft') throw Errors.notFound('Listing')
+      if (s.status === 'removed') throw CartErrors.listingUnavailable(s.id)
+      if (s.sellerId === buyerId) throw CartErrors.ownListing()
+      if (s.available < l.quantity) throw CartErrors.outOfStock(s.id, s.available)
+      if (s.type === 'giveaway' && (l.quantity > 1 || s.giveawayTaken)) throw CartErrors.giveawayLimit(s.id)
+      return { listing: s, quantity: l.quantity, unitPrice: s.offer?.amount ?? s.price, offerId: s.offer?.id ?? null }
+    })
+  }
+
+  /**
+   * Writes the order in one transaction. The rows that do not depend on stock are written
+   * first; the listing locks are taken last, so they are held only for the stock check, the
+   * coupon's conditional UPDATE, the reservations and the commit. Under the locks the terms
+   * are read again: if a price, offer or title moved since `terms` was read, the
+   * transaction is rolled back (TermsChanged) and the caller starts again.
+   */
+  async function place(tx: TxCtx, p: PlaceInput): Promise<Placed> {
+    const { buyerId, terms, subtotal, coupon } = p
+    const currencies = new Set(terms.map((t) => t.listing.currency))
+    if (currencies.size > 1) throw CartErrors.mixedCurrencies()
+    const currency = terms[0]!.listing.currency
+    const discount = coupon?.discount ?? 0
+    const total = subtotal - discount
+
+    const [order] = (await tx.db('orders')
+      .insert({
+        buyer_id: buyerId, payment_status: 'pending', subtotal, discount, total, currency,
+        coupon_id: coupon?.coupon.id ?? null, coupon_code: coupon?.coupon.code ?? null,
+        shipping_address: JSON.stringify(p.address), callback_url: p.callbackUrl,
+        expires_at: total > 0 ? tx.db.raw("now() + (? * interval '1 second')", [deps.config.RESERVATION_TTL_SECONDS]) : null,
+      })
+      .returning('*')) as [OrderRow]
+    const sellerIds = [...new Set(terms.map((t) => t.listing.sellerId))].sort()
+    const shipments = (await tx.db('shipments').insert(sellerIds.map((sellerId) => ({ order_id: order.id, seller_id: sellerId }))).returning('*')) as ShipmentRow[]
+    const history = (await tx.db('shipment_history').insert(shipments.map((s) => ({ shipment_id: s.id, from_status: null, status: 'pending', actor_id: buyerId, note: 'Order placed' }))).returning('*')) as HistoryRow[]
+    const shipmentOf = new Map(shipments.map((s) => [s.seller_id, s.id]))
+    const items = (await tx.db('order_items')
+      .insert(terms.map((t) => ({
+        order_id: order.id, shipment_id: shipmentOf.get(t.listing.sellerId), listing_id: t.listing.id, seller_id: t.listing.sellerId,
+        title: t.listing.title, listing_type: t.listing.type, list_price: t.listing.price, unit_price: t.unitPrice, quantity: t.quantity,
+        currency: t.listing.currency, offer_id: t.offerId,
+      })))
+      .returning('*')) as OrderItemRow[]
+    const reference = total > 0 ? newReference(order.id) : undefined
+    const payments = reference
+      ? ((await tx.db('payments').insert({ order_id: order.id, provider: 'paystack', reference, amount: total, currency, status: 'initializing' }).returning('*')) as PaymentViewRow[])
+      : []
+
+    await lockListings(tx.db, p.ids)
+    // A new statement after the locks, so it sees every reservation committed before them.
+    const now = price(p.lines, buyerId, await listingStock(tx.db, p.ids, { buyerId, exceptOrderId: order.id }))
+    if (now.some((t, i) => !sameTerms(t, terms[i]!))) throw new TermsChanged()
+    if (coupon) {
+      const redeemed = await redeemCoupon(tx.db, coupon.coupon.code, buyerId, subtotal)
+      if (redeemed.coupon.id !== coupon.coupon.id || redeemed.discount !== discount) throw new TermsChanged()
+      await tx.db('coupon_redemptions').insert({ coupon_id: redeemed.coupon.id, user_id: buyerId, order_id: order.id, discount })
+    }
+    const rows = { items, shipments, history, payments, refunds: [] }
+
+    if (!reference) {
+      // Giveaways only (or a coupon that covers everything): no payment, confirmed now.
+      await convertToSold(tx.db, order, items)
+      await setPaymentStatus(tx.db, order.id, 'paid', { paid_at: tx.db.fn.now() })
+      await audit(tx, { action: 'order.confirmed_without_payment', targetType: 'order', targetId: order.id, after: { paymentStatus: 'paid', total: 0 } })
+      await emitOrderStatus(spine, tx, order.id, { userIds: [buyerId, ...sellerIds] })
+      await queuePaidMails(tx.db, { ...order, payment_status: 'paid' }, items, deps.config.publicUrl)
+      return { order: (await tx.db('orders').where('id', order.id).first()) as OrderRow, rows, reference }
+    }
+    await tx.db('reservations').insert(terms.map((t) => ({ listing_id: t.listing.id, buyer_id: buyerId, order_id: order.id, quantity: t.quantity, expires_at: order.expires_at })))
+    await emitOrderStatus(spine, tx, order.id, { userIds: [] }, { known: { order, shipments } })
+    return { order, rows, reference }
+  }
+
+  return {
+    async checkout(ctx: BuyerCtx, input: CheckoutBody): Promise<CheckoutResult> {
+      const buyerId = ctx.actor.id
+      const lines = (await ctx.db('cart_items').where('user_id', buyerId).orderBy('listing_id').select('listing_id', 'quantity')) as CartLine[]
+      if (lines.length === 0) throw CartErrors.cartEmpty()
+      const address = await shippingAddress(ctx, input)
+      const ids = lines.map((l) => l.listing_id)
+
+      const buyer = (await ctx.db('users as u')
+        .leftJoin('carts as c', 'c.user_id', 'u.id')
+        .leftJoin('coupons as k', 'k.id', 'c.coupon_id')
+        .where('u.id', buyerId)
+        .first('u.email', 'k.code as cart_coupon')) as { email: string; cart_coupon: string | null }
+      const couponCode = input.couponCode ?? buyer.cart_coupon ?? undefined
+
+      let created: Placed | undefined
+      for (let attempt = 1; !created; attempt++) {
+        // The terms, read without locks: most losers of a race for the last unit stop here,
+        // before queueing on a row lock.
+        const terms = price(lines, buyerId, await listingStock(ctx.db, ids, { buyerId }))
+        const subtotal = terms.reduce((sum, p) => sum + p.unitPrice * p.quantity, 0)
+        const coupon = couponCode && subtotal > 0 ? await previewCoupon(ctx.db, couponCode, buyerId, subtotal) : undefined
+        try {
+          created = await spine.transaction(ctx, (tx) => place(tx, { buyerId, lines, ids, terms, subtotal, coupon, address, callbackUrl: input.callbackUrl ?? defaultCallback }))
+        } catch (err) {
+          if (!(err instanceof TermsChanged)) throw err
+          if (attempt >= 3) throw CheckoutErrors.termsChanged()
+        }
+      }
+
+      const viewer = { userId: buyerId, role: ctx.actor.role }
+      const { order, rows, reference } = created
+      if (!reference) {
+        deps.mailQueued()
+        return { order: buildOrderViews([order], rows, viewer)[0]!, payment: null }
+      }
+      let init: Awaited<ReturnType<typeof gateway.initialize>>
+      try {
+        init = await gateway.initialize({
+          email: buyer.email,
+          amount: String(order.total),
+          currency: order.currency,
+          reference,
+          callback_url: order.callback_url ?? defaultCallback,
+          metadata: { orderId: order.id, buyerId },
+        })
+        if (init.reference && init.reference !== reference) throw new PaystackError('rejected', 'Paystack answered with another reference')
+        if (!init.authorization_url || !init.access_code) throw new PaystackError('rejected', 'Paystack answered without an authorization URL')
+      } catch (err) {
+        const message = String((err as Error).message)
+        ctx.log[err instanceof PaystackError && err.kind === 'unavailable' ? 'warn' : 'error']({ orderId: order.id, err: message }, 'Paystack initialize failed; checkout undone')
+        await payments.failCheckout(ctx, order.id, message)
+        throw PaymentErrors.providerUnavailable()
+      }
+      const [payment] = (await ctx.db('payments')
+        .where({ order_id: order.id, status: 'initializing' })
+        .update({ status: 'pending', authorization_url: init.authorization_url, access_code: init.access_code, updated_at: ctx.db.fn.now() })
+        .returning('*')) as PaymentViewRow[]
+      // A webhook may have moved the order on meanwhile; then show it as it is now.
+      const view = payment ? buildOrderViews([order], { ...rows, payments: [payment] }, viewer)[0]! : await orderView(ctx.db, order.id, viewer)
+      return {
+        order: view,
+        payment: { provider: 'paystack', reference, authorizationUrl: init.authorization_url, accessCode: init.access_code, amount: order.total, currency: order.currency, expiresAt: order.expires_at!.toISOString() },
+      }
+    },
+  }
+}
+
+export type CheckoutService = ReturnType<typeof createCheckoutService>

@@ -1,0 +1,86 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+
+/** The environment the server reads, as one schema (API.md, Configuration). */
+export const EnvSchema = Type.Object({
+  NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], { default: 'development' }),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  PGLITE_DIR: Type.String({ minLength: 1, default: './data/pgdata' }),
+  DATABASE_POOL_MAX: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  REDIS_PREFIX: Type.String({ default: 'oja:' }),
+  JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 30, default: 900 }),
+  REFRESH_TOKEN_TTL_DAYS: Type.Integer({ minimum: 1, default: 30 }),
+  PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  PAYSTACK_SECRET_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  PAYSTACK_BASE_URL: Type.String({ pattern: '^https?://', default: 'https://api.paystack.co' }),
+  PAYSTACK_WEBHOOK_IPS: Type.Optional(Type.String()),
+  PAYSTACK_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10000 }),
+  BLOB_READ_WRITE_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
+  VERCEL_BLOB_API_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  UPLOADS_DIR: Type.String({ minLength: 1, default: './data/uploads' }),
+  SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
+  MAIL_FROM: Type.String({ minLength: 3, default: 'Oja <no-reply@oja.local>' }),
+  RESERVATION_TTL_SECONDS: Type.Integer({ minimum: 10, default: 900 }),
+  RATE_LIMIT_SCALE: Type.Number({ minimum: 0, default: 1 }),
+  MIGRATE_ON_START: Type.Boolean({ default: true }),
+  SEED_DEMO: Type.Optional(Type.Boolean()),
+  BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1_048_576 }),
+  CORS_ORIGINS: Type.Optional(Type.String()),
+  SWEEPER_INTERVAL_MS: Type.Integer({ minimum: 50, default: 5000 }),
+  MAIL_POLL_INTERVAL_MS: Type.Integer({ minimum: 50, default: 2000 }),
+  TRUST_PROXY: Type.Boolean({ default: false }),
+  REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 30_000 }),
+})
+
+export type Env = Static<typeof EnvSchema>
+
+/** The resolved configuration: the environment plus what follows from it. */
+export type Config = Env & {
+  jwtSecret: string
+  publicUrl: string
+  /** Whether demo data is loaded on an empty database. */
+  seedDemo: boolean
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+const DEV_JWT_SECRET = 'oja-development-secret-do-not-use-in-production-0123456789'
+
+/**
+ * Reads and checks the environment. Empty strings count as unset. A bad value throws a
+ * ConfigError naming each variable at fault.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Env> = {}): Config {
+  const raw: Record<string, unknown> = {}
+  for (const key of Object.keys(EnvSchema.properties)) {
+    const value = env[key]
+    if (value !== undefined && value !== '') raw[key] = value
+  }
+  const converted = Value.Convert(EnvSchema, Value.Default(EnvSchema, raw)) as Record<string, unknown>
+  Object.assign(converted, overrides)
+  const problems = [...Value.Errors(EnvSchema, converted)].map((e) => {
+    const name = e.path.replace(/^\//, '')
+    return `${name}: ${e.message} (got ${JSON.stringify(converted[name])})`
+  })
+  if (problems.length > 0) throw new ConfigError(problems)
+  const parsed = converted as Env
+  if (parsed.NODE_ENV === 'production' && !parsed.JWT_SECRET) {
+    throw new ConfigError(['JWT_SECRET: required when NODE_ENV=production'])
+  }
+  return {
+    ...parsed,
+    jwtSecret: parsed.JWT_SECRET ?? DEV_JWT_SECRET,
+    publicUrl: (parsed.PUBLIC_URL ?? `http://${parsed.HOST}:${parsed.PORT}`).replace(/\/$/, ''),
+    seedDemo: parsed.SEED_DEMO ?? !parsed.DATABASE_URL,
+  }
+}

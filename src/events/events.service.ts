@@ -1,0 +1,109 @@
+import type { Knex } from '../db/index.js'
+import type { Ctx, TxCtx } from '../shared/context.js'
+import { isTxCtx } from '../shared/context.js'
+import type { Publisher, StoredEvent } from './events.types.js'
+
+export type NewEvent = { userId: string; event: string; data: unknown }
+export type NotificationRow = { id: string; userId: string; type: string; data: unknown; readAt: Date | null; createdAt: Date }
+
+type EventRow = { user_id: string; seq: number; event: string; data: unknown; created_at: Date }
+const toStored = (r: EventRow): StoredEvent => ({ userId: r.user_id, seq: r.seq, event: r.event, data: r.data, createdAt: r.created_at })
+
+/**
+ * The event spine: user-facing events are written in the same transaction as the change
+ * that causes them, each with the user's next `seq`, and published only after commit.
+ */
+export class EventSpine {
+  constructor(private publisher: Publisher) {}
+
+  setPublisher(publisher: Publisher): void {
+    this.publisher = publisher
+  }
+
+  /**
+   * Runs `fn` in one transaction (or inside the caller's, when ctx already has one) and
+   * publishes the events it appended once the outermost transaction has committed.
+   */
+  async transaction<T>(ctx: Ctx, fn: (tx: TxCtx) => Promise<T>): Promise<T> {
+    if (isTxCtx(ctx)) return fn(ctx)
+    const pending: StoredEvent[] = []
+    const result = await (ctx.db as Knex).transaction((trx) => fn({ ...ctx, db: trx, pending }))
+    if (pending.length > 0) this.publish(ctx, pending)
+    return result
+  }
+
+  publish(ctx: Pick<Ctx, 'log'>, events: StoredEvent[]): void {
+    try {
+      this.publisher.publish(events)
+    } catch (err) {
+      // Live delivery is best effort: the events are stored and reach clients on resync.
+      ctx.log.warn({ err }, 'event publish failed')
+    }
+  }
+
+  /** Drops live connections of a user or one session, on every node (after the change committed). */
+  disconnect(ctx: Pick<Ctx, 'log'>, target: { userId: string; sessionId?: string; reason: string }): void {
+    try {
+      this.publisher.disconnect?.(target)
+    } catch (err) {
+      ctx.log.warn({ err }, 'disconnect failed')
+    }
+  }
+
+  /** Appends events for any users in one statement; seqs are taken per user in input order. */
+  async append(tx: TxCtx, events: NewEvent[]): Promise<StoredEvent[]> {
+    if (events.length === 0) return []
+    const input = JSON.stringify(events.map((e, ord) => ({ user_id: e.userId, event: e.event, data: e.data ?? null, ord })))
+    const { rows } = (await tx.db.raw(
+      `with input as (
+         select * from jsonb_to_recordset(?::jsonb) as x(user_id uuid, event text, data jsonb, ord int)
+       ), counts as (
+         select user_id, count(*)::bigint as n from input group by user_id
+       ), bumped as (
+         insert into user_event_counters as c (user_id, last_seq)
+         select user_id, n from counts order by user_id
+         on conflict (user_id) do update set last_seq = c.last_seq + excluded.last_seq
+         returning c.user_id, c.last_seq
+       ), numbered as (
+         select i.user_id, i.event, i.data,
+                b.last_seq - c.n + row_number() over (partition by i.user_id order by i.ord) as seq
+         from input i join bumped b using (user_id) join counts c using (user_id)
+       )
+       insert into user_events (user_id, seq, event, data)
+       select user_id, seq, event, data from numbered order by user_id, seq
+       returning user_id, seq, event, data, created_at`,
+      [input],
+    )) as { rows: EventRow[] }
+    const stored = rows.map(toStored).sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : a.seq - b.seq))
+    tx.pending.push(...stored)
+    return stored
+  }
+
+  /**
+   * Creates one notification per target user and its `notification:new` event: two
+   * set-based statements whatever the number of users (a price drop may reach thousands).
+   * `targets` is a list of user ids or a subquery selecting a `user_id` column.
+   */
+  async notify(tx: TxCtx, targets: string[] | Knex.QueryBuilder, type: string, data: Record<string, unknown>): Promise<NotificationRow[]> {
+    if (Array.isArray(targets) && targets.length === 0) return []
+    const source = Array.isArray(targets)
+      ? tx.db.raw('select distinct unnest(?::uuid[]) as user_id', [targets])
+      : tx.db.raw('select distinct user_id from (?) as t', [targets])
+    const { rows } = (await tx.db.raw(
+      `insert into notifications (user_id, type, data)
+       select user_id, ?, ?::jsonb from (?) as s
+       returning id, user_id, type, data, read_at, created_at`,
+      [type, JSON.stringify(data), source],
+    )) as { rows: { id: string; user_id: string; type: string; data: unknown; read_at: Date | null; created_at: Date }[] }
+    const notifications = rows.map((r) => ({ id: r.id, userId: r.user_id, type: r.type, data: r.data, readAt: r.read_at, createdAt: r.created_at }))
+    await this.append(
+      tx,
+      notifications.map((n) => ({
+        userId: n.userId,
+        event: 'notification:new',
+        data: { id: n.id, type: n.type, data: n.data, readAt: null, createdAt: n.createdAt },
+      })),
+    )
+    return notifications
+  }
+}

@@ -1,0 +1,1 @@
+export { idempotencyPlugin, IdempotencyErrors, requestHash, type IdempotencyMode, type IdempotencyOptions } from './idempotency.plugin.js'

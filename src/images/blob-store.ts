@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto'
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { BlobError, del, put } from '@vercel/blob'
+import type { Config } from '../config.js'
+import { AppError } from '../shared/errors.js'
+
+/** A stored file: its pathname in the store (our key) and the URL clients load it from. */
+export type StoredBlob = { pathname: string; url: string }
+
+/**
+ * Where listing photos live. Two drivers: Vercel Blob when BLOB_READ_WRITE_TOKEN is set,
+ * local disk (served at /uploads/) otherwise. Pathnames are chosen by the server, never by
+ * a client.
+ */
+export interface BlobStore {
+  readonly kind: 'vercel' | 'local'
+  put(pathname: string, body: Buffer, contentType: string): Promise<StoredBlob>
+  /** Deletes files by pathname; a file already gone is not an error. */
+  delete(pathnames: string[]): Promise<void>
+  /** The absolute URL of a stored URL (local URLs are stored relative to PUBLIC_URL). */
+  absoluteUrl(url: string): string
+}
+
+export const StorageUnavailable = (cause?: unknown) =>
+  Object.assign(new AppError('STORAGE_UNAVAILABLE', 503, 'File storage is not answering; try again shortly', { headers: { 'retry-after': '5' } }), { cause })
+
+const SAFE_PATHNAME = /^[a-z0-9][a-z0-9/_.-]{0,300}$/i
+
+function checkPathname(pathname: string): void {
+  if (!SAFE_PATHNAME.test(pathname) || pathname.includes('..') || pathname.includes('//')) throw new Error(`unsafe blob pathname: ${pathname}`)
+}
+
+/**
+ * Vercel Blob through the real `@vercel/blob` client. The client reads its API origin only
+ * from `process.env.VERCEL_BLOB_API_URL`, so a configured origin is copied there (tests aim
+ * it at a loopback fake); the token is always passed explicitly, which skips Vercel OIDC.
+ */
+export class VercelBlobStore implements BlobStore {
+  readonly kind = 'vercel' as const
+
+  constructor(private readonly token: string, apiUrl?: string) {
+    if (apiUrl) process.env.VERCEL_BLOB_API_URL = apiUrl
+  }
+
+  async put(pathname: string, body: Buffer, contentType: string): Promise<StoredBlob> {
+    checkPathname(pathname)
+    try {
+      const result = await put(pathname, body, {
+        access: 'public',
+        contentType,
+        token: this.token,
+        addRandomSuffix: false,
+        allowOverwrite: false,
+        cacheControlMaxAge: 31_536_000,
+      })
+      return { pathname: result.pathname, url: result.url }
+    } catch (err) {
+      throw StorageUnavailable(err)
+    }
+  }
+
+  async delete(pathnames: string[]): Promise<void> {
+    if (pathnames.length === 0) return
+    pathnames.forEach(checkPathname)
+    try {
+      // Vercel Blob deletes by URL or pathname, up to 1000 per call; unknown ones are ignored.
+      for (let i = 0; i < pathnames.length; i += 1000) await del(pathnames.slice(i, i + 1000), { token: this.token })
+    } catch (err) {
+      throw StorageUnavailable(err instanceof BlobError ? err : new Error(String(err)))
+    }
+  }
+
+  absoluteUrl(url: string): string {
+    return url
+  }
+}
+
+/** Files under UPLOADS_DIR, served by the app itself at `/uploads/<pathname>`. */
+export class LocalBlobStore implements BlobStore {
+  readonly kind = 'local' as const
+  readonly root: string
+
+  constructor(root: string, private readonly publicUrl: string) {
+    this.root = path.resolve(root)
+  }
+
+  private fileOf(pathname: string): string {
+    checkPathname(pathname)
+    const file = path.resolve(this.root, pathname)
+    if (!file.startsWith(this.root + path.sep)) throw new Error(`blob pathname escapes the root: ${pathname}`)
+    return file
+  }
+
+  async put(pathname: string, body: Buffer, _contentType: string): Promise<StoredBlob> {
+    const file = this.fileOf(pathname)
+    try {
+      await mkdir(path.dirname(file), { recursive: true })
+      // Write then rename: a reader never sees half a file.
+      const tmp = `${file}.${randomUUID()}.tmp`
+      await writeFile(tmp, body, { flag: 'wx' })
+      await rename(tmp, file)
+    } catch (err) {
+      throw StorageUnavailable(err)
+    }
+    return { pathname, url: `/uploads/${pathname}` }
+  }
+
+  async delete(pathnames: string[]): Promise<void> {
+    try {
+      await Promise.all(pathnames.map((p) => rm(this.fileOf(p), { force: true })))
+    } catch (err) {
+      throw StorageUnavailable(err)
+    }
+  }
+
+  absoluteUrl(url: string): string {
+    return url.startsWith('/') ? `${this.publicUrl}${url}` : url
+  }
+}
+
+/** The configured store: Vercel Blob with a token, local disk without. */
+export function createBlobStore(config: Pick<Config, 'BLOB_READ_WRITE_TOKEN' | 'VERCEL_BLOB_API_URL' | 'UPLOADS_DIR' | 'publicUrl'>): BlobStore {
+  if (config.BLOB_READ_WRITE_TOKEN) return new VercelBlobStore(config.BLOB_READ_WRITE_TOKEN, config.VERCEL_BLOB_API_URL)
+  return new LocalBlobStore(config.UPLOADS_DIR, config.publicUrl)
+}

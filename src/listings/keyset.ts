@@ -1,0 +1,36 @@
+import { decodeCursor } from '../shared/cursor.js'
+import { CatalogueErrors as E } from './listings.errors.js'
+
+export type KeyKind = 'timestamp' | 'uuid' | 'int' | 'number' | 'string' | 'timestamp?' | 'uuid?'
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:?\d{2})$/
+
+function matches(kind: KeyKind, v: unknown): boolean {
+  switch (kind) {
+    case 'timestamp?':
+      return v === null || matches('timestamp', v)
+    case 'uuid?':
+      return v === null || matches('uuid', v)
+    case 'timestamp':
+      return typeof v === 'string' && ISO.test(v) && !Number.isNaN(Date.parse(v))
+    case 'uuid':
+      return typeof v === 'string' && UUID.test(v)
+    case 'int':
+      return Number.isSafeInteger(v)
+    case 'number':
+      return typeof v === 'number' && Number.isFinite(v)
+    case 'string':
+      return typeof v === 'string' && v.length <= 100
+  }
+}
+
+/**
+ * Decodes a keyset cursor and checks each value's kind, so a forged cursor is a 400 and
+ * never reaches the database as a malformed value.
+ */
+export function decodeKeyset(cursor: string | undefined, kinds: KeyKind[]): unknown[] | undefined {
+  const values = decodeCursor(cursor, kinds.length)
+  if (values && !kinds.every((k, i) => matches(k, values[i]))) throw E.invalid('/querystring/cursor', 'invalid cursor')
+  return values
+}

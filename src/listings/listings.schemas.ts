@@ -1,0 +1,151 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { Currency, Id, Money, Nullable, PageQuery, StrictObject, Timestamp } from '../shared/schemas.js'
+
+export const ListingType = Type.Union([Type.Literal('sale'), Type.Literal('giveaway')])
+export const Condition = Type.Union([Type.Literal('new'), Type.Literal('like_new'), Type.Literal('good'), Type.Literal('fair')])
+export const ListingStatus = Type.Union([Type.Literal('draft'), Type.Literal('active'), Type.Literal('sold'), Type.Literal('removed')])
+export type ListingType = Static<typeof ListingType>
+export type Condition = Static<typeof Condition>
+export type ListingStatus = Static<typeof ListingStatus>
+
+/**
+ * Nullable for request bodies: null is tried first, because with `coerceTypes` Ajv would
+ * otherwise coerce a null into the first branch (0 for a number, "" for a string).
+ */
+export const OrNull = <T extends TSchema>(schema: T) => Type.Union([Type.Null(), schema])
+
+/** Text a client sends: no NUL characters (PostgreSQL text cannot hold them). */
+export const Text = (opts: { minLength?: number; maxLength: number; description?: string }) => Type.String({ pattern: '^[^\\u0000]*$', ...opts })
+
+const Title = Text({ minLength: 3, maxLength: 120 })
+const Description = Text({ maxLength: 5000 })
+const Quantity = Type.Integer({ minimum: 1, maximum: 10_000 })
+
+export const LocationInput = StrictObject({
+  city: Text({ minLength: 1, maxLength: 100 }),
+  state: Text({ minLength: 1, maxLength: 100 }),
+  lat: Type.Optional(Type.Number({ minimum: -90, maximum: 90 })),
+  lng: Type.Optional(Type.Number({ minimum: -180, maximum: 180 })),
+})
+export type LocationInput = Static<typeof LocationInput>
+
+export const Location = Type.Object({ city: Nullable(Type.String()), state: Nullable(Type.String()), lat: Nullable(Type.Number()), lng: Nullable(Type.Number()) })
+
+export const CreateListingBody = StrictObject({
+  title: Title,
+  description: Description,
+  type: ListingType,
+  price: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000_000, description: 'Minor units (kobo); required for a sale, 0 or absent for a giveaway' })),
+  currency: Type.Optional(Currency),
+  condition: Condition,
+  categoryId: Id,
+  quantity: Type.Optional(Quantity),
+  location: Type.Optional(LocationInput),
+  draft: Type.Optional(Type.Boolean({ description: 'Save without publishing' })),
+})
+export type CreateListingBody = Static<typeof CreateListingBody>
+
+export const UpdateListingBody = StrictObject(
+  {
+    title: Type.Optional(Title),
+    description: Type.Optional(Description),
+    type: Type.Optional(ListingType),
+    price: Type.Optional(Money),
+    condition: Type.Optional(Condition),
+    categoryId: Type.Optional(Id),
+    quantity: Type.Optional(Quantity),
+    location: Type.Optional(OrNull(LocationInput)),
+    status: Type.Optional(Type.Union([Type.Literal('draft'), Type.Literal('active')], { description: '`active` publishes a draft (or relists a sold listing whose quantity was raised); `draft` unpublishes' })),
+  },
+  { minProperties: 1 },
+)
+export type UpdateListingBody = Static<typeof UpdateListingBody>
+
+export const ImageVariants = Type.Object({ thumb: Type.String(), medium: Type.String(), large: Type.String() })
+export const ListingImage = Type.Object({
+  id: Id,
+  url: Type.String({ description: 'The large variant' }),
+  variants: ImageVariants,
+  width: Type.Integer(),
+  height: Type.Integer(),
+  position: Type.Integer(),
+})
+
+export const SellerSummary = Type.Object({ id: Id, name: Type.String(), avatarUrl: Nullable(Type.String()) })
+
+const listingCore = {
+  id: Id,
+  sellerId: Id,
+  seller: SellerSummary,
+  title: Type.String(),
+  type: ListingType,
+  price: Money,
+  currency: Type.String(),
+  condition: Condition,
+  categoryId: Id,
+  status: ListingStatus,
+  quantity: Type.Integer(),
+  availableQuantity: Type.Integer({ description: 'quantity − sold − live reservations' }),
+  location: Nullable(Location),
+  isFavourite: Type.Optional(Type.Boolean({ description: 'Present when signed in' })),
+  publishedAt: Nullable(Timestamp),
+  createdAt: Timestamp,
+}
+
+export const Listing = Type.Object({
+  ...listingCore,
+  description: Type.String(),
+  soldQuantity: Type.Integer(),
+  images: Type.Array(ListingImage),
+  updatedAt: Timestamp,
+})
+export type Listing = Static<typeof Listing>
+
+export const ListingCard = Type.Object({
+  ...listingCore,
+  image: Nullable(ListingImage),
+  distanceKm: Type.Optional(Type.Number({ description: 'Present when lat/lng were given' })),
+})
+export type ListingCard = Static<typeof ListingCard>
+
+export const SearchSort = Type.Union([Type.Literal('newest'), Type.Literal('price_asc'), Type.Literal('price_desc'), Type.Literal('relevance'), Type.Literal('distance')])
+export type SearchSort = Static<typeof SearchSort>
+
+export const SearchQuery = StrictObject({
+  q: Type.Optional(Text({ minLength: 1, maxLength: 200 })),
+  categoryId: Type.Optional(Id),
+  condition: Type.Optional(Type.Array(Condition, { minItems: 1, maxItems: 4, description: 'One or more (repeat the parameter)' })),
+  type: Type.Optional(ListingType),
+  minPrice: Type.Optional(Money),
+  maxPrice: Type.Optional(Money),
+  sellerId: Type.Optional(Id),
+  lat: Type.Optional(Type.Number({ minimum: -90, maximum: 90 })),
+  lng: Type.Optional(Type.Number({ minimum: -180, maximum: 180 })),
+  radiusKm: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1000 })),
+  sort: Type.Optional(SearchSort),
+  ...PageQuery,
+})
+export type SearchQuery = Static<typeof SearchQuery>
+
+export const SearchPage = Type.Object({
+  items: Type.Array(ListingCard),
+  nextCursor: Nullable(Type.String()),
+  searchMode: Type.Optional(Type.Union([Type.Literal('exact'), Type.Literal('fuzzy')], { description: 'With `q`: `fuzzy` when the exact search found little and typo-tolerant matching was used' })),
+})
+
+export const MyListingsQuery = StrictObject({ status: Type.Optional(ListingStatus), ...PageQuery })
+
+export const ImageOrderBody = StrictObject({ imageIds: Type.Array(Id, { minItems: 1, maxItems: 5, uniqueItems: true }) })
+export const ImageParams = StrictObject({ id: Id, imageId: Id })
+
+export const ReportReason = Type.Union(['prohibited', 'scam', 'counterfeit', 'offensive', 'wrong_category', 'duplicate', 'other'].map((s) => Type.Literal(s)))
+export const ReportBody = StrictObject({ reason: ReportReason, detail: Type.Optional(Text({ maxLength: 2000 })) })
+export type ReportBody = Static<typeof ReportBody>
+export const ListingReport = Type.Object({
+  id: Id,
+  listingId: Id,
+  reason: Type.String(),
+  detail: Nullable(Type.String()),
+  status: Type.Union([Type.Literal('open'), Type.Literal('dismissed'), Type.Literal('actioned')]),
+  createdAt: Timestamp,
+})

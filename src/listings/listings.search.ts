@@ -1,0 +1,327 @@
+import type { Db, Knex } from '../db/index.js'
+import { categoryWithDescendants } from '../categories/categories.service.js'
+import type { BlobStore } from '../images/blob-store.js'
+import type { Ctx } from '../shared/context.js'
+import { encodeCursor } from '../shared/cursor.js'
+import { hotQuery } from './hot-query.js'
+import { decodeKeyset, type KeyKind } from './keyset.js'
+import { CatalogueErrors as E } from './listings.errors.js'
+import type { ListingCard, SearchQuery, SearchSort } from './listings.schemas.js'
+import { cardSelect, toCard, type CardRow, type Sql } from './listings.sql.js'
+
+/** Below this many exact matches on a first page, typo-tolerant matching takes over. */
+export const FUZZY_BELOW = 5
+
+/**
+ * A query that uses web-search operators (quotes, `-word`, `or`) says exactly what it
+ * wants; it is never widened by typo matching.
+ */
+export function usesOperators(q: string): boolean {
+  return /["]/.test(q) || /(^|\s)-\S/.test(q) || /(^|\s)or(\s|$)/i.test(q)
+}
+
+/**
+ * Relevance ranks at most this many matches: the newest ones that pass the filters. A term
+ * that matches 60 000 listings would otherwise rank all of them on every page. The window's
+ * oldest row is pinned in the cursor, so later pages rank the same rows (plus newer ones).
+ */
+export const RELEVANCE_WINDOW = 500
+
+/** pg_trgm word similarity a title needs to match a query in fuzzy mode. */
+export const FUZZY_THRESHOLD = 0.4
+
+export type SearchMode = 'exact' | 'fuzzy'
+
+/** A validated search: filters resolved (category subtree), the sort chosen. */
+export type SearchPlan = {
+  q?: string
+  categoryIds?: string[]
+  condition?: string[]
+  type?: string
+  minPrice?: number
+  maxPrice?: number
+  sellerId?: string
+  origin?: { lat: number; lng: number }
+  radiusKm?: number
+  sort: SearchSort
+  limit: number
+  mode: SearchMode
+  after?: [unknown, string]
+  /** Relevance only: the oldest (published_at, id) of the ranked window, pinned by page 1. */
+  floor?: [string, string]
+  /** Radius only: false when the circle is dense and the sort index should lead (see radiusIsDense). */
+  geoIndex?: boolean
+  /** How many of the newest matches relevance ranks (RELEVANCE_WINDOW unless a test says otherwise). */
+  window?: number
+  viewerId?: string
+}
+
+/** How each sort orders rows and what its keyset cursor holds. */
+type SortSpec = { key: Sql; dir: 'asc' | 'desc'; cast: string; cursorKey: Sql }
+
+function sortSpec(plan: SearchPlan): SortSpec {
+  const tsq = "websearch_to_tsquery('english', ?)"
+  switch (plan.sort) {
+    case 'newest':
+      // Microseconds survive in the cursor as ISO text (a JS Date would keep milliseconds only).
+      return { key: { sql: 'l.published_at', bindings: [] }, dir: 'desc', cast: 'timestamptz', cursorKey: { sql: "to_json(l.published_at) #>> '{}'", bindings: [] } }
+    case 'price_asc':
+    case 'price_desc': {
+      const key = { sql: 'l.price', bindings: [] }
+      return { key, dir: plan.sort === 'price_asc' ? 'asc' : 'desc', cast: 'bigint', cursorKey: key }
+    }
+    case 'relevance': {
+      // Title (weight A) counts more than description (B). In fuzzy mode every exact match
+      // scores above every typo match (+1), then the title's trigram similarity decides.
+      const key = plan.mode === 'exact'
+        ? { sql: `ts_rank(l.search_vector, ${tsq})::float8`, bindings: [plan.q] }
+        : { sql: `((l.search_vector @@ ${tsq})::int + ts_rank(l.search_vector, ${tsq}) + word_similarity(?, l.title))::float8`, bindings: [plan.q, plan.q, plan.q] }
+      return { key, dir: 'desc', cast: 'float8', cursorKey: key }
+    }
+    case 'distance': {
+      // Chord distance through the earth grows with the great-circle distance, so ordering by
+      // the cube `<->` operator is ordering by distance, and the GiST index serves it (KNN).
+      const key = { sql: '(ll_to_earth(l.lat, l.lng) <-> ll_to_earth(?, ?))', bindings: [plan.origin!.lat, plan.origin!.lng] }
+      return { key, dir: 'asc', cast: 'float8', cursorKey: key }
+    }
+  }
+}
+
+/** The WHERE clause of a plan; `status = 'active'` is a literal so partial indexes apply. */
+function whereOf(plan: SearchPlan): Sql {
+  const parts: string[] = ["l.status = 'active'"]
+  const bindings: unknown[] = []
+  const add = (sql: string, ...b: unknown[]) => {
+    parts.push(sql)
+    bindings.push(...b)
+  }
+  if (plan.q !== undefined) {
+    if (plan.mode === 'exact') add("l.search_vector @@ websearch_to_tsquery('english', ?)", plan.q)
+    else add("(l.search_vector @@ websearch_to_tsquery('english', ?) or ? <% l.title)", plan.q, plan.q)
+  }
+  if (plan.categoryIds) add(plan.categoryIds.length === 1 ? 'l.category_id = ?' : 'l.category_id = any(?::uuid[])', plan.categoryIds.length === 1 ? plan.categoryIds[0] : plan.categoryIds)
+  if (plan.condition) add(plan.condition.length === 1 ? 'l.condition = ?' : 'l.condition = any(?::text[])', plan.condition.length === 1 ? plan.condition[0] : plan.condition)
+  if (plan.type) add('l.type = ?', plan.type)
+  if (plan.minPrice !== undefined) add('l.price >= ?', plan.minPrice)
+  if (plan.maxPrice !== undefined) add('l.price <= ?', plan.maxPrice)
+  if (plan.sellerId) add('l.seller_id = ?', plan.sellerId)
+  if (plan.origin && (plan.radiusKm !== undefined || plan.sort === 'distance')) add('l.lat is not null')
+  if (plan.origin && plan.radiusKm !== undefined) {
+    const { lat, lng } = plan.origin
+    const meters = plan.radiusKm * 1000
+    // The box test uses the GiST index; the exact great-circle test trims its corners.
+    if (plan.geoIndex !== false) add('earth_box(ll_to_earth(?, ?), ?) @> ll_to_earth(l.lat, l.lng)', lat, lng, meters)
+    add('earth_distance(ll_to_earth(?, ?), ll_to_earth(l.lat, l.lng)) <= ?', lat, lng, meters)
+  }
+  return { sql: parts.join(' and '), bindings }
+}
+
+function cardSelectOf(db: Db, plan: SearchPlan): Sql {
+  return cardSelect(db, { viewerId: plan.viewerId, origin: plan.origin })
+}
+
+/**
+ * The SQL of one page (every sort but distance): an inner query finds the page's ids by
+ * keyset on an index (the only part that touches many rows), the outer one builds the
+ * cards of those `limit + 1` rows.
+ */
+export function pageSql(db: Db, plan: SearchPlan): Sql {
+  if (plan.sort === 'distance') throw new Error('distance pages are built by distanceCandidatesSql')
+  const spec = sortSpec(plan)
+  const where = whereOf(plan)
+  const op = spec.dir === 'desc' ? '<' : '>'
+  const order = `${spec.key.sql} ${spec.dir}, l.id ${spec.dir}`
+  const cols = cardSelectOf(db, plan)
+  const outer = (inner: Sql): Sql => ({
+    sql: `select ${cols.sql}, p.cursor_key, p.floor_at, p.floor_id from (${inner.sql}) p join listings l on l.id = p.id join users u on u.id = l.seller_id order by ${order}`,
+    bindings: [...cols.bindings, ...inner.bindings, ...spec.key.bindings],
+  })
+
+  if (plan.sort === 'relevance') {
+    // Rank a bounded window: the newest matches (an index walk or a small bitmap), then
+    // order that window by rank. Page 1 fixes the window's floor; later pages reuse it.
+    const pinned = plan.floor ? { sql: ' and (l.published_at, l.id) >= (?::timestamptz, ?::uuid)', bindings: [plan.floor[0], plan.floor[1]] } : { sql: '', bindings: [] }
+    const size = plan.window ?? RELEVANCE_WINDOW
+    const bounded = !plan.after // page 1 sets the bound
+    const keyset = plan.after ? { sql: ' where (w.rank, w.id) < (?::float8, ?::uuid)', bindings: [plan.after[0], plan.after[1]] } : { sql: '', bindings: [] }
+    const floorCols = bounded
+      ? `case when (select count(*) from w) >= ${size} then (select to_json(published_at) #>> '{}' from w order by published_at, id limit 1) end as floor_at,
+         case when (select count(*) from w) >= ${size} then (select id from w order by published_at, id limit 1) end as floor_id`
+      : '?::text as floor_at, ?::uuid as floor_id'
+    const inner: Sql = {
+      sql: `with w as materialized (
+              select l.id, l.published_at, ${spec.key.sql} as rank from listings l
+              where ${where.sql}${pinned.sql}
+              order by l.published_at desc, l.id desc${bounded ? ` limit ${size}` : ''}
+            )
+            select w.id, w.rank as cursor_key, ${floorCols}
+            from w${keyset.sql} order by w.rank desc, w.id desc limit ?`,
+      bindings: [...spec.key.bindings, ...where.bindings, ...pinned.bindings, ...(bounded ? [] : [plan.floor?.[0] ?? null, plan.floor?.[1] ?? null]), ...keyset.bindings, plan.limit + 1],
+    }
+    return outer(inner)
+  }
+
+  const keyset = plan.after ? { sql: ` and (${spec.key.sql}, l.id) ${op} (?::${spec.cast}, ?::uuid)`, bindings: [...spec.key.bindings, plan.after[0], plan.after[1]] } : { sql: '', bindings: [] }
+  return outer({
+    sql: `select l.id, ${spec.cursorKey.sql} as cursor_key, null::text as floor_at, null::uuid as floor_id from listings l where ${where.sql}${keyset.sql} order by ${order} limit ?`,
+    bindings: [...spec.cursorKey.bindings, ...where.bindings, ...keyset.bindings, ...spec.key.bindings, plan.limit + 1],
+  })
+}
+
+/**
+ * Distance candidates: a GiST nearest-neighbour scan returns rows in distance order, but
+ * PostgreSQL cannot add the `id` tie-breaker to it without sorting every row. So the scan
+ * fetches a window of the nearest rows at or beyond the cursor's distance, ordered by
+ * distance only; distanceIds() orders them by (distance, id) and widens the window when a
+ * tie straddles its edge.
+ */
+export function distanceCandidatesSql(plan: SearchPlan, window: number): Sql {
+  const spec = sortSpec({ ...plan, sort: 'distance' })
+  const where = whereOf(plan)
+  const from = plan.after ? { sql: ` and ${spec.key.sql} >= ?::float8`, bindings: [...spec.key.bindings, plan.after[0]] } : { sql: '', bindings: [] }
+  return {
+    sql: `select l.id, ${spec.key.sql} as k from listings l where ${where.sql}${from.sql} order by ${spec.key.sql} limit ?`,
+    bindings: [...spec.key.bindings, ...where.bindings, ...from.bindings, ...spec.key.bindings, window],
+  }
+}
+
+type Candidate = { id: string; k: number }
+
+/** The page's (distance, id) keys in keyset order, exact even when many rows share a distance. */
+async function distanceIds(db: Db, plan: SearchPlan): Promise<Candidate[]> {
+  const want = plan.limit + 1
+  const after = plan.after ? { k: Number(plan.after[0]), id: String(plan.after[1]).toLowerCase() } : undefined
+  for (let window = want + 16; ; window *= 4) {
+    const { sql, bindings } = distanceCandidatesSql(plan, window)
+    const rows = await hotQuery<Candidate>(db, sql, bindings, { prepared: false })
+    const exhausted = rows.length < window
+    const edge = rows[rows.length - 1]?.k
+    // Rows at the window's last distance may be only some of that tie: they wait for a wider window.
+    const usable = rows
+      .filter((r) => exhausted || r.k < edge!)
+      .filter((r) => !after || r.k > after.k || (r.k === after.k && r.id > after.id))
+      .sort((a, b) => a.k - b.k || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    if (exhausted || usable.length >= want || window > 100_000) return usable.slice(0, want)
+  }
+}
+
+/**
+ * Whether a radius is dense enough that a sort other than distance should walk its own index
+ * and test the distance per row, rather than collect the circle through the GiST index and
+ * sort it. PostgreSQL estimates every cube `@>` at 0.1% of the table, so left alone it always
+ * picks the GiST bitmap, which costs a heap visit per listing in the circle (0.5 s for
+ * central Lagos at 1M listings). Walking the sort index reads about limit × N / D rows for D
+ * listings in the circle out of N; the bitmap about D: they cost the same at D = √(limit × N).
+ * D and N come from the planner's own estimates (column histograms of lat and lng for the
+ * circle's bounding box), asked with one EXPLAIN: no row is read.
+ */
+export async function radiusIsDense(db: Db, origin: { lat: number; lng: number }, radiusKm: number, limit: number): Promise<boolean> {
+  const dLat = radiusKm / 111.32
+  const dLng = radiusKm / (111.32 * Math.max(0.01, Math.cos((origin.lat * Math.PI) / 180)))
+  const { rows } = (await db.raw(
+    `explain (format json)
+     select 1 from listings l where l.status = 'active' and l.lat between ? and ? and l.lng between ? and ?
+     union all
+     select 1 from listings l where l.status = 'active'`,
+    [origin.lat - dLat, origin.lat + dLat, origin.lng - dLng, origin.lng + dLng],
+  )) as { rows: { 'QUERY PLAN': [{ Plan: { Plans?: { 'Plan Rows': number }[] } }] }[] }
+  const [box, all] = (rows[0]?.['QUERY PLAN'][0].Plan.Plans ?? []).map((p) => p['Plan Rows'])
+  if (box === undefined || all === undefined) return false
+  return box >= Math.sqrt((limit + 1) * all)
+}
+
+type PageRow = CardRow & { cursor_key: unknown; floor_at?: string | null; floor_id?: string | null }
+
+async function runPageOn(db: Db, plan: SearchPlan): Promise<PageRow[]> {
+  if (plan.sort !== 'distance') {
+    const { sql, bindings } = pageSql(db, plan)
+    return hotQuery<PageRow>(db, sql, bindings, { prepared: false })
+  }
+  const keys = await distanceIds(db, plan)
+  if (keys.length === 0) return []
+  const cols = cardSelectOf(db, plan)
+  return hotQuery<PageRow>(
+    db,
+    `select ${cols.sql}, p.k as cursor_key
+     from unnest(?::uuid[], ?::float8[]) with ordinality as p(id, k, ord)
+     join listings l on l.id = p.id join users u on u.id = l.seller_id
+     order by p.ord`,
+    [...cols.bindings, keys.map((c) => c.id), keys.map((c) => c.k)],
+    { prepared: false },
+  )
+}
+
+/** Runs one page; fuzzy pages lower pg_trgm's word-similarity threshold for their transaction only. */
+async function runPage(db: Db, plan: SearchPlan): Promise<PageRow[]> {
+  if (plan.mode === 'exact') return runPageOn(db, plan)
+  const inTx = async (trx: Db) => {
+    await trx.raw(`select set_config('pg_trgm.word_similarity_threshold', ?, true)`, [String(FUZZY_THRESHOLD)])
+    return runPageOn(trx, plan)
+  }
+  return 'isTransaction' in db && db.isTransaction ? inTx(db) : (db as Knex).transaction(inTx)
+}
+
+/**
+ * Listing search (GET /v1/listings): full text (websearch syntax, English stemming, title
+ * over description), typo-tolerant fallback, filters, five sorts, keyset cursors that stay
+ * stable while listings are inserted.
+ */
+export function createSearchService({ blobs, relevanceWindow }: { blobs: BlobStore; relevanceWindow?: number }) {
+  return {
+    async search(ctx: Ctx, query: SearchQuery): Promise<{ items: ListingCard[]; nextCursor: string | null; searchMode?: SearchMode }> {
+      const q = query.q?.trim() || undefined
+      const hasOrigin = query.lat !== undefined || query.lng !== undefined
+      if ((query.lat === undefined) !== (query.lng === undefined)) throw E.invalid('/querystring/lat', 'lat and lng go together')
+      if (query.radiusKm !== undefined && !hasOrigin) throw E.invalid('/querystring/radiusKm', 'needs lat and lng')
+      if (query.minPrice !== undefined && query.maxPrice !== undefined && query.minPrice > query.maxPrice) throw E.invalid('/querystring/minPrice', 'is above maxPrice')
+      const sort: SearchSort = query.sort ?? (q ? 'relevance' : 'newest')
+      if (sort === 'relevance' && !q) throw E.invalid('/querystring/sort', 'relevance needs q')
+      if (sort === 'distance' && !hasOrigin) throw E.invalid('/querystring/sort', 'distance needs lat and lng')
+      const limit = query.limit ?? 20
+      const keyKind: KeyKind = sort === 'newest' ? 'timestamp' : sort === 'price_asc' || sort === 'price_desc' ? 'int' : 'number'
+      const cursor = decodeKeyset(query.cursor, ['string', 'string', keyKind, 'uuid', 'timestamp?', 'uuid?']) as [string, string, unknown, string, string | null, string | null] | undefined
+      if (cursor && (cursor[0] !== sort || !['exact', 'fuzzy'].includes(cursor[1]))) throw E.invalid('/querystring/cursor', 'does not belong to this search')
+
+      let categoryIds: string[] | undefined
+      if (query.categoryId) {
+        categoryIds = await categoryWithDescendants(ctx, query.categoryId)
+        if (categoryIds.length === 0) return { items: [], nextCursor: null, ...(q ? { searchMode: 'exact' as const } : {}) }
+      }
+      const plan: SearchPlan = {
+        q,
+        categoryIds,
+        condition: query.condition ? [...new Set(query.condition)] : undefined,
+        type: query.type,
+        minPrice: query.minPrice,
+        maxPrice: query.maxPrice,
+        sellerId: query.sellerId,
+        origin: hasOrigin ? { lat: query.lat!, lng: query.lng! } : undefined,
+        radiusKm: query.radiusKm,
+        sort,
+        limit,
+        mode: (cursor?.[1] as SearchMode | undefined) ?? 'exact',
+        after: cursor ? [cursor[2], cursor[3]] : undefined,
+        floor: cursor?.[4] && cursor[5] ? [cursor[4], cursor[5]] : undefined,
+        viewerId: ctx.actor?.id,
+        window: relevanceWindow,
+      }
+
+      if (plan.origin && plan.radiusKm !== undefined && sort !== 'distance') plan.geoIndex = !(await radiusIsDense(ctx.db, plan.origin, plan.radiusKm, limit))
+      let rows = await runPage(ctx.db, plan)
+      if (q && !cursor && plan.mode === 'exact' && rows.length < Math.min(limit, FUZZY_BELOW) && !usesOperators(q)) {
+        const fuzzy = await runPage(ctx.db, { ...plan, mode: 'fuzzy' })
+        if (fuzzy.length > rows.length) {
+          plan.mode = 'fuzzy'
+          rows = fuzzy
+        }
+      }
+      const items = rows.slice(0, limit)
+      const last = items[items.length - 1]
+      const floor = plan.floor ?? (last?.floor_at && last.floor_id ? [last.floor_at, last.floor_id] : [null, null])
+      const nextCursor = rows.length > limit && last ? encodeCursor([sort, plan.mode, last.cursor_key, last.id, ...floor]) : null
+      return { items: items.map((r) => toCard(r, blobs)), nextCursor, ...(q ? { searchMode: plan.mode } : {}) }
+    },
+  }
+}
+
+export type SearchService = ReturnType<typeof createSearchService>

@@ -1,0 +1,241 @@
+import type { Db } from '../db/index.js'
+import type { EventSpine } from '../events/events.service.js'
+import { audit } from '../audit/audit.service.js'
+import { blobDeletions } from '../images/blob-deletions.js'
+import type { BlobStore } from '../images/blob-store.js'
+import { isTxCtx, type Actor, type Ctx, type TxCtx } from '../shared/context.js'
+import { pageOf } from '../shared/cursor.js'
+import { decodeKeyset } from './keyset.js'
+import { hotQuery } from './hot-query.js'
+import { notifyWantMatches } from '../wants/want-matching.js'
+import { CatalogueErrors as E } from './listings.errors.js'
+import type { CreateListingBody, Listing, ListingCard, ListingStatus, ListingType, LocationInput, UpdateListingBody } from './listings.schemas.js'
+import { cardColumns, detailSql, toCard, toListing, type CardRow, type DetailRow, type StoredVariant } from './listings.sql.js'
+
+export type ActorCtx = Ctx & { actor: Actor }
+
+type ListingRecord = {
+  id: string
+  seller_id: string
+  title: string
+  type: ListingType
+  price: number
+  currency: string
+  category_id: string
+  quantity: number
+  sold_quantity: number
+  status: ListingStatus
+  published_at: Date | null
+}
+
+export type CatalogueDeps = { spine: EventSpine; blobs: BlobStore }
+
+const isAdmin = (ctx: Ctx) => ctx.actor?.role === 'admin'
+
+/** Trims and checks the text fields the schema cannot (whitespace-only titles). */
+function cleanTitle(title: string): string {
+  const t = title.trim().replace(/\s+/g, ' ')
+  if (t.length < 3) throw E.invalid('/body/title', 'must have at least 3 characters')
+  return t
+}
+
+/** A sale has a positive price; a giveaway costs nothing. */
+function checkPrice(type: ListingType, price: number | undefined, path = '/body/price'): number {
+  if (type === 'giveaway') {
+    if (price !== undefined && price !== 0) throw E.invalid(path, 'a giveaway has no price (omit it or send 0)')
+    return 0
+  }
+  if (price === undefined || price <= 0) throw E.invalid(path, 'a sale needs a price above 0 (in kobo)')
+  return price
+}
+
+function locationColumns(location: LocationInput | null | undefined) {
+  if (location === undefined) return {}
+  if (location === null) return { city: null, state: null, lat: null, lng: null }
+  if ((location.lat === undefined) !== (location.lng === undefined)) throw E.invalid('/body/location', 'lat and lng go together')
+  return { city: location.city.trim(), state: location.state.trim(), lat: location.lat ?? null, lng: location.lng ?? null }
+}
+
+async function checkCategory(db: Db, categoryId: string): Promise<void> {
+  const row = await db('categories').where('id', categoryId).first('id')
+  if (!row) throw E.invalid('/body/categoryId', 'no such category')
+}
+
+/** Units sold or held by live reservations (the floor for a new quantity). */
+async function committedUnits(db: Db, listing: ListingRecord): Promise<number> {
+  const row = (await db('reservations')
+    .where('listing_id', listing.id)
+    .whereNull('released_at')
+    .whereNull('converted_at')
+    .where('expires_at', '>', db.fn.now())
+    .sum({ n: 'quantity' })
+    .first()) as { n: number | null } | undefined
+  return listing.sold_quantity + Number(row?.n ?? 0)
+}
+
+/** Who may see a listing: active and sold ones are public; drafts and removed ones only to the seller and admins. */
+function visibleTo(ctx: Ctx, listing: { seller_id: string; status: ListingStatus }): boolean {
+  return listing.status === 'active' || listing.status === 'sold' || listing.seller_id === ctx.actor?.id || isAdmin(ctx)
+}
+
+/**
+ * Listings: create, read, edit (with price-drop alerts and want matching on first
+ * publication), remove (files deleted from storage), and a seller's own list.
+ */
+export function createListingsService({ spine, blobs }: CatalogueDeps) {
+  async function detail(ctx: Ctx, id: string): Promise<DetailRow | undefined> {
+    const { sql, bindings } = detailSql(ctx.db, id, ctx.actor?.id)
+    return (await hotQuery<DetailRow>(ctx.db, sql, bindings, { prepared: true }))[0]
+  }
+
+  /** Locks the listing for a change by its seller (404 when the actor may not even see it). */
+  async function lockOwned(tx: TxCtx & { actor: Actor }, id: string, opts: { allowAdmin?: boolean } = {}): Promise<ListingRecord> {
+    const row = (await tx.db('listings').where('id', id).forUpdate().first()) as ListingRecord | undefined
+    if (!row || !visibleTo(tx, row)) throw E.listingNotFound()
+    if (row.seller_id !== tx.actor.id && !(opts.allowAdmin && isAdmin(tx))) throw E.notOwner()
+    return row
+  }
+
+  return {
+    /** The full listing as its viewer may see it. */
+    async get(ctx: Ctx, id: string): Promise<Listing> {
+      const row = await detail(ctx, id)
+      if (!row || !visibleTo(ctx, row)) throw E.listingNotFound()
+      return toListing(row, blobs)
+    },
+
+    async create(ctx: ActorCtx, body: CreateListingBody): Promise<Listing> {
+      const title = cleanTitle(body.title)
+      const price = checkPrice(body.type, body.price)
+      const location = locationColumns(body.location)
+      await checkCategory(ctx.db, body.categoryId)
+      const draft = body.draft === true
+      const id = await spine.transaction(ctx, async (tx) => {
+        const [row] = (await tx.db('listings')
+          .insert({
+            seller_id: ctx.actor.id,
+            title,
+            description: body.description.trim(),
+            type: body.type,
+            price,
+            currency: body.currency ?? 'NGN',
+            condition: body.condition,
+            category_id: body.categoryId,
+            quantity: body.quantity ?? 1,
+            status: draft ? 'draft' : 'active',
+            published_at: draft ? null : tx.db.fn.now(),
+            ...location,
+          })
+          .returning('id')) as { id: string }[]
+        if (!draft) await notifyWantMatches(spine, tx, row!.id)
+        return row!.id
+      })
+      return this.get(ctx, id)
+    },
+
+    /**
+     * The seller edits. In one transaction under the row lock: the lifecycle rules, the
+     * quantity floor (sold + reserved), a `price_drop` notification to every wishlister when
+     * an active listing gets cheaper (one set-based statement), and want matching when a
+     * draft is published for the first time.
+     */
+    async update(ctx: ActorCtx, id: string, patch: UpdateListingBody): Promise<Listing> {
+      if (patch.categoryId) await checkCategory(ctx.db, patch.categoryId)
+      await spine.transaction(ctx, async (tx) => {
+        const cur = await lockOwned({ ...tx, actor: ctx.actor }, id)
+        if (cur.status === 'removed') throw E.listingRemoved()
+        const type = patch.type ?? cur.type
+        let price = patch.price ?? cur.price
+        if (patch.type === 'giveaway' && patch.price === undefined) price = 0
+        price = checkPrice(type, price)
+        const quantity = patch.quantity ?? cur.quantity
+        if (patch.quantity !== undefined && patch.quantity < cur.quantity) {
+          const committed = await committedUnits(tx.db, cur)
+          if (patch.quantity < committed) throw E.quantityBelowCommitted(committed)
+        }
+        const soldOut = cur.sold_quantity >= quantity
+        let status: ListingStatus = cur.status
+        if (patch.status === 'draft') {
+          if (cur.status === 'sold') throw E.invalidTransition('sold', 'draft')
+          status = 'draft'
+        } else if (patch.status === 'active') {
+          if (soldOut) throw E.soldOut()
+          status = 'active'
+        } else if (cur.status === 'active' || cur.status === 'sold') {
+          // A restock relists a sold listing; selling the last unit is commerce's business,
+          // but lowering the quantity to what was sold also closes it.
+          status = soldOut ? 'sold' : 'active'
+        }
+        const firstPublication = status === 'active' && cur.published_at === null
+        await tx.db('listings')
+          .where('id', id)
+          .update({
+            ...(patch.title !== undefined ? { title: cleanTitle(patch.title) } : {}),
+            ...(patch.description !== undefined ? { description: patch.description.trim() } : {}),
+            ...(patch.condition !== undefined ? { condition: patch.condition } : {}),
+            ...(patch.categoryId !== undefined ? { category_id: patch.categoryId } : {}),
+            ...locationColumns(patch.location),
+            type,
+            price,
+            quantity,
+            status,
+            updated_at: tx.db.fn.now(),
+          })
+        if (status === 'active' && cur.status !== 'draft' && price < cur.price) {
+          const wishlisters = tx.db('wishlists as w')
+            .where('w.listing_id', id)
+            .whereNot('w.user_id', cur.seller_id)
+            .whereNotExists(tx.db('blocks as b').whereRaw('(b.blocker_id = w.user_id and b.blocked_id = ?) or (b.blocker_id = ? and b.blocked_id = w.user_id)', [cur.seller_id, cur.seller_id]))
+            .select('w.user_id')
+          await spine.notify(tx, wishlisters, 'price_drop', { listingId: id, oldPrice: cur.price, newPrice: price, currency: cur.currency })
+        }
+        if (firstPublication) await notifyWantMatches(spine, tx, id)
+      })
+      return this.get(ctx, id)
+    },
+
+    /**
+     * Removes a listing (seller or admin): status `removed`, photos deleted. The files go
+     * through the blob outbox in the same transaction and are deleted right after commit;
+     * if storage is down the sweeper finishes the job. Removing twice is a no-op. An admin
+     * removing someone else's listing is audited and the seller is told (`listing_removed`).
+     */
+    async remove(ctx: ActorCtx, id: string, opts: { reason?: string } = {}): Promise<void> {
+      const outbox = await spine.transaction(ctx, async (tx) => {
+        const cur = await lockOwned({ ...tx, actor: ctx.actor }, id, { allowAdmin: true })
+        if (cur.status === 'removed') return []
+        const byAdmin = cur.seller_id !== ctx.actor.id
+        const reason = opts.reason ?? (byAdmin ? 'Removed by a moderator' : null)
+        await tx.db('listings').where('id', id).update({ status: 'removed', removed_reason: reason, updated_at: tx.db.fn.now() })
+        const images = (await tx.db('listing_images').where('listing_id', id).delete().returning('variants')) as { variants: Record<string, StoredVariant> }[]
+        const pathnames = images.flatMap((i) => Object.values(i.variants).map((v) => v.pathname))
+        const ids = await blobDeletions.schedule(tx.db, pathnames)
+        if (byAdmin) {
+          await audit(tx, { action: 'admin.listing_removed', targetType: 'listing', targetId: id, before: { status: cur.status }, after: { status: 'removed' }, note: reason ?? undefined })
+          await spine.notify(tx, [cur.seller_id], 'listing_removed', { listingId: id, reason })
+        }
+        return ids
+      })
+      // Inside a caller's transaction the files must outlive a possible rollback: the
+      // sweeper deletes them once the outbox rows are committed.
+      if (!isTxCtx(ctx)) await blobDeletions.runNow(ctx.db, blobs, outbox, ctx.log)
+    },
+
+    /** The caller's own listings in any status, newest first. */
+    async mine(ctx: ActorCtx, q: { status?: ListingStatus; limit?: number; cursor?: string }): Promise<{ items: ListingCard[]; nextCursor: string | null }> {
+      const limit = q.limit ?? 20
+      const after = decodeKeyset(q.cursor, ['timestamp', 'uuid']) as [string, string] | undefined
+      const query = ctx.db('listings as l').join('users as u', 'u.id', 'l.seller_id').where('l.seller_id', ctx.actor.id)
+      if (q.status) query.where('l.status', q.status)
+      if (after) query.whereRaw('(l.created_at, l.id) < (?::timestamptz, ?::uuid)', after)
+      const rows = (await query
+        .orderBy([{ column: 'l.created_at', order: 'desc' }, { column: 'l.id', order: 'desc' }])
+        .limit(limit + 1)
+        .select([cardColumns(ctx.db, { viewerId: ctx.actor.id }), ctx.db.raw(`to_json(l.created_at) #>> '{}' as created_key`)])) as (CardRow & { created_key: string })[]
+      const page = pageOf(rows, limit, (r) => [r.created_key, r.id])
+      return { items: page.items.map((r) => toCard(r, blobs)), nextCursor: page.nextCursor }
+    },
+  }
+}
+
+export type ListingsService = ReturnType<typeof createListingsService>

@@ -1,0 +1,129 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { OrNull, StringEnum } from '../commerce/schema.js'
+import { Id, Money, PageQuery, StrictObject, Timestamp } from '../shared/schemas.js'
+
+export const PaymentStatus = StringEnum(['pending', 'paid', 'failed', 'expired', 'refunded', 'partially_refunded'])
+export const ShipmentStatus = StringEnum(['pending', 'sent', 'en_route', 'delivered', 'received', 'cancelled'])
+
+export const ShippingAddress = Type.Object({
+  fullName: Type.String(),
+  phone: Type.String(),
+  line1: Type.String(),
+  line2: OrNull(Type.String()),
+  city: Type.String(),
+  state: Type.String(),
+  country: Type.String(),
+  postalCode: OrNull(Type.String()),
+})
+
+export const ShipmentHistoryEntry = Type.Object({
+  fromStatus: OrNull(Type.String()),
+  status: Type.String(),
+  trackingNumber: OrNull(Type.String()),
+  carrier: OrNull(Type.String()),
+  note: OrNull(Type.String()),
+  actorId: OrNull(Id),
+  createdAt: Timestamp,
+})
+
+export const Shipment = Type.Object({
+  id: Id,
+  orderId: Id,
+  sellerId: Id,
+  status: ShipmentStatus,
+  trackingNumber: OrNull(Type.String()),
+  carrier: OrNull(Type.String()),
+  sentAt: OrNull(Timestamp),
+  deliveredAt: OrNull(Timestamp),
+  receivedAt: OrNull(Timestamp),
+  cancelledAt: OrNull(Timestamp),
+  history: Type.Array(ShipmentHistoryEntry),
+})
+export type Shipment = Static<typeof Shipment>
+
+export const OrderItem = Type.Object({
+  id: Id,
+  listingId: OrNull(Id),
+  sellerId: Id,
+  shipmentId: Id,
+  title: Type.String({ description: 'Snapshot at order time' }),
+  listingType: StringEnum(['sale', 'giveaway']),
+  unitPrice: Money,
+  listPrice: Money,
+  quantity: Type.Integer(),
+  lineTotal: Money,
+  offerId: OrNull(Id),
+})
+
+export const OrderPayment = Type.Object({
+  provider: StringEnum(['paystack']),
+  reference: Type.String(),
+  amount: Money,
+  currency: Type.String(),
+  status: Type.String({ description: 'initializing, pending, success, failed or expired' }),
+  authorizationUrl: OrNull(Type.String()),
+  paidAt: OrNull(Timestamp),
+})
+
+export const Refund = Type.Object({
+  id: Id,
+  amount: Money,
+  currency: Type.String(),
+  reason: Type.String(),
+  origin: Type.String({ description: 'admin, buyer_cancel, late_payment or provider' }),
+  status: Type.String({ description: 'pending (not yet accepted by Paystack), processing, processed or failed' }),
+  createdAt: Timestamp,
+  processedAt: OrNull(Timestamp),
+})
+
+export const Order = Type.Object({
+  id: Id,
+  buyerId: Id,
+  paymentStatus: PaymentStatus,
+  subtotal: Money,
+  discount: Money,
+  total: Money,
+  refundedAmount: Money,
+  currency: Type.String(),
+  coupon: OrNull(Type.Object({ code: Type.String() })),
+  shippingAddress: ShippingAddress,
+  items: Type.Array(OrderItem),
+  shipments: Type.Array(Shipment),
+  payment: OrNull(OrderPayment),
+  refunds: Type.Array(Refund),
+  expiresAt: OrNull(Timestamp),
+  paidAt: OrNull(Timestamp),
+  cancelledAt: OrNull(Timestamp),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+})
+export type Order = Static<typeof Order>
+
+/** A seller's view of one of its shipments: the sale. */
+export const Sale = Type.Object({
+  shipment: Shipment,
+  orderId: Id,
+  buyerId: Id,
+  paymentStatus: PaymentStatus,
+  shippingAddress: ShippingAddress,
+  items: Type.Array(OrderItem),
+  createdAt: Timestamp,
+})
+
+export const ListOrdersQuery = StrictObject({ paymentStatus: Type.Optional(PaymentStatus), ...PageQuery })
+export const ListSalesQuery = StrictObject({ status: Type.Optional(ShipmentStatus), ...PageQuery })
+
+export const ShipmentStatusBody = StrictObject({
+  status: StringEnum(['sent', 'en_route', 'delivered']),
+  trackingNumber: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  carrier: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  note: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+})
+export type ShipmentStatusBody = Static<typeof ShipmentStatusBody>
+
+export const RefundBody = StrictObject({
+  amount: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000_000, description: 'Kobo; the whole refundable rest when absent' })),
+  reason: Type.String({ minLength: 1, maxLength: 500 }),
+})
+
+export const RefundResult = Type.Object({ order: Order, refund: Refund })

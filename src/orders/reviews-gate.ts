@@ -1,0 +1,28 @@
+import type { Db } from '../db/index.js'
+
+export type ReviewableShipment = {
+  shipmentId: string
+  orderId: string
+  buyerId: string
+  sellerId: string
+  status: string
+  receivedAt: Date | null
+  listingIds: string[]
+}
+
+/**
+ * What the trust feature needs to allow a review: who bought and sold in a shipment and
+ * whether the buyer confirmed receipt (status `received`). Undefined when there is no such
+ * shipment. Pass a transaction to read it under the caller's locks.
+ */
+export async function shipmentForReview(db: Db, shipmentId: string): Promise<ReviewableShipment | undefined> {
+  const row = (await db('shipments as s')
+    .join('orders as o', 'o.id', 's.order_id')
+    .where('s.id', shipmentId)
+    .first('s.id', 's.order_id', 'o.buyer_id', 's.seller_id', 's.status', 's.received_at')) as
+    | { id: string; order_id: string; buyer_id: string; seller_id: string; status: string; received_at: Date | null }
+    | undefined
+  if (!row) return undefined
+  const items = (await db('order_items').where('shipment_id', shipmentId).whereNotNull('listing_id').select('listing_id')) as { listing_id: string }[]
+  return { shipmentId: row.id, orderId: row.order_id, buyerId: row.buyer_id, sellerId: row.seller_id, status: row.status, receivedAt: row.received_at, listingIds: [...new Set(items.map((i) => i.listing_id))] }
+}

@@ -1,0 +1,48 @@
+import { Type } from '@sinclair/typebox'
+import { Id, Nullable, PageQuery, StrictObject, Timestamp } from '../shared/schemas.js'
+
+export const RatingSummary = Type.Object({
+  average: Nullable(Type.Number()),
+  count: Type.Integer(),
+  histogram: Type.Object({ 1: Type.Integer(), 2: Type.Integer(), 3: Type.Integer(), 4: Type.Integer(), 5: Type.Integer() }),
+})
+
+export const Review = Type.Object({
+  id: Id,
+  shipmentId: Id,
+  sellerId: Id,
+  buyer: Type.Object({ id: Id, name: Type.String() }),
+  rating: Type.Integer({ minimum: 1, maximum: 5 }),
+  body: Type.String(),
+  reply: Nullable(Type.Object({ body: Type.String(), createdAt: Timestamp })),
+  listings: Type.Array(Type.Object({ id: Nullable(Id), title: Type.String() })),
+  createdAt: Timestamp,
+})
+
+export const AdminReview = Type.Composite([
+  Review,
+  Type.Object({
+    status: Type.Union([Type.Literal('visible'), Type.Literal('hidden')]),
+    openFlags: Type.Integer(),
+    flags: Type.Array(Type.Object({ userId: Id, reason: Type.String(), createdAt: Timestamp, resolved: Type.Boolean() })),
+    moderationNote: Nullable(Type.String()),
+  }),
+])
+
+export const ReviewPage = Type.Object({ items: Type.Array(Review), nextCursor: Nullable(Type.String()), summary: RatingSummary })
+
+export const CreateReviewBody = StrictObject({
+  rating: Type.Integer({ minimum: 1, maximum: 5 }),
+  body: Type.String({ minLength: 1, maxLength: 2000 }),
+})
+export const ReplyBody = StrictObject({ body: Type.String({ minLength: 1, maxLength: 2000 }) })
+export const FlagBody = StrictObject({ reason: Type.String({ minLength: 1, maxLength: 500 }) })
+export const ModerateBody = StrictObject({
+  action: Type.Union([Type.Literal('hide'), Type.Literal('restore'), Type.Literal('dismiss_flags')]),
+  note: Type.String({ minLength: 1, maxLength: 1000 }),
+})
+export const ReviewsQuery = StrictObject({ ...PageQuery })
+export const AdminReviewsQuery = StrictObject({
+  status: Type.Optional(Type.Union([Type.Literal('flagged'), Type.Literal('visible'), Type.Literal('hidden')], { default: 'flagged' })),
+  ...PageQuery,
+})

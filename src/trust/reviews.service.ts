@@ -1,0 +1,232 @@
+import { audit } from '../audit/audit.service.js'
+import type { Db, Knex } from '../db/index.js'
+import type { EventSpine } from '../events/events.service.js'
+import type { Actor, Ctx, TxCtx } from '../shared/context.js'
+import { decodeCursor, pageOf } from '../shared/cursor.js'
+import { AppError, Errors } from '../shared/errors.js'
+
+export const ReviewErrors = {
+  notReceived: () => new AppError('SHIPMENT_NOT_RECEIVED', 409, 'A shipment can be reviewed once the buyer has confirmed receipt'),
+  alreadyReviewed: () => new AppError('ALREADY_REVIEWED', 409, 'This shipment has already been reviewed'),
+  cannotReviewSelf: () => new AppError('CANNOT_REVIEW_SELF', 403, 'Sellers cannot review their own sales'),
+  notTheSeller: () => new AppError('NOT_THE_SELLER', 403, 'Only the reviewed seller may reply'),
+  alreadyReplied: () => new AppError('ALREADY_REPLIED', 409, 'The seller has already replied to this review'),
+  alreadyFlagged: () => new AppError('ALREADY_FLAGGED', 409, 'You have already flagged this review'),
+  alreadyHidden: () => new AppError('ALREADY_HIDDEN', 409, 'The review is already hidden'),
+  notHidden: () => new AppError('NOT_HIDDEN', 409, 'The review is not hidden'),
+  noOpenFlags: () => new AppError('NO_OPEN_FLAGS', 409, 'The review has no open flags'),
+}
+
+export type RatingSummary = { average: number | null; count: number; histogram: Record<1 | 2 | 3 | 4 | 5, number> }
+
+type ReviewRow = {
+  id: string; shipment_id: string; order_id: string; buyer_id: string; seller_id: string; rating: number; body: string; status: 'visible' | 'hidden'
+  reply_body: string | null; replied_at: Date | null; open_flags: number; moderation_note: string | null; created_at: Date
+  buyer_name: string; listings: { id: string | null; title: string }[] | null; cursor_at: string
+}
+
+const STARS = [1, 2, 3, 4, 5] as const
+
+export function summaryOf(row: Partial<Record<`stars_${1 | 2 | 3 | 4 | 5}`, number>> | undefined): RatingSummary {
+  const histogram = { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0 } as RatingSummary['histogram']
+  let count = 0
+  let sum = 0
+  for (const s of STARS) {
+    const n = Number(row?.[`stars_${s}`] ?? 0)
+    histogram[s] = n
+    count += n
+    sum += n * s
+  }
+  return { average: count ? Math.round((sum / count) * 100) / 100 : null, count, histogram }
+}
+
+/** A seller's rating over visible reviews, from the counters kept with every review change. */
+export async function sellerRating(db: Db, sellerId: string): Promise<RatingSummary> {
+  return summaryOf(await db('seller_ratings').where('seller_id', sellerId).first())
+}
+
+/** Moves one review's star in or out of its seller's counters (delta +1 or −1). */
+async function bumpRating(db: Knex.Transaction, sellerId: string, rating: number, delta: 1 | -1): Promise<void> {
+  const column = `stars_${rating}`
+  if (!STARS.includes(rating as 1)) throw new Error(`bad rating ${rating}`)
+  await db.raw(
+    `insert into seller_ratings (seller_id, ??) values (?, greatest(?, 0))
+     on conflict (seller_id) do update set ?? = seller_ratings.?? + ?`,
+    [column, sellerId, delta, column, column, delta],
+  )
+}
+
+function reviewsQuery(db: Db) {
+  return db('reviews as r')
+    .join('users as b', 'b.id', 'r.buyer_id')
+    .select(
+      'r.*',
+      'b.name as buyer_name',
+      db.raw("to_json(r.created_at) #>> '{}' as cursor_at"),
+      db.raw(`(select coalesce(json_agg(json_build_object('id', oi.listing_id, 'title', oi.title) order by oi.created_at), '[]'::json)
+               from order_items oi where oi.shipment_id = r.shipment_id) as listings`),
+    )
+}
+
+function toReview(r: ReviewRow) {
+  return {
+    id: r.id,
+    shipmentId: r.shipment_id,
+    sellerId: r.seller_id,
+    buyer: { id: r.buyer_id, name: r.buyer_name },
+    rating: r.rating,
+    body: r.body,
+    reply: r.reply_body && r.replied_at ? { body: r.reply_body, createdAt: r.replied_at.toISOString() } : null,
+    listings: r.listings ?? [],
+    createdAt: r.created_at.toISOString(),
+  }
+}
+
+type PageQ = { limit?: number; cursor?: string }
+
+async function page(base: Knex.QueryBuilder, q: PageQ) {
+  const limit = q.limit ?? 20
+  const after = decodeCursor(q.cursor, 2) as [string, string] | undefined
+  if (after) base.whereRaw('(r.created_at, r.id) < (?::timestamptz, ?::uuid)', after)
+  const rows = (await base.orderBy([{ column: 'r.created_at', order: 'desc' }, { column: 'r.id', order: 'desc' }]).limit(limit + 1)) as ReviewRow[]
+  return pageOf(rows, limit, (r) => [r.cursor_at, r.id])
+}
+
+/** Reviews of sellers by buyers of received shipments; replies, flags and moderation. */
+export function createReviewsService(deps: { spine: EventSpine }) {
+  const { spine } = deps
+
+  async function lockReview(tx: TxCtx, id: string): Promise<ReviewRow> {
+    const row = (await tx.db('reviews').where('id', id).forUpdate().first()) as ReviewRow | undefined
+    if (!row) throw Errors.notFound('Review')
+    return row
+  }
+
+  async function fetchOne(db: Db, id: string) {
+    return toReview((await reviewsQuery(db).where('r.id', id).first()) as ReviewRow)
+  }
+
+  return {
+    async create(ctx: Ctx & { actor: Actor }, shipmentId: string, input: { rating: number; body: string }) {
+      return spine.transaction(ctx, async (tx) => {
+        const shipment = (await tx.db('shipments as s')
+          .join('orders as o', 'o.id', 's.order_id')
+          .where('s.id', shipmentId)
+          .forUpdate('s')
+          .first('s.id', 's.order_id', 's.seller_id', 's.status', 'o.buyer_id')) as { id: string; order_id: string; seller_id: string; status: string; buyer_id: string } | undefined
+        if (!shipment) throw Errors.notFound('Shipment')
+        if (shipment.seller_id === ctx.actor.id) throw ReviewErrors.cannotReviewSelf()
+        if (shipment.buyer_id !== ctx.actor.id) throw Errors.notFound('Shipment')
+        if (shipment.status !== 'received') throw ReviewErrors.notReceived()
+        if (await tx.db('reviews').where('shipment_id', shipmentId).first('id')) throw ReviewErrors.alreadyReviewed()
+        const [review] = (await tx.db('reviews')
+          .insert({ shipment_id: shipmentId, order_id: shipment.order_id, buyer_id: ctx.actor.id, seller_id: shipment.seller_id, rating: input.rating, body: input.body.trim() })
+          .onConflict('shipment_id')
+          .ignore()
+          .returning('id')) as { id: string }[]
+        if (!review) throw ReviewErrors.alreadyReviewed()
+        await bumpRating(tx.db, shipment.seller_id, input.rating, 1)
+        await spine.notify(tx, [shipment.seller_id], 'review', { reviewId: review.id, rating: input.rating })
+        return fetchOne(tx.db, review.id)
+      })
+    },
+
+    async listForSeller(ctx: Ctx, sellerId: string, q: PageQ) {
+      if (!(await ctx.db('users').where('id', sellerId).whereNull('banned_at').first('id'))) throw Errors.notFound('User')
+      const result = await page(reviewsQuery(ctx.db).where('r.seller_id', sellerId).andWhere('r.status', 'visible'), q)
+      return { items: result.items.map(toReview), nextCursor: result.nextCursor, summary: await sellerRating(ctx.db, sellerId) }
+    },
+
+    async listForListing(ctx: Ctx, listingId: string, q: PageQ) {
+      if (!(await ctx.db('listings').where('id', listingId).whereNot('status', 'draft').first('id'))) throw Errors.notFound('Listing')
+      const ofListing = (qb: Knex.QueryBuilder) =>
+        qb.where('r.status', 'visible').whereExists(ctx.db('order_items as oi').whereRaw('oi.shipment_id = r.shipment_id').andWhere('oi.listing_id', listingId))
+      const result = await page(ofListing(reviewsQuery(ctx.db)), q)
+      const counts = (await ofListing(ctx.db('reviews as r'))
+        .select(...STARS.map((s) => ctx.db.raw(`count(*) filter (where r.rating = ${s})::int as stars_${s}`)))
+        .first()) as Record<`stars_${1 | 2 | 3 | 4 | 5}`, number>
+      return { items: result.items.map(toReview), nextCursor: result.nextCursor, summary: summaryOf(counts) }
+    },
+
+    async reply(ctx: Ctx & { actor: Actor }, reviewId: string, body: string) {
+      return spine.transaction(ctx, async (tx) => {
+        const review = await lockReview(tx, reviewId)
+        if (review.status !== 'visible') throw Errors.notFound('Review')
+        if (review.seller_id !== ctx.actor.id) throw ReviewErrors.notTheSeller()
+        if (review.reply_body) throw ReviewErrors.alreadyReplied()
+        await tx.db('reviews').where('id', reviewId).update({ reply_body: body.trim(), replied_at: tx.db.fn.now(), updated_at: tx.db.fn.now() })
+        return fetchOne(tx.db, reviewId)
+      })
+    },
+
+    async flag(ctx: Ctx & { actor: Actor }, reviewId: string, reason: string) {
+      return spine.transaction(ctx, async (tx) => {
+        const review = await lockReview(tx, reviewId)
+        if (review.status !== 'visible') throw Errors.notFound('Review')
+        const inserted = await tx.db('review_flags').insert({ review_id: reviewId, user_id: ctx.actor.id, reason }).onConflict(['review_id', 'user_id']).ignore().returning('review_id')
+        if (inserted.length === 0) throw ReviewErrors.alreadyFlagged()
+        const [row] = (await tx.db('reviews').where('id', reviewId).increment('open_flags', 1).returning('open_flags')) as { open_flags: number }[]
+        return { reviewId, openFlags: row!.open_flags }
+      })
+    },
+
+    async adminList(ctx: Ctx & { actor: Actor }, q: PageQ & { status?: 'flagged' | 'visible' | 'hidden' }) {
+      const status = q.status ?? 'flagged'
+      const base = reviewsQuery(ctx.db).select('r.status', 'r.open_flags', 'r.moderation_note')
+      if (status === 'flagged') base.where('r.status', 'visible').andWhere('r.open_flags', '>', 0)
+      else base.where('r.status', status)
+      const result = await page(base, q)
+      const ids = result.items.map((r) => r.id)
+      const flags = (ids.length ? await ctx.db('review_flags').whereIn('review_id', ids).orderBy('created_at') : []) as { review_id: string; user_id: string; reason: string; created_at: Date; resolved_at: Date | null }[]
+      return {
+        items: result.items.map((r) => ({
+          ...toReview(r),
+          status: r.status,
+          openFlags: r.open_flags,
+          moderationNote: r.moderation_note,
+          flags: flags.filter((f) => f.review_id === r.id).map((f) => ({ userId: f.user_id, reason: f.reason, createdAt: f.created_at.toISOString(), resolved: f.resolved_at !== null })),
+        })),
+        nextCursor: result.nextCursor,
+      }
+    },
+
+    /** Hide, restore or dismiss flags; a hidden review leaves its seller's rating in the same transaction. */
+    async moderate(ctx: Ctx & { actor: Actor }, reviewId: string, input: { action: 'hide' | 'restore' | 'dismiss_flags'; note: string }) {
+      return spine.transaction(ctx, async (tx) => {
+        const review = await lockReview(tx, reviewId)
+        const before = { status: review.status, openFlags: review.open_flags }
+        const resolveFlags = async () => {
+          await tx.db('review_flags').where('review_id', reviewId).whereNull('resolved_at').update({ resolved_at: tx.db.fn.now() })
+        }
+        let after: { status: string; openFlags: number }
+        if (input.action === 'hide') {
+          if (review.status === 'hidden') throw ReviewErrors.alreadyHidden()
+          await resolveFlags()
+          await bumpRating(tx.db, review.seller_id, review.rating, -1)
+          after = { status: 'hidden', openFlags: 0 }
+        } else if (input.action === 'restore') {
+          if (review.status !== 'hidden') throw ReviewErrors.notHidden()
+          await bumpRating(tx.db, review.seller_id, review.rating, 1)
+          after = { status: 'visible', openFlags: 0 }
+        } else {
+          if (review.open_flags === 0) throw ReviewErrors.noOpenFlags()
+          await resolveFlags()
+          after = { status: review.status, openFlags: 0 }
+        }
+        await tx.db('reviews').where('id', reviewId).update({
+          status: after.status,
+          open_flags: after.openFlags,
+          moderation_note: input.note,
+          moderated_by: ctx.actor.id,
+          moderated_at: tx.db.fn.now(),
+          updated_at: tx.db.fn.now(),
+        })
+        await audit(tx, { action: `admin.review_${input.action === 'dismiss_flags' ? 'flags_dismissed' : input.action === 'hide' ? 'hidden' : 'restored'}`, targetType: 'review', targetId: reviewId, before, after, note: input.note })
+        const row = (await reviewsQuery(tx.db).select('r.status', 'r.open_flags', 'r.moderation_note').where('r.id', reviewId).first()) as ReviewRow
+        return { ...toReview(row), status: row.status, openFlags: row.open_flags, moderationNote: row.moderation_note, flags: [] }
+      })
+    },
+  }
+}
+
+export type ReviewsService = ReturnType<typeof createReviewsService>

@@ -1,0 +1,50 @@
+import type { EventSpine } from '../events/events.service.js'
+import type { TxCtx } from '../shared/context.js'
+
+/** How near a want and a listing must be when both carry coordinates. */
+export const WANT_MATCH_RADIUS_KM = 50
+
+type NotificationRow = { id: string; user_id: string; type: string; data: unknown; created_at: Date }
+
+/**
+ * Tells the authors of open wants that a just-published listing matches them (`want_match`),
+ * in the caller's transaction and with one INSERT ... SELECT whatever the number of wants:
+ * every word of the want's title appears in the listing (English stemming), the listing's
+ * category is the want's or below it, its price is within `maxPrice`, and when both have
+ * coordinates they are within 50 km (else, when both name a state, the same state). Authors
+ * blocked by or blocking the seller are skipped. Returns how many were notified.
+ */
+export async function notifyWantMatches(spine: EventSpine, tx: TxCtx, listingId: string): Promise<number> {
+  const { rows } = (await tx.db.raw(
+    `with listing as (
+       select * from listings where id = ?
+     ), ancestors as (
+       with recursive up as (
+         select c.id, c.parent_id from categories c join listing l on c.id = l.category_id
+         union all
+         select c.id, c.parent_id from categories c join up on c.id = up.parent_id
+       ) select id from up
+     )
+     insert into notifications (user_id, type, data)
+     select w.user_id, 'want_match', jsonb_build_object('wantId', w.id, 'listingId', l.id)
+     from listing l
+     join wants w on w.status = 'open' and w.user_id <> l.seller_id and w.currency = l.currency
+     where numnode(w.match_query) > 0
+       and w.match_query @@ l.search_vector
+       and (w.max_price is null or l.price <= w.max_price)
+       and (w.category_id is null or w.category_id in (select id from ancestors))
+       and case
+             when w.lat is not null and l.lat is not null then earth_distance(ll_to_earth(w.lat, w.lng), ll_to_earth(l.lat, l.lng)) <= ?
+             when w.state is not null and l.state is not null then lower(w.state) = lower(l.state)
+             else true
+           end
+       and not exists (select 1 from blocks b where (b.blocker_id = w.user_id and b.blocked_id = l.seller_id) or (b.blocker_id = l.seller_id and b.blocked_id = w.user_id))
+     returning id, user_id, type, data, created_at`,
+    [listingId, WANT_MATCH_RADIUS_KM * 1000],
+  )) as { rows: NotificationRow[] }
+  await spine.append(
+    tx,
+    rows.map((n) => ({ userId: n.user_id, event: 'notification:new', data: { id: n.id, type: n.type, data: n.data, readAt: null, createdAt: n.created_at } })),
+  )
+  return rows.length
+}

@@ -1,0 +1,70 @@
+import { Message as ChatMessage } from '../chat/chat.schemas.js'
+import { Type, type Static } from '@sinclair/typebox'
+import { Location, LocationInput, OrNull, SellerSummary, Text } from '../listings/listings.schemas.js'
+import { Id, Money, Nullable, PageQuery, StrictObject, Timestamp } from '../shared/schemas.js'
+
+const Title = Text({ minLength: 3, maxLength: 120 })
+const Description = Text({ maxLength: 2000 })
+export const WantStatus = Type.Union([Type.Literal('open'), Type.Literal('closed')])
+
+export const Want = Type.Object({
+  id: Id,
+  userId: Id,
+  author: SellerSummary,
+  title: Type.String(),
+  description: Type.String(),
+  categoryId: Nullable(Id),
+  maxPrice: Nullable(Money),
+  currency: Type.String(),
+  location: Nullable(Location),
+  status: WantStatus,
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+})
+export type Want = Static<typeof Want>
+
+export const CreateWantBody = StrictObject({
+  title: Title,
+  description: Type.Optional(Description),
+  categoryId: Type.Optional(Id),
+  maxPrice: Type.Optional(Money),
+  location: Type.Optional(LocationInput),
+})
+export type CreateWantBody = Static<typeof CreateWantBody>
+
+export const UpdateWantBody = StrictObject(
+  {
+    title: Type.Optional(Title),
+    description: Type.Optional(Description),
+    categoryId: Type.Optional(OrNull(Id)),
+    maxPrice: Type.Optional(OrNull(Money)),
+    location: Type.Optional(OrNull(LocationInput)),
+    status: Type.Optional(WantStatus),
+  },
+  { minProperties: 1 },
+)
+export type UpdateWantBody = Static<typeof UpdateWantBody>
+
+export const ListWantsQuery = StrictObject({
+  q: Type.Optional(Text({ minLength: 1, maxLength: 200 })),
+  categoryId: Type.Optional(Id),
+  mine: Type.Optional(Type.Boolean({ description: "The caller's own wants, open and closed (sign in)" })),
+  status: Type.Optional(WantStatus),
+  ...PageQuery,
+})
+export type ListWantsQuery = Static<typeof ListWantsQuery>
+
+export const WantResponseBody = StrictObject({
+  listingId: Id,
+  message: Type.Optional(Text({ minLength: 1, maxLength: 2000 })),
+})
+export type WantResponseBody = Static<typeof WantResponseBody>
+
+/** The chat feature's Message schema (registered by src/chat under `$id: 'Message'`). */
+export const Message = Type.Ref(ChatMessage)
+
+export const WantResponseResult = Type.Object({
+  conversationId: Id,
+  created: Type.Boolean({ description: 'false when the conversation about this listing already existed' }),
+  message: Nullable(Message),
+})

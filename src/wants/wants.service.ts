@@ -1,0 +1,212 @@
+import { isBlockedEitherWay } from '../accounts/accounts.service.js'
+import { insertMessage } from '../chat/chat.service.js'
+import { categoryWithDescendants } from '../categories/categories.service.js'
+import type { Db } from '../db/index.js'
+import type { EventSpine } from '../events/events.service.js'
+import { CatalogueErrors as E } from '../listings/listings.errors.js'
+import type { LocationInput } from '../listings/listings.schemas.js'
+import type { Actor, Ctx } from '../shared/context.js'
+import { Errors } from '../shared/errors.js'
+import { pageOf } from '../shared/cursor.js'
+import { decodeKeyset } from '../listings/keyset.js'
+import type { Message } from '../chat/chat.schemas.js'
+import type { CreateWantBody, ListWantsQuery, UpdateWantBody, Want, WantResponseBody } from './wants.schemas.js'
+
+type ActorCtx = Ctx & { actor: Actor }
+
+type WantRow = {
+  id: string
+  user_id: string
+  author_name: string
+  author_avatar: string | null
+  title: string
+  description: string
+  category_id: string | null
+  max_price: number | null
+  currency: string
+  city: string | null
+  state: string | null
+  lat: number | null
+  lng: number | null
+  status: 'open' | 'closed'
+  created_at: Date
+  updated_at: Date
+}
+
+const COLUMNS = ['w.id', 'w.user_id', 'u.name as author_name', 'u.avatar_url as author_avatar', 'w.title', 'w.description', 'w.category_id', 'w.max_price', 'w.currency', 'w.city', 'w.state', 'w.lat', 'w.lng', 'w.status', 'w.created_at', 'w.updated_at']
+
+function toWant(r: WantRow): Want {
+  return {
+    id: r.id,
+    userId: r.user_id,
+    author: { id: r.user_id, name: r.author_name, avatarUrl: r.author_avatar },
+    title: r.title,
+    description: r.description,
+    categoryId: r.category_id,
+    maxPrice: r.max_price,
+    currency: r.currency,
+    location: r.city === null && r.state === null && r.lat === null ? null : { city: r.city, state: r.state, lat: r.lat, lng: r.lng },
+    status: r.status,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+  }
+}
+
+function locationColumns(location: LocationInput | null | undefined) {
+  if (location === undefined) return {}
+  if (location === null) return { city: null, state: null, lat: null, lng: null }
+  if ((location.lat === undefined) !== (location.lng === undefined)) throw E.invalid('/body/location', 'lat and lng go together')
+  return { city: location.city.trim(), state: location.state.trim(), lat: location.lat ?? null, lng: location.lng ?? null }
+}
+
+async function checkCategory(db: Db, categoryId: string | null | undefined): Promise<void> {
+  if (!categoryId) return
+  if (!(await db('categories').where('id', categoryId).first('id'))) throw E.invalid('/body/categoryId', 'no such category')
+}
+
+/**
+ * Wants: item requests buyers post. Anyone can browse open wants; a seller answers one with
+ * a listing, which opens (or reuses) the conversation about that listing and notifies the
+ * author. New listings that match an open want notify its author (see want-matching.ts).
+ */
+export function createWantsService({ spine }: { spine: EventSpine }) {
+  async function load(db: Db, id: string): Promise<WantRow | undefined> {
+    return (await db('wants as w').join('users as u', 'u.id', 'w.user_id').where('w.id', id).first(COLUMNS)) as WantRow | undefined
+  }
+
+  async function ownWant(ctx: ActorCtx, id: string, opts: { allowAdmin?: boolean } = {}): Promise<WantRow> {
+    const row = await load(ctx.db, id)
+    if (!row) throw E.wantNotFound()
+    if (row.user_id !== ctx.actor.id && !(opts.allowAdmin && ctx.actor.role === 'admin')) throw Errors.forbidden('Only the author may change this want')
+    return row
+  }
+
+  return {
+    async create(ctx: ActorCtx, body: CreateWantBody): Promise<Want> {
+      const title = body.title.trim().replace(/\s+/g, ' ')
+      if (title.length < 3) throw E.invalid('/body/title', 'must have at least 3 characters')
+      await checkCategory(ctx.db, body.categoryId)
+      const [row] = (await ctx.db('wants')
+        .insert({ user_id: ctx.actor.id, title, description: body.description?.trim() ?? '', category_id: body.categoryId ?? null, max_price: body.maxPrice ?? null, ...locationColumns(body.location) })
+        .returning('id')) as { id: string }[]
+      return toWant((await load(ctx.db, row!.id))!)
+    },
+
+    async get(ctx: Ctx, id: string): Promise<Want> {
+      const row = await load(ctx.db, id)
+      if (!row) throw E.wantNotFound()
+      return toWant(row)
+    },
+
+    /** Everyone's open wants (or the caller's own with `mine`), newest first, with text and category filters. */
+    async list(ctx: Ctx, q: ListWantsQuery): Promise<{ items: Want[]; nextCursor: string | null }> {
+      if (q.mine && !ctx.actor) throw Errors.unauthenticated('Sign in to see your wants')
+      if (q.status === 'closed' && !q.mine) throw E.invalid('/querystring/status', 'closed wants are listed with mine=true only')
+      const limit = q.limit ?? 20
+      const after = decodeKeyset(q.cursor, ['timestamp', 'uuid']) as [string, string] | undefined
+      const query = ctx.db('wants as w').join('users as u', 'u.id', 'w.user_id')
+      if (q.mine) {
+        query.where('w.user_id', ctx.actor!.id)
+        if (q.status) query.where('w.status', q.status)
+      } else {
+        query.whereRaw("w.status = 'open'")
+      }
+      const text = q.q?.trim()
+      if (text) query.whereRaw("w.search_vector @@ websearch_to_tsquery('english', ?)", [text])
+      if (q.categoryId) {
+        const ids = await categoryWithDescendants(ctx, q.categoryId)
+        query.whereRaw('w.category_id = any(?::uuid[])', [ids])
+      }
+      if (after) query.whereRaw('(w.created_at, w.id) < (?::timestamptz, ?::uuid)', after)
+      const rows = (await query
+        .orderBy([{ column: 'w.created_at', order: 'desc' }, { column: 'w.id', order: 'desc' }])
+        .limit(limit + 1)
+        .select([...COLUMNS, ctx.db.raw(`to_json(w.created_at) #>> '{}' as created_key`)])) as (WantRow & { created_key: string })[]
+      const page = pageOf(rows, limit, (r) => [r.created_key, r.id])
+      return { items: page.items.map(toWant), nextCursor: page.nextCursor }
+    },
+
+    async update(ctx: ActorCtx, id: string, patch: UpdateWantBody): Promise<Want> {
+      const cur = await ownWant(ctx, id)
+      await checkCategory(ctx.db, patch.categoryId)
+      let title: string | undefined
+      if (patch.title !== undefined) {
+        title = patch.title.trim().replace(/\s+/g, ' ')
+        if (title.length < 3) throw E.invalid('/body/title', 'must have at least 3 characters')
+      }
+      await ctx.db('wants')
+        .where('id', id)
+        .update({
+          ...(title !== undefined ? { title } : {}),
+          ...(patch.description !== undefined ? { description: patch.description.trim() } : {}),
+          ...(patch.categoryId !== undefined ? { category_id: patch.categoryId } : {}),
+          ...(patch.maxPrice !== undefined ? { max_price: patch.maxPrice } : {}),
+          ...locationColumns(patch.location),
+          ...(patch.status !== undefined && patch.status !== cur.status ? { status: patch.status, closed_at: patch.status === 'closed' ? ctx.db.fn.now() : null } : {}),
+          updated_at: ctx.db.fn.now(),
+        })
+      return toWant((await load(ctx.db, id))!)
+    },
+
+    /** Deletes a want (author or admin). Conversations that answered it keep their messages. */
+    async remove(ctx: ActorCtx, id: string): Promise<void> {
+      await ownWant(ctx, id, { allowAdmin: true })
+      await ctx.db('wants').where('id', id).delete()
+    },
+
+    /**
+     * A seller answers an open want with one of their active listings. In one transaction:
+     * the conversation between the want's author (buyer) and the seller about that listing is
+     * created or reused (and linked to the want), the optional first message is stored with a
+     * `message:new` event to both participants, and the author gets a `want_response`
+     * notification the first time this seller answers this want with this listing.
+     */
+    async respond(ctx: ActorCtx, wantId: string, body: WantResponseBody) {
+      const want = await load(ctx.db, wantId)
+      if (!want) throw E.wantNotFound()
+      if (want.status !== 'open') throw E.wantClosed()
+      if (want.user_id === ctx.actor.id) throw E.ownWant()
+      const listing = (await ctx.db('listings').where('id', body.listingId).first('id', 'seller_id', 'status')) as { id: string; seller_id: string; status: string } | undefined
+      if (!listing || (listing.seller_id !== ctx.actor.id && listing.status !== 'active' && listing.status !== 'sold')) throw E.listingNotFound()
+      if (listing.seller_id !== ctx.actor.id) throw Errors.forbidden('Answer with one of your own listings')
+      if (listing.status !== 'active') throw E.listingNotActive()
+      if (await isBlockedEitherWay(ctx.db, ctx.actor.id, want.user_id)) throw E.blocked()
+
+      return spine.transaction(ctx, async (tx) => {
+        const inserted = (await tx.db.raw(
+          `insert into conversations (listing_id, want_id, buyer_id, seller_id) values (?, ?, ?, ?)
+           on conflict (listing_id, buyer_id, seller_id) where listing_id is not null do nothing
+           returning id`,
+          [listing.id, wantId, want.user_id, ctx.actor.id],
+        )) as { rows: { id: string }[] }
+        let conversationId: string
+        let created = false
+        let firstAnswer = true
+        if (inserted.rows[0]) {
+          conversationId = inserted.rows[0].id
+          created = true
+        } else {
+          const existing = (await tx.db('conversations')
+            .where({ listing_id: listing.id, buyer_id: want.user_id, seller_id: ctx.actor.id })
+            .forUpdate()
+            .first('id', 'want_id')) as { id: string; want_id: string | null }
+          conversationId = existing.id
+          firstAnswer = existing.want_id !== wantId
+          if (existing.want_id === null) await tx.db('conversations').where('id', existing.id).update({ want_id: wantId })
+        }
+
+        let message: Message | null = null
+        if (body.message !== undefined && body.message.trim() !== '') {
+          // Through chat's insert: a strictly later time than the conversation's last message, and the activity bump.
+          const m = (await insertMessage(tx, { id: conversationId }, { senderId: ctx.actor.id, kind: 'text', body: body.message.trim() }))!
+          message = { id: m.id, conversationId: m.conversation_id, senderId: m.sender_id!, kind: 'text', body: m.body, clientId: m.client_id, createdAt: m.created_at.toISOString(), readAt: null }
+          await spine.append(tx, [want.user_id, ctx.actor.id].map((userId) => ({ userId, event: 'message:new', data: message })))
+        }
+        if (firstAnswer) await spine.notify(tx, [want.user_id], 'want_response', { wantId, listingId: listing.id, conversationId })
+        return { conversationId, created, message }
+      })
+    },
+  }
+}
+
+export type WantsService = ReturnType<typeof createWantsService>

@@ -1,0 +1,78 @@
+import autocannon from 'autocannon'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+/** One line of the benchmark table. Times in milliseconds. */
+export type BenchRow = {
+  scenario: string
+  /** `oja` for our server, `reference` for the bare baseline of the same work. */
+  variant: string
+  rps?: number
+  p50?: number
+  p95?: number
+  p99?: number
+  /** oja ÷ reference (throughput), filled in by the runner when both rows exist. */
+  ratio?: number
+  target?: string
+  note?: string
+}
+
+export type BenchContext = {
+  pgAdminUrl: string
+  redisUrl: string
+  /** `--quick`: shorter runs, for trying a scenario out. */
+  quick: boolean
+  soak: boolean
+  log: (msg: string) => void
+}
+
+/** A scenario file in tests/bench/scenarios/ exports `scenario` of this shape. */
+export type Scenario = { name: string; order: number; run: (ctx: BenchContext) => Promise<BenchRow[]> }
+
+export type LoadResult = { rps: number; p50: number; p95: number; p99: number; errors: number; non2xx: number }
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+
+/**
+ * autocannon with no pipelining: a warm-up, then `runs` measured runs; the median of each
+ * figure is reported (a noisy 2-core machine makes single runs unreliable).
+ */
+export async function load(opts: autocannon.Options & { warmupSeconds?: number; runs?: number }): Promise<LoadResult> {
+  const { warmupSeconds = 2, runs = 3, ...rest } = opts
+  await autocannon({ ...rest, duration: warmupSeconds, pipelining: 1 })
+  const results: LoadResult[] = []
+  for (let i = 0; i < runs; i++) {
+    const r = await autocannon({ ...rest, pipelining: 1 })
+    results.push({
+      rps: r.requests.average,
+      p50: r.latency.p50,
+      p95: (r.latency as unknown as Record<string, number>).p97_5 ?? r.latency.p99,
+      p99: r.latency.p99,
+      errors: r.errors + r.timeouts,
+      non2xx: r.non2xx,
+    })
+  }
+  return {
+    rps: median(results.map((r) => r.rps)),
+    p50: median(results.map((r) => r.p50)),
+    p95: median(results.map((r) => r.p95)),
+    p99: median(results.map((r) => r.p99)),
+    errors: results.reduce((a, r) => a + r.errors, 0),
+    non2xx: results.reduce((a, r) => a + r.non2xx, 0),
+  }
+}
+
+/** Percentile of a list of samples (ms). */
+export function percentile(samples: number[], p: number): number {
+  if (samples.length === 0) return NaN
+  const sorted = [...samples].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
+}
+
+/** Starts a bare node:http server for a reference and returns its URL and a closer. */
+export async function bareServer(handler: Parameters<typeof createServer>[1]): Promise<{ url: string; server: Server; close: () => Promise<void> }> {
+  const server = createServer(handler)
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const { port } = server.address() as AddressInfo
+  return { url: `http://127.0.0.1:${port}`, server, close: () => new Promise((r) => server.close(() => r())) }
+}

@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto'
+import type { Test } from 'tap'
+import type { InjectOptions, LightMyRequestResponse } from 'fastify'
+import { buildApp, type BuildOptions, type OjaApp } from '../../src/app.js'
+import { loadConfig, type Config, type Env } from '../../src/config.js'
+import { createTestDatabase, databaseUrl, dropTestDatabase, TEST_REDIS_URL } from './pg.js'
+
+export type TestDb = { name: string; url: string }
+
+/** A fresh database cloned from the migrated template, dropped when the test ends. */
+export async function testDatabase(t: Test): Promise<TestDb> {
+  const name = await createTestDatabase()
+  t.teardown(() => dropTestDatabase(name))
+  return { name, url: databaseUrl(name) }
+}
+
+export function testConfig(db: TestDb, overrides: Partial<Env> = {}, prefix = `oja-test:${db.name}:`): Config {
+  return loadConfig(
+    {},
+    {
+      NODE_ENV: 'test',
+      LOG_LEVEL: (process.env.TEST_LOG_LEVEL as Env['LOG_LEVEL']) ?? 'silent',
+      DATABASE_URL: db.url,
+      DATABASE_POOL_MAX: 5,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_PREFIX: prefix,
+      JWT_SECRET: 'test-secret-test-secret-test-secret-0123',
+      RATE_LIMIT_SCALE: 0,
+      MIGRATE_ON_START: false,
+      SEED_DEMO: false,
+      PUBLIC_URL: 'http://oja.test',
+      ...overrides,
+    },
+  )
+}
+
+export type TestApp = OjaApp & { testDb: TestDb }
+
+/** buildApp on a fresh database with real PostgreSQL and Redis; closed when the test ends. */
+export async function build(t: Test, overrides: Partial<Env> = {}, options: BuildOptions & { db?: never; testDb?: TestDb } = {}): Promise<TestApp> {
+  const testDb = options.testDb ?? (await testDatabase(t))
+  const app = await buildApp(testConfig(testDb, overrides), { background: false, ...options })
+  t.teardown(() => app.close())
+  await app.ready()
+  return Object.assign(app, { testDb })
+}
+
+export type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** app.inject with a JSON body and optional bearer token; returns the response and its parsed body. */
+export async function call(app: OjaApp, method: InjectOptions['method'], url: string, opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<LightMyRequestResponse & { body: string; json: Json }> {
+  const res = await app.inject({
+    method,
+    url,
+    headers: { ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}), ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}), ...opts.headers },
+    ...(opts.body !== undefined ? { payload: typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body) } : {}),
+  })
+  let json: Json
+  try {
+    json = res.body ? (JSON.parse(res.body) as Json) : {}
+  } catch {
+    json = {}
+  }
+  return Object.assign(res, { json })
+}
+
+export const uniqueEmail = (tag = 'user') => `${tag}-${randomBytes(5).toString('hex')}@test.oja`

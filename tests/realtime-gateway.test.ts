@@ -1,0 +1,107 @@
+import t from 'tap'
+import { connect as netConnect } from 'node:net'
+import { call } from './helpers/app.js'
+import { aUser } from './factories/users.js'
+import { Writable } from 'node:stream'
+import pino from 'pino'
+import { connect, openFeed, startNode, startNodes } from './helpers/nodes.js'
+import { testDatabase } from './helpers/app.js'
+
+t.test('the handshake: same rules as REST, a clear connect_error for every refusal', async (t) => {
+  const { nodes: [a] } = await startNodes(t, 1)
+  const node = a!
+  const user = await aUser(node.app)
+
+  const refused = async (auth: Record<string, unknown>) => {
+    const err = await connect(t, node, auth as { token: string }).then(
+      () => t.fail('connected'),
+      (e: Error & { data?: { code: string; status: number } }) => e,
+    )
+    return err as Error & { data: { code: string; status: number } }
+  }
+  const missing = await refused({})
+  t.same(missing.data, { code: 'UNAUTHENTICATED', status: 401 })
+  t.match(missing.message, /access token/)
+  t.same((await refused({ token: 'not.a.jwt' })).data, { code: 'UNAUTHENTICATED', status: 401 })
+  const forged = node.app.jwt.sign({ sub: user.id, sid: user.id, role: 'admin' }).slice(0, -4) + 'AAAA'
+  t.same((await refused({ token: forged })).data.code, 'UNAUTHENTICATED', 'a bad signature')
+  const session = await node.app.db('sessions').where('user_id', user.id).first('id')
+  const expired = node.app.jwt.sign({ sub: user.id, sid: session.id, role: 'user' }, { expiresIn: 60, clockTimestamp: Date.now() - 3_600_000 } as never)
+  t.same((await refused({ token: expired })).data, { code: 'TOKEN_EXPIRED', status: 401 })
+  t.same((await refused({ token: user.accessToken, lastSeq: -1 })).data.code, 'VALIDATION_FAILED')
+  t.same((await refused({ token: user.accessToken, lastSeq: 'abc' })).data.code, 'VALIDATION_FAILED')
+  t.same((await refused({ token: user.accessToken, lastSeq: 5 })).data, { code: 'LAST_SEQ_AHEAD', status: 409 }, 'a client ahead of the server')
+
+  const ok = await connect(t, node, { token: user.accessToken })
+  t.ok(ok.socket.connected)
+  ok.socket.disconnect()
+
+  await call(node.app, 'POST', '/v1/auth/logout', { body: { refreshToken: user.refreshToken } })
+  t.same((await refused({ token: user.accessToken })).data, { code: 'SESSION_REVOKED', status: 401 }, 'a logged-out session, token still unexpired')
+  const banned = await aUser(node.app)
+  await node.app.db('users').where('id', banned.id).update({ banned_at: node.app.db.fn.now() })
+  t.same((await refused({ token: banned.accessToken })).data, { code: 'ACCOUNT_BANNED', status: 403 })
+})
+
+t.test('both transports on one server: Socket.IO (websocket and long-polling) and the plain feed', async (t) => {
+  const { nodes: [a] } = await startNodes(t, 1)
+  const node = a!
+  const user = await aUser(node.app)
+  const ws = await connect(t, node, { token: user.accessToken })
+  const polling = await connect(t, node, { token: user.accessToken }, { transports: ['polling'] })
+  const upgraded = await connect(t, node, { token: user.accessToken }, { transports: ['polling', 'websocket'] })
+  const feed = await openFeed(t, node, { token: user.accessToken })
+  const feedByHeader = await openFeed(t, node, {}, { authorization: `Bearer ${user.accessToken}` })
+  await new Promise<void>((resolve) => (upgraded.socket.io.engine.transport.name === 'websocket' ? resolve() : upgraded.socket.io.engine.once('upgrade', () => resolve())))
+  t.equal(upgraded.socket.io.engine.transport.name, 'websocket', 'long-polling upgrades to websocket')
+  t.equal(node.realtime.hub.count(user.id), 5)
+
+  await node.app.spine.transaction({ db: node.app.db, log: node.app.log }, (tx) => node.app.spine.append(tx, [{ userId: user.id, event: 'order:status', data: { orderId: 'o-1', paymentStatus: 'paid', shipments: [] } }]))
+  for (const [name, client] of [['websocket', ws], ['polling', polling], ['upgraded', upgraded], ['feed', feed], ['feed (header)', feedByHeader]] as const) {
+    const got = await client.recorder.next('order:status')
+    t.same(got.payload, { seq: 1, data: { orderId: 'o-1', paymentStatus: 'paid', shipments: [] } }, `${name} receives {seq, data}`)
+  }
+})
+
+t.test('the plain feed refuses like REST, and other upgrade paths are refused', async (t) => {
+  const { nodes: [a] } = await startNodes(t, 1)
+  const node = a!
+  const user = await aUser(node.app)
+  const refusal = async (query: { token?: string; lastSeq?: number | string }) =>
+    openFeed(t, node, query as { token?: string }).then(() => t.fail('opened'), (e: { status: number; body: { code: string } }) => e)
+  const none = (await refusal({})) as { status: number; body: { code: string } }
+  t.equal(none.status, 401)
+  t.equal(none.body.code, 'UNAUTHENTICATED')
+  t.equal(((await refusal({ token: 'garbage' })) as { status: number }).status, 401)
+  t.equal(((await refusal({ token: user.accessToken, lastSeq: 'x' })) as { status: number }).status, 400)
+  t.equal(((await refusal({ token: user.accessToken, lastSeq: 9 })) as { body: { code: string } }).body.code, 'LAST_SEQ_AHEAD')
+
+  const plain = await fetch(`${node.url}/v1/stream?token=${user.accessToken}`)
+  t.equal(plain.status, 426, 'a plain GET is told to upgrade')
+  t.equal(((await plain.json()) as { code: string }).code, 'UPGRADE_REQUIRED')
+
+  // An upgrade to any other path is answered 404 at once and the connection closed.
+  const answer = await new Promise<string>((resolve) => {
+    const port = Number(new URL(node.url).port)
+    const sock = netConnect(port, '127.0.0.1', () => sock.write(`GET /v1/me HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${Buffer.from('0123456789abcdef').toString('base64')}\r\n\r\n`))
+    let data = ''
+    sock.on('data', (c) => (data += String(c)))
+    sock.on('close', () => resolve(data))
+  })
+  t.match(answer, /^HTTP\/1\.1 404/)
+  t.equal((await fetch(`${node.url}/health`)).status, 200, 'plain HTTP unaffected')
+})
+
+t.test('an access token passed as ?token= never reaches the request log', async (t) => {
+  const lines: string[] = []
+  const logger = pino({ level: 'info' }, new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }))
+  const node = await startNode(t, await testDatabase(t), { logger })
+  const user = await aUser(node.app)
+  const feed = await openFeed(t, node, { token: user.accessToken, lastSeq: 0 })
+  await node.app.spine.transaction({ db: node.app.db, log: node.app.log }, (tx) => node.app.spine.append(tx, [{ userId: user.id, event: 'order:status', data: { orderId: 'o' } }]))
+  await feed.recorder.next('order:status')
+  const streamLines = lines.filter((l) => l.includes('/v1/stream'))
+  t.ok(streamLines.length > 0, 'the upgrade request is logged')
+  t.ok(streamLines.some((l) => l.includes('lastSeq=0')), 'with the rest of its query')
+  t.notOk(lines.some((l) => l.includes(user.accessToken)), 'but never the token')
+})
