@@ -83,6 +83,35 @@ t.test('availability follows other buyers’ reservations and sales', async (t) 
   t.same((await call(app, 'GET', '/v1/cart', { token: first.accessToken })).json.items, [], 'bought lines leave the buyer’s cart')
 })
 
+t.test('blocked either way: no sale, as no chat (cart, cart read and checkout)', async (t) => {
+  const { app } = await commerceApp(t)
+  const [seller, buyer, other] = [await aUser(app), await aUser(app), await aUser(app)]
+  const lamp = await aListing(app.db, seller.id, { title: 'Lamp', quantity: 2 })
+  t.equal((await toCart(app, buyer, lamp.id)).statusCode, 200)
+
+  // The seller blocks the buyer after the line was added: the cart shows it unavailable and checkout refuses.
+  t.equal((await call(app, 'PUT', `/v1/me/blocks/${buyer.id}`, { token: seller.accessToken })).statusCode, 204)
+  const cart = (await call(app, 'GET', '/v1/cart', { token: buyer.accessToken })).json
+  t.match(cart.items[0], { listingId: lamp.id, available: false })
+  t.equal(cart.checkoutReady, false)
+  const refused = await checkout(app, buyer)
+  t.equal(refused.statusCode, 403)
+  t.match(refused.json, { code: 'BLOCKED', listingId: lamp.id })
+  t.same(await app.db('orders').where('buyer_id', buyer.id).select('id'), [], 'no order written')
+  const put = await toCart(app, buyer, lamp.id, 2)
+  t.equal(put.statusCode, 403)
+  t.equal(put.json.code, 'BLOCKED')
+
+  // The other way round: a buyer who blocked the seller cannot buy from them either.
+  t.equal((await call(app, 'PUT', `/v1/me/blocks/${seller.id}`, { token: other.accessToken })).statusCode, 204)
+  t.equal((await toCart(app, other, lamp.id)).json.code, 'BLOCKED')
+
+  // Unblocking restores the sale.
+  t.equal((await call(app, 'DELETE', `/v1/me/blocks/${buyer.id}`, { token: seller.accessToken })).statusCode, 204)
+  t.equal((await toCart(app, buyer, lamp.id)).statusCode, 200)
+  t.equal((await checkout(app, buyer)).statusCode, 201)
+})
+
 t.test('an accepted, unexpired offer replaces the list price, once', async (t) => {
   const { app, paystack } = await commerceApp(t)
   const [seller, buyer, other] = [await aUser(app), await aUser(app), await aUser(app)]

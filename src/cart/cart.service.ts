@@ -29,7 +29,7 @@ export const cartService = {
       items.push({
         listingId: s.id, title: s.title, sellerId: s.sellerId, type: s.type, quantity: l.quantity,
         unitPrice: l.unit_price, currentPrice, listPrice: s.price, priceChanged: currentPrice !== l.unit_price,
-        available: s.status === 'active' && s.available >= l.quantity, availableQuantity: s.available, status: s.status,
+        available: s.status === 'active' && !s.blocked && s.available >= l.quantity, availableQuantity: s.available, status: s.status,
         ...(offer ? { offerId: offer.id } : {}),
         lineTotal: currentPrice * l.quantity, currency: s.currency, addedAt: l.added_at.toISOString(),
       })
@@ -58,6 +58,7 @@ export const cartService = {
       throw CartErrors.listingUnavailable(listingId)
     }
     if (s.sellerId === userId) throw CartErrors.ownListing()
+    if (s.blocked) throw CartErrors.blocked(listingId)
     if (s.type === 'giveaway' && (quantity > 1 || s.giveawayTaken)) throw CartErrors.giveawayLimit(listingId)
     if (quantity > s.available) throw CartErrors.outOfStock(listingId, s.available)
     const offer = s.offer

@@ -18,11 +18,13 @@ export type ListingStock = {
   offer?: { id: string; amount: number }
   /** With `buyerId`: a giveaway this buyer already has (or holds in a live order). */
   giveawayTaken?: boolean
+  /** With `buyerId`: the buyer and the seller have blocked each other (either way). */
+  blocked?: boolean
 }
 
 type StockRow = {
   id: string; seller_id: string; title: string; type: 'sale' | 'giveaway'; price: number; currency: string; status: string; quantity: number; sold_quantity: number; held: number
-  offer_id?: string | null; offer_amount?: number | null; giveaway_taken?: boolean
+  offer_id?: string | null; offer_amount?: number | null; giveaway_taken?: boolean; blocked?: boolean
 }
 
 /** An order that still holds or owns its lines: not failed, not abandoned, not cancelled. */
@@ -32,8 +34,8 @@ export const LIVE_ORDER_SQL = "o.payment_status not in ('failed','expired') and 
  * Stock of listings: quantity − sold − live reservations (a reservation past expires_at
  * no longer counts). `exceptOrderId` leaves that order out (its reservations, and its use
  * of an offer or a giveaway), to ask whether the order itself can still have its units.
- * `buyerId` adds, in the same statement, the buyer's usable accepted offer and whether a
- * giveaway is already theirs.
+ * `buyerId` adds, in the same statement, the buyer's usable accepted offer, whether a
+ * giveaway is already theirs and whether buyer and seller have blocked each other.
  *
  * Under a row lock, call this in a statement AFTER the one that took the lock: in READ
  * COMMITTED a statement that waited for a lock still reads other tables with the snapshot
@@ -44,7 +46,8 @@ export async function listingStock(db: Db, ids: string[], opts: { exceptOrderId?
   const buyer = opts.buyerId
   const { rows } = (await db.raw(
     `select l.id, l.seller_id, l.title, l.type, l.price, l.currency, l.status, l.quantity, l.sold_quantity, coalesce(h.held, 0)::int as held
-       ${buyer ? ', f.id as offer_id, f.amount as offer_amount, g.taken as giveaway_taken' : ''}
+       ${buyer ? `, f.id as offer_id, f.amount as offer_amount, g.taken as giveaway_taken,
+         exists (select 1 from blocks b where (b.blocker_id = l.seller_id and b.blocked_id = ?::uuid) or (b.blocker_id = ?::uuid and b.blocked_id = l.seller_id)) as blocked` : ''}
      from listings l
      left join lateral (
        select sum(r.quantity) as held from reservations r
@@ -63,7 +66,7 @@ export async function listingStock(db: Db, ids: string[], opts: { exceptOrderId?
          where oi.listing_id = l.id and o.buyer_id = ?::uuid and oi.listing_type = 'giveaway' and ${LIVE_ORDER_SQL} and o.id is distinct from ?::uuid) as taken
      ) g on true` : ''}
      where l.id = any(?::uuid[])`,
-    buyer ? [opts.exceptOrderId ?? null, buyer, opts.exceptOrderId ?? null, buyer, opts.exceptOrderId ?? null, ids] : [opts.exceptOrderId ?? null, ids],
+    buyer ? [buyer, buyer, opts.exceptOrderId ?? null, buyer, opts.exceptOrderId ?? null, buyer, opts.exceptOrderId ?? null, ids] : [opts.exceptOrderId ?? null, ids],
   )) as { rows: StockRow[] }
   return new Map(
     rows.map((r) => [
@@ -72,7 +75,7 @@ export async function listingStock(db: Db, ids: string[], opts: { exceptOrderId?
         id: r.id, sellerId: r.seller_id, title: r.title, type: r.type, price: r.price, currency: r.currency, status: r.status,
         quantity: r.quantity, soldQuantity: r.sold_quantity, held: r.held,
         available: r.status === 'active' ? Math.max(0, r.quantity - r.sold_quantity - r.held) : 0,
-        ...(buyer ? { giveawayTaken: r.giveaway_taken === true, ...(r.offer_id ? { offer: { id: r.offer_id, amount: r.offer_amount! } } : {}) } : {}),
+        ...(buyer ? { giveawayTaken: r.giveaway_taken === true, blocked: r.blocked === true, ...(r.offer_id ? { offer: { id: r.offer_id, amount: r.offer_amount! } } : {}) } : {}),
       },
     ]),
   )

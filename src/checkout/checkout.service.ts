@@ -74,6 +74,7 @@ export function createCheckoutService(deps: CommerceDeps, payments: PaymentsServ
       if (!s || s.status === 'draft') throw Errors.notFound('Listing')
       if (s.status === 'removed') throw CartErrors.listingUnavailable(s.id)
       if (s.sellerId === buyerId) throw CartErrors.ownListing()
+      if (s.blocked) throw CartErrors.blocked(s.id)
       if (s.available < l.quantity) throw CartErrors.outOfStock(s.id, s.available)
       if (s.type === 'giveaway' && (l.quantity > 1 || s.giveawayTaken)) throw CartErrors.giveawayLimit(s.id)
       return { listing: s, quantity: l.quantity, unitPrice: s.offer?.amount ?? s.price, offerId: s.offer?.id ?? null }
