@@ -15,7 +15,7 @@ export async function latestSeq(db: Db, userId: string): Promise<number> {
  * session, not banned) and checks its `lastSeq`: a client cannot be ahead of the server
  * (it would silently skip events), so that is refused rather than guessed at.
  */
-export async function authenticateLive(app: FastifyInstance, token: unknown, lastSeqInput: unknown): Promise<{ actor: Actor; lastSeq?: number }> {
+export async function authenticateLive(app: FastifyInstance, token: unknown, lastSeqInput: unknown): Promise<{ actor: Actor; lastSeq?: number; expiresAt: number }> {
   if (typeof token !== 'string' || token.length === 0 || token.length > 4096) throw Errors.unauthenticated('Pass the access token (auth.token for Socket.IO, ?token= for the feed)')
   let lastSeq: number | undefined
   if (lastSeqInput !== undefined && lastSeqInput !== null && lastSeqInput !== '') {
@@ -28,7 +28,53 @@ export async function authenticateLive(app: FastifyInstance, token: unknown, las
   if (lastSeq !== undefined && lastSeq > (await latestSeq(app.db, actor.id))) {
     throw new AppError('LAST_SEQ_AHEAD', 409, 'lastSeq is ahead of the server; reconnect without it and reload from GET /v1/me/events?after=0')
   }
-  return { actor, ...(lastSeq !== undefined ? { lastSeq } : {}) }
+  return { actor, expiresAt: tokenExpiry(app, token), ...(lastSeq !== undefined ? { lastSeq } : {}) }
+}
+
+/** When a verified access token expires (ms since the epoch). */
+export function tokenExpiry(app: FastifyInstance, token: string): number {
+  const { exp } = app.jwt.decode<{ exp?: number }>(token) ?? {}
+  return typeof exp === 'number' ? exp * 1000 : Number.POSITIVE_INFINITY
+}
+
+/**
+ * A live connection lives as long as its access token: at expiry `onExpiry` runs (the
+ * client reconnects with a fresh token and its lastSeq, or refreshes in-band first, which
+ * moves the deadline). Logout, reset, reuse and bans end it earlier, through the hub.
+ */
+export class TokenDeadline {
+  private timer: NodeJS.Timeout | undefined
+
+  constructor(private readonly onExpiry: () => void) {}
+
+  set(expiresAt: number): void {
+    this.clear()
+    if (!Number.isFinite(expiresAt)) return
+    // setTimeout holds at most 2^31−1 ms; a longer wait re-arms itself.
+    const wait = Math.max(0, Math.min(expiresAt - Date.now(), 2 ** 31 - 1))
+    this.timer = setTimeout(() => (Date.now() >= expiresAt ? this.onExpiry() : this.set(expiresAt)), wait)
+    this.timer.unref()
+  }
+
+  clear(): void {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = undefined
+  }
+}
+
+/**
+ * An in-band token refresh: the new access token must be valid and belong to the same user
+ * and session as the connection (a refresh keeps the session). Answers its expiry.
+ */
+export async function refreshLive(app: FastifyInstance, current: Actor, token: unknown): Promise<{ actor: Actor; expiresAt: number }> {
+  if (typeof token !== 'string' || token.length === 0 || token.length > 4096) {
+    throw Errors.validation('Pass the new access token as {token}', [{ path: '/token', message: 'must be a non-empty string' }])
+  }
+  const actor = await resolveAccessToken(app, app.db, token)
+  if (actor.id !== current.id || actor.sessionId !== current.sessionId) {
+    throw new AppError('SESSION_MISMATCH', 403, 'That token belongs to another session; reconnect with it instead')
+  }
+  return { actor, expiresAt: tokenExpiry(app, token) }
 }
 
 /**

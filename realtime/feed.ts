@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox'
 import type { WebSocket } from 'ws'
 import { AppError } from '../src/shared/errors.js'
 import { StrictObject, problems } from '../src/shared/schemas.js'
-import { authenticateLive, sessionEndReason } from './auth.js'
+import { authenticateLive, sessionEndReason, TokenDeadline } from './auth.js'
 import type { Connection, Hub } from './hub.js'
 import type { FeedFrame } from './protocol.js'
 
@@ -19,7 +19,7 @@ const HEARTBEAT_MS = 30_000
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024
 
 /** WebSocket close codes the feed uses. */
-export const FeedClose = { sessionEnded: 4001, resync: 4002, shutdown: 1012 } as const
+export const FeedClose = { sessionEnded: 4001, resync: 4002, tokenExpired: 4003, shutdown: 1012 } as const
 
 /**
  * `GET /v1/stream?token=&lastSeq=`: the same server events as Socket.IO, as JSON text frames
@@ -27,7 +27,7 @@ export const FeedClose = { sessionEnded: 4001, resync: 4002, shutdown: 1012 } as
  * an ordinary problem+json answer (401 and friends) instead of the upgrade.
  */
 export function mountFeed(app: FastifyInstance, hub: Hub): void {
-  const handshakes = new WeakMap<FastifyRequest, { lastSeq?: number }>()
+  const handshakes = new WeakMap<FastifyRequest, { lastSeq?: number; expiresAt: number }>()
 
   app.route({
     method: 'GET',
@@ -35,7 +35,7 @@ export function mountFeed(app: FastifyInstance, hub: Hub): void {
     schema: {
       tags: ['live'],
       summary: 'Plain WebSocket feed of live events (upgrade only)',
-      description: 'Frames are `{"event","seq","data"}` (seq is null for typing). Close codes: 4001 session ended (do not reconnect), 4002 resync (reconnect with lastSeq), 1012 server restarting.',
+      description: 'Frames are `{"event","seq","data"}` (seq is null for typing). Close codes: 4001 session ended (do not reconnect), 4002 resync (reconnect with lastSeq), 4003 access token expired (refresh it, reconnect with lastSeq), 1012 server restarting.',
       querystring: FeedQuery,
       response: { 426: Type.Ref('Problem'), ...problems(401, 403, 409) },
     },
@@ -43,9 +43,9 @@ export function mountFeed(app: FastifyInstance, hub: Hub): void {
       if (!req.ws) return
       const query = req.query as { token?: string; lastSeq?: number }
       const header = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1]
-      const { actor, lastSeq } = await authenticateLive(app, query.token ?? header, query.lastSeq)
+      const { actor, lastSeq, expiresAt } = await authenticateLive(app, query.token ?? header, query.lastSeq)
       req.actor = actor
-      handshakes.set(req, { ...(lastSeq !== undefined ? { lastSeq } : {}) })
+      handshakes.set(req, { expiresAt, ...(lastSeq !== undefined ? { lastSeq } : {}) })
     },
     handler: async () => {
       throw new AppError('UPGRADE_REQUIRED', 426, 'This endpoint is a WebSocket: connect with Upgrade: websocket')
@@ -79,8 +79,16 @@ export function mountFeed(app: FastifyInstance, hub: Hub): void {
       socket.on('pong', () => (alive = true))
       // The feed is one-way; anything a client sends is ignored (and bounded by maxPayload).
       socket.on('message', () => {})
+      // The feed lives as long as its access token; then 4003 asks the client to refresh it
+      // and reconnect with its lastSeq.
+      const deadline = new TokenDeadline(() => {
+        hub.detach(conn)
+        socket.close(FeedClose.tokenExpired, 'token_expired')
+      })
+      deadline.set(handshakes.get(req)?.expiresAt ?? Number.POSITIVE_INFINITY)
       socket.on('close', () => {
         clearInterval(heartbeat)
+        deadline.clear()
         hub.detach(conn)
       })
       hub.attach(conn, handshakes.get(req)?.lastSeq).catch((err: unknown) => log.warn({ err }, 'live stream failed to start'))

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Socket } from 'socket.io'
 import { toProblem } from '../src/http/errors.plugin.js'
 import { Errors } from '../src/shared/errors.js'
-import { authenticateLive, sessionEndReason } from './auth.js'
+import { authenticateLive, refreshLive, sessionEndReason, TokenDeadline } from './auth.js'
 import { ackError, validate, type AnySocketHandler, type ChatHandlers } from './handlers.js'
 import type { Connection, Hub } from './hub.js'
 import type { ClientToServerEvents, ConnectErrorData, InterServerEvents, ServerToClientEvents, SocketData } from './protocol.js'
@@ -24,8 +24,8 @@ export function mountGateway(app: FastifyInstance, io: OjaIo, hub: Hub, handlers
   io.use((socket, next) => {
     const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>
     authenticateLive(app, auth.token, auth.lastSeq).then(
-      ({ actor, lastSeq }) => {
-        socket.data = { actor, ...(lastSeq !== undefined ? { lastSeq } : {}) }
+      ({ actor, lastSeq, expiresAt }) => {
+        socket.data = { actor, expiresAt, ...(lastSeq !== undefined ? { lastSeq } : {}) }
         next()
       },
       (err: unknown) => {
@@ -39,7 +39,8 @@ export function mountGateway(app: FastifyInstance, io: OjaIo, hub: Hub, handlers
   })
 
   io.on('connection', (socket: OjaSocket) => {
-    const { actor, lastSeq } = socket.data
+    const { lastSeq } = socket.data
+    let actor = socket.data.actor
     const log = app.log.child({ socketId: socket.id, userId: actor.id })
     void socket.join([`user:${actor.id}`, `session:${actor.sessionId}`])
     const conn: Connection = {
@@ -57,7 +58,34 @@ export function mountGateway(app: FastifyInstance, io: OjaIo, hub: Hub, handlers
         socket.disconnect(true)
       },
     }
-    socket.on('disconnect', () => hub.detach(conn))
+    // At the access token's expiry the transport is closed: the client reconnects through
+    // its auth callback with a fresh token and its lastSeq (nothing is lost), unless it
+    // sent `auth:refresh` first.
+    const deadline = new TokenDeadline(() => {
+      log.debug('access token expired; connection closed')
+      conn.end('token_expired', false)
+    })
+    deadline.set(socket.data.expiresAt)
+    socket.on('disconnect', () => {
+      deadline.clear()
+      hub.detach(conn)
+    })
+    socket.on('auth:refresh', (payload: unknown, ack: unknown) => {
+      const answer = typeof ack === 'function' ? (ack as (res: unknown) => void) : () => {}
+      refreshLive(app, actor, (payload as { token?: unknown } | undefined)?.token).then(
+        (fresh) => {
+          actor = fresh.actor
+          socket.data.actor = fresh.actor
+          deadline.set(fresh.expiresAt)
+          answer({ ok: true, data: { expiresAt: new Date(fresh.expiresAt).toISOString() } })
+        },
+        (err: unknown) => {
+          const { ack: refusal, internal } = ackError(err)
+          if (internal) log.error({ err }, 'auth:refresh failed')
+          answer(refusal)
+        },
+      )
+    })
     hub.attach(conn, lastSeq).catch((err: unknown) => log.warn({ err }, 'live stream failed to start'))
     // A logout that committed while this handshake was in flight was broadcast before the
     // connection existed; now that it is registered, check once more.

@@ -23,6 +23,7 @@ const handler = <S extends TSchema, R>(schema: S, run: (ctx: ActorCtx, payload: 
 /**
  * The chat's socket handlers, built from the same services (and schemas) as its REST
  * routes, so both transports share every rule: participants, blocks, limits, clientId.
+ * (`auth:refresh` is the connection's own business: the gateway answers it.)
  */
 export function createChatHandlers(deps: { chat: ChatService; typing: (userIds: string[], data: TypingEvent) => void }) {
   const { chat } = deps
@@ -34,7 +35,7 @@ export function createChatHandlers(deps: { chat: ChatService; typing: (userIds: 
       deps.typing([peer], { conversationId: p.conversationId, userId: ctx.actor.id, isTyping: p.isTyping })
       return { delivered: true }
     }),
-  } satisfies Record<keyof ClientToServerEvents, AnySocketHandler>
+  } satisfies Record<Exclude<keyof ClientToServerEvents, 'auth:refresh'>, AnySocketHandler>
 }
 
 export type ChatHandlers = ReturnType<typeof createChatHandlers>

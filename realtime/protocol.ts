@@ -38,6 +38,8 @@ export interface ClientToServerEvents {
   'message:send': (payload: MessageSendPayload, ack: (res: Ack<Message>) => void) => void
   'conversation:read': (payload: ConversationReadPayload, ack: (res: Ack<ReadReceipt & { unreadCount: number }>) => void) => void
   typing: (payload: TypingPayload, ack: (res: Ack<{ delivered: true }>) => void) => void
+  /** A fresh access token of the same session, so the connection outlives the old one's expiry. */
+  'auth:refresh': (payload: { token: string }, ack: (res: Ack<{ expiresAt: string }>) => void) => void
 }
 
 /** A stored event on the wire between nodes. */
@@ -53,7 +55,7 @@ export interface InterServerEvents {
   'oja:presence': (userId: string, reply: (connections: number) => void) => void
 }
 
-export type SocketData = { actor: Actor; lastSeq?: number }
+export type SocketData = { actor: Actor; lastSeq?: number; expiresAt: number }
 
 /** A plain WebSocket frame of `/v1/stream`; `seq` is null for events that are not stored. */
 export type FeedFrame = { event: string; seq: number | null; data: unknown }

@@ -4,7 +4,7 @@ import { call } from './helpers/app.js'
 import { aUser } from './factories/users.js'
 import { Writable } from 'node:stream'
 import pino from 'pino'
-import { connect, openFeed, startNode, startNodes } from './helpers/nodes.js'
+import { connect, openFeed, request, startNode, startNodes } from './helpers/nodes.js'
 import { testDatabase } from './helpers/app.js'
 
 t.test('the handshake: same rules as REST, a clear connect_error for every refusal', async (t) => {
@@ -104,4 +104,42 @@ t.test('an access token passed as ?token= never reaches the request log', async 
   t.ok(streamLines.length > 0, 'the upgrade request is logged')
   t.ok(streamLines.some((l) => l.includes('lastSeq=0')), 'with the rest of its query')
   t.notOk(lines.some((l) => l.includes(user.accessToken)), 'but never the token')
+})
+
+t.test('a live connection lives as long as its access token, unless refreshed in-band', async (t) => {
+  const { nodes: [a] } = await startNodes(t, 1)
+  const node = a!
+  const [user, other] = [await aUser(node.app), await aUser(node.app)]
+  const session = (await node.app.db('sessions').where('user_id', user.id).first('id')) as { id: string }
+  const shortToken = () => node.app.jwt.sign({ sub: user.id, sid: session.id, role: 'user' }, { expiresIn: '2s' })
+  const append = (n: number) =>
+    node.app.spine.transaction({ db: node.app.db, log: node.app.log }, (tx) =>
+      node.app.spine.append(tx, [{ userId: user.id, event: 'order:status', data: { orderId: `o-${n}`, paymentStatus: 'pending', shipments: [] } }]),
+    )
+
+  // Not refreshed: the transport closes at expiry (the client would reconnect with a fresh token).
+  const lapsing = await connect(t, node, { token: shortToken() })
+  const feed = await openFeed(t, node, { token: shortToken() })
+  const reason = await new Promise<string>((resolve) => lapsing.socket.once('disconnect', resolve))
+  t.equal(reason, 'transport close', 'cut at expiry, not with "io server disconnect" (the client may reconnect)')
+  t.same(await feed.closed, { code: 4003, reason: 'token_expired' }, 'the feed says why')
+
+  // Refreshed with a token of the same session: still there past the old expiry, still delivering.
+  const kept = await connect(t, node, { token: shortToken() })
+  const refused = async (payload: unknown) => (await request(kept.socket, 'auth:refresh', payload)) as { ok: boolean; code: string }
+  t.match(await refused({ token: other.accessToken }), { ok: false, code: 'SESSION_MISMATCH' }, "another user's token")
+  t.match(await refused({ token: 'not.a.jwt' }), { ok: false, code: 'UNAUTHENTICATED' })
+  t.match(await refused({}), { ok: false, code: 'VALIDATION_FAILED' })
+  const refreshed = await request(kept.socket, 'auth:refresh', { token: user.accessToken })
+  t.equal(refreshed.ok, true)
+  t.ok(Date.parse(refreshed.data.expiresAt) > Date.now() + 60_000, 'the new deadline is the new token’s')
+  await new Promise((r) => setTimeout(r, 3_000))
+  t.ok(kept.socket.connected, 'outlived the first token')
+  await append(1)
+  t.match((await kept.recorder.next('order:status')).payload.data, { orderId: 'o-1' })
+
+  // A refresh does not resurrect a logged-out session.
+  await call(node.app, 'POST', '/v1/auth/logout', { body: { refreshToken: user.refreshToken } })
+  await new Promise<void>((resolve) => (kept.socket.connected ? kept.socket.once('disconnect', () => resolve()) : resolve()))
+  t.notOk(kept.socket.connected, 'logout still ends it')
 })
