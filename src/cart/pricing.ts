@@ -1,4 +1,5 @@
 import type { Db } from '../db/index.js'
+import type { Knex } from 'knex'
 
 /** A listing as the cart and checkout see it: price and what is left to buy. */
 export type ListingStock = {
@@ -43,9 +44,41 @@ export const LIVE_ORDER_SQL = "o.payment_status not in ('failed','expired') and 
  */
 export async function listingStock(db: Db, ids: string[], opts: { exceptOrderId?: string; buyerId?: string } = {}): Promise<Map<string, ListingStock>> {
   if (ids.length === 0) return new Map()
-  const buyer = opts.buyerId
+  const { sql, bindings } = stockQuery(ids, opts)
+  const { rows } = (await db.raw(sql, bindings)) as { rows: StockRow[] }
+  return toStock(rows, opts.buyerId !== undefined)
+}
+
+/**
+ * Checkout's locked step in one statement: reads the stock of the (already locked) listings
+ * as `listingStock` does, and inserts the order's reservations. The statement's snapshot
+ * does not see its own insert, so the stock read is the stock before this order; the
+ * caller checks it and throws (rolling the transaction and the reservations back) when a
+ * line no longer fits. One round trip less while the listing locks are held.
+ */
+export async function stockAndReserve(
+  db: Db,
+  ids: string[],
+  opts: { buyerId: string; orderId: string; expiresAt: Date; lines: { listing_id: string; quantity: number }[] },
+): Promise<Map<string, ListingStock>> {
+  const { sql, bindings } = stockQuery(ids, { buyerId: opts.buyerId, exceptOrderId: opts.orderId })
   const { rows } = (await db.raw(
-    `select l.id, l.seller_id, l.title, l.type, l.price, l.currency, l.status, l.quantity, l.sold_quantity, coalesce(h.held, 0)::int as held
+    `with stock as (${sql}),
+     reserved as (
+       insert into reservations (listing_id, buyer_id, order_id, quantity, expires_at)
+       select x.listing_id, ?::uuid, ?::uuid, x.quantity, ?::timestamptz
+       from jsonb_to_recordset(?::jsonb) as x(listing_id uuid, quantity int)
+       returning listing_id
+     )
+     select * from stock`,
+    [...bindings, opts.buyerId, opts.orderId, opts.expiresAt, JSON.stringify(opts.lines.map((l) => ({ listing_id: l.listing_id, quantity: l.quantity })))],
+  )) as { rows: StockRow[] }
+  return toStock(rows, true)
+}
+
+function stockQuery(ids: string[], opts: { exceptOrderId?: string; buyerId?: string }): { sql: string; bindings: Knex.RawBinding[] } {
+  const buyer = opts.buyerId
+  const sql = `select l.id, l.seller_id, l.title, l.type, l.price, l.currency, l.status, l.quantity, l.sold_quantity, coalesce(h.held, 0)::int as held
        ${buyer ? `, f.id as offer_id, f.amount as offer_amount, g.taken as giveaway_taken,
          exists (select 1 from blocks b where (b.blocker_id = l.seller_id and b.blocked_id = ?::uuid) or (b.blocker_id = ?::uuid and b.blocked_id = l.seller_id)) as blocked` : ''}
      from listings l
@@ -65,9 +98,12 @@ export async function listingStock(db: Db, ids: string[], opts: { exceptOrderId?
          select 1 from order_items oi join orders o on o.id = oi.order_id
          where oi.listing_id = l.id and o.buyer_id = ?::uuid and oi.listing_type = 'giveaway' and ${LIVE_ORDER_SQL} and o.id is distinct from ?::uuid) as taken
      ) g on true` : ''}
-     where l.id = any(?::uuid[])`,
-    buyer ? [buyer, buyer, opts.exceptOrderId ?? null, buyer, opts.exceptOrderId ?? null, buyer, opts.exceptOrderId ?? null, ids] : [opts.exceptOrderId ?? null, ids],
-  )) as { rows: StockRow[] }
+     where l.id = any(?::uuid[])`
+  const except = opts.exceptOrderId ?? null
+  return { sql, bindings: buyer ? [buyer, buyer, except, buyer, except, buyer, except, ids] : [except, ids] }
+}
+
+function toStock(rows: StockRow[], withBuyer: boolean): Map<string, ListingStock> {
   return new Map(
     rows.map((r) => [
       r.id,
@@ -75,7 +111,7 @@ export async function listingStock(db: Db, ids: string[], opts: { exceptOrderId?
         id: r.id, sellerId: r.seller_id, title: r.title, type: r.type, price: r.price, currency: r.currency, status: r.status,
         quantity: r.quantity, soldQuantity: r.sold_quantity, held: r.held,
         available: r.status === 'active' ? Math.max(0, r.quantity - r.sold_quantity - r.held) : 0,
-        ...(buyer ? { giveawayTaken: r.giveaway_taken === true, blocked: r.blocked === true, ...(r.offer_id ? { offer: { id: r.offer_id, amount: r.offer_amount! } } : {}) } : {}),
+        ...(withBuyer ? { giveawayTaken: r.giveaway_taken === true, blocked: r.blocked === true, ...(r.offer_id ? { offer: { id: r.offer_id, amount: r.offer_amount! } } : {}) } : {}),
       },
     ]),
   )

@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto'
 import { audit } from '../audit/audit.service.js'
+import type { Db } from '../db/index.js'
 import { CartErrors } from '../cart/cart.errors.js'
-import { listingStock, lockListings, type ListingStock } from '../cart/pricing.js'
+import { listingStock, lockListings, stockAndReserve, type ListingStock } from '../cart/pricing.js'
 import type { CommerceDeps } from '../commerce/commerce.deps.js'
 import { previewCoupon, redeemCoupon, type CouponRow } from '../coupons/coupons.service.js'
 import { convertToSold, emitOrderStatus, queuePaidMails, setPaymentStatus, type OrderItemRow, type OrderRow } from '../orders/order-lifecycle.js'
@@ -56,6 +58,73 @@ async function shippingAddress(ctx: BuyerCtx, input: CheckoutBody): Promise<Requ
   return { fullName: row.full_name, phone: row.phone, line1: row.line1, line2: row.line2, city: row.city, state: row.state, country: row.country, postalCode: row.postal_code }
 }
 
+/** Rows come back through to_jsonb: timestamps (every `*_at`) are turned back into Dates. */
+const revive = <T>(row: Record<string, unknown>): T => {
+  for (const [k, v] of Object.entries(row)) if (k.endsWith('_at') && typeof v === 'string') row[k] = new Date(v)
+  return row as T
+}
+
+type OrderInput = {
+  id: string; buyerId: string; subtotal: number; discount: number; total: number; currency: string
+  coupon: { id: string; code: string } | undefined; address: Required<ShippingAddressInput>; callbackUrl: string
+  ttlSeconds: number; sellerIds: string[]; terms: PricedLine[]; reference: string | undefined
+}
+
+/**
+ * The order, one shipment per seller with its first history line, the snapshotted lines
+ * and the payment row, written by ONE statement (data-modifying CTEs) instead of five
+ * round trips; the rows come back as JSON.
+ */
+async function writeOrder(db: Db, o: OrderInput): Promise<{ order: OrderRow } & Omit<OrderRows, 'refunds'>> {
+  const lines = o.terms.map((t) => ({
+    listing_id: t.listing.id, seller_id: t.listing.sellerId, title: t.listing.title, listing_type: t.listing.type,
+    list_price: t.listing.price, unit_price: t.unitPrice, quantity: t.quantity, currency: t.listing.currency, offer_id: t.offerId,
+  }))
+  const { rows } = (await db.raw(
+    `with o as (
+       insert into orders (id, buyer_id, payment_status, subtotal, discount, total, currency, coupon_id, coupon_code, shipping_address, callback_url, expires_at)
+       values (?::uuid, ?::uuid, 'pending', ?, ?, ?, ?, ?::uuid, ?, ?::jsonb, ?, case when ?::bigint > 0 then now() + (?::int * interval '1 second') end)
+       returning *
+     ), s as (
+       insert into shipments (order_id, seller_id) select ?::uuid, x.seller_id from unnest(?::uuid[]) as x(seller_id)
+       returning *
+     ), h as (
+       insert into shipment_history (shipment_id, from_status, status, actor_id, note) select s.id, null, 'pending', ?::uuid, 'Order placed' from s
+       returning *
+     ), i as (
+       insert into order_items (order_id, shipment_id, listing_id, seller_id, title, listing_type, list_price, unit_price, quantity, currency, offer_id)
+       select ?::uuid, s.id, x.listing_id, x.seller_id, x.title, x.listing_type, x.list_price, x.unit_price, x.quantity, x.currency, x.offer_id
+       from jsonb_to_recordset(?::jsonb) as x(listing_id uuid, seller_id uuid, title text, listing_type text, list_price bigint, unit_price bigint, quantity int, currency text, offer_id uuid)
+       join s on s.seller_id = x.seller_id
+       returning *
+     ), p as (
+       insert into payments (order_id, provider, reference, amount, currency, status)
+       select ?::uuid, 'paystack', x.reference, ?, ?, 'initializing' from (select ?::text as reference) x where x.reference is not null
+       returning order_id, reference, amount, currency, status, authorization_url, paid_at
+     )
+     select (select to_jsonb(o) from o) as "order",
+       (select coalesce(jsonb_agg(to_jsonb(s) order by s.seller_id), '[]') from s) as shipments,
+       (select coalesce(jsonb_agg(to_jsonb(h)), '[]') from h) as history,
+       (select coalesce(jsonb_agg(to_jsonb(i) order by i.listing_id), '[]') from i) as items,
+       (select coalesce(jsonb_agg(to_jsonb(p)), '[]') from p) as payments`,
+    [
+      o.id, o.buyerId, o.subtotal, o.discount, o.total, o.currency, o.coupon?.id ?? null, o.coupon?.code ?? null, JSON.stringify(o.address), o.callbackUrl, o.total, o.ttlSeconds,
+      o.id, o.sellerIds,
+      o.buyerId,
+      o.id, JSON.stringify(lines),
+      o.id, o.total, o.currency, o.reference ?? null,
+    ],
+  )) as { rows: [{ order: Record<string, unknown>; shipments: Record<string, unknown>[]; history: Record<string, unknown>[]; items: Record<string, unknown>[]; payments: Record<string, unknown>[] }] }
+  const r = rows[0]
+  return {
+    order: revive<OrderRow>(r.order),
+    shipments: r.shipments.map((x) => revive<ShipmentRow>(x)),
+    history: r.history.map((x) => revive<HistoryRow>(x)),
+    items: r.items.map((x) => revive<OrderItemRow>(x)),
+    payments: r.payments.map((x) => revive<PaymentViewRow>(x)),
+  }
+}
+
 /**
  * Checkout: one transaction snapshots the lines (title, price, seller), splits the order
  * into one shipment per seller, locks the cart's listings in id order, checks stock, uses
@@ -96,33 +165,24 @@ export function createCheckoutService(deps: CommerceDeps, payments: PaymentsServ
     const discount = coupon?.discount ?? 0
     const total = subtotal - discount
 
-    const [order] = (await tx.db('orders')
-      .insert({
-        buyer_id: buyerId, payment_status: 'pending', subtotal, discount, total, currency,
-        coupon_id: coupon?.coupon.id ?? null, coupon_code: coupon?.coupon.code ?? null,
-        shipping_address: JSON.stringify(p.address), callback_url: p.callbackUrl,
-        expires_at: total > 0 ? tx.db.raw("now() + (? * interval '1 second')", [deps.config.RESERVATION_TTL_SECONDS]) : null,
-      })
-      .returning('*')) as [OrderRow]
     const sellerIds = [...new Set(terms.map((t) => t.listing.sellerId))].sort()
-    const shipments = (await tx.db('shipments').insert(sellerIds.map((sellerId) => ({ order_id: order.id, seller_id: sellerId }))).returning('*')) as ShipmentRow[]
-    const history = (await tx.db('shipment_history').insert(shipments.map((s) => ({ shipment_id: s.id, from_status: null, status: 'pending', actor_id: buyerId, note: 'Order placed' }))).returning('*')) as HistoryRow[]
-    const shipmentOf = new Map(shipments.map((s) => [s.seller_id, s.id]))
-    const items = (await tx.db('order_items')
-      .insert(terms.map((t) => ({
-        order_id: order.id, shipment_id: shipmentOf.get(t.listing.sellerId), listing_id: t.listing.id, seller_id: t.listing.sellerId,
-        title: t.listing.title, listing_type: t.listing.type, list_price: t.listing.price, unit_price: t.unitPrice, quantity: t.quantity,
-        currency: t.listing.currency, offer_id: t.offerId,
-      })))
-      .returning('*')) as OrderItemRow[]
-    const reference = total > 0 ? newReference(order.id) : undefined
-    const payments = reference
-      ? ((await tx.db('payments').insert({ order_id: order.id, provider: 'paystack', reference, amount: total, currency, status: 'initializing' }).returning('*')) as PaymentViewRow[])
-      : []
+    const orderId = randomUUID()
+    const reference = total > 0 ? newReference(orderId) : undefined
+    const { order, shipments, history, items, payments } = await writeOrder(tx.db, {
+      id: orderId, buyerId, subtotal, discount, total, currency, coupon: coupon?.coupon, address: p.address, callbackUrl: p.callbackUrl,
+      ttlSeconds: deps.config.RESERVATION_TTL_SECONDS, sellerIds, terms, reference,
+    })
+    // The buyer's order:status event does not depend on stock: written before the locks.
+    if (reference) await emitOrderStatus(spine, tx, order.id, { userIds: [] }, { known: { order, shipments } })
 
     await lockListings(tx.db, p.ids)
     // A new statement after the locks, so it sees every reservation committed before them.
-    const now = price(p.lines, buyerId, await listingStock(tx.db, p.ids, { buyerId, exceptOrderId: order.id }))
+    // With a payment to wait for, the same statement reserves the units (rolled back below
+    // if a line no longer fits).
+    const stock = reference
+      ? await stockAndReserve(tx.db, p.ids, { buyerId, orderId: order.id, expiresAt: order.expires_at!, lines: terms.map((t) => ({ listing_id: t.listing.id, quantity: t.quantity })) })
+      : await listingStock(tx.db, p.ids, { buyerId, exceptOrderId: order.id })
+    const now = price(p.lines, buyerId, stock)
     if (now.some((t, i) => !sameTerms(t, terms[i]!))) throw new TermsChanged()
     if (coupon) {
       const redeemed = await redeemCoupon(tx.db, coupon.coupon.code, buyerId, subtotal)
@@ -140,24 +200,27 @@ export function createCheckoutService(deps: CommerceDeps, payments: PaymentsServ
       await queuePaidMails(tx.db, { ...order, payment_status: 'paid' }, items, deps.config.publicUrl)
       return { order: (await tx.db('orders').where('id', order.id).first()) as OrderRow, rows, reference }
     }
-    await tx.db('reservations').insert(terms.map((t) => ({ listing_id: t.listing.id, buyer_id: buyerId, order_id: order.id, quantity: t.quantity, expires_at: order.expires_at })))
-    await emitOrderStatus(spine, tx, order.id, { userIds: [] }, { known: { order, shipments } })
     return { order, rows, reference }
   }
 
   return {
     async checkout(ctx: BuyerCtx, input: CheckoutBody): Promise<CheckoutResult> {
       const buyerId = ctx.actor.id
-      const lines = (await ctx.db('cart_items').where('user_id', buyerId).orderBy('listing_id').select('listing_id', 'quantity')) as CartLine[]
-      if (lines.length === 0) throw CartErrors.cartEmpty()
-      const address = await shippingAddress(ctx, input)
-      const ids = lines.map((l) => l.listing_id)
-
+      // The cart's lines, the buyer's email and the cart's coupon in one read.
       const buyer = (await ctx.db('users as u')
         .leftJoin('carts as c', 'c.user_id', 'u.id')
         .leftJoin('coupons as k', 'k.id', 'c.coupon_id')
         .where('u.id', buyerId)
-        .first('u.email', 'k.code as cart_coupon')) as { email: string; cart_coupon: string | null }
+        .first(
+          'u.email',
+          'k.code as cart_coupon',
+          ctx.db.raw(`coalesce((select jsonb_agg(jsonb_build_object('listing_id', ci.listing_id, 'quantity', ci.quantity) order by ci.listing_id)
+                                from cart_items ci where ci.user_id = u.id), '[]') as lines`),
+        )) as { email: string; cart_coupon: string | null; lines: CartLine[] }
+      const lines = buyer.lines
+      if (lines.length === 0) throw CartErrors.cartEmpty()
+      const address = await shippingAddress(ctx, input)
+      const ids = lines.map((l) => l.listing_id)
       const couponCode = input.couponCode ?? buyer.cart_coupon ?? undefined
 
       let created: Placed | undefined
