@@ -77,3 +77,32 @@ t.test('category tree administration', async (t) => {
   const actions = (await app.db('audit_log').where('target_type', 'category').select('action')).map((r) => r.action).sort()
   t.same(actions, ['admin.category_created', 'admin.category_created', 'admin.category_deleted', 'admin.category_updated'])
 })
+
+t.test('browsing a category follows admin edits of the tree: at once on the node that made them, and on other nodes', async (t) => {
+  const app = await build(t)
+  const other = await build(t, {}, { testDb: app.testDb })
+  const admin = await anAdmin(app)
+  const seller = await aUser(app)
+  const furniture = await categoryId(app.db, 'furniture')
+  const electronics = await categoryId(app.db, 'electronics')
+  const titles = async (node: typeof app, categoryId: string) =>
+    ((await call(node, 'GET', `/v1/listings?categoryId=${categoryId}&limit=50`)).json.items as { title: string }[]).map((i) => i.title).sort()
+
+  // Both nodes have read (and keep) the tree.
+  t.same(await titles(app, furniture), [])
+  t.same(await titles(other, furniture), [])
+
+  const antiques = (await call(app, 'POST', '/v1/admin/categories', { token: admin.accessToken, body: { name: 'Antiques', slug: 'antiques', parentId: furniture } })).json.id as string
+  await aListing(app.db, seller.id, { title: 'Old chest', category_id: antiques })
+  t.same(await titles(app, furniture), ['Old chest'], 'the editing node sees the new sub-category at once')
+  t.same(await titles(app, antiques), ['Old chest'])
+  await new Promise((r) => setTimeout(r, 1_100))
+  t.same(await titles(other, antiques), ['Old chest'], 'another node finds a category id it did not know by reloading')
+
+  // A move: under Electronics now, no longer under Furniture, on the editing node at once.
+  t.equal((await call(app, 'PATCH', `/v1/admin/categories/${antiques}`, { token: admin.accessToken, body: { parentId: electronics } })).statusCode, 200)
+  t.same(await titles(app, furniture), [], 'moved out of Furniture')
+  t.same(await titles(app, electronics), ['Old chest'], 'and into Electronics')
+  // An unknown id is an empty page, not an error, and does not reload on every request.
+  t.same(await titles(app, '00000000-0000-4000-8000-000000000000'), [])
+})

@@ -1,3 +1,4 @@
+import type { Knex } from 'knex'
 import type { Ctx } from '../shared/context.js'
 
 export type CategoryNode = { id: string; name: string; slug: string; parentId: string | null; children: CategoryNode[] }
@@ -15,11 +16,66 @@ export async function categoryTree(ctx: Pick<Ctx, 'db'>): Promise<CategoryNode[]
   return roots
 }
 
-/** A category id and every descendant's, for "includes sub-categories" filters. */
+/** How long a node trusts its copy of the category tree (another node's edit shows within this). */
+const TREE_TTL_MS = 30_000
+/** An id missing from the copy reloads it, at most this often (random ids cannot hammer the table). */
+const MISS_RELOAD_MS = 1_000
+
+type Tree = { loadedAt: number; ids: Set<string>; children: Map<string, string[]> }
+type TreeCache = { generation: number; tree?: Tree; loading?: Promise<Tree> }
+const trees = new WeakMap<object, TreeCache>()
+
+function cacheOf(db: object): TreeCache {
+  let entry = trees.get(db)
+  if (!entry) trees.set(db, (entry = { generation: 0 }))
+  return entry
+}
+
+async function treeOf(db: Knex, force = false): Promise<Tree> {
+  const entry = cacheOf(db)
+  if (!force && entry.tree && Date.now() - entry.tree.loadedAt < TREE_TTL_MS) return entry.tree
+  if (entry.loading) return entry.loading
+  const generation = entry.generation
+  const loading = (async () => {
+    const rows = (await db('categories').select('id', 'parent_id')) as { id: string; parent_id: string | null }[]
+    const tree: Tree = { loadedAt: Date.now(), ids: new Set(rows.map((r) => r.id)), children: new Map() }
+    for (const r of rows) if (r.parent_id) tree.children.set(r.parent_id, [...(tree.children.get(r.parent_id) ?? []), r.id])
+    // An edit committed while this read ran has bumped the generation: do not keep the old tree.
+    if (entry.generation === generation) entry.tree = tree
+    return tree
+  })().finally(() => {
+    if (entry.loading === loading) entry.loading = undefined
+  })
+  entry.loading = loading
+  return loading
+}
+
+/** Drops this node's copy of the category tree; called after an admin edit commits. */
+export function forgetCategoryTree(db: object): void {
+  const entry = cacheOf(db)
+  entry.generation++
+  entry.tree = undefined
+  entry.loading = undefined
+}
+
+/**
+ * A category id and every descendant's, for "includes sub-categories" filters. The tree is
+ * reference data: each node keeps a copy (one query per 30 s instead of a recursive query
+ * per browse page), dropped at once by an edit on this node; inside a transaction the
+ * database is asked directly.
+ */
 export async function categoryWithDescendants(ctx: Pick<Ctx, 'db'>, id: string): Promise<string[]> {
-  const { rows } = (await ctx.db.raw(
-    `with recursive sub as (select id from categories where id = ? union all select c.id from categories c join sub on c.parent_id = sub.id) select id from sub`,
-    [id],
-  )) as { rows: { id: string }[] }
-  return rows.map((r) => r.id)
+  if ((ctx.db as Knex.Transaction).isTransaction) {
+    const { rows } = (await ctx.db.raw(
+      `with recursive sub as (select id from categories where id = ? union all select c.id from categories c join sub on c.parent_id = sub.id) select id from sub`,
+      [id],
+    )) as { rows: { id: string }[] }
+    return rows.map((r) => r.id)
+  }
+  let tree = await treeOf(ctx.db)
+  if (!tree.ids.has(id) && Date.now() - tree.loadedAt >= MISS_RELOAD_MS) tree = await treeOf(ctx.db, true)
+  if (!tree.ids.has(id)) return []
+  const out = [id]
+  for (let i = 0; i < out.length; i++) out.push(...(tree.children.get(out[i]!) ?? []))
+  return out
 }

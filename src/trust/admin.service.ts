@@ -1,4 +1,5 @@
 import { audit } from '../audit/audit.service.js'
+import { forgetCategoryTree } from '../categories/categories.service.js'
 import type { EventSpine } from '../events/events.service.js'
 import type { Actor, Ctx } from '../shared/context.js'
 import { decodeCursor, pageOf } from '../shared/cursor.js'
@@ -20,6 +21,15 @@ export const TrustErrors = {
 }
 
 /** Admin tools over users, the audit trail and the category tree. */
+/** Runs a category edit; whether it commits or not, this node's copy of the tree is dropped after. */
+async function afterTreeEdit<T>(ctx: Ctx, edit: () => Promise<T>): Promise<T> {
+  try {
+    return await edit()
+  } finally {
+    forgetCategoryTree(ctx.db)
+  }
+}
+
 export function createAdminService(deps: { spine: EventSpine }) {
   const { spine } = deps
 
@@ -93,17 +103,17 @@ export function createAdminService(deps: { spine: EventSpine }) {
     },
 
     async createCategory(ctx: AdminCtx, input: { name: string; slug: string; parentId?: string | null; position?: number }) {
-      return spine.transaction(ctx, async (tx) => {
+      return afterTreeEdit(ctx, () => spine.transaction(ctx, async (tx) => {
         if (input.parentId && !(await tx.db('categories').where('id', input.parentId).first('id'))) throw Errors.notFound('Parent category')
         if (await tx.db('categories').where('slug', input.slug).first('id')) throw Errors.conflict('A category with this slug exists', 'SLUG_TAKEN')
         const [row] = (await tx.db('categories').insert({ name: input.name, slug: input.slug, parent_id: input.parentId ?? null, position: input.position ?? 0 }).returning('*')) as { id: string; name: string; slug: string; parent_id: string | null; position: number }[]
         await audit(tx, { action: 'admin.category_created', targetType: 'category', targetId: row!.id, after: input })
         return { id: row!.id, name: row!.name, slug: row!.slug, parentId: row!.parent_id, position: row!.position, listingCount: 0 }
-      })
+      }))
     },
 
     async updateCategory(ctx: AdminCtx, id: string, patch: { name?: string; slug?: string; parentId?: string | null; position?: number }) {
-      return spine.transaction(ctx, async (tx) => {
+      return afterTreeEdit(ctx, () => spine.transaction(ctx, async (tx) => {
         // Serialise tree edits so two concurrent moves cannot build a cycle together.
         await tx.db.raw('select pg_advisory_xact_lock(7042201)')
         const existing = (await tx.db('categories').where('id', id).first()) as { id: string; name: string; slug: string; parent_id: string | null; position: number } | undefined
@@ -124,11 +134,11 @@ export function createAdminService(deps: { spine: EventSpine }) {
         await audit(tx, { action: 'admin.category_updated', targetType: 'category', targetId: id, before: { name: existing.name, slug: existing.slug, parentId: existing.parent_id, position: existing.position }, after: patch })
         const count = await tx.db('listings').where('category_id', id).count({ n: '*' }).first()
         return { id: row!.id, name: row!.name, slug: row!.slug, parentId: row!.parent_id, position: row!.position, listingCount: Number(count?.n ?? 0) }
-      })
+      }))
     },
 
     async deleteCategory(ctx: AdminCtx, id: string) {
-      await spine.transaction(ctx, async (tx) => {
+      await afterTreeEdit(ctx, () => spine.transaction(ctx, async (tx) => {
         await tx.db.raw('select pg_advisory_xact_lock(7042201)')
         const existing = await tx.db('categories').where('id', id).first()
         if (!existing) throw Errors.notFound('Category')
@@ -137,7 +147,7 @@ export function createAdminService(deps: { spine: EventSpine }) {
         if (child || listing) throw TrustErrors.categoryInUse()
         await tx.db('categories').where('id', id).delete()
         await audit(tx, { action: 'admin.category_deleted', targetType: 'category', targetId: id, before: { name: existing.name, slug: existing.slug } })
-      })
+      }))
     },
   }
 }
