@@ -304,9 +304,18 @@ t.test('refund webhooks: amounts as strings or numbers, processed and failed', a
   const refund = first.json.refund
   const providerId = paystack.refunds[0]!.id
 
-  // refund.processed with the amount as a string.
-  await postWebhook(app, paystack.webhook('refund.processed', { id: String(providerId), status: 'processed', transaction_reference: reference, refund_reference: 'RF1', amount: '1000000', currency: 'NGN' }))
+  // refund.processed with the amount as a string, while Paystack still lists it as pending:
+  // nothing is applied yet; the stored event is retried once Paystack agrees.
+  const processedHook = paystack.webhook('refund.processed', { id: String(providerId), status: 'processed', transaction_reference: reference, refund_reference: 'RF1', amount: '1000000', currency: 'NGN' })
+  await postWebhook(app, processedHook)
   await app.commerce.idle()
+  t.equal((await app.db('refunds').where('id', refund.id).first()).status, 'processing', 'not processed on the webhook’s word alone')
+  const early = await app.db('payment_events').where('event', 'refund.processed').first()
+  t.equal(early.processed_at, null, 'kept for a retry')
+  t.match(early.last_error, /pending, not processed yet/)
+  paystack.refunds[0]!.status = 'processed'
+  await app.db('payment_events').where('id', early.id).update({ received_at: app.db.raw("now() - interval '1 minute'") })
+  await sweep(app)
   const r1 = await app.db('refunds').where('id', refund.id).first()
   t.equal(r1.status, 'processed')
   t.ok(r1.processed_at)
@@ -315,6 +324,7 @@ t.test('refund webhooks: amounts as strings or numbers, processed and failed', a
   const second = await call(app, 'POST', `/v1/admin/orders/${orderId}/refund`, { token: admin.accessToken, body: { amount: 5_000_00, reason: 'Goodwill' } })
   t.equal(second.json.order.paymentStatus, 'partially_refunded')
   t.equal(second.json.order.refundedAmount, 15_000_00)
+  paystack.refunds[1]!.status = 'failed'
   await postWebhook(app, paystack.webhook('refund.failed', { id: paystack.refunds[1]!.id, status: 'failed', transaction_reference: reference, amount: 5_000_00, currency: 'NGN' }))
   await app.commerce.idle()
   const order = await app.db('orders').where('id', orderId).first()
@@ -323,8 +333,20 @@ t.test('refund webhooks: amounts as strings or numbers, processed and failed', a
   t.equal(order.payment_status, 'partially_refunded')
   t.equal((await app.db('notifications').where({ user_id: admin.id, type: 'refund_failed' })).length, 1, 'admins are told')
 
-  // A refund made on the Paystack dashboard is recorded.
+  // Signed, but Paystack lists no such refund, or lists it with another amount: nothing changes.
   await postWebhook(app, paystack.webhook('refund.processed', { id: 99_999, status: 'processed', transaction_reference: reference, amount: '2000000', currency: 'NGN' }))
+  await postWebhook(app, paystack.webhook('refund.processed', { status: 'processed', transaction_reference: reference, refund_reference: 'RF-none', amount: '1999999', currency: 'NGN' }))
+  await app.commerce.idle()
+  t.match(await app.db('orders').where('id', orderId).first(), { refunded_amount: 10_000_00, payment_status: 'partially_refunded' }, 'an unlisted refund is ignored')
+  const dashboard = paystack.dashboardRefund(reference, 20_000_00)
+  // (refund.pending: the same event and id again would be a duplicate delivery, stored once.)
+  await postWebhook(app, paystack.webhook('refund.pending', { id: dashboard.id, status: 'pending', transaction_reference: reference, amount: '2500000', currency: 'NGN' }))
+  await app.commerce.idle()
+  t.equal((await app.db('orders').where('id', orderId).first()).refunded_amount, 10_000_00, 'an amount Paystack does not list is ignored')
+  t.same(await app.db('payment_events').whereNull('processed_at').select('event'), [], 'and not retried')
+
+  // A refund made on the Paystack dashboard is recorded.
+  await postWebhook(app, paystack.webhook('refund.processed', { id: dashboard.id, status: 'processed', transaction_reference: reference, amount: '2000000', currency: 'NGN' }))
   await app.commerce.idle()
   const after = await app.db('orders').where('id', orderId).first()
   t.equal(after.payment_status, 'refunded')

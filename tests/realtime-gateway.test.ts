@@ -111,7 +111,7 @@ t.test('a live connection lives as long as its access token, unless refreshed in
   const node = a!
   const [user, other] = [await aUser(node.app), await aUser(node.app)]
   const session = (await node.app.db('sessions').where('user_id', user.id).first('id')) as { id: string }
-  const shortToken = () => node.app.jwt.sign({ sub: user.id, sid: session.id, role: 'user' }, { expiresIn: '2s' })
+  const shortToken = (expiresIn = '3s') => node.app.jwt.sign({ sub: user.id, sid: session.id, role: 'user' }, { expiresIn })
   const append = (n: number) =>
     node.app.spine.transaction({ db: node.app.db, log: node.app.log }, (tx) =>
       node.app.spine.append(tx, [{ userId: user.id, event: 'order:status', data: { orderId: `o-${n}`, paymentStatus: 'pending', shipments: [] } }]),
@@ -125,7 +125,10 @@ t.test('a live connection lives as long as its access token, unless refreshed in
   t.same(await feed.closed, { code: 4003, reason: 'token_expired' }, 'the feed says why')
 
   // Refreshed with a token of the same session: still there past the old expiry, still delivering.
-  const kept = await connect(t, node, { token: shortToken() })
+  // (4 s of validity: the three refused refreshes and the good one must all land before it ends.)
+  const keptToken = shortToken('4s')
+  const keptUntil = node.app.jwt.decode<{ exp: number }>(keptToken)!.exp * 1000
+  const kept = await connect(t, node, { token: keptToken })
   const refused = async (payload: unknown) => (await request(kept.socket, 'auth:refresh', payload)) as { ok: boolean; code: string }
   t.match(await refused({ token: other.accessToken }), { ok: false, code: 'SESSION_MISMATCH' }, "another user's token")
   t.match(await refused({ token: 'not.a.jwt' }), { ok: false, code: 'UNAUTHENTICATED' })
@@ -133,7 +136,7 @@ t.test('a live connection lives as long as its access token, unless refreshed in
   const refreshed = await request(kept.socket, 'auth:refresh', { token: user.accessToken })
   t.equal(refreshed.ok, true)
   t.ok(Date.parse(refreshed.data.expiresAt) > Date.now() + 60_000, 'the new deadline is the new token’s')
-  await new Promise((r) => setTimeout(r, 3_000))
+  await new Promise((r) => setTimeout(r, keptUntil - Date.now() + 500))
   t.ok(kept.socket.connected, 'outlived the first token')
   await append(1)
   t.match((await kept.recorder.next('order:status')).payload.data, { orderId: 'o-1' })

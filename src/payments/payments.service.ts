@@ -239,21 +239,49 @@ export function createPaymentsService(deps: CommerceDeps) {
     }
   }
 
-  /** refund.* webhooks: moves our refund along; a refund made on Paystack's dashboard is recorded too. */
+  /**
+   * Paystack's own word on the refund a webhook speaks of, from the refunds it lists for the
+   * transaction (by the webhook's id, else by amount). A signed webhook proves who sent it;
+   * this also proves the refund exists, for that amount, in that state.
+   */
+  async function listedRefund(payment: PaymentRow, claimedId: number | undefined, amount: number, claimed: string): Promise<PaystackRefund | undefined> {
+    if (!payment.provider_transaction_id) return undefined
+    const listed = await gateway.listRefunds(payment.provider_transaction_id)
+    const candidates = listed.filter((x) => (claimedId !== undefined ? amountOf(x.id) === claimedId : amountOf(x.amount) === amount))
+    return candidates.find((x) => String(x.status) === claimed) ?? candidates[0]
+  }
+
+  /**
+   * refund.* webhooks: moves our refund along; a refund made on Paystack's dashboard is
+   * recorded too. The state applied is the one Paystack lists, not the webhook's claim: a
+   * refund Paystack does not list (or lists with another amount or currency) changes
+   * nothing, and a claimed outcome Paystack does not show yet is retried later.
+   */
   async function applyRefundEvent(ctx: Ctx, event: string, data: Record<string, unknown>): Promise<void> {
     const reference = typeof data.transaction_reference === 'string' ? data.transaction_reference : undefined
     const amount = amountOf(data.amount)
-    const providerId = amountOf(data.id)
+    const claimedId = amountOf(data.id)
     if (!reference || amount === undefined) return
     const payment = (await ctx.db('payments').where('reference', reference).first()) as PaymentRow | undefined
     if (!payment) return
-    const state = event.slice('refund.'.length)
-    if (state === 'failed') {
-      const r = (await findRefund(ctx.db, payment, providerId, amount)) as RefundRow | undefined
-      if (r) await markRefundFailed(ctx, r.id, `Paystack: refund ${String(data.status ?? 'failed')}`)
+    const claimed = event.slice('refund.'.length)
+    if (!['pending', 'processing', 'processed', 'failed'].includes(claimed)) return
+    const listed = await listedRefund(payment, claimedId, amount, claimed)
+    if (!listed || amountOf(listed.amount) !== amount || (listed.currency && listed.currency !== payment.currency)) {
+      log.warn({ reference, event, claimedId, amount }, 'refund webhook not confirmed by Paystack; ignored')
       return
     }
-    if (!['pending', 'processing', 'processed'].includes(state)) return
+    const told = String(listed.status)
+    const state = told === 'processed' ? 'processed' : told === 'failed' ? 'failed' : 'processing'
+    if ((claimed === 'processed' || claimed === 'failed') && state !== claimed) {
+      throw new Error(`Paystack lists refund ${String(listed.id)} as ${told}, not ${claimed} yet; retried later`)
+    }
+    const providerId = amountOf(listed.id)
+    if (state === 'failed') {
+      const r = (await findRefund(ctx.db, payment, providerId, amount)) as RefundRow | undefined
+      if (r) await markRefundFailed(ctx, r.id, `Paystack: refund ${told}`)
+      return
+    }
     await spine.transaction(ctx, async (tx) => {
       const order = (await lockOrder(tx.db, payment.order_id))!
       let r = await findRefund(tx.db, payment, providerId, amount)

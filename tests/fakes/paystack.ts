@@ -84,6 +84,16 @@ export class FakePaystack {
     tx.status = 'failed'
   }
 
+  /** A refund made on Paystack's dashboard (outside Oja), in the given state. */
+  dashboardRefund(reference: string, amount: number, status = 'processed'): FakeRefund {
+    const tx = this.transactions.get(reference)
+    if (!tx) throw new Error(`fake paystack: no transaction ${reference}`)
+    tx.refunded += amount
+    const refund: FakeRefund = { id: this.nextId++, transaction: tx, amount, currency: tx.currency, merchant_note: null, customer_note: null, status, createdAt: new Date().toISOString() }
+    this.refunds.push(refund)
+    return refund
+  }
+
   /** A signed webhook as Paystack would POST it. */
   webhook(event: string, data: unknown): { payload: string; headers: Record<string, string> } {
     const payload = JSON.stringify({ event, data })
