@@ -31,6 +31,15 @@ export async function authenticateLive(app: FastifyInstance, token: unknown, las
   return { actor, expiresAt: tokenExpiry(app, token), ...(lastSeq !== undefined ? { lastSeq } : {}) }
 }
 
+/**
+ * A user's live connections on this node are capped (LIVE_MAX_CONNECTIONS_PER_USER): a
+ * leaked token or a reconnect loop cannot pin unbounded sockets, streams and buffers.
+ */
+export function checkConnectionCap(app: FastifyInstance, open: number): void {
+  const max = app.config.LIVE_MAX_CONNECTIONS_PER_USER
+  if (open >= max) throw new AppError('TOO_MANY_CONNECTIONS', 429, `At most ${max} live connections per user; close one first`)
+}
+
 /** When a verified access token expires (ms since the epoch). */
 export function tokenExpiry(app: FastifyInstance, token: string): number {
   const { exp } = app.jwt.decode<{ exp?: number }>(token) ?? {}

@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox'
 import type { WebSocket } from 'ws'
 import { AppError } from '../src/shared/errors.js'
 import { StrictObject, problems } from '../src/shared/schemas.js'
-import { authenticateLive, sessionEndReason, TokenDeadline } from './auth.js'
+import { authenticateLive, checkConnectionCap, sessionEndReason, TokenDeadline } from './auth.js'
 import type { Connection, Hub } from './hub.js'
 import type { FeedFrame } from './protocol.js'
 
@@ -37,13 +37,14 @@ export function mountFeed(app: FastifyInstance, hub: Hub): void {
       summary: 'Plain WebSocket feed of live events (upgrade only)',
       description: 'Frames are `{"event","seq","data"}` (seq is null for typing). Close codes: 4001 session ended (do not reconnect), 4002 resync (reconnect with lastSeq), 4003 access token expired (refresh it, reconnect with lastSeq), 1012 server restarting.',
       querystring: FeedQuery,
-      response: { 426: Type.Ref('Problem'), ...problems(401, 403, 409) },
+      response: { 426: Type.Ref('Problem'), ...problems(401, 403, 409, 429) },
     },
     preHandler: async (req) => {
       if (!req.ws) return
       const query = req.query as { token?: string; lastSeq?: number }
       const header = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1]
       const { actor, lastSeq, expiresAt } = await authenticateLive(app, query.token ?? header, query.lastSeq)
+      checkConnectionCap(app, hub.count(actor.id))
       req.actor = actor
       handshakes.set(req, { expiresAt, ...(lastSeq !== undefined ? { lastSeq } : {}) })
     },

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Socket } from 'socket.io'
 import { toProblem } from '../src/http/errors.plugin.js'
 import { Errors } from '../src/shared/errors.js'
-import { authenticateLive, refreshLive, sessionEndReason, TokenDeadline } from './auth.js'
+import { authenticateLive, checkConnectionCap, refreshLive, sessionEndReason, TokenDeadline } from './auth.js'
 import { ackError, validate, type AnySocketHandler, type ChatHandlers } from './handlers.js'
 import type { Connection, Hub } from './hub.js'
 import type { ClientToServerEvents, ConnectErrorData, InterServerEvents, ServerToClientEvents, SocketData } from './protocol.js'
@@ -23,19 +23,21 @@ const TYPING_PER_SECOND = 5
 export function mountGateway(app: FastifyInstance, io: OjaIo, hub: Hub, handlers: ChatHandlers): void {
   io.use((socket, next) => {
     const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>
-    authenticateLive(app, auth.token, auth.lastSeq).then(
-      ({ actor, lastSeq, expiresAt }) => {
-        socket.data = { actor, expiresAt, ...(lastSeq !== undefined ? { lastSeq } : {}) }
-        next()
-      },
-      (err: unknown) => {
-        const { problem, internal } = toProblem(err)
-        if (internal) app.log.error({ err }, 'socket handshake failed')
-        const refusal = new Error(problem.detail) as Error & { data: ConnectErrorData }
-        refusal.data = { code: problem.code, status: problem.status }
-        next(refusal)
-      },
-    )
+    authenticateLive(app, auth.token, auth.lastSeq)
+      .then((live) => (checkConnectionCap(app, hub.count(live.actor.id)), live))
+      .then(
+        ({ actor, lastSeq, expiresAt }) => {
+          socket.data = { actor, expiresAt, ...(lastSeq !== undefined ? { lastSeq } : {}) }
+          next()
+        },
+        (err: unknown) => {
+          const { problem, internal } = toProblem(err)
+          if (internal) app.log.error({ err }, 'socket handshake failed')
+          const refusal = new Error(problem.detail) as Error & { data: ConnectErrorData }
+          refusal.data = { code: problem.code, status: problem.status }
+          next(refusal)
+        },
+      )
   })
 
   io.on('connection', (socket: OjaSocket) => {

@@ -35,6 +35,7 @@ export const EnvSchema = Type.Object({
   MAIL_POLL_INTERVAL_MS: Type.Integer({ minimum: 50, default: 2000 }),
   TRUST_PROXY: Type.Boolean({ default: false }),
   REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 30_000 }),
+  LIVE_MAX_CONNECTIONS_PER_USER: Type.Integer({ minimum: 1, maximum: 10_000, default: 20 }),
 })
 
 export type Env = Static<typeof EnvSchema>

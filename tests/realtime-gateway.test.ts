@@ -146,3 +146,32 @@ t.test('a live connection lives as long as its access token, unless refreshed in
   await new Promise<void>((resolve) => (kept.socket.connected ? kept.socket.once('disconnect', () => resolve()) : resolve()))
   t.notOk(kept.socket.connected, 'logout still ends it')
 })
+
+t.test('live connections per user are capped on each node (Socket.IO and the feed together)', async (t) => {
+  const { nodes: [a] } = await startNodes(t, 1, () => ({ env: { LIVE_MAX_CONNECTIONS_PER_USER: 3 } }))
+  const node = a!
+  const [user, other] = [await aUser(node.app), await aUser(node.app)]
+  const first = await connect(t, node, { token: user.accessToken })
+  await connect(t, node, { token: user.accessToken })
+  await openFeed(t, node, { token: user.accessToken })
+  const refused = await connect(t, node, { token: user.accessToken }).then(
+    () => t.fail('a fourth connection'),
+    (e: Error & { data?: { code: string; status: number } }) => e.data,
+  )
+  t.same(refused, { code: 'TOO_MANY_CONNECTIONS', status: 429 })
+  const feedRefused = (await openFeed(t, node, { token: user.accessToken }).then(
+    () => ({ status: 101, body: undefined }),
+    (e: Error & { status?: number; body?: { code: string } }) => e,
+  )) as { status?: number; body?: { code: string } }
+  t.equal(feedRefused.status, 429)
+  t.equal(feedRefused.body?.code, 'TOO_MANY_CONNECTIONS')
+  t.ok((await connect(t, node, { token: other.accessToken })).socket.connected, 'another user is not affected')
+
+  // Closing one frees a place.
+  first.socket.disconnect()
+  await new Promise<void>((resolve) => {
+    const poll = () => (node.realtime.hub.count(user.id) < 3 ? resolve() : setTimeout(poll, 20))
+    poll()
+  })
+  t.ok((await connect(t, node, { token: user.accessToken })).socket.connected)
+})
