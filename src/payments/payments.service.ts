@@ -254,8 +254,8 @@ export function createPaymentsService(deps: CommerceDeps) {
   /**
    * refund.* webhooks: moves our refund along; a refund made on Paystack's dashboard is
    * recorded too. The state applied is the one Paystack lists, not the webhook's claim: a
-   * refund Paystack does not list (or lists with another amount or currency) changes
-   * nothing, and a claimed outcome Paystack does not show yet is retried later.
+   * refund Paystack lists with another amount or currency changes nothing; one it does not
+   * list yet, or an outcome it does not show yet, is retried later.
    */
   async function applyRefundEvent(ctx: Ctx, event: string, data: Record<string, unknown>): Promise<void> {
     const reference = typeof data.transaction_reference === 'string' ? data.transaction_reference : undefined
@@ -267,8 +267,11 @@ export function createPaymentsService(deps: CommerceDeps) {
     const claimed = event.slice('refund.'.length)
     if (!['pending', 'processing', 'processed', 'failed'].includes(claimed)) return
     const listed = await listedRefund(payment, claimedId, amount, claimed)
-    if (!listed || amountOf(listed.amount) !== amount || (listed.currency && listed.currency !== payment.currency)) {
-      log.warn({ reference, event, claimedId, amount }, 'refund webhook not confirmed by Paystack; ignored')
+    // Not listed (yet: Paystack's list may lag its webhook): retried by the sweeper rather
+    // than dropped, since a later delivery of the same event would be a duplicate.
+    if (!listed) throw new Error(`Paystack lists no refund ${claimedId ?? `of ${amount}`} for ${reference} yet; retried later`)
+    if (amountOf(listed.amount) !== amount || (listed.currency && listed.currency !== payment.currency)) {
+      log.warn({ reference, event, claimedId, amount, listedAmount: listed.amount }, 'refund webhook contradicts Paystack; ignored')
       return
     }
     const told = String(listed.status)
