@@ -39,12 +39,15 @@ t.test('a reader never sees seq n+1 before n commits', async (t) => {
   const ctx = { db: app.db, log: app.log }
   let release!: () => void
   const held = new Promise<void>((r) => (release = r))
+  let appended!: () => void
+  const aHasSeq = new Promise<void>((r) => (appended = r))
   // Writer A takes seq 1 and waits before committing.
   const a = app.spine.transaction(ctx, async (tx) => {
     await app.spine.append(tx, [{ userId: u.id, event: 'slow', data: {} }])
+    appended()
     await held
   })
-  await new Promise((r) => setTimeout(r, 100))
+  await aHasSeq
   // Writer B must wait for A's counter lock; it cannot commit seq 2 first.
   let bDone = false
   const b = app.spine.transaction(ctx, (tx) => app.spine.append(tx, [{ userId: u.id, event: 'fast', data: {} }])).then(() => (bDone = true))
