@@ -41,8 +41,8 @@ export function mountGateway(app: FastifyInstance, io: OjaIo, hub: Hub, handlers
   })
 
   io.on('connection', (socket: OjaSocket) => {
-    const { lastSeq } = socket.data
-    let actor = socket.data.actor
+    // socket.data.actor is the connection's actor; an auth:refresh replaces it.
+    const { actor, lastSeq } = socket.data
     const log = app.log.child({ socketId: socket.id, userId: actor.id })
     void socket.join([`user:${actor.id}`, `session:${actor.sessionId}`])
     const conn: Connection = {
@@ -74,9 +74,8 @@ export function mountGateway(app: FastifyInstance, io: OjaIo, hub: Hub, handlers
     })
     socket.on('auth:refresh', (payload: unknown, ack: unknown) => {
       const answer = typeof ack === 'function' ? (ack as (res: unknown) => void) : () => {}
-      refreshLive(app, actor, (payload as { token?: unknown } | undefined)?.token).then(
+      refreshLive(app, socket.data.actor, (payload as { token?: unknown } | undefined)?.token).then(
         (fresh) => {
-          actor = fresh.actor
           socket.data.actor = fresh.actor
           deadline.set(fresh.expiresAt)
           answer({ ok: true, data: { expiresAt: new Date(fresh.expiresAt).toISOString() } })
@@ -110,7 +109,7 @@ export function mountGateway(app: FastifyInstance, io: OjaIo, hub: Hub, handlers
           if (second !== typingWindow) [typingWindow, typingCount] = [second, 0]
           if (++typingCount > TYPING_PER_SECOND) return ack(ackError(Errors.rateLimited(1)).ack)
         }
-        const ctx = { db: app.db, actor, log, requestId: randomUUID() }
+        const ctx = { db: app.db, actor: socket.data.actor, log, requestId: randomUUID() }
         Promise.resolve()
           .then(() => h.run(ctx, validate(h.schema, payload) as never))
           .then(

@@ -297,6 +297,12 @@ t.test('refund webhooks: amounts as strings or numbers, processed and failed', a
   const admin = await anAdmin(app)
   const listing = await aListing(app.db, seller.id, { price: 30_000_00 })
   const { orderId, reference } = await pending(app, buyer, listing.id)
+  // A refund webhook for a payment never confirmed: nothing of it can have been refunded.
+  await postWebhook(app, paystack.webhook('refund.processed', { id: 1, status: 'processed', transaction_reference: reference, amount: '3000000', currency: 'NGN' }))
+  await app.commerce.idle()
+  t.match(await app.db('orders').where('id', orderId).first(), { payment_status: 'pending', refunded_amount: 0 }, 'a refund of an unpaid order is ignored')
+  t.same(await app.db('payment_events').whereNull('processed_at').select('id'), [], 'and not retried')
+  await app.db('payment_events').delete()
   paystack.pay(reference)
   await call(app, 'POST', `/v1/orders/${orderId}/verify-payment`, { token: buyer.accessToken })
   const first = await call(app, 'POST', `/v1/admin/orders/${orderId}/refund`, { token: admin.accessToken, body: { amount: 10_000_00, reason: 'Scratched' } })

@@ -68,10 +68,9 @@ export async function stockAndReserve(
        insert into reservations (listing_id, buyer_id, order_id, quantity, expires_at)
        select x.listing_id, ?::uuid, ?::uuid, x.quantity, ?::timestamptz
        from jsonb_to_recordset(?::jsonb) as x(listing_id uuid, quantity int)
-       returning listing_id
      )
      select * from stock`,
-    [...bindings, opts.buyerId, opts.orderId, opts.expiresAt, JSON.stringify(opts.lines.map((l) => ({ listing_id: l.listing_id, quantity: l.quantity })))],
+    [...bindings, opts.buyerId, opts.orderId, opts.expiresAt, JSON.stringify(opts.lines)],
   )) as { rows: StockRow[] }
   return toStock(rows, true)
 }

@@ -180,7 +180,7 @@ export function createCheckoutService(deps: CommerceDeps, payments: PaymentsServ
     // With a payment to wait for, the same statement reserves the units (rolled back below
     // if a line no longer fits).
     const stock = reference
-      ? await stockAndReserve(tx.db, p.ids, { buyerId, orderId: order.id, expiresAt: order.expires_at!, lines: terms.map((t) => ({ listing_id: t.listing.id, quantity: t.quantity })) })
+      ? await stockAndReserve(tx.db, p.ids, { buyerId, orderId: order.id, expiresAt: order.expires_at!, lines: p.lines })
       : await listingStock(tx.db, p.ids, { buyerId, exceptOrderId: order.id })
     const now = price(p.lines, buyerId, stock)
     if (now.some((t, i) => !sameTerms(t, terms[i]!))) throw new TermsChanged()

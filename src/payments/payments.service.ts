@@ -244,8 +244,7 @@ export function createPaymentsService(deps: CommerceDeps) {
    * transaction (by the webhook's id, else by amount). A signed webhook proves who sent it;
    * this also proves the refund exists, for that amount, in that state.
    */
-  async function listedRefund(payment: PaymentRow, claimedId: number | undefined, amount: number, claimed: string): Promise<PaystackRefund | undefined> {
-    if (!payment.provider_transaction_id) return undefined
+  async function listedRefund(payment: PaymentRow & { provider_transaction_id: number }, claimedId: number | undefined, amount: number, claimed: string): Promise<PaystackRefund | undefined> {
     const listed = await gateway.listRefunds(payment.provider_transaction_id)
     const candidates = listed.filter((x) => (claimedId !== undefined ? amountOf(x.id) === claimedId : amountOf(x.amount) === amount))
     return candidates.find((x) => String(x.status) === claimed) ?? candidates[0]
@@ -266,7 +265,12 @@ export function createPaymentsService(deps: CommerceDeps) {
     if (!payment) return
     const claimed = event.slice('refund.'.length)
     if (!['pending', 'processing', 'processed', 'failed'].includes(claimed)) return
-    const listed = await listedRefund(payment, claimedId, amount, claimed)
+    if (payment.provider_transaction_id === null) {
+      // Never confirmed as paid, so nothing of it can have been refunded.
+      log.warn({ reference, event }, 'refund webhook for a payment that was never confirmed; ignored')
+      return
+    }
+    const listed = await listedRefund({ ...payment, provider_transaction_id: payment.provider_transaction_id }, claimedId, amount, claimed)
     // Not listed (yet: Paystack's list may lag its webhook): retried by the sweeper rather
     // than dropped, since a later delivery of the same event would be a duplicate.
     if (!listed) throw new Error(`Paystack lists no refund ${claimedId ?? `of ${amount}`} for ${reference} yet; retried later`)
