@@ -39,7 +39,12 @@ async function treeOf(db: Knex, force = false): Promise<Tree> {
   const loading = (async () => {
     const rows = (await db('categories').select('id', 'parent_id')) as { id: string; parent_id: string | null }[]
     const tree: Tree = { loadedAt: Date.now(), ids: new Set(rows.map((r) => r.id)), children: new Map() }
-    for (const r of rows) if (r.parent_id) tree.children.set(r.parent_id, [...(tree.children.get(r.parent_id) ?? []), r.id])
+    for (const r of rows) {
+      if (!r.parent_id) continue
+      const siblings = tree.children.get(r.parent_id)
+      if (siblings) siblings.push(r.id)
+      else tree.children.set(r.parent_id, [r.id])
+    }
     // An edit committed while this read ran has bumped the generation: do not keep the old tree.
     if (entry.generation === generation) entry.tree = tree
     return tree
@@ -61,17 +66,10 @@ export function forgetCategoryTree(db: object): void {
 /**
  * A category id and every descendant's, for "includes sub-categories" filters. The tree is
  * reference data: each node keeps a copy (one query per 30 s instead of a recursive query
- * per browse page), dropped at once by an edit on this node; inside a transaction the
- * database is asked directly.
+ * per browse page), dropped at once by an edit on this node. The copy is kept per database
+ * handle, so a transaction gets its own (short-lived) copy, read through it.
  */
 export async function categoryWithDescendants(ctx: Pick<Ctx, 'db'>, id: string): Promise<string[]> {
-  if ((ctx.db as Knex.Transaction).isTransaction) {
-    const { rows } = (await ctx.db.raw(
-      `with recursive sub as (select id from categories where id = ? union all select c.id from categories c join sub on c.parent_id = sub.id) select id from sub`,
-      [id],
-    )) as { rows: { id: string }[] }
-    return rows.map((r) => r.id)
-  }
   let tree = await treeOf(ctx.db)
   if (!tree.ids.has(id) && Date.now() - tree.loadedAt >= MISS_RELOAD_MS) tree = await treeOf(ctx.db, true)
   if (!tree.ids.has(id)) return []

@@ -20,7 +20,6 @@ export const TrustErrors = {
   categoryCycle: () => new AppError('CATEGORY_CYCLE', 409, 'A category cannot be moved under itself or its descendants'),
 }
 
-/** Admin tools over users, the audit trail and the category tree. */
 /** Runs a category edit; whether it commits or not, this node's copy of the tree is dropped after. */
 async function afterTreeEdit<T>(ctx: Ctx, edit: () => Promise<T>): Promise<T> {
   try {
@@ -30,6 +29,7 @@ async function afterTreeEdit<T>(ctx: Ctx, edit: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Admin tools over users, the audit trail and the category tree. */
 export function createAdminService(deps: { spine: EventSpine }) {
   const { spine } = deps
 
