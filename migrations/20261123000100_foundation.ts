@@ -106,7 +106,9 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now())
   })
   await knex.raw('create index notifications_user_page on notifications (user_id, created_at desc, id desc)')
-  await knex.raw('create index notifications_user_unread on notifications (user_id, created_at desc, id desc) where read_at is null')
+  await knex.raw(
+    'create index notifications_user_unread on notifications (user_id, created_at desc, id desc) where read_at is null',
+  )
 
   await knex.schema.createTable('mail_outbox', (t) => {
     t.uuid('id').primary().defaultTo(knex.raw('gen_random_uuid()'))
@@ -148,7 +150,20 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  for (const table of ['idempotency_keys', 'categories', 'mail_outbox', 'notifications', 'user_events', 'user_event_counters', 'blocks', 'addresses', 'user_tokens', 'refresh_tokens', 'sessions', 'users']) {
+  for (const table of [
+    'idempotency_keys',
+    'categories',
+    'mail_outbox',
+    'notifications',
+    'user_events',
+    'user_event_counters',
+    'blocks',
+    'addresses',
+    'user_tokens',
+    'refresh_tokens',
+    'sessions',
+    'users',
+  ]) {
     await knex.schema.dropTableIfExists(table)
   }
 }

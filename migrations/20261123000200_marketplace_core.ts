@@ -52,7 +52,9 @@ export async function up(knex: Knex): Promise<void> {
     t.index(['order_id'])
   })
   await knex.raw('alter table reservations add constraint reservations_quantity_check check (quantity >= 1)')
-  await knex.raw('create index reservations_live on reservations (listing_id, expires_at) where released_at is null and converted_at is null')
+  await knex.raw(
+    'create index reservations_live on reservations (listing_id, expires_at) where released_at is null and converted_at is null',
+  )
 
   await knex.schema.createTable('conversations', (t) => {
     t.uuid('id').primary().defaultTo(knex.raw('gen_random_uuid()'))
@@ -65,8 +67,12 @@ export async function up(knex: Knex): Promise<void> {
     t.index(['buyer_id', 'last_message_at'])
     t.index(['seller_id', 'last_message_at'])
   })
-  await knex.raw('create unique index conversations_listing_pair on conversations (listing_id, buyer_id, seller_id) where listing_id is not null')
-  await knex.raw('create unique index conversations_want_pair on conversations (want_id, buyer_id, seller_id) where want_id is not null and listing_id is null')
+  await knex.raw(
+    'create unique index conversations_listing_pair on conversations (listing_id, buyer_id, seller_id) where listing_id is not null',
+  )
+  await knex.raw(
+    'create unique index conversations_want_pair on conversations (want_id, buyer_id, seller_id) where want_id is not null and listing_id is null',
+  )
   await knex.raw('alter table conversations add constraint conversations_parties_check check (buyer_id <> seller_id)')
 
   await knex.schema.createTable('offers', (t) => {
@@ -103,9 +109,12 @@ export async function up(knex: Knex): Promise<void> {
   })
   await knex.raw("alter table messages add constraint messages_kind_check check (kind in ('text','offer','system'))")
   await knex.raw('create index messages_conversation_page on messages (conversation_id, created_at desc, id desc)')
-  await knex.raw('create unique index messages_client_id on messages (conversation_id, sender_id, client_id) where client_id is not null')
+  await knex.raw(
+    'create unique index messages_client_id on messages (conversation_id, sender_id, client_id) where client_id is not null',
+  )
 }
 
 export async function down(knex: Knex): Promise<void> {
-  for (const table of ['messages', 'offers', 'conversations', 'reservations', 'listings']) await knex.schema.dropTableIfExists(table)
+  for (const table of ['messages', 'offers', 'conversations', 'reservations', 'listings'])
+    await knex.schema.dropTableIfExists(table)
 }

@@ -24,8 +24,12 @@ export async function up(knex: Knex): Promise<void> {
     begin
       raise exception 'audit_log is append-only' using errcode = 'insufficient_privilege';
     end $$`)
-  await knex.raw('create trigger audit_log_no_update before update or delete on audit_log for each row execute function audit_log_refuse_change()')
-  await knex.raw('create trigger audit_log_no_truncate before truncate on audit_log for each statement execute function audit_log_refuse_change()')
+  await knex.raw(
+    'create trigger audit_log_no_update before update or delete on audit_log for each row execute function audit_log_refuse_change()',
+  )
+  await knex.raw(
+    'create trigger audit_log_no_truncate before truncate on audit_log for each statement execute function audit_log_refuse_change()',
+  )
 }
 
 export async function down(knex: Knex): Promise<void> {

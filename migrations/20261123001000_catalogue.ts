@@ -33,14 +33,20 @@ export async function up(knex: Knex): Promise<void> {
   const active = "where status = 'active'"
   await knex.raw(`create index listings_active_newest on listings (published_at desc, id desc) ${active}`)
   await knex.raw(`create index listings_active_price on listings (price, id) ${active}`)
-  await knex.raw(`create index listings_active_category_newest on listings (category_id, published_at desc, id desc) ${active}`)
+  await knex.raw(
+    `create index listings_active_category_newest on listings (category_id, published_at desc, id desc) ${active}`,
+  )
   await knex.raw(`create index listings_active_category_price on listings (category_id, price, id) ${active}`)
   await knex.raw(`create index listings_active_seller on listings (seller_id, published_at desc, id desc) ${active}`)
-  await knex.raw(`create index listings_active_giveaway on listings (published_at desc, id desc) where status = 'active' and type = 'giveaway'`)
+  await knex.raw(
+    `create index listings_active_giveaway on listings (published_at desc, id desc) where status = 'active' and type = 'giveaway'`,
+  )
   await knex.raw(`create index listings_active_condition on listings (condition, published_at desc, id desc) ${active}`)
   await knex.raw(`create index listings_active_search on listings using gin (search_vector) ${active}`)
   await knex.raw(`create index listings_active_title_trgm on listings using gin (title gin_trgm_ops) ${active}`)
-  await knex.raw(`create index listings_active_geo on listings using gist (ll_to_earth(lat, lng)) where status = 'active' and lat is not null`)
+  await knex.raw(
+    `create index listings_active_geo on listings using gist (ll_to_earth(lat, lng)) where status = 'active' and lat is not null`,
+  )
   // A seller's own listings in every status (GET /v1/me/listings).
   await knex.raw('create index listings_seller_all on listings (seller_id, created_at desc, id desc)')
 
@@ -55,7 +61,9 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now())
   })
   // Deferred, so a reorder may swap positions inside one statement.
-  await knex.raw('alter table listing_images add constraint listing_images_position_key unique (listing_id, position) deferrable initially deferred')
+  await knex.raw(
+    'alter table listing_images add constraint listing_images_position_key unique (listing_id, position) deferrable initially deferred',
+  )
   await knex.raw('alter table listing_images add constraint listing_images_position_check check (position >= 0)')
 
   // Files to delete from the blob store. An upload records its files here first (due in an
@@ -107,10 +115,14 @@ export async function up(knex: Knex): Promise<void> {
     setweight(to_tsvector('english', coalesce(title, '')), 'A') || setweight(to_tsvector('english', coalesce(description, '')), 'B')
   ) stored`)
   // What a new listing must contain to match the want: every meaningful word of its title.
-  await knex.raw("alter table wants add column match_query tsquery generated always as (plainto_tsquery('english', title)) stored")
+  await knex.raw(
+    "alter table wants add column match_query tsquery generated always as (plainto_tsquery('english', title)) stored",
+  )
   await knex.raw("create index wants_open_search on wants using gin (search_vector) where status = 'open'")
   await knex.raw("create index wants_open_newest on wants (created_at desc, id desc) where status = 'open'")
-  await knex.raw("create index wants_open_category on wants (category_id, created_at desc, id desc) where status = 'open'")
+  await knex.raw(
+    "create index wants_open_category on wants (category_id, created_at desc, id desc) where status = 'open'",
+  )
   await knex.raw('create index wants_user_page on wants (user_id, created_at desc, id desc)')
 
   await knex.schema.createTable('listing_reports', (t) => {
@@ -130,13 +142,28 @@ export async function up(knex: Knex): Promise<void> {
     add constraint listing_reports_reason_check check (reason in ('prohibited','scam','counterfeit','offensive','wrong_category','duplicate','other')),
     add constraint listing_reports_status_check check (status in ('open','dismissed','actioned'))`)
   // One open report per reporter and listing; the admin queue pages by status and age.
-  await knex.raw("create unique index listing_reports_one_open on listing_reports (listing_id, reporter_id) where status = 'open'")
+  await knex.raw(
+    "create unique index listing_reports_one_open on listing_reports (listing_id, reporter_id) where status = 'open'",
+  )
   await knex.raw('create index listing_reports_queue on listing_reports (status, created_at desc, id desc)')
 }
 
 export async function down(knex: Knex): Promise<void> {
-  for (const table of ['listing_reports', 'wants', 'wishlists', 'blob_deletions', 'listing_images']) await knex.schema.dropTableIfExists(table)
-  for (const index of ['listings_active_newest', 'listings_active_price', 'listings_active_category_newest', 'listings_active_category_price', 'listings_active_seller', 'listings_active_giveaway', 'listings_active_condition', 'listings_active_search', 'listings_active_title_trgm', 'listings_active_geo', 'listings_seller_all']) {
+  for (const table of ['listing_reports', 'wants', 'wishlists', 'blob_deletions', 'listing_images'])
+    await knex.schema.dropTableIfExists(table)
+  for (const index of [
+    'listings_active_newest',
+    'listings_active_price',
+    'listings_active_category_newest',
+    'listings_active_category_price',
+    'listings_active_seller',
+    'listings_active_giveaway',
+    'listings_active_condition',
+    'listings_active_search',
+    'listings_active_title_trgm',
+    'listings_active_geo',
+    'listings_seller_all',
+  ]) {
     await knex.raw(`drop index if exists ${index}`)
   }
   await knex.raw('drop trigger if exists listings_published_at on listings')

@@ -50,7 +50,9 @@ export async function up(knex: Knex): Promise<void> {
     t.primary(['user_id', 'listing_id'])
     t.index(['listing_id'])
   })
-  await knex.raw('alter table cart_items add constraint cart_items_quantity_check check (quantity between 1 and 999 and unit_price >= 0)')
+  await knex.raw(
+    'alter table cart_items add constraint cart_items_quantity_check check (quantity between 1 and 999 and unit_price >= 0)',
+  )
 
   await knex.schema.createTable('orders', (t) => {
     t.uuid('id').primary().defaultTo(knex.raw('gen_random_uuid()'))
@@ -95,7 +97,9 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now())
     t.unique(['order_id', 'seller_id'])
   })
-  await knex.raw("alter table shipments add constraint shipments_status_check check (status in ('pending','sent','en_route','delivered','received','cancelled'))")
+  await knex.raw(
+    "alter table shipments add constraint shipments_status_check check (status in ('pending','sent','en_route','delivered','received','cancelled'))",
+  )
   await knex.raw('create index shipments_seller_page on shipments (seller_id, created_at desc, id desc)')
 
   await knex.schema.createTable('shipment_history', (t) => {
@@ -130,9 +134,13 @@ export async function up(knex: Knex): Promise<void> {
     t.index(['listing_id'])
     t.index(['offer_id'])
   })
-  await knex.raw('alter table order_items add constraint order_items_amounts_check check (quantity >= 1 and unit_price >= 0 and list_price >= 0)')
+  await knex.raw(
+    'alter table order_items add constraint order_items_amounts_check check (quantity >= 1 and unit_price >= 0 and list_price >= 0)',
+  )
 
-  await knex.raw('alter table reservations add constraint reservations_order_fk foreign key (order_id) references orders(id) on delete cascade')
+  await knex.raw(
+    'alter table reservations add constraint reservations_order_fk foreign key (order_id) references orders(id) on delete cascade',
+  )
 
   await knex.schema.createTable('payments', (t) => {
     t.uuid('id').primary().defaultTo(knex.raw('gen_random_uuid()'))
@@ -152,7 +160,9 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now())
     t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now())
   })
-  await knex.raw("alter table payments add constraint payments_status_check check (status in ('initializing','pending','success','failed','expired'))")
+  await knex.raw(
+    "alter table payments add constraint payments_status_check check (status in ('initializing','pending','success','failed','expired'))",
+  )
   await knex.raw("create index payments_pending on payments (created_at) where status = 'pending'")
 
   // A refund is an outbox row: written with the change that causes it, then sent to Paystack
@@ -208,12 +218,26 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp('released_at', { useTz: true })
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now())
   })
-  await knex.raw('create index coupon_redemptions_live on coupon_redemptions (coupon_id, user_id) where released_at is null')
+  await knex.raw(
+    'create index coupon_redemptions_live on coupon_redemptions (coupon_id, user_id) where released_at is null',
+  )
 }
 
 export async function down(knex: Knex): Promise<void> {
   await knex.raw('alter table reservations drop constraint if exists reservations_order_fk')
-  for (const table of ['coupon_redemptions', 'payment_events', 'refunds', 'payments', 'order_items', 'shipment_history', 'shipments', 'orders', 'cart_items', 'carts', 'coupons']) {
+  for (const table of [
+    'coupon_redemptions',
+    'payment_events',
+    'refunds',
+    'payments',
+    'order_items',
+    'shipment_history',
+    'shipments',
+    'orders',
+    'cart_items',
+    'carts',
+    'coupons',
+  ]) {
     await knex.schema.dropTableIfExists(table)
   }
 }

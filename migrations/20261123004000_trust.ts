@@ -25,8 +25,12 @@ export async function up(knex: Knex): Promise<void> {
     add constraint reviews_status_check check (status in ('visible','hidden')),
     add constraint reviews_not_self check (buyer_id <> seller_id),
     add constraint reviews_open_flags_check check (open_flags >= 0)`)
-  await knex.raw("create index reviews_seller_visible on reviews (seller_id, created_at desc, id desc) where status = 'visible'")
-  await knex.raw("create index reviews_flagged on reviews (created_at desc, id desc) where open_flags > 0 and status = 'visible'")
+  await knex.raw(
+    "create index reviews_seller_visible on reviews (seller_id, created_at desc, id desc) where status = 'visible'",
+  )
+  await knex.raw(
+    "create index reviews_flagged on reviews (created_at desc, id desc) where open_flags > 0 and status = 'visible'",
+  )
   await knex.raw('create index reviews_status_page on reviews (status, created_at desc, id desc)')
 
   await knex.schema.createTable('review_flags', (t) => {
@@ -44,7 +48,9 @@ export async function up(knex: Knex): Promise<void> {
     t.uuid('seller_id').primary().references('users.id').onDelete('CASCADE')
     for (const star of [1, 2, 3, 4, 5]) t.integer(`stars_${star}`).notNullable().defaultTo(0)
   })
-  await knex.raw('alter table seller_ratings add constraint seller_ratings_nonnegative check (least(stars_1, stars_2, stars_3, stars_4, stars_5) >= 0)')
+  await knex.raw(
+    'alter table seller_ratings add constraint seller_ratings_nonnegative check (least(stars_1, stars_2, stars_3, stars_4, stars_5) >= 0)',
+  )
 }
 
 export async function down(knex: Knex): Promise<void> {

@@ -33,17 +33,35 @@ const withTimeout = <T>(p: Promise<T>, ms: number) =>
  * restores them on reconnect, and `onRecovered` lets the realtime layer re-read what
  * it may have missed from PostgreSQL.
  */
-export async function connectRedisLink(opts: { url: string; channelPrefix: string; mode?: AdapterMode | 'auto'; log: FastifyBaseLogger }): Promise<RedisLink> {
+export async function connectRedisLink(opts: {
+  url: string
+  channelPrefix: string
+  mode?: AdapterMode | 'auto'
+  log: FastifyBaseLogger
+}): Promise<RedisLink> {
   const { log } = opts
-  const pub = new Redis(opts.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, keepAlive: 10_000, connectionName: 'oja-realtime-pub', lazyConnect: true })
-  const sub = pub.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, connectionName: 'oja-realtime-sub', lazyConnect: true })
+  const pub = new Redis(opts.url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    keepAlive: 10_000,
+    connectionName: 'oja-realtime-pub',
+    lazyConnect: true,
+  })
+  const sub = pub.duplicate({
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: null,
+    connectionName: 'oja-realtime-sub',
+    lazyConnect: true,
+  })
   let down = false
   let closed = false
   const recovered: (() => void)[] = []
   const onDown = () => {
     if (closed || down) return
     down = true
-    log.warn('realtime: Redis link lost; live events reach this node only until it returns (clients resync from the database)')
+    log.warn(
+      'realtime: Redis link lost; live events reach this node only until it returns (clients resync from the database)',
+    )
   }
   const onReady = () => {
     if (closed || !down || pub.status !== 'ready' || sub.status !== 'ready') return
@@ -80,11 +98,13 @@ export async function connectRedisLink(opts: { url: string; channelPrefix: strin
     // The classic adapter publishes without handling a refused command: without this a Redis
     // outage would surface as an unhandled rejection and take the process down.
     const publish = pub.publish.bind(pub) as (channel: string, message: string | Buffer) => Promise<number>
-    ;(pub as unknown as { publish: typeof publish }).publish = (channel, message) => publish(channel, message).catch(() => 0)
+    ;(pub as unknown as { publish: typeof publish }).publish = (channel, message) =>
+      publish(channel, message).catch(() => 0)
   }
-  const adapter = mode === 'sharded'
-    ? createShardedAdapter(pub, sub, { channelPrefix: opts.channelPrefix, subscriptionMode: 'static' })
-    : createAdapter(pub, sub, { key: opts.channelPrefix })
+  const adapter =
+    mode === 'sharded'
+      ? createShardedAdapter(pub, sub, { channelPrefix: opts.channelPrefix, subscriptionMode: 'static' })
+      : createAdapter(pub, sub, { key: opts.channelPrefix })
 
   return {
     mode,
@@ -101,7 +121,10 @@ export async function connectRedisLink(opts: { url: string; channelPrefix: strin
         if (closed || Date.now() > deadline) return false
         await new Promise((r) => setTimeout(r, 20))
       }
-      return withTimeout(sub.ping(), Math.max(1, deadline - Date.now())).then(() => true, () => false)
+      return withTimeout(sub.ping(), Math.max(1, deadline - Date.now())).then(
+        () => true,
+        () => false,
+      )
     },
     close() {
       closed = true

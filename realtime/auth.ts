@@ -6,7 +6,8 @@ import { AppError, Errors } from '../src/shared/errors.js'
 
 /** The user's latest seq (0 before the first event). */
 export async function latestSeq(db: Db, userId: string): Promise<number> {
-  const row = (await db('user_event_counters').where('user_id', userId).first('last_seq')) as { last_seq: number } | undefined
+  const row = (await db('user_event_counters').where('user_id', userId).first('last_seq')) as
+    { last_seq: number } | undefined
   return row?.last_seq ?? 0
 }
 
@@ -15,18 +16,32 @@ export async function latestSeq(db: Db, userId: string): Promise<number> {
  * session, not banned) and checks its `lastSeq`: a client cannot be ahead of the server
  * (it would silently skip events), so that is refused rather than guessed at.
  */
-export async function authenticateLive(app: FastifyInstance, token: unknown, lastSeqInput: unknown): Promise<{ actor: Actor; lastSeq?: number; expiresAt: number }> {
-  if (typeof token !== 'string' || token.length === 0 || token.length > 4096) throw Errors.unauthenticated('Pass the access token (auth.token for Socket.IO, ?token= for the feed)')
+export async function authenticateLive(
+  app: FastifyInstance,
+  token: unknown,
+  lastSeqInput: unknown,
+): Promise<{ actor: Actor; lastSeq?: number; expiresAt: number }> {
+  if (typeof token !== 'string' || token.length === 0 || token.length > 4096)
+    throw Errors.unauthenticated('Pass the access token (auth.token for Socket.IO, ?token= for the feed)')
   let lastSeq: number | undefined
   if (lastSeqInput !== undefined && lastSeqInput !== null && lastSeqInput !== '') {
-    lastSeq = typeof lastSeqInput === 'string' && /^\d{1,15}$/.test(lastSeqInput) ? Number(lastSeqInput) : (lastSeqInput as number)
+    lastSeq =
+      typeof lastSeqInput === 'string' && /^\d{1,15}$/.test(lastSeqInput)
+        ? Number(lastSeqInput)
+        : (lastSeqInput as number)
     if (!Number.isSafeInteger(lastSeq) || lastSeq < 0) {
-      throw Errors.validation('lastSeq must be a whole number ≥ 0', [{ path: '/lastSeq', message: 'must be an integer >= 0' }])
+      throw Errors.validation('lastSeq must be a whole number ≥ 0', [
+        { path: '/lastSeq', message: 'must be an integer >= 0' },
+      ])
     }
   }
   const actor = await resolveAccessToken(app, app.db, token)
   if (lastSeq !== undefined && lastSeq > (await latestSeq(app.db, actor.id))) {
-    throw new AppError('LAST_SEQ_AHEAD', 409, 'lastSeq is ahead of the server; reconnect without it and reload from GET /v1/me/events?after=0')
+    throw new AppError(
+      'LAST_SEQ_AHEAD',
+      409,
+      'lastSeq is ahead of the server; reconnect without it and reload from GET /v1/me/events?after=0',
+    )
   }
   return { actor, expiresAt: tokenExpiry(app, token), ...(lastSeq !== undefined ? { lastSeq } : {}) }
 }
@@ -37,7 +52,8 @@ export async function authenticateLive(app: FastifyInstance, token: unknown, las
  */
 export function checkConnectionCap(app: FastifyInstance, open: number): void {
   const max = app.config.LIVE_MAX_CONNECTIONS_PER_USER
-  if (open >= max) throw new AppError('TOO_MANY_CONNECTIONS', 429, `At most ${max} live connections per user; close one first`)
+  if (open >= max)
+    throw new AppError('TOO_MANY_CONNECTIONS', 429, `At most ${max} live connections per user; close one first`)
 }
 
 /** When a verified access token expires (ms since the epoch). */
@@ -75,9 +91,15 @@ export class TokenDeadline {
  * An in-band token refresh: the new access token must be valid and belong to the same user
  * and session as the connection (a refresh keeps the session). Answers its expiry.
  */
-export async function refreshLive(app: FastifyInstance, current: Actor, token: unknown): Promise<{ actor: Actor; expiresAt: number }> {
+export async function refreshLive(
+  app: FastifyInstance,
+  current: Actor,
+  token: unknown,
+): Promise<{ actor: Actor; expiresAt: number }> {
   if (typeof token !== 'string' || token.length === 0 || token.length > 4096) {
-    throw Errors.validation('Pass the new access token as {token}', [{ path: '/token', message: 'must be a non-empty string' }])
+    throw Errors.validation('Pass the new access token as {token}', [
+      { path: '/token', message: 'must be a non-empty string' },
+    ])
   }
   const actor = await resolveAccessToken(app, app.db, token)
   if (actor.id !== current.id || actor.sessionId !== current.sessionId) {
@@ -91,7 +113,11 @@ export async function refreshLive(app: FastifyInstance, current: Actor, token: u
  * committed while a handshake was in flight.
  */
 export async function sessionEndReason(db: Db, actor: Actor): Promise<string | null> {
-  const row = (await db('sessions as s').join('users as u', 'u.id', 's.user_id').where('s.id', actor.sessionId).first('s.revoked_at', 's.revoked_reason', 'u.banned_at')) as { revoked_at: Date | null; revoked_reason: string | null; banned_at: Date | null } | undefined
+  const row = (await db('sessions as s')
+    .join('users as u', 'u.id', 's.user_id')
+    .where('s.id', actor.sessionId)
+    .first('s.revoked_at', 's.revoked_reason', 'u.banned_at')) as
+    { revoked_at: Date | null; revoked_reason: string | null; banned_at: Date | null } | undefined
   if (!row) return 'session_ended'
   if (row.banned_at) return 'banned'
   if (row.revoked_at) return row.revoked_reason ?? 'session_ended'

@@ -2,7 +2,11 @@
 export type LiveEvent = { seq: number; event: string; data: unknown }
 
 /** Reads stored events of a user after a seq, in seq order (GET /v1/me/events). */
-export type EventFetcher = (userId: string, after: number, limit: number) => Promise<{ items: LiveEvent[]; hasMore: boolean }>
+export type EventFetcher = (
+  userId: string,
+  after: number,
+  limit: number,
+) => Promise<{ items: LiveEvent[]; hasMore: boolean }>
 
 const PAGE = 500
 /** A connection this far behind is cut; the client reconnects with lastSeq and reads in pages. */
@@ -118,7 +122,8 @@ export class DeliveryStream {
     const rest: typeof this.buffer = []
     for (const item of this.buffer) {
       if (item.event.seq <= this.lastSent) continue
-      if (rest.length === 0 && (item.event.seq === this.lastSent + 1 || item.arrival <= readStart)) this.emit(item.event)
+      if (rest.length === 0 && (item.event.seq === this.lastSent + 1 || item.arrival <= readStart))
+        this.emit(item.event)
       else rest.push(item)
     }
     this.buffer = rest
@@ -128,7 +133,7 @@ export class DeliveryStream {
   private async sync(): Promise<void> {
     this.syncing = true
     try {
-      for (let attempt = 0; !this.ended; ) {
+      for (let attempt = 0; !this.ended;) {
         const readStart = this.arrivals
         this.again = false
         try {

@@ -9,8 +9,12 @@ import type { Connection, Hub } from './hub.js'
 import type { FeedFrame } from './protocol.js'
 
 const FeedQuery = StrictObject({
-  token: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'Access token (or send Authorization: Bearer)' })),
-  lastSeq: Type.Optional(Type.Integer({ minimum: 0, description: 'The last seq the client has; the missed events are sent first' })),
+  token: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 4096, description: 'Access token (or send Authorization: Bearer)' }),
+  ),
+  lastSeq: Type.Optional(
+    Type.Integer({ minimum: 0, description: 'The last seq the client has; the missed events are sent first' }),
+  ),
 })
 
 /** Sends a ping this often; a client that has not answered the previous one is cut. */
@@ -35,7 +39,8 @@ export function mountFeed(app: FastifyInstance, hub: Hub): void {
     schema: {
       tags: ['live'],
       summary: 'Plain WebSocket feed of live events (upgrade only)',
-      description: 'Frames are `{"event","seq","data"}` (seq is null for typing). Close codes: 4001 session ended (do not reconnect), 4002 resync (reconnect with lastSeq), 4003 access token expired (refresh it, reconnect with lastSeq), 1012 server restarting.',
+      description:
+        'Frames are `{"event","seq","data"}` (seq is null for typing). Close codes: 4001 session ended (do not reconnect), 4002 resync (reconnect with lastSeq), 4003 access token expired (refresh it, reconnect with lastSeq), 1012 server restarting.',
       querystring: FeedQuery,
       response: { 426: Type.Ref('Problem'), ...problems(401, 403, 409, 429) },
     },
@@ -92,7 +97,9 @@ export function mountFeed(app: FastifyInstance, hub: Hub): void {
         deadline.clear()
         hub.detach(conn)
       })
-      hub.attach(conn, handshakes.get(req)?.lastSeq).catch((err: unknown) => log.warn({ err }, 'live stream failed to start'))
+      hub
+        .attach(conn, handshakes.get(req)?.lastSeq)
+        .catch((err: unknown) => log.warn({ err }, 'live stream failed to start'))
       sessionEndReason(app.db, actor).then(
         (reason) => {
           if (reason) hub.disconnect({ userId: actor.id, sessionId: actor.sessionId, reason })

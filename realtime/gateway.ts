@@ -6,7 +6,13 @@ import { Errors } from '../src/shared/errors.js'
 import { authenticateLive, checkConnectionCap, refreshLive, sessionEndReason, TokenDeadline } from './auth.js'
 import { ackError, validate, type AnySocketHandler, type ChatHandlers } from './handlers.js'
 import type { Connection, Hub } from './hub.js'
-import type { ClientToServerEvents, ConnectErrorData, InterServerEvents, ServerToClientEvents, SocketData } from './protocol.js'
+import type {
+  ClientToServerEvents,
+  ConnectErrorData,
+  InterServerEvents,
+  ServerToClientEvents,
+  SocketData,
+} from './protocol.js'
 import type { OjaIo } from './relay.js'
 
 type OjaSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>
@@ -50,7 +56,8 @@ export function mountGateway(app: FastifyInstance, io: OjaIo, hub: Hub, handlers
       userId: actor.id,
       sessionId: actor.sessionId,
       transport: 'socket.io',
-      deliver: (event, seq, data) => void (socket as unknown as UntypedEmit).emit(event, seq === null ? { data } : { seq, data }),
+      deliver: (event, seq, data) =>
+        void (socket as unknown as UntypedEmit).emit(event, seq === null ? { data } : { seq, data }),
       end: (reason, final) => {
         if (!final) {
           socket.conn.close() // a transport close: the client reconnects (with its lastSeq)
@@ -100,27 +107,30 @@ export function mountGateway(app: FastifyInstance, io: OjaIo, hub: Hub, handlers
     let typingWindow = 0
     let typingCount = 0
     for (const [event, h] of Object.entries(handlers) as [keyof ClientToServerEvents, AnySocketHandler][]) {
-      ;(socket as unknown as { on(event: string, fn: (...args: unknown[]) => void): void }).on(event, (...args: unknown[]) => {
-        const last = args[args.length - 1]
-        const ack = typeof last === 'function' ? (last as (res: unknown) => void) : () => {}
-        const payload = typeof args[0] === 'function' ? undefined : args[0]
-        if (event === 'typing') {
-          const second = Math.floor(Date.now() / 1000)
-          if (second !== typingWindow) [typingWindow, typingCount] = [second, 0]
-          if (++typingCount > TYPING_PER_SECOND) return ack(ackError(Errors.rateLimited(1)).ack)
-        }
-        const ctx = { db: app.db, actor: socket.data.actor, log, requestId: randomUUID() }
-        Promise.resolve()
-          .then(() => h.run(ctx, validate(h.schema, payload) as never))
-          .then(
-            (data) => ack({ ok: true, data }),
-            (err: unknown) => {
-              const { ack: answer, internal } = ackError(err)
-              if (internal) log.error({ err, event }, 'socket request failed')
-              ack(answer)
-            },
-          )
-      })
+      ;(socket as unknown as { on(event: string, fn: (...args: unknown[]) => void): void }).on(
+        event,
+        (...args: unknown[]) => {
+          const last = args[args.length - 1]
+          const ack = typeof last === 'function' ? (last as (res: unknown) => void) : () => {}
+          const payload = typeof args[0] === 'function' ? undefined : args[0]
+          if (event === 'typing') {
+            const second = Math.floor(Date.now() / 1000)
+            if (second !== typingWindow) [typingWindow, typingCount] = [second, 0]
+            if (++typingCount > TYPING_PER_SECOND) return ack(ackError(Errors.rateLimited(1)).ack)
+          }
+          const ctx = { db: app.db, actor: socket.data.actor, log, requestId: randomUUID() }
+          Promise.resolve()
+            .then(() => h.run(ctx, validate(h.schema, payload) as never))
+            .then(
+              (data) => ack({ ok: true, data }),
+              (err: unknown) => {
+                const { ack: answer, internal } = ackError(err)
+                if (internal) log.error({ err, event }, 'socket request failed')
+                ack(answer)
+              },
+            )
+        },
+      )
     }
   })
 }

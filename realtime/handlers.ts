@@ -1,7 +1,13 @@
 import { FormatRegistry, type TSchema, type Static } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import {
-  ConversationReadPayload, MessageSendPayload, TypingPayload, type ChatService, type Message, type ReadReceipt, type TypingEvent,
+  ConversationReadPayload,
+  MessageSendPayload,
+  TypingPayload,
+  type ChatService,
+  type Message,
+  type ReadReceipt,
+  type TypingEvent,
 } from '../src/chat/index.js'
 import type { ActorCtx } from '../src/chat/chat.service.js'
 import { toProblem } from '../src/http/errors.plugin.js'
@@ -18,18 +24,32 @@ export type SocketHandler<S extends TSchema, R> = { schema: S; run: (ctx: ActorC
 /** Any handler, as the gateway iterates them. */
 export type AnySocketHandler = { schema: TSchema; run: (ctx: ActorCtx, payload: never) => Promise<unknown> }
 
-const handler = <S extends TSchema, R>(schema: S, run: (ctx: ActorCtx, payload: Static<S>) => Promise<R>): SocketHandler<S, R> => ({ schema, run })
+const handler = <S extends TSchema, R>(
+  schema: S,
+  run: (ctx: ActorCtx, payload: Static<S>) => Promise<R>,
+): SocketHandler<S, R> => ({ schema, run })
 
 /**
  * The chat's socket handlers, built from the same services (and schemas) as its REST
  * routes, so both transports share every rule: participants, blocks, limits, clientId.
  * (`auth:refresh` is the connection's own business: the gateway answers it.)
  */
-export function createChatHandlers(deps: { chat: ChatService; typing: (userIds: string[], data: TypingEvent) => void }) {
+export function createChatHandlers(deps: {
+  chat: ChatService
+  typing: (userIds: string[], data: TypingEvent) => void
+}) {
   const { chat } = deps
   return {
-    'message:send': handler(MessageSendPayload, async (ctx, p): Promise<Message> => (await chat.send(ctx, p.conversationId, { body: p.body, clientId: p.clientId })).message),
-    'conversation:read': handler(ConversationReadPayload, async (ctx, p): Promise<ReadReceipt & { unreadCount: number }> => chat.markRead(ctx, p.conversationId, p.upToMessageId)),
+    'message:send': handler(
+      MessageSendPayload,
+      async (ctx, p): Promise<Message> =>
+        (await chat.send(ctx, p.conversationId, { body: p.body, clientId: p.clientId })).message,
+    ),
+    'conversation:read': handler(
+      ConversationReadPayload,
+      async (ctx, p): Promise<ReadReceipt & { unreadCount: number }> =>
+        chat.markRead(ctx, p.conversationId, p.upToMessageId),
+    ),
     typing: handler(TypingPayload, async (ctx, p): Promise<{ delivered: true }> => {
       const peer = await chat.typingPeer(ctx, p.conversationId)
       deps.typing([peer], { conversationId: p.conversationId, userId: ctx.actor.id, isTyping: p.isTyping })
@@ -56,7 +76,13 @@ export function ackError(err: unknown): { ack: AckError; internal: boolean } {
   const { problem, headers, internal } = toProblem(err)
   const retryAfter = headers['retry-after'] ? Number(headers['retry-after']) : undefined
   return {
-    ack: { ok: false, code: problem.code, message: problem.detail, ...(problem.errors ? { errors: problem.errors } : {}), ...(retryAfter ? { retryAfter } : {}) },
+    ack: {
+      ok: false,
+      code: problem.code,
+      message: problem.detail,
+      ...(problem.errors ? { errors: problem.errors } : {}),
+      ...(retryAfter ? { retryAfter } : {}),
+    },
     internal,
   }
 }

@@ -59,7 +59,10 @@ export class Hub {
       (e) => conn.deliver(e.event, e.seq, e.data),
       fetch,
       (reason, err) => {
-        this.opts.log.warn({ err, connection: conn.id, userId: conn.userId, reason }, 'live stream stopped; the client must resync')
+        this.opts.log.warn(
+          { err, connection: conn.id, userId: conn.userId, reason },
+          'live stream stopped; the client must resync',
+        )
         this.detach(conn)
         conn.end(reason, false)
       },
@@ -91,12 +94,15 @@ export class Hub {
 
   /** An event that is not stored (typing) to this node's connections of some users. */
   ephemeral(userIds: string[], event: string, data: unknown): void {
-    for (const userId of userIds) for (const conn of this.byUser.get(userId)?.keys() ?? []) conn.deliver(event, null, data)
+    for (const userId of userIds)
+      for (const conn of this.byUser.get(userId)?.keys() ?? []) conn.deliver(event, null, data)
   }
 
   /** Ends this node's connections of a user, or of one of its sessions. */
   disconnect(target: DisconnectTarget): number {
-    const conns = [...(this.byUser.get(target.userId)?.keys() ?? [])].filter((c) => !target.sessionId || c.sessionId === target.sessionId)
+    const conns = [...(this.byUser.get(target.userId)?.keys() ?? [])].filter(
+      (c) => !target.sessionId || c.sessionId === target.sessionId,
+    )
     for (const conn of conns) {
       this.detach(conn)
       conn.end(target.reason, true)

@@ -13,7 +13,15 @@ import { createChatHandlers } from './handlers.js'
 import { Hub } from './hub.js'
 import { Relay, type OjaIo } from './relay.js'
 
-export type { ClientToServerEvents, ServerToClientEvents, FeedFrame, Ack, Delivered, HandshakeAuth, ConnectErrorData } from './protocol.js'
+export type {
+  ClientToServerEvents,
+  ServerToClientEvents,
+  FeedFrame,
+  Ack,
+  Delivered,
+  HandshakeAuth,
+  ConnectErrorData,
+} from './protocol.js'
 
 export type RealtimeOptions = {
   /** Redis for the adapter: default REDIS_URL; `null` keeps everything in this process (one node). */
@@ -62,7 +70,14 @@ const FEED_PATH = '/v1/stream'
 export async function attachRealtime(app: FastifyInstance, opts: RealtimeOptions = {}): Promise<Realtime> {
   const log = app.log.child({ module: 'realtime' })
   const redisUrl = opts.redisUrl === undefined ? app.config.REDIS_URL : opts.redisUrl
-  const link = redisUrl ? await connectRedisLink({ url: redisUrl, channelPrefix: `${app.config.REDIS_PREFIX}socket.io`, mode: opts.adapterMode, log }) : null
+  const link = redisUrl
+    ? await connectRedisLink({
+        url: redisUrl,
+        channelPrefix: `${app.config.REDIS_PREFIX}socket.io`,
+        mode: opts.adapterMode,
+        log,
+      })
+    : null
 
   const feedUpgrades = new EventEmitter()
   await app.register(fastifyWebsocket, {
@@ -81,7 +96,9 @@ export async function attachRealtime(app: FastifyInstance, opts: RealtimeOptions
     destroyUpgrade: false,
     maxHttpBufferSize: 64 * 1024,
     connectTimeout: 10_000,
-    ...(app.config.CORS_ORIGINS ? { cors: { origin: app.config.CORS_ORIGINS.split(',').map((s) => s.trim()), credentials: true } } : {}),
+    ...(app.config.CORS_ORIGINS
+      ? { cors: { origin: app.config.CORS_ORIGINS.split(',').map((s) => s.trim()), credentials: true } }
+      : {}),
     ...(link ? { adapter: link.adapter } : {}),
     ...opts.socket,
   })
@@ -109,7 +126,12 @@ export async function attachRealtime(app: FastifyInstance, opts: RealtimeOptions
     relay.requestResync()
   })
 
-  mountGateway(app, io, hub, createChatHandlers({ chat: app.chat.service, typing: (userIds, data) => relay.ephemeral(userIds, 'typing', data) }))
+  mountGateway(
+    app,
+    io,
+    hub,
+    createChatHandlers({ chat: app.chat.service, typing: (userIds, data) => relay.ephemeral(userIds, 'typing', data) }),
+  )
   mountFeed(app, hub)
   app.spine.setPublisher(relay.publisher)
   app.chat.setPresence(relay.presence)
@@ -124,7 +146,8 @@ export async function attachRealtime(app: FastifyInstance, opts: RealtimeOptions
   })
   app.addHook('onClose', async () => link?.close())
 
-  if (link && !(await link.subscribed(3000))) log.warn('realtime: Redis subscriptions not confirmed at start; cross-node delivery begins when Redis answers')
+  if (link && !(await link.subscribed(3000)))
+    log.warn('realtime: Redis subscriptions not confirmed at start; cross-node delivery begins when Redis answers')
   const realtime: Realtime = { io, hub, relay, link }
   app.decorate('realtime', realtime)
   return realtime

@@ -3,7 +3,15 @@
  * Socket.IO at `/socket.io/` and the plain WebSocket feed at `/v1/stream`.
  */
 import type { Actor } from '../src/shared/context.js'
-import type { ConversationReadPayload, Message, MessageSendPayload, Offer, ReadReceipt, TypingEvent, TypingPayload } from '../src/chat/index.js'
+import type {
+  ConversationReadPayload,
+  Message,
+  MessageSendPayload,
+  Offer,
+  ReadReceipt,
+  TypingEvent,
+  TypingPayload,
+} from '../src/chat/index.js'
 
 /** A stored event as a socket receives it: the user's `seq` and the event's data. */
 export type Delivered<T> = { seq: number; data: T }
@@ -15,10 +23,22 @@ export type HandshakeAuth = { token: string; lastSeq?: number }
 export type ConnectErrorData = { code: string; status: number }
 
 export type AckOk<T> = { ok: true; data: T }
-export type AckError = { ok: false; code: string; message: string; errors?: { path: string; message: string }[]; retryAfter?: number }
+export type AckError = {
+  ok: false
+  code: string
+  message: string
+  errors?: { path: string; message: string }[]
+  retryAfter?: number
+}
 export type Ack<T> = AckOk<T> | AckError
 
-export type NotificationData = { id: string; type: string; data: Record<string, unknown>; readAt: string | null; createdAt: string }
+export type NotificationData = {
+  id: string
+  type: string
+  data: Record<string, unknown>
+  readAt: string | null
+  createdAt: string
+}
 export type OrderStatusData = { orderId: string; paymentStatus: string; shipments: { id: string; status: string }[] }
 
 /** Server → client. Stored events carry `{seq, data}`; `typing` and `session:ended` are not stored. */
@@ -36,7 +56,10 @@ export interface ServerToClientEvents {
 /** Client → server, each acknowledged with `{ok:true,data}` or `{ok:false,code,message}`. */
 export interface ClientToServerEvents {
   'message:send': (payload: MessageSendPayload, ack: (res: Ack<Message>) => void) => void
-  'conversation:read': (payload: ConversationReadPayload, ack: (res: Ack<ReadReceipt & { unreadCount: number }>) => void) => void
+  'conversation:read': (
+    payload: ConversationReadPayload,
+    ack: (res: Ack<ReadReceipt & { unreadCount: number }>) => void,
+  ) => void
   typing: (payload: TypingPayload, ack: (res: Ack<{ delivered: true }>) => void) => void
   /** A fresh access token of the same session, so the connection outlives the old one's expiry. */
   'auth:refresh': (payload: { token: string }, ack: (res: Ack<{ expiresAt: string }>) => void) => void

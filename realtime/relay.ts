@@ -3,7 +3,13 @@ import type { Server } from 'socket.io'
 import type { Publisher, StoredEvent } from '../src/events/events.types.js'
 import type { Presence } from '../src/chat/index.js'
 import type { DisconnectTarget, Hub } from './hub.js'
-import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData, WireEvent } from './protocol.js'
+import type {
+  ClientToServerEvents,
+  InterServerEvents,
+  ServerToClientEvents,
+  SocketData,
+  WireEvent,
+} from './protocol.js'
 
 export type OjaIo = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>
 
@@ -77,7 +83,9 @@ export class Relay {
         }
         // The adapter is called directly: the namespace would drop the promise, and with Redis
         // down its rejection would be unhandled.
-        Promise.resolve(adapter.serverSideEmit(['oja:presence', userId, done]) as unknown).catch(() => done(new Error('adapter'), []))
+        Promise.resolve(adapter.serverSideEmit(['oja:presence', userId, done]) as unknown).catch(() =>
+          done(new Error('adapter'), []),
+        )
       })
     },
   }
@@ -85,7 +93,10 @@ export class Relay {
   private broadcast<E extends keyof InterServerEvents>(event: E, ...args: Parameters<InterServerEvents[E]>): void {
     if (!this.opts.clustered) return
     try {
-      ;(this.io as unknown as { serverSideEmit(event: string, ...args: unknown[]): void }).serverSideEmit(event, ...args)
+      ;(this.io as unknown as { serverSideEmit(event: string, ...args: unknown[]): void }).serverSideEmit(
+        event,
+        ...args,
+      )
     } catch (err) {
       this.opts.log.warn({ err, event }, 'realtime: relay to other nodes failed')
     }

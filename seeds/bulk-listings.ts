@@ -5,17 +5,45 @@ export const BULK_PASSWORD = 'bulk-password'
 
 /** Items per leaf category (by slug), with a plausible price range in naira. */
 const ITEMS: Record<string, [nouns: string[], minNaira: number, maxNaira: number]> = {
-  'sofas-chairs': [['sofa', 'three-seater sofa', 'armchair', 'recliner', 'L-shaped sofa', 'rocking chair', 'ottoman'], 15_000, 450_000],
-  'beds-mattresses': [['double bed', 'queen bed frame', 'Vitafoam mattress', 'bunk bed', 'orthopaedic mattress'], 20_000, 380_000],
+  'sofas-chairs': [
+    ['sofa', 'three-seater sofa', 'armchair', 'recliner', 'L-shaped sofa', 'rocking chair', 'ottoman'],
+    15_000,
+    450_000,
+  ],
+  'beds-mattresses': [
+    ['double bed', 'queen bed frame', 'Vitafoam mattress', 'bunk bed', 'orthopaedic mattress'],
+    20_000,
+    380_000,
+  ],
   'tables-desks': [['dining table', 'coffee table', 'study desk', 'glass centre table', 'side table'], 10_000, 300_000],
   'wardrobes-storage': [['wardrobe', 'chest of drawers', 'bookshelf', 'shoe rack', 'TV stand'], 12_000, 250_000],
   'office-furniture': [['office chair', 'executive desk', 'filing cabinet', 'conference table'], 15_000, 350_000],
-  'tvs-audio': [['LG smart TV', 'Samsung TV', 'soundbar', 'home theatre', 'Bluetooth speaker', 'Hisense TV'], 20_000, 700_000],
-  'laptops-computers': [['HP laptop', 'Dell laptop', 'MacBook Air', 'Lenovo ThinkPad', 'desktop computer', 'monitor'], 60_000, 1_500_000],
+  'tvs-audio': [
+    ['LG smart TV', 'Samsung TV', 'soundbar', 'home theatre', 'Bluetooth speaker', 'Hisense TV'],
+    20_000,
+    700_000,
+  ],
+  'laptops-computers': [
+    ['HP laptop', 'Dell laptop', 'MacBook Air', 'Lenovo ThinkPad', 'desktop computer', 'monitor'],
+    60_000,
+    1_500_000,
+  ],
   cameras: [['Canon DSLR', 'Nikon camera', 'GoPro', 'camera lens', 'tripod'], 15_000, 900_000],
-  gaming: [['PS4 console', 'PS5 console', 'Xbox One', 'gaming chair', 'PS5 controller', 'Nintendo Switch'], 15_000, 800_000],
-  'generators-inverters': [['generator', 'inverter', 'solar panel', 'inverter battery', 'stabilizer'], 25_000, 1_200_000],
-  'mobile-phones': [['iPhone 11', 'iPhone 13', 'Samsung Galaxy', 'Tecno Camon', 'Infinix Hot', 'Redmi Note'], 40_000, 1_300_000],
+  gaming: [
+    ['PS4 console', 'PS5 console', 'Xbox One', 'gaming chair', 'PS5 controller', 'Nintendo Switch'],
+    15_000,
+    800_000,
+  ],
+  'generators-inverters': [
+    ['generator', 'inverter', 'solar panel', 'inverter battery', 'stabilizer'],
+    25_000,
+    1_200_000,
+  ],
+  'mobile-phones': [
+    ['iPhone 11', 'iPhone 13', 'Samsung Galaxy', 'Tecno Camon', 'Infinix Hot', 'Redmi Note'],
+    40_000,
+    1_300_000,
+  ],
   tablets: [['iPad', 'Samsung tablet', 'Kindle', 'Lenovo tablet'], 30_000, 700_000],
   'phone-accessories': [['power bank', 'phone charger', 'earbuds', 'phone case', 'smart watch'], 2_000, 80_000],
   'womens-clothing': [['ankara dress', 'handbag', 'jumpsuit', 'blouse', 'gown'], 3_000, 60_000],
@@ -31,10 +59,18 @@ const ITEMS: Record<string, [nouns: string[], minNaira: number, maxNaira: number
   textbooks: [['WAEC textbook', 'JAMB past questions', 'medical textbook', 'law textbook'], 1_500, 40_000],
   novels: [['Chimamanda novel', 'Achebe novel', 'thriller novel', 'book bundle'], 1_000, 15_000],
   'music-films': [['guitar', 'keyboard', 'vinyl records', 'DVD collection'], 3_000, 250_000],
-  'kitchen-appliances': [['blender', 'microwave', 'gas cooker', 'air fryer', 'toaster', 'water dispenser'], 8_000, 300_000],
+  'kitchen-appliances': [
+    ['blender', 'microwave', 'gas cooker', 'air fryer', 'toaster', 'water dispenser'],
+    8_000,
+    300_000,
+  ],
   cookware: [['pot set', 'non-stick pan', 'pressure pot', 'cutlery set'], 3_000, 60_000],
   'home-decor': [['wall mirror', 'rug', 'curtains', 'wall clock', 'standing lamp'], 3_000, 90_000],
-  'fans-air-conditioners': [['standing fan', 'rechargeable fan', 'split AC', 'window AC', 'ceiling fan'], 8_000, 450_000],
+  'fans-air-conditioners': [
+    ['standing fan', 'rechargeable fan', 'split AC', 'window AC', 'ceiling fan'],
+    8_000,
+    450_000,
+  ],
   'fridges-freezers': [['chest freezer', 'double-door fridge', 'bar fridge', 'deep freezer'], 40_000, 650_000],
   'fitness-equipment': [['treadmill', 'dumbbells', 'exercise bike', 'weight bench'], 5_000, 600_000],
   bicycles: [['mountain bike', 'road bike', 'kids bicycle', 'BMX'], 20_000, 350_000],
@@ -46,20 +82,106 @@ const ITEMS: Record<string, [nouns: string[], minNaira: number, maxNaira: number
   other: [['moving boxes', 'bundle of items', 'garden tools', 'pet cage'], 1_000, 50_000],
 }
 
-const ADJECTIVES = ['Clean', 'Neat', 'Used', 'Almost new', 'Fairly used', 'UK-used', 'Tokunbo', 'Sturdy', 'Classic', 'Portable', 'Big', 'Compact', 'Quality', 'Original', 'Affordable', 'Strong', 'Lovely', 'Modern', 'Vintage', 'Brand new']
+const ADJECTIVES = [
+  'Clean',
+  'Neat',
+  'Used',
+  'Almost new',
+  'Fairly used',
+  'UK-used',
+  'Tokunbo',
+  'Sturdy',
+  'Classic',
+  'Portable',
+  'Big',
+  'Compact',
+  'Quality',
+  'Original',
+  'Affordable',
+  'Strong',
+  'Lovely',
+  'Modern',
+  'Vintage',
+  'Brand new',
+]
 const COLOURS = ['black', 'white', 'grey', 'blue', 'red', 'brown', 'green', 'silver', 'gold', 'cream']
-const OPENERS = ['Selling my', 'Neatly used', 'Relocating, so selling this', 'Barely used', 'Well kept', 'Upgraded, selling my old', 'Clearing the house:']
-const DETAILS = ['Works perfectly with no faults.', 'Minor scratches, nothing serious.', 'Comes with everything in the original box.', 'Serviced recently.', 'No repairs ever done.', 'Pick-up only; delivery can be arranged at cost.', 'Price slightly negotiable.', 'Test before you pay.']
-const CLOSERS = ['Serious buyers only.', 'First come, first served.', 'Call or chat to view.', 'Available this weekend.', 'Location is easy to reach.']
+const OPENERS = [
+  'Selling my',
+  'Neatly used',
+  'Relocating, so selling this',
+  'Barely used',
+  'Well kept',
+  'Upgraded, selling my old',
+  'Clearing the house:',
+]
+const DETAILS = [
+  'Works perfectly with no faults.',
+  'Minor scratches, nothing serious.',
+  'Comes with everything in the original box.',
+  'Serviced recently.',
+  'No repairs ever done.',
+  'Pick-up only; delivery can be arranged at cost.',
+  'Price slightly negotiable.',
+  'Test before you pay.',
+]
+const CLOSERS = [
+  'Serious buyers only.',
+  'First come, first served.',
+  'Call or chat to view.',
+  'Available this weekend.',
+  'Location is easy to reach.',
+]
 
 const CITIES: [city: string, state: string, lat: number, lng: number][] = [
-  ['Lagos', 'Lagos', 6.5244, 3.3792], ['Ikeja', 'Lagos', 6.6018, 3.3515], ['Lekki', 'Lagos', 6.4698, 3.5852], ['Abuja', 'FCT', 9.0765, 7.3986],
-  ['Ibadan', 'Oyo', 7.3775, 3.947], ['Port Harcourt', 'Rivers', 4.8156, 7.0498], ['Kano', 'Kano', 12.0022, 8.592], ['Enugu', 'Enugu', 6.4584, 7.5464],
-  ['Benin City', 'Edo', 6.335, 5.6037], ['Abeokuta', 'Ogun', 7.1475, 3.3619], ['Kaduna', 'Kaduna', 10.5105, 7.4165], ['Owerri', 'Imo', 5.4836, 7.0333],
-  ['Uyo', 'Akwa Ibom', 5.0377, 7.9128], ['Jos', 'Plateau', 9.8965, 8.8583], ['Ilorin', 'Kwara', 8.4966, 4.5421], ['Warri', 'Delta', 5.5544, 5.7932],
+  ['Lagos', 'Lagos', 6.5244, 3.3792],
+  ['Ikeja', 'Lagos', 6.6018, 3.3515],
+  ['Lekki', 'Lagos', 6.4698, 3.5852],
+  ['Abuja', 'FCT', 9.0765, 7.3986],
+  ['Ibadan', 'Oyo', 7.3775, 3.947],
+  ['Port Harcourt', 'Rivers', 4.8156, 7.0498],
+  ['Kano', 'Kano', 12.0022, 8.592],
+  ['Enugu', 'Enugu', 6.4584, 7.5464],
+  ['Benin City', 'Edo', 6.335, 5.6037],
+  ['Abeokuta', 'Ogun', 7.1475, 3.3619],
+  ['Kaduna', 'Kaduna', 10.5105, 7.4165],
+  ['Owerri', 'Imo', 5.4836, 7.0333],
+  ['Uyo', 'Akwa Ibom', 5.0377, 7.9128],
+  ['Jos', 'Plateau', 9.8965, 8.8583],
+  ['Ilorin', 'Kwara', 8.4966, 4.5421],
+  ['Warri', 'Delta', 5.5544, 5.7932],
 ]
-const FIRST = ['Ada', 'Tunde', 'Chioma', 'Emeka', 'Bola', 'Ngozi', 'Ibrahim', 'Aisha', 'Segun', 'Funmi', 'Obinna', 'Zainab', 'Kelechi', 'Yemi', 'Halima', 'Femi']
-const LAST = ['Okafor', 'Bakare', 'Adeyemi', 'Eze', 'Bello', 'Okonkwo', 'Abubakar', 'Ogunleye', 'Nwosu', 'Balogun', 'Danjuma', 'Olawale']
+const FIRST = [
+  'Ada',
+  'Tunde',
+  'Chioma',
+  'Emeka',
+  'Bola',
+  'Ngozi',
+  'Ibrahim',
+  'Aisha',
+  'Segun',
+  'Funmi',
+  'Obinna',
+  'Zainab',
+  'Kelechi',
+  'Yemi',
+  'Halima',
+  'Femi',
+]
+const LAST = [
+  'Okafor',
+  'Bakare',
+  'Adeyemi',
+  'Eze',
+  'Bello',
+  'Okonkwo',
+  'Abubakar',
+  'Ogunleye',
+  'Nwosu',
+  'Balogun',
+  'Danjuma',
+  'Olawale',
+]
 
 export type BulkOptions = {
   /** Sellers to create (default: one per 50 listings, between 10 and 20 000). */
@@ -81,13 +203,19 @@ export type BulkOptions = {
  * About 92% are active, 5% sold, 3% drafts; 3% are giveaways; 85% carry coordinates near
  * one of 16 Nigerian cities; publication times follow insertion order over 180 days.
  */
-export async function seedBulkListings(knex: Knex, count: number, opts: BulkOptions = {}): Promise<{ listings: number; sellers: number }> {
+export async function seedBulkListings(
+  knex: Knex,
+  count: number,
+  opts: BulkOptions = {},
+): Promise<{ listings: number; sellers: number }> {
   const log = opts.log ?? (() => {})
   const batch = opts.batch ?? 100_000
   const sellerCount = opts.sellers ?? Math.max(10, Math.min(20_000, Math.ceil(count / 50)))
   const rebuild = opts.rebuildIndexes ?? count >= 50_000
 
-  const leaves = (await knex('categories as c').whereNotExists(knex('categories as k').whereRaw('k.parent_id = c.id')).select('c.id', 'c.slug')) as { id: string; slug: string }[]
+  const leaves = (await knex('categories as c')
+    .whereNotExists(knex('categories as k').whereRaw('k.parent_id = c.id'))
+    .select('c.id', 'c.slug')) as { id: string; slug: string }[]
   const cats = leaves.map((c, idx) => {
     const [nouns, min, max] = ITEMS[c.slug] ?? ITEMS.other!
     return { idx, category_id: c.id, nouns, min_price: min, max_price: max }
@@ -158,9 +286,28 @@ export async function seedBulkListings(knex: Knex, count: number, opts: BulkOpti
               case when status = 'draft' then null else at end, at, at
        from shaped`,
       [
-        JSON.stringify(cats), JSON.stringify(cities), tag, from, to, cats.length, cities.length, sellerCount, count, count,
-        ADJECTIVES, ADJECTIVES.length, COLOURS, COLOURS.length,
-        OPENERS, OPENERS.length, DETAILS, DETAILS.length, DETAILS, DETAILS.length, CLOSERS, CLOSERS.length,
+        JSON.stringify(cats),
+        JSON.stringify(cities),
+        tag,
+        from,
+        to,
+        cats.length,
+        cities.length,
+        sellerCount,
+        count,
+        count,
+        ADJECTIVES,
+        ADJECTIVES.length,
+        COLOURS,
+        COLOURS.length,
+        OPENERS,
+        OPENERS.length,
+        DETAILS,
+        DETAILS.length,
+        DETAILS,
+        DETAILS.length,
+        CLOSERS,
+        CLOSERS.length,
       ],
     )
 

@@ -5,7 +5,12 @@ import type { Knex } from 'knex'
 export const DEMO_PASSWORD = 'demo-password'
 export const DEMO_USERS = [
   { email: 'ada@demo.oja', name: 'Ada Okafor', location: 'Lagos', bio: 'Moving abroad; everything must go.' },
-  { email: 'tunde@demo.oja', name: 'Tunde Bakare', location: 'Ibadan', bio: 'Collector of good second-hand furniture.' },
+  {
+    email: 'tunde@demo.oja',
+    name: 'Tunde Bakare',
+    location: 'Ibadan',
+    bio: 'Collector of good second-hand furniture.',
+  },
   { email: 'admin@demo.oja', name: 'Oja Admin', location: 'Abuja', bio: null, role: 'admin' },
 ]
 
@@ -19,7 +24,17 @@ export async function seedDemo(knex: Knex, log: FastifyBaseLogger): Promise<void
   const passwordHash = await hash(DEMO_PASSWORD)
   await knex.transaction(async (trx) => {
     const users = (await trx('users')
-      .insert(DEMO_USERS.map((u) => ({ email: u.email, name: u.name, location: u.location, bio: u.bio, role: u.role ?? 'user', password_hash: passwordHash, email_verified_at: trx.fn.now() })))
+      .insert(
+        DEMO_USERS.map((u) => ({
+          email: u.email,
+          name: u.name,
+          location: u.location,
+          bio: u.bio,
+          role: u.role ?? 'user',
+          password_hash: passwordHash,
+          email_verified_at: trx.fn.now(),
+        })),
+      )
       .returning(['id', 'email'])) as { id: string; email: string }[]
     for (const seeder of demoSeeders) await seeder(trx, users)
   })

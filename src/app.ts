@@ -62,7 +62,9 @@ export type OjaApp = FastifyInstance
 /** Builds the whole HTTP application; never listens (src/server.ts does). */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<OjaApp> {
   const app = Fastify({
-    ...(typeof options.logger === 'object' ? { loggerInstance: options.logger } : { logger: options.logger ?? { level: config.LOG_LEVEL } }),
+    ...(typeof options.logger === 'object'
+      ? { loggerInstance: options.logger }
+      : { logger: options.logger ?? { level: config.LOG_LEVEL } }),
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: config.TRUST_PROXY,
     requestIdHeader: 'x-request-id',
@@ -79,7 +81,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const ownsDb = !options.db
   const db = options.db ?? (await createDb(config))
   const ownsRedis = options.redis === undefined && !!config.REDIS_URL
-  const redis = options.redis !== undefined ? options.redis : config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false }) : null
+  const redis =
+    options.redis !== undefined
+      ? options.redis
+      : config.REDIS_URL
+        ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false })
+        : null
   redis?.on('error', (err) => app.log.warn({ err: err.message }, 'redis error'))
 
   app.decorate('db', db)
@@ -87,7 +94,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('redis', redis)
   const spine = new EventSpine(options.publisher ?? noopPublisher)
   app.decorate('spine', spine)
-  const mail = new MailSender(db, app.log, { smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, pollMs: config.MAIL_POLL_INTERVAL_MS })
+  const mail = new MailSender(db, app.log, {
+    smtpUrl: config.SMTP_URL,
+    from: config.MAIL_FROM,
+    pollMs: config.MAIL_POLL_INTERVAL_MS,
+  })
   app.decorate('mail', mail)
   const sweeper = new Sweeper(db, app.log, config.SWEEPER_INTERVAL_MS)
   app.decorate('sweeper', sweeper)
@@ -116,7 +127,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     registerJsonParser(app)
     await app.register(errorsPlugin)
     await app.register(helmet, { contentSecurityPolicy: false })
-    await app.register(cors, { origin: config.CORS_ORIGINS ? config.CORS_ORIGINS.split(',').map((s) => s.trim()) : false, credentials: true })
+    await app.register(cors, {
+      origin: config.CORS_ORIGINS ? config.CORS_ORIGINS.split(',').map((s) => s.trim()) : false,
+      credentials: true,
+    })
     await app.register(rateLimit, {
       global: false,
       nameSpace: `${config.REDIS_PREFIX}rl:`,
@@ -124,7 +138,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       skipOnError: true,
       errorResponseBuilder: (_req, ctx) => {
         const retry = Math.max(1, Math.ceil(ctx.ttl / 1000))
-        return Object.assign(new Error(`Too many requests; try again in ${retry} s`), { statusCode: 429, code: 'RATE_LIMITED', retryAfter: retry })
+        return Object.assign(new Error(`Too many requests; try again in ${retry} s`), {
+          statusCode: 429,
+          code: 'RATE_LIMITED',
+          retryAfter: retry,
+        })
       },
     })
     await app.register(authPlugin, { secret: config.jwtSecret, accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS, db })
@@ -146,16 +164,46 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     }
     app.decorate('services', services)
 
-    app.get('/health', { schema: { tags: ['system'], summary: 'Liveness', response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({ status: 'ok' as const }))
-    app.get('/ready', {
-      schema: { tags: ['system'], summary: 'Readiness: the database (and Redis, where configured) answer', response: { 200: Type.Object({ status: Type.String(), database: Type.String(), redis: Type.String() }), 503: Type.Object({ status: Type.String(), database: Type.String(), redis: Type.String() }) } },
-    }, async (_req, reply) => {
-      const withTimeout = <T>(p: Promise<T>) => Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error('timeout')), 2000).unref())])
-      const database = await withTimeout(db.raw('select 1')).then(() => 'ok', () => 'down')
-      const redisState = redis ? await withTimeout(redis.ping()).then(() => 'ok', () => 'down') : 'not configured'
-      const ok = database === 'ok' && redisState !== 'down'
-      return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', database, redis: redisState })
-    })
+    app.get(
+      '/health',
+      {
+        schema: {
+          tags: ['system'],
+          summary: 'Liveness',
+          response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+        },
+      },
+      async () => ({ status: 'ok' as const }),
+    )
+    app.get(
+      '/ready',
+      {
+        schema: {
+          tags: ['system'],
+          summary: 'Readiness: the database (and Redis, where configured) answer',
+          response: {
+            200: Type.Object({ status: Type.String(), database: Type.String(), redis: Type.String() }),
+            503: Type.Object({ status: Type.String(), database: Type.String(), redis: Type.String() }),
+          },
+        },
+      },
+      async (_req, reply) => {
+        const withTimeout = <T>(p: Promise<T>) =>
+          Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error('timeout')), 2000).unref())])
+        const database = await withTimeout(db.raw('select 1')).then(
+          () => 'ok',
+          () => 'down',
+        )
+        const redisState = redis
+          ? await withTimeout(redis.ping()).then(
+              () => 'ok',
+              () => 'down',
+            )
+          : 'not configured'
+        const ok = database === 'ok' && redisState !== 'down'
+        return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', database, redis: redisState })
+      },
+    )
 
     // Features, in dependency order.
     await app.register(accountsRoutes, { accounts: services.accounts, rateLimitScale: config.RATE_LIMIT_SCALE })

@@ -3,10 +3,15 @@ import { Value } from '@sinclair/typebox/value'
 
 /** The environment the server reads, as one schema (API.md, Configuration). */
 export const EnvSchema = Type.Object({
-  NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], { default: 'development' }),
+  NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], {
+    default: 'development',
+  }),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
   HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
-  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info' },
+  ),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   PGLITE_DIR: Type.String({ minLength: 1, default: './data/pgdata' }),
   DATABASE_POOL_MAX: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
@@ -61,7 +66,10 @@ const DEV_JWT_SECRET = 'oja-development-secret-do-not-use-in-production-01234567
  * Reads and checks the environment. Empty strings count as unset. A bad value throws a
  * ConfigError naming each variable at fault.
  */
-export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Env> = {}): Config {
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  overrides: Partial<Env> = {},
+): Config {
   const raw: Record<string, unknown> = {}
   for (const key of Object.keys(EnvSchema.properties)) {
     const value = env[key]

@@ -26,4 +26,11 @@ closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
 })
 
 await app.listen({ port: config.PORT, host: config.HOST })
-app.log.info({ coldStartMs: Math.round(performance.now() - started), database: config.DATABASE_URL ? 'postgresql' : 'pglite', docs: `${config.publicUrl}/docs` }, 'Oja is ready')
+app.log.info(
+  {
+    coldStartMs: Math.round(performance.now() - started),
+    database: config.DATABASE_URL ? 'postgresql' : 'pglite',
+    docs: `${config.publicUrl}/docs`,
+  },
+  'Oja is ready',
+)

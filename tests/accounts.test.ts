@@ -2,10 +2,12 @@ import t from 'tap'
 import { build, call, uniqueEmail } from './helpers/app.js'
 import { aUser } from './factories/users.js'
 
-t.test('register, login, me', async (t) => {
+void t.test('register, login, me', async (t) => {
   const app = await build(t)
   const email = uniqueEmail()
-  const reg = await call(app, 'POST', '/v1/auth/register', { body: { email: email.toUpperCase(), password: 'long enough pw', name: ' Ada ' } })
+  const reg = await call(app, 'POST', '/v1/auth/register', {
+    body: { email: email.toUpperCase(), password: 'long enough pw', name: ' Ada ' },
+  })
   t.equal(reg.statusCode, 201)
   t.equal(reg.json.user.email, email, 'email stored lower-cased')
   t.equal(reg.json.user.name, 'Ada')
@@ -26,13 +28,19 @@ t.test('register, login, me', async (t) => {
   t.equal(me.json.id, reg.json.user.id)
 
   const wrong = await call(app, 'POST', '/v1/auth/login', { body: { email, password: 'wrong password' } })
-  const unknown = await call(app, 'POST', '/v1/auth/login', { body: { email: uniqueEmail(), password: 'wrong password' } })
+  const unknown = await call(app, 'POST', '/v1/auth/login', {
+    body: { email: uniqueEmail(), password: 'wrong password' },
+  })
   t.equal(wrong.statusCode, 401)
   t.equal(unknown.statusCode, 401)
-  t.same({ ...wrong.json, instance: undefined }, { ...unknown.json, instance: undefined }, 'unknown email and wrong password answer the same')
+  t.same(
+    { ...wrong.json, instance: undefined },
+    { ...unknown.json, instance: undefined },
+    'unknown email and wrong password answer the same',
+  )
 })
 
-t.test('bad input is a clear problem and changes nothing', async (t) => {
+void t.test('bad input is a clear problem and changes nothing', async (t) => {
   const app = await build(t)
   const before = Number((await app.db('users').count({ n: '*' }).first())?.n)
   const cases: [unknown, string][] = [
@@ -45,17 +53,29 @@ t.test('bad input is a clear problem and changes nothing', async (t) => {
     const res = await call(app, 'POST', '/v1/auth/register', { body })
     t.equal(res.statusCode, 400, `400 for ${path}`)
     t.equal(res.json.code, 'VALIDATION_FAILED')
-    t.ok(res.json.errors.some((e: { path: string }) => e.path === path), `names ${path}: ${JSON.stringify(res.json.errors)}`)
+    t.ok(
+      res.json.errors.some((e: { path: string }) => e.path === path),
+      `names ${path}: ${JSON.stringify(res.json.errors)}`,
+    )
   }
   const malformed = await call(app, 'POST', '/v1/auth/register', { body: '{"email": ' })
   t.equal(malformed.statusCode, 400)
   t.equal(malformed.json.code, 'MALFORMED_JSON')
-  const proto = await call(app, 'POST', '/v1/auth/register', { body: '{"__proto__": {"x": 1}, "email": "a@b.co", "password": "long enough pw", "name": "A"}' })
+  const proto = await call(app, 'POST', '/v1/auth/register', {
+    body: '{"__proto__": {"x": 1}, "email": "a@b.co", "password": "long enough pw", "name": "A"}',
+  })
   t.equal(proto.statusCode, 400)
-  const huge = await call(app, 'POST', '/v1/auth/register', { body: { email: uniqueEmail(), password: 'long enough pw', name: 'x'.repeat(2_000_000) } })
+  const huge = await call(app, 'POST', '/v1/auth/register', {
+    body: { email: uniqueEmail(), password: 'long enough pw', name: 'x'.repeat(2_000_000) },
+  })
   t.equal(huge.statusCode, 413)
   t.equal(huge.json.code, 'PAYLOAD_TOO_LARGE')
-  const text = await app.inject({ method: 'POST', url: '/v1/auth/register', headers: { 'content-type': 'text/plain' }, payload: 'hello' })
+  const text = await app.inject({
+    method: 'POST',
+    url: '/v1/auth/register',
+    headers: { 'content-type': 'text/plain' },
+    payload: 'hello',
+  })
   t.equal(text.statusCode, 415)
   t.equal(text.json().code, 'UNSUPPORTED_MEDIA_TYPE')
   const nf = await call(app, 'GET', '/v1/nope')
@@ -66,7 +86,7 @@ t.test('bad input is a clear problem and changes nothing', async (t) => {
   t.equal(after, before, 'no user written')
 })
 
-t.test('refresh rotates; reuse revokes the whole family', async (t) => {
+void t.test('refresh rotates; reuse revokes the whole family', async (t) => {
   const app = await build(t)
   const u = await aUser(app)
   const r1 = await call(app, 'POST', '/v1/auth/refresh', { body: { refreshToken: u.refreshToken } })
@@ -87,20 +107,28 @@ t.test('refresh rotates; reuse revokes the whole family', async (t) => {
   t.equal(garbage.json.code, 'INVALID_REFRESH_TOKEN')
 })
 
-t.test('concurrent refresh of one token: one wins, the family is revoked', async (t) => {
+void t.test('concurrent refresh of one token: one wins, the family is revoked', async (t) => {
   const app = await build(t)
   const u = await aUser(app)
-  const results = await Promise.all(Array.from({ length: 10 }, () => call(app, 'POST', '/v1/auth/refresh', { body: { refreshToken: u.refreshToken } })))
+  const results = await Promise.all(
+    Array.from({ length: 10 }, () => call(app, 'POST', '/v1/auth/refresh', { body: { refreshToken: u.refreshToken } })),
+  )
   const ok = results.filter((r) => r.statusCode === 200)
   t.equal(ok.length, 1, 'exactly one rotation succeeded')
   t.equal(results.filter((r) => r.statusCode === 401).length, 9, 'the other nine are refused')
-  t.ok(results.some((r) => r.json.code === 'REFRESH_TOKEN_REUSED'), 'reuse was detected')
+  t.ok(
+    results.some((r) => r.json.code === 'REFRESH_TOKEN_REUSED'),
+    'reuse was detected',
+  )
   const session = await app.db('sessions').where('user_id', u.id).first()
   t.equal(session.revoked_reason, 'refresh_token_reuse', 'the family is revoked')
-  t.equal((await call(app, 'POST', '/v1/auth/refresh', { body: { refreshToken: ok[0]!.json.refreshToken } })).statusCode, 401)
+  t.equal(
+    (await call(app, 'POST', '/v1/auth/refresh', { body: { refreshToken: ok[0]!.json.refreshToken } })).statusCode,
+    401,
+  )
 })
 
-t.test('logout ends the session at once', async (t) => {
+void t.test('logout ends the session at once', async (t) => {
   const app = await build(t)
   const u = await aUser(app)
   const out = await call(app, 'POST', '/v1/auth/logout', { body: { refreshToken: u.refreshToken } })
@@ -109,11 +137,14 @@ t.test('logout ends the session at once', async (t) => {
   t.equal((await call(app, 'POST', '/v1/auth/refresh', { body: { refreshToken: u.refreshToken } })).statusCode, 401)
 })
 
-t.test('expired and forged access tokens', async (t) => {
+void t.test('expired and forged access tokens', async (t) => {
   const app = await build(t, { ACCESS_TOKEN_TTL_SECONDS: 30 })
   const u = await aUser(app)
   const claims = app.jwt.decode<{ sub: string; sid: string; role: 'user' }>(u.accessToken)!
-  const expired = app.jwt.sign({ sub: claims.sub, sid: claims.sid, role: 'user' }, { expiresIn: 1, notBefore: 0 } as never)
+  const expired = app.jwt.sign({ sub: claims.sub, sid: claims.sid, role: 'user' }, {
+    expiresIn: 1,
+    notBefore: 0,
+  } as never)
   await new Promise((r) => setTimeout(r, 1100))
   const res = await call(app, 'GET', '/v1/me', { token: expired })
   t.equal(res.statusCode, 401)
@@ -127,7 +158,7 @@ t.test('expired and forged access tokens', async (t) => {
   t.equal((await call(app, 'GET', '/v1/me', { headers: { authorization: 'Basic abc' } })).statusCode, 401)
 })
 
-t.test('email verification: single use, expiring', async (t) => {
+void t.test('email verification: single use, expiring', async (t) => {
   const app = await build(t)
   const u = await aUser(app)
   const mail = await app.db('mail_outbox').where('to_address', u.email).first()
@@ -145,13 +176,18 @@ t.test('email verification: single use, expiring', async (t) => {
   const v = await aUser(app)
   const resend2 = await call(app, 'POST', '/v1/auth/resend-verification', { token: v.accessToken, body: {} })
   t.equal(resend2.statusCode, 202, 'accepts {} as an empty body')
-  await app.db('user_tokens').where('purpose', 'verify_email').update({ expires_at: new Date(Date.now() - 1000) })
+  await app
+    .db('user_tokens')
+    .where('purpose', 'verify_email')
+    .update({ expires_at: new Date(Date.now() - 1000) })
   const vmail = await app.db('mail_outbox').where('to_address', v.email).orderBy('created_at', 'desc').first()
-  const expired = await call(app, 'POST', '/v1/auth/verify-email', { body: { token: /token=([\w-]+)/.exec(vmail.text_body)![1] } })
+  const expired = await call(app, 'POST', '/v1/auth/verify-email', {
+    body: { token: /token=([\w-]+)/.exec(vmail.text_body)![1] },
+  })
   t.equal(expired.json.code, 'INVALID_TOKEN')
 })
 
-t.test('forgot and reset password', async (t) => {
+void t.test('forgot and reset password', async (t) => {
   const app = await build(t)
   const u = await aUser(app)
   const unknown = await call(app, 'POST', '/v1/auth/forgot-password', { body: { email: uniqueEmail() } })
@@ -162,30 +198,60 @@ t.test('forgot and reset password', async (t) => {
   const token = /token=([\w-]+)/.exec(mail.text_body)![1]!
   const weak = await call(app, 'POST', '/v1/auth/reset-password', { body: { token, password: 'short' } })
   t.equal(weak.statusCode, 400)
-  const reset = await call(app, 'POST', '/v1/auth/reset-password', { body: { token, password: 'a brand new password' } })
+  const reset = await call(app, 'POST', '/v1/auth/reset-password', {
+    body: { token, password: 'a brand new password' },
+  })
   t.equal(reset.statusCode, 204)
   t.equal((await call(app, 'GET', '/v1/me', { token: u.accessToken })).statusCode, 401, 'old sessions ended')
-  t.equal((await call(app, 'POST', '/v1/auth/reset-password', { body: { token, password: 'yet another password' } })).json.code, 'INVALID_TOKEN', 'single use')
-  t.equal((await call(app, 'POST', '/v1/auth/login', { body: { email: u.email, password: u.password } })).statusCode, 401)
-  t.equal((await call(app, 'POST', '/v1/auth/login', { body: { email: u.email, password: 'a brand new password' } })).statusCode, 200)
+  t.equal(
+    (await call(app, 'POST', '/v1/auth/reset-password', { body: { token, password: 'yet another password' } })).json
+      .code,
+    'INVALID_TOKEN',
+    'single use',
+  )
+  t.equal(
+    (await call(app, 'POST', '/v1/auth/login', { body: { email: u.email, password: u.password } })).statusCode,
+    401,
+  )
+  t.equal(
+    (await call(app, 'POST', '/v1/auth/login', { body: { email: u.email, password: 'a brand new password' } }))
+      .statusCode,
+    200,
+  )
 })
 
-t.test('profile, public profile', async (t) => {
+void t.test('profile, public profile', async (t) => {
   const app = await build(t)
   const u = await aUser(app)
-  const patched = await call(app, 'PATCH', '/v1/me', { token: u.accessToken, body: { bio: 'Selling my sofa', location: 'Lagos' } })
+  const patched = await call(app, 'PATCH', '/v1/me', {
+    token: u.accessToken,
+    body: { bio: 'Selling my sofa', location: 'Lagos' },
+  })
   t.equal(patched.statusCode, 200)
   t.equal(patched.json.bio, 'Selling my sofa')
-  t.equal((await call(app, 'PATCH', '/v1/me', { token: u.accessToken, body: { email: 'x@y.z' } })).statusCode, 400, 'email cannot be patched')
+  t.equal(
+    (await call(app, 'PATCH', '/v1/me', { token: u.accessToken, body: { email: 'x@y.z' } })).statusCode,
+    400,
+    'email cannot be patched',
+  )
   t.equal((await call(app, 'PATCH', '/v1/me', { token: u.accessToken, body: {} })).statusCode, 400)
   const pub = await call(app, 'GET', `/v1/users/${u.id}`)
   t.equal(pub.statusCode, 200)
-  t.same(Object.keys(pub.json).sort(), ['activeListings', 'avatarUrl', 'bio', 'createdAt', 'id', 'location', 'name', 'rating'])
+  t.same(Object.keys(pub.json).sort(), [
+    'activeListings',
+    'avatarUrl',
+    'bio',
+    'createdAt',
+    'id',
+    'location',
+    'name',
+    'rating',
+  ])
   t.equal((await call(app, 'GET', '/v1/users/not-a-uuid')).statusCode, 400)
   t.equal((await call(app, 'GET', '/v1/users/00000000-0000-4000-8000-000000000000')).statusCode, 404)
 })
 
-t.test('addresses: default handling and ownership', async (t) => {
+void t.test('addresses: default handling and ownership', async (t) => {
   const app = await build(t)
   const u = await aUser(app)
   const other = await aUser(app)
@@ -194,14 +260,33 @@ t.test('addresses: default handling and ownership', async (t) => {
   t.equal(a1.statusCode, 201)
   t.equal(a1.json.isDefault, true, 'first address is the default')
   t.equal(a1.json.country, 'NG')
-  const a2 = await call(app, 'POST', '/v1/me/addresses', { token: u.accessToken, body: { ...base, line1: '2 Broad St', isDefault: true } })
+  const a2 = await call(app, 'POST', '/v1/me/addresses', {
+    token: u.accessToken,
+    body: { ...base, line1: '2 Broad St', isDefault: true },
+  })
   t.equal(a2.json.isDefault, true)
   const list = await call(app, 'GET', '/v1/me/addresses', { token: u.accessToken })
   t.equal(list.json.filter((a: { isDefault: boolean }) => a.isDefault).length, 1, 'one default')
-  t.equal((await call(app, 'POST', '/v1/me/addresses', { token: u.accessToken, body: { ...base, country: 'Nigeria' } })).statusCode, 400)
-  t.equal((await call(app, 'PATCH', `/v1/me/addresses/${a1.json.id}`, { token: other.accessToken, body: { city: 'Yaba' } })).statusCode, 404, 'another user cannot edit')
-  t.equal((await call(app, 'DELETE', `/v1/me/addresses/${a1.json.id}`, { token: other.accessToken })).statusCode, 404, 'another user cannot delete')
-  const edited = await call(app, 'PATCH', `/v1/me/addresses/${a1.json.id}`, { token: u.accessToken, body: { city: 'Yaba' } })
+  t.equal(
+    (await call(app, 'POST', '/v1/me/addresses', { token: u.accessToken, body: { ...base, country: 'Nigeria' } }))
+      .statusCode,
+    400,
+  )
+  t.equal(
+    (await call(app, 'PATCH', `/v1/me/addresses/${a1.json.id}`, { token: other.accessToken, body: { city: 'Yaba' } }))
+      .statusCode,
+    404,
+    'another user cannot edit',
+  )
+  t.equal(
+    (await call(app, 'DELETE', `/v1/me/addresses/${a1.json.id}`, { token: other.accessToken })).statusCode,
+    404,
+    'another user cannot delete',
+  )
+  const edited = await call(app, 'PATCH', `/v1/me/addresses/${a1.json.id}`, {
+    token: u.accessToken,
+    body: { city: 'Yaba' },
+  })
   t.equal(edited.json.city, 'Yaba')
   t.equal((await call(app, 'DELETE', `/v1/me/addresses/${a2.json.id}`, { token: u.accessToken })).statusCode, 204)
   const after = await call(app, 'GET', '/v1/me/addresses', { token: u.accessToken })
@@ -210,7 +295,7 @@ t.test('addresses: default handling and ownership', async (t) => {
   t.equal((await call(app, 'GET', '/v1/me/addresses')).statusCode, 401)
 })
 
-t.test('blocks', async (t) => {
+void t.test('blocks', async (t) => {
   const app = await build(t)
   const u = await aUser(app)
   const v = await aUser(app)
@@ -218,12 +303,15 @@ t.test('blocks', async (t) => {
   t.equal((await call(app, 'PUT', `/v1/me/blocks/${v.id}`, { token: u.accessToken })).statusCode, 204, 'idempotent')
   t.equal((await call(app, 'GET', '/v1/me/blocks', { token: u.accessToken })).json.length, 1)
   t.equal((await call(app, 'PUT', `/v1/me/blocks/${u.id}`, { token: u.accessToken })).json.code, 'CANNOT_BLOCK_SELF')
-  t.equal((await call(app, 'PUT', '/v1/me/blocks/00000000-0000-4000-8000-000000000000', { token: u.accessToken })).statusCode, 404)
+  t.equal(
+    (await call(app, 'PUT', '/v1/me/blocks/00000000-0000-4000-8000-000000000000', { token: u.accessToken })).statusCode,
+    404,
+  )
   t.equal((await call(app, 'DELETE', `/v1/me/blocks/${v.id}`, { token: u.accessToken })).statusCode, 204)
   t.equal((await call(app, 'GET', '/v1/me/blocks', { token: u.accessToken })).json.length, 0)
 })
 
-t.test('a banned user is stopped at once and cannot sign in', async (t) => {
+void t.test('a banned user is stopped at once and cannot sign in', async (t) => {
   const app = await build(t)
   const u = await aUser(app)
   await app.db('users').where('id', u.id).update({ banned_at: new Date() })
@@ -236,7 +324,7 @@ t.test('a banned user is stopped at once and cannot sign in', async (t) => {
   t.equal((await call(app, 'GET', `/v1/users/${u.id}`)).statusCode, 404, 'banned profile hidden')
 })
 
-t.test('rate limits: login failures per account+IP, register per IP', async (t) => {
+void t.test('rate limits: login failures per account+IP, register per IP', async (t) => {
   const app = await build(t, { RATE_LIMIT_SCALE: 1 })
   const u = await aUser(app)
   for (let i = 0; i < 10; i++) {
@@ -247,21 +335,36 @@ t.test('rate limits: login failures per account+IP, register per IP', async (t) 
   t.equal(limited.statusCode, 429, 'even the right password waits')
   t.equal(limited.json.code, 'RATE_LIMITED')
   t.ok(Number(limited.headers['retry-after']) > 0, 'Retry-After set')
-  const elsewhere = await app.inject({ method: 'POST', url: '/v1/auth/login', remoteAddress: '10.9.9.9', payload: { email: u.email, password: u.password } })
+  const elsewhere = await app.inject({
+    method: 'POST',
+    url: '/v1/auth/login',
+    remoteAddress: '10.9.9.9',
+    payload: { email: u.email, password: u.password },
+  })
   t.equal(elsewhere.statusCode, 200, 'no lock-out of the account from another IP')
 
-  for (let i = 0; i < 19; i++) await call(app, 'POST', '/v1/auth/register', { body: { email: uniqueEmail(), password: 'long enough pw', name: 'R' } })
-  const reg = await call(app, 'POST', '/v1/auth/register', { body: { email: uniqueEmail(), password: 'long enough pw', name: 'R' } })
+  for (let i = 0; i < 19; i++)
+    await call(app, 'POST', '/v1/auth/register', {
+      body: { email: uniqueEmail(), password: 'long enough pw', name: 'R' },
+    })
+  const reg = await call(app, 'POST', '/v1/auth/register', {
+    body: { email: uniqueEmail(), password: 'long enough pw', name: 'R' },
+  })
   t.equal(reg.statusCode, 429)
   t.equal(reg.json.code, 'RATE_LIMITED')
   t.ok(reg.headers['retry-after'])
 })
 
-t.test('forgot-password is limited per account', async (t) => {
+void t.test('forgot-password is limited per account', async (t) => {
   const app = await build(t, { RATE_LIMIT_SCALE: 1 })
   const u = await aUser(app)
-  for (let i = 0; i < 5; i++) t.equal((await call(app, 'POST', '/v1/auth/forgot-password', { body: { email: u.email } })).statusCode, 202)
+  for (let i = 0; i < 5; i++)
+    t.equal((await call(app, 'POST', '/v1/auth/forgot-password', { body: { email: u.email } })).statusCode, 202)
   const sixth = await call(app, 'POST', '/v1/auth/forgot-password', { body: { email: u.email.toUpperCase() } })
   t.equal(sixth.statusCode, 429)
-  t.equal((await call(app, 'POST', '/v1/auth/forgot-password', { body: { email: uniqueEmail() } })).statusCode, 202, 'another account is not affected')
+  t.equal(
+    (await call(app, 'POST', '/v1/auth/forgot-password', { body: { email: uniqueEmail() } })).statusCode,
+    202,
+    'another account is not affected',
+  )
 })

@@ -3,10 +3,13 @@ import { build } from './helpers/app.js'
 import { aUser } from './factories/users.js'
 import { audit } from '../src/audit/audit.service.js'
 
-t.test('the audit log is append-only in the database itself', async (t) => {
+void t.test('the audit log is append-only in the database itself', async (t) => {
   const app = await build(t)
   const u = await aUser(app)
-  await audit({ db: app.db, actor: { id: u.id, role: 'user', sessionId: 's' }, requestId: 'req-1' }, { action: 'test.done', targetType: 'user', targetId: u.id, before: { a: 1 }, after: { a: 2 }, note: 'why' })
+  await audit(
+    { db: app.db, actor: { id: u.id, role: 'user', sessionId: 's' }, requestId: 'req-1' },
+    { action: 'test.done', targetType: 'user', targetId: u.id, before: { a: 1 }, after: { a: 2 }, note: 'why' },
+  )
   const row = await app.db('audit_log').first()
   t.equal(row.action, 'test.done')
   t.same(row.after, { a: 2 })

@@ -17,7 +17,13 @@ type Caller = 'anon' | 'other' | 'owner' | 'admin'
  * allowed: neither 401, 403 nor 404 (authorization passed and the resource was found).
  */
 type Expect = 'unauth' | 'forbidden' | 'denied' | 'allowed'
-type Case = { params?: Record<string, string>; body?: unknown; query?: string; headers?: Record<string, string>; multipart?: Buffer }
+type Case = {
+  params?: Record<string, string>
+  body?: unknown
+  query?: string
+  headers?: Record<string, string>
+  multipart?: Buffer
+}
 type World = { app: OjaApp; owner: SignedInUser; other: SignedInUser; admin: SignedInUser; peer: SignedInUser }
 type Entry = { expect: Record<Caller, Expect>; setup?: (w: World, caller: Caller) => Promise<Case> }
 
@@ -30,21 +36,35 @@ const ADMIN: Record<Caller, Expect> = { anon: 'unauth', other: 'forbidden', owne
 const ADDRESS = { fullName: 'Ada O', phone: '+2348012345678', line1: '1 Allen Ave', city: 'Ikeja', state: 'Lagos' }
 
 async function png(): Promise<Buffer> {
-  return sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 80, b: 40 } } }).png().toBuffer()
+  return sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 80, b: 40 } } })
+    .png()
+    .toBuffer()
 }
 
 function multipart(file: Buffer): { body: Buffer; contentType: string } {
   const boundary = '----ojaauthz'
-  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="p.png"\r\nContent-Type: image/png\r\n\r\n`)
-  return { body: Buffer.concat([head, file, Buffer.from(`\r\n--${boundary}--\r\n`)]), contentType: `multipart/form-data; boundary=${boundary}` }
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="p.png"\r\nContent-Type: image/png\r\n\r\n`,
+  )
+  return {
+    body: Buffer.concat([head, file, Buffer.from(`\r\n--${boundary}--\r\n`)]),
+    contentType: `multipart/form-data; boundary=${boundary}`,
+  }
 }
 
 const listing = async (w: World, sellerId = w.owner.id) => (await aListing(w.app.db, sellerId)).id
 /** A conversation about the owner's listing, opened by the peer (a buyer). */
 async function conversation(w: World) {
   const listingId = await listing(w)
-  const res = await call(w.app, 'POST', '/v1/conversations', { token: w.peer.accessToken, body: { listingId, message: 'Is it available?' } })
-  return { conversationId: res.json.id as string, listingId, firstMessageId: res.json.lastMessage?.id as string | undefined }
+  const res = await call(w.app, 'POST', '/v1/conversations', {
+    token: w.peer.accessToken,
+    body: { listingId, message: 'Is it available?' },
+  })
+  return {
+    conversationId: res.json.id as string,
+    listingId,
+    firstMessageId: res.json.lastMessage?.id as string | undefined,
+  }
 }
 /** A conversation in which the owner is the buyer (so the owner can send offers). */
 async function buyerConversation(w: World) {
@@ -55,45 +75,94 @@ async function buyerConversation(w: World) {
 /** A pending offer made by the peer on the owner's listing: the owner (seller) answers it. */
 async function offerToOwner(w: World) {
   const { conversationId } = await conversation(w)
-  const res = await call(w.app, 'POST', `/v1/conversations/${conversationId}/offers`, { token: w.peer.accessToken, body: { amount: 100_000_00 } })
+  const res = await call(w.app, 'POST', `/v1/conversations/${conversationId}/offers`, {
+    token: w.peer.accessToken,
+    body: { amount: 100_000_00 },
+  })
   return res.json.id as string
 }
 /** A pending offer made by the owner (as buyer): the owner may withdraw it. */
 async function offerByOwner(w: World) {
   const { conversationId } = await buyerConversation(w)
-  const res = await call(w.app, 'POST', `/v1/conversations/${conversationId}/offers`, { token: w.owner.accessToken, body: { amount: 100_000_00 } })
+  const res = await call(w.app, 'POST', `/v1/conversations/${conversationId}/offers`, {
+    token: w.owner.accessToken,
+    body: { amount: 100_000_00 },
+  })
   return res.json.id as string
 }
-const address = async (w: World) => (await call(w.app, 'POST', '/v1/me/addresses', { token: w.owner.accessToken, body: ADDRESS })).json.id as string
-const want = async (w: World) => (await call(w.app, 'POST', '/v1/wants', { token: w.owner.accessToken, body: { title: 'Baby cot', maxPrice: 5_000_000 } })).json.id as string
-const coupon = async (w: World) => (await call(w.app, 'POST', '/v1/admin/coupons', { token: w.admin.accessToken, body: { code: `C${Math.random().toString(36).slice(2, 8).toUpperCase()}`, type: 'percent', value: 10 } })).json.id as string
+const address = async (w: World) =>
+  (await call(w.app, 'POST', '/v1/me/addresses', { token: w.owner.accessToken, body: ADDRESS })).json.id as string
+const want = async (w: World) =>
+  (
+    await call(w.app, 'POST', '/v1/wants', {
+      token: w.owner.accessToken,
+      body: { title: 'Baby cot', maxPrice: 5_000_000 },
+    })
+  ).json.id as string
+const coupon = async (w: World) =>
+  (
+    await call(w.app, 'POST', '/v1/admin/coupons', {
+      token: w.admin.accessToken,
+      body: { code: `C${Math.random().toString(36).slice(2, 8).toUpperCase()}`, type: 'percent', value: 10 },
+    })
+  ).json.id as string
 const review = async (w: World) => {
   const { shipmentId } = await aShipment(w.app.db, w.peer.id, w.owner.id)
-  return (await call(w.app, 'POST', `/v1/shipments/${shipmentId}/reviews`, { token: w.peer.accessToken, body: { rating: 4, body: 'Good' } })).json.id as string
+  return (
+    await call(w.app, 'POST', `/v1/shipments/${shipmentId}/reviews`, {
+      token: w.peer.accessToken,
+      body: { rating: 4, body: 'Good' },
+    })
+  ).json.id as string
 }
 const image = async (w: World, listingId: string) => {
   const { body, contentType } = multipart(await png())
-  const res = await w.app.inject({ method: 'POST', url: `/v1/listings/${listingId}/images`, headers: { authorization: `Bearer ${w.owner.accessToken}`, 'content-type': contentType }, payload: body })
+  const res = await w.app.inject({
+    method: 'POST',
+    url: `/v1/listings/${listingId}/images`,
+    headers: { authorization: `Bearer ${w.owner.accessToken}`, 'content-type': contentType },
+    payload: body,
+  })
   return (res.json() as Json).id as string
 }
 
 const MATRIX: Record<string, Entry> = {
   'GET /health': { expect: PUBLIC },
   'GET /ready': { expect: PUBLIC },
-  'POST /v1/auth/register': { expect: PUBLIC, setup: async () => ({ body: { email: `m${Math.random().toString(36).slice(2)}@t.oja`, password: 'long enough pw', name: 'M' } }) },
-  'POST /v1/auth/login': { expect: { anon: 'unauth', other: 'unauth', owner: 'unauth', admin: 'unauth' }, setup: async () => ({ body: { email: 'nobody@t.oja', password: 'wrong password' } }) },
-  'POST /v1/auth/refresh': { expect: { anon: 'unauth', other: 'unauth', owner: 'unauth', admin: 'unauth' }, setup: async () => ({ body: { refreshToken: 'x'.repeat(43) } }) },
-  'POST /v1/auth/logout': { expect: { anon: 'unauth', other: 'unauth', owner: 'unauth', admin: 'unauth' }, setup: async () => ({ body: { refreshToken: 'x'.repeat(43) } }) },
+  'POST /v1/auth/register': {
+    expect: PUBLIC,
+    setup: async () => ({
+      body: { email: `m${Math.random().toString(36).slice(2)}@t.oja`, password: 'long enough pw', name: 'M' },
+    }),
+  },
+  'POST /v1/auth/login': {
+    expect: { anon: 'unauth', other: 'unauth', owner: 'unauth', admin: 'unauth' },
+    setup: async () => ({ body: { email: 'nobody@t.oja', password: 'wrong password' } }),
+  },
+  'POST /v1/auth/refresh': {
+    expect: { anon: 'unauth', other: 'unauth', owner: 'unauth', admin: 'unauth' },
+    setup: async () => ({ body: { refreshToken: 'x'.repeat(43) } }),
+  },
+  'POST /v1/auth/logout': {
+    expect: { anon: 'unauth', other: 'unauth', owner: 'unauth', admin: 'unauth' },
+    setup: async () => ({ body: { refreshToken: 'x'.repeat(43) } }),
+  },
   'POST /v1/auth/verify-email': { expect: PUBLIC, setup: async () => ({ body: { token: 'x'.repeat(43) } }) },
   'POST /v1/auth/resend-verification': { expect: SIGNED_IN },
   'POST /v1/auth/forgot-password': { expect: PUBLIC, setup: async () => ({ body: { email: 'nobody@t.oja' } }) },
-  'POST /v1/auth/reset-password': { expect: PUBLIC, setup: async () => ({ body: { token: 'x'.repeat(43), password: 'long enough pw' } }) },
+  'POST /v1/auth/reset-password': {
+    expect: PUBLIC,
+    setup: async () => ({ body: { token: 'x'.repeat(43), password: 'long enough pw' } }),
+  },
   'GET /v1/me': { expect: SIGNED_IN },
   'PATCH /v1/me': { expect: SIGNED_IN, setup: async () => ({ body: { bio: 'hello' } }) },
   'GET /v1/users/{id}': { expect: PUBLIC, setup: async (w) => ({ params: { id: w.owner.id } }) },
   'GET /v1/me/addresses': { expect: SIGNED_IN },
   'POST /v1/me/addresses': { expect: SIGNED_IN, setup: async () => ({ body: ADDRESS }) },
-  'PATCH /v1/me/addresses/{id}': { expect: OWNER_ONLY, setup: async (w) => ({ params: { id: await address(w) }, body: { city: 'Yaba' } }) },
+  'PATCH /v1/me/addresses/{id}': {
+    expect: OWNER_ONLY,
+    setup: async (w) => ({ params: { id: await address(w) }, body: { city: 'Yaba' } }),
+  },
   'DELETE /v1/me/addresses/{id}': { expect: OWNER_ONLY, setup: async (w) => ({ params: { id: await address(w) } }) },
   'GET /v1/me/blocks': { expect: SIGNED_IN },
   'PUT /v1/me/blocks/{userId}': { expect: SIGNED_IN, setup: async (w) => ({ params: { userId: w.peer.id } }) },
@@ -103,111 +172,295 @@ const MATRIX: Record<string, Entry> = {
   'GET /v1/me/events': { expect: SIGNED_IN },
   'GET /v1/categories': { expect: PUBLIC },
 
-  'POST /v1/listings': { expect: SIGNED_IN, setup: async (w) => ({ body: { title: 'Desk lamp', description: 'Works', type: 'sale', price: 500_000, condition: 'good', categoryId: await categoryId(w.app.db) } }) },
+  'POST /v1/listings': {
+    expect: SIGNED_IN,
+    setup: async (w) => ({
+      body: {
+        title: 'Desk lamp',
+        description: 'Works',
+        type: 'sale',
+        price: 500_000,
+        condition: 'good',
+        categoryId: await categoryId(w.app.db),
+      },
+    }),
+  },
   'GET /v1/listings': { expect: PUBLIC },
   'GET /v1/listings/{id}': { expect: PUBLIC, setup: async (w) => ({ params: { id: await listing(w) } }) },
-  'PATCH /v1/listings/{id}': { expect: OWNER_ONLY, setup: async (w) => ({ params: { id: await listing(w) }, body: { title: 'New title' } }) },
+  'PATCH /v1/listings/{id}': {
+    expect: OWNER_ONLY,
+    setup: async (w) => ({ params: { id: await listing(w) }, body: { title: 'New title' } }),
+  },
   'DELETE /v1/listings/{id}': { expect: OWNER_OR_ADMIN, setup: async (w) => ({ params: { id: await listing(w) } }) },
   'GET /v1/me/listings': { expect: SIGNED_IN },
-  'POST /v1/listings/{id}/reports': { expect: { anon: 'unauth', other: 'allowed', owner: 'allowed', admin: 'allowed' }, setup: async (w) => ({ params: { id: await listing(w, w.peer.id) }, body: { reason: 'scam' } }) },
-  'POST /v1/listings/{id}/images': { expect: OWNER_ONLY, setup: async (w) => ({ params: { id: await listing(w) }, multipart: await png() }) },
-  'DELETE /v1/listings/{id}/images/{imageId}': { expect: OWNER_ONLY, setup: async (w) => { const id = await listing(w); return { params: { id, imageId: await image(w, id) } } } },
-  'PUT /v1/listings/{id}/images/order': { expect: OWNER_ONLY, setup: async (w) => { const id = await listing(w); return { params: { id }, body: { imageIds: [await image(w, id)] } } } },
+  'POST /v1/listings/{id}/reports': {
+    expect: { anon: 'unauth', other: 'allowed', owner: 'allowed', admin: 'allowed' },
+    setup: async (w) => ({ params: { id: await listing(w, w.peer.id) }, body: { reason: 'scam' } }),
+  },
+  'POST /v1/listings/{id}/images': {
+    expect: OWNER_ONLY,
+    setup: async (w) => ({ params: { id: await listing(w) }, multipart: await png() }),
+  },
+  'DELETE /v1/listings/{id}/images/{imageId}': {
+    expect: OWNER_ONLY,
+    setup: async (w) => {
+      const id = await listing(w)
+      return { params: { id, imageId: await image(w, id) } }
+    },
+  },
+  'PUT /v1/listings/{id}/images/order': {
+    expect: OWNER_ONLY,
+    setup: async (w) => {
+      const id = await listing(w)
+      return { params: { id }, body: { imageIds: [await image(w, id)] } }
+    },
+  },
   'GET /v1/listings/{id}/reviews': { expect: PUBLIC, setup: async (w) => ({ params: { id: await listing(w) } }) },
 
   'POST /v1/wants': { expect: SIGNED_IN, setup: async () => ({ body: { title: 'Standing fan' } }) },
   'GET /v1/wants': { expect: PUBLIC },
   'GET /v1/wants/{id}': { expect: PUBLIC, setup: async (w) => ({ params: { id: await want(w) } }) },
-  'PATCH /v1/wants/{id}': { expect: OWNER_ONLY, setup: async (w) => ({ params: { id: await want(w) }, body: { status: 'closed' } }) },
+  'PATCH /v1/wants/{id}': {
+    expect: OWNER_ONLY,
+    setup: async (w) => ({ params: { id: await want(w) }, body: { status: 'closed' } }),
+  },
   'DELETE /v1/wants/{id}': { expect: OWNER_OR_ADMIN, setup: async (w) => ({ params: { id: await want(w) } }) },
   // A seller answers someone else's want with their own listing: the want's owner cannot respond to it.
-  'POST /v1/wants/{id}/responses': { expect: { anon: 'unauth', other: 'denied', owner: 'allowed', admin: 'denied' }, setup: async (w) => {
-    const wantId = (await call(w.app, 'POST', '/v1/wants', { token: w.peer.accessToken, body: { title: 'Baby cot' } })).json.id as string
-    return { params: { id: wantId }, body: { listingId: await listing(w) } }
-  } },
+  'POST /v1/wants/{id}/responses': {
+    expect: { anon: 'unauth', other: 'denied', owner: 'allowed', admin: 'denied' },
+    setup: async (w) => {
+      const wantId = (
+        await call(w.app, 'POST', '/v1/wants', { token: w.peer.accessToken, body: { title: 'Baby cot' } })
+      ).json.id as string
+      return { params: { id: wantId }, body: { listingId: await listing(w) } }
+    },
+  },
   'GET /v1/me/wishlist': { expect: SIGNED_IN },
-  'PUT /v1/me/wishlist/{listingId}': { expect: SIGNED_IN, setup: async (w) => ({ params: { listingId: await listing(w, w.peer.id) } }) },
-  'DELETE /v1/me/wishlist/{listingId}': { expect: SIGNED_IN, setup: async (w) => ({ params: { listingId: await listing(w, w.peer.id) } }) },
+  'PUT /v1/me/wishlist/{listingId}': {
+    expect: SIGNED_IN,
+    setup: async (w) => ({ params: { listingId: await listing(w, w.peer.id) } }),
+  },
+  'DELETE /v1/me/wishlist/{listingId}': {
+    expect: SIGNED_IN,
+    setup: async (w) => ({ params: { listingId: await listing(w, w.peer.id) } }),
+  },
 
   'GET /v1/cart': { expect: SIGNED_IN },
   'DELETE /v1/cart': { expect: SIGNED_IN },
-  'PUT /v1/cart/items/{listingId}': { expect: SIGNED_IN, setup: async (w) => ({ params: { listingId: await listing(w, w.peer.id) }, body: { quantity: 1 } }) },
-  'DELETE /v1/cart/items/{listingId}': { expect: SIGNED_IN, setup: async (w, caller) => {
-    const listingId = await listing(w, w.peer.id)
-    if (caller !== 'anon') await call(w.app, 'PUT', `/v1/cart/items/${listingId}`, { token: w[caller].accessToken, body: { quantity: 1 } })
-    return { params: { listingId } }
-  } },
-  'PUT /v1/cart/coupon': { expect: SIGNED_IN, setup: async (w, caller) => {
-    const code = `Q${Math.random().toString(36).slice(2, 8).toUpperCase()}`
-    await call(w.app, 'POST', '/v1/admin/coupons', { token: w.admin.accessToken, body: { code, type: 'percent', value: 10 } })
-    if (caller !== 'anon') await call(w.app, 'PUT', `/v1/cart/items/${await listing(w, w.peer.id)}`, { token: w[caller].accessToken, body: { quantity: 1 } })
-    return { body: { code } }
-  } },
+  'PUT /v1/cart/items/{listingId}': {
+    expect: SIGNED_IN,
+    setup: async (w) => ({ params: { listingId: await listing(w, w.peer.id) }, body: { quantity: 1 } }),
+  },
+  'DELETE /v1/cart/items/{listingId}': {
+    expect: SIGNED_IN,
+    setup: async (w, caller) => {
+      const listingId = await listing(w, w.peer.id)
+      if (caller !== 'anon')
+        await call(w.app, 'PUT', `/v1/cart/items/${listingId}`, { token: w[caller].accessToken, body: { quantity: 1 } })
+      return { params: { listingId } }
+    },
+  },
+  'PUT /v1/cart/coupon': {
+    expect: SIGNED_IN,
+    setup: async (w, caller) => {
+      const code = `Q${Math.random().toString(36).slice(2, 8).toUpperCase()}`
+      await call(w.app, 'POST', '/v1/admin/coupons', {
+        token: w.admin.accessToken,
+        body: { code, type: 'percent', value: 10 },
+      })
+      if (caller !== 'anon')
+        await call(w.app, 'PUT', `/v1/cart/items/${await listing(w, w.peer.id)}`, {
+          token: w[caller].accessToken,
+          body: { quantity: 1 },
+        })
+      return { body: { code } }
+    },
+  },
   'DELETE /v1/cart/coupon': { expect: SIGNED_IN },
   'GET /v1/admin/coupons': { expect: ADMIN },
-  'POST /v1/admin/coupons': { expect: ADMIN, setup: async () => ({ body: { code: `N${Math.random().toString(36).slice(2, 8).toUpperCase()}`, type: 'flat', value: 1000 } }) },
+  'POST /v1/admin/coupons': {
+    expect: ADMIN,
+    setup: async () => ({
+      body: { code: `N${Math.random().toString(36).slice(2, 8).toUpperCase()}`, type: 'flat', value: 1000 },
+    }),
+  },
   'GET /v1/admin/coupons/{id}': { expect: ADMIN, setup: async (w) => ({ params: { id: await coupon(w) } }) },
-  'PATCH /v1/admin/coupons/{id}': { expect: ADMIN, setup: async (w) => ({ params: { id: await coupon(w) }, body: { active: false } }) },
-  'POST /v1/checkout': { expect: SIGNED_IN, setup: async () => ({ body: { address: ADDRESS }, headers: { 'idempotency-key': `k-${Math.random()}` } }) },
+  'PATCH /v1/admin/coupons/{id}': {
+    expect: ADMIN,
+    setup: async (w) => ({ params: { id: await coupon(w) }, body: { active: false } }),
+  },
+  'POST /v1/checkout': {
+    expect: SIGNED_IN,
+    setup: async () => ({ body: { address: ADDRESS }, headers: { 'idempotency-key': `k-${Math.random()}` } }),
+  },
   'GET /v1/orders': { expect: SIGNED_IN },
-  'GET /v1/orders/{id}': { expect: OWNER_OR_ADMIN, setup: async (w) => ({ params: { id: (await aShipment(w.app.db, w.owner.id, w.peer.id)).orderId } }) },
-  'POST /v1/orders/{id}/verify-payment': { expect: OWNER_OR_ADMIN, setup: async (w) => ({ params: { id: (await aShipment(w.app.db, w.owner.id, w.peer.id)).orderId } }) },
-  'POST /v1/orders/{id}/cancel': { expect: OWNER_ONLY, setup: async (w) => ({ params: { id: (await aShipment(w.app.db, w.owner.id, w.peer.id, { status: 'sent' })).orderId } }) },
+  'GET /v1/orders/{id}': {
+    expect: OWNER_OR_ADMIN,
+    setup: async (w) => ({ params: { id: (await aShipment(w.app.db, w.owner.id, w.peer.id)).orderId } }),
+  },
+  'POST /v1/orders/{id}/verify-payment': {
+    expect: OWNER_OR_ADMIN,
+    setup: async (w) => ({ params: { id: (await aShipment(w.app.db, w.owner.id, w.peer.id)).orderId } }),
+  },
+  'POST /v1/orders/{id}/cancel': {
+    expect: OWNER_ONLY,
+    setup: async (w) => ({
+      params: { id: (await aShipment(w.app.db, w.owner.id, w.peer.id, { status: 'sent' })).orderId },
+    }),
+  },
   'GET /v1/sales': { expect: SIGNED_IN },
-  'POST /v1/shipments/{id}/status': { expect: OWNER_ONLY, setup: async (w) => ({ params: { id: (await aShipment(w.app.db, w.peer.id, w.owner.id, { status: 'pending' })).shipmentId }, body: { status: 'sent', trackingNumber: 'T1' } }) },
-  'POST /v1/shipments/{id}/received': { expect: OWNER_ONLY, setup: async (w) => ({ params: { id: (await aShipment(w.app.db, w.owner.id, w.peer.id, { status: 'delivered' })).shipmentId } }) },
-  'POST /v1/shipments/{id}/reviews': { expect: OWNER_ONLY, setup: async (w) => ({ params: { id: (await aShipment(w.app.db, w.owner.id, w.peer.id)).shipmentId }, body: { rating: 5, body: 'Great' } }) },
-  'POST /v1/admin/orders/{id}/refund': { expect: ADMIN, setup: async (w) => ({ params: { id: (await aShipment(w.app.db, w.owner.id, w.peer.id)).orderId }, body: { reason: 'damaged' }, headers: { 'idempotency-key': `r-${Math.random()}` } }) },
+  'POST /v1/shipments/{id}/status': {
+    expect: OWNER_ONLY,
+    setup: async (w) => ({
+      params: { id: (await aShipment(w.app.db, w.peer.id, w.owner.id, { status: 'pending' })).shipmentId },
+      body: { status: 'sent', trackingNumber: 'T1' },
+    }),
+  },
+  'POST /v1/shipments/{id}/received': {
+    expect: OWNER_ONLY,
+    setup: async (w) => ({
+      params: { id: (await aShipment(w.app.db, w.owner.id, w.peer.id, { status: 'delivered' })).shipmentId },
+    }),
+  },
+  'POST /v1/shipments/{id}/reviews': {
+    expect: OWNER_ONLY,
+    setup: async (w) => ({
+      params: { id: (await aShipment(w.app.db, w.owner.id, w.peer.id)).shipmentId },
+      body: { rating: 5, body: 'Great' },
+    }),
+  },
+  'POST /v1/admin/orders/{id}/refund': {
+    expect: ADMIN,
+    setup: async (w) => ({
+      params: { id: (await aShipment(w.app.db, w.owner.id, w.peer.id)).orderId },
+      body: { reason: 'damaged' },
+      headers: { 'idempotency-key': `r-${Math.random()}` },
+    }),
+  },
   // Paystack calls these: no user auth; the webhook needs a valid signature instead.
-  'POST /v1/webhooks/paystack': { expect: { anon: 'unauth', other: 'unauth', owner: 'unauth', admin: 'unauth' }, setup: async () => ({ body: { event: 'charge.success', data: { reference: 'x' } } }) },
-  'GET /v1/payments/paystack/callback': { expect: PUBLIC, setup: async () => ({ query: 'reference=nope&trxref=nope' }) },
+  'POST /v1/webhooks/paystack': {
+    expect: { anon: 'unauth', other: 'unauth', owner: 'unauth', admin: 'unauth' },
+    setup: async () => ({ body: { event: 'charge.success', data: { reference: 'x' } } }),
+  },
+  'GET /v1/payments/paystack/callback': {
+    expect: PUBLIC,
+    setup: async () => ({ query: 'reference=nope&trxref=nope' }),
+  },
 
-  'POST /v1/conversations': { expect: SIGNED_IN, setup: async (w) => ({ body: { listingId: await listing(w, w.peer.id) } }) },
+  'POST /v1/conversations': {
+    expect: SIGNED_IN,
+    setup: async (w) => ({ body: { listingId: await listing(w, w.peer.id) } }),
+  },
   'GET /v1/conversations': { expect: SIGNED_IN },
-  'GET /v1/conversations/{id}': { expect: OWNER_ONLY, setup: async (w) => ({ params: { id: (await conversation(w)).conversationId } }) },
-  'GET /v1/conversations/{id}/messages': { expect: OWNER_ONLY, setup: async (w) => ({ params: { id: (await conversation(w)).conversationId } }) },
-  'POST /v1/conversations/{id}/messages': { expect: OWNER_ONLY, setup: async (w) => ({ params: { id: (await conversation(w)).conversationId }, body: { body: 'Yes it is' } }) },
-  'POST /v1/conversations/{id}/read': { expect: OWNER_ONLY, setup: async (w) => {
-    const { conversationId } = await conversation(w)
-    const messages = await call(w.app, 'GET', `/v1/conversations/${conversationId}/messages`, { token: w.peer.accessToken })
-    return { params: { id: conversationId }, body: { upToMessageId: messages.json.items[0].id } }
-  } },
-  'POST /v1/conversations/{id}/offers': { expect: OWNER_ONLY, setup: async (w) => ({ params: { id: (await buyerConversation(w)).conversationId }, body: { amount: 90_000_00 } }) },
+  'GET /v1/conversations/{id}': {
+    expect: OWNER_ONLY,
+    setup: async (w) => ({ params: { id: (await conversation(w)).conversationId } }),
+  },
+  'GET /v1/conversations/{id}/messages': {
+    expect: OWNER_ONLY,
+    setup: async (w) => ({ params: { id: (await conversation(w)).conversationId } }),
+  },
+  'POST /v1/conversations/{id}/messages': {
+    expect: OWNER_ONLY,
+    setup: async (w) => ({ params: { id: (await conversation(w)).conversationId }, body: { body: 'Yes it is' } }),
+  },
+  'POST /v1/conversations/{id}/read': {
+    expect: OWNER_ONLY,
+    setup: async (w) => {
+      const { conversationId } = await conversation(w)
+      const messages = await call(w.app, 'GET', `/v1/conversations/${conversationId}/messages`, {
+        token: w.peer.accessToken,
+      })
+      return { params: { id: conversationId }, body: { upToMessageId: messages.json.items[0].id } }
+    },
+  },
+  'POST /v1/conversations/{id}/offers': {
+    expect: OWNER_ONLY,
+    setup: async (w) => ({ params: { id: (await buyerConversation(w)).conversationId }, body: { amount: 90_000_00 } }),
+  },
   'GET /v1/offers/{id}': { expect: OWNER_ONLY, setup: async (w) => ({ params: { id: await offerToOwner(w) } }) },
-  'POST /v1/offers/{id}/accept': { expect: OWNER_ONLY, setup: async (w) => ({ params: { id: await offerToOwner(w) } }) },
-  'POST /v1/offers/{id}/decline': { expect: OWNER_ONLY, setup: async (w) => ({ params: { id: await offerToOwner(w) } }) },
-  'POST /v1/offers/{id}/counter': { expect: OWNER_ONLY, setup: async (w) => ({ params: { id: await offerToOwner(w) }, body: { amount: 120_000_00 } }) },
-  'POST /v1/offers/{id}/withdraw': { expect: OWNER_ONLY, setup: async (w) => ({ params: { id: await offerByOwner(w) } }) },
+  'POST /v1/offers/{id}/accept': {
+    expect: OWNER_ONLY,
+    setup: async (w) => ({ params: { id: await offerToOwner(w) } }),
+  },
+  'POST /v1/offers/{id}/decline': {
+    expect: OWNER_ONLY,
+    setup: async (w) => ({ params: { id: await offerToOwner(w) } }),
+  },
+  'POST /v1/offers/{id}/counter': {
+    expect: OWNER_ONLY,
+    setup: async (w) => ({ params: { id: await offerToOwner(w) }, body: { amount: 120_000_00 } }),
+  },
+  'POST /v1/offers/{id}/withdraw': {
+    expect: OWNER_ONLY,
+    setup: async (w) => ({ params: { id: await offerByOwner(w) } }),
+  },
 
   'GET /v1/users/{id}/reviews': { expect: PUBLIC, setup: async (w) => ({ params: { id: w.owner.id } }) },
-  'POST /v1/reviews/{id}/reply': { expect: OWNER_ONLY, setup: async (w) => ({ params: { id: await review(w) }, body: { body: 'Thanks' } }) },
-  'POST /v1/reviews/{id}/flags': { expect: SIGNED_IN, setup: async (w) => ({ params: { id: await review(w) }, body: { reason: 'rude' } }) },
+  'POST /v1/reviews/{id}/reply': {
+    expect: OWNER_ONLY,
+    setup: async (w) => ({ params: { id: await review(w) }, body: { body: 'Thanks' } }),
+  },
+  'POST /v1/reviews/{id}/flags': {
+    expect: SIGNED_IN,
+    setup: async (w) => ({ params: { id: await review(w) }, body: { reason: 'rude' } }),
+  },
   'GET /v1/admin/reviews': { expect: ADMIN },
-  'POST /v1/admin/reviews/{id}/moderate': { expect: ADMIN, setup: async (w) => ({ params: { id: await review(w) }, body: { action: 'hide', note: 'abuse' } }) },
+  'POST /v1/admin/reviews/{id}/moderate': {
+    expect: ADMIN,
+    setup: async (w) => ({ params: { id: await review(w) }, body: { action: 'hide', note: 'abuse' } }),
+  },
   'GET /v1/admin/reports': { expect: ADMIN },
-  'POST /v1/admin/reports/{id}/dismiss': { expect: ADMIN, setup: async (w) => {
-    const listingId = await listing(w, w.peer.id)
-    await call(w.app, 'POST', `/v1/listings/${listingId}/reports`, { token: w.owner.accessToken, body: { reason: 'scam' } })
-    const report = await w.app.db('listing_reports').where('listing_id', listingId).first('id')
-    return { params: { id: report.id }, body: { note: 'looks fine' } }
-  } },
-  'POST /v1/admin/listings/{id}/remove': { expect: ADMIN, setup: async (w) => ({ params: { id: await listing(w) }, body: { reason: 'prohibited item' } }) },
+  'POST /v1/admin/reports/{id}/dismiss': {
+    expect: ADMIN,
+    setup: async (w) => {
+      const listingId = await listing(w, w.peer.id)
+      await call(w.app, 'POST', `/v1/listings/${listingId}/reports`, {
+        token: w.owner.accessToken,
+        body: { reason: 'scam' },
+      })
+      const report = await w.app.db('listing_reports').where('listing_id', listingId).first('id')
+      return { params: { id: report.id }, body: { note: 'looks fine' } }
+    },
+  },
+  'POST /v1/admin/listings/{id}/remove': {
+    expect: ADMIN,
+    setup: async (w) => ({ params: { id: await listing(w) }, body: { reason: 'prohibited item' } }),
+  },
   'GET /v1/admin/users': { expect: ADMIN },
-  'POST /v1/admin/users/{id}/ban': { expect: ADMIN, setup: async (w) => ({ params: { id: (await aUser(w.app)).id }, body: { reason: 'spam' } }) },
-  'POST /v1/admin/users/{id}/unban': { expect: ADMIN, setup: async (w) => {
-    const u = await aUser(w.app)
-    await w.app.db('users').where('id', u.id).update({ banned_at: new Date() })
-    return { params: { id: u.id } }
-  } },
+  'POST /v1/admin/users/{id}/ban': {
+    expect: ADMIN,
+    setup: async (w) => ({ params: { id: (await aUser(w.app)).id }, body: { reason: 'spam' } }),
+  },
+  'POST /v1/admin/users/{id}/unban': {
+    expect: ADMIN,
+    setup: async (w) => {
+      const u = await aUser(w.app)
+      await w.app.db('users').where('id', u.id).update({ banned_at: new Date() })
+      return { params: { id: u.id } }
+    },
+  },
   'GET /v1/admin/audit-log': { expect: ADMIN },
   'GET /v1/admin/stats': { expect: ADMIN },
   'GET /v1/admin/categories': { expect: ADMIN },
-  'POST /v1/admin/categories': { expect: ADMIN, setup: async () => ({ body: { name: 'New', slug: `new-${Math.random().toString(36).slice(2, 8)}` } }) },
-  'PATCH /v1/admin/categories/{id}': { expect: ADMIN, setup: async (w) => ({ params: { id: await categoryId(w.app.db, 'other') }, body: { position: 99 } }) },
-  'DELETE /v1/admin/categories/{id}': { expect: ADMIN, setup: async (w) => {
-    const res = await call(w.app, 'POST', '/v1/admin/categories', { token: w.admin.accessToken, body: { name: 'Tmp', slug: `tmp-${Math.random().toString(36).slice(2, 8)}` } })
-    return { params: { id: res.json.id } }
-  } },
+  'POST /v1/admin/categories': {
+    expect: ADMIN,
+    setup: async () => ({ body: { name: 'New', slug: `new-${Math.random().toString(36).slice(2, 8)}` } }),
+  },
+  'PATCH /v1/admin/categories/{id}': {
+    expect: ADMIN,
+    setup: async (w) => ({ params: { id: await categoryId(w.app.db, 'other') }, body: { position: 99 } }),
+  },
+  'DELETE /v1/admin/categories/{id}': {
+    expect: ADMIN,
+    setup: async (w) => {
+      const res = await call(w.app, 'POST', '/v1/admin/categories', {
+        token: w.admin.accessToken,
+        body: { name: 'Tmp', slug: `tmp-${Math.random().toString(36).slice(2, 8)}` },
+      })
+      return { params: { id: res.json.id } }
+    },
+  },
 }
 
 function verdict(expect: Expect, status: number): boolean {
@@ -223,9 +476,15 @@ function verdict(expect: Expect, status: number): boolean {
   }
 }
 
-t.test('authorization matrix over every route', async (t) => {
+void t.test('authorization matrix over every route', async (t) => {
   const app = await build(t, { DATABASE_POOL_MAX: 10 })
-  const world: World = { app, owner: await aUser(app, { name: 'Owner' }), other: await aUser(app, { name: 'Other' }), admin: await anAdmin(app), peer: await aUser(app, { name: 'Peer' }) }
+  const world: World = {
+    app,
+    owner: await aUser(app, { name: 'Owner' }),
+    other: await aUser(app, { name: 'Other' }),
+    admin: await anAdmin(app),
+    peer: await aUser(app, { name: 'Peer' }),
+  }
   const doc = (await call(app, 'GET', '/docs/json')).json
   const routes: string[] = []
   for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, unknown>>)) {
@@ -243,13 +502,22 @@ t.test('authorization matrix over every route', async (t) => {
     const [method, template] = route.split(' ') as [string, string]
     for (const caller of ['anon', 'other', 'admin', 'owner'] as Caller[]) {
       const c: Case = entry.setup ? await entry.setup(world, caller) : {}
-      const url = template.replace(/\{(\w+)\}/g, (_, name: string) => c.params?.[name] ?? '00000000-0000-4000-8000-000000000000') + (c.query ? `?${c.query}` : '')
+      const url =
+        template.replace(
+          /\{(\w+)\}/g,
+          (_, name: string) => c.params?.[name] ?? '00000000-0000-4000-8000-000000000000',
+        ) + (c.query ? `?${c.query}` : '')
       const token = caller === 'anon' ? undefined : world[caller].accessToken
       let status: number
       let body: string
       if (c.multipart) {
         const { body: payload, contentType } = multipart(c.multipart)
-        const res = await app.inject({ method: method as 'POST', url, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': contentType }, payload })
+        const res = await app.inject({
+          method: method as 'POST',
+          url,
+          headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': contentType },
+          payload,
+        })
         status = res.statusCode
         body = res.body
       } else {
@@ -257,7 +525,8 @@ t.test('authorization matrix over every route', async (t) => {
         status = res.statusCode
         body = res.body
       }
-      if (!verdict(entry.expect[caller], status)) failures.push(`${route} as ${caller}: expected ${entry.expect[caller]}, got ${status} ${body.slice(0, 160)}`)
+      if (!verdict(entry.expect[caller], status))
+        failures.push(`${route} as ${caller}: expected ${entry.expect[caller]}, got ${status} ${body.slice(0, 160)}`)
     }
   }
   t.same(failures, [], 'every caller gets the declared answer')

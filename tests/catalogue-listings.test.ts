@@ -5,7 +5,7 @@ import { categoryId } from './factories/listings.js'
 import { createListing, listingBody } from './factories/catalogue.js'
 import { seedDemo } from '../seeds/demo.js'
 
-t.test('create, read, edit, remove: the happy path', async (t) => {
+void t.test('create, read, edit, remove: the happy path', async (t) => {
   const app = await build(t)
   const seller = await aUser(app, { name: 'Ada Seller' })
   const body = await listingBody(app.db, { title: '  Three-seater   grey sofa ', quantity: 2 })
@@ -34,7 +34,10 @@ t.test('create, read, edit, remove: the happy path', async (t) => {
   t.equal(anon.statusCode, 200)
   t.notOk('isFavourite' in anon.json, 'no isFavourite for anonymous readers')
 
-  const edited = await call(app, 'PATCH', `/v1/listings/${l.id}`, { token: seller.accessToken, body: { title: 'Grey sofa, three seats', condition: 'fair', location: null } })
+  const edited = await call(app, 'PATCH', `/v1/listings/${l.id}`, {
+    token: seller.accessToken,
+    body: { title: 'Grey sofa, three seats', condition: 'fair', location: null },
+  })
   t.equal(edited.statusCode, 200)
   t.equal(edited.json.title, 'Grey sofa, three seats')
   t.equal(edited.json.condition, 'fair')
@@ -46,13 +49,20 @@ t.test('create, read, edit, remove: the happy path', async (t) => {
   t.equal((await call(app, 'GET', `/v1/listings/${l.id}`)).statusCode, 404, 'removed listings are gone for the public')
   const own = await call(app, 'GET', `/v1/listings/${l.id}`, { token: seller.accessToken })
   t.equal(own.json.status, 'removed', 'the seller still sees it')
-  t.equal((await call(app, 'DELETE', `/v1/listings/${l.id}`, { token: seller.accessToken })).statusCode, 204, 'removing twice is a no-op')
-  const again = await call(app, 'PATCH', `/v1/listings/${l.id}`, { token: seller.accessToken, body: { title: 'Back again' } })
+  t.equal(
+    (await call(app, 'DELETE', `/v1/listings/${l.id}`, { token: seller.accessToken })).statusCode,
+    204,
+    'removing twice is a no-op',
+  )
+  const again = await call(app, 'PATCH', `/v1/listings/${l.id}`, {
+    token: seller.accessToken,
+    body: { title: 'Back again' },
+  })
   t.equal(again.statusCode, 409)
   t.equal(again.json.code, 'LISTING_REMOVED')
 })
 
-t.test('prices: negative, fractional, giveaways with a price, sales without one', async (t) => {
+void t.test('prices: negative, fractional, giveaways with a price, sales without one', async (t) => {
   const app = await build(t)
   const seller = await aUser(app)
   const cases: [Record<string, unknown>, string][] = [
@@ -76,38 +86,65 @@ t.test('prices: negative, fractional, giveaways with a price, sales without one'
     [{ status: 'active' }, '/body/status'],
   ]
   for (const [override, path] of cases) {
-    const res = await call(app, 'POST', '/v1/listings', { token: seller.accessToken, body: await listingBody(app.db, override) })
+    const res = await call(app, 'POST', '/v1/listings', {
+      token: seller.accessToken,
+      body: await listingBody(app.db, override),
+    })
     t.equal(res.statusCode, 400, `${JSON.stringify(override)} → 400`)
     t.equal(res.json.code, 'VALIDATION_FAILED')
-    t.ok(res.json.errors?.some((e: { path: string }) => e.path === path), `names ${path}: ${JSON.stringify(res.json.errors)}`)
+    t.ok(
+      res.json.errors?.some((e: { path: string }) => e.path === path),
+      `names ${path}: ${JSON.stringify(res.json.errors)}`,
+    )
   }
   t.equal(Number((await app.db('listings').count({ n: '*' }).first())?.n), 0, 'nothing was stored')
 
-  const give = await call(app, 'POST', '/v1/listings', { token: seller.accessToken, body: await listingBody(app.db, { type: 'giveaway', price: undefined }) })
+  const give = await call(app, 'POST', '/v1/listings', {
+    token: seller.accessToken,
+    body: await listingBody(app.db, { type: 'giveaway', price: undefined }),
+  })
   t.equal(give.statusCode, 201)
   t.equal(give.json.price, 0, 'a giveaway costs 0')
-  const giveZero = await call(app, 'POST', '/v1/listings', { token: seller.accessToken, body: await listingBody(app.db, { type: 'giveaway', price: 0 }) })
+  const giveZero = await call(app, 'POST', '/v1/listings', {
+    token: seller.accessToken,
+    body: await listingBody(app.db, { type: 'giveaway', price: 0 }),
+  })
   t.equal(giveZero.statusCode, 201)
 
   // Edits keep the same rules.
   const sale = await createListing(app, seller)
-  const toGiveaway = await call(app, 'PATCH', `/v1/listings/${sale.id}`, { token: seller.accessToken, body: { type: 'giveaway' } })
+  const toGiveaway = await call(app, 'PATCH', `/v1/listings/${sale.id}`, {
+    token: seller.accessToken,
+    body: { type: 'giveaway' },
+  })
   t.equal(toGiveaway.statusCode, 200)
   t.equal(toGiveaway.json.price, 0, 'turning a sale into a giveaway zeroes its price')
-  const backNoPrice = await call(app, 'PATCH', `/v1/listings/${sale.id}`, { token: seller.accessToken, body: { type: 'sale' } })
+  const backNoPrice = await call(app, 'PATCH', `/v1/listings/${sale.id}`, {
+    token: seller.accessToken,
+    body: { type: 'sale' },
+  })
   t.equal(backNoPrice.statusCode, 400, 'a sale needs a price')
-  const pricedGiveaway = await call(app, 'PATCH', `/v1/listings/${sale.id}`, { token: seller.accessToken, body: { price: 100 } })
+  const pricedGiveaway = await call(app, 'PATCH', `/v1/listings/${sale.id}`, {
+    token: seller.accessToken,
+    body: { price: 100 },
+  })
   t.equal(pricedGiveaway.statusCode, 400, 'a giveaway cannot get a price')
-  const negative = await call(app, 'PATCH', `/v1/listings/${sale.id}`, { token: seller.accessToken, body: { type: 'sale', price: -1 } })
+  const negative = await call(app, 'PATCH', `/v1/listings/${sale.id}`, {
+    token: seller.accessToken,
+    body: { type: 'sale', price: -1 },
+  })
   t.equal(negative.statusCode, 400)
-  const ok = await call(app, 'PATCH', `/v1/listings/${sale.id}`, { token: seller.accessToken, body: { type: 'sale', price: 99_00 } })
+  const ok = await call(app, 'PATCH', `/v1/listings/${sale.id}`, {
+    token: seller.accessToken,
+    body: { type: 'sale', price: 99_00 },
+  })
   t.equal(ok.statusCode, 200)
   t.equal(ok.json.price, 99_00)
   const empty = await call(app, 'PATCH', `/v1/listings/${sale.id}`, { token: seller.accessToken, body: {} })
   t.equal(empty.statusCode, 400, 'an empty patch is refused')
 })
 
-t.test('rights: strangers, admins, anonymous callers', async (t) => {
+void t.test('rights: strangers, admins, anonymous callers', async (t) => {
   const app = await build(t)
   const seller = await aUser(app)
   const stranger = await aUser(app)
@@ -120,11 +157,24 @@ t.test('rights: strangers, admins, anonymous callers', async (t) => {
   t.equal(patch.statusCode, 403)
   t.equal(patch.json.code, 'FORBIDDEN')
   t.equal((await call(app, 'DELETE', `/v1/listings/${l.id}`, { token: stranger.accessToken })).statusCode, 403)
-  t.equal((await call(app, 'PATCH', `/v1/listings/${draft.id}`, { token: stranger.accessToken, body: { price: 1 } })).statusCode, 404, "another user's draft does not exist for a stranger")
+  t.equal(
+    (await call(app, 'PATCH', `/v1/listings/${draft.id}`, { token: stranger.accessToken, body: { price: 1 } }))
+      .statusCode,
+    404,
+    "another user's draft does not exist for a stranger",
+  )
   t.equal((await call(app, 'GET', `/v1/listings/${draft.id}`, { token: stranger.accessToken })).statusCode, 404)
   t.equal((await call(app, 'GET', `/v1/listings/${draft.id}`)).statusCode, 404)
-  t.equal((await call(app, 'GET', `/v1/listings/${draft.id}`, { token: admin.accessToken })).statusCode, 200, 'admins see drafts')
-  t.equal((await call(app, 'PATCH', `/v1/listings/${l.id}`, { token: admin.accessToken, body: { price: 1 } })).statusCode, 403, 'admins remove, they do not edit')
+  t.equal(
+    (await call(app, 'GET', `/v1/listings/${draft.id}`, { token: admin.accessToken })).statusCode,
+    200,
+    'admins see drafts',
+  )
+  t.equal(
+    (await call(app, 'PATCH', `/v1/listings/${l.id}`, { token: admin.accessToken, body: { price: 1 } })).statusCode,
+    403,
+    'admins remove, they do not edit',
+  )
   t.equal((await call(app, 'GET', '/v1/listings/not-a-uuid')).statusCode, 400)
   t.equal((await call(app, 'GET', '/v1/listings/00000000-0000-4000-8000-000000000000')).statusCode, 404)
   t.equal((await app.db('listings').where('id', l.id).first('price')).price, 150_000_00, 'price unchanged')
@@ -133,23 +183,32 @@ t.test('rights: strangers, admins, anonymous callers', async (t) => {
   t.equal(byAdmin.statusCode, 204)
   const row = await app.db('listings').where('id', l.id).first('status', 'removed_reason')
   t.same(row, { status: 'removed', removed_reason: 'Removed by a moderator' })
-  const auditRow = await app.db('audit_log').where({ target_id: l.id, action: 'admin.listing_removed' }).first('actor_id')
+  const auditRow = await app
+    .db('audit_log')
+    .where({ target_id: l.id, action: 'admin.listing_removed' })
+    .first('actor_id')
   t.equal(auditRow?.actor_id, admin.id, 'admin removal audited')
   const note = await app.db('notifications').where({ user_id: seller.id, type: 'listing_removed' }).first('data')
   t.same(note?.data, { listingId: l.id, reason: 'Removed by a moderator' }, 'the seller is told')
 })
 
-t.test('lifecycle: drafts, publishing, sold out, restock, quantity floor', async (t) => {
+void t.test('lifecycle: drafts, publishing, sold out, restock, quantity floor', async (t) => {
   const app = await build(t)
   const seller = await aUser(app)
   const buyer = await aUser(app)
   const draft = await createListing(app, seller, { draft: true, quantity: 3 })
   t.equal(draft.status, 'draft')
   t.equal(draft.publishedAt, null)
-  const published = await call(app, 'PATCH', `/v1/listings/${draft.id}`, { token: seller.accessToken, body: { status: 'active' } })
+  const published = await call(app, 'PATCH', `/v1/listings/${draft.id}`, {
+    token: seller.accessToken,
+    body: { status: 'active' },
+  })
   t.equal(published.json.status, 'active')
   t.ok(published.json.publishedAt)
-  const unpublished = await call(app, 'PATCH', `/v1/listings/${draft.id}`, { token: seller.accessToken, body: { status: 'draft' } })
+  const unpublished = await call(app, 'PATCH', `/v1/listings/${draft.id}`, {
+    token: seller.accessToken,
+    body: { status: 'draft' },
+  })
   t.equal(unpublished.json.status, 'draft')
   t.equal(unpublished.json.publishedAt, published.json.publishedAt, 'publication time is kept')
   await call(app, 'PATCH', `/v1/listings/${draft.id}`, { token: seller.accessToken, body: { status: 'active' } })
@@ -162,40 +221,66 @@ t.test('lifecycle: drafts, publishing, sold out, restock, quantity floor', async
   ])
   const read = await call(app, 'GET', `/v1/listings/${draft.id}`)
   t.equal(read.json.availableQuantity, 1, '3 − 1 sold − 1 live reservation (the expired one does not count)')
-  const below = await call(app, 'PATCH', `/v1/listings/${draft.id}`, { token: seller.accessToken, body: { quantity: 1 } })
+  const below = await call(app, 'PATCH', `/v1/listings/${draft.id}`, {
+    token: seller.accessToken,
+    body: { quantity: 1 },
+  })
   t.equal(below.statusCode, 409)
   t.equal(below.json.code, 'QUANTITY_BELOW_COMMITTED')
-  const floor = await call(app, 'PATCH', `/v1/listings/${draft.id}`, { token: seller.accessToken, body: { quantity: 2 } })
+  const floor = await call(app, 'PATCH', `/v1/listings/${draft.id}`, {
+    token: seller.accessToken,
+    body: { quantity: 2 },
+  })
   t.equal(floor.statusCode, 200)
   t.equal(floor.json.availableQuantity, 0)
 
   // Every unit sold: the listing is sold; a restock relists it.
   await app.db('reservations').where('listing_id', draft.id).delete()
   await app.db('listings').where('id', draft.id).update({ sold_quantity: 2, status: 'sold' })
-  const relistNoStock = await call(app, 'PATCH', `/v1/listings/${draft.id}`, { token: seller.accessToken, body: { status: 'active' } })
+  const relistNoStock = await call(app, 'PATCH', `/v1/listings/${draft.id}`, {
+    token: seller.accessToken,
+    body: { status: 'active' },
+  })
   t.equal(relistNoStock.statusCode, 409)
   t.equal(relistNoStock.json.code, 'LISTING_SOLD_OUT')
-  const toDraft = await call(app, 'PATCH', `/v1/listings/${draft.id}`, { token: seller.accessToken, body: { status: 'draft' } })
+  const toDraft = await call(app, 'PATCH', `/v1/listings/${draft.id}`, {
+    token: seller.accessToken,
+    body: { status: 'draft' },
+  })
   t.equal(toDraft.json.code, 'INVALID_STATUS_TRANSITION')
-  const restock = await call(app, 'PATCH', `/v1/listings/${draft.id}`, { token: seller.accessToken, body: { quantity: 5 } })
+  const restock = await call(app, 'PATCH', `/v1/listings/${draft.id}`, {
+    token: seller.accessToken,
+    body: { quantity: 5 },
+  })
   t.equal(restock.json.status, 'active')
   t.equal(restock.json.availableQuantity, 3)
-  const sellOut = await call(app, 'PATCH', `/v1/listings/${draft.id}`, { token: seller.accessToken, body: { quantity: 2 } })
+  const sellOut = await call(app, 'PATCH', `/v1/listings/${draft.id}`, {
+    token: seller.accessToken,
+    body: { quantity: 2 },
+  })
   t.equal(sellOut.json.status, 'sold', 'lowering the quantity to what was sold closes it')
-  t.equal((await call(app, 'PATCH', `/v1/listings/${draft.id}`, { token: seller.accessToken, body: { status: 'removed' } })).statusCode, 400, 'removal goes through DELETE')
+  t.equal(
+    (await call(app, 'PATCH', `/v1/listings/${draft.id}`, { token: seller.accessToken, body: { status: 'removed' } }))
+      .statusCode,
+    400,
+    'removal goes through DELETE',
+  )
 })
 
-t.test('GET /v1/me/listings pages through every status', async (t) => {
+void t.test('GET /v1/me/listings pages through every status', async (t) => {
   const app = await build(t)
   const seller = await aUser(app)
   const other = await aUser(app)
   const ids: string[] = []
-  for (let i = 0; i < 7; i++) ids.push((await createListing(app, seller, { draft: i % 2 === 0, title: `Item number ${i}` })).id)
+  for (let i = 0; i < 7; i++)
+    ids.push((await createListing(app, seller, { draft: i % 2 === 0, title: `Item number ${i}` })).id)
   await createListing(app, other)
   const seen: string[] = []
   let cursor: string | undefined
   do {
-    const res = await call(app, 'GET', `/v1/me/listings?limit=3${cursor ? `&cursor=${cursor}` : ''}`, { token: seller.accessToken })
+    const res = await call(app, 'GET', `/v1/me/listings?limit=3${cursor ? `&cursor=${cursor}` : ''}`, {
+      token: seller.accessToken,
+    })
     t.equal(res.statusCode, 200)
     seen.push(...res.json.items.map((i: { id: string }) => i.id))
     cursor = res.json.nextCursor ?? undefined
@@ -207,11 +292,14 @@ t.test('GET /v1/me/listings pages through every status', async (t) => {
   t.equal((await call(app, 'GET', '/v1/me/listings?cursor=garbage', { token: seller.accessToken })).statusCode, 400)
 })
 
-t.test('wishlist: add, list, remove, isFavourite on reads', async (t) => {
+void t.test('wishlist: add, list, remove, isFavourite on reads', async (t) => {
   const app = await build(t)
   const seller = await aUser(app)
   const fan = await aUser(app)
-  const a = await createListing(app, seller, { title: 'Blue bicycle', categoryId: await categoryId(app.db, 'bicycles') })
+  const a = await createListing(app, seller, {
+    title: 'Blue bicycle',
+    categoryId: await categoryId(app.db, 'bicycles'),
+  })
   const b = await createListing(app, seller, { title: 'Red bicycle', categoryId: await categoryId(app.db, 'bicycles') })
   const draft = await createListing(app, seller, { draft: true })
 
@@ -221,32 +309,53 @@ t.test('wishlist: add, list, remove, isFavourite on reads', async (t) => {
   const own = await call(app, 'PUT', `/v1/me/wishlist/${a.id}`, { token: seller.accessToken })
   t.equal(own.statusCode, 409)
   t.equal(own.json.code, 'OWN_LISTING')
-  t.equal((await call(app, 'PUT', `/v1/me/wishlist/${draft.id}`, { token: fan.accessToken })).statusCode, 404, "someone's draft cannot be wishlisted")
-  t.equal((await call(app, 'PUT', '/v1/me/wishlist/00000000-0000-4000-8000-000000000000', { token: fan.accessToken })).statusCode, 404)
+  t.equal(
+    (await call(app, 'PUT', `/v1/me/wishlist/${draft.id}`, { token: fan.accessToken })).statusCode,
+    404,
+    "someone's draft cannot be wishlisted",
+  )
+  t.equal(
+    (await call(app, 'PUT', '/v1/me/wishlist/00000000-0000-4000-8000-000000000000', { token: fan.accessToken }))
+      .statusCode,
+    404,
+  )
   t.equal((await call(app, 'PUT', `/v1/me/wishlist/${a.id}`)).statusCode, 401)
 
   const page1 = await call(app, 'GET', '/v1/me/wishlist?limit=1', { token: fan.accessToken })
   t.equal(page1.json.items.length, 1)
   t.equal(page1.json.items[0].listing.id, b.id, 'latest addition first')
   t.equal(page1.json.items[0].listing.isFavourite, true)
-  const page2 = await call(app, 'GET', `/v1/me/wishlist?limit=1&cursor=${page1.json.nextCursor}`, { token: fan.accessToken })
+  const page2 = await call(app, 'GET', `/v1/me/wishlist?limit=1&cursor=${page1.json.nextCursor}`, {
+    token: fan.accessToken,
+  })
   t.equal(page2.json.items[0].listing.id, a.id)
   t.equal(page2.json.nextCursor, null)
 
   t.equal((await call(app, 'GET', `/v1/listings/${a.id}`, { token: fan.accessToken })).json.isFavourite, true)
   t.equal((await call(app, 'GET', `/v1/listings/${a.id}`, { token: seller.accessToken })).json.isFavourite, false)
   const search = await call(app, 'GET', '/v1/listings?q=bicycle', { token: fan.accessToken })
-  t.same(search.json.items.map((i: { isFavourite: boolean }) => i.isFavourite), [true, true])
+  t.same(
+    search.json.items.map((i: { isFavourite: boolean }) => i.isFavourite),
+    [true, true],
+  )
 
   t.equal((await call(app, 'DELETE', `/v1/me/wishlist/${a.id}`, { token: fan.accessToken })).statusCode, 204)
-  t.equal((await call(app, 'DELETE', `/v1/me/wishlist/${a.id}`, { token: fan.accessToken })).statusCode, 204, 'idempotent')
+  t.equal(
+    (await call(app, 'DELETE', `/v1/me/wishlist/${a.id}`, { token: fan.accessToken })).statusCode,
+    204,
+    'idempotent',
+  )
   t.equal((await call(app, 'GET', `/v1/listings/${a.id}`, { token: fan.accessToken })).json.isFavourite, false)
 
   await call(app, 'DELETE', `/v1/listings/${b.id}`, { token: seller.accessToken })
-  t.same((await call(app, 'GET', '/v1/me/wishlist', { token: fan.accessToken })).json.items, [], 'removed listings leave the list')
+  t.same(
+    (await call(app, 'GET', '/v1/me/wishlist', { token: fan.accessToken })).json.items,
+    [],
+    'removed listings leave the list',
+  )
 })
 
-t.test('price drop: notification and event to wishlisters, not for rises or drafts', async (t) => {
+void t.test('price drop: notification and event to wishlisters, not for rises or drafts', async (t) => {
   const app = await build(t)
   const seller = await aUser(app)
   const fans = await Promise.all([aUser(app), aUser(app), aUser(app)])
@@ -256,84 +365,173 @@ t.test('price drop: notification and event to wishlisters, not for rises or draf
   await app.db('blocks').insert({ blocker_id: blocker.id, blocked_id: seller.id })
 
   await call(app, 'PATCH', `/v1/listings/${l.id}`, { token: seller.accessToken, body: { price: 120_000_00 } })
-  t.equal(Number((await app.db('notifications').where('type', 'price_drop').count({ n: '*' }).first())?.n), 0, 'a rise alerts nobody')
+  t.equal(
+    Number((await app.db('notifications').where('type', 'price_drop').count({ n: '*' }).first())?.n),
+    0,
+    'a rise alerts nobody',
+  )
 
-  const drop = await call(app, 'PATCH', `/v1/listings/${l.id}`, { token: seller.accessToken, body: { price: 90_000_00 } })
+  const drop = await call(app, 'PATCH', `/v1/listings/${l.id}`, {
+    token: seller.accessToken,
+    body: { price: 90_000_00 },
+  })
   t.equal(drop.statusCode, 200)
   for (const fan of fans) {
     const notes = await call(app, 'GET', '/v1/notifications', { token: fan.accessToken })
-    t.same(notes.json.items.map((n: { type: string; data: unknown }) => [n.type, n.data]), [['price_drop', { listingId: l.id, oldPrice: 120_000_00, newPrice: 90_000_00, currency: 'NGN' }]])
+    t.same(
+      notes.json.items.map((n: { type: string; data: unknown }) => [n.type, n.data]),
+      [['price_drop', { listingId: l.id, oldPrice: 120_000_00, newPrice: 90_000_00, currency: 'NGN' }]],
+    )
     const events = await call(app, 'GET', '/v1/me/events', { token: fan.accessToken })
-    t.same(events.json.items.map((e: { event: string }) => e.event), ['notification:new'])
+    t.same(
+      events.json.items.map((e: { event: string }) => e.event),
+      ['notification:new'],
+    )
     t.equal(events.json.items[0].data.type, 'price_drop')
   }
-  t.equal(Number((await app.db('notifications').where({ user_id: blocker.id }).count({ n: '*' }).first())?.n), 0, 'a wishlister who blocked the seller is not told')
+  t.equal(
+    Number((await app.db('notifications').where({ user_id: blocker.id }).count({ n: '*' }).first())?.n),
+    0,
+    'a wishlister who blocked the seller is not told',
+  )
   t.equal(Number((await app.db('notifications').where({ user_id: seller.id }).count({ n: '*' }).first())?.n), 0)
 
   await call(app, 'PATCH', `/v1/listings/${l.id}`, { token: seller.accessToken, body: { status: 'draft' } })
   await call(app, 'PATCH', `/v1/listings/${l.id}`, { token: seller.accessToken, body: { price: 50_000_00 } })
-  t.equal(Number((await app.db('notifications').where('type', 'price_drop').count({ n: '*' }).first())?.n), 3, 'a hidden draft alerts nobody')
+  t.equal(
+    Number((await app.db('notifications').where('type', 'price_drop').count({ n: '*' }).first())?.n),
+    3,
+    'a hidden draft alerts nobody',
+  )
 })
 
-t.test('reports', async (t) => {
+void t.test('reports', async (t) => {
   const app = await build(t)
   const seller = await aUser(app)
   const reporter = await aUser(app)
   const l = await createListing(app, seller)
-  const res = await call(app, 'POST', `/v1/listings/${l.id}/reports`, { token: reporter.accessToken, body: { reason: 'scam', detail: ' Asks for payment outside the app ' } })
+  const res = await call(app, 'POST', `/v1/listings/${l.id}/reports`, {
+    token: reporter.accessToken,
+    body: { reason: 'scam', detail: ' Asks for payment outside the app ' },
+  })
   t.equal(res.statusCode, 201)
   t.match(res.json, { listingId: l.id, reason: 'scam', detail: 'Asks for payment outside the app', status: 'open' })
   const row = await app.db('listing_reports').where('id', res.json.id).first()
   t.equal(row.reporter_id, reporter.id, 'stored for the admins')
-  const dup = await call(app, 'POST', `/v1/listings/${l.id}/reports`, { token: reporter.accessToken, body: { reason: 'other' } })
+  const dup = await call(app, 'POST', `/v1/listings/${l.id}/reports`, {
+    token: reporter.accessToken,
+    body: { reason: 'other' },
+  })
   t.equal(dup.statusCode, 409)
   t.equal(dup.json.code, 'ALREADY_REPORTED')
-  const own = await call(app, 'POST', `/v1/listings/${l.id}/reports`, { token: seller.accessToken, body: { reason: 'scam' } })
+  const own = await call(app, 'POST', `/v1/listings/${l.id}/reports`, {
+    token: seller.accessToken,
+    body: { reason: 'scam' },
+  })
   t.equal(own.json.code, 'OWN_LISTING')
-  t.equal((await call(app, 'POST', `/v1/listings/${l.id}/reports`, { token: reporter.accessToken, body: { reason: 'boring' } })).statusCode, 400)
-  t.equal((await call(app, 'POST', `/v1/listings/${l.id}/reports`, { token: reporter.accessToken, body: { reason: 'scam', extra: 1 } })).statusCode, 400)
+  t.equal(
+    (
+      await call(app, 'POST', `/v1/listings/${l.id}/reports`, {
+        token: reporter.accessToken,
+        body: { reason: 'boring' },
+      })
+    ).statusCode,
+    400,
+  )
+  t.equal(
+    (
+      await call(app, 'POST', `/v1/listings/${l.id}/reports`, {
+        token: reporter.accessToken,
+        body: { reason: 'scam', extra: 1 },
+      })
+    ).statusCode,
+    400,
+  )
   t.equal((await call(app, 'POST', `/v1/listings/${l.id}/reports`, { body: { reason: 'scam' } })).statusCode, 401)
-  t.equal((await call(app, 'POST', '/v1/listings/00000000-0000-4000-8000-000000000000/reports', { token: reporter.accessToken, body: { reason: 'scam' } })).statusCode, 404)
+  t.equal(
+    (
+      await call(app, 'POST', '/v1/listings/00000000-0000-4000-8000-000000000000/reports', {
+        token: reporter.accessToken,
+        body: { reason: 'scam' },
+      })
+    ).statusCode,
+    404,
+  )
 
   // Many people at once: each gets one report, duplicates lose cleanly.
   const crowd = await Promise.all(Array.from({ length: 20 }, () => aUser(app)))
-  const results = await Promise.all(crowd.flatMap((u) => [1, 2].map(() => call(app, 'POST', `/v1/listings/${l.id}/reports`, { token: u.accessToken, body: { reason: 'prohibited' } }))))
+  const results = await Promise.all(
+    crowd.flatMap((u) =>
+      [1, 2].map(() =>
+        call(app, 'POST', `/v1/listings/${l.id}/reports`, { token: u.accessToken, body: { reason: 'prohibited' } }),
+      ),
+    ),
+  )
   t.equal(results.filter((r) => r.statusCode === 201).length, 20)
   t.equal(results.filter((r) => r.statusCode === 409).length, 20)
 })
 
-t.test('only JSON bodies; unknown fields refused', async (t) => {
+void t.test('only JSON bodies; unknown fields refused', async (t) => {
   const app = await build(t)
   const seller = await aUser(app)
-  const form = await app.inject({ method: 'POST', url: '/v1/listings', headers: { authorization: `Bearer ${seller.accessToken}`, 'content-type': 'multipart/form-data; boundary=x' }, payload: '--x--' })
+  const form = await app.inject({
+    method: 'POST',
+    url: '/v1/listings',
+    headers: { authorization: `Bearer ${seller.accessToken}`, 'content-type': 'multipart/form-data; boundary=x' },
+    payload: '--x--',
+  })
   t.equal(form.statusCode, 415, 'multipart is accepted by the photo route only')
-  const extra = await call(app, 'POST', '/v1/listings', { token: seller.accessToken, body: await listingBody(app.db, { featured: true }) })
+  const extra = await call(app, 'POST', '/v1/listings', {
+    token: seller.accessToken,
+    body: await listingBody(app.db, { featured: true }),
+  })
   t.equal(extra.statusCode, 400)
 })
 
-t.test('demo data and the OpenAPI document', async (t) => {
+void t.test('demo data and the OpenAPI document', async (t) => {
   const app = await build(t)
   await seedDemo(app.db, app.log)
   const listings = await call(app, 'GET', '/v1/listings?limit=100')
   t.equal(listings.json.items.length, 12, 'a dozen demo listings')
-  t.ok(listings.json.items.some((l: { type: string }) => l.type === 'giveaway'), 'with a giveaway')
+  t.ok(
+    listings.json.items.some((l: { type: string }) => l.type === 'giveaway'),
+    'with a giveaway',
+  )
   const sofa = await call(app, 'GET', '/v1/listings?q=sofa')
   t.equal(sofa.json.items[0].title, 'Three-seater grey fabric sofa')
   const wants = await call(app, 'GET', '/v1/wants')
   t.equal(wants.json.items.length, 2, 'two demo wants')
-  const ada = await call(app, 'POST', '/v1/auth/login', { body: { email: 'tunde@demo.oja', password: 'demo-password' } })
+  const ada = await call(app, 'POST', '/v1/auth/login', {
+    body: { email: 'tunde@demo.oja', password: 'demo-password' },
+  })
   const wishlist = await call(app, 'GET', '/v1/me/wishlist', { token: ada.json.accessToken })
   t.equal(wishlist.json.items.length, 1)
 
   const doc = (await call(app, 'GET', '/docs/json')).json
-  for (const path of ['/v1/listings', '/v1/listings/{id}', '/v1/listings/{id}/images', '/v1/listings/{id}/images/{imageId}', '/v1/listings/{id}/images/order', '/v1/listings/{id}/reports', '/v1/me/listings', '/v1/wants', '/v1/wants/{id}', '/v1/wants/{id}/responses', '/v1/me/wishlist', '/v1/me/wishlist/{listingId}']) {
+  for (const path of [
+    '/v1/listings',
+    '/v1/listings/{id}',
+    '/v1/listings/{id}/images',
+    '/v1/listings/{id}/images/{imageId}',
+    '/v1/listings/{id}/images/order',
+    '/v1/listings/{id}/reports',
+    '/v1/me/listings',
+    '/v1/wants',
+    '/v1/wants/{id}',
+    '/v1/wants/{id}/responses',
+    '/v1/me/wishlist',
+    '/v1/me/wishlist/{listingId}',
+  ]) {
     t.ok(doc.paths[path], `${path} documented`)
   }
-  t.ok(doc.paths['/v1/listings/{id}/images'].post.requestBody?.content?.['multipart/form-data'], 'the upload is documented as multipart')
+  t.ok(
+    doc.paths['/v1/listings/{id}/images'].post.requestBody?.content?.['multipart/form-data'],
+    'the upload is documented as multipart',
+  )
   t.ok(doc.paths['/v1/listings'].get.responses['200'], 'search response schema')
 })
 
-t.test('every signed-in catalogue route refuses anonymous callers, and bad ids', async (t) => {
+void t.test('every signed-in catalogue route refuses anonymous callers, and bad ids', async (t) => {
   const app = await build(t)
   const seller = await aUser(app)
   const l = await createListing(app, seller)

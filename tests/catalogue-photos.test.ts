@@ -7,7 +7,15 @@ import type { OjaApp } from '../src/app.js'
 import { build, call } from './helpers/app.js'
 import { FakeBlobApi } from './fakes/blob.js'
 import { aUser, anAdmin } from './factories/users.js'
-import { aPng, createListing, exifHasGps, metadataOf, multipart, phoneJpeg, uploadPhoto } from './factories/catalogue.js'
+import {
+  aPng,
+  createListing,
+  exifHasGps,
+  metadataOf,
+  multipart,
+  phoneJpeg,
+  uploadPhoto,
+} from './factories/catalogue.js'
 
 process.env.VERCEL_BLOB_RETRIES = '0'
 
@@ -18,15 +26,15 @@ async function withBlobFake(t: Test) {
   return { app, fake }
 }
 
-
-const count = async (app: OjaApp, table: string, where: Record<string, unknown> = {}) => Number((await app.db(table).where(where).count({ n: '*' }).first())?.n)
+const count = async (app: OjaApp, table: string, where: Record<string, unknown> = {}) =>
+  Number((await app.db(table).where(where).count({ n: '*' }).first())?.n)
 const fetchBytes = async (url: string) => {
   const res = await fetch(url)
   if (!res.ok) throw new Error(`GET ${url}: ${res.status}`)
   return Buffer.from(await res.arrayBuffer())
 }
 
-t.test('a phone photo becomes three clean WebP variants in Vercel Blob', async (t) => {
+void t.test('a phone photo becomes three clean WebP variants in Vercel Blob', async (t) => {
   const { app, fake } = await withBlobFake(t)
   const seller = await aUser(app)
   const l = await createListing(app, seller)
@@ -37,7 +45,14 @@ t.test('a phone photo becomes three clean WebP variants in Vercel Blob', async (
 
   const res = await uploadPhoto(app, seller.accessToken, l.id, jpeg, { filename: 'IMG_0001.JPG' })
   t.equal(res.statusCode, 201, res.body)
-  t.match(res.json, { id: String, url: String, variants: { thumb: String, medium: String, large: String }, width: 900, height: 1200, position: 0 })
+  t.match(res.json, {
+    id: String,
+    url: String,
+    variants: { thumb: String, medium: String, large: String },
+    width: 900,
+    height: 1200,
+    position: 0,
+  })
   t.equal(res.json.url, res.json.variants.large)
   t.equal(fake.blobs.size, 3)
   for (const [name, url] of Object.entries(res.json.variants as Record<string, string>)) {
@@ -57,7 +72,10 @@ t.test('a phone photo becomes three clean WebP variants in Vercel Blob', async (
     if (name === 'large') {
       // Orientation 6 turns the picture 90° clockwise: the left (red) half ends up on top.
       const { data, info } = await sharp(file).raw().toBuffer({ resolveWithObject: true })
-      const px = (x: number, y: number) => { const o = (y * info.width + x) * info.channels; return [data[o]!, data[o + 1]!, data[o + 2]!] }
+      const px = (x: number, y: number) => {
+        const o = (y * info.width + x) * info.channels
+        return [data[o]!, data[o + 1]!, data[o + 2]!]
+      }
       t.ok(px(450, 150)[0]! > 150 && px(450, 150)[2]! < 100, 'top is red')
       t.ok(px(450, 1050)[2]! > 150 && px(450, 1050)[0]! < 100, 'bottom is blue')
     }
@@ -76,27 +94,54 @@ t.test('a phone photo becomes three clean WebP variants in Vercel Blob', async (
   t.same(card.json.items[0].image, res.json, 'the first photo is the card image')
   t.equal(await count(app, 'blob_deletions'), 0, 'upload intents cancelled')
 
-  t.equal((await uploadPhoto(app, seller.accessToken, l.id, await aPng(), { filename: 'x.png', contentType: 'image/png' })).statusCode, 201, 'PNG accepted')
-  const webp = await sharp(await aPng()).webp().toBuffer()
-  t.equal((await uploadPhoto(app, seller.accessToken, l.id, webp, { filename: 'x.webp', contentType: 'image/webp' })).statusCode, 201, 'WebP accepted')
+  t.equal(
+    (await uploadPhoto(app, seller.accessToken, l.id, await aPng(), { filename: 'x.png', contentType: 'image/png' }))
+      .statusCode,
+    201,
+    'PNG accepted',
+  )
+  const webp = await sharp(await aPng())
+    .webp()
+    .toBuffer()
+  t.equal(
+    (await uploadPhoto(app, seller.accessToken, l.id, webp, { filename: 'x.webp', contentType: 'image/webp' }))
+      .statusCode,
+    201,
+    'WebP accepted',
+  )
 })
 
-t.test('refused uploads store nothing', async (t) => {
+void t.test('refused uploads store nothing', async (t) => {
   const { app, fake } = await withBlobFake(t)
   const seller = await aUser(app)
   const stranger = await aUser(app)
   const l = await createListing(app, seller)
   const jpeg = await phoneJpeg()
 
-  const text = await uploadPhoto(app, seller.accessToken, l.id, Buffer.from('just some text, honestly\n'.repeat(50)), { filename: 'holiday.jpg', contentType: 'image/jpeg' })
+  const text = await uploadPhoto(app, seller.accessToken, l.id, Buffer.from('just some text, honestly\n'.repeat(50)), {
+    filename: 'holiday.jpg',
+    contentType: 'image/jpeg',
+  })
   t.equal(text.statusCode, 415)
   t.equal(text.json.code, 'INVALID_IMAGE')
   const truncated = await uploadPhoto(app, seller.accessToken, l.id, jpeg.subarray(0, 200))
   t.equal(truncated.statusCode, 415, 'a JPEG header on a broken file is refused')
-  const gif = await sharp(await aPng()).gif().toBuffer()
-  t.equal((await uploadPhoto(app, seller.accessToken, l.id, gif, { filename: 'a.jpg' })).statusCode, 415, 'GIF refused, whatever its name')
-  const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>')
-  t.equal((await uploadPhoto(app, seller.accessToken, l.id, svg, { filename: 'a.png', contentType: 'image/png' })).statusCode, 415, 'SVG refused')
+  const gif = await sharp(await aPng())
+    .gif()
+    .toBuffer()
+  t.equal(
+    (await uploadPhoto(app, seller.accessToken, l.id, gif, { filename: 'a.jpg' })).statusCode,
+    415,
+    'GIF refused, whatever its name',
+  )
+  const svg = Buffer.from(
+    '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>',
+  )
+  t.equal(
+    (await uploadPhoto(app, seller.accessToken, l.id, svg, { filename: 'a.png', contentType: 'image/png' })).statusCode,
+    415,
+    'SVG refused',
+  )
 
   const huge = Buffer.concat([jpeg.subarray(0, 3), Buffer.alloc(20 * 1024 * 1024, 7)])
   const big = await uploadPhoto(app, seller.accessToken, l.id, huge)
@@ -109,7 +154,10 @@ t.test('refused uploads store nothing', async (t) => {
   t.equal(anon.statusCode, 401)
   const wrongField = await uploadPhoto(app, seller.accessToken, l.id, jpeg, { field: 'photo' })
   t.equal(wrongField.statusCode, 400)
-  const json = await call(app, 'POST', `/v1/listings/${l.id}/images`, { token: seller.accessToken, body: { file: 'data:image/jpeg;base64,AAAA' } })
+  const json = await call(app, 'POST', `/v1/listings/${l.id}/images`, {
+    token: seller.accessToken,
+    body: { file: 'data:image/jpeg;base64,AAAA' },
+  })
   t.equal(json.statusCode, 415, 'JSON is not an upload')
   const missing = await uploadPhoto(app, seller.accessToken, '00000000-0000-4000-8000-000000000000', jpeg)
   t.equal(missing.statusCode, 404)
@@ -120,16 +168,21 @@ t.test('refused uploads store nothing', async (t) => {
   t.equal(await count(app, 'blob_deletions'), 0)
 })
 
-t.test('at most 5 photos, even when 10 arrive at once', async (t) => {
+void t.test('at most 5 photos, even when 10 arrive at once', async (t) => {
   const { app, fake } = await withBlobFake(t)
   const seller = await aUser(app)
   const l = await createListing(app, seller)
-  const photos = await Promise.all(Array.from({ length: 10 }, (_, i) => phoneJpeg({ width: 200 + i * 10, height: 150 })))
+  const photos = await Promise.all(
+    Array.from({ length: 10 }, (_, i) => phoneJpeg({ width: 200 + i * 10, height: 150 })),
+  )
   const results = await Promise.all(photos.map((p) => uploadPhoto(app, seller.accessToken, l.id, p)))
   t.same(results.map((r) => r.statusCode).sort(), [201, 201, 201, 201, 201, 409, 409, 409, 409, 409])
   t.ok(results.filter((r) => r.statusCode === 409).every((r) => r.json.code === 'TOO_MANY_IMAGES'))
   const rows = await app.db('listing_images').where('listing_id', l.id).orderBy('position').select('position')
-  t.same(rows.map((r) => r.position), [0, 1, 2, 3, 4])
+  t.same(
+    rows.map((r) => r.position),
+    [0, 1, 2, 3, 4],
+  )
   t.equal(fake.blobs.size, 15, 'the losers deleted their files')
   t.equal(await count(app, 'blob_deletions'), 0)
 
@@ -139,7 +192,7 @@ t.test('at most 5 photos, even when 10 arrive at once', async (t) => {
   t.equal(fake.requests.filter((r) => r.method === 'PUT').length, 30, 'the 6th was refused before any upload')
 })
 
-t.test('a storage failure midway leaves no row and no file', async (t) => {
+void t.test('a storage failure midway leaves no row and no file', async (t) => {
   const { app, fake } = await withBlobFake(t)
   const seller = await aUser(app)
   const l = await createListing(app, seller)
@@ -169,9 +222,18 @@ t.test('a storage failure midway leaves no row and no file', async (t) => {
   t.equal(await count(app, 'blob_deletions'), 0)
 
   // A node that died between upload and insert: its intent comes due and the files go.
-  await fake.blobs.set('listings/x/orphan-thumb.webp', { body: Buffer.from('x'), contentType: 'image/webp', access: 'public', uploadedAt: new Date() })
-  await app.db('blob_deletions').insert({ pathname: 'listings/x/orphan-thumb.webp', due_at: app.db.raw("now() - interval '1 second'") })
-  await app.db('blob_deletions').insert({ pathname: 'listings/x/in-flight-thumb.webp', due_at: app.db.raw("now() + interval '1 hour'") })
+  await fake.blobs.set('listings/x/orphan-thumb.webp', {
+    body: Buffer.from('x'),
+    contentType: 'image/webp',
+    access: 'public',
+    uploadedAt: new Date(),
+  })
+  await app
+    .db('blob_deletions')
+    .insert({ pathname: 'listings/x/orphan-thumb.webp', due_at: app.db.raw("now() - interval '1 second'") })
+  await app
+    .db('blob_deletions')
+    .insert({ pathname: 'listings/x/in-flight-thumb.webp', due_at: app.db.raw("now() + interval '1 hour'") })
   app.sweeper.start()
   await app.sweeper.runOnce()
   await app.sweeper.stop()
@@ -179,38 +241,94 @@ t.test('a storage failure midway leaves no row and no file', async (t) => {
   t.equal(await count(app, 'blob_deletions'), 1, 'an upload still in flight is left alone')
 })
 
-t.test('delete, reorder, and removal of the listing delete the files', async (t) => {
+void t.test('delete, reorder, and removal of the listing delete the files', async (t) => {
   const { app, fake } = await withBlobFake(t)
   const seller = await aUser(app)
   const stranger = await aUser(app)
   const admin = await anAdmin(app)
   const l = await createListing(app, seller)
   const ids: string[] = []
-  for (let i = 0; i < 3; i++) ids.push((await uploadPhoto(app, seller.accessToken, l.id, await phoneJpeg({ width: 300 + i }))).json.id)
+  for (let i = 0; i < 3; i++)
+    ids.push((await uploadPhoto(app, seller.accessToken, l.id, await phoneJpeg({ width: 300 + i }))).json.id)
   t.equal(fake.blobs.size, 9)
 
   const reversed = [...ids].reverse()
-  const reorder = await call(app, 'PUT', `/v1/listings/${l.id}/images/order`, { token: seller.accessToken, body: { imageIds: reversed } })
+  const reorder = await call(app, 'PUT', `/v1/listings/${l.id}/images/order`, {
+    token: seller.accessToken,
+    body: { imageIds: reversed },
+  })
   t.equal(reorder.statusCode, 200)
-  t.same(reorder.json.map((i: { id: string }) => i.id), reversed)
-  t.same(reorder.json.map((i: { position: number }) => i.position), [0, 1, 2])
-  t.same((await call(app, 'GET', `/v1/listings/${l.id}`)).json.images.map((i: { id: string }) => i.id), reversed)
-  t.equal((await call(app, 'GET', '/v1/listings')).json.items[0].image.id, reversed[0], 'the new first photo is the cover')
-  const missingOne = await call(app, 'PUT', `/v1/listings/${l.id}/images/order`, { token: seller.accessToken, body: { imageIds: reversed.slice(1) } })
+  t.same(
+    reorder.json.map((i: { id: string }) => i.id),
+    reversed,
+  )
+  t.same(
+    reorder.json.map((i: { position: number }) => i.position),
+    [0, 1, 2],
+  )
+  t.same(
+    (await call(app, 'GET', `/v1/listings/${l.id}`)).json.images.map((i: { id: string }) => i.id),
+    reversed,
+  )
+  t.equal(
+    (await call(app, 'GET', '/v1/listings')).json.items[0].image.id,
+    reversed[0],
+    'the new first photo is the cover',
+  )
+  const missingOne = await call(app, 'PUT', `/v1/listings/${l.id}/images/order`, {
+    token: seller.accessToken,
+    body: { imageIds: reversed.slice(1) },
+  })
   t.equal(missingOne.statusCode, 400)
   t.equal(missingOne.json.code, 'IMAGE_ORDER_MISMATCH')
-  const foreign = await call(app, 'PUT', `/v1/listings/${l.id}/images/order`, { token: seller.accessToken, body: { imageIds: [ids[0], ids[1], '00000000-0000-4000-8000-000000000000'] } })
+  const foreign = await call(app, 'PUT', `/v1/listings/${l.id}/images/order`, {
+    token: seller.accessToken,
+    body: { imageIds: [ids[0], ids[1], '00000000-0000-4000-8000-000000000000'] },
+  })
   t.equal(foreign.json.code, 'IMAGE_ORDER_MISMATCH')
-  t.equal((await call(app, 'PUT', `/v1/listings/${l.id}/images/order`, { token: seller.accessToken, body: { imageIds: [ids[0], ids[0], ids[1]] } })).statusCode, 400, 'duplicates')
-  t.equal((await call(app, 'PUT', `/v1/listings/${l.id}/images/order`, { token: stranger.accessToken, body: { imageIds: reversed } })).statusCode, 403)
+  t.equal(
+    (
+      await call(app, 'PUT', `/v1/listings/${l.id}/images/order`, {
+        token: seller.accessToken,
+        body: { imageIds: [ids[0], ids[0], ids[1]] },
+      })
+    ).statusCode,
+    400,
+    'duplicates',
+  )
+  t.equal(
+    (
+      await call(app, 'PUT', `/v1/listings/${l.id}/images/order`, {
+        token: stranger.accessToken,
+        body: { imageIds: reversed },
+      })
+    ).statusCode,
+    403,
+  )
 
-  t.equal((await call(app, 'DELETE', `/v1/listings/${l.id}/images/${ids[1]}`, { token: stranger.accessToken })).statusCode, 403)
-  t.equal((await call(app, 'DELETE', `/v1/listings/${l.id}/images/00000000-0000-4000-8000-000000000000`, { token: seller.accessToken })).statusCode, 404)
+  t.equal(
+    (await call(app, 'DELETE', `/v1/listings/${l.id}/images/${ids[1]}`, { token: stranger.accessToken })).statusCode,
+    403,
+  )
+  t.equal(
+    (
+      await call(app, 'DELETE', `/v1/listings/${l.id}/images/00000000-0000-4000-8000-000000000000`, {
+        token: seller.accessToken,
+      })
+    ).statusCode,
+    404,
+  )
   const del = await call(app, 'DELETE', `/v1/listings/${l.id}/images/${ids[1]}`, { token: seller.accessToken })
   t.equal(del.statusCode, 204)
   t.equal(fake.blobs.size, 6)
-  t.notOk([...fake.blobs.keys()].some((k) => k.includes(ids[1]!)), "the photo's three files are gone")
-  t.same((await call(app, 'GET', `/v1/listings/${l.id}`)).json.images.map((i: { id: string }) => i.id), [ids[2], ids[0]])
+  t.notOk(
+    [...fake.blobs.keys()].some((k) => k.includes(ids[1]!)),
+    "the photo's three files are gone",
+  )
+  t.same(
+    (await call(app, 'GET', `/v1/listings/${l.id}`)).json.images.map((i: { id: string }) => i.id),
+    [ids[2], ids[0]],
+  )
 
   // Storage down during removal: the listing is removed anyway; files follow via the sweeper.
   fake.failDeletes = true
@@ -235,7 +353,7 @@ t.test('delete, reorder, and removal of the listing delete the files', async (t)
   t.equal(late.json.code, 'LISTING_REMOVED')
 })
 
-t.test('local disk driver: files under UPLOADS_DIR, served at /uploads/', async (t) => {
+void t.test('local disk driver: files under UPLOADS_DIR, served at /uploads/', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'oja-uploads-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const app = await build(t, { UPLOADS_DIR: dir })
@@ -258,12 +376,15 @@ t.test('local disk driver: files under UPLOADS_DIR, served at /uploads/', async 
     const r = await app.inject({ method: 'GET', url })
     t.ok([400, 403, 404].includes(r.statusCode), `${url} → ${r.statusCode}`)
   }
-  t.equal((await call(app, 'DELETE', `/v1/listings/${l.id}/images/${res.json.id}`, { token: seller.accessToken })).statusCode, 204)
+  t.equal(
+    (await call(app, 'DELETE', `/v1/listings/${l.id}/images/${res.json.id}`, { token: seller.accessToken })).statusCode,
+    204,
+  )
   t.equal(readdirSync(path.join(dir, 'listings', l.id)).length, 0, 'files deleted from disk')
   t.notOk(existsSync(path.join(dir, 'listings', l.id, `${res.json.id}-thumb.webp`)))
 })
 
-t.test("a removal inside a caller's transaction deletes files only after it commits", async (t) => {
+void t.test("a removal inside a caller's transaction deletes files only after it commits", async (t) => {
   const { app, fake } = await withBlobFake(t)
   const seller = await aUser(app)
   const l = await createListing(app, seller)
@@ -271,16 +392,20 @@ t.test("a removal inside a caller's transaction deletes files only after it comm
   const actor = { id: seller.id, role: 'user' as const, sessionId: 'test' }
   const ctx = { db: app.db, actor, log: app.log }
 
-  await t.rejects(app.spine.transaction(ctx, async (tx) => {
-    await app.catalogue.listings.remove({ ...tx, actor }, l.id, { reason: 'moderation' })
-    throw new Error('a later step of the caller failed')
-  }))
+  await t.rejects(
+    app.spine.transaction(ctx, async (tx) => {
+      await app.catalogue.listings.remove({ ...tx, actor }, l.id, { reason: 'moderation' })
+      throw new Error('a later step of the caller failed')
+    }),
+  )
   t.equal(fake.blobs.size, 3, 'rolled back: the files are still there')
   t.equal((await app.db('listings').where('id', l.id).first('status')).status, 'active')
   t.equal(await count(app, 'listing_images', { listing_id: l.id }), 1)
   t.equal(await count(app, 'blob_deletions'), 0)
 
-  await app.spine.transaction(ctx, (tx) => app.catalogue.listings.remove({ ...tx, actor }, l.id, { reason: 'moderation' }))
+  await app.spine.transaction(ctx, (tx) =>
+    app.catalogue.listings.remove({ ...tx, actor }, l.id, { reason: 'moderation' }),
+  )
   t.equal(fake.blobs.size, 3, 'committed: the files wait for the sweeper')
   t.equal(await count(app, 'blob_deletions'), 3)
   app.sweeper.start()

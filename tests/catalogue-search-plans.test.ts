@@ -17,7 +17,7 @@ function nodes(plan: PlanNode): PlanNode[] {
   return [plan, ...(plan.Plans ?? []).flatMap(nodes)]
 }
 
-t.test('each filter and sort uses an index', async (t) => {
+void t.test('each filter and sort uses an index', async (t) => {
   const app = await build(t)
   await seedBulkListings(app.db, 40_000, { rebuildIndexes: true })
   const db = app.db
@@ -30,7 +30,11 @@ t.test('each filter and sort uses an index', async (t) => {
   const leaf = await categoryId(db, 'sofas-chairs')
   const furniture = await categoryWithDescendants({ db }, await categoryId(db, 'furniture'))
   const seller = ((await db('listings').first('seller_id')) as { seller_id: string }).seller_id
-  const recent = (await db.raw("select to_json(published_at) #>> '{}' as at, id from listings where status = 'active' order by published_at desc, id desc offset 500 limit 1")).rows[0] as { at: string; id: string }
+  const recent = (
+    await db.raw(
+      "select to_json(published_at) #>> '{}' as at, id from listings where status = 'active' order by published_at desc, id desc offset 500 limit 1",
+    )
+  ).rows[0] as { at: string; id: string }
   const lagos = { lat: 6.5244, lng: 3.3792 }
   const base: SearchPlan = { sort: 'newest', limit: 20, mode: 'exact' }
 
@@ -39,7 +43,11 @@ t.test('each filter and sort uses an index', async (t) => {
     ['newest, page 26 (keyset)', { after: [recent.at, recent.id] }, /listings_active_newest/],
     ['price_asc', { sort: 'price_asc' }, /listings_active_price/],
     ['price_desc', { sort: 'price_desc' }, /listings_active_price/],
-    ['price range + price_asc', { sort: 'price_asc', minPrice: 10_000_00, maxPrice: 20_000_00 }, /listings_active_price/],
+    [
+      'price range + price_asc',
+      { sort: 'price_asc', minPrice: 10_000_00, maxPrice: 20_000_00 },
+      /listings_active_price/,
+    ],
     ['price range + newest', { minPrice: 10_000_00, maxPrice: 12_000_00 }, /listings_active_(price|newest)/],
     ['leaf category + newest', { categoryIds: [leaf] }, /listings_active_category_newest/],
     ['leaf category + price_desc', { categoryIds: [leaf], sort: 'price_desc' }, /listings_active_category_price/],
@@ -48,34 +56,68 @@ t.test('each filter and sort uses an index', async (t) => {
     ['giveaways + newest', { type: 'giveaway' }, /listings_active_giveaway/],
     ['seller + newest', { sellerId: seller }, /listings_active_seller/],
     ['text, relevance', { q: 'sofa', sort: 'relevance' }, /listings_active_search/],
-    ['text + category, newest', { q: 'sofa', categoryIds: furniture }, /listings_active_(search|newest|category_newest)/],
+    [
+      'text + category, newest',
+      { q: 'sofa', categoryIds: furniture },
+      /listings_active_(search|newest|category_newest)/,
+    ],
     // The typo window: a walk of the newest index filtered by the match, or a bitmap of the
     // trigram and text indexes when few titles match: the planner picks by estimated matches
     // (about 4 % here, where the costs are close, so either may win from one ANALYZE to the next).
     ['text, typo fallback', { q: 'samsumg', sort: 'relevance', mode: 'fuzzy' }, /listings_active_(title_trgm|newest)/],
     ['radius 10 km + newest, sparse', { origin: lagos, radiusKm: 10 }, /listings_active_geo/],
-    ['radius 10 km + newest, dense (the sort index leads)', { origin: lagos, radiusKm: 10, geoIndex: false }, /listings_active_newest/],
+    [
+      'radius 10 km + newest, dense (the sort index leads)',
+      { origin: lagos, radiusKm: 10, geoIndex: false },
+      /listings_active_newest/,
+    ],
     ['distance sort', { origin: lagos, sort: 'distance' }, /listings_active_geo/],
-    ['distance sort, later page', { origin: lagos, sort: 'distance', after: [25_000, '00000000-0000-4000-8000-000000000000'] }, /listings_active_geo/],
-    ['radius + distance + filters', { origin: lagos, radiusKm: 25, sort: 'distance', condition: ['good'], maxPrice: 100_000_00 }, /listings_active_geo/],
+    [
+      'distance sort, later page',
+      { origin: lagos, sort: 'distance', after: [25_000, '00000000-0000-4000-8000-000000000000'] },
+      /listings_active_geo/,
+    ],
+    [
+      'radius + distance + filters',
+      { origin: lagos, radiusKm: 25, sort: 'distance', condition: ['good'], maxPrice: 100_000_00 },
+      /listings_active_geo/,
+    ],
   ]
   for (const [name, over, expected] of cases) {
     const plan: SearchPlan = { ...base, ...over }
     // Distance pages first pick ids by a nearest-neighbour scan, then build the cards.
-    const { sql, bindings } = plan.sort === 'distance' ? distanceCandidatesSql(plan, plan.limit + 17) : pageSql(db, plan)
-    const explained = (await db.raw(`explain (format json) ${sql}`, bindings as never[])).rows[0]['QUERY PLAN'][0].Plan as PlanNode
+    const { sql, bindings } =
+      plan.sort === 'distance' ? distanceCandidatesSql(plan, plan.limit + 17) : pageSql(db, plan)
+    const explained = (await db.raw(`explain (format json) ${sql}`, bindings as never[])).rows[0]['QUERY PLAN'][0]
+      .Plan as PlanNode
     const all = nodes(explained)
     const onListings = all.filter((n) => n['Relation Name'] === 'listings' || n['Index Name']?.startsWith('listings_'))
-    t.notOk(onListings.some((n) => n['Node Type'] === 'Seq Scan'), `${name}: no sequential scan of listings`)
-    const used = onListings.map((n) => n['Index Name']).filter(Boolean).join(', ')
+    t.notOk(
+      onListings.some((n) => n['Node Type'] === 'Seq Scan'),
+      `${name}: no sequential scan of listings`,
+    )
+    const used = onListings
+      .map((n) => n['Index Name'])
+      .filter(Boolean)
+      .join(', ')
     t.match(used, expected, `${name}: uses ${used}`)
-    const text = (await db.raw(`explain ${sql}`, bindings as never[])).rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n')
+    const text = (await db.raw(`explain ${sql}`, bindings as never[])).rows
+      .map((r: Record<string, string>) => r['QUERY PLAN'])
+      .join('\n')
     t.comment(`${name}\n${text}`)
   }
 
   // Both radius strategies return the same listings.
   for (const sort of ['newest', 'price_asc'] as const) {
-    const run = async (geoIndex: boolean) => ((await db.raw(pageSql(db, { ...base, sort, origin: lagos, radiusKm: 10, geoIndex, limit: 50 }).sql, pageSql(db, { ...base, sort, origin: lagos, radiusKm: 10, geoIndex, limit: 50 }).bindings as never[])).rows as { id: string }[]).map((r) => r.id)
+    const run = async (geoIndex: boolean) =>
+      (
+        (
+          await db.raw(
+            pageSql(db, { ...base, sort, origin: lagos, radiusKm: 10, geoIndex, limit: 50 }).sql,
+            pageSql(db, { ...base, sort, origin: lagos, radiusKm: 10, geoIndex, limit: 50 }).bindings as never[],
+          )
+        ).rows as { id: string }[]
+      ).map((r) => r.id)
     const viaGeo = await run(true)
     t.ok(viaGeo.length > 20, `${sort}: the radius holds listings`)
     t.same(await run(false), viaGeo, `${sort}: dense and sparse strategies agree`)
@@ -84,6 +126,13 @@ t.test('each filter and sort uses an index', async (t) => {
   t.equal(await radiusIsDense(db, lagos, 400, 20), true, 'a 400 km circle is dense')
 
   const anId = ((await db('listings').first('id')) as { id: string }).id
-  const detail = (await db.raw('explain (format json) select * from listings l join users u on u.id = l.seller_id where l.id = ?', [anId])).rows[0]['QUERY PLAN'][0].Plan as PlanNode
-  t.ok(nodes(detail).some((n) => n['Index Name'] === 'listings_pkey'), 'listing detail by primary key')
+  const detail = (
+    await db.raw('explain (format json) select * from listings l join users u on u.id = l.seller_id where l.id = ?', [
+      anId,
+    ])
+  ).rows[0]['QUERY PLAN'][0].Plan as PlanNode
+  t.ok(
+    nodes(detail).some((n) => n['Index Name'] === 'listings_pkey'),
+    'listing detail by primary key',
+  )
 })

@@ -19,7 +19,9 @@ async function pageAll(app: OjaApp, query: string, limit: number, token?: string
   const out: string[] = []
   let cursor: string | undefined
   for (let guard = 0; guard < 1000; guard++) {
-    const res = await call(app, 'GET', `/v1/listings?${query}&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`, { token })
+    const res = await call(app, 'GET', `/v1/listings?${query}&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`, {
+      token,
+    })
     if (res.statusCode !== 200) throw new Error(`${res.statusCode} ${res.body}`)
     out.push(...ids(res))
     cursor = res.json.nextCursor ?? undefined
@@ -28,18 +30,29 @@ async function pageAll(app: OjaApp, query: string, limit: number, token?: string
   throw new Error('paging never ended')
 }
 
-t.test('full text: stemming, title over description, web-search syntax', async (t) => {
+void t.test('full text: stemming, title over description, web-search syntax', async (t) => {
   const app = await build(t)
   const s = await aUser(app)
   const inTitle = await createListing(app, s, { title: 'Grey fabric sofa', description: 'Comfortable, seats three' })
-  const inDescription = await createListing(app, s, { title: 'Living room set', description: 'A grey sofa and two chairs, good condition' })
+  const inDescription = await createListing(app, s, {
+    title: 'Living room set',
+    description: 'A grey sofa and two chairs, good condition',
+  })
   const leather = await createListing(app, s, { title: 'Leather sofa, brown', description: 'Real leather' })
-  await createListing(app, s, { title: 'Standing fan', description: 'Three speeds', categoryId: await categoryId(app.db, 'fans-air-conditioners') })
+  await createListing(app, s, {
+    title: 'Standing fan',
+    description: 'Three speeds',
+    categoryId: await categoryId(app.db, 'fans-air-conditioners'),
+  })
 
   const sofas = await call(app, 'GET', '/v1/listings?q=sofas')
   t.equal(sofas.statusCode, 200)
   t.equal(sofas.json.searchMode, 'exact')
-  t.same(new Set(ids(sofas)), new Set([inTitle.id, inDescription.id, leather.id]), '"sofas" finds "sofa" (English stemming)')
+  t.same(
+    new Set(ids(sofas)),
+    new Set([inTitle.id, inDescription.id, leather.id]),
+    '"sofas" finds "sofa" (English stemming)',
+  )
   const grey = await call(app, 'GET', '/v1/listings?q=grey%20sofa')
   t.same(ids(grey).slice(0, 2), [inTitle.id, inDescription.id], 'a title match ranks above a description match')
   t.equal(grey.json.searchMode, 'fuzzy', 'two exact matches are little: similar titles follow them')
@@ -53,11 +66,17 @@ t.test('full text: stemming, title over description, web-search syntax', async (
   t.equal(ids(either).length, 2)
 })
 
-t.test('typos fall back to trigram matching when the exact search finds little', async (t) => {
+void t.test('typos fall back to trigram matching when the exact search finds little', async (t) => {
   const app = await build(t)
   const s = await aUser(app)
-  const phone = await createListing(app, s, { title: 'Samsung Galaxy S21 phone', categoryId: await categoryId(app.db, 'mobile-phones') })
-  const fridge = await createListing(app, s, { title: 'Samsung double-door fridge', categoryId: await categoryId(app.db, 'fridges-freezers') })
+  const phone = await createListing(app, s, {
+    title: 'Samsung Galaxy S21 phone',
+    categoryId: await categoryId(app.db, 'mobile-phones'),
+  })
+  const fridge = await createListing(app, s, {
+    title: 'Samsung double-door fridge',
+    categoryId: await categoryId(app.db, 'fridges-freezers'),
+  })
   await createListing(app, s, { title: 'Binatone standing fan' })
 
   const typo = await call(app, 'GET', '/v1/listings?q=samsumg')
@@ -74,10 +93,13 @@ t.test('typos fall back to trigram matching when the exact search finds little',
   t.notOk('searchMode' in plain.json, 'no searchMode without q')
 })
 
-t.test('SQL-looking and odd input is just text', async (t) => {
+void t.test('SQL-looking and odd input is just text', async (t) => {
   const app = await build(t)
   const s = await aUser(app)
-  const l = await createListing(app, s, { title: 'Drop-leaf table', description: 'Folding table for small rooms; see my other listings' })
+  const l = await createListing(app, s, {
+    title: 'Drop-leaf table',
+    description: 'Folding table for small rooms; see my other listings',
+  })
   const inputs = [
     "'; drop table listings; --",
     "sofa' OR '1'='1",
@@ -99,13 +121,22 @@ t.test('SQL-looking and odd input is just text', async (t) => {
   t.equal(Number((await app.db('listings').count({ n: '*' }).first())?.n), 1, 'the table is still there')
   const nul = await call(app, 'GET', '/v1/listings?q=sofa%00')
   t.equal(nul.statusCode, 400, 'NUL characters are refused')
-  const nulTitle = await call(app, 'POST', '/v1/listings', { token: s.accessToken, body: { title: 'bad\u0000title', description: '', type: 'giveaway', condition: 'good', categoryId: await categoryId(app.db) } })
+  const nulTitle = await call(app, 'POST', '/v1/listings', {
+    token: s.accessToken,
+    body: {
+      title: 'bad\u0000title',
+      description: '',
+      type: 'giveaway',
+      condition: 'good',
+      categoryId: await categoryId(app.db),
+    },
+  })
   t.equal(nulTitle.statusCode, 400)
   const long = await call(app, 'GET', `/v1/listings?q=${'a'.repeat(201)}`)
   t.equal(long.statusCode, 400)
 })
 
-t.test('filters', async (t) => {
+void t.test('filters', async (t) => {
   const app = await build(t)
   const a = await aUser(app)
   const b = await aUser(app)
@@ -113,11 +144,42 @@ t.test('filters', async (t) => {
   const beds = await categoryId(app.db, 'beds-mattresses')
   const furniture = await categoryId(app.db, 'furniture')
   const phones = await categoryId(app.db, 'mobile-phones')
-  const sofa = await createListing(app, a, { title: 'Sofa', categoryId: sofas, price: 100_000_00, condition: 'good', location: PLACES.lagos })
-  const bed = await createListing(app, a, { title: 'Double bed', categoryId: beds, price: 80_000_00, condition: 'new', location: PLACES.ikeja })
-  const phone = await createListing(app, b, { title: 'Phone', categoryId: phones, price: 50_000_00, condition: 'like_new', location: PLACES.lekki })
-  const freeChair = await createListing(app, b, { title: 'Free chair', categoryId: sofas, type: 'giveaway', price: 0, condition: 'fair', location: PLACES.ibadan })
-  const noGeo = await createListing(app, b, { title: 'Bed frame', categoryId: beds, price: 20_000_00, condition: 'fair', location: { city: 'Lagos', state: 'Lagos' } })
+  const sofa = await createListing(app, a, {
+    title: 'Sofa',
+    categoryId: sofas,
+    price: 100_000_00,
+    condition: 'good',
+    location: PLACES.lagos,
+  })
+  const bed = await createListing(app, a, {
+    title: 'Double bed',
+    categoryId: beds,
+    price: 80_000_00,
+    condition: 'new',
+    location: PLACES.ikeja,
+  })
+  const phone = await createListing(app, b, {
+    title: 'Phone',
+    categoryId: phones,
+    price: 50_000_00,
+    condition: 'like_new',
+    location: PLACES.lekki,
+  })
+  const freeChair = await createListing(app, b, {
+    title: 'Free chair',
+    categoryId: sofas,
+    type: 'giveaway',
+    price: 0,
+    condition: 'fair',
+    location: PLACES.ibadan,
+  })
+  const noGeo = await createListing(app, b, {
+    title: 'Bed frame',
+    categoryId: beds,
+    price: 20_000_00,
+    condition: 'fair',
+    location: { city: 'Lagos', state: 'Lagos' },
+  })
   await createListing(app, a, { title: 'Hidden draft', categoryId: sofas, draft: true })
   const sold = await createListing(app, a, { title: 'Sold sofa', categoryId: sofas })
   await app.db('listings').where('id', sold.id).update({ status: 'sold', sold_quantity: 1 })
@@ -130,7 +192,11 @@ t.test('filters', async (t) => {
     return new Set(ids(res))
   }
   t.same(await q(''), new Set([sofa.id, bed.id, phone.id, freeChair.id, noGeo.id]), 'only active listings')
-  t.same(await q(`categoryId=${furniture}`), new Set([sofa.id, bed.id, freeChair.id, noGeo.id]), 'a parent category includes its children')
+  t.same(
+    await q(`categoryId=${furniture}`),
+    new Set([sofa.id, bed.id, freeChair.id, noGeo.id]),
+    'a parent category includes its children',
+  )
   t.same(await q(`categoryId=${beds}`), new Set([bed.id, noGeo.id]))
   t.same(await q('categoryId=00000000-0000-4000-8000-000000000000'), new Set())
   t.same(await q('condition=fair'), new Set([freeChair.id, noGeo.id]))
@@ -139,13 +205,21 @@ t.test('filters', async (t) => {
   t.same(await q('type=sale&minPrice=5000000&maxPrice=8000000'), new Set([bed.id, phone.id]), 'price range, inclusive')
   t.same(await q('maxPrice=0'), new Set([freeChair.id]))
   t.same(await q(`sellerId=${b.id}`), new Set([phone.id, freeChair.id, noGeo.id]))
-  t.same(await q(`sellerId=${b.id}&categoryId=${furniture}&condition=fair&type=sale`), new Set([noGeo.id]), 'filters combine')
+  t.same(
+    await q(`sellerId=${b.id}&categoryId=${furniture}&condition=fair&type=sale`),
+    new Set([noGeo.id]),
+    'filters combine',
+  )
 
   // Radius: Ikeja is ~9 km from central Lagos, Lekki ~24 km, Ibadan ~113 km.
   const { lat, lng } = PLACES.lagos
   t.same(await q(`lat=${lat}&lng=${lng}&radiusKm=15`), new Set([sofa.id, bed.id]), 'within 15 km')
   t.same(await q(`lat=${lat}&lng=${lng}&radiusKm=30`), new Set([sofa.id, bed.id, phone.id]), 'within 30 km')
-  t.same(await q(`lat=${lat}&lng=${lng}&radiusKm=200`), new Set([sofa.id, bed.id, phone.id, freeChair.id]), 'listings without coordinates are outside every radius')
+  t.same(
+    await q(`lat=${lat}&lng=${lng}&radiusKm=200`),
+    new Set([sofa.id, bed.id, phone.id, freeChair.id]),
+    'listings without coordinates are outside every radius',
+  )
   const near = await call(app, 'GET', `/v1/listings?lat=${lat}&lng=${lng}&radiusKm=200&sort=distance`)
   t.same(ids(near), [sofa.id, bed.id, phone.id, freeChair.id], 'nearest first')
   const km = near.json.items.map((i: { distanceKm: number }) => i.distanceKm)
@@ -155,7 +229,12 @@ t.test('filters', async (t) => {
   t.ok(km[3] > 105 && km[3] < 125, `Ibadan ~113 km (${km[3]})`)
   const withDistance = await call(app, 'GET', `/v1/listings?lat=${lat}&lng=${lng}`)
   t.equal(withDistance.json.items.length, 5, 'lat/lng alone filter nothing')
-  t.ok(withDistance.json.items.every((i: Json) => i.location?.lat == null ? !('distanceKm' in i) : typeof i.distanceKm === 'number'), 'distanceKm where known')
+  t.ok(
+    withDistance.json.items.every((i: Json) =>
+      i.location?.lat == null ? !('distanceKm' in i) : typeof i.distanceKm === 'number',
+    ),
+    'distanceKm where known',
+  )
 
   const bad: [string, string][] = [
     ['minPrice=10&maxPrice=5', '/querystring/minPrice'],
@@ -176,63 +255,115 @@ t.test('filters', async (t) => {
   for (const [qs, path] of bad) {
     const res = await call(app, 'GET', `/v1/listings?${qs}`)
     t.equal(res.statusCode, 400, qs)
-    t.ok(res.json.errors?.some((e: { path: string }) => e.path === path), `${qs} names ${path}: ${JSON.stringify(res.json.errors)}`)
+    t.ok(
+      res.json.errors?.some((e: { path: string }) => e.path === path),
+      `${qs} names ${path}: ${JSON.stringify(res.json.errors)}`,
+    )
   }
 })
 
-t.test('sorts order correctly and every sort pages by keyset', async (t) => {
+void t.test('sorts order correctly and every sort pages by keyset', async (t) => {
   const app = await build(t)
   const s = await aUser(app)
   const prices = [5000, 1000, 3000, 1000, 9000, 3000, 3000, 7000]
   const made: Json[] = []
   for (const [i, price] of prices.entries()) {
-    made.push(await createListing(app, s, { title: `Wooden chair number ${i}`, description: i % 2 ? 'chair chair chair' : 'a seat', price: price * 100, location: { city: 'Lagos', state: 'Lagos', lat: 6.5 + i * 0.01, lng: 3.4 } }))
+    made.push(
+      await createListing(app, s, {
+        title: `Wooden chair number ${i}`,
+        description: i % 2 ? 'chair chair chair' : 'a seat',
+        price: price * 100,
+        location: { city: 'Lagos', state: 'Lagos', lat: 6.5 + i * 0.01, lng: 3.4 },
+      }),
+    )
   }
   const byPrice = [...made].sort((a, b) => a.price - b.price || (a.id < b.id ? -1 : 1)).map((l) => l.id)
   t.same(await pageAll(app, 'sort=price_asc', 3), byPrice, 'price_asc, ties by id')
   t.same(await pageAll(app, 'sort=price_desc', 3), [...byPrice].reverse(), 'price_desc')
   t.same(await pageAll(app, 'sort=newest', 3), made.map((l) => l.id).reverse(), 'newest')
-  t.same(await pageAll(app, 'lat=6.5&lng=3.4&sort=distance', 3), made.map((l) => l.id), 'distance')
+  t.same(
+    await pageAll(app, 'lat=6.5&lng=3.4&sort=distance', 3),
+    made.map((l) => l.id),
+    'distance',
+  )
   const relevance = await pageAll(app, 'q=chair', 3)
-  t.same(new Set(relevance.slice(0, 4)), new Set(made.filter((_, i) => i % 2).map((l) => l.id)), 'more mentions rank higher')
+  t.same(
+    new Set(relevance.slice(0, 4)),
+    new Set(made.filter((_, i) => i % 2).map((l) => l.id)),
+    'more mentions rank higher',
+  )
   t.equal(relevance.length, 8)
 
   const first = await call(app, 'GET', '/v1/listings?sort=price_asc&limit=2')
   const wrongSort = await call(app, 'GET', `/v1/listings?sort=newest&limit=2&cursor=${first.json.nextCursor}`)
-  t.equal(wrongSort.statusCode, 400, "a cursor from another sort is refused")
+  t.equal(wrongSort.statusCode, 400, 'a cursor from another sort is refused')
   t.equal((await call(app, 'GET', '/v1/listings?cursor=bm9wZQ')).statusCode, 400)
-  const forged = Buffer.from(JSON.stringify(['newest', 'exact', "x'); drop table listings; --", made[0]!.id])).toString('base64url')
-  t.equal((await call(app, 'GET', `/v1/listings?cursor=${forged}`)).statusCode, 400, 'a forged cursor is a 400, not a 500')
-  const forged2 = Buffer.from(JSON.stringify(['newest', 'exact', '2026-01-01T00:00:00Z', 'not-a-uuid'])).toString('base64url')
+  const forged = Buffer.from(JSON.stringify(['newest', 'exact', "x'); drop table listings; --", made[0]!.id])).toString(
+    'base64url',
+  )
+  t.equal(
+    (await call(app, 'GET', `/v1/listings?cursor=${forged}`)).statusCode,
+    400,
+    'a forged cursor is a 400, not a 500',
+  )
+  const forged2 = Buffer.from(JSON.stringify(['newest', 'exact', '2026-01-01T00:00:00Z', 'not-a-uuid'])).toString(
+    'base64url',
+  )
   t.equal((await call(app, 'GET', `/v1/listings?cursor=${forged2}`)).statusCode, 400)
 })
 
-t.test('paging returns every listing exactly once while new ones are inserted', async (t) => {
+void t.test('paging returns every listing exactly once while new ones are inserted', async (t) => {
   const app = await build(t)
   const sellers: SignedInUser[] = await Promise.all([aUser(app), aUser(app), aUser(app)])
   const cat = await categoryId(app.db, 'sofas-chairs')
   // 120 listings straight in the database, many sharing a price and a publication time.
   const rows = Array.from({ length: 120 }, (_, i) => ({
-    seller_id: sellers[i % 3]!.id, title: `Armchair lot ${i}`, description: 'armchair', type: 'sale', price: (1 + (i % 6)) * 1000_00,
-    condition: 'good', category_id: cat, status: 'active', lat: 6.4 + (i % 10) * 0.01, lng: 3.3, city: 'Lagos', state: 'Lagos',
+    seller_id: sellers[i % 3]!.id,
+    title: `Armchair lot ${i}`,
+    description: 'armchair',
+    type: 'sale',
+    price: (1 + (i % 6)) * 1000_00,
+    condition: 'good',
+    category_id: cat,
+    status: 'active',
+    lat: 6.4 + (i % 10) * 0.01,
+    lng: 3.3,
+    city: 'Lagos',
+    state: 'Lagos',
     published_at: app.db.raw(`now() - make_interval(mins => ?)`, [i % 7]),
   }))
   const initial = ((await app.db('listings').insert(rows).returning('id')) as { id: string }[]).map((r) => r.id)
   await app.db.raw('analyze listings')
 
-  const queries = ['sort=newest', 'sort=price_asc', 'sort=price_desc', 'q=armchair', 'q=armchair&sort=price_asc', 'lat=6.4&lng=3.3&sort=distance', `categoryId=${await categoryId(app.db, 'furniture')}&sort=newest`]
+  const queries = [
+    'sort=newest',
+    'sort=price_asc',
+    'sort=price_desc',
+    'q=armchair',
+    'q=armchair&sort=price_asc',
+    'lat=6.4&lng=3.3&sort=distance',
+    `categoryId=${await categoryId(app.db, 'furniture')}&sort=newest`,
+  ]
   const everInserted: string[] = []
   for (const query of queries) {
     let inserting = true
     const inserted: string[] = []
     // Three writers insert through the API while one reader pages.
-    const writer = Promise.all([0, 1, 2].map(async (w) => {
-      for (let i = 0; inserting && i < 100; i++) {
-        const seller = sellers[w]!
-        const res = await createListing(app, seller, { title: `Armchair new ${w}-${i}`, description: 'armchair', price: (1 + (i % 6)) * 1000_00, categoryId: cat, location: { city: 'Lagos', state: 'Lagos', lat: 6.4 + (i % 10) * 0.01, lng: 3.3 } })
-        inserted.push(res.id)
-      }
-    }))
+    const writer = Promise.all(
+      [0, 1, 2].map(async (w) => {
+        for (let i = 0; inserting && i < 100; i++) {
+          const seller = sellers[w]!
+          const res = await createListing(app, seller, {
+            title: `Armchair new ${w}-${i}`,
+            description: 'armchair',
+            price: (1 + (i % 6)) * 1000_00,
+            categoryId: cat,
+            location: { city: 'Lagos', state: 'Lagos', lat: 6.4 + (i % 10) * 0.01, lng: 3.3 },
+          })
+          inserted.push(res.id)
+        }
+      }),
+    )
     const seen = await pageAll(app, query, 7)
     inserting = false
     await writer
@@ -241,17 +372,27 @@ t.test('paging returns every listing exactly once while new ones are inserted', 
     const missing = initial.filter((id) => !seen.includes(id))
     t.same(missing, [], `${query}: every listing that existed before paging appears`)
     everInserted.push(...inserted)
-    t.ok(seen.every((id) => initial.includes(id) || everInserted.includes(id)), `${query}: nothing foreign`)
+    t.ok(
+      seen.every((id) => initial.includes(id) || everInserted.includes(id)),
+      `${query}: nothing foreign`,
+    )
   }
 })
 
-t.test('relevance ranks a bounded window of the newest matches, stable across pages', async (t) => {
+void t.test('relevance ranks a bounded window of the newest matches, stable across pages', async (t) => {
   const app = await build(t)
   const seller = await aUser(app)
   const cat = await categoryId(app.db, 'sofas-chairs')
   const rows = Array.from({ length: 120 }, (_, i) => ({
-    seller_id: seller.id, title: `Rocking chair ${i}`, description: i % 3 ? 'chair' : 'chair chair chair, a very good chair', type: 'sale', price: 1000_00,
-    condition: 'good', category_id: cat, status: 'active', published_at: app.db.raw(`now() - make_interval(mins => ?)`, [i]),
+    seller_id: seller.id,
+    title: `Rocking chair ${i}`,
+    description: i % 3 ? 'chair' : 'chair chair chair, a very good chair',
+    type: 'sale',
+    price: 1000_00,
+    condition: 'good',
+    category_id: cat,
+    status: 'active',
+    published_at: app.db.raw(`now() - make_interval(mins => ?)`, [i]),
   }))
   const inserted = (await app.db('listings').insert(rows).returning(['id'])) as { id: string }[]
   const newest50 = inserted.slice(0, 50).map((r) => r.id)
@@ -267,13 +408,28 @@ t.test('relevance ranks a bounded window of the newest matches, stable across pa
     seen.push(...res.items.map((i) => i.id))
     cursor = res.nextCursor ?? undefined
     // Listings published between pages join the window; none of the first 50 drops out of it.
-    if (page++ % 2 === 0) added.push((await createListing(app, seller, { title: `Office chair new ${page}`, description: 'chair', categoryId: cat })).id)
+    if (page++ % 2 === 0)
+      added.push(
+        (await createListing(app, seller, { title: `Office chair new ${page}`, description: 'chair', categoryId: cat }))
+          .id,
+      )
   } while (cursor)
   t.equal(new Set(seen).size, seen.length, 'no duplicates')
-  t.same(newest50.filter((id) => !seen.includes(id)), [], 'every listing of the window appears')
-  t.same(seen.filter((id) => !newest50.includes(id) && !added.includes(id)), [], 'nothing older than the window')
+  t.same(
+    newest50.filter((id) => !seen.includes(id)),
+    [],
+    'every listing of the window appears',
+  )
+  t.same(
+    seen.filter((id) => !newest50.includes(id) && !added.includes(id)),
+    [],
+    'nothing older than the window',
+  )
   const firstPage = await search.search(ctx, { q: 'chair', limit: 10 })
   const ranks = firstPage.items.map((i) => i.id)
   const heavy = new Set(inserted.filter((_, i) => i % 3 === 0).map((r) => r.id))
-  t.ok(ranks.slice(0, 5).every((id) => heavy.has(id)), 'the most relevant come first')
+  t.ok(
+    ranks.slice(0, 5).every((id) => heavy.has(id)),
+    'the most relevant come first',
+  )
 })

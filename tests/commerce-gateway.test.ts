@@ -1,14 +1,25 @@
 import t from 'tap'
 import { FakePaystack } from './fakes/paystack.js'
 import { amountOf, createPaystackClient, PaystackError } from '../src/payments/paystack.client.js'
-import { isAllowedWebhookSource, isValidPaystackSignature, signPaystackBody } from '../src/payments/webhook-signature.js'
+import {
+  isAllowedWebhookSource,
+  isValidPaystackSignature,
+  signPaystackBody,
+} from '../src/payments/webhook-signature.js'
 
-t.test('the Paystack client: documented calls, timeouts, both kinds of "no"', async (t) => {
+void t.test('the Paystack client: documented calls, timeouts, both kinds of "no"', async (t) => {
   const fake = await FakePaystack.start()
   t.teardown(() => fake.close())
   const client = createPaystackClient({ secretKey: fake.secretKey, baseUrl: `${fake.url}/`, timeoutMs: 300 })
 
-  const init = await client.initialize({ email: 'a@b.co', amount: '150000', currency: 'NGN', reference: 'oja-ref=1.x', callback_url: 'https://x.test/cb', metadata: { orderId: 'o1' } })
+  const init = await client.initialize({
+    email: 'a@b.co',
+    amount: '150000',
+    currency: 'NGN',
+    reference: 'oja-ref=1.x',
+    callback_url: 'https://x.test/cb',
+    metadata: { orderId: 'o1' },
+  })
   t.match(init, { reference: 'oja-ref=1.x', access_code: /\w+/, authorization_url: /^https:/ })
   t.equal(fake.calls[0]!.authorization, `Bearer ${fake.secretKey}`)
   const tx = await client.verify('oja-ref=1.x')
@@ -18,17 +29,27 @@ t.test('the Paystack client: documented calls, timeouts, both kinds of "no"', as
   t.equal((await client.verify('oja-ref=1.x')).status, 'success')
   const refund = await client.refund({ transaction: 'oja-ref=1.x', amount: 50_000, merchant_note: 'oja-refund:1' })
   t.match(refund, { amount: 50_000, status: 'pending', merchant_note: 'oja-refund:1' })
-  t.same((await client.listRefunds(tx.id)).map((r) => r.id), [refund.id])
+  t.same(
+    (await client.listRefunds(tx.id)).map((r) => r.id),
+    [refund.id],
+  )
 
   const fails = async (fn: () => Promise<unknown>, kind: PaystackError['kind'], message: RegExp) => {
-    const err = await fn().then(() => undefined, (e: unknown) => e)
+    const err = await fn().then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     t.ok(err instanceof PaystackError, 'a PaystackError')
     t.equal((err as PaystackError).kind, kind)
     t.match((err as PaystackError).message, message)
   }
   await fails(() => client.verify('nope'), 'rejected', /not found/)
   await fails(() => client.refund({ transaction: 'oja-ref=1.x', amount: 1_000_000 }), 'rejected', /more than/)
-  await fails(() => createPaystackClient({ secretKey: 'sk_test_wrong', baseUrl: fake.url, timeoutMs: 300 }).verify('oja-ref=1.x'), 'rejected', /Invalid key/)
+  await fails(
+    () => createPaystackClient({ secretKey: 'sk_test_wrong', baseUrl: fake.url, timeoutMs: 300 }).verify('oja-ref=1.x'),
+    'rejected',
+    /Invalid key/,
+  )
   fake.modes.verify = 'statusFalse'
   await fails(() => client.verify('oja-ref=1.x'), 'rejected', /went wrong/)
   fake.modes.verify = 'error500'
@@ -42,10 +63,14 @@ t.test('the Paystack client: documented calls, timeouts, both kinds of "no"', as
   const closed = await FakePaystack.start()
   const url = closed.url
   await closed.close()
-  await fails(() => createPaystackClient({ secretKey: 'k', baseUrl: url, timeoutMs: 300 }).verify('x'), 'unavailable', /unreachable/)
+  await fails(
+    () => createPaystackClient({ secretKey: 'k', baseUrl: url, timeoutMs: 300 }).verify('x'),
+    'unavailable',
+    /unreachable/,
+  )
 })
 
-t.test('amounts arrive as numbers or strings', async (t) => {
+void t.test('amounts arrive as numbers or strings', async (t) => {
   t.equal(amountOf(150000), 150000)
   t.equal(amountOf('150000'), 150000)
   t.equal(amountOf(' 42 '), 42)
@@ -55,7 +80,7 @@ t.test('amounts arrive as numbers or strings', async (t) => {
   t.equal(amountOf(1.5), undefined)
 })
 
-t.test('webhook signatures and source addresses', async (t) => {
+void t.test('webhook signatures and source addresses', async (t) => {
   const body = Buffer.from('{"event":"charge.success","data":{"id":1}}')
   const good = signPaystackBody(body, 'sk_test_x')
   t.ok(isValidPaystackSignature(body, good, 'sk_test_x'))

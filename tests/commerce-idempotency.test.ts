@@ -7,7 +7,7 @@ import { ADDRESS, checkout, commerceApp, toCart } from './factories/commerce.js'
 import { idempotencyPlugin } from '../src/idempotency/index.js'
 import { errorsPlugin } from '../src/http/errors.plugin.js'
 
-t.test('the same key and body replays the first response; another body is refused', async (t) => {
+void t.test('the same key and body replays the first response; another body is refused', async (t) => {
   const { app, paystack } = await commerceApp(t)
   const [seller, buyer, other] = [await aUser(app), await aUser(app), await aUser(app)]
   const listing = await aListing(app.db, seller.id, { quantity: 5 })
@@ -22,7 +22,11 @@ t.test('the same key and body replays the first response; another body is refuse
   t.equal(replay.headers['idempotent-replayed'], 'true')
   t.match(replay.headers['content-type'], /^application\/json/)
   // Key order in the body does not make it another request.
-  const reordered = await call(app, 'POST', '/v1/checkout', { token: buyer.accessToken, body: `{"address":${JSON.stringify({ state: ADDRESS.state, city: ADDRESS.city, line1: ADDRESS.line1, phone: ADDRESS.phone, fullName: ADDRESS.fullName })}}`, headers: { 'idempotency-key': 'order-key-1' } })
+  const reordered = await call(app, 'POST', '/v1/checkout', {
+    token: buyer.accessToken,
+    body: `{"address":${JSON.stringify({ state: ADDRESS.state, city: ADDRESS.city, line1: ADDRESS.line1, phone: ADDRESS.phone, fullName: ADDRESS.fullName })}}`,
+    headers: { 'idempotency-key': 'order-key-1' },
+  })
   t.equal(reordered.body, first.body)
   t.equal(Number((await app.db('orders').count({ n: '*' }).first())?.n), 1, 'one order')
   t.equal(paystack.callsTo('/transaction/initialize').length, 1, 'one Paystack payment')
@@ -48,11 +52,14 @@ t.test('the same key and body replays the first response; another body is refuse
   t.match(stillEmpty.headers['content-type'], /^application\/problem\+json/)
 
   // After 24 h the key is forgotten.
-  await app.db('idempotency_keys').where('key', 'empty-1').update({ created_at: app.db.raw("now() - interval '25 hours'") })
+  await app
+    .db('idempotency_keys')
+    .where('key', 'empty-1')
+    .update({ created_at: app.db.raw("now() - interval '25 hours'") })
   t.equal((await checkout(app, emptyBuyer, {}, 'empty-1')).statusCode, 201, 'executed afresh')
 })
 
-t.test('concurrent duplicates: one executes, the others replay it or are told it is in progress', async (t) => {
+void t.test('concurrent duplicates: one executes, the others replay it or are told it is in progress', async (t) => {
   const { app, paystack } = await commerceApp(t, { DATABASE_POOL_MAX: 20 })
   const [seller, buyer] = [await aUser(app), await aUser(app)]
   const listing = await aListing(app.db, seller.id, { quantity: 10 })
@@ -60,14 +67,17 @@ t.test('concurrent duplicates: one executes, the others replay it or are told it
   const results = await Promise.all(Array.from({ length: 25 }, () => checkout(app, buyer, {}, 'double-click')))
   const created = results.filter((r) => r.statusCode === 201)
   t.ok(created.length >= 1)
-  t.ok(results.every((r) => r.statusCode === 201 || r.json.code === 'IDEMPOTENCY_KEY_IN_PROGRESS'), results.map((r) => r.statusCode).join(','))
+  t.ok(
+    results.every((r) => r.statusCode === 201 || r.json.code === 'IDEMPOTENCY_KEY_IN_PROGRESS'),
+    results.map((r) => r.statusCode).join(','),
+  )
   t.equal(new Set(created.map((r) => r.body)).size, 1, 'every success is the same answer')
   t.equal(Number((await app.db('orders').count({ n: '*' }).first())?.n), 1, 'one order')
   t.equal(paystack.callsTo('/transaction/initialize').length, 1)
   t.equal(Number((await app.db('reservations').count({ n: '*' }).first())?.n), 1)
 })
 
-t.test('the plugin on its own: in-progress answers, 5xx not stored, keys only where configured', async (t) => {
+void t.test('the plugin on its own: in-progress answers, 5xx not stored, keys only where configured', async (t) => {
   // A tiny app with the plugin and a slow route, against the test database.
   const { app: main } = await commerceApp(t)
   const user = await aUser(main)

@@ -7,7 +7,7 @@ import { tcpProxy } from './helpers/tcp-proxy.js'
 import { aUser } from './factories/users.js'
 import { TEST_REDIS_URL } from './helpers/pg.js'
 
-t.test('PostgreSQL outage: /ready reports it, requests fail cleanly, the server recovers by itself', async (t) => {
+void t.test('PostgreSQL outage: /ready reports it, requests fail cleanly, the server recovers by itself', async (t) => {
   const db = await testDatabase(t)
   const proxy = await tcpProxy(5432)
   t.teardown(() => proxy.close())
@@ -36,7 +36,7 @@ t.test('PostgreSQL outage: /ready reports it, requests fail cleanly, the server 
   t.equal((await call(app, 'GET', '/ready')).statusCode, 200)
 })
 
-t.test('security headers and configurable CORS', async (t) => {
+void t.test('security headers and configurable CORS', async (t) => {
   const app = await build(t, { CORS_ORIGINS: 'https://app.oja.ng' })
   const res = await app.inject({ method: 'GET', url: '/health', headers: { origin: 'https://app.oja.ng' } })
   t.equal(res.headers['access-control-allow-origin'], 'https://app.oja.ng')
@@ -47,14 +47,16 @@ t.test('security headers and configurable CORS', async (t) => {
   t.notOk(evil.headers['access-control-allow-origin'], 'other origins get no CORS grant')
 })
 
-t.test('a slow client cannot hold a request open', async (t) => {
+void t.test('a slow client cannot hold a request open', async (t) => {
   const app = await build(t, { REQUEST_TIMEOUT_MS: 500 })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as net.AddressInfo
   const answer = await new Promise<string>((resolve) => {
     const sock = net.connect(port, '127.0.0.1', () => {
       // Headers promise a body that never comes.
-      sock.write('POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"em')
+      sock.write(
+        'POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"em',
+      )
     })
     let data = ''
     sock.on('data', (d) => (data += d.toString()))
@@ -63,10 +65,18 @@ t.test('a slow client cannot hold a request open', async (t) => {
   })
   // Reaching here means the server closed the socket (else tap's timeout fails the test).
   t.notMatch(answer, /^HTTP\/1\.1 2/, 'the half-sent request was not processed')
-  t.equal(await app.db('sessions').count({ n: '*' }).first().then((r) => Number(r?.n)), 0, 'nothing happened')
+  t.equal(
+    await app
+      .db('sessions')
+      .count({ n: '*' })
+      .first()
+      .then((r) => Number(r?.n)),
+    0,
+    'nothing happened',
+  )
 })
 
-t.test('graceful shutdown under load: SIGTERM lets every in-flight request finish', async (t) => {
+void t.test('graceful shutdown under load: SIGTERM lets every in-flight request finish', async (t) => {
   const db = await testDatabase(t)
   const port = await new Promise<number>((r) => {
     const s = net.createServer().listen(0, '127.0.0.1', () => {
@@ -74,17 +84,37 @@ t.test('graceful shutdown under load: SIGTERM lets every in-flight request finis
       s.close(() => r(p))
     })
   })
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../src/server.ts', import.meta.url))], {
-    // Without tap's NODE_OPTIONS loaders: the child is a plain production-like process.
-    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && !k.startsWith('TAP'))), PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: `oja-test:${db.name}:`, MIGRATE_ON_START: 'false', SEED_DEMO: 'false', RATE_LIMIT_SCALE: '0', LOG_LEVEL: 'info', NODE_ENV: 'test', JWT_SECRET: 'test-secret-test-secret-test-secret-0123' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(new URL('../src/server.ts', import.meta.url))],
+    {
+      // Without tap's NODE_OPTIONS loaders: the child is a plain production-like process.
+      env: {
+        ...Object.fromEntries(
+          Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && !k.startsWith('TAP')),
+        ),
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATABASE_URL: db.url,
+        REDIS_URL: TEST_REDIS_URL,
+        REDIS_PREFIX: `oja-test:${db.name}:`,
+        MIGRATE_ON_START: 'false',
+        SEED_DEMO: 'false',
+        RATE_LIMIT_SCALE: '0',
+        LOG_LEVEL: 'info',
+        NODE_ENV: 'test',
+        JWT_SECRET: 'test-secret-test-secret-test-secret-0123',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
   let stderr = ''
   child.stderr.on('data', (d) => (stderr += d.toString()))
   // The request log tells which requests the server had received (a lower bound: the log is written asynchronously).
   let stdout = ''
   child.stdout.on('data', (d) => (stdout += d.toString()))
-  const received = () => stdout.split('\n').filter((l) => l.includes('"incoming request"') && l.includes('"/v1/me"')).length
+  const received = () =>
+    stdout.split('\n').filter((l) => l.includes('"incoming request"') && l.includes('"/v1/me"')).length
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
   const base = `http://127.0.0.1:${port}`
   for (let i = 0; i < 100; i++) {
@@ -94,9 +124,20 @@ t.test('graceful shutdown under load: SIGTERM lets every in-flight request finis
       await new Promise((r) => setTimeout(r, 200))
     }
   }
-  const reg = await (await fetch(`${base}/v1/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'grace@test.oja', password: 'long enough pw', name: 'G' }) })).json() as { accessToken: string }
+  const reg = (await (
+    await fetch(`${base}/v1/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'grace@test.oja', password: 'long enough pw', name: 'G' }),
+    })
+  ).json()) as { accessToken: string }
   // 200 requests in flight, each holding a database round trip, then SIGTERM.
-  const inflight = Array.from({ length: 200 }, () => fetch(`${base}/v1/me`, { headers: { authorization: `Bearer ${reg.accessToken}` } }).then((r) => r.status, (e: Error) => `error: ${e.message}`))
+  const inflight = Array.from({ length: 200 }, () =>
+    fetch(`${base}/v1/me`, { headers: { authorization: `Bearer ${reg.accessToken}` } }).then(
+      (r) => r.status,
+      (e: Error) => `error: ${e.message}`,
+    ),
+  )
   // SIGTERM once the server has logged at least 20 of them as received (however slow the
   // machine is today): every request it had started must still end with 200.
   while (received() < 20) await new Promise((r) => setTimeout(r, 5))
@@ -106,8 +147,14 @@ t.test('graceful shutdown under load: SIGTERM lets every in-flight request finis
   const code = await exited
   const accepted = statuses.filter((s) => s === 200).length
   const refused = statuses.filter((s) => s !== 200)
-  t.ok(accepted >= startedBeforeSigterm, `${accepted} in-flight requests completed (${startedBeforeSigterm} had started before SIGTERM)`)
+  t.ok(
+    accepted >= startedBeforeSigterm,
+    `${accepted} in-flight requests completed (${startedBeforeSigterm} had started before SIGTERM)`,
+  )
   // Requests that arrived after SIGTERM are refused at connect time or get 503, never cut mid-way.
-  t.ok(refused.every((s) => s === 503 || (typeof s === 'string' && /ECONNREFUSED|fetch failed/.test(s))), `others refused cleanly: ${JSON.stringify([...new Set(refused)])}`)
+  t.ok(
+    refused.every((s) => s === 503 || (typeof s === 'string' && /ECONNREFUSED|fetch failed/.test(s))),
+    `others refused cleanly: ${JSON.stringify([...new Set(refused)])}`,
+  )
   t.equal(code, 0, `the process exits cleanly ${stderr.slice(0, 300)}`)
 })

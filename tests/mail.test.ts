@@ -25,11 +25,16 @@ async function smtpFake(t: Test) {
   return { received, state, port: (server.server.address() as AddressInfo).port }
 }
 
-t.test('a mail is not lost when SMTP refuses at first', async (t) => {
+void t.test('a mail is not lost when SMTP refuses at first', async (t) => {
   const smtp = await smtpFake(t)
   const app = await build(t, { SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, MAIL_FROM: 'Oja <no-reply@oja.test>' })
   const email = 'mailtest@test.oja'
-  t.equal((await call(app, 'POST', '/v1/auth/register', { body: { email, password: 'long enough pw', name: 'M' } })).statusCode, 201, 'the request does not wait for mail')
+  t.equal(
+    (await call(app, 'POST', '/v1/auth/register', { body: { email, password: 'long enough pw', name: 'M' } }))
+      .statusCode,
+    201,
+    'the request does not wait for mail',
+  )
 
   t.equal(await app.mail.deliverDue(), 0, 'first attempt refused')
   const row = await app.db('mail_outbox').where('to_address', email).first()
@@ -40,7 +45,10 @@ t.test('a mail is not lost when SMTP refuses at first', async (t) => {
 
   smtp.state.accept = true
   t.equal(await app.mail.deliverDue(), 0, 'not due yet')
-  await app.db('mail_outbox').where('id', row.id).update({ next_attempt_at: new Date(Date.now() - 1) })
+  await app
+    .db('mail_outbox')
+    .where('id', row.id)
+    .update({ next_attempt_at: new Date(Date.now() - 1) })
   t.equal(await app.mail.deliverDue(), 1)
   t.equal(smtp.received.length, 1)
   t.same(smtp.received[0]!.to, [email])
@@ -50,10 +58,14 @@ t.test('a mail is not lost when SMTP refuses at first', async (t) => {
   t.equal(await app.mail.deliverDue(), 0, 'sent once only')
 })
 
-t.test('a failed registration queues no mail', async (t) => {
+void t.test('a failed registration queues no mail', async (t) => {
   const app = await build(t)
-  await call(app, 'POST', '/v1/auth/register', { body: { email: 'dup@test.oja', password: 'long enough pw', name: 'M' } })
-  await call(app, 'POST', '/v1/auth/register', { body: { email: 'dup@test.oja', password: 'long enough pw', name: 'M' } })
+  await call(app, 'POST', '/v1/auth/register', {
+    body: { email: 'dup@test.oja', password: 'long enough pw', name: 'M' },
+  })
+  await call(app, 'POST', '/v1/auth/register', {
+    body: { email: 'dup@test.oja', password: 'long enough pw', name: 'M' },
+  })
   const n = await app.db('mail_outbox').where('to_address', 'dup@test.oja').count({ n: '*' }).first()
   t.equal(Number(n?.n), 1)
 })

@@ -10,7 +10,11 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 
 /** Stores one event for a user through a node's spine (published after commit, like any change). */
 const anEvent = (app: OjaApp, userId: string, n: number) =>
-  app.spine.transaction({ db: app.db, log: app.log }, (tx) => app.spine.append(tx, [{ userId, event: 'order:status', data: { orderId: `o-${n}`, paymentStatus: 'paid', shipments: [] } }]))
+  app.spine.transaction({ db: app.db, log: app.log }, (tx) =>
+    app.spine.append(tx, [
+      { userId, event: 'order:status', data: { orderId: `o-${n}`, paymentStatus: 'paid', shipments: [] } },
+    ]),
+  )
 
 const until = async (test: () => boolean | Promise<boolean>, what: string, ms = 10_000) => {
   const start = Date.now()
@@ -21,60 +25,103 @@ const until = async (test: () => boolean | Promise<boolean>, what: string, ms = 
 }
 const lastSeqOf = (r: Recorder) => r.seqs().at(-1) ?? 0
 
-t.test('catch-up with lastSeq while live events pour in from both nodes: every event once, in order', async (t) => {
-  const { nodes: [a, b] } = await startNodes(t, 2)
-  const user = await aUser(a!.app)
-  for (let i = 1; i <= 30; i++) await anEvent(a!.app, user.id, i)
+void t.test(
+  'catch-up with lastSeq while live events pour in from both nodes: every event once, in order',
+  async (t) => {
+    const {
+      nodes: [a, b],
+    } = await startNodes(t, 2)
+    const user = await aUser(a!.app)
+    for (let i = 1; i <= 30; i++) await anEvent(a!.app, user.id, i)
 
-  for (const [round, lastSeq] of [[1, 10], [2, 0]] as const) {
-    const base = 30 + (round - 1) * 40
-    // Forty more events, alternating nodes, racing the catch-up below.
-    const writers = (async () => {
-      for (let i = 1; i <= 40; i++) await anEvent(i % 2 ? a!.app : b!.app, user.id, base + i)
-    })()
-    const client = await connect(t, round === 1 ? a! : b!, { token: user.accessToken, lastSeq })
-    const feed = await openFeed(t, round === 1 ? b! : a!, { token: user.accessToken, lastSeq })
-    await writers
-    await client.recorder.next('order:status', (d) => d.orderId === `o-${base + 40}`)
-    await feed.recorder.next('order:status', (d) => d.orderId === `o-${base + 40}`)
-    t.same(client.recorder.seqs(), range(lastSeq + 1, base + 40), `round ${round}: socket got ${lastSeq + 1}..${base + 40} once each, in order`)
-    t.same(feed.recorder.seqs(), range(lastSeq + 1, base + 40), `round ${round}: the feed too`)
-    t.same(client.recorder.received.map((r) => r.payload.data.orderId), range(lastSeq + 1, base + 40).map((n) => `o-${n}`), 'the right data with each seq')
-    client.socket.disconnect()
-    feed.ws.close()
-  }
-})
+    for (const [round, lastSeq] of [
+      [1, 10],
+      [2, 0],
+    ] as const) {
+      const base = 30 + (round - 1) * 40
+      // Forty more events, alternating nodes, racing the catch-up below.
+      const writers = (async () => {
+        for (let i = 1; i <= 40; i++) await anEvent(i % 2 ? a!.app : b!.app, user.id, base + i)
+      })()
+      const client = await connect(t, round === 1 ? a! : b!, { token: user.accessToken, lastSeq })
+      const feed = await openFeed(t, round === 1 ? b! : a!, { token: user.accessToken, lastSeq })
+      await writers
+      await client.recorder.next('order:status', (d) => d.orderId === `o-${base + 40}`)
+      await feed.recorder.next('order:status', (d) => d.orderId === `o-${base + 40}`)
+      t.same(
+        client.recorder.seqs(),
+        range(lastSeq + 1, base + 40),
+        `round ${round}: socket got ${lastSeq + 1}..${base + 40} once each, in order`,
+      )
+      t.same(feed.recorder.seqs(), range(lastSeq + 1, base + 40), `round ${round}: the feed too`)
+      t.same(
+        client.recorder.received.map((r) => r.payload.data.orderId),
+        range(lastSeq + 1, base + 40).map((n) => `o-${n}`),
+        'the right data with each seq',
+      )
+      client.socket.disconnect()
+      feed.ws.close()
+    }
+  },
+)
 
-t.test('a client that drops and comes back (to the other node) with its lastSeq misses nothing and repeats nothing', async (t) => {
-  const { nodes: [a, b] } = await startNodes(t, 2)
-  const { buyer, seller, conversation } = await aConversation(a!.app)
-  let last = 0
-  const auth = () => ({ token: seller.accessToken, lastSeq: last })
-  const first = await connect(t, a!, auth)
-  first.socket.onAny((_e: string, p: { seq?: number }) => (last = p.seq ?? last))
-  const buyerB = await connect(t, b!, { token: buyer.accessToken })
-  for (let i = 0; i < 3; i++) await request(buyerB.socket, 'message:send', { conversationId: conversation.id, body: `before ${i}`, clientId: `b-${i}` })
-  await first.recorder.next('message:new', (m) => m.body === 'before 2')
-  first.socket.disconnect()
-  t.equal(last, 3)
+void t.test(
+  'a client that drops and comes back (to the other node) with its lastSeq misses nothing and repeats nothing',
+  async (t) => {
+    const {
+      nodes: [a, b],
+    } = await startNodes(t, 2)
+    const { buyer, seller, conversation } = await aConversation(a!.app)
+    let last = 0
+    const auth = () => ({ token: seller.accessToken, lastSeq: last })
+    const first = await connect(t, a!, auth)
+    first.socket.onAny((_e: string, p: { seq?: number }) => (last = p.seq ?? last))
+    const buyerB = await connect(t, b!, { token: buyer.accessToken })
+    for (let i = 0; i < 3; i++)
+      await request(buyerB.socket, 'message:send', {
+        conversationId: conversation.id,
+        body: `before ${i}`,
+        clientId: `b-${i}`,
+      })
+    await first.recorder.next('message:new', (m) => m.body === 'before 2')
+    first.socket.disconnect()
+    t.equal(last, 3)
 
-  for (let i = 0; i < 4; i++) await request(buyerB.socket, 'message:send', { conversationId: conversation.id, body: `while away ${i}`, clientId: `w-${i}` })
-  const again = await connect(t, b!, auth)
-  const racing = request(buyerB.socket, 'message:send', { conversationId: conversation.id, body: 'right after', clientId: 'r-1' })
-  await racing
-  await again.recorder.next('message:new', (m) => m.body === 'right after')
-  // Offline meanwhile, the seller also got a `message` notification for each message while away.
-  t.same(again.recorder.seqs(), range(4, 12), 'what was missed, then the live one: no gap, no duplicate')
-  t.same(again.recorder.of('message:new').map((r) => r.payload.data.body), ['while away 0', 'while away 1', 'while away 2', 'while away 3', 'right after'])
-  t.equal(again.recorder.of('notification:new').length, 4)
+    for (let i = 0; i < 4; i++)
+      await request(buyerB.socket, 'message:send', {
+        conversationId: conversation.id,
+        body: `while away ${i}`,
+        clientId: `w-${i}`,
+      })
+    const again = await connect(t, b!, auth)
+    const racing = request(buyerB.socket, 'message:send', {
+      conversationId: conversation.id,
+      body: 'right after',
+      clientId: 'r-1',
+    })
+    await racing
+    await again.recorder.next('message:new', (m) => m.body === 'right after')
+    // Offline meanwhile, the seller also got a `message` notification for each message while away.
+    t.same(again.recorder.seqs(), range(4, 12), 'what was missed, then the live one: no gap, no duplicate')
+    t.same(
+      again.recorder.of('message:new').map((r) => r.payload.data.body),
+      ['while away 0', 'while away 1', 'while away 2', 'while away 3', 'right after'],
+    )
+    t.equal(again.recorder.of('notification:new').length, 4)
 
-  // The REST resync gives the same events.
-  const rest = await call(b!.app, 'GET', '/v1/me/events?after=3', { token: seller.accessToken })
-  t.same(rest.json.items.map((e: { seq: number }) => e.seq), range(4, 12))
-})
+    // The REST resync gives the same events.
+    const rest = await call(b!.app, 'GET', '/v1/me/events?after=3', { token: seller.accessToken })
+    t.same(
+      rest.json.items.map((e: { seq: number }) => e.seq),
+      range(4, 12),
+    )
+  },
+)
 
-t.test('logout and an admin ban drop live connections on every node at once', async (t) => {
-  const { nodes: [a, b] } = await startNodes(t, 2)
+void t.test('logout and an admin ban drop live connections on every node at once', async (t) => {
+  const {
+    nodes: [a, b],
+  } = await startNodes(t, 2)
   const user = await aUser(a!.app)
   const second = await call(a!.app, 'POST', '/v1/auth/login', { body: { email: user.email, password: user.password } })
   const s1OnB = await connect(t, b!, { token: user.accessToken })
@@ -87,8 +134,15 @@ t.test('logout and an admin ban drop live connections on every node at once', as
     s1OnB.socket.on('disconnect', (d) => resolve({ reason, disconnect: d }))
   })
 
-  t.equal((await call(a!.app, 'POST', '/v1/auth/logout', { body: { refreshToken: user.refreshToken } })).statusCode, 204)
-  t.same(await ended, { reason: 'logout', disconnect: 'io server disconnect' }, 'the socket on the other node is told and dropped (no auto-reconnect)')
+  t.equal(
+    (await call(a!.app, 'POST', '/v1/auth/logout', { body: { refreshToken: user.refreshToken } })).statusCode,
+    204,
+  )
+  t.same(
+    await ended,
+    { reason: 'logout', disconnect: 'io server disconnect' },
+    'the socket on the other node is told and dropped (no auto-reconnect)',
+  )
   t.same(await s1Feed.closed, { code: 4001, reason: 'logout' })
   await until(() => !s1OnA.socket.connected, 'the same session on node A')
   t.equal(s2OnB.socket.connected, true, 'the user’s other session stays')
@@ -99,79 +153,130 @@ t.test('logout and an admin ban drop live connections on every node at once', as
   const onA = await connect(t, a!, { token: second.json.accessToken })
   const banned = new Promise<string>((resolve) => onA.socket.on('session:ended', (p) => resolve(p.reason)))
   const admin = await anAdmin(b!.app)
-  const ban = await call(b!.app, 'POST', `/v1/admin/users/${user.id}/ban`, { token: admin.accessToken, body: { reason: 'spam' } })
+  const ban = await call(b!.app, 'POST', `/v1/admin/users/${user.id}/ban`, {
+    token: admin.accessToken,
+    body: { reason: 'spam' },
+  })
   t.equal(ban.statusCode, 200, ban.body)
   t.equal(await banned, 'banned')
   await until(() => !s2OnB.socket.connected, 'the other session on node B')
-  t.equal(a!.realtime.hub.count(user.id) + b!.realtime.hub.count(user.id), 0, 'no connection of the user is left anywhere')
+  t.equal(
+    a!.realtime.hub.count(user.id) + b!.realtime.hub.count(user.id),
+    0,
+    'no connection of the user is left anywhere',
+  )
 })
 
-t.test('Redis cut for one node: REST keeps working, nothing is lost, delivery resumes when it returns', async (t) => {
-  const db = await testDatabase(t)
-  const proxy = await redisProxy(t)
-  const a = await startNode(t, db, { env: { RATE_LIMIT_SCALE: 1 } })
-  // Node B reaches Redis (adapter, rate limits, everything) only through the proxy.
-  const b = await startNode(t, db, { env: { RATE_LIMIT_SCALE: 1, REDIS_URL: proxy.url } })
-  const { buyer, seller, conversation } = await aConversation(a.app)
-  const buyerA = await connect(t, a, { token: buyer.accessToken })
-  const sellerB = await connect(t, b, { token: seller.accessToken })
-  await request(sellerB.socket, 'message:send', { conversationId: conversation.id, body: 'before the cut', clientId: 'c-0' })
-  await buyerA.recorder.next('message:new', (m) => m.body === 'before the cut')
+void t.test(
+  'Redis cut for one node: REST keeps working, nothing is lost, delivery resumes when it returns',
+  async (t) => {
+    const db = await testDatabase(t)
+    const proxy = await redisProxy(t)
+    const a = await startNode(t, db, { env: { RATE_LIMIT_SCALE: 1 } })
+    // Node B reaches Redis (adapter, rate limits, everything) only through the proxy.
+    const b = await startNode(t, db, { env: { RATE_LIMIT_SCALE: 1, REDIS_URL: proxy.url } })
+    const { buyer, seller, conversation } = await aConversation(a.app)
+    const buyerA = await connect(t, a, { token: buyer.accessToken })
+    const sellerB = await connect(t, b, { token: seller.accessToken })
+    await request(sellerB.socket, 'message:send', {
+      conversationId: conversation.id,
+      body: 'before the cut',
+      clientId: 'c-0',
+    })
+    await buyerA.recorder.next('message:new', (m) => m.body === 'before the cut')
 
-  proxy.cut()
-  await until(() => !b.realtime.link!.up, 'node B to notice')
-  t.equal((await call(b.app, 'GET', '/ready')).statusCode, 503, 'node B reports Redis down')
-  // REST on node B still works, socket sends too; each event is stored.
-  const rest = await call(b.app, 'POST', `/v1/conversations/${conversation.id}/messages`, { token: seller.accessToken, body: { body: 'during the cut (REST)' } })
-  t.equal(rest.statusCode, 201)
-  const viaSocket = await request(sellerB.socket, 'message:send', { conversationId: conversation.id, body: 'during the cut (socket)', clientId: 'c-1' })
-  t.equal(viaSocket.ok, true)
-  t.equal((await call(b.app, 'GET', `/v1/conversations/${conversation.id}/messages?limit=5`, { token: seller.accessToken })).json.items.length, 3)
-  await sellerB.recorder.next('message:new', (m) => m.body === 'during the cut (socket)')
-  // An event for the seller committed on node A: published there, unseen by node B for now.
-  await anEvent(a.app, seller.id, 1)
+    proxy.cut()
+    await until(() => !b.realtime.link!.up, 'node B to notice')
+    t.equal((await call(b.app, 'GET', '/ready')).statusCode, 503, 'node B reports Redis down')
+    // REST on node B still works, socket sends too; each event is stored.
+    const rest = await call(b.app, 'POST', `/v1/conversations/${conversation.id}/messages`, {
+      token: seller.accessToken,
+      body: { body: 'during the cut (REST)' },
+    })
+    t.equal(rest.statusCode, 201)
+    const viaSocket = await request(sellerB.socket, 'message:send', {
+      conversationId: conversation.id,
+      body: 'during the cut (socket)',
+      clientId: 'c-1',
+    })
+    t.equal(viaSocket.ok, true)
+    t.equal(
+      (await call(b.app, 'GET', `/v1/conversations/${conversation.id}/messages?limit=5`, { token: seller.accessToken }))
+        .json.items.length,
+      3,
+    )
+    await sellerB.recorder.next('message:new', (m) => m.body === 'during the cut (socket)')
+    // An event for the seller committed on node A: published there, unseen by node B for now.
+    await anEvent(a.app, seller.id, 1)
 
-  // Resync during the outage: a client that (re)connects with its lastSeq gets everything.
-  const buyerBack = await connect(t, a, { token: buyer.accessToken, lastSeq: 1 })
-  await buyerBack.recorder.next('message:new', (m) => m.body === 'during the cut (socket)')
-  t.same(buyerBack.recorder.of('message:new').map((r) => r.payload.data.body), ['during the cut (REST)', 'during the cut (socket)'])
-  // Node B could not ask whether the buyer was online, so it notified (better twice than never).
-  const buyerLast = lastSeqOf(buyerBack.recorder)
-  t.same(buyerBack.recorder.seqs(), range(2, buyerLast), 'contiguous')
-  t.same(buyerA.recorder.seqs(), [1], 'the buyer that stayed on node A has not seen them yet')
+    // Resync during the outage: a client that (re)connects with its lastSeq gets everything.
+    const buyerBack = await connect(t, a, { token: buyer.accessToken, lastSeq: 1 })
+    await buyerBack.recorder.next('message:new', (m) => m.body === 'during the cut (socket)')
+    t.same(
+      buyerBack.recorder.of('message:new').map((r) => r.payload.data.body),
+      ['during the cut (REST)', 'during the cut (socket)'],
+    )
+    // Node B could not ask whether the buyer was online, so it notified (better twice than never).
+    const buyerLast = lastSeqOf(buyerBack.recorder)
+    t.same(buyerBack.recorder.seqs(), range(2, buyerLast), 'contiguous')
+    t.same(buyerA.recorder.seqs(), [1], 'the buyer that stayed on node A has not seen them yet')
 
-  proxy.restore()
-  await until(() => b.realtime.link!.up, 'node B’s Redis link to return', 20_000)
-  // Node B re-reads for its own clients, and asks node A to re-read for its clients: both
-  // get what they missed without reconnecting.
-  await until(() => lastSeqOf(buyerA.recorder) === buyerLast, 'the buyer on node A to catch up', 20_000)
-  await sellerB.recorder.next('order:status', () => true, 20_000)
-  t.same(buyerA.recorder.seqs(), range(1, buyerLast), 'the buyer on node A: nothing missed, nothing twice')
-  t.same(sellerB.recorder.seqs(), range(1, lastSeqOf(sellerB.recorder)), 'the seller on node B too')
-  t.same(sellerB.recorder.of('message:new').map((r) => r.payload.data.body), ['before the cut', 'during the cut (REST)', 'during the cut (socket)'])
+    proxy.restore()
+    await until(() => b.realtime.link!.up, 'node B’s Redis link to return', 20_000)
+    // Node B re-reads for its own clients, and asks node A to re-read for its clients: both
+    // get what they missed without reconnecting.
+    await until(() => lastSeqOf(buyerA.recorder) === buyerLast, 'the buyer on node A to catch up', 20_000)
+    await sellerB.recorder.next('order:status', () => true, 20_000)
+    t.same(buyerA.recorder.seqs(), range(1, buyerLast), 'the buyer on node A: nothing missed, nothing twice')
+    t.same(sellerB.recorder.seqs(), range(1, lastSeqOf(sellerB.recorder)), 'the seller on node B too')
+    t.same(
+      sellerB.recorder.of('message:new').map((r) => r.payload.data.body),
+      ['before the cut', 'during the cut (REST)', 'during the cut (socket)'],
+    )
 
-  // And live cross-node delivery is back.
-  const after = await request(sellerB.socket, 'message:send', { conversationId: conversation.id, body: 'after the restore', clientId: 'c-3' })
-  await buyerA.recorder.next('message:new', (m) => m.id === after.data.id)
-  t.same(buyerA.recorder.seqs(), range(1, buyerLast + 1), 'live again, no notification: the buyer is known to be online')
-  // The app's own Redis client (rate limits) reconnects on its own schedule.
-  await until(async () => (await call(b.app, 'GET', '/ready')).statusCode === 200, 'node B ready again', 20_000)
-})
+    // And live cross-node delivery is back.
+    const after = await request(sellerB.socket, 'message:send', {
+      conversationId: conversation.id,
+      body: 'after the restore',
+      clientId: 'c-3',
+    })
+    await buyerA.recorder.next('message:new', (m) => m.id === after.data.id)
+    t.same(
+      buyerA.recorder.seqs(),
+      range(1, buyerLast + 1),
+      'live again, no notification: the buyer is known to be online',
+    )
+    // The app's own Redis client (rate limits) reconnects on its own schedule.
+    await until(async () => (await call(b.app, 'GET', '/ready')).statusCode === 200, 'node B ready again', 20_000)
+  },
+)
 
-t.test('the classic (non-sharded) Redis adapter delivers across nodes too', async (t) => {
-  const { nodes: [a, b] } = await startNodes(t, 2, () => ({ realtime: { adapterMode: 'classic' } }))
+void t.test('the classic (non-sharded) Redis adapter delivers across nodes too', async (t) => {
+  const {
+    nodes: [a, b],
+  } = await startNodes(t, 2, () => ({ realtime: { adapterMode: 'classic' } }))
   t.equal(a!.realtime.link!.mode, 'classic')
   const { buyer, seller, conversation } = await aConversation(a!.app)
   const buyerA = await connect(t, a!, { token: buyer.accessToken })
   const sellerB = await connect(t, b!, { token: seller.accessToken })
-  const sent = await request(buyerA.socket, 'message:send', { conversationId: conversation.id, body: 'classic', clientId: 'k-1' })
+  const sent = await request(buyerA.socket, 'message:send', {
+    conversationId: conversation.id,
+    body: 'classic',
+    clientId: 'k-1',
+  })
   await sellerB.recorder.next('message:new', (m) => m.id === sent.data.id)
   await request(sellerB.socket, 'typing', { conversationId: conversation.id, isTyping: true })
   await buyerA.recorder.next('typing')
-  t.equal(Number((await a!.app.db('notifications').where({ user_id: seller.id, type: 'message' }).count({ n: '*' }).first())?.n), 0, 'presence is asked across nodes too')
+  t.equal(
+    Number(
+      (await a!.app.db('notifications').where({ user_id: seller.id, type: 'message' }).count({ n: '*' }).first())?.n,
+    ),
+    0,
+    'presence is asked across nodes too',
+  )
 })
 
-t.test('a node shutting down closes its sockets so that clients reconnect elsewhere and resync', async (t) => {
+void t.test('a node shutting down closes its sockets so that clients reconnect elsewhere and resync', async (t) => {
   const db = await testDatabase(t)
   const a = await startNode(t, db)
   const b = await startNode(t, db)

@@ -5,7 +5,7 @@ import { ConfigError, loadConfig } from '../src/config.js'
 import { build, call, testConfig } from './helpers/app.js'
 import { databaseUrl, dropTestDatabase, withAdmin } from './helpers/pg.js'
 
-t.test('config: bad values name the variable; production needs JWT_SECRET', async (t) => {
+void t.test('config: bad values name the variable; production needs JWT_SECRET', async (t) => {
   t.throws(() => loadConfig({ PORT: 'eighty' }), ConfigError)
   t.throws(() => loadConfig({ PORT: 'eighty' }), /PORT: /)
   t.throws(() => loadConfig({ RATE_LIMIT_SCALE: '-1' }), /RATE_LIMIT_SCALE/)
@@ -20,7 +20,7 @@ t.test('config: bad values name the variable; production needs JWT_SECRET', asyn
   t.equal(loadConfig({ DATABASE_URL: 'postgres://x/y' }).seedDemo, false)
 })
 
-t.test('health, readiness and the OpenAPI document', async (t) => {
+void t.test('health, readiness and the OpenAPI document', async (t) => {
   const app = await build(t)
   t.same((await call(app, 'GET', '/health')).json, { status: 'ok' })
   const ready = await call(app, 'GET', '/ready')
@@ -38,7 +38,7 @@ t.test('health, readiness and the OpenAPI document', async (t) => {
   t.ok(ready.headers['x-content-type-options'], 'security headers (helmet)')
 })
 
-t.test('readiness reports a Redis outage', async (t) => {
+void t.test('readiness reports a Redis outage', async (t) => {
   const app = await build(t, { REDIS_URL: 'redis://127.0.0.1:1' })
   const ready = await call(app, 'GET', '/ready')
   t.equal(ready.statusCode, 503)
@@ -46,7 +46,7 @@ t.test('readiness reports a Redis outage', async (t) => {
   t.equal(ready.json.database, 'ok')
 })
 
-t.test('two nodes starting at once against one empty database', async (t) => {
+void t.test('two nodes starting at once against one empty database', async (t) => {
   const name = `oja_t_${randomBytes(6).toString('hex')}`
   await withAdmin((c) => c.query(`create database ${name}`))
   t.teardown(() => dropTestDatabase(name))
@@ -57,21 +57,33 @@ t.test('two nodes starting at once against one empty database', async (t) => {
     await b.close()
   })
   const migrations = await a.db('knex_migrations').select('name')
-  const files = (await import('node:fs')).readdirSync(new URL('../migrations/', import.meta.url)).filter((f) => f.endsWith('.ts'))
+  const files = (await import('node:fs'))
+    .readdirSync(new URL('../migrations/', import.meta.url))
+    .filter((f) => f.endsWith('.ts'))
   t.equal(migrations.length, files.length, 'each migration applied exactly once')
   const roots = await call(b, 'GET', '/v1/categories')
   t.ok(roots.json.length >= 8, 'reference categories present once')
   const slugs = await a.db('categories').select('slug')
   t.equal(new Set(slugs.map((s) => s.slug)).size, slugs.length)
-  const reg = await call(a, 'POST', '/v1/auth/register', { body: { email: 'node@test.oja', password: 'long enough pw', name: 'N' } })
+  const reg = await call(a, 'POST', '/v1/auth/register', {
+    body: { email: 'node@test.oja', password: 'long enough pw', name: 'N' },
+  })
   t.equal(reg.statusCode, 201)
-  t.equal((await call(b, 'GET', '/v1/me', { token: reg.json.accessToken })).statusCode, 200, 'a token from node A works on node B')
+  t.equal(
+    (await call(b, 'GET', '/v1/me', { token: reg.json.accessToken })).statusCode,
+    200,
+    'a token from node A works on node B',
+  )
 })
 
-t.test('categories are a tree', async (t) => {
+void t.test('categories are a tree', async (t) => {
   const app = await build(t)
   const tree = await call(app, 'GET', '/v1/categories')
   const furniture = tree.json.find((c: { slug: string }) => c.slug === 'furniture')
   t.ok(furniture)
-  t.ok(furniture.children.some((c: { slug: string; parentId: string }) => c.slug === 'sofas-chairs' && c.parentId === furniture.id))
+  t.ok(
+    furniture.children.some(
+      (c: { slug: string; parentId: string }) => c.slug === 'sofas-chairs' && c.parentId === furniture.id,
+    ),
+  )
 })

@@ -5,118 +5,289 @@ import { routeLimit } from '../http/rate-limit.js'
 import { EmptyBody, IdParams, problems } from '../shared/schemas.js'
 import type { AccountsService } from './accounts.service.js'
 import {
-  Address, AddressInput, AddressPatch, AuthResult, ForgotPasswordBody, LoginBody, Me, PublicProfile, RefreshBody,
-  RegisterBody, ResetPasswordBody, TokenBody, UpdateMeBody, UserIdParams,
+  Address,
+  AddressInput,
+  AddressPatch,
+  AuthResult,
+  ForgotPasswordBody,
+  LoginBody,
+  Me,
+  PublicProfile,
+  RefreshBody,
+  RegisterBody,
+  ResetPasswordBody,
+  TokenBody,
+  UpdateMeBody,
+  UserIdParams,
 } from './accounts.schemas.js'
 
 const tags = ['accounts']
 const TokenPair = Type.Object({ accessToken: Type.String(), refreshToken: Type.String() })
 
-export const accountsRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountsService; rateLimitScale: number }> = async (app, { accounts, rateLimitScale }) => {
-  const meta = (req: { ip: string; headers: Record<string, unknown> }) => ({ ip: req.ip, userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : undefined })
-
-  app.post('/v1/auth/register', {
-    schema: { tags, summary: 'Create an account', body: RegisterBody, response: { 201: AuthResult, ...problems(409, 429) } },
-    config: { ...routeLimit(rateLimitScale, 20, '1 hour') },
-  }, async (req, reply) => reply.code(201).send(await accounts.register(ctxOf(req), req.body, meta(req))))
-
-  app.post('/v1/auth/login', {
-    schema: { tags, summary: 'Sign in', body: LoginBody, response: { 200: AuthResult, ...problems(401, 403, 429) } },
-  }, async (req) => accounts.login(ctxOf(req), req.body, meta(req)))
-
-  app.post('/v1/auth/refresh', {
-    schema: { tags, summary: 'Rotate a refresh token for a new pair', body: RefreshBody, response: { 200: TokenPair, ...problems(401, 403) } },
-  }, async (req) => accounts.refresh(ctxOf(req), req.body.refreshToken))
-
-  app.post('/v1/auth/logout', {
-    schema: { tags, summary: 'End the session of a refresh token', body: RefreshBody, response: { 204: Type.Null(), ...problems(401) } },
-  }, async (req, reply) => {
-    await accounts.logout(ctxOf(req), req.body.refreshToken)
-    return reply.code(204).send(null)
+export const accountsRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountsService; rateLimitScale: number }> = async (
+  app,
+  { accounts, rateLimitScale },
+) => {
+  const meta = (req: { ip: string; headers: Record<string, unknown> }) => ({
+    ip: req.ip,
+    userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : undefined,
   })
 
-  app.post('/v1/auth/verify-email', {
-    schema: { tags, summary: 'Confirm an email address with the mailed token', body: TokenBody, response: { 200: Me, ...problems() } },
-  }, async (req) => accounts.verifyEmail(ctxOf(req), req.body.token))
+  app.post(
+    '/v1/auth/register',
+    {
+      schema: {
+        tags,
+        summary: 'Create an account',
+        body: RegisterBody,
+        response: { 201: AuthResult, ...problems(409, 429) },
+      },
+      config: { ...routeLimit(rateLimitScale, 20, '1 hour') },
+    },
+    async (req, reply) => reply.code(201).send(await accounts.register(ctxOf(req), req.body, meta(req))),
+  )
 
-  app.post('/v1/auth/resend-verification', {
-    schema: { tags, summary: 'Mail a new verification link', body: EmptyBody, response: { 202: Type.Null(), ...problems(401, 409, 429) } },
-    config: { auth: 'required', ...routeLimit(rateLimitScale, 5, '1 hour', (req) => `resend:${req.actor?.id ?? req.ip}`) },
-  }, async (req, reply) => {
-    await accounts.resendVerification(actorCtx(req))
-    return reply.code(202).send(null)
-  })
+  app.post(
+    '/v1/auth/login',
+    {
+      schema: { tags, summary: 'Sign in', body: LoginBody, response: { 200: AuthResult, ...problems(401, 403, 429) } },
+    },
+    async (req) => accounts.login(ctxOf(req), req.body, meta(req)),
+  )
 
-  app.post('/v1/auth/forgot-password', {
-    schema: { tags, summary: 'Mail a password reset link (always 202)', body: ForgotPasswordBody, response: { 202: Type.Null(), ...problems(429) } },
-    config: { ...routeLimit(rateLimitScale, 5, '1 hour', (req) => `forgot:${String((req.body as { email?: string } | undefined)?.email ?? '').trim().toLowerCase()}`) },
-  }, async (req, reply) => {
-    await accounts.forgotPassword(ctxOf(req), req.body.email)
-    return reply.code(202).send(null)
-  })
+  app.post(
+    '/v1/auth/refresh',
+    {
+      schema: {
+        tags,
+        summary: 'Rotate a refresh token for a new pair',
+        body: RefreshBody,
+        response: { 200: TokenPair, ...problems(401, 403) },
+      },
+    },
+    async (req) => accounts.refresh(ctxOf(req), req.body.refreshToken),
+  )
 
-  app.post('/v1/auth/reset-password', {
-    schema: { tags, summary: 'Set a new password with the mailed token', body: ResetPasswordBody, response: { 204: Type.Null(), ...problems() } },
-  }, async (req, reply) => {
-    await accounts.resetPassword(ctxOf(req), req.body.token, req.body.password)
-    return reply.code(204).send(null)
-  })
+  app.post(
+    '/v1/auth/logout',
+    {
+      schema: {
+        tags,
+        summary: 'End the session of a refresh token',
+        body: RefreshBody,
+        response: { 204: Type.Null(), ...problems(401) },
+      },
+    },
+    async (req, reply) => {
+      await accounts.logout(ctxOf(req), req.body.refreshToken)
+      return reply.code(204).send(null)
+    },
+  )
 
-  app.get('/v1/me', {
-    schema: { tags, summary: 'Own profile', response: { 200: Me, ...problems(401, 403) } },
-    config: { auth: 'required' },
-  }, async (req) => accounts.getMe(actorCtx(req)))
+  app.post(
+    '/v1/auth/verify-email',
+    {
+      schema: {
+        tags,
+        summary: 'Confirm an email address with the mailed token',
+        body: TokenBody,
+        response: { 200: Me, ...problems() },
+      },
+    },
+    async (req) => accounts.verifyEmail(ctxOf(req), req.body.token),
+  )
 
-  app.patch('/v1/me', {
-    schema: { tags, summary: 'Edit own profile', body: UpdateMeBody, response: { 200: Me, ...problems(401, 403) } },
-    config: { auth: 'required' },
-  }, async (req) => accounts.updateMe(actorCtx(req), req.body))
+  app.post(
+    '/v1/auth/resend-verification',
+    {
+      schema: {
+        tags,
+        summary: 'Mail a new verification link',
+        body: EmptyBody,
+        response: { 202: Type.Null(), ...problems(401, 409, 429) },
+      },
+      config: {
+        auth: 'required',
+        ...routeLimit(rateLimitScale, 5, '1 hour', (req) => `resend:${req.actor?.id ?? req.ip}`),
+      },
+    },
+    async (req, reply) => {
+      await accounts.resendVerification(actorCtx(req))
+      return reply.code(202).send(null)
+    },
+  )
 
-  app.get('/v1/users/:id', {
-    schema: { tags, summary: 'Public profile', params: IdParams, response: { 200: PublicProfile, ...problems(404) } },
-  }, async (req) => accounts.publicProfile(ctxOf(req), req.params.id))
+  app.post(
+    '/v1/auth/forgot-password',
+    {
+      schema: {
+        tags,
+        summary: 'Mail a password reset link (always 202)',
+        body: ForgotPasswordBody,
+        response: { 202: Type.Null(), ...problems(429) },
+      },
+      config: {
+        ...routeLimit(
+          rateLimitScale,
+          5,
+          '1 hour',
+          (req) =>
+            `forgot:${String((req.body as { email?: string } | undefined)?.email ?? '')
+              .trim()
+              .toLowerCase()}`,
+        ),
+      },
+    },
+    async (req, reply) => {
+      await accounts.forgotPassword(ctxOf(req), req.body.email)
+      return reply.code(202).send(null)
+    },
+  )
 
-  app.get('/v1/me/addresses', {
-    schema: { tags, summary: 'Shipping addresses', response: { 200: Type.Array(Address), ...problems(401, 403) } },
-    config: { auth: 'required' },
-  }, async (req) => accounts.listAddresses(actorCtx(req)))
+  app.post(
+    '/v1/auth/reset-password',
+    {
+      schema: {
+        tags,
+        summary: 'Set a new password with the mailed token',
+        body: ResetPasswordBody,
+        response: { 204: Type.Null(), ...problems() },
+      },
+    },
+    async (req, reply) => {
+      await accounts.resetPassword(ctxOf(req), req.body.token, req.body.password)
+      return reply.code(204).send(null)
+    },
+  )
 
-  app.post('/v1/me/addresses', {
-    schema: { tags, summary: 'Add a shipping address', body: AddressInput, response: { 201: Address, ...problems(401, 403, 409) } },
-    config: { auth: 'required' },
-  }, async (req, reply) => reply.code(201).send(await accounts.createAddress(actorCtx(req), req.body)))
+  app.get(
+    '/v1/me',
+    {
+      schema: { tags, summary: 'Own profile', response: { 200: Me, ...problems(401, 403) } },
+      config: { auth: 'required' },
+    },
+    async (req) => accounts.getMe(actorCtx(req)),
+  )
 
-  app.patch('/v1/me/addresses/:id', {
-    schema: { tags, summary: 'Edit a shipping address', params: IdParams, body: AddressPatch, response: { 200: Address, ...problems(401, 403, 404, 409) } },
-    config: { auth: 'required' },
-  }, async (req) => accounts.updateAddress(actorCtx(req), req.params.id, req.body))
+  app.patch(
+    '/v1/me',
+    {
+      schema: { tags, summary: 'Edit own profile', body: UpdateMeBody, response: { 200: Me, ...problems(401, 403) } },
+      config: { auth: 'required' },
+    },
+    async (req) => accounts.updateMe(actorCtx(req), req.body),
+  )
 
-  app.delete('/v1/me/addresses/:id', {
-    schema: { tags, summary: 'Delete a shipping address', params: IdParams, response: { 204: Type.Null(), ...problems(401, 403, 404) } },
-    config: { auth: 'required' },
-  }, async (req, reply) => {
-    await accounts.deleteAddress(actorCtx(req), req.params.id)
-    return reply.code(204).send(null)
-  })
+  app.get(
+    '/v1/users/:id',
+    {
+      schema: { tags, summary: 'Public profile', params: IdParams, response: { 200: PublicProfile, ...problems(404) } },
+    },
+    async (req) => accounts.publicProfile(ctxOf(req), req.params.id),
+  )
 
-  app.get('/v1/me/blocks', {
-    schema: { tags, summary: 'Users I have blocked', response: { 200: Type.Array(Type.Object({ userId: Type.String(), name: Type.String(), createdAt: Type.String() })), ...problems(401, 403) } },
-    config: { auth: 'required' },
-  }, async (req) => accounts.listBlocks(actorCtx(req)))
+  app.get(
+    '/v1/me/addresses',
+    {
+      schema: { tags, summary: 'Shipping addresses', response: { 200: Type.Array(Address), ...problems(401, 403) } },
+      config: { auth: 'required' },
+    },
+    async (req) => accounts.listAddresses(actorCtx(req)),
+  )
 
-  app.put('/v1/me/blocks/:userId', {
-    schema: { tags, summary: 'Block a user: no chat or offers either way', params: UserIdParams, response: { 204: Type.Null(), ...problems(401, 403, 404) } },
-    config: { auth: 'required' },
-  }, async (req, reply) => {
-    await accounts.block(actorCtx(req), req.params.userId)
-    return reply.code(204).send(null)
-  })
+  app.post(
+    '/v1/me/addresses',
+    {
+      schema: {
+        tags,
+        summary: 'Add a shipping address',
+        body: AddressInput,
+        response: { 201: Address, ...problems(401, 403, 409) },
+      },
+      config: { auth: 'required' },
+    },
+    async (req, reply) => reply.code(201).send(await accounts.createAddress(actorCtx(req), req.body)),
+  )
 
-  app.delete('/v1/me/blocks/:userId', {
-    schema: { tags, summary: 'Unblock a user', params: UserIdParams, response: { 204: Type.Null(), ...problems(401, 403) } },
-    config: { auth: 'required' },
-  }, async (req, reply) => {
-    await accounts.unblock(actorCtx(req), req.params.userId)
-    return reply.code(204).send(null)
-  })
+  app.patch(
+    '/v1/me/addresses/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Edit a shipping address',
+        params: IdParams,
+        body: AddressPatch,
+        response: { 200: Address, ...problems(401, 403, 404, 409) },
+      },
+      config: { auth: 'required' },
+    },
+    async (req) => accounts.updateAddress(actorCtx(req), req.params.id, req.body),
+  )
+
+  app.delete(
+    '/v1/me/addresses/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Delete a shipping address',
+        params: IdParams,
+        response: { 204: Type.Null(), ...problems(401, 403, 404) },
+      },
+      config: { auth: 'required' },
+    },
+    async (req, reply) => {
+      await accounts.deleteAddress(actorCtx(req), req.params.id)
+      return reply.code(204).send(null)
+    },
+  )
+
+  app.get(
+    '/v1/me/blocks',
+    {
+      schema: {
+        tags,
+        summary: 'Users I have blocked',
+        response: {
+          200: Type.Array(Type.Object({ userId: Type.String(), name: Type.String(), createdAt: Type.String() })),
+          ...problems(401, 403),
+        },
+      },
+      config: { auth: 'required' },
+    },
+    async (req) => accounts.listBlocks(actorCtx(req)),
+  )
+
+  app.put(
+    '/v1/me/blocks/:userId',
+    {
+      schema: {
+        tags,
+        summary: 'Block a user: no chat or offers either way',
+        params: UserIdParams,
+        response: { 204: Type.Null(), ...problems(401, 403, 404) },
+      },
+      config: { auth: 'required' },
+    },
+    async (req, reply) => {
+      await accounts.block(actorCtx(req), req.params.userId)
+      return reply.code(204).send(null)
+    },
+  )
+
+  app.delete(
+    '/v1/me/blocks/:userId',
+    {
+      schema: {
+        tags,
+        summary: 'Unblock a user',
+        params: UserIdParams,
+        response: { 204: Type.Null(), ...problems(401, 403) },
+      },
+      config: { auth: 'required' },
+    },
+    async (req, reply) => {
+      await accounts.unblock(actorCtx(req), req.params.userId)
+      return reply.code(204).send(null)
+    },
+  )
 }

@@ -35,19 +35,25 @@ export const PublicProfile = Type.Object({
 export const AuthResult = Type.Object({ user: Me, accessToken: Type.String(), refreshToken: Type.String() })
 
 export const RegisterBody = StrictObject({ email: Email, password: Password, name: Name })
-export const LoginBody = StrictObject({ email: Type.String({ minLength: 1, maxLength: 254 }), password: Type.String({ minLength: 1, maxLength: 200 }) })
+export const LoginBody = StrictObject({
+  email: Type.String({ minLength: 1, maxLength: 254 }),
+  password: Type.String({ minLength: 1, maxLength: 200 }),
+})
 export const RefreshBody = StrictObject({ refreshToken: Token })
 export const TokenBody = StrictObject({ token: Token })
 export const ForgotPasswordBody = StrictObject({ email: Type.String({ minLength: 1, maxLength: 254 }) })
 export const ResetPasswordBody = StrictObject({ token: Token, password: Password })
 
 const OptionalText = (max: number) => Type.Optional(Nullable(Type.String({ maxLength: max })))
-export const UpdateMeBody = StrictObject({
-  name: Type.Optional(Name),
-  bio: OptionalText(1000),
-  location: OptionalText(200),
-  avatarUrl: Type.Optional(Nullable(Type.String({ format: 'uri', maxLength: 1000 }))),
-}, { minProperties: 1 })
+export const UpdateMeBody = StrictObject(
+  {
+    name: Type.Optional(Name),
+    bio: OptionalText(1000),
+    location: OptionalText(200),
+    avatarUrl: Type.Optional(Nullable(Type.String({ format: 'uri', maxLength: 1000 }))),
+  },
+  { minProperties: 1 },
+)
 export type UpdateMeBody = Static<typeof UpdateMeBody>
 
 export const Address = Type.Object({

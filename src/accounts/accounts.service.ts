@@ -14,8 +14,14 @@ import type { Address, AddressInput, AddressPatch, Me, UpdateMeBody } from './ac
 export const AccountErrors = {
   emailTaken: () => new AppError('EMAIL_TAKEN', 409, 'An account with this email already exists'),
   invalidCredentials: () => new AppError('INVALID_CREDENTIALS', 401, 'Email or password is wrong'),
-  invalidRefreshToken: () => new AppError('INVALID_REFRESH_TOKEN', 401, 'The refresh token is not valid; sign in again'),
-  refreshTokenReused: () => new AppError('REFRESH_TOKEN_REUSED', 401, 'This refresh token was already used; the session has been ended for safety'),
+  invalidRefreshToken: () =>
+    new AppError('INVALID_REFRESH_TOKEN', 401, 'The refresh token is not valid; sign in again'),
+  refreshTokenReused: () =>
+    new AppError(
+      'REFRESH_TOKEN_REUSED',
+      401,
+      'This refresh token was already used; the session has been ended for safety',
+    ),
   invalidToken: () => new AppError('INVALID_TOKEN', 400, 'The link is invalid, expired or already used'),
   alreadyVerified: () => new AppError('ALREADY_VERIFIED', 409, 'The email address is already verified'),
   cannotBlockSelf: () => new AppError('CANNOT_BLOCK_SELF', 400, 'You cannot block yourself'),
@@ -25,7 +31,10 @@ const ARGON_OPTS = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } // OWASP'
 
 export type SessionMeta = { ip?: string; userAgent?: string }
 export type TokenPair = { accessToken: string; refreshToken: string }
-export type ProfileExtras = (db: Db, userId: string) => Promise<{ rating: { average: number | null; count: number }; activeListings: number }>
+export type ProfileExtras = (
+  db: Db,
+  userId: string,
+) => Promise<{ rating: { average: number | null; count: number }; activeListings: number }>
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')
 const newToken = () => randomBytes(32).toString('base64url')
@@ -46,7 +55,18 @@ export function toMe(u: User): Me {
 }
 
 function toAddress(a: AddressModel): Address {
-  return { id: a.id, fullName: a.fullName, phone: a.phone, line1: a.line1, line2: a.line2, city: a.city, state: a.state, country: a.country, postalCode: a.postalCode, isDefault: a.isDefault }
+  return {
+    id: a.id,
+    fullName: a.fullName,
+    phone: a.phone,
+    line1: a.line1,
+    line2: a.line2,
+    city: a.city,
+    state: a.state,
+    country: a.country,
+    postalCode: a.postalCode,
+    isDefault: a.isDefault,
+  }
 }
 
 export type AccountsDeps = {
@@ -67,16 +87,31 @@ export function createAccountsService(deps: AccountsDeps) {
   async function startSession(db: Db, user: Pick<User, 'id' | 'role'>, meta: SessionMeta): Promise<TokenPair> {
     const expiresAt = new Date(Date.now() + config.REFRESH_TOKEN_TTL_DAYS * 86_400_000)
     const [session] = (await db('sessions')
-      .insert({ user_id: user.id, ip: meta.ip ?? null, user_agent: meta.userAgent?.slice(0, 300) ?? null, expires_at: expiresAt })
+      .insert({
+        user_id: user.id,
+        ip: meta.ip ?? null,
+        user_agent: meta.userAgent?.slice(0, 300) ?? null,
+        expires_at: expiresAt,
+      })
       .returning('id')) as { id: string }[]
     const refreshToken = newToken()
     await db('refresh_tokens').insert({ session_id: session!.id, token_hash: sha256(refreshToken) })
     return { accessToken: deps.signAccess({ sub: user.id, sid: session!.id, role: user.role }), refreshToken }
   }
 
-  async function issueUserToken(db: Db, userId: string, purpose: 'verify_email' | 'reset_password', ttlMs: number): Promise<string> {
+  async function issueUserToken(
+    db: Db,
+    userId: string,
+    purpose: 'verify_email' | 'reset_password',
+    ttlMs: number,
+  ): Promise<string> {
     const token = newToken()
-    await db('user_tokens').insert({ user_id: userId, purpose, token_hash: sha256(token), expires_at: new Date(Date.now() + ttlMs) })
+    await db('user_tokens').insert({
+      user_id: userId,
+      purpose,
+      token_hash: sha256(token),
+      expires_at: new Date(Date.now() + ttlMs),
+    })
     return token
   }
 
@@ -118,7 +153,8 @@ export function createAccountsService(deps: AccountsDeps) {
         try {
           user = await User.query(tx.db).insertAndFetch({ email, passwordHash, name: input.name.trim() })
         } catch (err) {
-          if ((err as { nativeError?: { code?: string }; code?: string }).nativeError?.code === '23505') throw AccountErrors.emailTaken()
+          if ((err as { nativeError?: { code?: string }; code?: string }).nativeError?.code === '23505')
+            throw AccountErrors.emailTaken()
           throw err
         }
         await queueVerificationMail(tx.db, user)
@@ -148,36 +184,79 @@ export function createAccountsService(deps: AccountsDeps) {
     /** Rotates a refresh token. Presenting one that was already rotated revokes the family. */
     async refresh(ctx: Ctx, refreshToken: string) {
       const outcome = await spine.transaction(ctx, async (tx) => {
-        const row = (await tx.db('refresh_tokens as r')
+        const row = (await tx
+          .db('refresh_tokens as r')
           .join('sessions as s', 's.id', 'r.session_id')
           .join('users as u', 'u.id', 's.user_id')
           .where('r.token_hash', sha256(refreshToken))
           .forUpdate('r')
-          .first('r.id', 'r.used_at', 's.id as session_id', 's.revoked_at', 's.expires_at', 'u.id as user_id', 'u.role', 'u.banned_at')) as
-          | { id: string; used_at: Date | null; session_id: string; revoked_at: Date | null; expires_at: Date; user_id: string; role: Role; banned_at: Date | null }
+          .first(
+            'r.id',
+            'r.used_at',
+            's.id as session_id',
+            's.revoked_at',
+            's.expires_at',
+            'u.id as user_id',
+            'u.role',
+            'u.banned_at',
+          )) as
+          | {
+              id: string
+              used_at: Date | null
+              session_id: string
+              revoked_at: Date | null
+              expires_at: Date
+              user_id: string
+              role: Role
+              banned_at: Date | null
+            }
           | undefined
         if (!row || row.revoked_at || row.expires_at < new Date()) return { error: AccountErrors.invalidRefreshToken() }
         if (row.used_at) {
-          await tx.db('sessions').where('id', row.session_id).update({ revoked_at: tx.db.fn.now(), revoked_reason: 'refresh_token_reuse' })
-          ctx.log.warn({ sessionId: row.session_id, userId: row.user_id }, 'refresh token reuse: session family revoked')
+          await tx
+            .db('sessions')
+            .where('id', row.session_id)
+            .update({ revoked_at: tx.db.fn.now(), revoked_reason: 'refresh_token_reuse' })
+          ctx.log.warn(
+            { sessionId: row.session_id, userId: row.user_id },
+            'refresh token reuse: session family revoked',
+          )
           return { error: AccountErrors.refreshTokenReused(), revokedSession: row.session_id, userId: row.user_id }
         }
         if (row.banned_at) return { error: Banned() }
         await tx.db('refresh_tokens').where('id', row.id).update({ used_at: tx.db.fn.now() })
         const next = newToken()
         await tx.db('refresh_tokens').insert({ session_id: row.session_id, token_hash: sha256(next) })
-        return { tokens: { accessToken: deps.signAccess({ sub: row.user_id, sid: row.session_id, role: row.role }), refreshToken: next } }
+        return {
+          tokens: {
+            accessToken: deps.signAccess({ sub: row.user_id, sid: row.session_id, role: row.role }),
+            refreshToken: next,
+          },
+        }
       })
       // The revocation must commit even though the caller gets an error.
-      if ('revokedSession' in outcome && outcome.revokedSession) spine.disconnect(ctx, { userId: outcome.userId, sessionId: outcome.revokedSession, reason: 'refresh_token_reuse' })
+      if ('revokedSession' in outcome && outcome.revokedSession)
+        spine.disconnect(ctx, {
+          userId: outcome.userId,
+          sessionId: outcome.revokedSession,
+          reason: 'refresh_token_reuse',
+        })
       if ('error' in outcome && outcome.error) throw outcome.error
       return outcome.tokens!
     },
 
     async logout(ctx: Ctx, refreshToken: string): Promise<void> {
-      const row = (await ctx.db('refresh_tokens as r').join('sessions as s', 's.id', 'r.session_id').where('r.token_hash', sha256(refreshToken)).first('r.session_id', 's.user_id')) as { session_id: string; user_id: string } | undefined
+      const row = (await ctx
+        .db('refresh_tokens as r')
+        .join('sessions as s', 's.id', 'r.session_id')
+        .where('r.token_hash', sha256(refreshToken))
+        .first('r.session_id', 's.user_id')) as { session_id: string; user_id: string } | undefined
       if (!row) throw AccountErrors.invalidRefreshToken()
-      await ctx.db('sessions').where('id', row.session_id).whereNull('revoked_at').update({ revoked_at: ctx.db.fn.now(), revoked_reason: 'logout' })
+      await ctx
+        .db('sessions')
+        .where('id', row.session_id)
+        .whereNull('revoked_at')
+        .update({ revoked_at: ctx.db.fn.now(), revoked_reason: 'logout' })
       spine.disconnect(ctx, { userId: row.user_id, sessionId: row.session_id, reason: 'logout' })
     },
 
@@ -220,7 +299,11 @@ export function createAccountsService(deps: AccountsDeps) {
       const userId = await spine.transaction(ctx, async (tx) => {
         const userId = await consumeUserToken(tx.db, token, 'reset_password')
         await User.query(tx.db).where('id', userId).patch({ passwordHash, updatedAt: new Date() })
-        await tx.db('sessions').where('user_id', userId).whereNull('revoked_at').update({ revoked_at: tx.db.fn.now(), revoked_reason: 'password_reset' })
+        await tx
+          .db('sessions')
+          .where('user_id', userId)
+          .whereNull('revoked_at')
+          .update({ revoked_at: tx.db.fn.now(), revoked_reason: 'password_reset' })
         return userId
       })
       spine.disconnect(ctx, { userId, reason: 'password_reset' })
@@ -243,11 +326,24 @@ export function createAccountsService(deps: AccountsDeps) {
       const user = await User.query(ctx.db).findById(userId)
       if (!user || user.bannedAt) throw Errors.notFound('User')
       const extras = await deps.profileExtras(ctx.db, userId)
-      return { id: user.id, name: user.name, bio: user.bio, location: user.location, avatarUrl: user.avatarUrl, createdAt: user.createdAt.toISOString(), ...extras }
+      return {
+        id: user.id,
+        name: user.name,
+        bio: user.bio,
+        location: user.location,
+        avatarUrl: user.avatarUrl,
+        createdAt: user.createdAt.toISOString(),
+        ...extras,
+      }
     },
 
     async listAddresses(ctx: Ctx & { actor: Actor }): Promise<Address[]> {
-      const rows = await AddressModel.query(ctx.db).where('user_id', ctx.actor.id).orderBy([{ column: 'is_default', order: 'desc' }, { column: 'created_at', order: 'asc' }])
+      const rows = await AddressModel.query(ctx.db)
+        .where('user_id', ctx.actor.id)
+        .orderBy([
+          { column: 'is_default', order: 'desc' },
+          { column: 'created_at', order: 'asc' },
+        ])
       return rows.map(toAddress)
     },
 
@@ -255,11 +351,19 @@ export function createAccountsService(deps: AccountsDeps) {
       return spine.transaction(ctx, async (tx) => {
         // Lock the user's addresses so two concurrent "default" writes cannot both win.
         await tx.db('users').where('id', ctx.actor.id).forUpdate().first('id')
-        const count = Number((await tx.db('addresses').where('user_id', ctx.actor.id).count({ n: '*' }).first())?.n ?? 0)
+        const count = Number(
+          (await tx.db('addresses').where('user_id', ctx.actor.id).count({ n: '*' }).first())?.n ?? 0,
+        )
         if (count >= 20) throw new AppError('ADDRESS_LIMIT', 409, 'At most 20 addresses per account')
         const isDefault = input.isDefault === true || count === 0
-        if (isDefault) await tx.db('addresses').where({ user_id: ctx.actor.id, is_default: true }).update({ is_default: false })
-        const row = await AddressModel.query(tx.db).insertAndFetch({ ...input, country: input.country ?? 'NG', userId: ctx.actor.id, isDefault })
+        if (isDefault)
+          await tx.db('addresses').where({ user_id: ctx.actor.id, is_default: true }).update({ is_default: false })
+        const row = await AddressModel.query(tx.db).insertAndFetch({
+          ...input,
+          country: input.country ?? 'NG',
+          userId: ctx.actor.id,
+          isDefault,
+        })
         return toAddress(row)
       })
     },
@@ -269,8 +373,10 @@ export function createAccountsService(deps: AccountsDeps) {
         await tx.db('users').where('id', ctx.actor.id).forUpdate().first('id')
         const existing = await AddressModel.query(tx.db).findById(id)
         if (!existing || existing.userId !== ctx.actor.id) throw Errors.notFound('Address')
-        if (patch.isDefault === true) await tx.db('addresses').where({ user_id: ctx.actor.id, is_default: true }).update({ is_default: false })
-        if (patch.isDefault === false && existing.isDefault) throw new AppError('DEFAULT_ADDRESS_REQUIRED', 409, 'Make another address the default instead')
+        if (patch.isDefault === true)
+          await tx.db('addresses').where({ user_id: ctx.actor.id, is_default: true }).update({ is_default: false })
+        if (patch.isDefault === false && existing.isDefault)
+          throw new AppError('DEFAULT_ADDRESS_REQUIRED', 409, 'Make another address the default instead')
         const row = await AddressModel.query(tx.db).patchAndFetchById(id, patch)
         return toAddress(row)
       })
@@ -293,7 +399,11 @@ export function createAccountsService(deps: AccountsDeps) {
     async block(ctx: Ctx & { actor: Actor }, userId: string): Promise<void> {
       if (userId === ctx.actor.id) throw AccountErrors.cannotBlockSelf()
       await getUser(ctx.db, userId)
-      await ctx.db('blocks').insert({ blocker_id: ctx.actor.id, blocked_id: userId }).onConflict(['blocker_id', 'blocked_id']).ignore()
+      await ctx
+        .db('blocks')
+        .insert({ blocker_id: ctx.actor.id, blocked_id: userId })
+        .onConflict(['blocker_id', 'blocked_id'])
+        .ignore()
     },
 
     async unblock(ctx: Ctx & { actor: Actor }, userId: string): Promise<void> {
@@ -301,7 +411,12 @@ export function createAccountsService(deps: AccountsDeps) {
     },
 
     async listBlocks(ctx: Ctx & { actor: Actor }) {
-      const rows = (await ctx.db('blocks as b').join('users as u', 'u.id', 'b.blocked_id').where('b.blocker_id', ctx.actor.id).orderBy('b.created_at', 'desc').select('u.id', 'u.name', 'b.created_at')) as { id: string; name: string; created_at: Date }[]
+      const rows = (await ctx
+        .db('blocks as b')
+        .join('users as u', 'u.id', 'b.blocked_id')
+        .where('b.blocker_id', ctx.actor.id)
+        .orderBy('b.created_at', 'desc')
+        .select('u.id', 'u.name', 'b.created_at')) as { id: string; name: string; created_at: Date }[]
       return rows.map((r) => ({ userId: r.id, name: r.name, createdAt: r.created_at.toISOString() }))
     },
   }
@@ -311,6 +426,9 @@ export type AccountsService = ReturnType<typeof createAccountsService>
 
 /** True when either user has blocked the other (chat and offers are refused both ways). */
 export async function isBlockedEitherWay(db: Db, a: string, b: string): Promise<boolean> {
-  const row = await db('blocks').where({ blocker_id: a, blocked_id: b }).orWhere({ blocker_id: b, blocked_id: a }).first('blocker_id')
+  const row = await db('blocks')
+    .where({ blocker_id: a, blocked_id: b })
+    .orWhere({ blocker_id: b, blocked_id: a })
+    .first('blocker_id')
   return row !== undefined
 }

@@ -1,5 +1,10 @@
 import type { Redis } from 'ioredis'
-import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract, type RateLimiterRes } from 'rate-limiter-flexible'
+import {
+  RateLimiterMemory,
+  RateLimiterRedis,
+  type RateLimiterAbstract,
+  type RateLimiterRes,
+} from 'rate-limiter-flexible'
 import { Errors } from '../shared/errors.js'
 
 /**
@@ -14,7 +19,11 @@ export class LoginLimiter {
   constructor(opts: { scale: number; redis?: Redis | null; prefix: string }) {
     if (opts.scale <= 0) return
     const make = (keyPrefix: string, points: number) => {
-      const common = { keyPrefix: `${opts.prefix}${keyPrefix}`, points: Math.max(1, Math.round(points * opts.scale)), duration: 15 * 60 }
+      const common = {
+        keyPrefix: `${opts.prefix}${keyPrefix}`,
+        points: Math.max(1, Math.round(points * opts.scale)),
+        duration: 15 * 60,
+      }
       return opts.redis ? new RateLimiterRedis({ ...common, storeClient: opts.redis }) : new RateLimiterMemory(common)
     }
     this.byAccountAndIp = make('login-fail-acct:', 10)
@@ -25,8 +34,12 @@ export class LoginLimiter {
   async check(email: string, ip: string): Promise<void> {
     if (!this.byAccountAndIp || !this.byIp) return
     const [acct, byIp] = await Promise.all([this.byAccountAndIp.get(`${email}|${ip}`), this.byIp.get(ip)])
-    for (const [res, limiter] of [[acct, this.byAccountAndIp], [byIp, this.byIp]] as const) {
-      if (res && res.consumedPoints >= limiter.points) throw Errors.rateLimited(Math.max(1, Math.ceil(res.msBeforeNext / 1000)))
+    for (const [res, limiter] of [
+      [acct, this.byAccountAndIp],
+      [byIp, this.byIp],
+    ] as const) {
+      if (res && res.consumedPoints >= limiter.points)
+        throw Errors.rateLimited(Math.max(1, Math.ceil(res.msBeforeNext / 1000)))
     }
   }
 

@@ -15,7 +15,10 @@ export type AuditEntry = {
  * Appends one audit row in the caller's transaction, with the actor and request id of the
  * context (a system job has neither). The table refuses UPDATE and DELETE.
  */
-export async function audit(ctx: Pick<Ctx, 'db' | 'actor' | 'requestId'> & { db: Db }, entry: AuditEntry): Promise<void> {
+export async function audit(
+  ctx: Pick<Ctx, 'db' | 'actor' | 'requestId'> & { db: Db },
+  entry: AuditEntry,
+): Promise<void> {
   await ctx.db('audit_log').insert({
     action: entry.action,
     actor_id: ctx.actor?.id ?? null,

@@ -40,7 +40,11 @@ export async function resolveAccessToken(app: FastifyInstance, db: Knex, token: 
     claims = app.jwt.verify(token)
   } catch (err) {
     const expired = (err as { code?: string }).code === 'FAST_JWT_EXPIRED'
-    throw new AppError(expired ? 'TOKEN_EXPIRED' : 'UNAUTHENTICATED', 401, expired ? 'The access token has expired; refresh it' : 'The access token is not valid')
+    throw new AppError(
+      expired ? 'TOKEN_EXPIRED' : 'UNAUTHENTICATED',
+      401,
+      expired ? 'The access token has expired; refresh it' : 'The access token is not valid',
+    )
   }
   const row = (await db('sessions as s')
     .join('users as u', 'u.id', 's.user_id')

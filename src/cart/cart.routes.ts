@@ -9,39 +9,80 @@ import { cartService as cart } from './cart.service.js'
 const tags = ['cart']
 
 export const cartRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/v1/cart', {
-    schema: { tags, summary: 'My cart: current prices, price changes since adding, availability, coupon preview', response: { 200: Cart, ...problems(401, 403) } },
-    config: { auth: 'required' },
-  }, async (req) => cart.get(actorCtx(req)))
-
-  app.put('/v1/cart/items/:listingId', {
-    schema: {
-      tags, summary: 'Put a listing in the cart with a quantity (own listings and unavailable quantities are refused)',
-      params: ListingParams, body: PutCartItemBody, response: { 200: Cart, ...problems(401, 403, 404, 409) },
+  app.get(
+    '/v1/cart',
+    {
+      schema: {
+        tags,
+        summary: 'My cart: current prices, price changes since adding, availability, coupon preview',
+        response: { 200: Cart, ...problems(401, 403) },
+      },
+      config: { auth: 'required' },
     },
-    config: { auth: 'required' },
-  }, async (req) => cart.putItem(actorCtx(req), req.params.listingId, req.body.quantity))
+    async (req) => cart.get(actorCtx(req)),
+  )
 
-  app.delete('/v1/cart/items/:listingId', {
-    schema: { tags, summary: 'Remove a line', params: ListingParams, response: { 200: Cart, ...problems(401, 403, 404) } },
-    config: { auth: 'required' },
-  }, async (req) => cart.removeItem(actorCtx(req), req.params.listingId))
+  app.put(
+    '/v1/cart/items/:listingId',
+    {
+      schema: {
+        tags,
+        summary: 'Put a listing in the cart with a quantity (own listings and unavailable quantities are refused)',
+        params: ListingParams,
+        body: PutCartItemBody,
+        response: { 200: Cart, ...problems(401, 403, 404, 409) },
+      },
+      config: { auth: 'required' },
+    },
+    async (req) => cart.putItem(actorCtx(req), req.params.listingId, req.body.quantity),
+  )
 
-  app.delete('/v1/cart', {
-    schema: { tags, summary: 'Empty the cart', response: { 204: Type.Null(), ...problems(401, 403) } },
-    config: { auth: 'required' },
-  }, async (req, reply) => {
-    await cart.clear(actorCtx(req))
-    return reply.code(204).send(null)
-  })
+  app.delete(
+    '/v1/cart/items/:listingId',
+    {
+      schema: {
+        tags,
+        summary: 'Remove a line',
+        params: ListingParams,
+        response: { 200: Cart, ...problems(401, 403, 404) },
+      },
+      config: { auth: 'required' },
+    },
+    async (req) => cart.removeItem(actorCtx(req), req.params.listingId),
+  )
 
-  app.put('/v1/cart/coupon', {
-    schema: { tags, summary: 'Preview a coupon on the cart (the discount is locked at checkout)', body: CouponCodeBody, response: { 200: Cart, ...problems(401, 403, 404, 409) } },
-    config: { auth: 'required' },
-  }, async (req) => cart.setCoupon(actorCtx(req), req.body.code))
+  app.delete(
+    '/v1/cart',
+    {
+      schema: { tags, summary: 'Empty the cart', response: { 204: Type.Null(), ...problems(401, 403) } },
+      config: { auth: 'required' },
+    },
+    async (req, reply) => {
+      await cart.clear(actorCtx(req))
+      return reply.code(204).send(null)
+    },
+  )
 
-  app.delete('/v1/cart/coupon', {
-    schema: { tags, summary: 'Remove the coupon from the cart', response: { 200: Cart, ...problems(401, 403) } },
-    config: { auth: 'required' },
-  }, async (req) => cart.removeCoupon(actorCtx(req)))
+  app.put(
+    '/v1/cart/coupon',
+    {
+      schema: {
+        tags,
+        summary: 'Preview a coupon on the cart (the discount is locked at checkout)',
+        body: CouponCodeBody,
+        response: { 200: Cart, ...problems(401, 403, 404, 409) },
+      },
+      config: { auth: 'required' },
+    },
+    async (req) => cart.setCoupon(actorCtx(req), req.body.code),
+  )
+
+  app.delete(
+    '/v1/cart/coupon',
+    {
+      schema: { tags, summary: 'Remove the coupon from the cart', response: { 200: Cart, ...problems(401, 403) } },
+      config: { auth: 'required' },
+    },
+    async (req) => cart.removeCoupon(actorCtx(req)),
+  )
 }

@@ -14,11 +14,18 @@ type BuyerCtx = Ctx & { actor: Actor }
 export const cartService = {
   async get(ctx: BuyerCtx): Promise<Cart> {
     const userId = ctx.actor.id
-    const lines = (await ctx.db('cart_items').where('user_id', userId).orderBy([{ column: 'added_at' }, { column: 'listing_id' }])) as LineRow[]
+    const lines = (await ctx
+      .db('cart_items')
+      .where('user_id', userId)
+      .orderBy([{ column: 'added_at' }, { column: 'listing_id' }])) as LineRow[]
     const ids = lines.map((l) => l.listing_id)
     const [stock, cart] = await Promise.all([
       listingStock(ctx.db, ids, { buyerId: userId }),
-      ctx.db('carts as c').leftJoin('coupons as k', 'k.id', 'c.coupon_id').where('c.user_id', userId).first('k.code') as Promise<{ code: string | null } | undefined>,
+      ctx
+        .db('carts as c')
+        .leftJoin('coupons as k', 'k.id', 'c.coupon_id')
+        .where('c.user_id', userId)
+        .first('k.code') as Promise<{ code: string | null } | undefined>,
     ])
     const items: CartItem[] = []
     for (const l of lines) {
@@ -27,11 +34,22 @@ export const cartService = {
       const offer = s.offer
       const currentPrice = offer?.amount ?? s.price
       items.push({
-        listingId: s.id, title: s.title, sellerId: s.sellerId, type: s.type, quantity: l.quantity,
-        unitPrice: l.unit_price, currentPrice, listPrice: s.price, priceChanged: currentPrice !== l.unit_price,
-        available: s.status === 'active' && !s.blocked && s.available >= l.quantity, availableQuantity: s.available, status: s.status,
+        listingId: s.id,
+        title: s.title,
+        sellerId: s.sellerId,
+        type: s.type,
+        quantity: l.quantity,
+        unitPrice: l.unit_price,
+        currentPrice,
+        listPrice: s.price,
+        priceChanged: currentPrice !== l.unit_price,
+        available: s.status === 'active' && !s.blocked && s.available >= l.quantity,
+        availableQuantity: s.available,
+        status: s.status,
         ...(offer ? { offerId: offer.id } : {}),
-        lineTotal: currentPrice * l.quantity, currency: s.currency, addedAt: l.added_at.toISOString(),
+        lineTotal: currentPrice * l.quantity,
+        currency: s.currency,
+        addedAt: l.added_at.toISOString(),
       })
     }
     const subtotal = items.reduce((sum, i) => sum + i.lineTotal, 0)
@@ -46,7 +64,15 @@ export const cartService = {
       }
     }
     const discount = coupon?.valid ? coupon.discount : 0
-    return { items, subtotal, discount, total: subtotal - discount, currency: items[0]?.currency ?? 'NGN', coupon, checkoutReady: items.length > 0 && items.every((i) => i.available) }
+    return {
+      items,
+      subtotal,
+      discount,
+      total: subtotal - discount,
+      currency: items[0]?.currency ?? 'NGN',
+      coupon,
+      checkoutReady: items.length > 0 && items.every((i) => i.available),
+    }
   },
 
   /** Puts a listing in the cart with this quantity (adds or replaces the line). */
@@ -72,7 +98,13 @@ export const cartService = {
         if (Number(count?.n ?? 0) >= MAX_CART_LINES) throw CartErrors.cartFull(MAX_CART_LINES)
       }
       await trx('cart_items')
-        .insert({ user_id: userId, listing_id: listingId, quantity, unit_price: offer?.amount ?? s.price, currency: s.currency })
+        .insert({
+          user_id: userId,
+          listing_id: listingId,
+          quantity,
+          unit_price: offer?.amount ?? s.price,
+          currency: s.currency,
+        })
         .onConflict(['user_id', 'listing_id'])
         .merge({ quantity, unit_price: offer?.amount ?? s.price, updated_at: trx.fn.now() })
     })
@@ -96,7 +128,11 @@ export const cartService = {
   async setCoupon(ctx: BuyerCtx, code: string): Promise<Cart> {
     const current = await cartService.get(ctx)
     const { coupon } = await previewCoupon(ctx.db, code, ctx.actor.id, current.subtotal)
-    await ctx.db('carts').insert({ user_id: ctx.actor.id, coupon_id: coupon.id }).onConflict('user_id').merge({ coupon_id: coupon.id, updated_at: ctx.db.fn.now() })
+    await ctx
+      .db('carts')
+      .insert({ user_id: ctx.actor.id, coupon_id: coupon.id })
+      .onConflict('user_id')
+      .merge({ coupon_id: coupon.id, updated_at: ctx.db.fn.now() })
     return cartService.get(ctx)
   },
 

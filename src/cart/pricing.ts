@@ -24,8 +24,20 @@ export type ListingStock = {
 }
 
 type StockRow = {
-  id: string; seller_id: string; title: string; type: 'sale' | 'giveaway'; price: number; currency: string; status: string; quantity: number; sold_quantity: number; held: number
-  offer_id?: string | null; offer_amount?: number | null; giveaway_taken?: boolean; blocked?: boolean
+  id: string
+  seller_id: string
+  title: string
+  type: 'sale' | 'giveaway'
+  price: number
+  currency: string
+  status: string
+  quantity: number
+  sold_quantity: number
+  held: number
+  offer_id?: string | null
+  offer_amount?: number | null
+  giveaway_taken?: boolean
+  blocked?: boolean
 }
 
 /** An order that still holds or owns its lines: not failed, not abandoned, not cancelled. */
@@ -42,7 +54,11 @@ export const LIVE_ORDER_SQL = "o.payment_status not in ('failed','expired') and 
  * COMMITTED a statement that waited for a lock still reads other tables with the snapshot
  * it started with, and would miss a reservation committed meanwhile.
  */
-export async function listingStock(db: Db, ids: string[], opts: { exceptOrderId?: string; buyerId?: string } = {}): Promise<Map<string, ListingStock>> {
+export async function listingStock(
+  db: Db,
+  ids: string[],
+  opts: { exceptOrderId?: string; buyerId?: string } = {},
+): Promise<Map<string, ListingStock>> {
   if (ids.length === 0) return new Map()
   const { sql, bindings } = stockQuery(ids, opts)
   const { rows } = (await db.raw(sql, bindings)) as { rows: StockRow[] }
@@ -75,18 +91,27 @@ export async function stockAndReserve(
   return toStock(rows, true)
 }
 
-function stockQuery(ids: string[], opts: { exceptOrderId?: string; buyerId?: string }): { sql: string; bindings: Knex.RawBinding[] } {
+function stockQuery(
+  ids: string[],
+  opts: { exceptOrderId?: string; buyerId?: string },
+): { sql: string; bindings: Knex.RawBinding[] } {
   const buyer = opts.buyerId
   const sql = `select l.id, l.seller_id, l.title, l.type, l.price, l.currency, l.status, l.quantity, l.sold_quantity, coalesce(h.held, 0)::int as held
-       ${buyer ? `, f.id as offer_id, f.amount as offer_amount, g.taken as giveaway_taken,
-         exists (select 1 from blocks b where (b.blocker_id = l.seller_id and b.blocked_id = ?::uuid) or (b.blocker_id = ?::uuid and b.blocked_id = l.seller_id)) as blocked` : ''}
+       ${
+         buyer
+           ? `, f.id as offer_id, f.amount as offer_amount, g.taken as giveaway_taken,
+         exists (select 1 from blocks b where (b.blocker_id = l.seller_id and b.blocked_id = ?::uuid) or (b.blocker_id = ?::uuid and b.blocked_id = l.seller_id)) as blocked`
+           : ''
+       }
      from listings l
      left join lateral (
        select sum(r.quantity) as held from reservations r
        where r.listing_id = l.id and r.released_at is null and r.converted_at is null and r.expires_at > now()
          and r.order_id is distinct from ?::uuid
      ) h on true
-     ${buyer ? `left join lateral (
+     ${
+       buyer
+         ? `left join lateral (
        select f.id, f.amount from offers f
        where f.listing_id = l.id and f.buyer_id = ?::uuid and f.status = 'accepted' and f.expires_at > now()
          and not exists (select 1 from order_items oi join orders o on o.id = oi.order_id where oi.offer_id = f.id and ${LIVE_ORDER_SQL} and o.id is distinct from ?::uuid)
@@ -96,7 +121,9 @@ function stockQuery(ids: string[], opts: { exceptOrderId?: string; buyerId?: str
        select l.type = 'giveaway' and exists (
          select 1 from order_items oi join orders o on o.id = oi.order_id
          where oi.listing_id = l.id and o.buyer_id = ?::uuid and oi.listing_type = 'giveaway' and ${LIVE_ORDER_SQL} and o.id is distinct from ?::uuid) as taken
-     ) g on true` : ''}
+     ) g on true`
+         : ''
+     }
      where l.id = any(?::uuid[])`
   const except = opts.exceptOrderId ?? null
   return { sql, bindings: buyer ? [buyer, buyer, except, buyer, except, buyer, except, ids] : [except, ids] }
@@ -107,10 +134,24 @@ function toStock(rows: StockRow[], withBuyer: boolean): Map<string, ListingStock
     rows.map((r) => [
       r.id,
       {
-        id: r.id, sellerId: r.seller_id, title: r.title, type: r.type, price: r.price, currency: r.currency, status: r.status,
-        quantity: r.quantity, soldQuantity: r.sold_quantity, held: r.held,
+        id: r.id,
+        sellerId: r.seller_id,
+        title: r.title,
+        type: r.type,
+        price: r.price,
+        currency: r.currency,
+        status: r.status,
+        quantity: r.quantity,
+        soldQuantity: r.sold_quantity,
+        held: r.held,
         available: r.status === 'active' ? Math.max(0, r.quantity - r.sold_quantity - r.held) : 0,
-        ...(withBuyer ? { giveawayTaken: r.giveaway_taken === true, blocked: r.blocked === true, ...(r.offer_id ? { offer: { id: r.offer_id, amount: r.offer_amount! } } : {}) } : {}),
+        ...(withBuyer
+          ? {
+              giveawayTaken: r.giveaway_taken === true,
+              blocked: r.blocked === true,
+              ...(r.offer_id ? { offer: { id: r.offer_id, amount: r.offer_amount! } } : {}),
+            }
+          : {}),
       },
     ]),
   )
@@ -124,5 +165,7 @@ function toStock(rows: StockRow[], withBuyer: boolean): Map<string, ListingStock
  */
 export async function lockListings(db: Db, ids: string[]): Promise<void> {
   if (ids.length === 0) return
-  await db.raw('select id from listings where id = any(?::uuid[]) order by id for no key update', [[...new Set(ids)].sort()])
+  await db.raw('select id from listings where id = any(?::uuid[]) order by id for no key update', [
+    [...new Set(ids)].sort(),
+  ])
 }

@@ -4,12 +4,27 @@ import { Id, Nullable, problems } from '../shared/schemas.js'
 import { categoryTree } from './categories.service.js'
 
 export const CategoryNode = Type.Recursive(
-  (Self: TSchema) => Type.Object({ id: Id, name: Type.String(), slug: Type.String(), parentId: Nullable(Id), children: Type.Array(Self) }),
+  (Self: TSchema) =>
+    Type.Object({
+      id: Id,
+      name: Type.String(),
+      slug: Type.String(),
+      parentId: Nullable(Id),
+      children: Type.Array(Self),
+    }),
   { $id: 'CategoryNode' },
 )
 
 export const categoriesRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/v1/categories', {
-    schema: { tags: ['catalogue'], summary: 'The category tree', response: { 200: Type.Array(Type.Ref('CategoryNode')), ...problems() } },
-  }, async (req) => categoryTree({ db: req.server.db }))
+  app.get(
+    '/v1/categories',
+    {
+      schema: {
+        tags: ['catalogue'],
+        summary: 'The category tree',
+        response: { 200: Type.Array(Type.Ref('CategoryNode')), ...problems() },
+      },
+    },
+    async (req) => categoryTree({ db: req.server.db }),
+  )
 }

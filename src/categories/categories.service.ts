@@ -5,8 +5,18 @@ export type CategoryNode = { id: string; name: string; slug: string; parentId: s
 
 /** The category tree, built from one query. */
 export async function categoryTree(ctx: Pick<Ctx, 'db'>): Promise<CategoryNode[]> {
-  const rows = (await ctx.db('categories').orderBy([{ column: 'position' }, { column: 'name' }]).select('id', 'name', 'slug', 'parent_id')) as { id: string; name: string; slug: string; parent_id: string | null }[]
-  const byId = new Map<string, CategoryNode>(rows.map((r) => [r.id, { id: r.id, name: r.name, slug: r.slug, parentId: r.parent_id, children: [] }]))
+  const rows = (await ctx
+    .db('categories')
+    .orderBy([{ column: 'position' }, { column: 'name' }])
+    .select('id', 'name', 'slug', 'parent_id')) as {
+    id: string
+    name: string
+    slug: string
+    parent_id: string | null
+  }[]
+  const byId = new Map<string, CategoryNode>(
+    rows.map((r) => [r.id, { id: r.id, name: r.name, slug: r.slug, parentId: r.parent_id, children: [] }]),
+  )
   const roots: CategoryNode[] = []
   for (const node of byId.values()) {
     const parent = node.parentId ? byId.get(node.parentId) : undefined

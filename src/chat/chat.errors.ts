@@ -12,18 +12,45 @@ export const ChatErrors = {
   /** Either side has blocked the other: no messages, no offers. */
   blocked: defineError('BLOCKED', 403, 'You cannot message this person'),
   cannotMessageSelf: defineError('CANNOT_MESSAGE_SELF', 400, 'A conversation needs two different people'),
-  recipientRequired: defineError('RECIPIENT_REQUIRED', 400, 'Name the person to talk to (recipientId): you own this listing or want'),
+  recipientRequired: defineError(
+    'RECIPIENT_REQUIRED',
+    400,
+    'Name the person to talk to (recipientId): you own this listing or want',
+  ),
   recipientMismatch: defineError('RECIPIENT_MISMATCH', 400, 'recipientId must be the owner of the listing or want'),
   wantClosed: defineError('WANT_CLOSED', 409, 'The want is closed'),
   listingNotAvailable: defineError('LISTING_NOT_AVAILABLE', 409, 'The listing is not available'),
   /** The same clientId was already used for a different message body. */
   clientIdReused: defineError('CLIENT_ID_REUSED', 409, 'This clientId was already used for a different message'),
-  onlyBuyerCanOffer: defineError('ONLY_BUYER_CAN_OFFER', 403, 'Only the buyer can make an offer; the seller answers with a counter-offer'),
-  notOfferRecipient: defineError('NOT_OFFER_RECIPIENT', 403, 'Only the other side can accept, decline or counter this offer'),
+  onlyBuyerCanOffer: defineError(
+    'ONLY_BUYER_CAN_OFFER',
+    403,
+    'Only the buyer can make an offer; the seller answers with a counter-offer',
+  ),
+  notOfferRecipient: defineError(
+    'NOT_OFFER_RECIPIENT',
+    403,
+    'Only the other side can accept, decline or counter this offer',
+  ),
   notOfferMaker: defineError('NOT_OFFER_MAKER', 403, 'Only the person who made this offer can withdraw it'),
-  offerNotPending: (status: string) => new AppError('OFFER_NOT_PENDING', 409, `The offer is ${status}, no longer pending`, { data: { offerStatus: status } }),
-  offerAlreadyPending: defineError('OFFER_ALREADY_PENDING', 409, 'An offer on this listing is already waiting for an answer in this conversation'),
-  offerAlreadyAccepted: defineError('OFFER_ALREADY_ACCEPTED', 409, 'You already have an accepted offer on this listing'),
+  offerNotPending: (status: string) =>
+    new AppError('OFFER_NOT_PENDING', 409, `The offer is ${status}, no longer pending`, {
+      data: { offerStatus: status },
+    }),
+  offerAlreadyPending: defineError(
+    'OFFER_ALREADY_PENDING',
+    409,
+    'An offer on this listing is already waiting for an answer in this conversation',
+  ),
+  offerAlreadyAccepted: defineError(
+    'OFFER_ALREADY_ACCEPTED',
+    409,
+    'You already have an accepted offer on this listing',
+  ),
   offerNotAllowed: defineError('OFFER_NOT_ALLOWED', 409, 'Offers are only possible on listings for sale'),
-  listingNotInConversation: defineError('LISTING_NOT_IN_CONVERSATION', 400, "The listing must be the conversation's listing, or one of the seller's listings"),
+  listingNotInConversation: defineError(
+    'LISTING_NOT_IN_CONVERSATION',
+    400,
+    "The listing must be the conversation's listing, or one of the seller's listings",
+  ),
 }

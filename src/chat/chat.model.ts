@@ -84,12 +84,18 @@ export const messageKeyBefore = (a: { created_at: Date; id: string }, b: { creat
  * Turns message rows into API messages: embeds each offer's current state and `readAt`
  * (when the recipient's read pointer covers the message). Two queries whatever the count.
  */
-export async function hydrateMessages(db: Db, rows: MessageRow[], parties: Map<string, { buyer_id: string; seller_id: string }>): Promise<Message[]> {
+export async function hydrateMessages(
+  db: Db,
+  rows: MessageRow[],
+  parties: Map<string, { buyer_id: string; seller_id: string }>,
+): Promise<Message[]> {
   if (rows.length === 0) return []
   const offerIds = [...new Set(rows.map((r) => r.offer_id).filter((id): id is string => id !== null))]
   const conversationIds = [...new Set(rows.map((r) => r.conversation_id))]
   const [offers, reads] = await Promise.all([
-    offerIds.length ? (db('offers').whereIn('id', offerIds).select('*') as Promise<OfferRow[]>) : Promise.resolve([] as OfferRow[]),
+    offerIds.length
+      ? (db('offers').whereIn('id', offerIds).select('*') as Promise<OfferRow[]>)
+      : Promise.resolve([] as OfferRow[]),
     db('conversation_reads').whereIn('conversation_id', conversationIds).select('*') as Promise<ReadRow[]>,
   ])
   const offerById = new Map(offers.map((o) => [o.id, o]))
@@ -100,7 +106,8 @@ export async function hydrateMessages(db: Db, rows: MessageRow[], parties: Map<s
     if (party && m.sender_id) {
       const recipient = m.sender_id === party.buyer_id ? party.seller_id : party.buyer_id
       const pointer = readOf.get(`${m.conversation_id}:${recipient}`)
-      if (pointer && messageKeyBefore(m, { created_at: pointer.message_created_at, id: pointer.message_id })) readAt = pointer.read_at
+      if (pointer && messageKeyBefore(m, { created_at: pointer.message_created_at, id: pointer.message_id }))
+        readAt = pointer.read_at
     }
     return toMessage(m, m.offer_id ? offerById.get(m.offer_id) : undefined, readAt)
   })

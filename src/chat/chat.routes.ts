@@ -3,7 +3,14 @@ import { Type } from '@sinclair/typebox'
 import { actorCtx } from '../http/context.js'
 import { EmptyBody, IdParams, Nullable, Page, problems } from '../shared/schemas.js'
 import {
-  ConversationsQuery, CounterOfferBody, MakeOfferBody, MarkReadBody, MessagesQuery, OpenConversationBody, ReadReceipt, SendMessageBody,
+  ConversationsQuery,
+  CounterOfferBody,
+  MakeOfferBody,
+  MarkReadBody,
+  MessagesQuery,
+  OpenConversationBody,
+  ReadReceipt,
+  SendMessageBody,
 } from './chat.schemas.js'
 import type { ChatService } from './chat.service.js'
 import type { OffersService } from './offers.service.js'
@@ -12,78 +19,148 @@ const ConversationRef = Type.Ref('Conversation')
 const MessageRef = Type.Ref('Message')
 const OfferRef = Type.Ref('Offer')
 
-export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService; offers: OffersService }> = async (app, { chat, offers }) => {
+export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService; offers: OffersService }> = async (
+  app,
+  { chat, offers },
+) => {
   const tags = ['chat']
   const auth = { auth: 'required' as const }
 
-  app.post('/v1/conversations', {
-    schema: {
-      tags, summary: 'Open (or return the existing) conversation about a listing or a want',
-      description: '201 when it was created, 200 when it already existed. With `message`, the first message is sent too.',
-      body: OpenConversationBody, response: { 200: ConversationRef, 201: ConversationRef, ...problems(401, 403, 404, 409, 429) },
+  app.post(
+    '/v1/conversations',
+    {
+      schema: {
+        tags,
+        summary: 'Open (or return the existing) conversation about a listing or a want',
+        description:
+          '201 when it was created, 200 when it already existed. With `message`, the first message is sent too.',
+        body: OpenConversationBody,
+        response: { 200: ConversationRef, 201: ConversationRef, ...problems(401, 403, 404, 409, 429) },
+      },
+      config: auth,
     },
-    config: auth,
-  }, async (req, reply) => {
-    const { created, conversation } = await chat.open(actorCtx(req), req.body)
-    return reply.code(created ? 201 : 200).send(conversation)
-  })
-
-  app.get('/v1/conversations', {
-    schema: { tags, summary: 'My conversations, newest activity first', querystring: ConversationsQuery, response: { 200: Page(ConversationRef), ...problems(401, 403) } },
-    config: auth,
-  }, async (req) => chat.list(actorCtx(req), req.query))
-
-  app.get('/v1/conversations/:id', {
-    schema: { tags, summary: 'One of my conversations', params: IdParams, response: { 200: ConversationRef, ...problems(401, 403, 404) } },
-    config: auth,
-  }, async (req) => chat.get(actorCtx(req), req.params.id))
-
-  app.get('/v1/conversations/:id/messages', {
-    schema: {
-      tags, summary: 'History, newest first',
-      description: '`nextCursor` is the id to pass as `before` for the next (older) page.',
-      params: IdParams, querystring: MessagesQuery,
-      response: { 200: Type.Object({ items: Type.Array(MessageRef), nextCursor: Nullable(Type.String()) }), ...problems(401, 403, 404) },
+    async (req, reply) => {
+      const { created, conversation } = await chat.open(actorCtx(req), req.body)
+      return reply.code(created ? 201 : 200).send(conversation)
     },
-    config: auth,
-  }, async (req) => chat.messages(actorCtx(req), req.params.id, req.query))
+  )
 
-  app.post('/v1/conversations/:id/messages', {
-    schema: {
-      tags, summary: 'Send a message (REST fallback of the socket event `message:send`)',
-      description: '201 with the new message; a resend with the same `clientId` stores nothing and answers 200 with the original.',
-      params: IdParams, body: SendMessageBody, response: { 200: MessageRef, 201: MessageRef, ...problems(401, 403, 404, 409, 429) },
+  app.get(
+    '/v1/conversations',
+    {
+      schema: {
+        tags,
+        summary: 'My conversations, newest activity first',
+        querystring: ConversationsQuery,
+        response: { 200: Page(ConversationRef), ...problems(401, 403) },
+      },
+      config: auth,
     },
-    config: auth,
-  }, async (req, reply) => {
-    const { created, message } = await chat.send(actorCtx(req), req.params.id, req.body)
-    return reply.code(created ? 201 : 200).send(message)
-  })
+    async (req) => chat.list(actorCtx(req), req.query),
+  )
 
-  app.post('/v1/conversations/:id/read', {
-    schema: {
-      tags, summary: 'Read receipt: I have read up to this message',
-      description: 'The pointer only moves forward; both participants get `message:read` when it moves.',
-      params: IdParams, body: MarkReadBody,
-      response: { 200: Type.Composite([ReadReceipt, Type.Object({ unreadCount: Type.Integer({ minimum: 0 }) })]), ...problems(401, 403, 404) },
+  app.get(
+    '/v1/conversations/:id',
+    {
+      schema: {
+        tags,
+        summary: 'One of my conversations',
+        params: IdParams,
+        response: { 200: ConversationRef, ...problems(401, 403, 404) },
+      },
+      config: auth,
     },
-    config: auth,
-  }, async (req) => chat.markRead(actorCtx(req), req.params.id, req.body.upToMessageId))
+    async (req) => chat.get(actorCtx(req), req.params.id),
+  )
+
+  app.get(
+    '/v1/conversations/:id/messages',
+    {
+      schema: {
+        tags,
+        summary: 'History, newest first',
+        description: '`nextCursor` is the id to pass as `before` for the next (older) page.',
+        params: IdParams,
+        querystring: MessagesQuery,
+        response: {
+          200: Type.Object({ items: Type.Array(MessageRef), nextCursor: Nullable(Type.String()) }),
+          ...problems(401, 403, 404),
+        },
+      },
+      config: auth,
+    },
+    async (req) => chat.messages(actorCtx(req), req.params.id, req.query),
+  )
+
+  app.post(
+    '/v1/conversations/:id/messages',
+    {
+      schema: {
+        tags,
+        summary: 'Send a message (REST fallback of the socket event `message:send`)',
+        description:
+          '201 with the new message; a resend with the same `clientId` stores nothing and answers 200 with the original.',
+        params: IdParams,
+        body: SendMessageBody,
+        response: { 200: MessageRef, 201: MessageRef, ...problems(401, 403, 404, 409, 429) },
+      },
+      config: auth,
+    },
+    async (req, reply) => {
+      const { created, message } = await chat.send(actorCtx(req), req.params.id, req.body)
+      return reply.code(created ? 201 : 200).send(message)
+    },
+  )
+
+  app.post(
+    '/v1/conversations/:id/read',
+    {
+      schema: {
+        tags,
+        summary: 'Read receipt: I have read up to this message',
+        description: 'The pointer only moves forward; both participants get `message:read` when it moves.',
+        params: IdParams,
+        body: MarkReadBody,
+        response: {
+          200: Type.Composite([ReadReceipt, Type.Object({ unreadCount: Type.Integer({ minimum: 0 }) })]),
+          ...problems(401, 403, 404),
+        },
+      },
+      config: auth,
+    },
+    async (req) => chat.markRead(actorCtx(req), req.params.id, req.body.upToMessageId),
+  )
 
   const offerTags = ['offers']
-  app.post('/v1/conversations/:id/offers', {
-    schema: {
-      tags: offerTags, summary: 'The buyer offers a price',
-      description: "For the conversation's listing unless `listingId` names another listing of the same seller.",
-      params: IdParams, body: MakeOfferBody, response: { 201: OfferRef, ...problems(401, 403, 404, 409) },
+  app.post(
+    '/v1/conversations/:id/offers',
+    {
+      schema: {
+        tags: offerTags,
+        summary: 'The buyer offers a price',
+        description: "For the conversation's listing unless `listingId` names another listing of the same seller.",
+        params: IdParams,
+        body: MakeOfferBody,
+        response: { 201: OfferRef, ...problems(401, 403, 404, 409) },
+      },
+      config: auth,
     },
-    config: auth,
-  }, async (req, reply) => reply.code(201).send(await offers.make(actorCtx(req), req.params.id, req.body)))
+    async (req, reply) => reply.code(201).send(await offers.make(actorCtx(req), req.params.id, req.body)),
+  )
 
-  app.get('/v1/offers/:id', {
-    schema: { tags: offerTags, summary: 'An offer I am party to', params: IdParams, response: { 200: OfferRef, ...problems(401, 403, 404) } },
-    config: auth,
-  }, async (req) => offers.get(actorCtx(req), req.params.id))
+  app.get(
+    '/v1/offers/:id',
+    {
+      schema: {
+        tags: offerTags,
+        summary: 'An offer I am party to',
+        params: IdParams,
+        response: { 200: OfferRef, ...problems(401, 403, 404) },
+      },
+      config: auth,
+    },
+    async (req) => offers.get(actorCtx(req), req.params.id),
+  )
 
   const answers = [
     ['accept', 'Accept a pending offer: its price holds for the buyer for 48 hours', offers.accept],
@@ -91,18 +168,35 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService; offers: 
     ['withdraw', 'Withdraw a pending offer you made', offers.withdraw],
   ] as const
   for (const [action, summary, run] of answers) {
-    app.post(`/v1/offers/:id/${action}`, {
-      schema: { tags: offerTags, summary, params: IdParams, body: EmptyBody, response: { 200: OfferRef, ...problems(401, 403, 404, 409) } },
-      config: auth,
-    }, async (req) => run(actorCtx(req), req.params.id))
+    app.post(
+      `/v1/offers/:id/${action}`,
+      {
+        schema: {
+          tags: offerTags,
+          summary,
+          params: IdParams,
+          body: EmptyBody,
+          response: { 200: OfferRef, ...problems(401, 403, 404, 409) },
+        },
+        config: auth,
+      },
+      async (req) => run(actorCtx(req), req.params.id),
+    )
   }
 
-  app.post('/v1/offers/:id/counter', {
-    schema: {
-      tags: offerTags, summary: 'Counter a pending offer with another amount',
-      description: 'The answered offer becomes `countered`; the answer is the new pending offer from your side.',
-      params: IdParams, body: CounterOfferBody, response: { 201: OfferRef, ...problems(401, 403, 404, 409) },
+  app.post(
+    '/v1/offers/:id/counter',
+    {
+      schema: {
+        tags: offerTags,
+        summary: 'Counter a pending offer with another amount',
+        description: 'The answered offer becomes `countered`; the answer is the new pending offer from your side.',
+        params: IdParams,
+        body: CounterOfferBody,
+        response: { 201: OfferRef, ...problems(401, 403, 404, 409) },
+      },
+      config: auth,
     },
-    config: auth,
-  }, async (req, reply) => reply.code(201).send(await offers.counter(actorCtx(req), req.params.id, req.body.amount)))
+    async (req, reply) => reply.code(201).send(await offers.counter(actorCtx(req), req.params.id, req.body.amount)),
+  )
 }

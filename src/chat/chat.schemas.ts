@@ -3,57 +3,85 @@ import { Currency, Id, Money, Nullable, StrictObject, Timestamp } from '../share
 
 /** Message bodies: 1 to 4 000 characters with at least one that is not white space. */
 export const MESSAGE_MAX_LENGTH = 4000
-export const MessageBodyText = Type.String({ minLength: 1, maxLength: MESSAGE_MAX_LENGTH, pattern: '\\S', description: 'Text, 1 to 4 000 characters' })
+export const MessageBodyText = Type.String({
+  minLength: 1,
+  maxLength: MESSAGE_MAX_LENGTH,
+  pattern: '\\S',
+  description: 'Text, 1 to 4 000 characters',
+})
 /** A client-chosen id that makes a resend a no-op (per sender and conversation). */
-export const ClientId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$', description: 'Client-chosen id; resending with the same one returns the original message' })
+export const ClientId = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  pattern: '^[A-Za-z0-9_.:-]+$',
+  description: 'Client-chosen id; resending with the same one returns the original message',
+})
 
-export const OfferStatus = Type.Union(['pending', 'accepted', 'declined', 'countered', 'withdrawn', 'expired'].map((s) => Type.Literal(s)))
+export const OfferStatus = Type.Union(
+  ['pending', 'accepted', 'declined', 'countered', 'withdrawn', 'expired'].map((s) => Type.Literal(s)),
+)
 
-export const Offer = Type.Object({
-  id: Id,
-  conversationId: Id,
-  listingId: Id,
-  buyerId: Id,
-  sellerId: Id,
-  amount: Money,
-  currency: Type.String(),
-  status: OfferStatus,
-  createdBy: Id,
-  parentOfferId: Nullable(Id),
-  expiresAt: Nullable(Timestamp),
-  respondedAt: Nullable(Timestamp),
-  createdAt: Timestamp,
-}, { $id: 'Offer' })
+export const Offer = Type.Object(
+  {
+    id: Id,
+    conversationId: Id,
+    listingId: Id,
+    buyerId: Id,
+    sellerId: Id,
+    amount: Money,
+    currency: Type.String(),
+    status: OfferStatus,
+    createdBy: Id,
+    parentOfferId: Nullable(Id),
+    expiresAt: Nullable(Timestamp),
+    respondedAt: Nullable(Timestamp),
+    createdAt: Timestamp,
+  },
+  { $id: 'Offer' },
+)
 export type Offer = Static<typeof Offer>
 
-export const Message = Type.Object({
-  id: Id,
-  conversationId: Id,
-  senderId: Nullable(Id),
-  kind: Type.Union([Type.Literal('text'), Type.Literal('offer'), Type.Literal('system')]),
-  body: Type.String(),
-  offer: Type.Optional(Type.Ref('Offer')),
-  clientId: Nullable(Type.String()),
-  createdAt: Timestamp,
-  readAt: Nullable(Timestamp),
-}, { $id: 'Message', description: '`readAt`: when the recipient of the message had read up to it' })
+export const Message = Type.Object(
+  {
+    id: Id,
+    conversationId: Id,
+    senderId: Nullable(Id),
+    kind: Type.Union([Type.Literal('text'), Type.Literal('offer'), Type.Literal('system')]),
+    body: Type.String(),
+    offer: Type.Optional(Type.Ref('Offer')),
+    clientId: Nullable(Type.String()),
+    createdAt: Timestamp,
+    readAt: Nullable(Timestamp),
+  },
+  { $id: 'Message', description: '`readAt`: when the recipient of the message had read up to it' },
+)
 export type Message = Omit<Static<typeof Message>, 'offer'> & { offer?: Offer }
 
 export const UserSummary = Type.Object({ id: Id, name: Type.String(), avatarUrl: Nullable(Type.String()) })
-export const ListingSummary = Type.Object({ id: Id, title: Type.String(), price: Money, currency: Type.String(), status: Type.String(), sellerId: Id })
-
-export const Conversation = Type.Object({
+export const ListingSummary = Type.Object({
   id: Id,
-  listing: Nullable(ListingSummary),
-  wantId: Nullable(Id),
-  buyerId: Id,
+  title: Type.String(),
+  price: Money,
+  currency: Type.String(),
+  status: Type.String(),
   sellerId: Id,
-  otherUser: UserSummary,
-  lastMessage: Nullable(Type.Ref('Message')),
-  unreadCount: Type.Integer({ minimum: 0 }),
-  lastActivityAt: Timestamp,
-  createdAt: Timestamp,
-}, { $id: 'Conversation' })
+})
+
+export const Conversation = Type.Object(
+  {
+    id: Id,
+    listing: Nullable(ListingSummary),
+    wantId: Nullable(Id),
+    buyerId: Id,
+    sellerId: Id,
+    otherUser: UserSummary,
+    lastMessage: Nullable(Type.Ref('Message')),
+    unreadCount: Type.Integer({ minimum: 0 }),
+    lastActivityAt: Timestamp,
+    createdAt: Timestamp,
+  },
+  { $id: 'Conversation' },
+)
 export type Conversation = Omit<Static<typeof Conversation>, 'lastMessage'> & { lastMessage: Message | null }
 
 export const ReadReceipt = Type.Object({
@@ -64,10 +92,13 @@ export const ReadReceipt = Type.Object({
 })
 export type ReadReceipt = Static<typeof ReadReceipt>
 
-export const OpenConversationBody = Type.Union([
-  StrictObject({ listingId: Id, recipientId: Type.Optional(Id), message: Type.Optional(MessageBodyText) }),
-  StrictObject({ wantId: Id, recipientId: Type.Optional(Id), message: Type.Optional(MessageBodyText) }),
-], { description: 'A listing (or a want) and, when you are its owner, the other person' })
+export const OpenConversationBody = Type.Union(
+  [
+    StrictObject({ listingId: Id, recipientId: Type.Optional(Id), message: Type.Optional(MessageBodyText) }),
+    StrictObject({ wantId: Id, recipientId: Type.Optional(Id), message: Type.Optional(MessageBodyText) }),
+  ],
+  { description: 'A listing (or a want) and, when you are its owner, the other person' },
+)
 export type OpenConversationBody = { listingId?: string; wantId?: string; recipientId?: string; message?: string }
 
 export const SendMessageBody = StrictObject({ body: MessageBodyText, clientId: Type.Optional(ClientId) })
@@ -81,8 +112,14 @@ export const ConversationsQuery = StrictObject({
   cursor: Type.Optional(Type.String({ maxLength: 512 })),
 })
 
-export const MakeOfferBody = StrictObject({ listingId: Type.Optional(Id), amount: Type.Integer({ minimum: 1, maximum: 1_000_000_000_000, description: 'Minor units (kobo)' }), currency: Type.Optional(Currency) })
-export const CounterOfferBody = StrictObject({ amount: Type.Integer({ minimum: 1, maximum: 1_000_000_000_000, description: 'Minor units (kobo)' }) })
+export const MakeOfferBody = StrictObject({
+  listingId: Type.Optional(Id),
+  amount: Type.Integer({ minimum: 1, maximum: 1_000_000_000_000, description: 'Minor units (kobo)' }),
+  currency: Type.Optional(Currency),
+})
+export const CounterOfferBody = StrictObject({
+  amount: Type.Integer({ minimum: 1, maximum: 1_000_000_000_000, description: 'Minor units (kobo)' }),
+})
 
 /** Socket payloads (client → server), validated with the same schemas as REST. */
 export const MessageSendPayload = StrictObject({ conversationId: Id, body: MessageBodyText, clientId: ClientId })

@@ -19,12 +19,22 @@ export type ChatDeps = {
   sendLimiter: SendLimiter
 }
 
-const otherParty = (c: Pick<ConversationRow, 'buyer_id' | 'seller_id'>, me: string) => (c.buyer_id === me ? c.seller_id : c.buyer_id)
-const partiesOf = (rows: Pick<ConversationRow, 'id' | 'buyer_id' | 'seller_id'>[]) => new Map(rows.map((c) => [c.id, { buyer_id: c.buyer_id, seller_id: c.seller_id }]))
+const otherParty = (c: Pick<ConversationRow, 'buyer_id' | 'seller_id'>, me: string) =>
+  c.buyer_id === me ? c.seller_id : c.buyer_id
+const partiesOf = (rows: Pick<ConversationRow, 'id' | 'buyer_id' | 'seller_id'>[]) =>
+  new Map(rows.map((c) => [c.id, { buyer_id: c.buyer_id, seller_id: c.seller_id }]))
 
 /** The conversation when `userId` is one of its two participants; otherwise 404 (existence is not revealed). */
-export async function participantConversation(db: Db, conversationId: string, userId: string, opts: { lock?: boolean } = {}): Promise<ConversationRow> {
-  const query = db('conversations').where('id', conversationId).andWhere((q) => q.where('buyer_id', userId).orWhere('seller_id', userId)).first('*')
+export async function participantConversation(
+  db: Db,
+  conversationId: string,
+  userId: string,
+  opts: { lock?: boolean } = {},
+): Promise<ConversationRow> {
+  const query = db('conversations')
+    .where('id', conversationId)
+    .andWhere((q) => q.where('buyer_id', userId).orWhere('seller_id', userId))
+    .first('*')
   if (opts.lock) query.forUpdate()
   const row = (await query) as ConversationRow | undefined
   if (!row) throw ChatErrors.conversationNotFound()
@@ -32,7 +42,11 @@ export async function participantConversation(db: Db, conversationId: string, us
 }
 
 /** Locks a conversation for a send, with the participant check and whether either side blocked the other. */
-async function lockForSend(tx: TxCtx, conversationId: string, senderId: string): Promise<{ conversation: ConversationRow; blocked: boolean }> {
+async function lockForSend(
+  tx: TxCtx,
+  conversationId: string,
+  senderId: string,
+): Promise<{ conversation: ConversationRow; blocked: boolean }> {
   const { rows } = (await tx.db.raw(
     `select c.*, exists (select 1 from blocks b where (b.blocker_id, b.blocked_id) in ((c.buyer_id, c.seller_id), (c.seller_id, c.buyer_id))) as blocked
        from conversations c
@@ -55,7 +69,13 @@ async function lockForSend(tx: TxCtx, conversationId: string, senderId: string):
 export async function insertMessage(
   tx: TxCtx,
   conversation: Pick<ConversationRow, 'id'>,
-  message: { senderId: string | null; kind: MessageRow['kind']; body: string; offerId?: string | null; clientId?: string | null },
+  message: {
+    senderId: string | null
+    kind: MessageRow['kind']
+    body: string
+    offerId?: string | null
+    clientId?: string | null
+  },
 ): Promise<MessageRow | null> {
   const { rows } = (await tx.db.raw(
     `with stamp as (
@@ -72,7 +92,15 @@ export async function insertMessage(
          from inserted i where c.id = i.conversation_id
      )
      select * from inserted`,
-    [conversation.id, conversation.id, message.senderId, message.kind, message.body, message.offerId ?? null, message.clientId ?? null],
+    [
+      conversation.id,
+      conversation.id,
+      message.senderId,
+      message.kind,
+      message.body,
+      message.offerId ?? null,
+      message.clientId ?? null,
+    ],
   )) as { rows: MessageRow[] }
   return rows[0] ?? null
 }
@@ -97,7 +125,21 @@ export function createChatService(deps: ChatDeps) {
            left join conversation_reads r on r.conversation_id = c.id and r.user_id = ?
           where c.id = any(?::uuid[])`,
         [me, me, me, ids],
-      ) as Promise<{ rows: { id: string; other_id: string; other_name: string; other_avatar: string | null; l_id: string | null; l_title: string; l_price: number; l_currency: string; l_status: string; l_seller: string; unread: number }[] }>,
+      ) as Promise<{
+        rows: {
+          id: string
+          other_id: string
+          other_name: string
+          other_avatar: string | null
+          l_id: string | null
+          l_title: string
+          l_price: number
+          l_currency: string
+          l_status: string
+          l_seller: string
+          unread: number
+        }[]
+      }>,
       db.raw(
         `select m.* from unnest(?::uuid[]) as c(id)
            cross join lateral (select * from messages m where m.conversation_id = c.id order by m.created_at desc, m.id desc limit 1) m`,
@@ -111,7 +153,16 @@ export function createChatService(deps: ChatDeps) {
       const d = detailBy.get(c.id)!
       return {
         id: c.id,
-        listing: d.l_id ? { id: d.l_id, title: d.l_title, price: d.l_price, currency: d.l_currency, status: d.l_status, sellerId: d.l_seller } : null,
+        listing: d.l_id
+          ? {
+              id: d.l_id,
+              title: d.l_title,
+              price: d.l_price,
+              currency: d.l_currency,
+              status: d.l_status,
+              sellerId: d.l_seller,
+            }
+          : null,
         wantId: c.want_id,
         buyerId: c.buyer_id,
         sellerId: c.seller_id,
@@ -126,7 +177,8 @@ export function createChatService(deps: ChatDeps) {
 
   /** The author of a want (the buyer side of a conversation about it) and whether it is open. */
   async function wantOf(db: Db, wantId: string): Promise<{ author: string; open: boolean }> {
-    const want = (await db('wants').where('id', wantId).first('user_id', 'status')) as { user_id: string; status: string } | undefined
+    const want = (await db('wants').where('id', wantId).first('user_id', 'status')) as
+      { user_id: string; status: string } | undefined
     if (!want) throw ChatErrors.wantNotFound()
     return { author: want.user_id, open: want.status === 'open' }
   }
@@ -141,7 +193,13 @@ export function createChatService(deps: ChatDeps) {
    * transaction (that would hold a row lock and a pooled connection on another node's
    * answer): the caller runs `notifyIfOffline` after commit.
    */
-  async function sendLocked(tx: TxCtx, conversationId: string, senderId: string, body: string, clientId: string | undefined): Promise<Sent> {
+  async function sendLocked(
+    tx: TxCtx,
+    conversationId: string,
+    senderId: string,
+    body: string,
+    clientId: string | undefined,
+  ): Promise<Sent> {
     const { conversation, blocked } = await lockForSend(tx, conversationId, senderId)
     if (blocked) throw ChatErrors.blocked()
     const recipient = otherParty(conversation, senderId)
@@ -149,7 +207,10 @@ export function createChatService(deps: ChatDeps) {
     const row = await insertMessage(tx, conversation, { senderId, kind: 'text', body, clientId })
     if (!row) {
       // A resend: its own statement (and snapshot) sees the original, committed before our lock.
-      const existing = (await tx.db('messages').where({ conversation_id: conversationId, sender_id: senderId, client_id: clientId }).first('*')) as MessageRow
+      const existing = (await tx
+        .db('messages')
+        .where({ conversation_id: conversationId, sender_id: senderId, client_id: clientId })
+        .first('*')) as MessageRow
       if (existing.body !== body) throw ChatErrors.clientIdReused()
       const [message] = await hydrateMessages(tx.db, [existing], partiesOf([conversation]))
       return { created: false, message: message! }
@@ -171,10 +232,19 @@ export function createChatService(deps: ChatDeps) {
   async function notifyIfOffline(ctx: Ctx, sent: Sent): Promise<void> {
     if (!sent.offline || (await sent.offline.online)) return
     const { recipient } = sent.offline
-    await spine.transaction(ctx, (tx) => spine.notify(tx, [recipient], 'message', { conversationId: sent.message.conversationId, messageId: sent.message.id }))
+    await spine.transaction(ctx, (tx) =>
+      spine.notify(tx, [recipient], 'message', {
+        conversationId: sent.message.conversationId,
+        messageId: sent.message.id,
+      }),
+    )
   }
 
-  const isOnline = (userId: string) => deps.presence().isOnline(userId).catch(() => false)
+  const isOnline = (userId: string) =>
+    deps
+      .presence()
+      .isOnline(userId)
+      .catch(() => false)
 
   return {
     /**
@@ -189,7 +259,10 @@ export function createChatService(deps: ChatDeps) {
       let listing: { id: string; seller_id: string; status: string } | undefined
       let wantOpen = true
       if (body.listingId) {
-        listing = (await ctx.db('listings').where('id', body.listingId).first('id', 'seller_id', 'status')) as typeof listing
+        listing = (await ctx
+          .db('listings')
+          .where('id', body.listingId)
+          .first('id', 'seller_id', 'status')) as typeof listing
         if (!listing || (listing.status === 'draft' && listing.seller_id !== me)) throw ChatErrors.listingNotFound()
         if (listing.seller_id === me) {
           if (!body.recipientId) throw ChatErrors.recipientRequired()
@@ -215,13 +288,16 @@ export function createChatService(deps: ChatDeps) {
       }
       if (buyerId === sellerId) throw ChatErrors.cannotMessageSelf()
       const other = buyerId === me ? sellerId : buyerId
-      const otherUser = (await ctx.db('users').where('id', other).first('id', 'banned_at')) as { id: string; banned_at: Date | null } | undefined
+      const otherUser = (await ctx.db('users').where('id', other).first('id', 'banned_at')) as
+        { id: string; banned_at: Date | null } | undefined
       if (!otherUser || otherUser.banned_at) throw ChatErrors.recipientNotFound()
       if (await isBlockedEitherWay(ctx.db, me, other)) throw ChatErrors.blocked()
       if (body.message) await deps.sendLimiter.consume(me)
 
       const { created, conversation, sent } = await spine.transaction(ctx, async (tx) => {
-        const pair = listing ? { listing_id: listing.id, buyer_id: buyerId, seller_id: sellerId } : { want_id: body.wantId!, buyer_id: buyerId, seller_id: sellerId }
+        const pair = listing
+          ? { listing_id: listing.id, buyer_id: buyerId, seller_id: sellerId }
+          : { want_id: body.wantId!, buyer_id: buyerId, seller_id: sellerId }
         const find = () => {
           const q = tx.db('conversations').where(pair)
           if (!listing) q.whereNull('listing_id')
@@ -233,7 +309,9 @@ export function createChatService(deps: ChatDeps) {
           if (listing && listing.seller_id === me) throw ChatErrors.conversationNotFound()
           if (listing && listing.status !== 'active') throw ChatErrors.listingNotAvailable()
           if (!listing && !wantOpen) throw ChatErrors.wantClosed()
-          const conflict = listing ? '(listing_id, buyer_id, seller_id) where listing_id is not null' : '(want_id, buyer_id, seller_id) where want_id is not null and listing_id is null'
+          const conflict = listing
+            ? '(listing_id, buyer_id, seller_id) where listing_id is not null'
+            : '(want_id, buyer_id, seller_id) where want_id is not null and listing_id is null'
           const { rows } = (await tx.db.raw(
             `insert into conversations (listing_id, want_id, buyer_id, seller_id, last_activity_at, created_at)
              values (?, ?, ?, ?, date_trunc('milliseconds', clock_timestamp()), date_trunc('milliseconds', clock_timestamp()))
@@ -248,7 +326,7 @@ export function createChatService(deps: ChatDeps) {
         return { created, conversation: row!, sent }
       })
       if (sent) await notifyIfOffline(ctx, sent)
-      const [view] = await views(ctx.db, me, [(await participantConversation(ctx.db, conversation.id, me))])
+      const [view] = await views(ctx.db, me, [await participantConversation(ctx.db, conversation.id, me)])
       return { created, conversation: view! }
     },
 
@@ -259,20 +337,38 @@ export function createChatService(deps: ChatDeps) {
     },
 
     /** My conversations, newest activity first, keyset-paged on (last_activity_at, id). */
-    async list(ctx: ActorCtx, q: { limit?: number; cursor?: string }): Promise<{ items: Conversation[]; nextCursor: string | null }> {
+    async list(
+      ctx: ActorCtx,
+      q: { limit?: number; cursor?: string },
+    ): Promise<{ items: Conversation[]; nextCursor: string | null }> {
       const me = ctx.actor.id
       const limit = q.limit ?? 20
       const after = decodeCursor(q.cursor, 2) as [string, string] | undefined
-      if (after && (typeof after[0] !== 'string' || Number.isNaN(Date.parse(after[0])) || typeof after[1] !== 'string' || !/^[0-9a-f-]{36}$/i.test(after[1]))) throw Errors.validation('The cursor is not valid for this list', [{ path: '/cursor', message: 'invalid cursor' }])
+      if (
+        after &&
+        (typeof after[0] !== 'string' ||
+          Number.isNaN(Date.parse(after[0])) ||
+          typeof after[1] !== 'string' ||
+          !/^[0-9a-f-]{36}$/i.test(after[1]))
+      )
+        throw Errors.validation('The cursor is not valid for this list', [
+          { path: '/cursor', message: 'invalid cursor' },
+        ])
       // The sort key keeps PostgreSQL's microseconds (a JS Date would cut them): rows written
       // by other features with now() must page exactly too.
       const side = (column: 'buyer_id' | 'seller_id') => {
         const query = ctx.db('conversations').where(column, me)
         if (after) query.andWhereRaw('(last_activity_at, id) < (?::timestamptz, ?::uuid)', after)
         return query
-          .orderBy([{ column: 'last_activity_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+          .orderBy([
+            { column: 'last_activity_at', order: 'desc' },
+            { column: 'id', order: 'desc' },
+          ])
           .limit(limit + 1)
-          .select('*', ctx.db.raw(`to_char(last_activity_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as activity_key`))
+          .select(
+            '*',
+            ctx.db.raw(`to_char(last_activity_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as activity_key`),
+          )
       }
       type Keyed = ConversationRow & { activity_key: string }
       const [asBuyer, asSeller] = (await Promise.all([side('buyer_id'), side('seller_id')])) as [Keyed[], Keyed[]]
@@ -287,7 +383,11 @@ export function createChatService(deps: ChatDeps) {
     },
 
     /** History, newest first; `before` is a message id of this conversation. */
-    async messages(ctx: ActorCtx, conversationId: string, q: { before?: string; limit?: number }): Promise<{ items: Message[]; nextCursor: string | null }> {
+    async messages(
+      ctx: ActorCtx,
+      conversationId: string,
+      q: { before?: string; limit?: number },
+    ): Promise<{ items: Message[]; nextCursor: string | null }> {
       const conversation = await participantConversation(ctx.db, conversationId, ctx.actor.id)
       const limit = q.limit ?? 30
       const query = ctx.db('messages').where('conversation_id', conversationId)
@@ -297,9 +397,18 @@ export function createChatService(deps: ChatDeps) {
         // Compared in SQL: timestamps keep microseconds there, not in a JS Date.
         query.andWhereRaw('(created_at, id) < (select created_at, id from messages where id = ?)', [q.before])
       }
-      const rows = (await query.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit + 1).select('*')) as MessageRow[]
+      const rows = (await query
+        .orderBy([
+          { column: 'created_at', order: 'desc' },
+          { column: 'id', order: 'desc' },
+        ])
+        .limit(limit + 1)
+        .select('*')) as MessageRow[]
       const page = rows.slice(0, limit)
-      return { items: await hydrateMessages(ctx.db, page, partiesOf([conversation])), nextCursor: rows.length > limit ? page[page.length - 1]!.id : null }
+      return {
+        items: await hydrateMessages(ctx.db, page, partiesOf([conversation])),
+        nextCursor: rows.length > limit ? page[page.length - 1]!.id : null,
+      }
     },
 
     /**
@@ -307,9 +416,15 @@ export function createChatService(deps: ChatDeps) {
      * false) and stores nothing; with a different body it is refused. When the recipient
      * has no live connection anywhere, a `message` notification is created.
      */
-    async send(ctx: ActorCtx, conversationId: string, input: { body: string; clientId?: string }): Promise<{ created: boolean; message: Message }> {
+    async send(
+      ctx: ActorCtx,
+      conversationId: string,
+      input: { body: string; clientId?: string },
+    ): Promise<{ created: boolean; message: Message }> {
       await deps.sendLimiter.consume(ctx.actor.id)
-      const sent = await spine.transaction(ctx, (tx) => sendLocked(tx, conversationId, ctx.actor.id, input.body, input.clientId))
+      const sent = await spine.transaction(ctx, (tx) =>
+        sendLocked(tx, conversationId, ctx.actor.id, input.body, input.clientId),
+      )
       await notifyIfOffline(ctx, sent)
       return { created: sent.created, message: sent.message }
     },
@@ -318,10 +433,17 @@ export function createChatService(deps: ChatDeps) {
      * Moves my read pointer forward to a message (never back) and tells both participants'
      * devices with `message:read`. Returns the pointer as it now stands.
      */
-    async markRead(ctx: ActorCtx, conversationId: string, upToMessageId: string): Promise<ReadReceipt & { unreadCount: number }> {
+    async markRead(
+      ctx: ActorCtx,
+      conversationId: string,
+      upToMessageId: string,
+    ): Promise<ReadReceipt & { unreadCount: number }> {
       const me = ctx.actor.id
       const conversation = await participantConversation(ctx.db, conversationId, me)
-      const message = (await ctx.db('messages').where({ id: upToMessageId, conversation_id: conversationId }).first('id', 'created_at')) as { id: string; created_at: Date } | undefined
+      const message = (await ctx
+        .db('messages')
+        .where({ id: upToMessageId, conversation_id: conversationId })
+        .first('id', 'created_at')) as { id: string; created_at: Date } | undefined
       if (!message) throw ChatErrors.messageNotFound()
       const pointer = await spine.transaction(ctx, async (tx) => {
         const { rows } = (await tx.db.raw(
@@ -334,14 +456,22 @@ export function createChatService(deps: ChatDeps) {
           [conversationId, me, message.id],
         )) as { rows: { message_id: string; read_at: Date }[] }
         if (rows[0]) {
-          const receipt: ReadReceipt = { conversationId, userId: me, upToMessageId: rows[0].message_id, readAt: rows[0].read_at.toISOString() }
+          const receipt: ReadReceipt = {
+            conversationId,
+            userId: me,
+            upToMessageId: rows[0].message_id,
+            readAt: rows[0].read_at.toISOString(),
+          }
           await spine.append(tx, [
             { userId: otherParty(conversation, me), event: 'message:read', data: receipt },
             { userId: me, event: 'message:read', data: receipt },
           ])
           return receipt
         }
-        const current = (await tx.db('conversation_reads').where({ conversation_id: conversationId, user_id: me }).first('message_id', 'read_at')) as { message_id: string; read_at: Date }
+        const current = (await tx
+          .db('conversation_reads')
+          .where({ conversation_id: conversationId, user_id: me })
+          .first('message_id', 'read_at')) as { message_id: string; read_at: Date }
         return { conversationId, userId: me, upToMessageId: current.message_id, readAt: current.read_at.toISOString() }
       })
       const [view] = await views(ctx.db, me, [conversation])

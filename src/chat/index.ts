@@ -35,7 +35,11 @@ declare module 'fastify' {
 export const chatFeature = fp(
   async (app: FastifyInstance) => {
     let presence: Presence = nobodyOnline
-    const sendLimiter = new SendLimiter({ scale: app.config.RATE_LIMIT_SCALE, redis: app.redis, prefix: app.config.REDIS_PREFIX })
+    const sendLimiter = new SendLimiter({
+      scale: app.config.RATE_LIMIT_SCALE,
+      redis: app.redis,
+      prefix: app.config.REDIS_PREFIX,
+    })
     const service = createChatService({ spine: app.spine, presence: () => presence, sendLimiter })
     const offers = createOffersService({ spine: app.spine })
     app.decorate('chat', { service, offers, setPresence: (p: Presence) => void (presence = p) } satisfies ChatModule)

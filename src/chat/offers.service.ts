@@ -13,7 +13,8 @@ import { insertMessage, participantConversation, type ActorCtx } from './chat.se
 /** How long an accepted offer holds its price for the buyer. */
 export const ACCEPTED_OFFER_HOLD_HOURS = 48
 
-const naira = (kobo: number) => `₦${(kobo / 100).toLocaleString('en-NG', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`
+const naira = (kobo: number) =>
+  `₦${(kobo / 100).toLocaleString('en-NG', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`
 
 type ListingRow = { id: string; seller_id: string; status: string; type: string; currency: string }
 
@@ -33,7 +34,9 @@ export function createOffersService(deps: { spine: EventSpine }) {
   const { spine } = deps
 
   async function listingFor(db: Knex | Knex.Transaction, listingId: string): Promise<ListingRow> {
-    const listing = (await db('listings').where('id', listingId).first('id', 'seller_id', 'status', 'type', 'currency')) as ListingRow | undefined
+    const listing = (await db('listings')
+      .where('id', listingId)
+      .first('id', 'seller_id', 'status', 'type', 'currency')) as ListingRow | undefined
     if (!listing || listing.status === 'draft') throw ChatErrors.listingNotFound()
     return listing
   }
@@ -51,14 +54,26 @@ export function createOffersService(deps: { spine: EventSpine }) {
         { userId: o.seller_id, event: 'offer:updated', data: toOffer(o) },
       ]),
     )
-    if (notice) await spine.notify(tx, [notice.userId], 'offer', { offerId: notice.offer.id, status: notice.offer.status })
+    if (notice)
+      await spine.notify(tx, [notice.userId], 'offer', { offerId: notice.offer.id, status: notice.offer.status })
   }
 
   /** Inserts a pending offer and its `offer` message (the conversation row is locked). */
-  async function createPending(tx: TxCtx, conversation: ConversationRow, listing: ListingRow, makerId: string, amount: number, parentOfferId: string | null): Promise<OfferRow> {
-    const pending = await tx.db('offers').where({ conversation_id: conversation.id, listing_id: listing.id, status: 'pending' }).first('id')
+  async function createPending(
+    tx: TxCtx,
+    conversation: ConversationRow,
+    listing: ListingRow,
+    makerId: string,
+    amount: number,
+    parentOfferId: string | null,
+  ): Promise<OfferRow> {
+    const pending = await tx
+      .db('offers')
+      .where({ conversation_id: conversation.id, listing_id: listing.id, status: 'pending' })
+      .first('id')
     if (pending) throw ChatErrors.offerAlreadyPending()
-    const [offer] = (await tx.db('offers')
+    const [offer] = (await tx
+      .db('offers')
       .insert({
         conversation_id: conversation.id,
         listing_id: listing.id,
@@ -71,7 +86,12 @@ export function createOffersService(deps: { spine: EventSpine }) {
         status: 'pending',
       })
       .returning('*')) as OfferRow[]
-    const row = (await insertMessage(tx, conversation, { senderId: makerId, kind: 'offer', offerId: offer!.id, body: `${parentOfferId ? 'Counter-offer' : 'Offer'}: ${naira(amount)}` }))!
+    const row = (await insertMessage(tx, conversation, {
+      senderId: makerId,
+      kind: 'offer',
+      offerId: offer!.id,
+      body: `${parentOfferId ? 'Counter-offer' : 'Offer'}: ${naira(amount)}`,
+    }))!
     const [message] = await hydrateMessages(tx.db, [row], new Map([[conversation.id, conversation]]))
     await spine.append(tx, [
       { userId: conversation.buyer_id, event: 'message:new', data: message },
@@ -81,8 +101,13 @@ export function createOffersService(deps: { spine: EventSpine }) {
   }
 
   /** Locks the conversation, then the offer (always in that order: no deadlocks with sends). */
-  async function lockOffer(tx: TxCtx, offerId: string, me: string): Promise<{ offer: OfferRow; conversation: ConversationRow }> {
-    const peek = (await tx.db('offers').where('id', offerId).first('conversation_id', 'buyer_id', 'seller_id')) as Pick<OfferRow, 'conversation_id' | 'buyer_id' | 'seller_id'> | undefined
+  async function lockOffer(
+    tx: TxCtx,
+    offerId: string,
+    me: string,
+  ): Promise<{ offer: OfferRow; conversation: ConversationRow }> {
+    const peek = (await tx.db('offers').where('id', offerId).first('conversation_id', 'buyer_id', 'seller_id')) as
+      Pick<OfferRow, 'conversation_id' | 'buyer_id' | 'seller_id'> | undefined
     if (!peek || (peek.buyer_id !== me && peek.seller_id !== me)) throw ChatErrors.offerNotFound()
     const conversation = await participantConversation(tx.db, peek.conversation_id, me, { lock: true })
     const offer = (await tx.db('offers').where('id', offerId).forUpdate().first('*')) as OfferRow
@@ -99,27 +124,40 @@ export function createOffersService(deps: { spine: EventSpine }) {
   }
 
   async function setStatus(tx: TxCtx, offerId: string, patch: Record<string, unknown>): Promise<OfferRow> {
-    const [row] = (await tx.db('offers').where('id', offerId).update({ ...patch, responded_at: tx.db.fn.now() }).returning('*')) as OfferRow[]
+    const [row] = (await tx
+      .db('offers')
+      .where('id', offerId)
+      .update({ ...patch, responded_at: tx.db.fn.now() })
+      .returning('*')) as OfferRow[]
     return row!
   }
 
   /** Moves accepted offers whose hold has ended to `expired`; returns them. */
-  async function expireAccepted(tx: TxCtx, where: { buyerId: string; listingId: string } | { limit: number }): Promise<OfferRow[]> {
+  async function expireAccepted(
+    tx: TxCtx,
+    where: { buyerId: string; listingId: string } | { limit: number },
+  ): Promise<OfferRow[]> {
     const due = tx.db('offers').where('status', 'accepted').andWhere('expires_at', '<=', tx.db.fn.now())
     // The sweeper skips rows a request holds; a request waits for the sweeper instead.
     if ('buyerId' in where) due.andWhere({ buyer_id: where.buyerId, listing_id: where.listingId }).forUpdate()
     else due.orderBy('expires_at').limit(where.limit).forUpdate().skipLocked()
-    const expired = (await tx.db('offers').whereIn('id', due.select('id')).update({ status: 'expired' }).returning('*')) as OfferRow[]
+    const expired = (await tx
+      .db('offers')
+      .whereIn('id', due.select('id'))
+      .update({ status: 'expired' })
+      .returning('*')) as OfferRow[]
     if (expired.length === 0) return expired
     await announce(tx, expired)
-    for (const offer of expired) await spine.notify(tx, [offer.buyer_id], 'offer', { offerId: offer.id, status: offer.status })
+    for (const offer of expired)
+      await spine.notify(tx, [offer.buyer_id], 'offer', { offerId: offer.id, status: offer.status })
     return expired
   }
 
   return {
     async get(ctx: ActorCtx, offerId: string): Promise<Offer> {
       const offer = (await ctx.db('offers').where('id', offerId).first('*')) as OfferRow | undefined
-      if (!offer || (offer.buyer_id !== ctx.actor.id && offer.seller_id !== ctx.actor.id)) throw ChatErrors.offerNotFound()
+      if (!offer || (offer.buyer_id !== ctx.actor.id && offer.seller_id !== ctx.actor.id))
+        throw ChatErrors.offerNotFound()
       return toOffer(offer)
     },
 
@@ -129,7 +167,10 @@ export function createOffersService(deps: { spine: EventSpine }) {
       const conversation = await participantConversation(ctx.db, conversationId, me)
       if (conversation.buyer_id !== me) throw ChatErrors.onlyBuyerCanOffer()
       const listingId = input.listingId ?? conversation.listing_id
-      if (!listingId) throw Errors.validation('Name the listing the offer is for', [{ path: '/body/listingId', message: 'is required in a conversation about a want' }])
+      if (!listingId)
+        throw Errors.validation('Name the listing the offer is for', [
+          { path: '/body/listingId', message: 'is required in a conversation about a want' },
+        ])
       const listing = await listingFor(ctx.db, listingId)
       if (listing.seller_id !== conversation.seller_id) throw ChatErrors.listingNotInConversation()
       assertOfferable(listing)
@@ -137,7 +178,10 @@ export function createOffersService(deps: { spine: EventSpine }) {
       return spine.transaction(ctx, async (tx) => {
         const locked = await participantConversation(tx.db, conversationId, me, { lock: true })
         await expireAccepted(tx, { buyerId: me, listingId })
-        const accepted = await tx.db('offers').where({ buyer_id: me, listing_id: listingId, status: 'accepted' }).first('id')
+        const accepted = await tx
+          .db('offers')
+          .where({ buyer_id: me, listing_id: listingId, status: 'accepted' })
+          .first('id')
         if (accepted) throw ChatErrors.offerAlreadyAccepted()
         const offer = await createPending(tx, locked, listing, me, input.amount, null)
         await announce(tx, [offer], { userId: locked.seller_id, offer })
@@ -153,14 +197,23 @@ export function createOffersService(deps: { spine: EventSpine }) {
         assertOfferable(await listingFor(tx.db, offer.listing_id))
         // A hold that has run out but not been swept yet must not block the new one.
         await expireAccepted(tx, { buyerId: offer.buyer_id, listingId: offer.listing_id })
-        const live = await tx.db('offers').where({ buyer_id: offer.buyer_id, listing_id: offer.listing_id, status: 'accepted' }).first('id')
+        const live = await tx
+          .db('offers')
+          .where({ buyer_id: offer.buyer_id, listing_id: offer.listing_id, status: 'accepted' })
+          .first('id')
         if (live) throw ChatErrors.offerAlreadyAccepted()
         let accepted: OfferRow
         try {
           // A savepoint, so that losing the race to the unique index is a clean 409.
-          accepted = await tx.db.transaction((sp) => setStatus({ ...tx, db: sp }, offer.id, { status: 'accepted', expires_at: sp.raw(`now() + interval '${ACCEPTED_OFFER_HOLD_HOURS} hours'`) }))
+          accepted = await tx.db.transaction((sp) =>
+            setStatus({ ...tx, db: sp }, offer.id, {
+              status: 'accepted',
+              expires_at: sp.raw(`now() + interval '${ACCEPTED_OFFER_HOLD_HOURS} hours'`),
+            }),
+          )
         } catch (err) {
-          if ((err as { constraint?: string }).constraint === 'offers_one_accepted') throw ChatErrors.offerAlreadyAccepted()
+          if ((err as { constraint?: string }).constraint === 'offers_one_accepted')
+            throw ChatErrors.offerAlreadyAccepted()
           throw err
         }
         await announce(tx, [accepted], { userId: offer.created_by, offer: accepted })
@@ -199,7 +252,10 @@ export function createOffersService(deps: { spine: EventSpine }) {
         if (offer.created_by !== me) throw ChatErrors.notOfferMaker()
         if (offer.status !== 'pending') throw ChatErrors.offerNotPending(offer.status)
         const withdrawn = await setStatus(tx, offer.id, { status: 'withdrawn' })
-        await announce(tx, [withdrawn], { userId: offer.created_by === offer.buyer_id ? offer.seller_id : offer.buyer_id, offer: withdrawn })
+        await announce(tx, [withdrawn], {
+          userId: offer.created_by === offer.buyer_id ? offer.seller_id : offer.buyer_id,
+          offer: withdrawn,
+        })
         return toOffer(withdrawn)
       })
     },
@@ -211,7 +267,10 @@ export function createOffersService(deps: { spine: EventSpine }) {
     async expireDue(trx: Knex.Transaction, log: FastifyBaseLogger, limit = 500): Promise<number> {
       const pending: StoredEvent[] = []
       const expired = await expireAccepted({ db: trx, log, pending }, { limit })
-      trx.executionPromise.then(() => spine.publish({ log }, pending), () => {})
+      trx.executionPromise.then(
+        () => spine.publish({ log }, pending),
+        () => {},
+      )
       return expired.length
     },
   }

@@ -10,9 +10,19 @@ import { Errors } from '../shared/errors.js'
 export class SendLimiter {
   private readonly limiter?: RateLimiterAbstract
 
-  constructor(opts: { scale: number; redis?: Redis | null; prefix: string; points?: number; durationSeconds?: number }) {
+  constructor(opts: {
+    scale: number
+    redis?: Redis | null
+    prefix: string
+    points?: number
+    durationSeconds?: number
+  }) {
     if (opts.scale <= 0) return
-    const common = { keyPrefix: `${opts.prefix}chat-send`, points: Math.max(1, Math.round((opts.points ?? 20) * opts.scale)), duration: opts.durationSeconds ?? 10 }
+    const common = {
+      keyPrefix: `${opts.prefix}chat-send`,
+      points: Math.max(1, Math.round((opts.points ?? 20) * opts.scale)),
+      duration: opts.durationSeconds ?? 10,
+    }
     this.limiter = opts.redis
       ? new RateLimiterRedis({ ...common, storeClient: opts.redis, insuranceLimiter: new RateLimiterMemory(common) })
       : new RateLimiterMemory(common)

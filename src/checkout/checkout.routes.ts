@@ -5,15 +5,27 @@ import { problems } from '../shared/schemas.js'
 import { CheckoutBody, CheckoutResult, IdempotencyHeaders } from './checkout.schemas.js'
 import type { CheckoutService } from './checkout.service.js'
 
-export const checkoutRoutes: FastifyPluginAsyncTypebox<{ checkout: CheckoutService; rateLimitScale: number }> = async (app, { checkout, rateLimitScale }) => {
-  app.post('/v1/checkout', {
-    schema: {
-      tags: ['checkout'],
-      summary: 'Check out the cart: reserves stock for RESERVATION_TTL_SECONDS, creates the order and starts the Paystack payment. Needs an Idempotency-Key',
-      headers: IdempotencyHeaders,
-      body: CheckoutBody,
-      response: { 201: CheckoutResult, ...problems(401, 403, 404, 409, 429, 503) },
+export const checkoutRoutes: FastifyPluginAsyncTypebox<{ checkout: CheckoutService; rateLimitScale: number }> = async (
+  app,
+  { checkout, rateLimitScale },
+) => {
+  app.post(
+    '/v1/checkout',
+    {
+      schema: {
+        tags: ['checkout'],
+        summary:
+          'Check out the cart: reserves stock for RESERVATION_TTL_SECONDS, creates the order and starts the Paystack payment. Needs an Idempotency-Key',
+        headers: IdempotencyHeaders,
+        body: CheckoutBody,
+        response: { 201: CheckoutResult, ...problems(401, 403, 404, 409, 429, 503) },
+      },
+      config: {
+        auth: 'required',
+        idempotency: 'required',
+        ...routeLimit(rateLimitScale, 30, '1 minute', (req) => `checkout:${req.actor?.id ?? req.ip}`),
+      },
     },
-    config: { auth: 'required', idempotency: 'required', ...routeLimit(rateLimitScale, 30, '1 minute', (req) => `checkout:${req.actor?.id ?? req.ip}`) },
-  }, async (req, reply) => reply.code(201).send(await checkout.checkout(actorCtx(req), req.body)))
+    async (req, reply) => reply.code(201).send(await checkout.checkout(actorCtx(req), req.body)),
+  )
 }

@@ -8,16 +8,31 @@ import { Id, Money, StrictObject, Timestamp } from '../shared/schemas.js'
 export const ShippingAddressInput = StrictObject(postalAddressFields)
 export type ShippingAddressInput = Static<typeof ShippingAddressInput>
 
-export const CheckoutBody = StrictObject({
-  addressId: Type.Optional(Id),
-  address: Type.Optional(ShippingAddressInput),
-  couponCode: Type.Optional(CouponCode),
-  callbackUrl: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 2000, description: 'Where Paystack sends the browser after paying' })),
-}, { description: 'addressId or address; with neither, the default address is used' })
+export const CheckoutBody = StrictObject(
+  {
+    addressId: Type.Optional(Id),
+    address: Type.Optional(ShippingAddressInput),
+    couponCode: Type.Optional(CouponCode),
+    callbackUrl: Type.Optional(
+      Type.String({
+        pattern: '^https?://[^\\s]+$',
+        maxLength: 2000,
+        description: 'Where Paystack sends the browser after paying',
+      }),
+    ),
+  },
+  { description: 'addressId or address; with neither, the default address is used' },
+)
 export type CheckoutBody = Static<typeof CheckoutBody>
 
 export const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Required on checkout: the same key and body within 24 h replays the first response' })),
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      description: 'Required on checkout: the same key and body within 24 h replays the first response',
+    }),
+  ),
 })
 
 export const CheckoutPayment = Type.Object({

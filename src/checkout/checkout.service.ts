@@ -5,8 +5,22 @@ import { CartErrors } from '../cart/cart.errors.js'
 import { listingStock, lockListings, stockAndReserve, type ListingStock } from '../cart/pricing.js'
 import type { CommerceDeps } from '../commerce/commerce.deps.js'
 import { previewCoupon, redeemCoupon, type CouponRow } from '../coupons/coupons.service.js'
-import { convertToSold, emitOrderStatus, queuePaidMails, setPaymentStatus, type OrderItemRow, type OrderRow } from '../orders/order-lifecycle.js'
-import { buildOrderViews, orderView, type HistoryRow, type OrderRows, type PaymentViewRow, type ShipmentRow } from '../orders/orders.views.js'
+import {
+  convertToSold,
+  emitOrderStatus,
+  queuePaidMails,
+  setPaymentStatus,
+  type OrderItemRow,
+  type OrderRow,
+} from '../orders/order-lifecycle.js'
+import {
+  buildOrderViews,
+  orderView,
+  type HistoryRow,
+  type OrderRows,
+  type PaymentViewRow,
+  type ShipmentRow,
+} from '../orders/orders.views.js'
 import { PaymentErrors } from '../payments/payments.errors.js'
 import { newReference, type PaymentsService } from '../payments/payments.service.js'
 import { PaystackError } from '../payments/paystack.client.js'
@@ -18,10 +32,16 @@ type BuyerCtx = Ctx & { actor: Actor }
 type CartLine = { listing_id: string; quantity: number }
 type PricedLine = { listing: ListingStock; quantity: number; unitPrice: number; offerId: string | null }
 
-const addressRequired = () => new AppError('ADDRESS_REQUIRED', 400, 'Give a shipping address or addressId (there is no default address)')
+const addressRequired = () =>
+  new AppError('ADDRESS_REQUIRED', 400, 'Give a shipping address or addressId (there is no default address)')
 
 export const CheckoutErrors = {
-  termsChanged: () => new AppError('CHECKOUT_CHANGED', 409, 'Prices or offers changed while checking out; look at the cart and try again'),
+  termsChanged: () =>
+    new AppError(
+      'CHECKOUT_CHANGED',
+      409,
+      'Prices or offers changed while checking out; look at the cart and try again',
+    ),
 }
 
 /** The listings' terms moved between the unlocked read and the locked one. */
@@ -29,8 +49,15 @@ class TermsChanged extends Error {}
 
 /** The same sale: listing, seller, title, type, price and offer as when the order was written. */
 const sameTerms = (a: PricedLine, b: PricedLine) =>
-  a.listing.id === b.listing.id && a.listing.sellerId === b.listing.sellerId && a.listing.title === b.listing.title && a.listing.type === b.listing.type &&
-  a.listing.price === b.listing.price && a.listing.currency === b.listing.currency && a.unitPrice === b.unitPrice && a.offerId === b.offerId && a.quantity === b.quantity
+  a.listing.id === b.listing.id &&
+  a.listing.sellerId === b.listing.sellerId &&
+  a.listing.title === b.listing.title &&
+  a.listing.type === b.listing.type &&
+  a.listing.price === b.listing.price &&
+  a.listing.currency === b.listing.currency &&
+  a.unitPrice === b.unitPrice &&
+  a.offerId === b.offerId &&
+  a.quantity === b.quantity
 
 type PlaceInput = {
   buyerId: string
@@ -45,17 +72,49 @@ type PlaceInput = {
 type Placed = { order: OrderRow; rows: OrderRows; reference: string | undefined }
 
 async function shippingAddress(ctx: BuyerCtx, input: CheckoutBody): Promise<Required<ShippingAddressInput>> {
-  if (input.address && input.addressId) throw Errors.validation('Give addressId or address, not both', [{ path: '/body/address', message: 'not both addressId and address' }])
+  if (input.address && input.addressId)
+    throw Errors.validation('Give addressId or address, not both', [
+      { path: '/body/address', message: 'not both addressId and address' },
+    ])
   if (input.address) {
     const a = input.address
-    return { fullName: a.fullName.trim(), phone: a.phone, line1: a.line1.trim(), line2: a.line2 ?? null, city: a.city.trim(), state: a.state.trim(), country: a.country ?? 'NG', postalCode: a.postalCode ?? null }
+    return {
+      fullName: a.fullName.trim(),
+      phone: a.phone,
+      line1: a.line1.trim(),
+      line2: a.line2 ?? null,
+      city: a.city.trim(),
+      state: a.state.trim(),
+      country: a.country ?? 'NG',
+      postalCode: a.postalCode ?? null,
+    }
   }
   const query = ctx.db('addresses').where('user_id', ctx.actor.id)
-  const row = (await (input.addressId ? query.where('id', input.addressId) : query.where('is_default', true)).first()) as
-    | { full_name: string; phone: string; line1: string; line2: string | null; city: string; state: string; country: string; postal_code: string | null }
+  const row = (await (
+    input.addressId ? query.where('id', input.addressId) : query.where('is_default', true)
+  ).first()) as
+    | {
+        full_name: string
+        phone: string
+        line1: string
+        line2: string | null
+        city: string
+        state: string
+        country: string
+        postal_code: string | null
+      }
     | undefined
   if (!row) throw input.addressId ? Errors.notFound('Address') : addressRequired()
-  return { fullName: row.full_name, phone: row.phone, line1: row.line1, line2: row.line2, city: row.city, state: row.state, country: row.country, postalCode: row.postal_code }
+  return {
+    fullName: row.full_name,
+    phone: row.phone,
+    line1: row.line1,
+    line2: row.line2,
+    city: row.city,
+    state: row.state,
+    country: row.country,
+    postalCode: row.postal_code,
+  }
 }
 
 /** Rows come back through to_jsonb: timestamps (every `*_at`) are turned back into Dates. */
@@ -65,9 +124,19 @@ const revive = <T>(row: Record<string, unknown>): T => {
 }
 
 type OrderInput = {
-  id: string; buyerId: string; subtotal: number; discount: number; total: number; currency: string
-  coupon: { id: string; code: string } | undefined; address: Required<ShippingAddressInput>; callbackUrl: string
-  ttlSeconds: number; sellerIds: string[]; terms: PricedLine[]; reference: string | undefined
+  id: string
+  buyerId: string
+  subtotal: number
+  discount: number
+  total: number
+  currency: string
+  coupon: { id: string; code: string } | undefined
+  address: Required<ShippingAddressInput>
+  callbackUrl: string
+  ttlSeconds: number
+  sellerIds: string[]
+  terms: PricedLine[]
+  reference: string | undefined
 }
 
 /**
@@ -77,8 +146,15 @@ type OrderInput = {
  */
 async function writeOrder(db: Db, o: OrderInput): Promise<{ order: OrderRow } & Omit<OrderRows, 'refunds'>> {
   const lines = o.terms.map((t) => ({
-    listing_id: t.listing.id, seller_id: t.listing.sellerId, title: t.listing.title, listing_type: t.listing.type,
-    list_price: t.listing.price, unit_price: t.unitPrice, quantity: t.quantity, currency: t.listing.currency, offer_id: t.offerId,
+    listing_id: t.listing.id,
+    seller_id: t.listing.sellerId,
+    title: t.listing.title,
+    listing_type: t.listing.type,
+    list_price: t.listing.price,
+    unit_price: t.unitPrice,
+    quantity: t.quantity,
+    currency: t.listing.currency,
+    offer_id: t.offerId,
   }))
   const { rows } = (await db.raw(
     `with o as (
@@ -108,13 +184,39 @@ async function writeOrder(db: Db, o: OrderInput): Promise<{ order: OrderRow } & 
        (select coalesce(jsonb_agg(to_jsonb(i) order by i.listing_id), '[]') from i) as items,
        (select coalesce(jsonb_agg(to_jsonb(p)), '[]') from p) as payments`,
     [
-      o.id, o.buyerId, o.subtotal, o.discount, o.total, o.currency, o.coupon?.id ?? null, o.coupon?.code ?? null, JSON.stringify(o.address), o.callbackUrl, o.total, o.ttlSeconds,
-      o.id, o.sellerIds,
+      o.id,
       o.buyerId,
-      o.id, JSON.stringify(lines),
-      o.id, o.total, o.currency, o.reference ?? null,
+      o.subtotal,
+      o.discount,
+      o.total,
+      o.currency,
+      o.coupon?.id ?? null,
+      o.coupon?.code ?? null,
+      JSON.stringify(o.address),
+      o.callbackUrl,
+      o.total,
+      o.ttlSeconds,
+      o.id,
+      o.sellerIds,
+      o.buyerId,
+      o.id,
+      JSON.stringify(lines),
+      o.id,
+      o.total,
+      o.currency,
+      o.reference ?? null,
     ],
-  )) as { rows: [{ order: Record<string, unknown>; shipments: Record<string, unknown>[]; history: Record<string, unknown>[]; items: Record<string, unknown>[]; payments: Record<string, unknown>[] }] }
+  )) as {
+    rows: [
+      {
+        order: Record<string, unknown>
+        shipments: Record<string, unknown>[]
+        history: Record<string, unknown>[]
+        items: Record<string, unknown>[]
+        payments: Record<string, unknown>[]
+      },
+    ]
+  }
   const r = rows[0]
   return {
     order: revive<OrderRow>(r.order),
@@ -169,8 +271,19 @@ export function createCheckoutService(deps: CommerceDeps, payments: PaymentsServ
     const orderId = randomUUID()
     const reference = total > 0 ? newReference(orderId) : undefined
     const { order, shipments, history, items, payments } = await writeOrder(tx.db, {
-      id: orderId, buyerId, subtotal, discount, total, currency, coupon: coupon?.coupon, address: p.address, callbackUrl: p.callbackUrl,
-      ttlSeconds: deps.config.RESERVATION_TTL_SECONDS, sellerIds, terms, reference,
+      id: orderId,
+      buyerId,
+      subtotal,
+      discount,
+      total,
+      currency,
+      coupon: coupon?.coupon,
+      address: p.address,
+      callbackUrl: p.callbackUrl,
+      ttlSeconds: deps.config.RESERVATION_TTL_SECONDS,
+      sellerIds,
+      terms,
+      reference,
     })
     // The buyer's order:status event does not depend on stock: written before the locks.
     if (reference) await emitOrderStatus(spine, tx, order.id, { userIds: [] }, { known: { order, shipments } })
@@ -180,14 +293,21 @@ export function createCheckoutService(deps: CommerceDeps, payments: PaymentsServ
     // With a payment to wait for, the same statement reserves the units (rolled back below
     // if a line no longer fits).
     const stock = reference
-      ? await stockAndReserve(tx.db, p.ids, { buyerId, orderId: order.id, expiresAt: order.expires_at!, lines: p.lines })
+      ? await stockAndReserve(tx.db, p.ids, {
+          buyerId,
+          orderId: order.id,
+          expiresAt: order.expires_at!,
+          lines: p.lines,
+        })
       : await listingStock(tx.db, p.ids, { buyerId, exceptOrderId: order.id })
     const now = price(p.lines, buyerId, stock)
     if (now.some((t, i) => !sameTerms(t, terms[i]!))) throw new TermsChanged()
     if (coupon) {
       const redeemed = await redeemCoupon(tx.db, coupon.coupon.code, buyerId, subtotal)
       if (redeemed.coupon.id !== coupon.coupon.id || redeemed.discount !== discount) throw new TermsChanged()
-      await tx.db('coupon_redemptions').insert({ coupon_id: redeemed.coupon.id, user_id: buyerId, order_id: order.id, discount })
+      await tx
+        .db('coupon_redemptions')
+        .insert({ coupon_id: redeemed.coupon.id, user_id: buyerId, order_id: order.id, discount })
     }
     const rows = { items, shipments, history, payments, refunds: [] }
 
@@ -195,7 +315,12 @@ export function createCheckoutService(deps: CommerceDeps, payments: PaymentsServ
       // Giveaways only (or a coupon that covers everything): no payment, confirmed now.
       await convertToSold(tx.db, order, items)
       await setPaymentStatus(tx.db, order.id, 'paid', { paid_at: tx.db.fn.now() })
-      await audit(tx, { action: 'order.confirmed_without_payment', targetType: 'order', targetId: order.id, after: { paymentStatus: 'paid', total: 0 } })
+      await audit(tx, {
+        action: 'order.confirmed_without_payment',
+        targetType: 'order',
+        targetId: order.id,
+        after: { paymentStatus: 'paid', total: 0 },
+      })
       await emitOrderStatus(spine, tx, order.id, { userIds: [buyerId, ...sellerIds] })
       await queuePaidMails(tx.db, { ...order, payment_status: 'paid' }, items, deps.config.publicUrl)
       return { order: (await tx.db('orders').where('id', order.id).first()) as OrderRow, rows, reference }
@@ -207,14 +332,16 @@ export function createCheckoutService(deps: CommerceDeps, payments: PaymentsServ
     async checkout(ctx: BuyerCtx, input: CheckoutBody): Promise<CheckoutResult> {
       const buyerId = ctx.actor.id
       // The cart's lines, the buyer's email and the cart's coupon in one read.
-      const buyer = (await ctx.db('users as u')
+      const buyer = (await ctx
+        .db('users as u')
         .leftJoin('carts as c', 'c.user_id', 'u.id')
         .leftJoin('coupons as k', 'k.id', 'c.coupon_id')
         .where('u.id', buyerId)
         .first(
           'u.email',
           'k.code as cart_coupon',
-          ctx.db.raw(`coalesce((select jsonb_agg(jsonb_build_object('listing_id', ci.listing_id, 'quantity', ci.quantity) order by ci.listing_id)
+          ctx.db
+            .raw(`coalesce((select jsonb_agg(jsonb_build_object('listing_id', ci.listing_id, 'quantity', ci.quantity) order by ci.listing_id)
                                 from cart_items ci where ci.user_id = u.id), '[]') as lines`),
         )) as { email: string; cart_coupon: string | null; lines: CartLine[] }
       const lines = buyer.lines
@@ -229,9 +356,21 @@ export function createCheckoutService(deps: CommerceDeps, payments: PaymentsServ
         // before queueing on a row lock.
         const terms = price(lines, buyerId, await listingStock(ctx.db, ids, { buyerId }))
         const subtotal = terms.reduce((sum, p) => sum + p.unitPrice * p.quantity, 0)
-        const coupon = couponCode && subtotal > 0 ? await previewCoupon(ctx.db, couponCode, buyerId, subtotal) : undefined
+        const coupon =
+          couponCode && subtotal > 0 ? await previewCoupon(ctx.db, couponCode, buyerId, subtotal) : undefined
         try {
-          created = await spine.transaction(ctx, (tx) => place(tx, { buyerId, lines, ids, terms, subtotal, coupon, address, callbackUrl: input.callbackUrl ?? defaultCallback }))
+          created = await spine.transaction(ctx, (tx) =>
+            place(tx, {
+              buyerId,
+              lines,
+              ids,
+              terms,
+              subtotal,
+              coupon,
+              address,
+              callbackUrl: input.callbackUrl ?? defaultCallback,
+            }),
+          )
         } catch (err) {
           if (!(err instanceof TermsChanged)) throw err
           if (attempt >= 3) throw CheckoutErrors.termsChanged()
@@ -254,23 +393,44 @@ export function createCheckoutService(deps: CommerceDeps, payments: PaymentsServ
           callback_url: order.callback_url ?? defaultCallback,
           metadata: { orderId: order.id, buyerId },
         })
-        if (init.reference && init.reference !== reference) throw new PaystackError('rejected', 'Paystack answered with another reference')
-        if (!init.authorization_url || !init.access_code) throw new PaystackError('rejected', 'Paystack answered without an authorization URL')
+        if (init.reference && init.reference !== reference)
+          throw new PaystackError('rejected', 'Paystack answered with another reference')
+        if (!init.authorization_url || !init.access_code)
+          throw new PaystackError('rejected', 'Paystack answered without an authorization URL')
       } catch (err) {
         const message = String((err as Error).message)
-        ctx.log[err instanceof PaystackError && err.kind === 'unavailable' ? 'warn' : 'error']({ orderId: order.id, err: message }, 'Paystack initialize failed; checkout undone')
+        ctx.log[err instanceof PaystackError && err.kind === 'unavailable' ? 'warn' : 'error'](
+          { orderId: order.id, err: message },
+          'Paystack initialize failed; checkout undone',
+        )
         await payments.failCheckout(ctx, order.id, message)
         throw PaymentErrors.providerUnavailable()
       }
-      const [payment] = (await ctx.db('payments')
+      const [payment] = (await ctx
+        .db('payments')
         .where({ order_id: order.id, status: 'initializing' })
-        .update({ status: 'pending', authorization_url: init.authorization_url, access_code: init.access_code, updated_at: ctx.db.fn.now() })
+        .update({
+          status: 'pending',
+          authorization_url: init.authorization_url,
+          access_code: init.access_code,
+          updated_at: ctx.db.fn.now(),
+        })
         .returning('*')) as PaymentViewRow[]
       // A webhook may have moved the order on meanwhile; then show it as it is now.
-      const view = payment ? buildOrderViews([order], { ...rows, payments: [payment] }, viewer)[0]! : await orderView(ctx.db, order.id, viewer)
+      const view = payment
+        ? buildOrderViews([order], { ...rows, payments: [payment] }, viewer)[0]!
+        : await orderView(ctx.db, order.id, viewer)
       return {
         order: view,
-        payment: { provider: 'paystack', reference, authorizationUrl: init.authorization_url, accessCode: init.access_code, amount: order.total, currency: order.currency, expiresAt: order.expires_at!.toISOString() },
+        payment: {
+          provider: 'paystack',
+          reference,
+          authorizationUrl: init.authorization_url,
+          accessCode: init.access_code,
+          amount: order.total,
+          currency: order.currency,
+          expiresAt: order.expires_at!.toISOString(),
+        },
       }
     },
   }

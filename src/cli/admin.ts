@@ -12,7 +12,9 @@ if (!email) {
 }
 const db = await createDb(loadConfig())
 try {
-  const updated = await db('users').whereRaw('lower(email) = ?', [email.trim().toLowerCase()]).update({ role: command === 'promote' ? 'admin' : 'user', updated_at: db.fn.now() })
+  const updated = await db('users')
+    .whereRaw('lower(email) = ?', [email.trim().toLowerCase()])
+    .update({ role: command === 'promote' ? 'admin' : 'user', updated_at: db.fn.now() })
   if (updated === 0) {
     console.error(`no registered user with email ${email}`)
     process.exitCode = 1

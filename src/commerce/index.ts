@@ -35,7 +35,12 @@ declare module 'fastify' {
 function injectTransport(app: FastifyInstance): Transport {
   return async (url, init) => {
     const u = new URL(url)
-    const res = await app.inject({ method: init.method as 'GET' | 'POST', url: u.pathname + u.search, headers: init.headers, ...(init.body !== undefined ? { payload: init.body } : {}) })
+    const res = await app.inject({
+      method: init.method as 'GET' | 'POST',
+      url: u.pathname + u.search,
+      headers: init.headers,
+      ...(init.body !== undefined ? { payload: init.body } : {}),
+    })
     return { status: res.statusCode, text: async () => res.body }
   }
 }
@@ -49,7 +54,9 @@ export const commerceFeature = fp(
     const config = app.config
     const simulated = !config.PAYSTACK_SECRET_KEY
     if (simulated && config.NODE_ENV === 'production') {
-      throw new Error('PAYSTACK_SECRET_KEY is required when NODE_ENV=production (without it Oja would run the Paystack simulator and give goods away)')
+      throw new Error(
+        'PAYSTACK_SECRET_KEY is required when NODE_ENV=production (without it Oja would run the Paystack simulator and give goods away)',
+      )
     }
     const simulator = simulated ? new PaystackSimulator() : undefined
     const secretKey = config.PAYSTACK_SECRET_KEY ?? simulator!.secretKey
@@ -59,10 +66,21 @@ export const commerceFeature = fp(
       timeoutMs: config.PAYSTACK_TIMEOUT_MS,
       ...(simulated ? { transport: injectTransport(app) } : {}),
     })
-    if (simulated) app.log.info({ checkoutPages: `${config.publicUrl}/paystack-sim/checkout/:code` }, 'PAYSTACK_SECRET_KEY unset: payments go to the built-in Paystack simulator')
+    if (simulated)
+      app.log.info(
+        { checkoutPages: `${config.publicUrl}/paystack-sim/checkout/:code` },
+        'PAYSTACK_SECRET_KEY unset: payments go to the built-in Paystack simulator',
+      )
 
     const background = new Background(app.log)
-    const deps: CommerceDeps = { config, spine: app.spine, gateway, mailQueued: () => app.mail.kick(), background, log: app.log }
+    const deps: CommerceDeps = {
+      config,
+      spine: app.spine,
+      gateway,
+      mailQueued: () => app.mail.kick(),
+      background,
+      log: app.log,
+    }
     const payments = createPaymentsService(deps)
     const orders = createOrdersService(deps, payments)
     const checkout = createCheckoutService(deps, payments)
@@ -78,15 +96,27 @@ export const commerceFeature = fp(
       await scope.register(couponsRoutes)
       await scope.register(checkoutRoutes, { checkout, rateLimitScale: config.RATE_LIMIT_SCALE })
       await scope.register(ordersRoutes, { orders })
-      await scope.register(paymentsRoutes, { payments, background, secretKey, webhookIps: config.PAYSTACK_WEBHOOK_IPS, rateLimitScale: config.RATE_LIMIT_SCALE })
+      await scope.register(paymentsRoutes, {
+        payments,
+        background,
+        secretKey,
+        webhookIps: config.PAYSTACK_WEBHOOK_IPS,
+        rateLimitScale: config.RATE_LIMIT_SCALE,
+      })
       if (simulator) {
         await scope.register(simulatorRoutes, {
           prefix: '/paystack-sim',
           simulator,
           publicUrl: config.publicUrl,
           deliverWebhook: async (rawBody, signature) => {
-            const res = await app.inject({ method: 'POST', url: '/v1/webhooks/paystack', headers: { 'content-type': 'application/json', 'x-paystack-signature': signature }, payload: rawBody })
-            if (res.statusCode !== 200) app.log.warn({ status: res.statusCode, body: res.body }, 'simulated webhook refused')
+            const res = await app.inject({
+              method: 'POST',
+              url: '/v1/webhooks/paystack',
+              headers: { 'content-type': 'application/json', 'x-paystack-signature': signature },
+              payload: rawBody,
+            })
+            if (res.statusCode !== 200)
+              app.log.warn({ status: res.statusCode, body: res.body }, 'simulated webhook refused')
           },
         })
       }
@@ -96,7 +126,10 @@ export const commerceFeature = fp(
     const system = { db: app.db, log: app.log }
     app.sweeper.register({ name: 'commerce-expire-checkouts', run: (trx) => payments.expireDueCheckouts(trx, system) })
     app.sweeper.register({ name: 'commerce-reverify-payments', run: (trx) => payments.reverifyPending(trx, system) })
-    app.sweeper.register({ name: 'commerce-release-reservations', run: (trx) => payments.releaseExpiredReservations(trx) })
+    app.sweeper.register({
+      name: 'commerce-release-reservations',
+      run: (trx) => payments.releaseExpiredReservations(trx),
+    })
     app.sweeper.register({ name: 'commerce-retry-refunds', run: (trx) => payments.retryRefunds(trx, system) })
     app.sweeper.register({ name: 'commerce-replay-webhooks', run: (trx) => payments.replayWebhooks(trx, system) })
   },
@@ -106,7 +139,18 @@ export const commerceFeature = fp(
 // Demo data for `npm start`: a coupon to try at checkout.
 demoSeeders.push(async (trx, users) => {
   const admin = users.find((u) => u.email.startsWith('admin@'))
-  await trx('coupons').insert({ code: 'WELCOME10', type: 'percent', value: 10, max_discount: 5_000_00, per_user_limit: 1, active: true, created_by: admin?.id ?? null }).onConflict().ignore()
+  await trx('coupons')
+    .insert({
+      code: 'WELCOME10',
+      type: 'percent',
+      value: 10,
+      max_discount: 5_000_00,
+      per_user_limit: 1,
+      active: true,
+      created_by: admin?.id ?? null,
+    })
+    .onConflict()
+    .ignore()
 })
 
 export { shipmentForReview } from '../orders/reviews-gate.js'

@@ -16,6 +16,9 @@ export function OrNull<T extends TSchema>(schema: T): TUnsafe<Static<T> | null> 
  * One of some strings, as `{type:'string', enum}` rather than a union of literals (an
  * `anyOf`, which fast-json-stringify checks with Ajv at runtime).
  */
-export function StringEnum<const T extends readonly string[]>(values: T, options: { description?: string; default?: T[number] } = {}): TUnsafe<T[number]> {
+export function StringEnum<const T extends readonly string[]>(
+  values: T,
+  options: { description?: string; default?: T[number] } = {},
+): TUnsafe<T[number]> {
   return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options })
 }

@@ -7,23 +7,61 @@ import { couponsAdmin } from './coupons.service.js'
 const tags = ['admin']
 
 export const couponsRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/v1/admin/coupons', {
-    schema: { tags, summary: 'Coupons, newest first', querystring: ListCouponsQuery, response: { 200: Page(Coupon), ...problems(401, 403) } },
-    config: { auth: 'admin' },
-  }, async (req) => couponsAdmin.list(ctxOf(req), req.query))
+  app.get(
+    '/v1/admin/coupons',
+    {
+      schema: {
+        tags,
+        summary: 'Coupons, newest first',
+        querystring: ListCouponsQuery,
+        response: { 200: Page(Coupon), ...problems(401, 403) },
+      },
+      config: { auth: 'admin' },
+    },
+    async (req) => couponsAdmin.list(ctxOf(req), req.query),
+  )
 
-  app.get('/v1/admin/coupons/:id', {
-    schema: { tags, summary: 'One coupon with its use count', params: IdParams, response: { 200: Coupon, ...problems(401, 403, 404) } },
-    config: { auth: 'admin' },
-  }, async (req) => couponsAdmin.get(ctxOf(req), req.params.id))
+  app.get(
+    '/v1/admin/coupons/:id',
+    {
+      schema: {
+        tags,
+        summary: 'One coupon with its use count',
+        params: IdParams,
+        response: { 200: Coupon, ...problems(401, 403, 404) },
+      },
+      config: { auth: 'admin' },
+    },
+    async (req) => couponsAdmin.get(ctxOf(req), req.params.id),
+  )
 
-  app.post('/v1/admin/coupons', {
-    schema: { tags, summary: 'Create a coupon (percent or flat; minimum order, maximum discount, expiry, total and per-user limits)', body: CreateCouponBody, response: { 201: Coupon, ...problems(401, 403, 409) } },
-    config: { auth: 'admin' },
-  }, async (req, reply) => reply.code(201).send(await couponsAdmin.create(actorCtx(req), req.body)))
+  app.post(
+    '/v1/admin/coupons',
+    {
+      schema: {
+        tags,
+        summary:
+          'Create a coupon (percent or flat; minimum order, maximum discount, expiry, total and per-user limits)',
+        body: CreateCouponBody,
+        response: { 201: Coupon, ...problems(401, 403, 409) },
+      },
+      config: { auth: 'admin' },
+    },
+    async (req, reply) => reply.code(201).send(await couponsAdmin.create(actorCtx(req), req.body)),
+  )
 
-  app.patch('/v1/admin/coupons/:id', {
-    schema: { tags, summary: 'Edit a coupon (the code stays)', params: IdParams, body: UpdateCouponBody, response: { 200: Coupon, ...problems(401, 403, 404, 409) } },
-    config: { auth: 'admin' },
-  }, async (req) => couponsAdmin.update(actorCtx(req), req.params.id, req.body))
+  app.patch(
+    '/v1/admin/coupons/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Edit a coupon (the code stays)',
+        params: IdParams,
+        body: UpdateCouponBody,
+        response: { 200: Coupon, ...problems(401, 403, 404, 409) },
+      },
+      config: { auth: 'admin' },
+    },
+    async (req) => couponsAdmin.update(actorCtx(req), req.params.id, req.body),
+  )
 }

@@ -2,7 +2,10 @@ import { Type, type Static } from '@sinclair/typebox'
 import { OrNull, StringEnum } from '../commerce/schema.js'
 import { Id, Money, Nullable, PageQuery, StrictObject, Timestamp } from '../shared/schemas.js'
 
-export const CouponCode = Type.String({ pattern: '^[A-Za-z0-9_-]{3,32}$', description: 'Letters, digits, - and _; matched case-insensitively' })
+export const CouponCode = Type.String({
+  pattern: '^[A-Za-z0-9_-]{3,32}$',
+  description: 'Letters, digits, - and _; matched case-insensitively',
+})
 const CouponType = StringEnum(['percent', 'flat'])
 
 export const Coupon = Type.Object({
@@ -33,7 +36,11 @@ const editable = {
   active: Type.Boolean(),
 }
 
-export const CreateCouponBody = StrictObject({ code: CouponCode, ...editable, active: Type.Optional(Type.Boolean({ default: true })) })
+export const CreateCouponBody = StrictObject({
+  code: CouponCode,
+  ...editable,
+  active: Type.Optional(Type.Boolean({ default: true })),
+})
 export type CreateCouponBody = Static<typeof CreateCouponBody>
 
 export const UpdateCouponBody = Type.Partial(StrictObject(editable), { additionalProperties: false, minProperties: 1 })

@@ -24,9 +24,19 @@ export type CouponRow = {
 
 export function toCoupon(r: CouponRow): Coupon {
   return {
-    id: r.id, code: r.code, type: r.type, value: r.value, minOrder: r.min_order, maxDiscount: r.max_discount,
-    expiresAt: r.expires_at ? r.expires_at.toISOString() : null, usageLimit: r.usage_limit, perUserLimit: r.per_user_limit,
-    usedCount: r.used_count, active: r.active, createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(),
+    id: r.id,
+    code: r.code,
+    type: r.type,
+    value: r.value,
+    minOrder: r.min_order,
+    maxDiscount: r.max_discount,
+    expiresAt: r.expires_at ? r.expires_at.toISOString() : null,
+    usageLimit: r.usage_limit,
+    perUserLimit: r.per_user_limit,
+    usedCount: r.used_count,
+    active: r.active,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
   }
 }
 
@@ -39,7 +49,11 @@ export function discountFor(c: Pick<CouponRow, 'type' | 'value' | 'max_discount'
 }
 
 async function liveUsesBy(db: Db, couponId: string, userId: string): Promise<number> {
-  const row = await db('coupon_redemptions').where({ coupon_id: couponId, user_id: userId }).whereNull('released_at').count({ n: '*' }).first()
+  const row = await db('coupon_redemptions')
+    .where({ coupon_id: couponId, user_id: userId })
+    .whereNull('released_at')
+    .count({ n: '*' })
+    .first()
   return Number(row?.n ?? 0)
 }
 
@@ -52,14 +66,22 @@ function assertApplies(c: CouponRow | undefined, subtotal: number): asserts c is
 }
 
 export async function couponByCode(db: Db, code: string): Promise<CouponRow | undefined> {
-  return (await db('coupons').whereRaw('upper(code) = ?', [normalizeCode(code)]).first()) as CouponRow | undefined
+  return (await db('coupons')
+    .whereRaw('upper(code) = ?', [normalizeCode(code)])
+    .first()) as CouponRow | undefined
 }
 
 /** Checks a coupon for a cart without using it: the cart's preview. */
-export async function previewCoupon(db: Db, code: string, userId: string, subtotal: number): Promise<{ coupon: CouponRow; discount: number }> {
+export async function previewCoupon(
+  db: Db,
+  code: string,
+  userId: string,
+  subtotal: number,
+): Promise<{ coupon: CouponRow; discount: number }> {
   const coupon = await couponByCode(db, code)
   assertApplies(coupon, subtotal)
-  if (coupon.per_user_limit !== null && (await liveUsesBy(db, coupon.id, userId)) >= coupon.per_user_limit) throw CouponErrors.userLimit()
+  if (coupon.per_user_limit !== null && (await liveUsesBy(db, coupon.id, userId)) >= coupon.per_user_limit)
+    throw CouponErrors.userLimit()
   return { coupon, discount: discountFor(coupon, subtotal) }
 }
 
@@ -69,7 +91,12 @@ export async function previewCoupon(db: Db, code: string, userId: string, subtot
  * that UPDATE takes also serialises the per-user count that follows. The caller records
  * the redemption once the order exists.
  */
-export async function redeemCoupon(db: Db, code: string, userId: string, subtotal: number): Promise<{ coupon: CouponRow; discount: number }> {
+export async function redeemCoupon(
+  db: Db,
+  code: string,
+  userId: string,
+  subtotal: number,
+): Promise<{ coupon: CouponRow; discount: number }> {
   const [coupon] = (await db('coupons')
     .whereRaw('upper(code) = ?', [normalizeCode(code)])
     .where('active', true)
@@ -84,14 +111,23 @@ export async function redeemCoupon(db: Db, code: string, userId: string, subtota
     assertApplies(current, subtotal)
     throw CouponErrors.usedUp()
   }
-  if (coupon.per_user_limit !== null && (await liveUsesBy(db, coupon.id, userId)) >= coupon.per_user_limit) throw CouponErrors.userLimit()
+  if (coupon.per_user_limit !== null && (await liveUsesBy(db, coupon.id, userId)) >= coupon.per_user_limit)
+    throw CouponErrors.userLimit()
   return { coupon, discount: discountFor(coupon, subtotal) }
 }
 
 /** Gives an order's coupon use back (abandoned, failed or cancelled order). */
 export async function releaseRedemption(db: Db, orderId: string): Promise<void> {
-  const released = (await db('coupon_redemptions').where('order_id', orderId).whereNull('released_at').update({ released_at: db.fn.now() }).returning('coupon_id')) as { coupon_id: string }[]
-  for (const r of released) await db('coupons').where('id', r.coupon_id).andWhere('used_count', '>', 0).update({ used_count: db.raw('used_count - 1'), updated_at: db.fn.now() })
+  const released = (await db('coupon_redemptions')
+    .where('order_id', orderId)
+    .whereNull('released_at')
+    .update({ released_at: db.fn.now() })
+    .returning('coupon_id')) as { coupon_id: string }[]
+  for (const r of released)
+    await db('coupons')
+      .where('id', r.coupon_id)
+      .andWhere('used_count', '>', 0)
+      .update({ used_count: db.raw('used_count - 1'), updated_at: db.fn.now() })
 }
 
 /**
@@ -99,10 +135,21 @@ export async function releaseRedemption(db: Db, orderId: string): Promise<void> 
  * at the discounted price, so the use stands even if it pushes past the limit.
  */
 export async function restoreRedemption(db: Db, orderId: string): Promise<void> {
-  const restored = (await db('coupon_redemptions').where('order_id', orderId).whereNotNull('released_at').update({ released_at: null }).returning('coupon_id')) as { coupon_id: string }[]
+  const restored = (await db('coupon_redemptions')
+    .where('order_id', orderId)
+    .whereNotNull('released_at')
+    .update({ released_at: null })
+    .returning('coupon_id')) as { coupon_id: string }[]
   // The CHECK on used_count ≤ usage_limit would refuse an over-limit count; cap it instead.
   for (const r of restored) {
-    await db('coupons').where('id', r.coupon_id).update({ used_count: db.raw('case when usage_limit is null then used_count + 1 else least(used_count + 1, usage_limit) end'), updated_at: db.fn.now() })
+    await db('coupons')
+      .where('id', r.coupon_id)
+      .update({
+        used_count: db.raw(
+          'case when usage_limit is null then used_count + 1 else least(used_count + 1, usage_limit) end',
+        ),
+        updated_at: db.fn.now(),
+      })
   }
 }
 
@@ -114,7 +161,13 @@ export const couponsAdmin = {
     const query = ctx.db('coupons')
     if (q.active !== undefined) query.where('active', q.active)
     if (after) query.andWhereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', after)
-    const rows = (await query.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit + 1).select('*', ctx.db.raw("to_json(created_at) #>> '{}' as cursor_at"))) as (CouponRow & { cursor_at: string })[]
+    const rows = (await query
+      .orderBy([
+        { column: 'created_at', order: 'desc' },
+        { column: 'id', order: 'desc' },
+      ])
+      .limit(limit + 1)
+      .select('*', ctx.db.raw("to_json(created_at) #>> '{}' as cursor_at"))) as (CouponRow & { cursor_at: string })[]
     const page = pageOf(rows, limit, (r) => [r.cursor_at, r.id])
     return { items: page.items.map(toCoupon), nextCursor: page.nextCursor }
   },
@@ -126,23 +179,36 @@ export const couponsAdmin = {
   },
 
   async create(ctx: Ctx & { actor: Actor }, body: CreateCouponBody): Promise<Coupon> {
-    if (body.type === 'percent' && body.value > 100) throw Errors.validation('A percent coupon takes 1-100', [{ path: '/body/value', message: 'must be 1-100 for a percent coupon' }])
+    if (body.type === 'percent' && body.value > 100)
+      throw Errors.validation('A percent coupon takes 1-100', [
+        { path: '/body/value', message: 'must be 1-100 for a percent coupon' },
+      ])
     return ctx.db.transaction(async (trx) => {
       if (await couponByCode(trx, body.code)) throw CouponErrors.codeTaken()
       let row: CouponRow
       try {
         ;[row] = (await trx('coupons')
           .insert({
-            code: normalizeCode(body.code), type: body.type, value: body.value, min_order: body.minOrder ?? null, max_discount: body.maxDiscount ?? null,
-            expires_at: body.expiresAt ?? null, usage_limit: body.usageLimit ?? null, per_user_limit: body.perUserLimit ?? null,
-            active: body.active ?? true, created_by: ctx.actor.id,
+            code: normalizeCode(body.code),
+            type: body.type,
+            value: body.value,
+            min_order: body.minOrder ?? null,
+            max_discount: body.maxDiscount ?? null,
+            expires_at: body.expiresAt ?? null,
+            usage_limit: body.usageLimit ?? null,
+            per_user_limit: body.perUserLimit ?? null,
+            active: body.active ?? true,
+            created_by: ctx.actor.id,
           })
           .returning('*')) as [CouponRow]
       } catch (err) {
         if ((err as { code?: string }).code === '23505') throw CouponErrors.codeTaken()
         throw err
       }
-      await audit({ ...ctx, db: trx }, { action: 'admin.coupon_created', targetType: 'coupon', targetId: row.id, after: toCoupon(row) })
+      await audit(
+        { ...ctx, db: trx },
+        { action: 'admin.coupon_created', targetType: 'coupon', targetId: row.id, after: toCoupon(row) },
+      )
       return toCoupon(row)
     })
   },
@@ -153,17 +219,37 @@ export const couponsAdmin = {
       if (!before) throw Errors.notFound('Coupon')
       const type = patch.type ?? before.type
       const value = patch.value ?? before.value
-      if (type === 'percent' && value > 100) throw Errors.validation('A percent coupon takes 1-100', [{ path: '/body/value', message: 'must be 1-100 for a percent coupon' }])
-      if (patch.usageLimit !== undefined && patch.usageLimit !== null && patch.usageLimit < before.used_count) throw CouponErrors.limitBelowUses(before.used_count)
+      if (type === 'percent' && value > 100)
+        throw Errors.validation('A percent coupon takes 1-100', [
+          { path: '/body/value', message: 'must be 1-100 for a percent coupon' },
+        ])
+      if (patch.usageLimit !== undefined && patch.usageLimit !== null && patch.usageLimit < before.used_count)
+        throw CouponErrors.limitBelowUses(before.used_count)
       const changes: Record<string, unknown> = { updated_at: trx.fn.now() }
       const columns: Record<keyof UpdateCouponBody, string> = {
-        type: 'type', value: 'value', minOrder: 'min_order', maxDiscount: 'max_discount', expiresAt: 'expires_at', usageLimit: 'usage_limit', perUserLimit: 'per_user_limit', active: 'active',
+        type: 'type',
+        value: 'value',
+        minOrder: 'min_order',
+        maxDiscount: 'max_discount',
+        expiresAt: 'expires_at',
+        usageLimit: 'usage_limit',
+        perUserLimit: 'per_user_limit',
+        active: 'active',
       }
       for (const [field, column] of Object.entries(columns) as [keyof UpdateCouponBody, string][]) {
         if (patch[field] !== undefined) changes[column] = patch[field]
       }
       const [after] = (await trx('coupons').where('id', id).update(changes).returning('*')) as [CouponRow]
-      await audit({ ...ctx, db: trx }, { action: 'admin.coupon_updated', targetType: 'coupon', targetId: id, before: toCoupon(before), after: toCoupon(after) })
+      await audit(
+        { ...ctx, db: trx },
+        {
+          action: 'admin.coupon_updated',
+          targetType: 'coupon',
+          targetId: id,
+          before: toCoupon(before),
+          after: toCoupon(after),
+        },
+      )
       return toCoupon(after)
     })
   },

@@ -13,7 +13,9 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v))
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v))
 
 /** Opens the database: PostgreSQL when DATABASE_URL is set, embedded PGlite otherwise. */
-export async function createDb(config: Pick<Config, 'DATABASE_URL' | 'PGLITE_DIR' | 'DATABASE_POOL_MAX'>): Promise<Knex> {
+export async function createDb(
+  config: Pick<Config, 'DATABASE_URL' | 'PGLITE_DIR' | 'DATABASE_POOL_MAX'>,
+): Promise<Knex> {
   if (config.DATABASE_URL) {
     return knexFactory({
       client: 'pg',

@@ -13,7 +13,9 @@ type Migration = { up: (knex: Knex) => Promise<void>; down?: (knex: Knex) => Pro
 /** Loads the TypeScript migrations in `migrations/` by name order. */
 class DirectoryMigrationSource implements Knex.MigrationSource<string> {
   async getMigrations(): Promise<string[]> {
-    return readdirSync(MIGRATIONS_DIR).filter((f) => /^\d.*\.ts$/.test(f)).sort()
+    return readdirSync(MIGRATIONS_DIR)
+      .filter((f) => /^\d.*\.ts$/.test(f))
+      .sort()
   }
   getMigrationName(name: string): string {
     return name

@@ -4,10 +4,23 @@ import { isTxCtx } from '../shared/context.js'
 import type { Publisher, StoredEvent } from './events.types.js'
 
 export type NewEvent = { userId: string; event: string; data: unknown }
-export type NotificationRow = { id: string; userId: string; type: string; data: unknown; readAt: Date | null; createdAt: Date }
+export type NotificationRow = {
+  id: string
+  userId: string
+  type: string
+  data: unknown
+  readAt: Date | null
+  createdAt: Date
+}
 
 type EventRow = { user_id: string; seq: number; event: string; data: unknown; created_at: Date }
-const toStored = (r: EventRow): StoredEvent => ({ userId: r.user_id, seq: r.seq, event: r.event, data: r.data, createdAt: r.created_at })
+const toStored = (r: EventRow): StoredEvent => ({
+  userId: r.user_id,
+  seq: r.seq,
+  event: r.event,
+  data: r.data,
+  createdAt: r.created_at,
+})
 
 /**
  * The event spine: user-facing events are written in the same transaction as the change
@@ -53,7 +66,9 @@ export class EventSpine {
   /** Appends events for any users in one statement; seqs are taken per user in input order. */
   async append(tx: TxCtx, events: NewEvent[]): Promise<StoredEvent[]> {
     if (events.length === 0) return []
-    const input = JSON.stringify(events.map((e, ord) => ({ user_id: e.userId, event: e.event, data: e.data ?? null, ord })))
+    const input = JSON.stringify(
+      events.map((e, ord) => ({ user_id: e.userId, event: e.event, data: e.data ?? null, ord })),
+    )
     const { rows } = (await tx.db.raw(
       `with input as (
          select * from jsonb_to_recordset(?::jsonb) as x(user_id uuid, event text, data jsonb, ord int)
@@ -74,7 +89,9 @@ export class EventSpine {
        returning user_id, seq, event, data, created_at`,
       [input],
     )) as { rows: EventRow[] }
-    const stored = rows.map(toStored).sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : a.seq - b.seq))
+    const stored = rows
+      .map(toStored)
+      .sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : a.seq - b.seq))
     tx.pending.push(...stored)
     return stored
   }
@@ -84,7 +101,12 @@ export class EventSpine {
    * set-based statements whatever the number of users (a price drop may reach thousands).
    * `targets` is a list of user ids or a subquery selecting a `user_id` column.
    */
-  async notify(tx: TxCtx, targets: string[] | Knex.QueryBuilder, type: string, data: Record<string, unknown>): Promise<NotificationRow[]> {
+  async notify(
+    tx: TxCtx,
+    targets: string[] | Knex.QueryBuilder,
+    type: string,
+    data: Record<string, unknown>,
+  ): Promise<NotificationRow[]> {
     if (Array.isArray(targets) && targets.length === 0) return []
     const source = Array.isArray(targets)
       ? tx.db.raw('select distinct unnest(?::uuid[]) as user_id', [targets])
@@ -94,8 +116,17 @@ export class EventSpine {
        select user_id, ?, ?::jsonb from (?) as s
        returning id, user_id, type, data, read_at, created_at`,
       [type, JSON.stringify(data), source],
-    )) as { rows: { id: string; user_id: string; type: string; data: unknown; read_at: Date | null; created_at: Date }[] }
-    const notifications = rows.map((r) => ({ id: r.id, userId: r.user_id, type: r.type, data: r.data, readAt: r.read_at, createdAt: r.created_at }))
+    )) as {
+      rows: { id: string; user_id: string; type: string; data: unknown; read_at: Date | null; created_at: Date }[]
+    }
+    const notifications = rows.map((r) => ({
+      id: r.id,
+      userId: r.user_id,
+      type: r.type,
+      data: r.data,
+      readAt: r.read_at,
+      createdAt: r.created_at,
+    }))
     await this.append(
       tx,
       notifications.map((n) => ({

@@ -15,14 +15,26 @@ type Problem = {
 
 const FASTIFY_CODES: Record<string, { status: number; code: string; detail?: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'PAYLOAD_TOO_LARGE', detail: 'The request body is too large' },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', detail: 'Send JSON (application/json)' },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'MALFORMED_REQUEST', detail: 'Content-Length does not match the body' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    detail: 'Send JSON (application/json)',
+  },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    status: 400,
+    code: 'MALFORMED_REQUEST',
+    detail: 'Content-Length does not match the body',
+  },
   FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'MALFORMED_JSON', detail: 'The body is empty' },
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'MALFORMED_JSON', detail: 'The body is not valid JSON' },
   FST_ERR_REQ_FILE_TOO_LARGE: { status: 413, code: 'PAYLOAD_TOO_LARGE', detail: 'The file is too large' },
   FST_PARTS_LIMIT: { status: 413, code: 'PAYLOAD_TOO_LARGE', detail: 'Too many parts' },
   FST_FILES_LIMIT: { status: 413, code: 'PAYLOAD_TOO_LARGE', detail: 'Too many files' },
-  FST_INVALID_MULTIPART_CONTENT_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', detail: 'Send multipart/form-data' },
+  FST_INVALID_MULTIPART_CONTENT_TYPE: {
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    detail: 'Send multipart/form-data',
+  },
   FST_ERR_VALIDATION: { status: 400, code: 'VALIDATION_FAILED' },
   FST_ERR_BAD_URL: { status: 400, code: 'BAD_URL', detail: 'The URL is not valid' },
   FST_ERR_MAX_PARAM_LENGTH: { status: 414, code: 'URI_TOO_LONG', detail: 'A path parameter is too long' },
@@ -57,17 +69,37 @@ function validationErrors(err: FastifyError): ProblemFieldError[] {
 }
 
 /** The database is unreachable (connection refused, cut, pool timeout): a 503, not a 500. */
-function isDatabaseUnavailable(e: { name?: string; code?: string; message?: string; nativeError?: unknown } | undefined): boolean {
+function isDatabaseUnavailable(
+  e: { name?: string; code?: string; message?: string; nativeError?: unknown } | undefined,
+): boolean {
   if (!e) return false
   const inner = (e.nativeError ?? e) as { name?: string; code?: string; message?: string }
   if (e.name === 'KnexTimeoutError' || inner.name === 'KnexTimeoutError') return true
   const code = inner.code ?? ''
-  if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006'].includes(code)) return true
+  if (
+    [
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'EPIPE',
+      'ETIMEDOUT',
+      '57P01',
+      '57P02',
+      '57P03',
+      '08000',
+      '08001',
+      '08003',
+      '08006',
+    ].includes(code)
+  )
+    return true
   return /Connection terminated|connection ended|Client has encountered a connection error/i.test(inner.message ?? '')
 }
 
 /** Builds the RFC 9457 body for any error; unknown errors become an opaque 500. */
-export function toProblem(err: unknown, instance?: string): { problem: Problem; headers: Record<string, string>; internal: boolean } {
+export function toProblem(
+  err: unknown,
+  instance?: string,
+): { problem: Problem; headers: Record<string, string>; internal: boolean } {
   const make = (status: number, code: string, detail: string, extra: Partial<Problem> = {}): Problem => ({
     type: `https://oja.dev/problems/${code.toLowerCase().replace(/_/g, '-')}`,
     title: TITLES[status] ?? 'Error',
@@ -78,27 +110,64 @@ export function toProblem(err: unknown, instance?: string): { problem: Problem; 
     ...extra,
   })
   if (err instanceof AppError) {
-    return { problem: make(err.status, err.code, err.message, { ...(err.extra.errors ? { errors: err.extra.errors } : {}), ...err.extra.data }), headers: err.extra.headers ?? {}, internal: false }
+    return {
+      problem: make(err.status, err.code, err.message, {
+        ...(err.extra.errors ? { errors: err.extra.errors } : {}),
+        ...err.extra.data,
+      }),
+      headers: err.extra.headers ?? {},
+      internal: false,
+    }
   }
   const e = err as FastifyError & { code?: string; statusCode?: number; status?: number }
   if (e && e.validation) {
     const errors = validationErrors(e)
-    return { problem: make(400, 'VALIDATION_FAILED', errors.map((x) => `${x.path}: ${x.message}`).join('; '), { errors }), headers: {}, internal: false }
+    return {
+      problem: make(400, 'VALIDATION_FAILED', errors.map((x) => `${x.path}: ${x.message}`).join('; '), { errors }),
+      headers: {},
+      internal: false,
+    }
   }
   const known = e?.code ? FASTIFY_CODES[e.code] : undefined
   if (known) return { problem: make(known.status, known.code, known.detail ?? e.message), headers: {}, internal: false }
   // Objection wraps driver errors; the SQLSTATE is then on nativeError.
   const sqlState = (e as { nativeError?: { code?: string } })?.nativeError?.code ?? e?.code
   const pgKnown = typeof sqlState === 'string' && /^[0-9A-Z]{5}$/.test(sqlState) ? PG_CODES[sqlState] : undefined
-  if (pgKnown) return { problem: make(pgKnown.status, pgKnown.code, pgKnown.detail), headers: pgKnown.status === 503 ? { 'retry-after': '1' } : {}, internal: pgKnown.status >= 500 }
-  if (isDatabaseUnavailable(e)) return { problem: make(503, 'SERVICE_UNAVAILABLE', 'The service is briefly unavailable; try again'), headers: { 'retry-after': '2' }, internal: true }
-  if (e instanceof SyntaxError && e.statusCode === 400) return { problem: make(400, 'MALFORMED_JSON', 'The body is not valid JSON'), headers: {}, internal: false }
+  if (pgKnown)
+    return {
+      problem: make(pgKnown.status, pgKnown.code, pgKnown.detail),
+      headers: pgKnown.status === 503 ? { 'retry-after': '1' } : {},
+      internal: pgKnown.status >= 500,
+    }
+  if (isDatabaseUnavailable(e))
+    return {
+      problem: make(503, 'SERVICE_UNAVAILABLE', 'The service is briefly unavailable; try again'),
+      headers: { 'retry-after': '2' },
+      internal: true,
+    }
+  if (e instanceof SyntaxError && e.statusCode === 400)
+    return { problem: make(400, 'MALFORMED_JSON', 'The body is not valid JSON'), headers: {}, internal: false }
   const status = e?.statusCode ?? 0
   if (status >= 400 && status < 500) {
-    const code = status === 429 ? 'RATE_LIMITED' : status === 404 ? 'NOT_FOUND' : status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : status === 408 ? 'REQUEST_TIMEOUT' : 'BAD_REQUEST'
+    const code =
+      status === 429
+        ? 'RATE_LIMITED'
+        : status === 404
+          ? 'NOT_FOUND'
+          : status === 413
+            ? 'PAYLOAD_TOO_LARGE'
+            : status === 415
+              ? 'UNSUPPORTED_MEDIA_TYPE'
+              : status === 408
+                ? 'REQUEST_TIMEOUT'
+                : 'BAD_REQUEST'
     return { problem: make(status, code, e.message || TITLES[status] || 'Bad request'), headers: {}, internal: false }
   }
-  return { problem: make(500, 'INTERNAL', 'Something went wrong on our side; it has been logged'), headers: {}, internal: true }
+  return {
+    problem: make(500, 'INTERNAL', 'Something went wrong on our side; it has been logged'),
+    headers: {},
+    internal: true,
+  }
 }
 
 /** Sends any error as a problem; also used for errors Fastify raises before routing (bad URLs). */
@@ -106,7 +175,11 @@ export function sendProblem(err: unknown, req: FastifyRequest, reply: FastifyRep
   const { problem, headers, internal } = toProblem(err, req.url.split('?')[0])
   if (internal) req.log.error({ err, reqId: req.id }, 'request failed')
   else if (problem.status >= 500) req.log.warn({ err, reqId: req.id }, 'request failed')
-  return reply.code(problem.status).headers({ ...headers, 'x-request-id': req.id }).type('application/problem+json').send(problem)
+  return reply
+    .code(problem.status)
+    .headers({ ...headers, 'x-request-id': req.id })
+    .type('application/problem+json')
+    .send(problem)
 }
 
 /** Every error, from any route or hook, leaves as application/problem+json. */
@@ -114,7 +187,10 @@ export const errorsPlugin = fp(
   async (app: FastifyInstance) => {
     app.setErrorHandler(sendProblem)
     app.setNotFoundHandler((req, reply) => {
-      const { problem } = toProblem(new AppError('NOT_FOUND', 404, `No route ${req.method} ${req.url.split('?')[0]}`), req.url.split('?')[0])
+      const { problem } = toProblem(
+        new AppError('NOT_FOUND', 404, `No route ${req.method} ${req.url.split('?')[0]}`),
+        req.url.split('?')[0],
+      )
       return reply.code(404).type('application/problem+json').send(problem)
     })
   },

@@ -19,10 +19,21 @@ declare module 'fastify' {
 type IdempotencyClaim = { userId: string; route: string; key: string; finished: boolean }
 
 export const IdempotencyErrors = {
-  required: () => new AppError('IDEMPOTENCY_KEY_REQUIRED', 400, 'This request needs an Idempotency-Key header (1-255 characters)'),
-  invalid: () => new AppError('VALIDATION_FAILED', 400, 'The Idempotency-Key header must be 1-255 printable characters', { errors: [{ path: '/headers/idempotency-key', message: 'must be 1-255 printable characters' }] }),
-  reused: () => new AppError('IDEMPOTENCY_KEY_REUSED', 409, 'This Idempotency-Key was already used with a different request'),
-  inProgress: () => new AppError('IDEMPOTENCY_KEY_IN_PROGRESS', 409, 'A request with this Idempotency-Key is still being processed; retry shortly', { headers: { 'retry-after': '1' } }),
+  required: () =>
+    new AppError('IDEMPOTENCY_KEY_REQUIRED', 400, 'This request needs an Idempotency-Key header (1-255 characters)'),
+  invalid: () =>
+    new AppError('VALIDATION_FAILED', 400, 'The Idempotency-Key header must be 1-255 printable characters', {
+      errors: [{ path: '/headers/idempotency-key', message: 'must be 1-255 printable characters' }],
+    }),
+  reused: () =>
+    new AppError('IDEMPOTENCY_KEY_REUSED', 409, 'This Idempotency-Key was already used with a different request'),
+  inProgress: () =>
+    new AppError(
+      'IDEMPOTENCY_KEY_IN_PROGRESS',
+      409,
+      'A request with this Idempotency-Key is still being processed; retry shortly',
+      { headers: { 'retry-after': '1' } },
+    ),
   unauthenticated: () => new AppError('UNAUTHENTICATED', 401, 'Sign in to use an Idempotency-Key'),
 }
 
@@ -41,16 +52,27 @@ const TTL = "interval '24 hours'"
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
   if (value && typeof value === 'object') {
-    return `{${Object.keys(value as Record<string, unknown>).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`
+    return `{${Object.keys(value as Record<string, unknown>)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`
   }
   return JSON.stringify(value) ?? 'null'
 }
 
 export function requestHash(req: Pick<FastifyRequest, 'method' | 'url' | 'body'>): string {
-  return createHash('sha256').update(`${req.method}\n${req.url}\n${canonical(req.body ?? null)}`).digest('hex')
+  return createHash('sha256')
+    .update(`${req.method}\n${req.url}\n${canonical(req.body ?? null)}`)
+    .digest('hex')
 }
 
-type KeyRow = { request_hash: string; status_code: number | null; response_body: unknown; fresh: boolean; stale: boolean }
+type KeyRow = {
+  request_hash: string
+  status_code: number | null
+  response_body: unknown
+  fresh: boolean
+  stale: boolean
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -71,14 +93,30 @@ export const idempotencyPlugin = fp(
     const staleMs = opts.staleMs ?? 120_000
 
     const replay = (reply: FastifyReply, row: KeyRow) => {
-      const text = typeof row.response_body === 'string' ? row.response_body : row.response_body === null ? '' : JSON.stringify(row.response_body)
+      const text =
+        typeof row.response_body === 'string'
+          ? row.response_body
+          : row.response_body === null
+            ? ''
+            : JSON.stringify(row.response_body)
       reply.code(row.status_code!).header('idempotent-replayed', 'true')
       if (text === '') return reply.send()
-      return reply.type(row.status_code! >= 400 ? 'application/problem+json; charset=utf-8' : 'application/json; charset=utf-8').send(text)
+      return reply
+        .type(row.status_code! >= 400 ? 'application/problem+json; charset=utf-8' : 'application/json; charset=utf-8')
+        .send(text)
     }
 
-    async function claim(userId: string, route: string, key: string, hash: string): Promise<'claimed' | KeyRow | undefined> {
-      const inserted = await db('idempotency_keys').insert({ user_id: userId, route, key, request_hash: hash }).onConflict(['user_id', 'route', 'key']).ignore().returning('key')
+    async function claim(
+      userId: string,
+      route: string,
+      key: string,
+      hash: string,
+    ): Promise<'claimed' | KeyRow | undefined> {
+      const inserted = await db('idempotency_keys')
+        .insert({ user_id: userId, route, key, request_hash: hash })
+        .onConflict(['user_id', 'route', 'key'])
+        .ignore()
+        .returning('key')
       if (inserted.length > 0) return 'claimed'
       const { rows } = (await db.raw(
         `select request_hash, status_code, response_body,
@@ -113,7 +151,10 @@ export const idempotencyPlugin = fp(
         if (state === undefined) continue // the first request gave up its claim (5xx) in between
         if (!state.fresh) {
           // Older than 24 h: forget it and start afresh.
-          await db('idempotency_keys').where({ user_id: userId, route, key: header }).andWhereRaw(`created_at <= now() - ${TTL}`).delete()
+          await db('idempotency_keys')
+            .where({ user_id: userId, route, key: header })
+            .andWhereRaw(`created_at <= now() - ${TTL}`)
+            .delete()
           continue
         }
         if (state.request_hash !== hash) throw IdempotencyErrors.reused()
@@ -137,14 +178,21 @@ export const idempotencyPlugin = fp(
 
     const release = async (c: IdempotencyClaim) => {
       c.finished = true
-      await db('idempotency_keys').where({ user_id: c.userId, route: c.route, key: c.key }).whereNull('status_code').delete()
+      await db('idempotency_keys')
+        .where({ user_id: c.userId, route: c.route, key: c.key })
+        .whereNull('status_code')
+        .delete()
     }
 
     app.addHook('onSend', async (req, reply, payload) => {
       const c = req.idempotencyClaim
       if (!c || c.finished) return payload
       const status = reply.statusCode
-      if (status >= 500 || status === 429 || (payload !== null && payload !== undefined && typeof payload !== 'string')) {
+      if (
+        status >= 500 ||
+        status === 429 ||
+        (payload !== null && payload !== undefined && typeof payload !== 'string')
+      ) {
         await release(c)
         return payload
       }

@@ -1,1 +1,7 @@
-export { idempotencyPlugin, IdempotencyErrors, requestHash, type IdempotencyMode, type IdempotencyOptions } from './idempotency.plugin.js'
+export {
+  idempotencyPlugin,
+  IdempotencyErrors,
+  requestHash,
+  type IdempotencyMode,
+  type IdempotencyOptions,
+} from './idempotency.plugin.js'

@@ -14,7 +14,9 @@ export const blobDeletions = {
   async schedule(db: Db, pathnames: string[], dueInSeconds = 0): Promise<number[]> {
     if (pathnames.length === 0) return []
     const rows = (await db('blob_deletions')
-      .insert(pathnames.map((pathname) => ({ pathname, due_at: db.raw(`now() + make_interval(secs => ?)`, [dueInSeconds]) })))
+      .insert(
+        pathnames.map((pathname) => ({ pathname, due_at: db.raw(`now() + make_interval(secs => ?)`, [dueInSeconds]) })),
+      )
       .returning('id')) as { id: number }[]
     return rows.map((r) => r.id)
   },
@@ -30,17 +32,32 @@ export const blobDeletions = {
    */
   async runNow(db: Db, store: BlobStore, ids: number[], log: FastifyBaseLogger): Promise<boolean> {
     if (ids.length === 0) return true
-    const rows = (await db('blob_deletions').whereIn('id', ids).select('id', 'pathname')) as { id: number; pathname: string }[]
+    const rows = (await db('blob_deletions').whereIn('id', ids).select('id', 'pathname')) as {
+      id: number
+      pathname: string
+    }[]
     if (rows.length === 0) return true
     try {
       await store.delete(rows.map((r) => r.pathname))
-      await db('blob_deletions').whereIn('id', rows.map((r) => r.id)).delete()
+      await db('blob_deletions')
+        .whereIn(
+          'id',
+          rows.map((r) => r.id),
+        )
+        .delete()
       return true
     } catch (err) {
       log.warn({ err, files: rows.length }, 'blob deletion failed; the sweeper will retry')
       await db('blob_deletions')
-        .whereIn('id', rows.map((r) => r.id))
-        .update({ due_at: db.fn.now(), attempts: db.raw('attempts + 1'), last_error: String((err as Error).cause ?? (err as Error).message).slice(0, 500) })
+        .whereIn(
+          'id',
+          rows.map((r) => r.id),
+        )
+        .update({
+          due_at: db.fn.now(),
+          attempts: db.raw('attempts + 1'),
+          last_error: String((err as Error).cause ?? (err as Error).message).slice(0, 500),
+        })
       return false
     }
   },

@@ -23,12 +23,18 @@ export interface BlobStore {
 }
 
 export const StorageUnavailable = (cause?: unknown) =>
-  Object.assign(new AppError('STORAGE_UNAVAILABLE', 503, 'File storage is not answering; try again shortly', { headers: { 'retry-after': '5' } }), { cause })
+  Object.assign(
+    new AppError('STORAGE_UNAVAILABLE', 503, 'File storage is not answering; try again shortly', {
+      headers: { 'retry-after': '5' },
+    }),
+    { cause },
+  )
 
 const SAFE_PATHNAME = /^[a-z0-9][a-z0-9/_.-]{0,300}$/i
 
 function checkPathname(pathname: string): void {
-  if (!SAFE_PATHNAME.test(pathname) || pathname.includes('..') || pathname.includes('//')) throw new Error(`unsafe blob pathname: ${pathname}`)
+  if (!SAFE_PATHNAME.test(pathname) || pathname.includes('..') || pathname.includes('//'))
+    throw new Error(`unsafe blob pathname: ${pathname}`)
 }
 
 /**
@@ -39,7 +45,10 @@ function checkPathname(pathname: string): void {
 export class VercelBlobStore implements BlobStore {
   readonly kind = 'vercel' as const
 
-  constructor(private readonly token: string, apiUrl?: string) {
+  constructor(
+    private readonly token: string,
+    apiUrl?: string,
+  ) {
     if (apiUrl) process.env.VERCEL_BLOB_API_URL = apiUrl
   }
 
@@ -81,7 +90,10 @@ export class LocalBlobStore implements BlobStore {
   readonly kind = 'local' as const
   readonly root: string
 
-  constructor(root: string, private readonly publicUrl: string) {
+  constructor(
+    root: string,
+    private readonly publicUrl: string,
+  ) {
     this.root = path.resolve(root)
   }
 
@@ -120,7 +132,9 @@ export class LocalBlobStore implements BlobStore {
 }
 
 /** The configured store: Vercel Blob with a token, local disk without. */
-export function createBlobStore(config: Pick<Config, 'BLOB_READ_WRITE_TOKEN' | 'VERCEL_BLOB_API_URL' | 'UPLOADS_DIR' | 'publicUrl'>): BlobStore {
+export function createBlobStore(
+  config: Pick<Config, 'BLOB_READ_WRITE_TOKEN' | 'VERCEL_BLOB_API_URL' | 'UPLOADS_DIR' | 'publicUrl'>,
+): BlobStore {
   if (config.BLOB_READ_WRITE_TOKEN) return new VercelBlobStore(config.BLOB_READ_WRITE_TOKEN, config.VERCEL_BLOB_API_URL)
   return new LocalBlobStore(config.UPLOADS_DIR, config.publicUrl)
 }

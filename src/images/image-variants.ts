@@ -18,14 +18,22 @@ const SPECS: VariantSpec[] = [
 export type EncodedVariant = { name: VariantName; data: Buffer; width: number; height: number }
 export type EncodedImage = { width: number; height: number; variants: EncodedVariant[] }
 
-export const InvalidImage = (detail = 'The file is not a JPEG, PNG or WebP image') => new AppError('INVALID_IMAGE', 415, detail)
-export const ImageTooLarge = () => new AppError('IMAGE_TOO_LARGE', 413, `The image is too large (max ${MAX_IMAGE_BYTES / 1024 / 1024} MB, ${MAX_IMAGE_PIXELS / 1_000_000} megapixels)`)
+export const InvalidImage = (detail = 'The file is not a JPEG, PNG or WebP image') =>
+  new AppError('INVALID_IMAGE', 415, detail)
+export const ImageTooLarge = () =>
+  new AppError(
+    'IMAGE_TOO_LARGE',
+    413,
+    `The image is too large (max ${MAX_IMAGE_BYTES / 1024 / 1024} MB, ${MAX_IMAGE_PIXELS / 1_000_000} megapixels)`,
+  )
 
 /** The format by the file's first bytes (magic numbers); names and declared types are ignored. */
 export function sniffImageFormat(buf: Buffer): 'jpeg' | 'png' | 'webp' | undefined {
   if (buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff) return 'jpeg'
-  if (buf.length >= 8 && buf.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'png'
-  if (buf.length >= 12 && buf.toString('latin1', 0, 4) === 'RIFF' && buf.toString('latin1', 8, 12) === 'WEBP') return 'webp'
+  if (buf.length >= 8 && buf.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])))
+    return 'png'
+  if (buf.length >= 12 && buf.toString('latin1', 0, 4) === 'RIFF' && buf.toString('latin1', 8, 12) === 'WEBP')
+    return 'webp'
   return undefined
 }
 

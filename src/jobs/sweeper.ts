@@ -26,7 +26,11 @@ export class Sweeper {
   /** Set by stop(): a pass in progress ends after its current job. */
   private closing = false
 
-  constructor(private readonly db: Knex, private readonly log: FastifyBaseLogger, private readonly intervalMs: number) {
+  constructor(
+    private readonly db: Knex,
+    private readonly log: FastifyBaseLogger,
+    private readonly intervalMs: number,
+  ) {
     this.register({
       name: 'purge-old-events',
       run: (trx) => trx('user_events').where('created_at', '<', trx.raw("now() - interval '8 days'")).delete(),
@@ -60,10 +64,12 @@ export class Sweeper {
 
   private schedule(): void {
     this.timer = setTimeout(() => {
-      this.running = this.runOnce().then(() => {}).finally(() => {
-        this.running = undefined
-        if (!this.stopped) this.schedule()
-      })
+      this.running = this.runOnce()
+        .then(() => {})
+        .finally(() => {
+          this.running = undefined
+          if (!this.stopped) this.schedule()
+        })
     }, this.intervalMs)
     this.timer.unref()
   }
@@ -75,7 +81,9 @@ export class Sweeper {
       if (this.closing) break
       try {
         await this.db.transaction(async (trx) => {
-          const { rows } = (await trx.raw('select pg_try_advisory_xact_lock(?) as got', [lockKeyOf(job.name)])) as { rows: { got: boolean }[] }
+          const { rows } = (await trx.raw('select pg_try_advisory_xact_lock(?) as got', [lockKeyOf(job.name)])) as {
+            rows: { got: boolean }[]
+          }
           if (!rows[0]?.got) return
           const n = await job.run(trx)
           out[job.name] = typeof n === 'number' ? n : 0

@@ -24,13 +24,19 @@ function prepare(sql: string): { text: string; name: string } {
  * (a generic plan cannot choose between a GIN bitmap and an index walk by the term's
  * frequency). Inside a transaction, or on embedded PGlite, it is an ordinary Knex raw query.
  */
-export async function hotQuery<T>(db: Db, sql: string, bindings: unknown[], opts: { prepared?: boolean } = {}): Promise<T[]> {
+export async function hotQuery<T>(
+  db: Db,
+  sql: string,
+  bindings: unknown[],
+  opts: { prepared?: boolean } = {},
+): Promise<T[]> {
   const pooled = db.client.config.client === 'pg' && !('isTransaction' in db && db.isTransaction)
   if (!pooled) return ((await db.raw(sql, bindings as Knex.RawBinding[])) as { rows: T[] }).rows
   const { text, name } = prepare(sql)
   const conn = (await db.client.acquireConnection()) as PgConnection
   try {
-    return (await conn.query(opts.prepared === false ? { text, values: bindings } : { name, text, values: bindings })).rows as T[]
+    return (await conn.query(opts.prepared === false ? { text, values: bindings } : { name, text, values: bindings }))
+      .rows as T[]
   } finally {
     await db.client.releaseConnection(conn)
   }

@@ -15,47 +15,78 @@ const tags = ['catalogue']
  * Photo routes. Registered as their own encapsulated plugin: multipart parsing exists only
  * here, so every other route still answers 415 to anything but JSON.
  */
-export const listingImagesRoutes: FastifyPluginAsyncTypebox<{ images: ListingImagesService; rateLimitScale: number }> = async (app, { images, rateLimitScale }) => {
+export const listingImagesRoutes: FastifyPluginAsyncTypebox<{
+  images: ListingImagesService
+  rateLimitScale: number
+}> = async (app, { images, rateLimitScale }) => {
   await app.register(multipart, {
     throwFileSizeLimit: true,
     limits: { fileSize: MAX_IMAGE_BYTES, files: 1, fields: 5, parts: 6, fieldSize: 1024, headerPairs: 100 },
   })
 
-  app.post('/v1/listings/:id/images', {
-    schema: {
-      tags,
-      summary: 'Add a photo (multipart field `file`: JPEG, PNG or WebP by content, max 10 MB, max 5 per listing)',
-      consumes: ['multipart/form-data'],
-      // For the OpenAPI document only: the multipart stream is read in the handler, so the
-      // validated body is empty.
-      body: Type.Object({ file: Type.Optional(Type.String({ format: 'binary', description: 'The photo (JPEG, PNG or WebP)' })) }),
-      params: IdParams,
-      response: { 201: ListingImage, ...problems(401, 403, 404, 409, 413, 415, 429, 503) },
+  app.post(
+    '/v1/listings/:id/images',
+    {
+      schema: {
+        tags,
+        summary: 'Add a photo (multipart field `file`: JPEG, PNG or WebP by content, max 10 MB, max 5 per listing)',
+        consumes: ['multipart/form-data'],
+        // For the OpenAPI document only: the multipart stream is read in the handler, so the
+        // validated body is empty.
+        body: Type.Object({
+          file: Type.Optional(Type.String({ format: 'binary', description: 'The photo (JPEG, PNG or WebP)' })),
+        }),
+        params: IdParams,
+        response: { 201: ListingImage, ...problems(401, 403, 404, 409, 413, 415, 429, 503) },
+      },
+      config: {
+        auth: 'required',
+        ...routeLimit(rateLimitScale, 30, '1 minute', (req) => `image-upload:${req.actor?.id ?? req.ip}`),
+      },
     },
-    config: { auth: 'required', ...routeLimit(rateLimitScale, 30, '1 minute', (req) => `image-upload:${req.actor?.id ?? req.ip}`) },
-  }, async (req, reply) => {
-    const image = await images.upload(actorCtx(req), req.params.id, async () => {
-      const file = await req.file()
-      if (!file) throw E.invalid('/body/file', 'send the photo as a multipart field named file')
-      if (file.fieldname !== 'file') {
-        file.file.resume()
-        throw E.invalid('/body/file', 'send the photo as a multipart field named file')
-      }
-      return file.toBuffer()
-    })
-    return reply.code(201).send(image)
-  })
+    async (req, reply) => {
+      const image = await images.upload(actorCtx(req), req.params.id, async () => {
+        const file = await req.file()
+        if (!file) throw E.invalid('/body/file', 'send the photo as a multipart field named file')
+        if (file.fieldname !== 'file') {
+          file.file.resume()
+          throw E.invalid('/body/file', 'send the photo as a multipart field named file')
+        }
+        return file.toBuffer()
+      })
+      return reply.code(201).send(image)
+    },
+  )
 
-  app.delete('/v1/listings/:id/images/:imageId', {
-    schema: { tags, summary: 'Delete a photo (its files too)', params: ImageParams, response: { 204: Type.Null(), ...problems(401, 403, 404, 409, 503) } },
-    config: { auth: 'required' },
-  }, async (req, reply) => {
-    await images.remove(actorCtx(req), req.params.id, req.params.imageId)
-    return reply.code(204).send(null)
-  })
+  app.delete(
+    '/v1/listings/:id/images/:imageId',
+    {
+      schema: {
+        tags,
+        summary: 'Delete a photo (its files too)',
+        params: ImageParams,
+        response: { 204: Type.Null(), ...problems(401, 403, 404, 409, 503) },
+      },
+      config: { auth: 'required' },
+    },
+    async (req, reply) => {
+      await images.remove(actorCtx(req), req.params.id, req.params.imageId)
+      return reply.code(204).send(null)
+    },
+  )
 
-  app.put('/v1/listings/:id/images/order', {
-    schema: { tags, summary: 'Reorder the photos (the first is the cover)', params: IdParams, body: ImageOrderBody, response: { 200: Type.Array(ListingImage), ...problems(401, 403, 404, 409) } },
-    config: { auth: 'required' },
-  }, async (req) => images.reorder(actorCtx(req), req.params.id, req.body.imageIds))
+  app.put(
+    '/v1/listings/:id/images/order',
+    {
+      schema: {
+        tags,
+        summary: 'Reorder the photos (the first is the cover)',
+        params: IdParams,
+        body: ImageOrderBody,
+        response: { 200: Type.Array(ListingImage), ...problems(401, 403, 404, 409) },
+      },
+      config: { auth: 'required' },
+    },
+    async (req) => images.reorder(actorCtx(req), req.params.id, req.body.imageIds),
+  )
 }

@@ -13,9 +13,22 @@ export const MAX_IMAGES_PER_LISTING = 5
 const UPLOAD_GRACE_SECONDS = 3600
 
 type ActorCtx = Ctx & { actor: Actor }
-type ImageRow = { id: string; listing_id: string; position: number; width: number; height: number; variants: Record<'thumb' | 'medium' | 'large', StoredVariant> }
+type ImageRow = {
+  id: string
+  listing_id: string
+  position: number
+  width: number
+  height: number
+  variants: Record<'thumb' | 'medium' | 'large', StoredVariant>
+}
 
-const toJson = (r: ImageRow): ImageJson => ({ id: r.id, position: r.position, width: r.width, height: r.height, variants: r.variants })
+const toJson = (r: ImageRow): ImageJson => ({
+  id: r.id,
+  position: r.position,
+  width: r.width,
+  height: r.height,
+  variants: r.variants,
+})
 
 /**
  * Listing photos. An upload is checked and re-encoded before anything is stored; its files
@@ -26,15 +39,21 @@ const toJson = (r: ImageRow): ImageJson => ({ id: r.id, position: r.position, wi
 export function createListingImagesService({ spine, blobs }: { spine: EventSpine; blobs: BlobStore }) {
   /** Locks the listing and checks the actor is its seller and it can still change. */
   async function lockForEdit(tx: TxCtx, actor: Actor, listingId: string): Promise<void> {
-    const row = (await tx.db('listings').where('id', listingId).forUpdate().first('seller_id', 'status')) as { seller_id: string; status: ListingStatus } | undefined
-    const visible = row && (row.status === 'active' || row.status === 'sold' || row.seller_id === actor.id || actor.role === 'admin')
+    const row = (await tx.db('listings').where('id', listingId).forUpdate().first('seller_id', 'status')) as
+      { seller_id: string; status: ListingStatus } | undefined
+    const visible =
+      row && (row.status === 'active' || row.status === 'sold' || row.seller_id === actor.id || actor.role === 'admin')
     if (!row || !visible) throw E.listingNotFound()
     if (row.seller_id !== actor.id) throw E.notOwner()
     if (row.status === 'removed') throw E.listingRemoved()
   }
 
   async function list(ctx: Ctx, listingId: string) {
-    const rows = (await ctx.db('listing_images').where('listing_id', listingId).orderBy('position').select('*')) as ImageRow[]
+    const rows = (await ctx
+      .db('listing_images')
+      .where('listing_id', listingId)
+      .orderBy('position')
+      .select('*')) as ImageRow[]
     return rows.map((r) => toImage(toJson(r), blobs))
   }
 
@@ -44,7 +63,9 @@ export function createListingImagesService({ spine, blobs }: { spine: EventSpine
       // Cheap checks first, so a 6th photo or a stranger's listing costs no upload or image work.
       await spine.transaction(ctx, async (tx) => {
         await lockForEdit(tx, ctx.actor, listingId)
-        const { n } = (await tx.db('listing_images').where('listing_id', listingId).count({ n: '*' }).first()) as { n: number }
+        const { n } = (await tx.db('listing_images').where('listing_id', listingId).count({ n: '*' }).first()) as {
+          n: number
+        }
         if (Number(n) >= MAX_IMAGES_PER_LISTING) throw E.tooManyImages(MAX_IMAGES_PER_LISTING)
       })
       const encoded = await encodeImageVariants(await readFile())
@@ -53,21 +74,40 @@ export function createListingImagesService({ spine, blobs }: { spine: EventSpine
       const pathnames = encoded.variants.map((v) => `listings/${listingId}/${imageId}-${v.name}.webp`)
       const intents = await blobDeletions.schedule(ctx.db, pathnames, UPLOAD_GRACE_SECONDS)
       try {
-        const stored = await Promise.allSettled(encoded.variants.map((v, i) => blobs.put(pathnames[i]!, v.data, 'image/webp')))
+        const stored = await Promise.allSettled(
+          encoded.variants.map((v, i) => blobs.put(pathnames[i]!, v.data, 'image/webp')),
+        )
         const failed = stored.find((s): s is PromiseRejectedResult => s.status === 'rejected')
         if (failed) throw failed.reason
         const variants = Object.fromEntries(
           encoded.variants.map((v, i) => {
             const blob = (stored[i] as PromiseFulfilledResult<{ pathname: string; url: string }>).value
-            return [v.name, { pathname: blob.pathname, url: blob.url, width: v.width, height: v.height, bytes: v.data.length }]
+            return [
+              v.name,
+              { pathname: blob.pathname, url: blob.url, width: v.width, height: v.height, bytes: v.data.length },
+            ]
           }),
         ) as ImageRow['variants']
         const row = await spine.transaction(ctx, async (tx) => {
           await lockForEdit(tx, ctx.actor, listingId)
-          const { n, next } = (await tx.db('listing_images').where('listing_id', listingId).first(tx.db.raw('count(*)::int as n'), tx.db.raw('coalesce(max(position) + 1, 0)::int as next'))) as { n: number; next: number }
+          const { n, next } = (await tx
+            .db('listing_images')
+            .where('listing_id', listingId)
+            .first(tx.db.raw('count(*)::int as n'), tx.db.raw('coalesce(max(position) + 1, 0)::int as next'))) as {
+            n: number
+            next: number
+          }
           if (n >= MAX_IMAGES_PER_LISTING) throw E.tooManyImages(MAX_IMAGES_PER_LISTING)
-          const [inserted] = (await tx.db('listing_images')
-            .insert({ id: imageId, listing_id: listingId, position: next, width: encoded.width, height: encoded.height, variants: JSON.stringify(variants) })
+          const [inserted] = (await tx
+            .db('listing_images')
+            .insert({
+              id: imageId,
+              listing_id: listingId,
+              position: next,
+              width: encoded.width,
+              height: encoded.height,
+              variants: JSON.stringify(variants),
+            })
             .returning('*')) as ImageRow[]
           await blobDeletions.cancel(tx.db, intents)
           await tx.db('listings').where('id', listingId).update({ updated_at: tx.db.fn.now() })
@@ -85,10 +125,17 @@ export function createListingImagesService({ spine, blobs }: { spine: EventSpine
     async remove(ctx: ActorCtx, listingId: string, imageId: string): Promise<void> {
       const outbox = await spine.transaction(ctx, async (tx) => {
         await lockForEdit(tx, ctx.actor, listingId)
-        const [row] = (await tx.db('listing_images').where({ id: imageId, listing_id: listingId }).delete().returning('variants')) as Pick<ImageRow, 'variants'>[]
+        const [row] = (await tx
+          .db('listing_images')
+          .where({ id: imageId, listing_id: listingId })
+          .delete()
+          .returning('variants')) as Pick<ImageRow, 'variants'>[]
         if (!row) throw E.imageNotFound()
         await tx.db('listings').where('id', listingId).update({ updated_at: tx.db.fn.now() })
-        return blobDeletions.schedule(tx.db, Object.values(row.variants).map((v) => v.pathname))
+        return blobDeletions.schedule(
+          tx.db,
+          Object.values(row.variants).map((v) => v.pathname),
+        )
       })
       if (!isTxCtx(ctx)) await blobDeletions.runNow(ctx.db, blobs, outbox, ctx.log)
     },
@@ -97,8 +144,11 @@ export function createListingImagesService({ spine, blobs }: { spine: EventSpine
     async reorder(ctx: ActorCtx, listingId: string, imageIds: string[]) {
       await spine.transaction(ctx, async (tx) => {
         await lockForEdit(tx, ctx.actor, listingId)
-        const current = ((await tx.db('listing_images').where('listing_id', listingId).select('id')) as { id: string }[]).map((r) => r.id)
-        if (current.length !== imageIds.length || !imageIds.every((id) => current.includes(id))) throw E.imageOrderMismatch()
+        const current = (
+          (await tx.db('listing_images').where('listing_id', listingId).select('id')) as { id: string }[]
+        ).map((r) => r.id)
+        if (current.length !== imageIds.length || !imageIds.every((id) => current.includes(id)))
+          throw E.imageOrderMismatch()
         await tx.db.raw(
           `update listing_images i set position = o.ord - 1
            from unnest(?::uuid[]) with ordinality as o(id, ord)

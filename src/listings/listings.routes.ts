@@ -6,53 +6,129 @@ import { IdParams, Page, problems } from '../shared/schemas.js'
 import type { ListingsService } from './listings.service.js'
 import type { SearchService } from './listings.search.js'
 import { reportsService } from './reports.service.js'
-import { CreateListingBody, Listing, ListingCard, ListingReport, MyListingsQuery, ReportBody, SearchPage, SearchQuery, UpdateListingBody } from './listings.schemas.js'
+import {
+  CreateListingBody,
+  Listing,
+  ListingCard,
+  ListingReport,
+  MyListingsQuery,
+  ReportBody,
+  SearchPage,
+  SearchQuery,
+  UpdateListingBody,
+} from './listings.schemas.js'
 
 const tags = ['catalogue']
-const byUser = (prefix: string) => (req: { actor?: { id: string }; ip: string }) => `${prefix}:${req.actor?.id ?? req.ip}`
+const byUser = (prefix: string) => (req: { actor?: { id: string }; ip: string }) =>
+  `${prefix}:${req.actor?.id ?? req.ip}`
 
-export const listingsRoutes: FastifyPluginAsyncTypebox<{ listings: ListingsService; search: SearchService; rateLimitScale: number }> = async (app, { listings, search, rateLimitScale }) => {
-  app.post('/v1/listings', {
-    schema: { tags, summary: 'Create a listing (published unless `draft`)', body: CreateListingBody, response: { 201: Listing, ...problems(401, 403, 429) } },
-    config: { auth: 'required', ...routeLimit(rateLimitScale, 100, '1 hour', byUser('listing-create')) },
-  }, async (req, reply) => reply.code(201).send(await listings.create(actorCtx(req), req.body)))
-
-  app.get('/v1/listings', {
-    schema: {
-      tags,
-      summary: 'Search and browse active listings',
-      description: 'Full text (`q`, web-search syntax, English stemming; typo-tolerant when exact matching finds little), filters, sorts, keyset cursor paging.',
-      querystring: SearchQuery,
-      response: { 200: SearchPage, ...problems(401, 403) },
+export const listingsRoutes: FastifyPluginAsyncTypebox<{
+  listings: ListingsService
+  search: SearchService
+  rateLimitScale: number
+}> = async (app, { listings, search, rateLimitScale }) => {
+  app.post(
+    '/v1/listings',
+    {
+      schema: {
+        tags,
+        summary: 'Create a listing (published unless `draft`)',
+        body: CreateListingBody,
+        response: { 201: Listing, ...problems(401, 403, 429) },
+      },
+      config: { auth: 'required', ...routeLimit(rateLimitScale, 100, '1 hour', byUser('listing-create')) },
     },
-    config: { auth: 'optional' },
-  }, async (req) => search.search(ctxOf(req), req.query))
+    async (req, reply) => reply.code(201).send(await listings.create(actorCtx(req), req.body)),
+  )
 
-  app.get('/v1/listings/:id', {
-    schema: { tags, summary: 'One listing with photos, seller and available quantity', params: IdParams, response: { 200: Listing, ...problems(401, 403, 404) } },
-    config: { auth: 'optional' },
-  }, async (req) => listings.get(ctxOf(req), req.params.id))
+  app.get(
+    '/v1/listings',
+    {
+      schema: {
+        tags,
+        summary: 'Search and browse active listings',
+        description:
+          'Full text (`q`, web-search syntax, English stemming; typo-tolerant when exact matching finds little), filters, sorts, keyset cursor paging.',
+        querystring: SearchQuery,
+        response: { 200: SearchPage, ...problems(401, 403) },
+      },
+      config: { auth: 'optional' },
+    },
+    async (req) => search.search(ctxOf(req), req.query),
+  )
 
-  app.patch('/v1/listings/:id', {
-    schema: { tags, summary: "Edit one's listing; a lower price alerts wishlisters", params: IdParams, body: UpdateListingBody, response: { 200: Listing, ...problems(401, 403, 404, 409) } },
-    config: { auth: 'required' },
-  }, async (req) => listings.update(actorCtx(req), req.params.id, req.body))
+  app.get(
+    '/v1/listings/:id',
+    {
+      schema: {
+        tags,
+        summary: 'One listing with photos, seller and available quantity',
+        params: IdParams,
+        response: { 200: Listing, ...problems(401, 403, 404) },
+      },
+      config: { auth: 'optional' },
+    },
+    async (req) => listings.get(ctxOf(req), req.params.id),
+  )
 
-  app.delete('/v1/listings/:id', {
-    schema: { tags, summary: 'Remove a listing (seller or admin); its photos are deleted', params: IdParams, response: { 204: Type.Null(), ...problems(401, 403, 404) } },
-    config: { auth: 'required' },
-  }, async (req, reply) => {
-    await listings.remove(actorCtx(req), req.params.id)
-    return reply.code(204).send(null)
-  })
+  app.patch(
+    '/v1/listings/:id',
+    {
+      schema: {
+        tags,
+        summary: "Edit one's listing; a lower price alerts wishlisters",
+        params: IdParams,
+        body: UpdateListingBody,
+        response: { 200: Listing, ...problems(401, 403, 404, 409) },
+      },
+      config: { auth: 'required' },
+    },
+    async (req) => listings.update(actorCtx(req), req.params.id, req.body),
+  )
 
-  app.get('/v1/me/listings', {
-    schema: { tags, summary: 'My listings in every status, newest first', querystring: MyListingsQuery, response: { 200: Page(ListingCard), ...problems(401, 403) } },
-    config: { auth: 'required' },
-  }, async (req) => listings.mine(actorCtx(req), req.query))
+  app.delete(
+    '/v1/listings/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Remove a listing (seller or admin); its photos are deleted',
+        params: IdParams,
+        response: { 204: Type.Null(), ...problems(401, 403, 404) },
+      },
+      config: { auth: 'required' },
+    },
+    async (req, reply) => {
+      await listings.remove(actorCtx(req), req.params.id)
+      return reply.code(204).send(null)
+    },
+  )
 
-  app.post('/v1/listings/:id/reports', {
-    schema: { tags, summary: 'Flag a listing for the moderators', params: IdParams, body: ReportBody, response: { 201: ListingReport, ...problems(401, 403, 404, 409, 429) } },
-    config: { auth: 'required', ...routeLimit(rateLimitScale, 20, '1 hour', byUser('report')) },
-  }, async (req, reply) => reply.code(201).send(await reportsService.create(actorCtx(req), req.params.id, req.body)))
+  app.get(
+    '/v1/me/listings',
+    {
+      schema: {
+        tags,
+        summary: 'My listings in every status, newest first',
+        querystring: MyListingsQuery,
+        response: { 200: Page(ListingCard), ...problems(401, 403) },
+      },
+      config: { auth: 'required' },
+    },
+    async (req) => listings.mine(actorCtx(req), req.query),
+  )
+
+  app.post(
+    '/v1/listings/:id/reports',
+    {
+      schema: {
+        tags,
+        summary: 'Flag a listing for the moderators',
+        params: IdParams,
+        body: ReportBody,
+        response: { 201: ListingReport, ...problems(401, 403, 404, 409, 429) },
+      },
+      config: { auth: 'required', ...routeLimit(rateLimitScale, 20, '1 hour', byUser('report')) },
+    },
+    async (req, reply) => reply.code(201).send(await reportsService.create(actorCtx(req), req.params.id, req.body)),
+  )
 }

@@ -2,8 +2,18 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { Currency, Id, Money, Nullable, PageQuery, StrictObject, Timestamp } from '../shared/schemas.js'
 
 export const ListingType = Type.Union([Type.Literal('sale'), Type.Literal('giveaway')])
-export const Condition = Type.Union([Type.Literal('new'), Type.Literal('like_new'), Type.Literal('good'), Type.Literal('fair')])
-export const ListingStatus = Type.Union([Type.Literal('draft'), Type.Literal('active'), Type.Literal('sold'), Type.Literal('removed')])
+export const Condition = Type.Union([
+  Type.Literal('new'),
+  Type.Literal('like_new'),
+  Type.Literal('good'),
+  Type.Literal('fair'),
+])
+export const ListingStatus = Type.Union([
+  Type.Literal('draft'),
+  Type.Literal('active'),
+  Type.Literal('sold'),
+  Type.Literal('removed'),
+])
 export type ListingType = Static<typeof ListingType>
 export type Condition = Static<typeof Condition>
 export type ListingStatus = Static<typeof ListingStatus>
@@ -15,7 +25,8 @@ export type ListingStatus = Static<typeof ListingStatus>
 export const OrNull = <T extends TSchema>(schema: T) => Type.Union([Type.Null(), schema])
 
 /** Text a client sends: no NUL characters (PostgreSQL text cannot hold them). */
-export const Text = (opts: { minLength?: number; maxLength: number; description?: string }) => Type.String({ pattern: '^[^\\u0000]*$', ...opts })
+export const Text = (opts: { minLength?: number; maxLength: number; description?: string }) =>
+  Type.String({ pattern: '^[^\\u0000]*$', ...opts })
 
 const Title = Text({ minLength: 3, maxLength: 120 })
 const Description = Text({ maxLength: 5000 })
@@ -29,13 +40,24 @@ export const LocationInput = StrictObject({
 })
 export type LocationInput = Static<typeof LocationInput>
 
-export const Location = Type.Object({ city: Nullable(Type.String()), state: Nullable(Type.String()), lat: Nullable(Type.Number()), lng: Nullable(Type.Number()) })
+export const Location = Type.Object({
+  city: Nullable(Type.String()),
+  state: Nullable(Type.String()),
+  lat: Nullable(Type.Number()),
+  lng: Nullable(Type.Number()),
+})
 
 export const CreateListingBody = StrictObject({
   title: Title,
   description: Description,
   type: ListingType,
-  price: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000_000, description: 'Minor units (kobo); required for a sale, 0 or absent for a giveaway' })),
+  price: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 1_000_000_000_000,
+      description: 'Minor units (kobo); required for a sale, 0 or absent for a giveaway',
+    }),
+  ),
   currency: Type.Optional(Currency),
   condition: Condition,
   categoryId: Id,
@@ -55,7 +77,12 @@ export const UpdateListingBody = StrictObject(
     categoryId: Type.Optional(Id),
     quantity: Type.Optional(Quantity),
     location: Type.Optional(OrNull(LocationInput)),
-    status: Type.Optional(Type.Union([Type.Literal('draft'), Type.Literal('active')], { description: '`active` publishes a draft (or relists a sold listing whose quantity was raised); `draft` unpublishes' })),
+    status: Type.Optional(
+      Type.Union([Type.Literal('draft'), Type.Literal('active')], {
+        description:
+          '`active` publishes a draft (or relists a sold listing whose quantity was raised); `draft` unpublishes',
+      }),
+    ),
   },
   { minProperties: 1 },
 )
@@ -108,13 +135,21 @@ export const ListingCard = Type.Object({
 })
 export type ListingCard = Static<typeof ListingCard>
 
-export const SearchSort = Type.Union([Type.Literal('newest'), Type.Literal('price_asc'), Type.Literal('price_desc'), Type.Literal('relevance'), Type.Literal('distance')])
+export const SearchSort = Type.Union([
+  Type.Literal('newest'),
+  Type.Literal('price_asc'),
+  Type.Literal('price_desc'),
+  Type.Literal('relevance'),
+  Type.Literal('distance'),
+])
 export type SearchSort = Static<typeof SearchSort>
 
 export const SearchQuery = StrictObject({
   q: Type.Optional(Text({ minLength: 1, maxLength: 200 })),
   categoryId: Type.Optional(Id),
-  condition: Type.Optional(Type.Array(Condition, { minItems: 1, maxItems: 4, description: 'One or more (repeat the parameter)' })),
+  condition: Type.Optional(
+    Type.Array(Condition, { minItems: 1, maxItems: 4, description: 'One or more (repeat the parameter)' }),
+  ),
   type: Type.Optional(ListingType),
   minPrice: Type.Optional(Money),
   maxPrice: Type.Optional(Money),
@@ -130,15 +165,25 @@ export type SearchQuery = Static<typeof SearchQuery>
 export const SearchPage = Type.Object({
   items: Type.Array(ListingCard),
   nextCursor: Nullable(Type.String()),
-  searchMode: Type.Optional(Type.Union([Type.Literal('exact'), Type.Literal('fuzzy')], { description: 'With `q`: `fuzzy` when the exact search found little and typo-tolerant matching was used' })),
+  searchMode: Type.Optional(
+    Type.Union([Type.Literal('exact'), Type.Literal('fuzzy')], {
+      description: 'With `q`: `fuzzy` when the exact search found little and typo-tolerant matching was used',
+    }),
+  ),
 })
 
 export const MyListingsQuery = StrictObject({ status: Type.Optional(ListingStatus), ...PageQuery })
 
-export const ImageOrderBody = StrictObject({ imageIds: Type.Array(Id, { minItems: 1, maxItems: 5, uniqueItems: true }) })
+export const ImageOrderBody = StrictObject({
+  imageIds: Type.Array(Id, { minItems: 1, maxItems: 5, uniqueItems: true }),
+})
 export const ImageParams = StrictObject({ id: Id, imageId: Id })
 
-export const ReportReason = Type.Union(['prohibited', 'scam', 'counterfeit', 'offensive', 'wrong_category', 'duplicate', 'other'].map((s) => Type.Literal(s)))
+export const ReportReason = Type.Union(
+  ['prohibited', 'scam', 'counterfeit', 'offensive', 'wrong_category', 'duplicate', 'other'].map((s) =>
+    Type.Literal(s),
+  ),
+)
 export const ReportBody = StrictObject({ reason: ReportReason, detail: Type.Optional(Text({ maxLength: 2000 })) })
 export type ReportBody = Static<typeof ReportBody>
 export const ListingReport = Type.Object({

@@ -64,7 +64,12 @@ function sortSpec(plan: SearchPlan): SortSpec {
   switch (plan.sort) {
     case 'newest':
       // Microseconds survive in the cursor as ISO text (a JS Date would keep milliseconds only).
-      return { key: { sql: 'l.published_at', bindings: [] }, dir: 'desc', cast: 'timestamptz', cursorKey: { sql: "to_json(l.published_at) #>> '{}'", bindings: [] } }
+      return {
+        key: { sql: 'l.published_at', bindings: [] },
+        dir: 'desc',
+        cast: 'timestamptz',
+        cursorKey: { sql: "to_json(l.published_at) #>> '{}'", bindings: [] },
+      }
     case 'price_asc':
     case 'price_desc': {
       const key = { sql: 'l.price', bindings: [] }
@@ -73,15 +78,22 @@ function sortSpec(plan: SearchPlan): SortSpec {
     case 'relevance': {
       // Title (weight A) counts more than description (B). In fuzzy mode every exact match
       // scores above every typo match (+1), then the title's trigram similarity decides.
-      const key = plan.mode === 'exact'
-        ? { sql: `ts_rank(l.search_vector, ${tsq})::float8`, bindings: [plan.q] }
-        : { sql: `((l.search_vector @@ ${tsq})::int + ts_rank(l.search_vector, ${tsq}) + word_similarity(?, l.title))::float8`, bindings: [plan.q, plan.q, plan.q] }
+      const key =
+        plan.mode === 'exact'
+          ? { sql: `ts_rank(l.search_vector, ${tsq})::float8`, bindings: [plan.q] }
+          : {
+              sql: `((l.search_vector @@ ${tsq})::int + ts_rank(l.search_vector, ${tsq}) + word_similarity(?, l.title))::float8`,
+              bindings: [plan.q, plan.q, plan.q],
+            }
       return { key, dir: 'desc', cast: 'float8', cursorKey: key }
     }
     case 'distance': {
       // Chord distance through the earth grows with the great-circle distance, so ordering by
       // the cube `<->` operator is ordering by distance, and the GiST index serves it (KNN).
-      const key = { sql: '(ll_to_earth(l.lat, l.lng) <-> ll_to_earth(?, ?))', bindings: [plan.origin!.lat, plan.origin!.lng] }
+      const key = {
+        sql: '(ll_to_earth(l.lat, l.lng) <-> ll_to_earth(?, ?))',
+        bindings: [plan.origin!.lat, plan.origin!.lng],
+      }
       return { key, dir: 'asc', cast: 'float8', cursorKey: key }
     }
   }
@@ -99,8 +111,16 @@ function whereOf(plan: SearchPlan): Sql {
     if (plan.mode === 'exact') add("l.search_vector @@ websearch_to_tsquery('english', ?)", plan.q)
     else add("(l.search_vector @@ websearch_to_tsquery('english', ?) or ? <% l.title)", plan.q, plan.q)
   }
-  if (plan.categoryIds) add(plan.categoryIds.length === 1 ? 'l.category_id = ?' : 'l.category_id = any(?::uuid[])', plan.categoryIds.length === 1 ? plan.categoryIds[0] : plan.categoryIds)
-  if (plan.condition) add(plan.condition.length === 1 ? 'l.condition = ?' : 'l.condition = any(?::text[])', plan.condition.length === 1 ? plan.condition[0] : plan.condition)
+  if (plan.categoryIds)
+    add(
+      plan.categoryIds.length === 1 ? 'l.category_id = ?' : 'l.category_id = any(?::uuid[])',
+      plan.categoryIds.length === 1 ? plan.categoryIds[0] : plan.categoryIds,
+    )
+  if (plan.condition)
+    add(
+      plan.condition.length === 1 ? 'l.condition = ?' : 'l.condition = any(?::text[])',
+      plan.condition.length === 1 ? plan.condition[0] : plan.condition,
+    )
   if (plan.type) add('l.type = ?', plan.type)
   if (plan.minPrice !== undefined) add('l.price >= ?', plan.minPrice)
   if (plan.maxPrice !== undefined) add('l.price <= ?', plan.maxPrice)
@@ -140,10 +160,14 @@ export function pageSql(db: Db, plan: SearchPlan): Sql {
   if (plan.sort === 'relevance') {
     // Rank a bounded window: the newest matches (an index walk or a small bitmap), then
     // order that window by rank. Page 1 fixes the window's floor; later pages reuse it.
-    const pinned = plan.floor ? { sql: ' and (l.published_at, l.id) >= (?::timestamptz, ?::uuid)', bindings: [plan.floor[0], plan.floor[1]] } : { sql: '', bindings: [] }
+    const pinned = plan.floor
+      ? { sql: ' and (l.published_at, l.id) >= (?::timestamptz, ?::uuid)', bindings: [plan.floor[0], plan.floor[1]] }
+      : { sql: '', bindings: [] }
     const size = plan.window ?? RELEVANCE_WINDOW
     const bounded = !plan.after // page 1 sets the bound
-    const keyset = plan.after ? { sql: ' where (w.rank, w.id) < (?::float8, ?::uuid)', bindings: [plan.after[0], plan.after[1]] } : { sql: '', bindings: [] }
+    const keyset = plan.after
+      ? { sql: ' where (w.rank, w.id) < (?::float8, ?::uuid)', bindings: [plan.after[0], plan.after[1]] }
+      : { sql: '', bindings: [] }
     const floorCols = bounded
       ? `case when (select count(*) from w) >= ${size} then (select to_json(published_at) #>> '{}' from w order by published_at, id limit 1) end as floor_at,
          case when (select count(*) from w) >= ${size} then (select id from w order by published_at, id limit 1) end as floor_id`
@@ -156,12 +180,24 @@ export function pageSql(db: Db, plan: SearchPlan): Sql {
             )
             select w.id, w.rank as cursor_key, ${floorCols}
             from w${keyset.sql} order by w.rank desc, w.id desc limit ?`,
-      bindings: [...spec.key.bindings, ...where.bindings, ...pinned.bindings, ...(bounded ? [] : [plan.floor?.[0] ?? null, plan.floor?.[1] ?? null]), ...keyset.bindings, plan.limit + 1],
+      bindings: [
+        ...spec.key.bindings,
+        ...where.bindings,
+        ...pinned.bindings,
+        ...(bounded ? [] : [plan.floor?.[0] ?? null, plan.floor?.[1] ?? null]),
+        ...keyset.bindings,
+        plan.limit + 1,
+      ],
     }
     return outer(inner)
   }
 
-  const keyset = plan.after ? { sql: ` and (${spec.key.sql}, l.id) ${op} (?::${spec.cast}, ?::uuid)`, bindings: [...spec.key.bindings, plan.after[0], plan.after[1]] } : { sql: '', bindings: [] }
+  const keyset = plan.after
+    ? {
+        sql: ` and (${spec.key.sql}, l.id) ${op} (?::${spec.cast}, ?::uuid)`,
+        bindings: [...spec.key.bindings, plan.after[0], plan.after[1]],
+      }
+    : { sql: '', bindings: [] }
   return outer({
     sql: `select l.id, ${spec.cursorKey.sql} as cursor_key, null::text as floor_at, null::uuid as floor_id from listings l where ${where.sql}${keyset.sql} order by ${order} limit ?`,
     bindings: [...spec.cursorKey.bindings, ...where.bindings, ...keyset.bindings, ...spec.key.bindings, plan.limit + 1],
@@ -178,7 +214,9 @@ export function pageSql(db: Db, plan: SearchPlan): Sql {
 export function distanceCandidatesSql(plan: SearchPlan, window: number): Sql {
   const spec = sortSpec({ ...plan, sort: 'distance' })
   const where = whereOf(plan)
-  const from = plan.after ? { sql: ` and ${spec.key.sql} >= ?::float8`, bindings: [...spec.key.bindings, plan.after[0]] } : { sql: '', bindings: [] }
+  const from = plan.after
+    ? { sql: ` and ${spec.key.sql} >= ?::float8`, bindings: [...spec.key.bindings, plan.after[0]] }
+    : { sql: '', bindings: [] }
   return {
     sql: `select l.id, ${spec.key.sql} as k from listings l where ${where.sql}${from.sql} order by ${spec.key.sql} limit ?`,
     bindings: [...spec.key.bindings, ...where.bindings, ...from.bindings, ...spec.key.bindings, window],
@@ -215,7 +253,12 @@ async function distanceIds(db: Db, plan: SearchPlan): Promise<Candidate[]> {
  * D and N come from the planner's own estimates (column histograms of lat and lng for the
  * circle's bounding box), asked with one EXPLAIN: no row is read.
  */
-export async function radiusIsDense(db: Db, origin: { lat: number; lng: number }, radiusKm: number, limit: number): Promise<boolean> {
+export async function radiusIsDense(
+  db: Db,
+  origin: { lat: number; lng: number },
+  radiusKm: number,
+  limit: number,
+): Promise<boolean> {
   const dLat = radiusKm / 111.32
   const dLng = radiusKm / (111.32 * Math.max(0.01, Math.cos((origin.lat * Math.PI) / 180)))
   const { rows } = (await db.raw(
@@ -268,24 +311,33 @@ async function runPage(db: Db, plan: SearchPlan): Promise<PageRow[]> {
  */
 export function createSearchService({ blobs, relevanceWindow }: { blobs: BlobStore; relevanceWindow?: number }) {
   return {
-    async search(ctx: Ctx, query: SearchQuery): Promise<{ items: ListingCard[]; nextCursor: string | null; searchMode?: SearchMode }> {
+    async search(
+      ctx: Ctx,
+      query: SearchQuery,
+    ): Promise<{ items: ListingCard[]; nextCursor: string | null; searchMode?: SearchMode }> {
       const q = query.q?.trim() || undefined
       const hasOrigin = query.lat !== undefined || query.lng !== undefined
-      if ((query.lat === undefined) !== (query.lng === undefined)) throw E.invalid('/querystring/lat', 'lat and lng go together')
+      if ((query.lat === undefined) !== (query.lng === undefined))
+        throw E.invalid('/querystring/lat', 'lat and lng go together')
       if (query.radiusKm !== undefined && !hasOrigin) throw E.invalid('/querystring/radiusKm', 'needs lat and lng')
-      if (query.minPrice !== undefined && query.maxPrice !== undefined && query.minPrice > query.maxPrice) throw E.invalid('/querystring/minPrice', 'is above maxPrice')
+      if (query.minPrice !== undefined && query.maxPrice !== undefined && query.minPrice > query.maxPrice)
+        throw E.invalid('/querystring/minPrice', 'is above maxPrice')
       const sort: SearchSort = query.sort ?? (q ? 'relevance' : 'newest')
       if (sort === 'relevance' && !q) throw E.invalid('/querystring/sort', 'relevance needs q')
       if (sort === 'distance' && !hasOrigin) throw E.invalid('/querystring/sort', 'distance needs lat and lng')
       const limit = query.limit ?? 20
-      const keyKind: KeyKind = sort === 'newest' ? 'timestamp' : sort === 'price_asc' || sort === 'price_desc' ? 'int' : 'number'
-      const cursor = decodeKeyset(query.cursor, ['string', 'string', keyKind, 'uuid', 'timestamp?', 'uuid?']) as [string, string, unknown, string, string | null, string | null] | undefined
-      if (cursor && (cursor[0] !== sort || !['exact', 'fuzzy'].includes(cursor[1]))) throw E.invalid('/querystring/cursor', 'does not belong to this search')
+      const keyKind: KeyKind =
+        sort === 'newest' ? 'timestamp' : sort === 'price_asc' || sort === 'price_desc' ? 'int' : 'number'
+      const cursor = decodeKeyset(query.cursor, ['string', 'string', keyKind, 'uuid', 'timestamp?', 'uuid?']) as
+        [string, string, unknown, string, string | null, string | null] | undefined
+      if (cursor && (cursor[0] !== sort || !['exact', 'fuzzy'].includes(cursor[1])))
+        throw E.invalid('/querystring/cursor', 'does not belong to this search')
 
       let categoryIds: string[] | undefined
       if (query.categoryId) {
         categoryIds = await categoryWithDescendants(ctx, query.categoryId)
-        if (categoryIds.length === 0) return { items: [], nextCursor: null, ...(q ? { searchMode: 'exact' as const } : {}) }
+        if (categoryIds.length === 0)
+          return { items: [], nextCursor: null, ...(q ? { searchMode: 'exact' as const } : {}) }
       }
       const plan: SearchPlan = {
         q,
@@ -306,7 +358,8 @@ export function createSearchService({ blobs, relevanceWindow }: { blobs: BlobSto
         window: relevanceWindow,
       }
 
-      if (plan.origin && plan.radiusKm !== undefined && sort !== 'distance') plan.geoIndex = !(await radiusIsDense(ctx.db, plan.origin, plan.radiusKm, limit))
+      if (plan.origin && plan.radiusKm !== undefined && sort !== 'distance')
+        plan.geoIndex = !(await radiusIsDense(ctx.db, plan.origin, plan.radiusKm, limit))
       let rows = await runPage(ctx.db, plan)
       if (q && !cursor && plan.mode === 'exact' && rows.length < Math.min(limit, FUZZY_BELOW) && !usesOperators(q)) {
         const fuzzy = await runPage(ctx.db, { ...plan, mode: 'fuzzy' })
@@ -318,7 +371,8 @@ export function createSearchService({ blobs, relevanceWindow }: { blobs: BlobSto
       const items = rows.slice(0, limit)
       const last = items[items.length - 1]
       const floor = plan.floor ?? (last?.floor_at && last.floor_id ? [last.floor_at, last.floor_id] : [null, null])
-      const nextCursor = rows.length > limit && last ? encodeCursor([sort, plan.mode, last.cursor_key, last.id, ...floor]) : null
+      const nextCursor =
+        rows.length > limit && last ? encodeCursor([sort, plan.mode, last.cursor_key, last.id, ...floor]) : null
       return { items: items.map((r) => toCard(r, blobs)), nextCursor, ...(q ? { searchMode: plan.mode } : {}) }
     },
   }

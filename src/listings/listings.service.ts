@@ -9,8 +9,24 @@ import { decodeKeyset } from './keyset.js'
 import { hotQuery } from './hot-query.js'
 import { notifyWantMatches } from '../wants/want-matching.js'
 import { CatalogueErrors as E } from './listings.errors.js'
-import type { CreateListingBody, Listing, ListingCard, ListingStatus, ListingType, LocationInput, UpdateListingBody } from './listings.schemas.js'
-import { cardColumns, detailSql, toCard, toListing, type CardRow, type DetailRow, type StoredVariant } from './listings.sql.js'
+import type {
+  CreateListingBody,
+  Listing,
+  ListingCard,
+  ListingStatus,
+  ListingType,
+  LocationInput,
+  UpdateListingBody,
+} from './listings.schemas.js'
+import {
+  cardColumns,
+  detailSql,
+  toCard,
+  toListing,
+  type CardRow,
+  type DetailRow,
+  type StoredVariant,
+} from './listings.sql.js'
 
 export type ActorCtx = Ctx & { actor: Actor }
 
@@ -52,8 +68,14 @@ function checkPrice(type: ListingType, price: number | undefined, path = '/body/
 function locationColumns(location: LocationInput | null | undefined) {
   if (location === undefined) return {}
   if (location === null) return { city: null, state: null, lat: null, lng: null }
-  if ((location.lat === undefined) !== (location.lng === undefined)) throw E.invalid('/body/location', 'lat and lng go together')
-  return { city: location.city.trim(), state: location.state.trim(), lat: location.lat ?? null, lng: location.lng ?? null }
+  if ((location.lat === undefined) !== (location.lng === undefined))
+    throw E.invalid('/body/location', 'lat and lng go together')
+  return {
+    city: location.city.trim(),
+    state: location.state.trim(),
+    lat: location.lat ?? null,
+    lng: location.lng ?? null,
+  }
 }
 
 async function checkCategory(db: Db, categoryId: string): Promise<void> {
@@ -89,7 +111,11 @@ export function createListingsService({ spine, blobs }: CatalogueDeps) {
   }
 
   /** Locks the listing for a change by its seller (404 when the actor may not even see it). */
-  async function lockOwned(tx: TxCtx & { actor: Actor }, id: string, opts: { allowAdmin?: boolean } = {}): Promise<ListingRecord> {
+  async function lockOwned(
+    tx: TxCtx & { actor: Actor },
+    id: string,
+    opts: { allowAdmin?: boolean } = {},
+  ): Promise<ListingRecord> {
     const row = (await tx.db('listings').where('id', id).forUpdate().first()) as ListingRecord | undefined
     if (!row || !visibleTo(tx, row)) throw E.listingNotFound()
     if (row.seller_id !== tx.actor.id && !(opts.allowAdmin && isAdmin(tx))) throw E.notOwner()
@@ -111,7 +137,8 @@ export function createListingsService({ spine, blobs }: CatalogueDeps) {
       await checkCategory(ctx.db, body.categoryId)
       const draft = body.draft === true
       const id = await spine.transaction(ctx, async (tx) => {
-        const [row] = (await tx.db('listings')
+        const [row] = (await tx
+          .db('listings')
           .insert({
             seller_id: ctx.actor.id,
             title,
@@ -167,7 +194,8 @@ export function createListingsService({ spine, blobs }: CatalogueDeps) {
           status = soldOut ? 'sold' : 'active'
         }
         const firstPublication = status === 'active' && cur.published_at === null
-        await tx.db('listings')
+        await tx
+          .db('listings')
           .where('id', id)
           .update({
             ...(patch.title !== undefined ? { title: cleanTitle(patch.title) } : {}),
@@ -182,12 +210,25 @@ export function createListingsService({ spine, blobs }: CatalogueDeps) {
             updated_at: tx.db.fn.now(),
           })
         if (status === 'active' && cur.status !== 'draft' && price < cur.price) {
-          const wishlisters = tx.db('wishlists as w')
+          const wishlisters = tx
+            .db('wishlists as w')
             .where('w.listing_id', id)
             .whereNot('w.user_id', cur.seller_id)
-            .whereNotExists(tx.db('blocks as b').whereRaw('(b.blocker_id = w.user_id and b.blocked_id = ?) or (b.blocker_id = ? and b.blocked_id = w.user_id)', [cur.seller_id, cur.seller_id]))
+            .whereNotExists(
+              tx
+                .db('blocks as b')
+                .whereRaw(
+                  '(b.blocker_id = w.user_id and b.blocked_id = ?) or (b.blocker_id = ? and b.blocked_id = w.user_id)',
+                  [cur.seller_id, cur.seller_id],
+                ),
+            )
             .select('w.user_id')
-          await spine.notify(tx, wishlisters, 'price_drop', { listingId: id, oldPrice: cur.price, newPrice: price, currency: cur.currency })
+          await spine.notify(tx, wishlisters, 'price_drop', {
+            listingId: id,
+            oldPrice: cur.price,
+            newPrice: price,
+            currency: cur.currency,
+          })
         }
         if (firstPublication) await notifyWantMatches(spine, tx, id)
       })
@@ -206,12 +247,24 @@ export function createListingsService({ spine, blobs }: CatalogueDeps) {
         if (cur.status === 'removed') return []
         const byAdmin = cur.seller_id !== ctx.actor.id
         const reason = opts.reason ?? (byAdmin ? 'Removed by a moderator' : null)
-        await tx.db('listings').where('id', id).update({ status: 'removed', removed_reason: reason, updated_at: tx.db.fn.now() })
-        const images = (await tx.db('listing_images').where('listing_id', id).delete().returning('variants')) as { variants: Record<string, StoredVariant> }[]
+        await tx
+          .db('listings')
+          .where('id', id)
+          .update({ status: 'removed', removed_reason: reason, updated_at: tx.db.fn.now() })
+        const images = (await tx.db('listing_images').where('listing_id', id).delete().returning('variants')) as {
+          variants: Record<string, StoredVariant>
+        }[]
         const pathnames = images.flatMap((i) => Object.values(i.variants).map((v) => v.pathname))
         const ids = await blobDeletions.schedule(tx.db, pathnames)
         if (byAdmin) {
-          await audit(tx, { action: 'admin.listing_removed', targetType: 'listing', targetId: id, before: { status: cur.status }, after: { status: 'removed' }, note: reason ?? undefined })
+          await audit(tx, {
+            action: 'admin.listing_removed',
+            targetType: 'listing',
+            targetId: id,
+            before: { status: cur.status },
+            after: { status: 'removed' },
+            note: reason ?? undefined,
+          })
           await spine.notify(tx, [cur.seller_id], 'listing_removed', { listingId: id, reason })
         }
         return ids
@@ -222,16 +275,25 @@ export function createListingsService({ spine, blobs }: CatalogueDeps) {
     },
 
     /** The caller's own listings in any status, newest first. */
-    async mine(ctx: ActorCtx, q: { status?: ListingStatus; limit?: number; cursor?: string }): Promise<{ items: ListingCard[]; nextCursor: string | null }> {
+    async mine(
+      ctx: ActorCtx,
+      q: { status?: ListingStatus; limit?: number; cursor?: string },
+    ): Promise<{ items: ListingCard[]; nextCursor: string | null }> {
       const limit = q.limit ?? 20
       const after = decodeKeyset(q.cursor, ['timestamp', 'uuid']) as [string, string] | undefined
       const query = ctx.db('listings as l').join('users as u', 'u.id', 'l.seller_id').where('l.seller_id', ctx.actor.id)
       if (q.status) query.where('l.status', q.status)
       if (after) query.whereRaw('(l.created_at, l.id) < (?::timestamptz, ?::uuid)', after)
       const rows = (await query
-        .orderBy([{ column: 'l.created_at', order: 'desc' }, { column: 'l.id', order: 'desc' }])
+        .orderBy([
+          { column: 'l.created_at', order: 'desc' },
+          { column: 'l.id', order: 'desc' },
+        ])
         .limit(limit + 1)
-        .select([cardColumns(ctx.db, { viewerId: ctx.actor.id }), ctx.db.raw(`to_json(l.created_at) #>> '{}' as created_key`)])) as (CardRow & { created_key: string })[]
+        .select([
+          cardColumns(ctx.db, { viewerId: ctx.actor.id }),
+          ctx.db.raw(`to_json(l.created_at) #>> '{}' as created_key`),
+        ])) as (CardRow & { created_key: string })[]
       const page = pageOf(rows, limit, (r) => [r.created_key, r.id])
       return { items: page.items.map((r) => toCard(r, blobs)), nextCursor: page.nextCursor }
     },

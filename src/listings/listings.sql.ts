@@ -5,7 +5,13 @@ import type { Condition, Listing, ListingCard, ListingStatus, ListingType } from
 
 /** One stored variant of a photo (listing_images.variants[name]). */
 export type StoredVariant = { pathname: string; url: string; width: number; height: number; bytes: number }
-export type ImageJson = { id: string; position: number; width: number; height: number; variants: Record<'thumb' | 'medium' | 'large', StoredVariant> }
+export type ImageJson = {
+  id: string
+  position: number
+  width: number
+  height: number
+  variants: Record<'thumb' | 'medium' | 'large', StoredVariant>
+}
 
 export type CardRow = {
   id: string
@@ -32,9 +38,15 @@ export type CardRow = {
   distance_km?: number | null
 }
 
-export type DetailRow = Omit<CardRow, 'cover'> & { description: string; sold_quantity: number; updated_at: Date; images: ImageJson[] }
+export type DetailRow = Omit<CardRow, 'cover'> & {
+  description: string
+  sold_quantity: number
+  updated_at: Date
+  images: ImageJson[]
+}
 
-const IMAGE_JSON = "jsonb_build_object('id', i.id, 'position', i.position, 'width', i.width, 'height', i.height, 'variants', i.variants)"
+const IMAGE_JSON =
+  "jsonb_build_object('id', i.id, 'position', i.position, 'width', i.width, 'height', i.height, 'variants', i.variants)"
 
 export type Sql = { sql: string; bindings: unknown[] }
 
@@ -57,7 +69,9 @@ function commonSql(db: Db, viewerId?: string): Sql {
     'l.id, l.seller_id, u.name as seller_name, u.avatar_url as seller_avatar, l.title, l.type, l.price, l.currency',
     'l.condition, l.category_id, l.status, l.quantity, l.city, l.state, l.lat, l.lng, l.published_at, l.created_at',
     `${availableSql(db)} as available_quantity`,
-    ...(viewerId ? ['exists (select 1 from wishlists w where w.user_id = ? and w.listing_id = l.id) as is_favourite'] : []),
+    ...(viewerId
+      ? ['exists (select 1 from wishlists w where w.user_id = ? and w.listing_id = l.id) as is_favourite']
+      : []),
   ].join(', ')
   return { sql, bindings: viewerId ? [viewerId] : [] }
 }
@@ -68,7 +82,10 @@ function commonSql(db: Db, viewerId?: string): Sql {
  */
 export function cardSelect(db: Db, opts: { viewerId?: string; origin?: { lat: number; lng: number } } = {}): Sql {
   const common = commonSql(db, opts.viewerId)
-  const parts = [common.sql, `(select ${IMAGE_JSON} from listing_images i where i.listing_id = l.id order by i.position limit 1) as cover`]
+  const parts = [
+    common.sql,
+    `(select ${IMAGE_JSON} from listing_images i where i.listing_id = l.id order by i.position limit 1) as cover`,
+  ]
   const bindings = [...common.bindings]
   if (opts.origin) {
     parts.push('earth_distance(ll_to_earth(?, ?), ll_to_earth(l.lat, l.lng)) / 1000.0 as distance_km')
@@ -96,7 +113,10 @@ export function cardColumns(db: Db, opts: { viewerId?: string; origin?: { lat: n
 /** The full listing of one id, as the viewer sees it (no visibility check). */
 export function detailSql(db: Db, id: string, viewerId?: string): Sql {
   const select = detailSelect(db, viewerId)
-  return { sql: `select ${select.sql} from listings l join users u on u.id = l.seller_id where l.id = ?`, bindings: [...select.bindings, id] }
+  return {
+    sql: `select ${select.sql} from listings l join users u on u.id = l.seller_id where l.id = ?`,
+    bindings: [...select.bindings, id],
+  }
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null)
@@ -106,7 +126,11 @@ export function toImage(img: ImageJson, blobs: BlobStore) {
   return {
     id: img.id,
     url: blobs.absoluteUrl(v.large.url),
-    variants: { thumb: blobs.absoluteUrl(v.thumb.url), medium: blobs.absoluteUrl(v.medium.url), large: blobs.absoluteUrl(v.large.url) },
+    variants: {
+      thumb: blobs.absoluteUrl(v.thumb.url),
+      medium: blobs.absoluteUrl(v.medium.url),
+      large: blobs.absoluteUrl(v.large.url),
+    },
     width: img.width,
     height: img.height,
     position: img.position,
@@ -127,7 +151,10 @@ function base(r: CardRow | DetailRow) {
     status: r.status,
     quantity: r.quantity,
     availableQuantity: Math.max(0, r.available_quantity),
-    location: r.city === null && r.state === null && r.lat === null ? null : { city: r.city, state: r.state, lat: r.lat, lng: r.lng },
+    location:
+      r.city === null && r.state === null && r.lat === null
+        ? null
+        : { city: r.city, state: r.state, lat: r.lat, lng: r.lng },
     ...(r.is_favourite !== undefined ? { isFavourite: r.is_favourite } : {}),
     publishedAt: iso(r.published_at),
     createdAt: r.created_at.toISOString(),
@@ -138,7 +165,9 @@ export function toCard(r: CardRow, blobs: BlobStore): ListingCard {
   return {
     ...base(r),
     image: r.cover ? toImage(r.cover, blobs) : null,
-    ...(r.distance_km !== undefined && r.distance_km !== null ? { distanceKm: Math.round(r.distance_km * 1000) / 1000 } : {}),
+    ...(r.distance_km !== undefined && r.distance_km !== null
+      ? { distanceKm: Math.round(r.distance_km * 1000) / 1000 }
+      : {}),
   }
 }
 

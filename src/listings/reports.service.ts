@@ -2,7 +2,14 @@ import type { Actor, Ctx } from '../shared/context.js'
 import { CatalogueErrors as E } from './listings.errors.js'
 import type { ReportBody } from './listings.schemas.js'
 
-type ReportRow = { id: string; listing_id: string; reason: string; detail: string | null; status: 'open' | 'dismissed' | 'actioned'; created_at: Date }
+type ReportRow = {
+  id: string
+  listing_id: string
+  reason: string
+  detail: string | null
+  status: 'open' | 'dismissed' | 'actioned'
+  created_at: Date
+}
 
 /**
  * Reports: a signed-in user flags a listing for the moderators (the trust feature reads
@@ -10,7 +17,8 @@ type ReportRow = { id: string; listing_id: string; reason: string; detail: strin
  */
 export const reportsService = {
   async create(ctx: Ctx & { actor: Actor }, listingId: string, body: ReportBody) {
-    const listing = (await ctx.db('listings').where('id', listingId).first('seller_id', 'status')) as { seller_id: string; status: string } | undefined
+    const listing = (await ctx.db('listings').where('id', listingId).first('seller_id', 'status')) as
+      { seller_id: string; status: string } | undefined
     if (!listing || (listing.status !== 'active' && listing.status !== 'sold')) throw E.listingNotFound()
     if (listing.seller_id === ctx.actor.id) throw E.ownListing('report')
     const { rows } = (await ctx.db.raw(
@@ -21,6 +29,13 @@ export const reportsService = {
     )) as { rows: ReportRow[] }
     const row = rows[0]
     if (!row) throw E.alreadyReported()
-    return { id: row.id, listingId: row.listing_id, reason: row.reason, detail: row.detail, status: row.status, createdAt: row.created_at.toISOString() }
+    return {
+      id: row.id,
+      listingId: row.listing_id,
+      reason: row.reason,
+      detail: row.detail,
+      status: row.status,
+      createdAt: row.created_at.toISOString(),
+    }
   },
 }

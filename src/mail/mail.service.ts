@@ -6,10 +6,22 @@ export type OutgoingMail = { to: string; subject: string; text: string; html?: s
 
 /** Queues a mail in the caller's transaction: it is sent only if that change commits. */
 export async function enqueueMail(db: Db, mail: OutgoingMail): Promise<void> {
-  await db('mail_outbox').insert({ to_address: mail.to, subject: mail.subject, text_body: mail.text, html_body: mail.html ?? null })
+  await db('mail_outbox').insert({
+    to_address: mail.to,
+    subject: mail.subject,
+    text_body: mail.text,
+    html_body: mail.html ?? null,
+  })
 }
 
-type OutboxRow = { id: string; to_address: string; subject: string; text_body: string; html_body: string | null; attempts: number }
+type OutboxRow = {
+  id: string
+  to_address: string
+  subject: string
+  text_body: string
+  html_body: string | null
+  attempts: number
+}
 
 function smtpOptions(smtpUrl: string) {
   const url = new URL(smtpUrl)
@@ -18,7 +30,9 @@ function smtpOptions(smtpUrl: string) {
     port: Number(url.port || (url.protocol === 'smtps:' ? 465 : 587)),
     secure: url.protocol === 'smtps:',
     ignoreTLS: url.searchParams.get('ignoreTLS') === 'true',
-    ...(url.username ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } } : {}),
+    ...(url.username
+      ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } }
+      : {}),
     connectionTimeout: 5_000,
     greetingTimeout: 5_000,
     socketTimeout: 10_000,
@@ -45,9 +59,7 @@ export class MailSender {
     private readonly log: FastifyBaseLogger,
     private readonly opts: { smtpUrl?: string; from: string; pollMs: number },
   ) {
-    this.transport = opts.smtpUrl
-      ? nodemailer.createTransport(smtpOptions(opts.smtpUrl))
-      : undefined
+    this.transport = opts.smtpUrl ? nodemailer.createTransport(smtpOptions(opts.smtpUrl)) : undefined
   }
 
   start(): void {
@@ -97,7 +109,9 @@ export class MailSender {
       for (const row of rows) {
         try {
           await this.send(row)
-          await trx('mail_outbox').where('id', row.id).update({ status: 'sent', sent_at: trx.fn.now(), attempts: row.attempts + 1, last_error: null })
+          await trx('mail_outbox')
+            .where('id', row.id)
+            .update({ status: 'sent', sent_at: trx.fn.now(), attempts: row.attempts + 1, last_error: null })
           sent++
         } catch (err) {
           const attempts = row.attempts + 1
@@ -118,9 +132,18 @@ export class MailSender {
 
   private async send(row: OutboxRow): Promise<void> {
     if (!this.transport) {
-      this.log.info({ to: row.to_address, subject: row.subject, text: row.text_body }, 'mail (no SMTP_URL: logged, not sent)')
+      this.log.info(
+        { to: row.to_address, subject: row.subject, text: row.text_body },
+        'mail (no SMTP_URL: logged, not sent)',
+      )
       return
     }
-    await this.transport.sendMail({ from: this.opts.from, to: row.to_address, subject: row.subject, text: row.text_body, ...(row.html_body ? { html: row.html_body } : {}) })
+    await this.transport.sendMail({
+      from: this.opts.from,
+      to: row.to_address,
+      subject: row.subject,
+      text: row.text_body,
+      ...(row.html_body ? { html: row.html_body } : {}),
+    })
   }
 }

@@ -20,32 +20,59 @@ const MarkReadBody = Type.Union([
 ])
 
 export const notificationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/v1/notifications', {
-    schema: {
-      tags, summary: 'My notifications, newest first',
-      querystring: StrictObject({ unread: Type.Optional(Type.Boolean()), ...PageQuery }),
-      response: { 200: Page(Notification), ...problems(401, 403) },
-    },
-    config: { auth: 'required' },
-  }, async (req) => notifications.list(actorCtx(req), req.query))
-
-  app.post('/v1/notifications/read', {
-    schema: { tags, summary: 'Mark notifications read', body: MarkReadBody, response: { 200: Type.Object({ updated: Type.Integer() }), ...problems(401, 403) } },
-    config: { auth: 'required' },
-  }, async (req) => notifications.markRead(actorCtx(req), req.body))
-
-  app.get('/v1/me/events', {
-    schema: {
-      tags, summary: 'Stored events after a seq, in order: the resync after a reconnect',
-      querystring: StrictObject({ after: Type.Optional(Type.Integer({ minimum: 0, default: 0 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })) }),
-      response: {
-        200: Type.Object({ items: Type.Array(Type.Object({ seq: Type.Integer(), event: Type.String(), data: Type.Unknown(), createdAt: Timestamp })), hasMore: Type.Boolean() }),
-        ...problems(401, 403),
+  app.get(
+    '/v1/notifications',
+    {
+      schema: {
+        tags,
+        summary: 'My notifications, newest first',
+        querystring: StrictObject({ unread: Type.Optional(Type.Boolean()), ...PageQuery }),
+        response: { 200: Page(Notification), ...problems(401, 403) },
       },
+      config: { auth: 'required' },
     },
-    config: { auth: 'required' },
-  }, async (req) => {
-    const ctx = actorCtx(req)
-    return notifications.eventsAfter(ctx, ctx.actor.id, req.query.after ?? 0, req.query.limit ?? 100)
-  })
+    async (req) => notifications.list(actorCtx(req), req.query),
+  )
+
+  app.post(
+    '/v1/notifications/read',
+    {
+      schema: {
+        tags,
+        summary: 'Mark notifications read',
+        body: MarkReadBody,
+        response: { 200: Type.Object({ updated: Type.Integer() }), ...problems(401, 403) },
+      },
+      config: { auth: 'required' },
+    },
+    async (req) => notifications.markRead(actorCtx(req), req.body),
+  )
+
+  app.get(
+    '/v1/me/events',
+    {
+      schema: {
+        tags,
+        summary: 'Stored events after a seq, in order: the resync after a reconnect',
+        querystring: StrictObject({
+          after: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+        }),
+        response: {
+          200: Type.Object({
+            items: Type.Array(
+              Type.Object({ seq: Type.Integer(), event: Type.String(), data: Type.Unknown(), createdAt: Timestamp }),
+            ),
+            hasMore: Type.Boolean(),
+          }),
+          ...problems(401, 403),
+        },
+      },
+      config: { auth: 'required' },
+    },
+    async (req) => {
+      const ctx = actorCtx(req)
+      return notifications.eventsAfter(ctx, ctx.actor.id, req.query.after ?? 0, req.query.limit ?? 100)
+    },
+  )
 }

@@ -2,7 +2,13 @@ import type { Actor, Ctx } from '../shared/context.js'
 import { decodeCursor, pageOf } from '../shared/cursor.js'
 
 type Row = { id: string; type: string; data: unknown; read_at: Date | null; created_at: Date; cursor_at: string }
-const toNotification = (r: Row) => ({ id: r.id, type: r.type, data: r.data, readAt: r.read_at ? r.read_at.toISOString() : null, createdAt: r.created_at.toISOString() })
+const toNotification = (r: Row) => ({
+  id: r.id,
+  type: r.type,
+  data: r.data,
+  readAt: r.read_at ? r.read_at.toISOString() : null,
+  createdAt: r.created_at.toISOString(),
+})
 
 /** Notifications and the per-user event log (resync after a reconnect). */
 export const notificationsService = {
@@ -12,7 +18,20 @@ export const notificationsService = {
     const query = ctx.db('notifications').where('user_id', ctx.actor.id)
     if (q.unread) query.whereNull('read_at')
     if (after) query.andWhereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', after)
-    const rows = (await query.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit + 1).select('id', 'type', 'data', 'read_at', 'created_at', ctx.db.raw("to_json(created_at) #>> '{}' as cursor_at"))) as Row[]
+    const rows = (await query
+      .orderBy([
+        { column: 'created_at', order: 'desc' },
+        { column: 'id', order: 'desc' },
+      ])
+      .limit(limit + 1)
+      .select(
+        'id',
+        'type',
+        'data',
+        'read_at',
+        'created_at',
+        ctx.db.raw("to_json(created_at) #>> '{}' as cursor_at"),
+      )) as Row[]
     // The cursor keeps the timestamp's microseconds (a JS Date would cut them and skip rows).
     const page = pageOf(rows, limit, (r) => [r.cursor_at, r.id])
     return { items: page.items.map(toNotification), nextCursor: page.nextCursor }
@@ -26,20 +45,33 @@ export const notificationsService = {
   },
 
   async unreadCount(ctx: Ctx & { actor: Actor }): Promise<number> {
-    const row = await ctx.db('notifications').where('user_id', ctx.actor.id).whereNull('read_at').count({ n: '*' }).first()
+    const row = await ctx
+      .db('notifications')
+      .where('user_id', ctx.actor.id)
+      .whereNull('read_at')
+      .count({ n: '*' })
+      .first()
     return Number(row?.n ?? 0)
   },
 
   /** Every stored event of the user after `after`, in seq order. */
   async eventsAfter(ctx: Pick<Ctx, 'db'>, userId: string, after: number, limit: number) {
-    const rows = (await ctx.db('user_events')
+    const rows = (await ctx
+      .db('user_events')
       .where('user_id', userId)
       .andWhere('seq', '>', after)
       .orderBy('seq')
       .limit(limit + 1)
-      .select('seq', 'event', 'data', 'created_at')) as { seq: number; event: string; data: unknown; created_at: Date }[]
+      .select('seq', 'event', 'data', 'created_at')) as {
+      seq: number
+      event: string
+      data: unknown
+      created_at: Date
+    }[]
     return {
-      items: rows.slice(0, limit).map((r) => ({ seq: r.seq, event: r.event, data: r.data, createdAt: r.created_at.toISOString() })),
+      items: rows
+        .slice(0, limit)
+        .map((r) => ({ seq: r.seq, event: r.event, data: r.data, createdAt: r.created_at.toISOString() })),
       hasMore: rows.length > limit,
     }
   },

@@ -72,7 +72,11 @@ export function unitsByListing(items: OrderItemRow[]): Map<string, number> {
  * becomes `sold`), the reservations are converted, and the buyer's cart lines for them go.
  * The caller has checked, under the listing locks, that the units are there.
  */
-export async function convertToSold(db: Db, order: Pick<OrderRow, 'id' | 'buyer_id' | 'coupon_id'>, items: OrderItemRow[]): Promise<void> {
+export async function convertToSold(
+  db: Db,
+  order: Pick<OrderRow, 'id' | 'buyer_id' | 'coupon_id'>,
+  items: OrderItemRow[],
+): Promise<void> {
   const units = unitsByListing(items)
   if (units.size > 0) {
     const input = JSON.stringify([...units].map(([listing_id, qty]) => ({ listing_id, qty })))
@@ -85,9 +89,20 @@ export async function convertToSold(db: Db, order: Pick<OrderRow, 'id' | 'buyer_
       [input],
     )
   }
-  await db('reservations').where('order_id', order.id).whereNull('released_at').whereNull('converted_at').update({ converted_at: db.fn.now() })
-  if (units.size > 0) await db('cart_items').where('user_id', order.buyer_id).whereIn('listing_id', [...units.keys()]).delete()
-  if (order.coupon_id) await db('carts').where({ user_id: order.buyer_id, coupon_id: order.coupon_id }).update({ coupon_id: null, updated_at: db.fn.now() })
+  await db('reservations')
+    .where('order_id', order.id)
+    .whereNull('released_at')
+    .whereNull('converted_at')
+    .update({ converted_at: db.fn.now() })
+  if (units.size > 0)
+    await db('cart_items')
+      .where('user_id', order.buyer_id)
+      .whereIn('listing_id', [...units.keys()])
+      .delete()
+  if (order.coupon_id)
+    await db('carts')
+      .where({ user_id: order.buyer_id, coupon_id: order.coupon_id })
+      .update({ coupon_id: null, updated_at: db.fn.now() })
 }
 
 /** Puts sold units back on sale (a paid order cancelled before shipping). */
@@ -107,7 +122,11 @@ export async function returnToStock(db: Db, items: OrderItemRow[]): Promise<void
 
 /** Lets go of what an unpaid order held: its reservations and its coupon use. */
 export async function releaseHolds(db: Db, orderId: string): Promise<void> {
-  await db('reservations').where('order_id', orderId).whereNull('released_at').whereNull('converted_at').update({ released_at: db.fn.now() })
+  await db('reservations')
+    .where('order_id', orderId)
+    .whereNull('released_at')
+    .whereNull('converted_at')
+    .update({ released_at: db.fn.now() })
   await releaseRedemption(db, orderId)
 }
 
@@ -127,12 +146,25 @@ export async function cancelShipments(db: Db, orderId: string, actorId: string |
 
 /** Re-opens an order's cancelled shipments (an expired checkout paid late, stock still there). */
 export async function reopenShipments(db: Db, orderId: string, note: string): Promise<void> {
-  const rows = (await db('shipments').where({ order_id: orderId, status: 'cancelled' }).update({ status: 'pending', cancelled_at: null, updated_at: db.fn.now() }).returning('id')) as { id: string }[]
-  if (rows.length > 0) await db('shipment_history').insert(rows.map((r) => ({ shipment_id: r.id, from_status: 'cancelled', status: 'pending', note })))
+  const rows = (await db('shipments')
+    .where({ order_id: orderId, status: 'cancelled' })
+    .update({ status: 'pending', cancelled_at: null, updated_at: db.fn.now() })
+    .returning('id')) as { id: string }[]
+  if (rows.length > 0)
+    await db('shipment_history').insert(
+      rows.map((r) => ({ shipment_id: r.id, from_status: 'cancelled', status: 'pending', note })),
+    )
 }
 
-export async function setPaymentStatus(db: Db, orderId: string, status: PaymentStatus, extra: Record<string, unknown> = {}): Promise<void> {
-  await db('orders').where('id', orderId).update({ payment_status: status, updated_at: db.fn.now(), ...extra })
+export async function setPaymentStatus(
+  db: Db,
+  orderId: string,
+  status: PaymentStatus,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
+  await db('orders')
+    .where('id', orderId)
+    .update({ payment_status: status, updated_at: db.fn.now(), ...extra })
 }
 
 /** The refund-driven payment status: refunded when nothing is left, partially when some is. */
@@ -150,15 +182,50 @@ export async function emitOrderStatus(
   tx: TxCtx,
   orderId: string,
   notify: { userIds: string[]; shipmentId?: string; status?: ShipmentStatus } = { userIds: [] },
-  opts: { sellers?: boolean; known?: { order: Pick<OrderRow, 'id' | 'buyer_id' | 'payment_status' | 'paid_at'>; shipments: { id: string; status: ShipmentStatus; seller_id: string }[] } } = {},
+  opts: {
+    sellers?: boolean
+    known?: {
+      order: Pick<OrderRow, 'id' | 'buyer_id' | 'payment_status' | 'paid_at'>
+      shipments: { id: string; status: ShipmentStatus; seller_id: string }[]
+    }
+  } = {},
 ): Promise<void> {
-  const order = opts.known?.order ?? ((await tx.db('orders').where('id', orderId).first('id', 'buyer_id', 'payment_status', 'paid_at')) as Pick<OrderRow, 'id' | 'buyer_id' | 'payment_status' | 'paid_at'>)
-  const shipments = opts.known?.shipments ?? ((await tx.db('shipments').where('order_id', orderId).orderBy('seller_id').select('id', 'status', 'seller_id')) as { id: string; status: ShipmentStatus; seller_id: string }[])
-  const events = [{ userId: order.buyer_id, event: 'order:status', data: { orderId, paymentStatus: order.payment_status, shipments: shipments.map((s) => ({ id: s.id, status: s.status })) } }]
+  const order =
+    opts.known?.order ??
+    ((await tx.db('orders').where('id', orderId).first('id', 'buyer_id', 'payment_status', 'paid_at')) as Pick<
+      OrderRow,
+      'id' | 'buyer_id' | 'payment_status' | 'paid_at'
+    >)
+  const shipments =
+    opts.known?.shipments ??
+    ((await tx.db('shipments').where('order_id', orderId).orderBy('seller_id').select('id', 'status', 'seller_id')) as {
+      id: string
+      status: ShipmentStatus
+      seller_id: string
+    }[])
+  const events = [
+    {
+      userId: order.buyer_id,
+      event: 'order:status',
+      data: {
+        orderId,
+        paymentStatus: order.payment_status,
+        shipments: shipments.map((s) => ({ id: s.id, status: s.status })),
+      },
+    },
+  ]
   if (order.paid_at && opts.sellers !== false) {
     for (const sellerId of new Set(shipments.map((s) => s.seller_id))) {
       if (sellerId === order.buyer_id) continue
-      events.push({ userId: sellerId, event: 'order:status', data: { orderId, paymentStatus: order.payment_status, shipments: shipments.filter((s) => s.seller_id === sellerId).map((s) => ({ id: s.id, status: s.status })) } })
+      events.push({
+        userId: sellerId,
+        event: 'order:status',
+        data: {
+          orderId,
+          paymentStatus: order.payment_status,
+          shipments: shipments.filter((s) => s.seller_id === sellerId).map((s) => ({ id: s.id, status: s.status })),
+        },
+      })
     }
   }
   await spine.append(tx, events)
@@ -178,11 +245,14 @@ export async function sellersOf(db: Db, orderId: string): Promise<string[]> {
   return [...new Set(rows.map((r) => r.seller_id))]
 }
 
-const naira = (kobo: number) => `NGN ${(kobo / 100).toLocaleString('en-NG', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`
+const naira = (kobo: number) =>
+  `NGN ${(kobo / 100).toLocaleString('en-NG', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`
 
 /** The confirmation mails of a paid order: the buyer's receipt, and each seller's "to ship" note. */
 export async function queuePaidMails(db: Db, order: OrderRow, items: OrderItemRow[], publicUrl: string): Promise<void> {
-  const users = (await db('users').whereIn('id', [order.buyer_id, ...items.map((i) => i.seller_id)]).select('id', 'email', 'name')) as { id: string; email: string; name: string }[]
+  const users = (await db('users')
+    .whereIn('id', [order.buyer_id, ...items.map((i) => i.seller_id)])
+    .select('id', 'email', 'name')) as { id: string; email: string; name: string }[]
   const byId = new Map(users.map((u) => [u.id, u]))
   const buyer = byId.get(order.buyer_id)
   const line = (i: OrderItemRow) => `- ${i.title} × ${i.quantity}: ${naira(i.unit_price * i.quantity)}`
@@ -193,7 +263,15 @@ export async function queuePaidMails(db: Db, order: OrderRow, items: OrderItemRo
       text: `Hello ${buyer.name},\n\nThank you for your order.\n\n${items.map(line).join('\n')}\n${order.discount > 0 ? `Discount: -${naira(order.discount)}\n` : ''}Total paid: ${naira(order.total)}\n\nFollow it at ${publicUrl}/orders/${order.id}\n`,
     })
   }
-  const address = order.shipping_address as { fullName?: string; line1?: string; line2?: string | null; city?: string; state?: string; country?: string; phone?: string }
+  const address = order.shipping_address as {
+    fullName?: string
+    line1?: string
+    line2?: string | null
+    city?: string
+    state?: string
+    country?: string
+    phone?: string
+  }
   for (const sellerId of new Set(items.map((i) => i.seller_id))) {
     const seller = byId.get(sellerId)
     if (!seller) continue
@@ -207,8 +285,14 @@ export async function queuePaidMails(db: Db, order: OrderRow, items: OrderItemRo
 }
 
 /** Tells the buyer by mail that a payment was returned. */
-export async function queueRefundMail(db: Db, order: Pick<OrderRow, 'id' | 'buyer_id'>, amount: number, why: string): Promise<void> {
-  const buyer = (await db('users').where('id', order.buyer_id).first('email', 'name')) as { email: string; name: string } | undefined
+export async function queueRefundMail(
+  db: Db,
+  order: Pick<OrderRow, 'id' | 'buyer_id'>,
+  amount: number,
+  why: string,
+): Promise<void> {
+  const buyer = (await db('users').where('id', order.buyer_id).first('email', 'name')) as
+    { email: string; name: string } | undefined
   if (!buyer) return
   await enqueueMail(db, {
     to: buyer.email,

@@ -122,7 +122,13 @@ export const ShipmentStatusBody = StrictObject({
 export type ShipmentStatusBody = Static<typeof ShipmentStatusBody>
 
 export const RefundBody = StrictObject({
-  amount: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000_000, description: 'Kobo; the whole refundable rest when absent' })),
+  amount: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 1_000_000_000_000,
+      description: 'Kobo; the whole refundable rest when absent',
+    }),
+  ),
   reason: Type.String({ minLength: 1, maxLength: 500 }),
 })
 

@@ -9,7 +9,19 @@ import type { Actor, Ctx } from '../shared/context.js'
 import { decodeCursor, pageOf } from '../shared/cursor.js'
 import { Errors } from '../shared/errors.js'
 import {
-  cancelShipments, emitOrderStatus, lockOrder, orderItems, PAID_STATES, releaseHolds, returnToStock, sellersOf, setPaymentStatus, unitsByListing, type OrderItemRow, type OrderRow, type ShipmentStatus,
+  cancelShipments,
+  emitOrderStatus,
+  lockOrder,
+  orderItems,
+  PAID_STATES,
+  releaseHolds,
+  returnToStock,
+  sellersOf,
+  setPaymentStatus,
+  unitsByListing,
+  type OrderItemRow,
+  type OrderRow,
+  type ShipmentStatus,
 } from './order-lifecycle.js'
 import { OrderErrors } from './orders.errors.js'
 import type { Order, ShipmentStatusBody } from './orders.schemas.js'
@@ -22,7 +34,14 @@ const viewerOf = (actor: Actor): Viewer => ({ userId: actor.id, role: actor.role
 /** The seller's moves, in order; a seller may skip ahead (a hand-over is pending → delivered). */
 const SELLER_STEPS: ShipmentStatus[] = ['pending', 'sent', 'en_route', 'delivered']
 
-type ShipmentRow = { id: string; order_id: string; seller_id: string; status: ShipmentStatus; tracking_number: string | null; carrier: string | null }
+type ShipmentRow = {
+  id: string
+  order_id: string
+  seller_id: string
+  status: ShipmentStatus
+  tracking_number: string | null
+  carrier: string | null
+}
 
 /** Whether the actor may see the order: its buyer, a seller of one of its lines, or an admin. */
 async function canSee(db: Db, order: Pick<OrderRow, 'id' | 'buyer_id'>, actor: Actor): Promise<boolean> {
@@ -41,12 +60,17 @@ export function createOrdersService(deps: CommerceDeps, payments: PaymentsServic
   }
 
   /** Locks a shipment's order, then the shipment (the order-first lock order of cancel). */
-  async function lockShipment(db: Db, actor: Actor, shipmentId: string): Promise<{ order: OrderRow; shipment: ShipmentRow }> {
+  async function lockShipment(
+    db: Db,
+    actor: Actor,
+    shipmentId: string,
+  ): Promise<{ order: OrderRow; shipment: ShipmentRow }> {
     const ref = (await db('shipments').where('id', shipmentId).first('order_id')) as { order_id: string } | undefined
     if (!ref) throw Errors.notFound('Shipment')
     const order = (await lockOrder(db, ref.order_id))!
     const shipment = (await db('shipments').where('id', shipmentId).forUpdate().first()) as ShipmentRow
-    if (order.buyer_id !== actor.id && shipment.seller_id !== actor.id && actor.role !== 'admin') throw Errors.notFound('Shipment')
+    if (order.buyer_id !== actor.id && shipment.seller_id !== actor.id && actor.role !== 'admin')
+      throw Errors.notFound('Shipment')
     return { order, shipment }
   }
 
@@ -57,7 +81,13 @@ export function createOrdersService(deps: CommerceDeps, payments: PaymentsServic
       const query = ctx.db('orders').where('buyer_id', ctx.actor.id)
       if (q.paymentStatus) query.where('payment_status', q.paymentStatus)
       if (after) query.andWhereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', after)
-      const rows = (await query.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit + 1).select('*', ctx.db.raw("to_json(created_at) #>> '{}' as cursor_at"))) as (OrderRow & { cursor_at: string })[]
+      const rows = (await query
+        .orderBy([
+          { column: 'created_at', order: 'desc' },
+          { column: 'id', order: 'desc' },
+        ])
+        .limit(limit + 1)
+        .select('*', ctx.db.raw("to_json(created_at) #>> '{}' as cursor_at"))) as (OrderRow & { cursor_at: string })[]
       // Full-precision timestamps in cursors: a JS Date keeps only milliseconds and would skip rows.
       const page = pageOf(rows, limit, (r) => [r.cursor_at, r.id])
       return { items: await orderViews(ctx.db, page.items, viewerOf(ctx.actor)), nextCursor: page.nextCursor }
@@ -72,16 +102,47 @@ export function createOrdersService(deps: CommerceDeps, payments: PaymentsServic
     async sales(ctx: ActorCtx, q: { status?: string; limit?: number; cursor?: string }) {
       const limit = q.limit ?? 20
       const after = decodeCursor(q.cursor, 2) as [string, string] | undefined
-      const query = ctx.db('shipments as s').join('orders as o', 'o.id', 's.order_id').where('s.seller_id', ctx.actor.id).whereNotNull('o.paid_at')
+      const query = ctx
+        .db('shipments as s')
+        .join('orders as o', 'o.id', 's.order_id')
+        .where('s.seller_id', ctx.actor.id)
+        .whereNotNull('o.paid_at')
       if (q.status) query.where('s.status', q.status)
       if (after) query.andWhereRaw('(s.created_at, s.id) < (?::timestamptz, ?::uuid)', after)
       const rows = (await query
-        .orderBy([{ column: 's.created_at', order: 'desc' }, { column: 's.id', order: 'desc' }])
+        .orderBy([
+          { column: 's.created_at', order: 'desc' },
+          { column: 's.id', order: 'desc' },
+        ])
         .limit(limit + 1)
-        .select('s.*', 'o.buyer_id', 'o.payment_status', 'o.shipping_address', ctx.db.raw("to_json(s.created_at) #>> '{}' as cursor_at"))) as (ShipmentRow & { cursor_at: string; created_at: Date; sent_at: Date | null; delivered_at: Date | null; received_at: Date | null; cancelled_at: Date | null; buyer_id: string; payment_status: OrderRow['payment_status']; shipping_address: Record<string, unknown> })[]
+        .select(
+          's.*',
+          'o.buyer_id',
+          'o.payment_status',
+          'o.shipping_address',
+          ctx.db.raw("to_json(s.created_at) #>> '{}' as cursor_at"),
+        )) as (ShipmentRow & {
+        cursor_at: string
+        created_at: Date
+        sent_at: Date | null
+        delivered_at: Date | null
+        received_at: Date | null
+        cancelled_at: Date | null
+        buyer_id: string
+        payment_status: OrderRow['payment_status']
+        shipping_address: Record<string, unknown>
+      })[]
       const page = pageOf(rows, limit, (r) => [r.cursor_at, r.id])
       const shipments = await shipmentViews(ctx.db, page.items)
-      const items = page.items.length ? await ctx.db<OrderItemRow>('order_items').whereIn('shipment_id', page.items.map((r) => r.id)).orderBy([{ column: 'created_at' }, { column: 'id' }]) : []
+      const items = page.items.length
+        ? await ctx
+            .db<OrderItemRow>('order_items')
+            .whereIn(
+              'shipment_id',
+              page.items.map((r) => r.id),
+            )
+            .orderBy([{ column: 'created_at' }, { column: 'id' }])
+        : []
       return {
         items: page.items.map((r, i) => ({
           shipment: shipments[i]!,
@@ -106,18 +167,33 @@ export function createOrdersService(deps: CommerceDeps, payments: PaymentsServic
         if (from < 0 || to <= from) throw OrderErrors.invalidTransition(shipment.status, body.status)
         if (!PAID_STATES.includes(order.payment_status) || order.cancelled_at) throw OrderErrors.notPaid()
         const now = tx.db.fn.now()
-        await tx.db('shipments').where('id', shipmentId).update({
+        await tx
+          .db('shipments')
+          .where('id', shipmentId)
+          .update({
+            status: body.status,
+            tracking_number: body.trackingNumber ?? shipment.tracking_number,
+            carrier: body.carrier ?? shipment.carrier,
+            ...(to >= 1 ? { sent_at: tx.db.raw('coalesce(sent_at, now())') } : {}),
+            ...(body.status === 'delivered' ? { delivered_at: now } : {}),
+            updated_at: now,
+          })
+        await tx.db('shipment_history').insert({
+          shipment_id: shipmentId,
+          from_status: shipment.status,
           status: body.status,
-          tracking_number: body.trackingNumber ?? shipment.tracking_number,
-          carrier: body.carrier ?? shipment.carrier,
-          ...(to >= 1 ? { sent_at: tx.db.raw('coalesce(sent_at, now())') } : {}),
-          ...(body.status === 'delivered' ? { delivered_at: now } : {}),
-          updated_at: now,
+          actor_id: ctx.actor.id,
+          tracking_number: body.trackingNumber ?? null,
+          carrier: body.carrier ?? null,
+          note: body.note ?? null,
         })
-        await tx.db('shipment_history').insert({ shipment_id: shipmentId, from_status: shipment.status, status: body.status, actor_id: ctx.actor.id, tracking_number: body.trackingNumber ?? null, carrier: body.carrier ?? null, note: body.note ?? null })
         await emitOrderStatus(spine, tx, order.id, { userIds: [order.buyer_id], shipmentId, status: body.status })
       })
-      return orderView(ctx.db, (await ctx.db('shipments').where('id', shipmentId).first('order_id')).order_id, viewerOf(ctx.actor))
+      return orderView(
+        ctx.db,
+        (await ctx.db('shipments').where('id', shipmentId).first('order_id')).order_id,
+        viewerOf(ctx.actor),
+      )
     },
 
     /** The buyer confirms a delivered shipment arrived; this is what opens reviews. */
@@ -128,8 +204,17 @@ export function createOrdersService(deps: CommerceDeps, payments: PaymentsServic
         orderId = order.id
         if (order.buyer_id !== ctx.actor.id) throw OrderErrors.buyerOnly()
         if (shipment.status !== 'delivered') throw OrderErrors.invalidTransition(shipment.status, 'received')
-        await tx.db('shipments').where('id', shipmentId).update({ status: 'received', received_at: tx.db.fn.now(), updated_at: tx.db.fn.now() })
-        await tx.db('shipment_history').insert({ shipment_id: shipmentId, from_status: shipment.status, status: 'received', actor_id: ctx.actor.id, note: 'Received by the buyer' })
+        await tx
+          .db('shipments')
+          .where('id', shipmentId)
+          .update({ status: 'received', received_at: tx.db.fn.now(), updated_at: tx.db.fn.now() })
+        await tx.db('shipment_history').insert({
+          shipment_id: shipmentId,
+          from_status: shipment.status,
+          status: 'received',
+          actor_id: ctx.actor.id,
+          note: 'Received by the buyer',
+        })
         await emitOrderStatus(spine, tx, order.id, { userIds: [shipment.seller_id], shipmentId, status: 'received' })
       })
       return orderView(ctx.db, orderId, viewerOf(ctx.actor))
@@ -149,24 +234,46 @@ export function createOrdersService(deps: CommerceDeps, payments: PaymentsServic
         const moving = await tx.db('shipments').where('order_id', orderId).whereNot('status', 'pending').first('id')
         if (moving) throw OrderErrors.notCancellable('Part of the order has already been sent')
         const wasPaid = PAID_STATES.includes(order.payment_status)
-        if (order.payment_status !== 'pending' && !wasPaid) throw OrderErrors.notCancellable(`The order is ${order.payment_status}`)
+        if (order.payment_status !== 'pending' && !wasPaid)
+          throw OrderErrors.notCancellable(`The order is ${order.payment_status}`)
         await cancelShipments(tx.db, orderId, ctx.actor.id, 'Cancelled by the buyer')
-        await tx.db('orders').where('id', orderId).update({ cancelled_at: tx.db.fn.now(), cancel_reason: 'buyer', updated_at: tx.db.fn.now() })
+        await tx
+          .db('orders')
+          .where('id', orderId)
+          .update({ cancelled_at: tx.db.fn.now(), cancel_reason: 'buyer', updated_at: tx.db.fn.now() })
         if (wasPaid) {
           const items = await orderItems(tx.db, orderId)
           await lockListings(tx.db, [...unitsByListing(items).keys()])
           await returnToStock(tx.db, items)
           await releaseRedemption(tx.db, orderId)
           const rest = order.total - order.refunded_amount
-          if (rest > 0) refundId = await payments.requestRefund(tx.db, order, { amount: rest, reason: 'Cancelled by the buyer before shipping', origin: 'buyer_cancel', requestedBy: ctx.actor.id })
+          if (rest > 0)
+            refundId = await payments.requestRefund(tx.db, order, {
+              amount: rest,
+              reason: 'Cancelled by the buyer before shipping',
+              origin: 'buyer_cancel',
+              requestedBy: ctx.actor.id,
+            })
         } else {
           await releaseHolds(tx.db, orderId)
           await setPaymentStatus(tx.db, orderId, 'expired')
-          await tx.db('payments').where('order_id', orderId).whereIn('status', ['initializing', 'pending']).update({ status: 'expired', updated_at: tx.db.fn.now() })
+          await tx
+            .db('payments')
+            .where('order_id', orderId)
+            .whereIn('status', ['initializing', 'pending'])
+            .update({ status: 'expired', updated_at: tx.db.fn.now() })
         }
         const after = (await tx.db('orders').where('id', orderId).first('payment_status')) as { payment_status: string }
-        await audit(tx, { action: 'order.cancelled', targetType: 'order', targetId: orderId, before: { paymentStatus: order.payment_status }, after: { paymentStatus: after.payment_status, refundId: refundId ?? null } })
-        await emitOrderStatus(spine, tx, orderId, { userIds: [order.buyer_id, ...(wasPaid ? await sellersOf(tx.db, orderId) : [])] })
+        await audit(tx, {
+          action: 'order.cancelled',
+          targetType: 'order',
+          targetId: orderId,
+          before: { paymentStatus: order.payment_status },
+          after: { paymentStatus: after.payment_status, refundId: refundId ?? null },
+        })
+        await emitOrderStatus(spine, tx, orderId, {
+          userIds: [order.buyer_id, ...(wasPaid ? await sellersOf(tx.db, orderId) : [])],
+        })
       })
       if (refundId) await payments.submitRefund(ctx, refundId)
       return orderView(ctx.db, orderId, viewerOf(ctx.actor))
@@ -177,16 +284,27 @@ export function createOrdersService(deps: CommerceDeps, payments: PaymentsServic
       const refundId = await spine.transaction(ctx, async (tx) => {
         const order = await lockOrder(tx.db, orderId)
         if (!order) throw Errors.notFound('Order')
-        if (!PAID_STATES.includes(order.payment_status)) throw OrderErrors.notRefundable(`The order is ${order.payment_status}`)
+        if (!PAID_STATES.includes(order.payment_status))
+          throw OrderErrors.notRefundable(`The order is ${order.payment_status}`)
         const payment = await tx.db('payments').where({ order_id: orderId, status: 'success' }).first('id')
         if (!payment) throw OrderErrors.notRefundable('The order was not paid through Paystack')
         const rest = order.total - order.refunded_amount
         const amount = body.amount ?? rest
         if (amount > rest || rest <= 0) throw OrderErrors.refundTooLarge(rest)
-        const id = await payments.requestRefund(tx.db, order, { amount, reason: body.reason, origin: 'admin', requestedBy: ctx.actor.id })
-        const after = (await tx.db('orders').where('id', orderId).first('payment_status', 'refunded_amount')) as { payment_status: string; refunded_amount: number }
+        const id = await payments.requestRefund(tx.db, order, {
+          amount,
+          reason: body.reason,
+          origin: 'admin',
+          requestedBy: ctx.actor.id,
+        })
+        const after = (await tx.db('orders').where('id', orderId).first('payment_status', 'refunded_amount')) as {
+          payment_status: string
+          refunded_amount: number
+        }
         await audit(tx, {
-          action: 'admin.order_refunded', targetType: 'order', targetId: orderId,
+          action: 'admin.order_refunded',
+          targetType: 'order',
+          targetId: orderId,
           before: { paymentStatus: order.payment_status, refundedAmount: order.refunded_amount },
           after: { paymentStatus: after.payment_status, refundedAmount: after.refunded_amount, refundId: id, amount },
           note: body.reason,
@@ -195,13 +313,32 @@ export function createOrdersService(deps: CommerceDeps, payments: PaymentsServic
         return id
       })
       const outcome = await payments.submitRefund(ctx, refundId)
-      const refund = (await ctx.db('refunds').where('id', refundId).first()) as { id: string; amount: number; currency: string; reason: string; origin: string; status: string; created_at: Date; processed_at: Date | null; last_error: string | null }
+      const refund = (await ctx.db('refunds').where('id', refundId).first()) as {
+        id: string
+        amount: number
+        currency: string
+        reason: string
+        origin: string
+        status: string
+        created_at: Date
+        processed_at: Date | null
+        last_error: string | null
+      }
       if (outcome === 'failed') throw PaymentErrors.refundRejected(refund.last_error ?? 'refused')
       return {
         status: (outcome === 'processing' ? 201 : 202) as 201 | 202,
         body: {
           order: await orderView(ctx.db, orderId, viewerOf(ctx.actor)),
-          refund: { id: refund.id, amount: refund.amount, currency: refund.currency, reason: refund.reason, origin: refund.origin, status: refund.status, createdAt: refund.created_at.toISOString(), processedAt: refund.processed_at ? refund.processed_at.toISOString() : null },
+          refund: {
+            id: refund.id,
+            amount: refund.amount,
+            currency: refund.currency,
+            reason: refund.reason,
+            origin: refund.origin,
+            status: refund.status,
+            createdAt: refund.created_at.toISOString(),
+            processedAt: refund.processed_at ? refund.processed_at.toISOString() : null,
+          },
         },
       }
     },
@@ -210,11 +347,17 @@ export function createOrdersService(deps: CommerceDeps, payments: PaymentsServic
     async verifyPayment(ctx: ActorCtx, orderId: string): Promise<Order> {
       const order = await visibleOrder(ctx, orderId)
       if (order.buyer_id !== ctx.actor.id && ctx.actor.role !== 'admin') throw OrderErrors.buyerOnly()
-      const payment = (await ctx.db('payments').where('order_id', orderId).first('reference')) as { reference: string } | undefined
+      const payment = (await ctx.db('payments').where('order_id', orderId).first('reference')) as
+        { reference: string } | undefined
       if (payment) {
         const result = await payments.confirmByReference(ctx, payment.reference)
-        if (result.outcome === 'not_paid') throw PaymentErrors.notVerified(`Paystack reports this payment as ${result.providerStatus}`, result.providerStatus)
-        if (result.outcome === 'mismatch') throw PaymentErrors.notVerified('The payment Paystack reports does not match this order')
+        if (result.outcome === 'not_paid')
+          throw PaymentErrors.notVerified(
+            `Paystack reports this payment as ${result.providerStatus}`,
+            result.providerStatus,
+          )
+        if (result.outcome === 'mismatch')
+          throw PaymentErrors.notVerified('The payment Paystack reports does not match this order')
       }
       return orderView(ctx.db, orderId, viewerOf(ctx.actor))
     },

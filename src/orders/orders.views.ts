@@ -6,12 +6,48 @@ import type { Order, Shipment } from './orders.schemas.js'
 const iso = (d: Date | null) => (d ? d.toISOString() : null)
 
 export type ShipmentRow = {
-  id: string; order_id: string; seller_id: string; status: ShipmentStatus; tracking_number: string | null; carrier: string | null
-  sent_at: Date | null; delivered_at: Date | null; received_at: Date | null; cancelled_at: Date | null; created_at: Date
+  id: string
+  order_id: string
+  seller_id: string
+  status: ShipmentStatus
+  tracking_number: string | null
+  carrier: string | null
+  sent_at: Date | null
+  delivered_at: Date | null
+  received_at: Date | null
+  cancelled_at: Date | null
+  created_at: Date
 }
-export type HistoryRow = { shipment_id: string; from_status: string | null; status: string; tracking_number: string | null; carrier: string | null; note: string | null; actor_id: string | null; created_at: Date }
-export type PaymentViewRow = { order_id: string; reference: string; amount: number; currency: string; status: string; authorization_url: string | null; paid_at: Date | null }
-export type RefundRow = { id: string; order_id: string; amount: number; currency: string; reason: string; origin: string; status: string; created_at: Date; processed_at: Date | null }
+export type HistoryRow = {
+  shipment_id: string
+  from_status: string | null
+  status: string
+  tracking_number: string | null
+  carrier: string | null
+  note: string | null
+  actor_id: string | null
+  created_at: Date
+}
+export type PaymentViewRow = {
+  order_id: string
+  reference: string
+  amount: number
+  currency: string
+  status: string
+  authorization_url: string | null
+  paid_at: Date | null
+}
+export type RefundRow = {
+  id: string
+  order_id: string
+  amount: number
+  currency: string
+  reason: string
+  origin: string
+  status: string
+  created_at: Date
+  processed_at: Date | null
+}
 
 /** How an order is shown: the buyer and admins see all of it; a seller only its own lines. */
 export type Viewer = { userId: string; role: Actor['role'] } | 'system'
@@ -19,35 +55,80 @@ export type Viewer = { userId: string; role: Actor['role'] } | 'system'
 export function addressOf(a: Record<string, unknown>): Order['shippingAddress'] {
   const s = (k: string) => (typeof a[k] === 'string' ? (a[k] as string) : '')
   const n = (k: string) => (typeof a[k] === 'string' ? (a[k] as string) : null)
-  return { fullName: s('fullName'), phone: s('phone'), line1: s('line1'), line2: n('line2'), city: s('city'), state: s('state'), country: s('country') || 'NG', postalCode: n('postalCode') }
+  return {
+    fullName: s('fullName'),
+    phone: s('phone'),
+    line1: s('line1'),
+    line2: n('line2'),
+    city: s('city'),
+    state: s('state'),
+    country: s('country') || 'NG',
+    postalCode: n('postalCode'),
+  }
 }
 
 function shipmentView(s: ShipmentRow, history: HistoryRow[]): Shipment {
   return {
-    id: s.id, orderId: s.order_id, sellerId: s.seller_id, status: s.status, trackingNumber: s.tracking_number, carrier: s.carrier,
-    sentAt: iso(s.sent_at), deliveredAt: iso(s.delivered_at), receivedAt: iso(s.received_at), cancelledAt: iso(s.cancelled_at),
-    history: history.filter((h) => h.shipment_id === s.id).map((h) => ({
-      fromStatus: h.from_status, status: h.status, trackingNumber: h.tracking_number, carrier: h.carrier, note: h.note, actorId: h.actor_id, createdAt: h.created_at.toISOString(),
-    })),
+    id: s.id,
+    orderId: s.order_id,
+    sellerId: s.seller_id,
+    status: s.status,
+    trackingNumber: s.tracking_number,
+    carrier: s.carrier,
+    sentAt: iso(s.sent_at),
+    deliveredAt: iso(s.delivered_at),
+    receivedAt: iso(s.received_at),
+    cancelledAt: iso(s.cancelled_at),
+    history: history
+      .filter((h) => h.shipment_id === s.id)
+      .map((h) => ({
+        fromStatus: h.from_status,
+        status: h.status,
+        trackingNumber: h.tracking_number,
+        carrier: h.carrier,
+        note: h.note,
+        actorId: h.actor_id,
+        createdAt: h.created_at.toISOString(),
+      })),
   }
 }
 
 async function historyOf(db: Db, shipmentIds: string[]): Promise<HistoryRow[]> {
   if (shipmentIds.length === 0) return []
-  return (await db('shipment_history').whereIn('shipment_id', shipmentIds).orderBy([{ column: 'created_at' }, { column: 'id' }])) as HistoryRow[]
+  return (await db('shipment_history')
+    .whereIn('shipment_id', shipmentIds)
+    .orderBy([{ column: 'created_at' }, { column: 'id' }])) as HistoryRow[]
 }
 
 export async function shipmentViews(db: Db, rows: ShipmentRow[]): Promise<Shipment[]> {
-  const history = await historyOf(db, rows.map((r) => r.id))
+  const history = await historyOf(
+    db,
+    rows.map((r) => r.id),
+  )
   return rows.map((s) => shipmentView(s, history))
 }
 
 export const itemView = (i: OrderItemRow) => ({
-  id: i.id, listingId: i.listing_id, sellerId: i.seller_id, shipmentId: i.shipment_id, title: i.title, listingType: i.listing_type,
-  unitPrice: i.unit_price, listPrice: i.list_price, quantity: i.quantity, lineTotal: i.unit_price * i.quantity, offerId: i.offer_id,
+  id: i.id,
+  listingId: i.listing_id,
+  sellerId: i.seller_id,
+  shipmentId: i.shipment_id,
+  title: i.title,
+  listingType: i.listing_type,
+  unitPrice: i.unit_price,
+  listPrice: i.list_price,
+  quantity: i.quantity,
+  lineTotal: i.unit_price * i.quantity,
+  offerId: i.offer_id,
 })
 
-export type OrderRows = { items: OrderItemRow[]; shipments: ShipmentRow[]; history: HistoryRow[]; payments: PaymentViewRow[]; refunds: RefundRow[] }
+export type OrderRows = {
+  items: OrderItemRow[]
+  shipments: ShipmentRow[]
+  history: HistoryRow[]
+  payments: PaymentViewRow[]
+  refunds: RefundRow[]
+}
 
 /** The API shape of orders from their rows (what orderViews loads, or what a caller just wrote). */
 export function buildOrderViews(orders: OrderRow[], rows: OrderRows, viewer: Viewer): Order[] {
@@ -58,16 +139,48 @@ export function buildOrderViews(orders: OrderRow[], rows: OrderRows, viewer: Vie
     const mine = (sellerId: string) => fullView || sellerId === viewerId
     const payment = rows.payments.find((p) => p.order_id === o.id)
     return {
-      id: o.id, buyerId: o.buyer_id, paymentStatus: o.payment_status, subtotal: o.subtotal, discount: o.discount, total: o.total,
-      refundedAmount: o.refunded_amount, currency: o.currency, coupon: o.coupon_code ? { code: o.coupon_code } : null,
+      id: o.id,
+      buyerId: o.buyer_id,
+      paymentStatus: o.payment_status,
+      subtotal: o.subtotal,
+      discount: o.discount,
+      total: o.total,
+      refundedAmount: o.refunded_amount,
+      currency: o.currency,
+      coupon: o.coupon_code ? { code: o.coupon_code } : null,
       shippingAddress: addressOf(o.shipping_address),
       items: rows.items.filter((i) => i.order_id === o.id && mine(i.seller_id)).map(itemView),
-      shipments: rows.shipments.filter((s) => s.order_id === o.id && mine(s.seller_id)).map((s) => shipmentView(s, sorted)),
+      shipments: rows.shipments
+        .filter((s) => s.order_id === o.id && mine(s.seller_id))
+        .map((s) => shipmentView(s, sorted)),
       payment: payment
-        ? { provider: 'paystack' as const, reference: payment.reference, amount: payment.amount, currency: payment.currency, status: payment.status, authorizationUrl: fullView ? payment.authorization_url : null, paidAt: iso(payment.paid_at) }
+        ? {
+            provider: 'paystack' as const,
+            reference: payment.reference,
+            amount: payment.amount,
+            currency: payment.currency,
+            status: payment.status,
+            authorizationUrl: fullView ? payment.authorization_url : null,
+            paidAt: iso(payment.paid_at),
+          }
         : null,
-      refunds: rows.refunds.filter((r) => r.order_id === o.id).map((r) => ({ id: r.id, amount: r.amount, currency: r.currency, reason: r.reason, origin: r.origin, status: r.status, createdAt: r.created_at.toISOString(), processedAt: iso(r.processed_at) })),
-      expiresAt: iso(o.expires_at), paidAt: iso(o.paid_at), cancelledAt: iso(o.cancelled_at), createdAt: o.created_at.toISOString(), updatedAt: o.updated_at.toISOString(),
+      refunds: rows.refunds
+        .filter((r) => r.order_id === o.id)
+        .map((r) => ({
+          id: r.id,
+          amount: r.amount,
+          currency: r.currency,
+          reason: r.reason,
+          origin: r.origin,
+          status: r.status,
+          createdAt: r.created_at.toISOString(),
+          processedAt: iso(r.processed_at),
+        })),
+      expiresAt: iso(o.expires_at),
+      paidAt: iso(o.paid_at),
+      cancelledAt: iso(o.cancelled_at),
+      createdAt: o.created_at.toISOString(),
+      updatedAt: o.updated_at.toISOString(),
     }
   })
 }
@@ -78,16 +191,28 @@ export async function orderViews(db: Db, orders: OrderRow[], viewer: Viewer): Pr
   const ids = orders.map((o) => o.id)
   // One connection runs one query at a time: inside a transaction, ask in turn.
   const queries = [
-    () => db('order_items').whereIn('order_id', ids).orderBy([{ column: 'created_at' }, { column: 'id' }]) as Promise<OrderItemRow[]>,
-    () => db('shipments').whereIn('order_id', ids).orderBy([{ column: 'created_at' }, { column: 'seller_id' }]) as Promise<ShipmentRow[]>,
+    () =>
+      db('order_items')
+        .whereIn('order_id', ids)
+        .orderBy([{ column: 'created_at' }, { column: 'id' }]) as Promise<OrderItemRow[]>,
+    () =>
+      db('shipments')
+        .whereIn('order_id', ids)
+        .orderBy([{ column: 'created_at' }, { column: 'seller_id' }]) as Promise<ShipmentRow[]>,
     () => db('payments').whereIn('order_id', ids) as Promise<PaymentViewRow[]>,
-    () => db('refunds').whereIn('order_id', ids).orderBy([{ column: 'created_at' }, { column: 'id' }]) as Promise<RefundRow[]>,
+    () =>
+      db('refunds')
+        .whereIn('order_id', ids)
+        .orderBy([{ column: 'created_at' }, { column: 'id' }]) as Promise<RefundRow[]>,
   ] as const
   const inTransaction = (db as { isTransaction?: boolean }).isTransaction === true
   const [items, shipments, payments, refunds] = inTransaction
     ? [await queries[0](), await queries[1](), await queries[2](), await queries[3]()]
     : await Promise.all([queries[0](), queries[1](), queries[2](), queries[3]()])
-  const history = await historyOf(db, shipments.map((s) => s.id))
+  const history = await historyOf(
+    db,
+    shipments.map((s) => s.id),
+  )
   return buildOrderViews(orders, { items, shipments, history, payments, refunds }, viewer)
 }
 

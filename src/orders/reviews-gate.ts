@@ -23,6 +23,17 @@ export async function shipmentForReview(db: Db, shipmentId: string): Promise<Rev
     | { id: string; order_id: string; buyer_id: string; seller_id: string; status: string; received_at: Date | null }
     | undefined
   if (!row) return undefined
-  const items = (await db('order_items').where('shipment_id', shipmentId).whereNotNull('listing_id').select('listing_id')) as { listing_id: string }[]
-  return { shipmentId: row.id, orderId: row.order_id, buyerId: row.buyer_id, sellerId: row.seller_id, status: row.status, receivedAt: row.received_at, listingIds: [...new Set(items.map((i) => i.listing_id))] }
+  const items = (await db('order_items')
+    .where('shipment_id', shipmentId)
+    .whereNotNull('listing_id')
+    .select('listing_id')) as { listing_id: string }[]
+  return {
+    shipmentId: row.id,
+    orderId: row.order_id,
+    buyerId: row.buyer_id,
+    sellerId: row.seller_id,
+    status: row.status,
+    receivedAt: row.received_at,
+    listingIds: [...new Set(items.map((i) => i.listing_id))],
+  }
 }

@@ -10,55 +10,91 @@ import { isAllowedWebhookSource, isValidPaystackSignature } from './webhook-sign
 const tags = ['payments']
 
 /** Paystack's payload: an event and its data. Not strict: Paystack adds fields over time. */
-const PaystackEvent = Type.Object({ event: Type.String({ minLength: 1, maxLength: 100 }), data: Type.Object({}, { additionalProperties: true }) }, { additionalProperties: true })
+const PaystackEvent = Type.Object(
+  { event: Type.String({ minLength: 1, maxLength: 100 }), data: Type.Object({}, { additionalProperties: true }) },
+  { additionalProperties: true },
+)
 
-export type PaymentsRoutesOptions = { payments: PaymentsService; background: Background; secretKey: string; webhookIps?: string; rateLimitScale: number }
+export type PaymentsRoutesOptions = {
+  payments: PaymentsService
+  background: Background
+  secretKey: string
+  webhookIps?: string
+  rateLimitScale: number
+}
 
-export const paymentsRoutes: FastifyPluginAsyncTypebox<PaymentsRoutesOptions> = async (app, { payments, background, secretKey, webhookIps, rateLimitScale }) => {
-  app.post('/v1/webhooks/paystack', {
-    schema: {
-      tags, summary: 'Paystack events (x-paystack-signature = HMAC-SHA512 of the raw body); answered at once, processed after',
-      headers: Type.Object({ 'x-paystack-signature': Type.Optional(Type.String()) }),
-      body: PaystackEvent,
-      response: { 200: Type.Object({ received: Type.Boolean(), duplicate: Type.Boolean() }), ...problems(401, 403) },
+export const paymentsRoutes: FastifyPluginAsyncTypebox<PaymentsRoutesOptions> = async (
+  app,
+  { payments, background, secretKey, webhookIps, rateLimitScale },
+) => {
+  app.post(
+    '/v1/webhooks/paystack',
+    {
+      schema: {
+        tags,
+        summary:
+          'Paystack events (x-paystack-signature = HMAC-SHA512 of the raw body); answered at once, processed after',
+        headers: Type.Object({ 'x-paystack-signature': Type.Optional(Type.String()) }),
+        body: PaystackEvent,
+        response: { 200: Type.Object({ received: Type.Boolean(), duplicate: Type.Boolean() }), ...problems(401, 403) },
+      },
+      config: { rawBody: true },
+      // Before the body is validated: a forged request gets 401 whatever its shape.
+      preValidation: async (req) => {
+        if (!isAllowedWebhookSource(req.ip, webhookIps)) throw PaymentErrors.sourceNotAllowed()
+        if (!isValidPaystackSignature(req.rawBody, req.headers['x-paystack-signature'], secretKey))
+          throw PaymentErrors.badSignature()
+      },
     },
-    config: { rawBody: true },
-    // Before the body is validated: a forged request gets 401 whatever its shape.
-    preValidation: async (req) => {
-      if (!isAllowedWebhookSource(req.ip, webhookIps)) throw PaymentErrors.sourceNotAllowed()
-      if (!isValidPaystackSignature(req.rawBody, req.headers['x-paystack-signature'], secretKey)) throw PaymentErrors.badSignature()
+    async (req) => {
+      const ctx = { db: app.db, log: req.log, requestId: req.id }
+      const eventId = await payments.recordWebhook(ctx, req.body as WebhookPayload, req.rawBody!)
+      if (eventId) background.run('paystack-webhook', () => payments.processEvent(ctx, eventId))
+      return { received: true, duplicate: !eventId }
     },
-  }, async (req) => {
-    const ctx = { db: app.db, log: req.log, requestId: req.id }
-    const eventId = await payments.recordWebhook(ctx, req.body as WebhookPayload, req.rawBody!)
-    if (eventId) background.run('paystack-webhook', () => payments.processEvent(ctx, eventId))
-    return { received: true, duplicate: !eventId }
-  })
+  )
 
-  app.get('/v1/payments/paystack/callback', {
-    schema: {
-      tags, summary: 'Where Paystack sends the browser after paying: the server verifies the payment and shows the outcome (HTML)',
-      querystring: Type.Object({ reference: Type.Optional(Type.String({ maxLength: 200 })), trxref: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }),
-      response: { 200: Type.String({ description: 'text/html' }), ...problems(429) },
+  app.get(
+    '/v1/payments/paystack/callback',
+    {
+      schema: {
+        tags,
+        summary:
+          'Where Paystack sends the browser after paying: the server verifies the payment and shows the outcome (HTML)',
+        querystring: Type.Object(
+          {
+            reference: Type.Optional(Type.String({ maxLength: 200 })),
+            trxref: Type.Optional(Type.String({ maxLength: 200 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.String({ description: 'text/html' }), ...problems(429) },
+      },
+      config: { ...routeLimit(rateLimitScale, 30, '1 minute') },
     },
-    config: { ...routeLimit(rateLimitScale, 30, '1 minute') },
-  }, async (req, reply) => {
-    const reference = req.query.reference ?? req.query.trxref
-    let message = 'No payment reference was given.'
-    if (reference) {
-      try {
-        const r = await payments.confirmByReference({ db: app.db, log: req.log, requestId: req.id }, reference)
-        message = r.outcome === 'paid' || r.outcome === 'already'
-          ? 'Payment confirmed. Your order is paid; you can return to the app.'
-          : r.outcome === 'late_refunded'
-            ? 'Your payment arrived after the reservation expired and the item was gone, so it is being refunded.'
-            : r.outcome === 'unknown_reference'
-              ? 'We do not know this payment.'
-              : 'The payment is not complete yet.'
-      } catch {
-        message = 'We could not reach Paystack to confirm the payment; the app will confirm it shortly.'
+    async (req, reply) => {
+      const reference = req.query.reference ?? req.query.trxref
+      let message = 'No payment reference was given.'
+      if (reference) {
+        try {
+          const r = await payments.confirmByReference({ db: app.db, log: req.log, requestId: req.id }, reference)
+          message =
+            r.outcome === 'paid' || r.outcome === 'already'
+              ? 'Payment confirmed. Your order is paid; you can return to the app.'
+              : r.outcome === 'late_refunded'
+                ? 'Your payment arrived after the reservation expired and the item was gone, so it is being refunded.'
+                : r.outcome === 'unknown_reference'
+                  ? 'We do not know this payment.'
+                  : 'The payment is not complete yet.'
+        } catch {
+          message = 'We could not reach Paystack to confirm the payment; the app will confirm it shortly.'
+        }
       }
-    }
-    return reply.type('text/html; charset=utf-8').send(`<!doctype html><html lang="en"><meta charset="utf-8"><title>Oja payment</title><body style="font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto"><h1>Oja</h1><p>${message}</p></body></html>`)
-  })
+      return reply
+        .type('text/html; charset=utf-8')
+        .send(
+          `<!doctype html><html lang="en"><meta charset="utf-8"><title>Oja payment</title><body style="font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto"><h1>Oja</h1><p>${message}</p></body></html>`,
+        )
+    },
+  )
 }

@@ -5,8 +5,20 @@ import { listingStock, lockListings } from '../cart/pricing.js'
 import { restoreRedemption } from '../coupons/coupons.service.js'
 import type { Db } from '../db/index.js'
 import {
-  cancelShipments, convertToSold, emitOrderStatus, lockOrder, orderItems, queuePaidMails, queueRefundMail, releaseHolds, reopenShipments,
-  sellersOf, setPaymentStatus, statusAfterRefunds, unitsByListing, type OrderRow,
+  cancelShipments,
+  convertToSold,
+  emitOrderStatus,
+  lockOrder,
+  orderItems,
+  queuePaidMails,
+  queueRefundMail,
+  releaseHolds,
+  reopenShipments,
+  sellersOf,
+  setPaymentStatus,
+  statusAfterRefunds,
+  unitsByListing,
+  type OrderRow,
 } from '../orders/order-lifecycle.js'
 import type { Ctx, TxCtx } from '../shared/context.js'
 import { PaymentErrors } from './payments.errors.js'
@@ -43,7 +55,8 @@ export type ConfirmOutcome =
 
 export type WebhookPayload = { event: string; data: Record<string, unknown> }
 
-const SYSTEM_NOTE_LATE = 'Your payment arrived after your reservation had expired and the item was no longer available, so we refunded it in full.'
+const SYSTEM_NOTE_LATE =
+  'Your payment arrived after your reservation had expired and the item was no longer available, so we refunded it in full.'
 
 /** Our payment reference: unique, and only characters Paystack accepts (letters, digits, - . =). */
 export const newReference = (orderId: string) => `oja-${orderId.replace(/-/g, '')}-${Date.now().toString(36)}`
@@ -57,13 +70,33 @@ export function createPaymentsService(deps: CommerceDeps) {
   const refundLeaseMs = Math.max(120_000, deps.config.PAYSTACK_TIMEOUT_MS * 3)
 
   /** Writes a refund to send and counts it against the order at once (so refunds can never exceed what was paid). */
-  async function requestRefund(db: Db, order: OrderRow, input: { amount: number; reason: string; origin: 'admin' | 'buyer_cancel' | 'late_payment'; requestedBy: string | null; status?: OrderRow['payment_status'] }): Promise<string> {
+  async function requestRefund(
+    db: Db,
+    order: OrderRow,
+    input: {
+      amount: number
+      reason: string
+      origin: 'admin' | 'buyer_cancel' | 'late_payment'
+      requestedBy: string | null
+      status?: OrderRow['payment_status']
+    },
+  ): Promise<string> {
     const payment = (await db('payments').where('order_id', order.id).first()) as PaymentRow
     const [refund] = (await db('refunds')
-      .insert({ order_id: order.id, payment_id: payment.id, amount: input.amount, currency: order.currency, reason: input.reason, origin: input.origin, requested_by: input.requestedBy })
+      .insert({
+        order_id: order.id,
+        payment_id: payment.id,
+        amount: input.amount,
+        currency: order.currency,
+        reason: input.reason,
+        origin: input.origin,
+        requested_by: input.requestedBy,
+      })
       .returning('id')) as { id: string }[]
     const refunded = order.refunded_amount + input.amount
-    await setPaymentStatus(db, order.id, input.status ?? statusAfterRefunds(order.total, refunded), { refunded_amount: refunded })
+    await setPaymentStatus(db, order.id, input.status ?? statusAfterRefunds(order.total, refunded), {
+      refunded_amount: refunded,
+    })
     return refund!.id
   }
 
@@ -74,9 +107,21 @@ export function createPaymentsService(deps: CommerceDeps) {
   async function refundLatePayment(tx: TxCtx, order: OrderRow): Promise<string> {
     await releaseHolds(tx.db, order.id)
     await cancelShipments(tx.db, order.id, null, 'Payment arrived after the stock was gone; refunded')
-    const refundId = await requestRefund(tx.db, order, { amount: order.total, reason: 'Payment arrived after the reservation expired and the stock was gone', origin: 'late_payment', requestedBy: null, status: 'refunded' })
+    const refundId = await requestRefund(tx.db, order, {
+      amount: order.total,
+      reason: 'Payment arrived after the reservation expired and the stock was gone',
+      origin: 'late_payment',
+      requestedBy: null,
+      status: 'refunded',
+    })
     await tx.db('orders').where('id', order.id).update({ paid_at: tx.db.fn.now() })
-    await audit(tx, { action: 'payment.late_refund', targetType: 'order', targetId: order.id, before: { paymentStatus: order.payment_status }, after: { paymentStatus: 'refunded', refundId, amount: order.total } })
+    await audit(tx, {
+      action: 'payment.late_refund',
+      targetType: 'order',
+      targetId: order.id,
+      before: { paymentStatus: order.payment_status },
+      after: { paymentStatus: 'refunded', refundId, amount: order.total },
+    })
     await emitOrderStatus(spine, tx, order.id, { userIds: [order.buyer_id] }, { sellers: false })
     await queueRefundMail(tx.db, order, order.total, SYSTEM_NOTE_LATE)
     return refundId
@@ -94,12 +139,15 @@ export function createPaymentsService(deps: CommerceDeps) {
       if (!order) return { outcome: 'unknown_reference' }
       const current = (await tx.db('payments').where('id', payment.id).first('status')) as { status: string }
       if (current.status === 'success') return { outcome: 'already', orderId: order.id }
-      await tx.db('payments').where('id', payment.id).update({
-        status: 'success',
-        paid_at: verified.paid_at ? new Date(verified.paid_at) : tx.db.fn.now(),
-        provider_transaction_id: typeof verified.id === 'number' ? verified.id : amountOf(verified.id) ?? null,
-        updated_at: tx.db.fn.now(),
-      })
+      await tx
+        .db('payments')
+        .where('id', payment.id)
+        .update({
+          status: 'success',
+          paid_at: verified.paid_at ? new Date(verified.paid_at) : tx.db.fn.now(),
+          provider_transaction_id: typeof verified.id === 'number' ? verified.id : (amountOf(verified.id) ?? null),
+          updated_at: tx.db.fn.now(),
+        })
       const items = await orderItems(tx.db, order.id)
       const units = unitsByListing(items)
       let unitsThere = false
@@ -124,9 +172,17 @@ export function createPaymentsService(deps: CommerceDeps) {
       }
       await setPaymentStatus(tx.db, order.id, 'paid', { paid_at: tx.db.fn.now() })
       await audit(tx, {
-        action: 'payment.paid', targetType: 'order', targetId: order.id,
+        action: 'payment.paid',
+        targetType: 'order',
+        targetId: order.id,
         before: { paymentStatus: order.payment_status },
-        after: { paymentStatus: 'paid', reference: payment.reference, amount: payment.amount, currency: payment.currency, providerTransactionId: verified.id },
+        after: {
+          paymentStatus: 'paid',
+          reference: payment.reference,
+          amount: payment.amount,
+          currency: payment.currency,
+          providerTransactionId: verified.id,
+        },
       })
       await emitOrderStatus(spine, tx, order.id, { userIds: [order.buyer_id, ...(await sellersOf(tx.db, order.id))] })
       await queuePaidMails(tx.db, { ...order, payment_status: 'paid' }, items, deps.config.publicUrl)
@@ -149,19 +205,44 @@ export function createPaymentsService(deps: CommerceDeps) {
     try {
       verified = await gateway.verify(reference)
     } catch (err) {
-      await ctx.db('payments').where('id', payment.id).update({ last_verified_at: ctx.db.fn.now(), last_error: String((err as Error).message).slice(0, 300) })
-      if (err instanceof PaystackError && err.kind === 'rejected') return { outcome: 'not_paid', orderId: payment.order_id, providerStatus: 'unknown' }
+      await ctx
+        .db('payments')
+        .where('id', payment.id)
+        .update({ last_verified_at: ctx.db.fn.now(), last_error: String((err as Error).message).slice(0, 300) })
+      if (err instanceof PaystackError && err.kind === 'rejected')
+        return { outcome: 'not_paid', orderId: payment.order_id, providerStatus: 'unknown' }
       throw PaymentErrors.providerUnavailable()
     }
-    await ctx.db('payments').where('id', payment.id).update({ last_verified_at: ctx.db.fn.now(), gateway_response: String(verified.gateway_response ?? '').slice(0, 200) || null })
-    if (verified.status !== 'success') return { outcome: 'not_paid', orderId: payment.order_id, providerStatus: String(verified.status) }
+    await ctx
+      .db('payments')
+      .where('id', payment.id)
+      .update({
+        last_verified_at: ctx.db.fn.now(),
+        gateway_response: String(verified.gateway_response ?? '').slice(0, 200) || null,
+      })
+    if (verified.status !== 'success')
+      return { outcome: 'not_paid', orderId: payment.order_id, providerStatus: String(verified.status) }
     const amount = amountOf(verified.amount)
     if (verified.reference !== reference || amount !== payment.amount || verified.currency !== payment.currency) {
-      log.warn({ reference, expected: { amount: payment.amount, currency: payment.currency }, got: { reference: verified.reference, amount: verified.amount, currency: verified.currency } }, 'payment verification mismatch')
+      log.warn(
+        {
+          reference,
+          expected: { amount: payment.amount, currency: payment.currency },
+          got: { reference: verified.reference, amount: verified.amount, currency: verified.currency },
+        },
+        'payment verification mismatch',
+      )
       await audit(ctx, {
-        action: 'payment.mismatch', targetType: 'order', targetId: payment.order_id,
+        action: 'payment.mismatch',
+        targetType: 'order',
+        targetId: payment.order_id,
         before: { reference, amount: payment.amount, currency: payment.currency },
-        after: { reference: verified.reference, amount: verified.amount, currency: verified.currency, status: verified.status },
+        after: {
+          reference: verified.reference,
+          amount: verified.amount,
+          currency: verified.currency,
+          status: verified.status,
+        },
         note: 'Paystack verification does not match the order; the order was not marked paid',
       })
       return { outcome: 'mismatch', orderId: payment.order_id }
@@ -174,14 +255,31 @@ export function createPaymentsService(deps: CommerceDeps) {
       const r = (await tx.db('refunds').where('id', refundId).first('order_id')) as { order_id: string } | undefined
       if (!r) return
       const order = (await lockOrder(tx.db, r.order_id))!
-      const [refund] = (await tx.db('refunds').where('id', refundId).whereIn('status', ['pending', 'processing']).update({ status: 'failed', last_error: message.slice(0, 300), updated_at: tx.db.fn.now() }).returning('*')) as RefundRow[]
+      const [refund] = (await tx
+        .db('refunds')
+        .where('id', refundId)
+        .whereIn('status', ['pending', 'processing'])
+        .update({ status: 'failed', last_error: message.slice(0, 300), updated_at: tx.db.fn.now() })
+        .returning('*')) as RefundRow[]
       if (!refund) return
       const refunded = Math.max(0, order.refunded_amount - refund.amount)
       await setPaymentStatus(tx.db, order.id, statusAfterRefunds(order.total, refunded), { refunded_amount: refunded })
-      await audit(tx, { action: 'refund.failed', targetType: 'order', targetId: order.id, before: { refundId, status: 'pending' }, after: { refundId, status: 'failed', amount: refund.amount }, note: message.slice(0, 300) })
+      await audit(tx, {
+        action: 'refund.failed',
+        targetType: 'order',
+        targetId: order.id,
+        before: { refundId, status: 'pending' },
+        after: { refundId, status: 'failed', amount: refund.amount },
+        note: message.slice(0, 300),
+      })
       await emitOrderStatus(spine, tx, order.id)
       const admins = tx.db('users').where('role', 'admin').select('id as user_id')
-      await spine.notify(tx, admins, 'refund_failed', { orderId: order.id, refundId, amount: refund.amount, message: message.slice(0, 300) })
+      await spine.notify(tx, admins, 'refund_failed', {
+        orderId: order.id,
+        refundId,
+        amount: refund.amount,
+        message: message.slice(0, 300),
+      })
     })
   }
 
@@ -196,7 +294,16 @@ export function createPaymentsService(deps: CommerceDeps) {
           updated_at: trx.fn.now(),
         })
         .returning(['order_id', 'amount'])) as { order_id: string; amount: number }[]
-      if (updated[0]) await audit({ ...ctx, db: trx }, { action: 'refund.submitted', targetType: 'order', targetId: updated[0].order_id, after: { refundId, providerRefundId: accepted.id, amount: updated[0].amount } })
+      if (updated[0])
+        await audit(
+          { ...ctx, db: trx },
+          {
+            action: 'refund.submitted',
+            targetType: 'order',
+            targetId: updated[0].order_id,
+            after: { refundId, providerRefundId: accepted.id, amount: updated[0].amount },
+          },
+        )
     })
   }
 
@@ -206,10 +313,15 @@ export function createPaymentsService(deps: CommerceDeps) {
    * for ours (merchant_note), so an answer lost to a timeout does not refund twice.
    */
   async function submitRefund(ctx: Ctx, refundId: string): Promise<'processing' | 'pending' | 'failed' | 'skipped'> {
-    const [r] = (await ctx.db('refunds')
+    const [r] = (await ctx
+      .db('refunds')
       .where({ id: refundId, status: 'pending' })
       .where('next_attempt_at', '<=', ctx.db.fn.now())
-      .update({ attempts: ctx.db.raw('attempts + 1'), next_attempt_at: ctx.db.raw("now() + (? * interval '1 millisecond')", [refundLeaseMs]), updated_at: ctx.db.fn.now() })
+      .update({
+        attempts: ctx.db.raw('attempts + 1'),
+        next_attempt_at: ctx.db.raw("now() + (? * interval '1 millisecond')", [refundLeaseMs]),
+        updated_at: ctx.db.fn.now(),
+      })
       .returning('*')) as RefundRow[]
     if (!r) return 'skipped'
     const payment = (await ctx.db('payments').where('id', r.payment_id).first()) as PaymentRow
@@ -222,7 +334,13 @@ export function createPaymentsService(deps: CommerceDeps) {
         })
         accepted = existing.find((x) => x.merchant_note === marker)
       }
-      accepted ??= await gateway.refund({ transaction: payment.reference, amount: r.amount, currency: r.currency as 'NGN', merchant_note: marker, customer_note: r.reason.slice(0, 200) })
+      accepted ??= await gateway.refund({
+        transaction: payment.reference,
+        amount: r.amount,
+        currency: r.currency as 'NGN',
+        merchant_note: marker,
+        customer_note: r.reason.slice(0, 200),
+      })
       await markRefundAccepted(ctx, r.id, accepted)
       return 'processing'
     } catch (err) {
@@ -233,7 +351,14 @@ export function createPaymentsService(deps: CommerceDeps) {
         return 'failed'
       }
       const backoffMs = Math.min(60_000 * 2 ** Math.max(0, r.attempts - 1), 3_600_000)
-      await ctx.db('refunds').where({ id: r.id, status: 'pending' }).update({ next_attempt_at: ctx.db.raw("now() + (? * interval '1 millisecond')", [backoffMs]), last_error: message.slice(0, 300), updated_at: ctx.db.fn.now() })
+      await ctx
+        .db('refunds')
+        .where({ id: r.id, status: 'pending' })
+        .update({
+          next_attempt_at: ctx.db.raw("now() + (? * interval '1 millisecond')", [backoffMs]),
+          last_error: message.slice(0, 300),
+          updated_at: ctx.db.fn.now(),
+        })
       log.warn({ refundId, err: message }, 'refund not sent; will retry')
       return 'pending'
     }
@@ -244,9 +369,16 @@ export function createPaymentsService(deps: CommerceDeps) {
    * transaction (by the webhook's id, else by amount). A signed webhook proves who sent it;
    * this also proves the refund exists, for that amount, in that state.
    */
-  async function listedRefund(payment: PaymentRow & { provider_transaction_id: number }, claimedId: number | undefined, amount: number, claimed: string): Promise<PaystackRefund | undefined> {
+  async function listedRefund(
+    payment: PaymentRow & { provider_transaction_id: number },
+    claimedId: number | undefined,
+    amount: number,
+    claimed: string,
+  ): Promise<PaystackRefund | undefined> {
     const listed = await gateway.listRefunds(payment.provider_transaction_id)
-    const candidates = listed.filter((x) => (claimedId !== undefined ? amountOf(x.id) === claimedId : amountOf(x.amount) === amount))
+    const candidates = listed.filter((x) =>
+      claimedId !== undefined ? amountOf(x.id) === claimedId : amountOf(x.amount) === amount,
+    )
     return candidates.find((x) => String(x.status) === claimed) ?? candidates[0]
   }
 
@@ -270,12 +402,21 @@ export function createPaymentsService(deps: CommerceDeps) {
       log.warn({ reference, event }, 'refund webhook for a payment that was never confirmed; ignored')
       return
     }
-    const listed = await listedRefund({ ...payment, provider_transaction_id: payment.provider_transaction_id }, claimedId, amount, claimed)
+    const listed = await listedRefund(
+      { ...payment, provider_transaction_id: payment.provider_transaction_id },
+      claimedId,
+      amount,
+      claimed,
+    )
     // Not listed (yet: Paystack's list may lag its webhook): retried by the sweeper rather
     // than dropped, since a later delivery of the same event would be a duplicate.
-    if (!listed) throw new Error(`Paystack lists no refund ${claimedId ?? `of ${amount}`} for ${reference} yet; retried later`)
+    if (!listed)
+      throw new Error(`Paystack lists no refund ${claimedId ?? `of ${amount}`} for ${reference} yet; retried later`)
     if (amountOf(listed.amount) !== amount || (listed.currency && listed.currency !== payment.currency)) {
-      log.warn({ reference, event, claimedId, amount, listedAmount: listed.amount }, 'refund webhook contradicts Paystack; ignored')
+      log.warn(
+        { reference, event, claimedId, amount, listedAmount: listed.amount },
+        'refund webhook contradicts Paystack; ignored',
+      )
       return
     }
     const told = String(listed.status)
@@ -296,27 +437,70 @@ export function createPaymentsService(deps: CommerceDeps) {
         // Made outside Oja (the Paystack dashboard): record it, within what is left.
         const rest = order.total - order.refunded_amount
         if (amount <= 0 || amount > rest) return
-        const [created] = (await tx.db('refunds')
-          .insert({ order_id: order.id, payment_id: payment.id, amount, currency: order.currency, reason: 'Refunded on Paystack', origin: 'provider', status: 'processing', provider_refund_id: providerId ?? null })
+        const [created] = (await tx
+          .db('refunds')
+          .insert({
+            order_id: order.id,
+            payment_id: payment.id,
+            amount,
+            currency: order.currency,
+            reason: 'Refunded on Paystack',
+            origin: 'provider',
+            status: 'processing',
+            provider_refund_id: providerId ?? null,
+          })
           .returning('*')) as RefundRow[]
         r = created!
         const refunded = order.refunded_amount + amount
-        await setPaymentStatus(tx.db, order.id, statusAfterRefunds(order.total, refunded), { refunded_amount: refunded })
-        await audit(tx, { action: 'refund.recorded', targetType: 'order', targetId: order.id, after: { refundId: r.id, amount, providerRefundId: providerId } })
+        await setPaymentStatus(tx.db, order.id, statusAfterRefunds(order.total, refunded), {
+          refunded_amount: refunded,
+        })
+        await audit(tx, {
+          action: 'refund.recorded',
+          targetType: 'order',
+          targetId: order.id,
+          after: { refundId: r.id, amount, providerRefundId: providerId },
+        })
       }
       if (state === 'processed' && r.status !== 'processed') {
-        await tx.db('refunds').where('id', r.id).update({ status: 'processed', processed_at: tx.db.fn.now(), provider_refund_id: tx.db.raw('coalesce(provider_refund_id, ?)', [providerId ?? null]), updated_at: tx.db.fn.now() })
-        await audit(tx, { action: 'refund.processed', targetType: 'order', targetId: order.id, after: { refundId: r.id, amount: r.amount } })
+        await tx
+          .db('refunds')
+          .where('id', r.id)
+          .update({
+            status: 'processed',
+            processed_at: tx.db.fn.now(),
+            provider_refund_id: tx.db.raw('coalesce(provider_refund_id, ?)', [providerId ?? null]),
+            updated_at: tx.db.fn.now(),
+          })
+        await audit(tx, {
+          action: 'refund.processed',
+          targetType: 'order',
+          targetId: order.id,
+          after: { refundId: r.id, amount: r.amount },
+        })
         await emitOrderStatus(spine, tx, order.id, { userIds: [order.buyer_id] })
       } else if (r.status === 'pending') {
-        await tx.db('refunds').where('id', r.id).update({ status: 'processing', provider_refund_id: tx.db.raw('coalesce(provider_refund_id, ?)', [providerId ?? null]), updated_at: tx.db.fn.now() })
+        await tx
+          .db('refunds')
+          .where('id', r.id)
+          .update({
+            status: 'processing',
+            provider_refund_id: tx.db.raw('coalesce(provider_refund_id, ?)', [providerId ?? null]),
+            updated_at: tx.db.fn.now(),
+          })
       }
     })
   }
 
-  async function findRefund(db: Db, payment: PaymentRow, providerId: number | undefined, amount: number): Promise<RefundRow | undefined> {
+  async function findRefund(
+    db: Db,
+    payment: PaymentRow,
+    providerId: number | undefined,
+    amount: number,
+  ): Promise<RefundRow | undefined> {
     if (providerId !== undefined) {
-      const byId = (await db('refunds').where({ payment_id: payment.id, provider_refund_id: providerId }).first()) as RefundRow | undefined
+      const byId = (await db('refunds').where({ payment_id: payment.id, provider_refund_id: providerId }).first()) as
+        RefundRow | undefined
       if (byId) return byId
     }
     return (await db('refunds')
@@ -331,10 +515,25 @@ export function createPaymentsService(deps: CommerceDeps) {
   async function recordWebhook(ctx: Ctx, payload: WebhookPayload, rawBody: Buffer): Promise<string | undefined> {
     const data = payload.data ?? {}
     const id = data.id
-    const dedupeKey = id !== undefined && id !== null && id !== '' ? `${payload.event}:id:${String(id)}` : `${payload.event}:sha256:${createHash('sha256').update(rawBody).digest('hex')}`
-    const reference = typeof data.reference === 'string' ? data.reference : typeof data.transaction_reference === 'string' ? data.transaction_reference : null
-    const rows = (await ctx.db('payment_events')
-      .insert({ provider: 'paystack', dedupe_key: dedupeKey, event: payload.event, reference, payload: JSON.stringify(payload) })
+    const dedupeKey =
+      id !== undefined && id !== null && id !== ''
+        ? `${payload.event}:id:${String(id)}`
+        : `${payload.event}:sha256:${createHash('sha256').update(rawBody).digest('hex')}`
+    const reference =
+      typeof data.reference === 'string'
+        ? data.reference
+        : typeof data.transaction_reference === 'string'
+          ? data.transaction_reference
+          : null
+    const rows = (await ctx
+      .db('payment_events')
+      .insert({
+        provider: 'paystack',
+        dedupe_key: dedupeKey,
+        event: payload.event,
+        reference,
+        payload: JSON.stringify(payload),
+      })
       .onConflict(['provider', 'dedupe_key'])
       .ignore()
       .returning('id')) as { id: string }[]
@@ -343,15 +542,23 @@ export function createPaymentsService(deps: CommerceDeps) {
 
   /** Processes a stored webhook; on failure it stays unprocessed and the sweeper retries it. */
   async function processEvent(ctx: Ctx, eventId: string): Promise<void> {
-    const ev = (await ctx.db('payment_events').where('id', eventId).first()) as { id: string; event: string; payload: WebhookPayload; processed_at: Date | null } | undefined
+    const ev = (await ctx.db('payment_events').where('id', eventId).first()) as
+      { id: string; event: string; payload: WebhookPayload; processed_at: Date | null } | undefined
     if (!ev || ev.processed_at) return
     try {
       const data = ev.payload.data ?? {}
-      if (ev.event === 'charge.success' && typeof data.reference === 'string') await confirmByReference(ctx, data.reference)
+      if (ev.event === 'charge.success' && typeof data.reference === 'string')
+        await confirmByReference(ctx, data.reference)
       else if (ev.event.startsWith('refund.')) await applyRefundEvent(ctx, ev.event, data)
-      await ctx.db('payment_events').where('id', ev.id).update({ processed_at: ctx.db.fn.now(), attempts: ctx.db.raw('attempts + 1'), last_error: null })
+      await ctx
+        .db('payment_events')
+        .where('id', ev.id)
+        .update({ processed_at: ctx.db.fn.now(), attempts: ctx.db.raw('attempts + 1'), last_error: null })
     } catch (err) {
-      await ctx.db('payment_events').where('id', ev.id).update({ attempts: ctx.db.raw('attempts + 1'), last_error: String((err as Error).message).slice(0, 300) })
+      await ctx
+        .db('payment_events')
+        .where('id', ev.id)
+        .update({ attempts: ctx.db.raw('attempts + 1'), last_error: String((err as Error).message).slice(0, 300) })
       throw err
     }
   }
@@ -364,8 +571,19 @@ export function createPaymentsService(deps: CommerceDeps) {
       await releaseHolds(tx.db, orderId)
       await cancelShipments(tx.db, orderId, null, 'The payment could not be started')
       await setPaymentStatus(tx.db, orderId, 'failed')
-      await tx.db('payments').where('order_id', orderId).whereIn('status', ['initializing', 'pending']).update({ status: 'failed', last_error: message.slice(0, 300), updated_at: tx.db.fn.now() })
-      await audit(tx, { action: 'payment.initialize_failed', targetType: 'order', targetId: orderId, before: { paymentStatus: 'pending' }, after: { paymentStatus: 'failed' }, note: message.slice(0, 300) })
+      await tx
+        .db('payments')
+        .where('order_id', orderId)
+        .whereIn('status', ['initializing', 'pending'])
+        .update({ status: 'failed', last_error: message.slice(0, 300), updated_at: tx.db.fn.now() })
+      await audit(tx, {
+        action: 'payment.initialize_failed',
+        targetType: 'order',
+        targetId: orderId,
+        before: { paymentStatus: 'pending' },
+        after: { paymentStatus: 'failed' },
+        note: message.slice(0, 300),
+      })
       await emitOrderStatus(spine, tx, orderId)
     })
   }
@@ -374,12 +592,23 @@ export function createPaymentsService(deps: CommerceDeps) {
   async function expireOrder(ctx: Ctx, orderId: string): Promise<boolean> {
     return spine.transaction(ctx, async (tx) => {
       const order = await lockOrder(tx.db, orderId)
-      if (!order || order.payment_status !== 'pending' || !order.expires_at || order.expires_at.getTime() > Date.now()) return false
+      if (!order || order.payment_status !== 'pending' || !order.expires_at || order.expires_at.getTime() > Date.now())
+        return false
       await releaseHolds(tx.db, orderId)
       await cancelShipments(tx.db, orderId, null, 'The checkout expired without payment')
       await setPaymentStatus(tx.db, orderId, 'expired')
-      await tx.db('payments').where('order_id', orderId).whereIn('status', ['initializing', 'pending']).update({ status: 'expired', updated_at: tx.db.fn.now() })
-      await audit(tx, { action: 'payment.expired', targetType: 'order', targetId: orderId, before: { paymentStatus: 'pending' }, after: { paymentStatus: 'expired' } })
+      await tx
+        .db('payments')
+        .where('order_id', orderId)
+        .whereIn('status', ['initializing', 'pending'])
+        .update({ status: 'expired', updated_at: tx.db.fn.now() })
+      await audit(tx, {
+        action: 'payment.expired',
+        targetType: 'order',
+        targetId: orderId,
+        before: { paymentStatus: 'pending' },
+        after: { paymentStatus: 'expired' },
+      })
       await emitOrderStatus(spine, tx, orderId, { userIds: [order.buyer_id] })
       return true
     })
@@ -451,11 +680,17 @@ export function createPaymentsService(deps: CommerceDeps) {
       .where('o.payment_status', 'pending')
       .where('o.expires_at', '>', db.fn.now())
       .whereRaw("p.created_at < now() - interval '60 seconds'")
-      .andWhere((q) => q.whereNull('p.last_verified_at').orWhereRaw("p.last_verified_at < now() - interval '60 seconds'"))
+      .andWhere((q) =>
+        q.whereNull('p.last_verified_at').orWhereRaw("p.last_verified_at < now() - interval '60 seconds'"),
+      )
       .orderByRaw('coalesce(p.last_verified_at, p.created_at)')
       .limit(limit)
       .select('p.reference')) as { reference: string }[]
-    return handOver('reverify', rows.map((r) => r.reference), (reference) => quietConfirm(ctx, reference))
+    return handOver(
+      'reverify',
+      rows.map((r) => r.reference),
+      (reference) => quietConfirm(ctx, reference),
+    )
   }
 
   /** Marks expired reservations released (they stopped counting at expiry); rows busy in a confirm are left for next time. */
@@ -468,18 +703,47 @@ export function createPaymentsService(deps: CommerceDeps) {
   }
 
   async function retryRefunds(db: Db, ctx: Ctx, limit = 20): Promise<number> {
-    const due = (await db('refunds').where('status', 'pending').where('next_attempt_at', '<=', db.fn.now()).orderBy('next_attempt_at').limit(limit).select('id')) as { id: string }[]
-    return handOver('refund', due.map((r) => r.id), (id) => submitRefund(ctx, id))
+    const due = (await db('refunds')
+      .where('status', 'pending')
+      .where('next_attempt_at', '<=', db.fn.now())
+      .orderBy('next_attempt_at')
+      .limit(limit)
+      .select('id')) as { id: string }[]
+    return handOver(
+      'refund',
+      due.map((r) => r.id),
+      (id) => submitRefund(ctx, id),
+    )
   }
 
   async function replayWebhooks(db: Db, ctx: Ctx, limit = 20): Promise<number> {
-    const due = (await db('payment_events').whereNull('processed_at').whereRaw("received_at < now() - interval '30 seconds'").where('attempts', '<', 20).orderBy('received_at').limit(limit).select('id')) as { id: string }[]
-    return handOver('webhook', due.map((e) => e.id), (id) => processEvent(ctx, id))
+    const due = (await db('payment_events')
+      .whereNull('processed_at')
+      .whereRaw("received_at < now() - interval '30 seconds'")
+      .where('attempts', '<', 20)
+      .orderBy('received_at')
+      .limit(limit)
+      .select('id')) as { id: string }[]
+    return handOver(
+      'webhook',
+      due.map((e) => e.id),
+      (id) => processEvent(ctx, id),
+    )
   }
 
   return {
-    confirmByReference, requestRefund, submitRefund, recordWebhook, processEvent, failCheckout, expireOrder,
-    expireDueCheckouts, reverifyPending, releaseExpiredReservations, retryRefunds, replayWebhooks,
+    confirmByReference,
+    requestRefund,
+    submitRefund,
+    recordWebhook,
+    processEvent,
+    failCheckout,
+    expireOrder,
+    expireDueCheckouts,
+    reverifyPending,
+    releaseExpiredReservations,
+    retryRefunds,
+    replayWebhooks,
   }
 }
 

@@ -26,7 +26,16 @@ type SimTransaction = {
   refunded: number
 }
 
-type SimRefund = { id: number; transaction: SimTransaction; amount: number; currency: string; merchantNote: string | null; customerNote: string | null; status: 'pending' | 'processed'; createdAt: string }
+type SimRefund = {
+  id: number
+  transaction: SimTransaction
+  amount: number
+  currency: string
+  merchantNote: string | null
+  customerNote: string | null
+  status: 'pending' | 'processed'
+  createdAt: string
+}
 
 export class PaystackSimulator {
   readonly secretKey = `sk_test_simulator_${randomBytes(16).toString('hex')}`
@@ -51,9 +60,24 @@ export class PaystackSimulator {
     this.timers.clear()
   }
 
-  initialize(input: { email: string; amount: number; currency: string; reference: string; callbackUrl: string | null; metadata: unknown }): SimTransaction | 'duplicate' {
+  initialize(input: {
+    email: string
+    amount: number
+    currency: string
+    reference: string
+    callbackUrl: string | null
+    metadata: unknown
+  }): SimTransaction | 'duplicate' {
     if (this.byReference.has(input.reference)) return 'duplicate'
-    const tx: SimTransaction = { id: this.nextId++, ...input, accessCode: randomBytes(8).toString('hex'), status: 'ongoing', createdAt: new Date().toISOString(), paidAt: null, refunded: 0 }
+    const tx: SimTransaction = {
+      id: this.nextId++,
+      ...input,
+      accessCode: randomBytes(8).toString('hex'),
+      status: 'ongoing',
+      createdAt: new Date().toISOString(),
+      paidAt: null,
+      refunded: 0,
+    }
     this.byReference.set(tx.reference, tx)
     this.byAccessCode.set(tx.accessCode, tx)
     return tx
@@ -73,7 +97,16 @@ export class PaystackSimulator {
 
   refund(tx: SimTransaction, amount: number, notes: { merchant: string | null; customer: string | null }): SimRefund {
     tx.refunded += amount
-    const r: SimRefund = { id: this.nextId++, transaction: tx, amount, currency: tx.currency, merchantNote: notes.merchant, customerNote: notes.customer, status: 'pending', createdAt: new Date().toISOString() }
+    const r: SimRefund = {
+      id: this.nextId++,
+      transaction: tx,
+      amount,
+      currency: tx.currency,
+      merchantNote: notes.merchant,
+      customerNote: notes.customer,
+      status: 'pending',
+      createdAt: new Date().toISOString(),
+    }
     this.refunds.push(r)
     return r
   }
@@ -86,25 +119,80 @@ export class PaystackSimulator {
 /** Paystack's verify `data` for a transaction. */
 export function transactionData(tx: SimTransaction) {
   return {
-    id: tx.id, domain: 'test', status: tx.status === 'ongoing' ? 'ongoing' : tx.status, reference: tx.reference, amount: tx.amount, message: null,
-    gateway_response: tx.status === 'success' ? 'Successful' : tx.status === 'failed' ? 'Declined' : 'The transaction is still in progress',
-    paid_at: tx.paidAt, created_at: tx.createdAt, channel: 'card', currency: tx.currency, ip_address: '127.0.0.1', metadata: tx.metadata ?? '',
-    fees: Math.min(Math.round(tx.amount * 0.015) + 10_000, 200_000), requested_amount: tx.amount,
-    customer: { id: 1, first_name: null, last_name: null, email: tx.email, customer_code: 'CUS_simulator', phone: null, metadata: null, risk_action: 'default' },
-    authorization: { authorization_code: 'AUTH_simulator', bin: '408408', last4: '4081', exp_month: '12', exp_year: '2030', channel: 'card', card_type: 'visa', bank: 'TEST BANK', country_code: 'NG', brand: 'visa', reusable: true, signature: 'SIG_simulator', account_name: null },
+    id: tx.id,
+    domain: 'test',
+    status: tx.status === 'ongoing' ? 'ongoing' : tx.status,
+    reference: tx.reference,
+    amount: tx.amount,
+    message: null,
+    gateway_response:
+      tx.status === 'success'
+        ? 'Successful'
+        : tx.status === 'failed'
+          ? 'Declined'
+          : 'The transaction is still in progress',
+    paid_at: tx.paidAt,
+    created_at: tx.createdAt,
+    channel: 'card',
+    currency: tx.currency,
+    ip_address: '127.0.0.1',
+    metadata: tx.metadata ?? '',
+    fees: Math.min(Math.round(tx.amount * 0.015) + 10_000, 200_000),
+    requested_amount: tx.amount,
+    customer: {
+      id: 1,
+      first_name: null,
+      last_name: null,
+      email: tx.email,
+      customer_code: 'CUS_simulator',
+      phone: null,
+      metadata: null,
+      risk_action: 'default',
+    },
+    authorization: {
+      authorization_code: 'AUTH_simulator',
+      bin: '408408',
+      last4: '4081',
+      exp_month: '12',
+      exp_year: '2030',
+      channel: 'card',
+      card_type: 'visa',
+      bank: 'TEST BANK',
+      country_code: 'NG',
+      brand: 'visa',
+      reusable: true,
+      signature: 'SIG_simulator',
+      account_name: null,
+    },
   }
 }
 
 function refundData(r: SimRefund) {
   return {
-    id: r.id, integration: 1, domain: 'test', transaction: transactionData(r.transaction), dispute: null, amount: r.amount, deducted_amount: 0, currency: r.currency,
-    channel: null, fully_deducted: false, refunded_by: 'simulator@oja.local', merchant_note: r.merchantNote, customer_note: r.customerNote, status: r.status,
-    expected_at: new Date(Date.now() + 86_400_000).toISOString(), createdAt: r.createdAt, updatedAt: r.createdAt,
+    id: r.id,
+    integration: 1,
+    domain: 'test',
+    transaction: transactionData(r.transaction),
+    dispute: null,
+    amount: r.amount,
+    deducted_amount: 0,
+    currency: r.currency,
+    channel: null,
+    fully_deducted: false,
+    refunded_by: 'simulator@oja.local',
+    merchant_note: r.merchantNote,
+    customer_note: r.customerNote,
+    status: r.status,
+    expected_at: new Date(Date.now() + 86_400_000).toISOString(),
+    createdAt: r.createdAt,
+    updatedAt: r.createdAt,
   }
 }
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
-const money = (kobo: number, currency: string) => `${currency} ${(kobo / 100).toLocaleString('en-NG', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
+const money = (kobo: number, currency: string) =>
+  `${currency} ${(kobo / 100).toLocaleString('en-NG', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`
 
 function checkoutPage(tx: SimTransaction, base: string): string {
   const done = tx.status !== 'ongoing'
@@ -118,9 +206,13 @@ function checkoutPage(tx: SimTransaction, base: string): string {
 <body><div class="card"><h1>Paystack simulator (test mode)</h1>
 <p>${escapeHtml(tx.email)}</p><div class="amount">${escapeHtml(money(tx.amount, tx.currency))}</div>
 <p><small>Reference ${escapeHtml(tx.reference)}</small></p>
-${done ? `<p>This transaction is <strong>${escapeHtml(tx.status)}</strong>.</p>` : `
+${
+  done
+    ? `<p>This transaction is <strong>${escapeHtml(tx.status)}</strong>.</p>`
+    : `
 <form method="post" action="${base}/checkout/${escapeHtml(tx.accessCode)}/pay" style="display:inline"><button class="pay" type="submit">Pay</button></form>
-<form method="post" action="${base}/checkout/${escapeHtml(tx.accessCode)}/fail" style="display:inline"><button class="fail" type="submit">Fail</button></form>`}
+<form method="post" action="${base}/checkout/${escapeHtml(tx.accessCode)}/fail" style="display:inline"><button class="fail" type="submit">Fail</button></form>`
+}
 <p><small>No money moves: Oja runs this simulator because PAYSTACK_SECRET_KEY is not set.</small></p></div></body></html>`
 }
 
@@ -132,18 +224,30 @@ export type SimulatorOptions = {
   deliverWebhook: (rawBody: string, signature: string) => Promise<void>
 }
 
-const Answer = Type.Object({ status: Type.Boolean(), message: Type.String(), data: Type.Optional(Type.Unknown()), code: Type.Optional(Type.String()), type: Type.Optional(Type.String()) })
+const Answer = Type.Object({
+  status: Type.Boolean(),
+  message: Type.String(),
+  data: Type.Optional(Type.Unknown()),
+  code: Type.Optional(Type.String()),
+  type: Type.Optional(Type.String()),
+})
 const AnyBody = Type.Object({}, { additionalProperties: true })
 
 /** The simulator's routes; register with `prefix: '/paystack-sim'`. */
-export const simulatorRoutes: FastifyPluginAsync<SimulatorOptions> = async (app, { simulator, publicUrl, deliverWebhook }) => {
+export const simulatorRoutes: FastifyPluginAsync<SimulatorOptions> = async (
+  app,
+  { simulator, publicUrl, deliverWebhook },
+) => {
   const base = `${publicUrl}/paystack-sim`
   const hide = { hide: true, tags: ['paystack-simulator'] }
   // The hosted page posts plain HTML forms.
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, _body, done) => done(null, {}))
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, _body, done) =>
+    done(null, {}),
+  )
   app.addHook('onRequest', async (req, reply) => {
     if (req.url.includes('/checkout/')) return
-    if (req.headers.authorization !== `Bearer ${simulator.secretKey}`) return reply.code(401).send({ status: false, message: 'Invalid key' })
+    if (req.headers.authorization !== `Bearer ${simulator.secretKey}`)
+      return reply.code(401).send({ status: false, message: 'Invalid key' })
   })
 
   const sendSigned = async (event: string, data: unknown) => {
@@ -151,38 +255,114 @@ export const simulatorRoutes: FastifyPluginAsync<SimulatorOptions> = async (app,
     await deliverWebhook(raw, signPaystackBody(raw, simulator.secretKey))
   }
 
-  app.post('/transaction/initialize', { schema: { ...hide, body: AnyBody, response: { 200: Answer, 400: Answer, 401: Answer } } }, async (req, reply) => {
-    const b = req.body as Record<string, unknown>
-    const amount = amountOf(b.amount)
-    if (typeof b.email !== 'string' || amount === undefined || amount <= 0) return reply.code(400).send({ status: false, message: 'Invalid amount or email', code: 'invalid_params', type: 'validation_error' })
-    const reference = typeof b.reference === 'string' && /^[A-Za-z0-9.=-]+$/.test(b.reference) ? b.reference : `sim-${randomBytes(8).toString('hex')}`
-    const tx = simulator.initialize({ email: b.email, amount, currency: typeof b.currency === 'string' ? b.currency : 'NGN', reference, callbackUrl: typeof b.callback_url === 'string' ? b.callback_url : null, metadata: b.metadata ?? '' })
-    if (tx === 'duplicate') return reply.code(400).send({ status: false, message: 'Duplicate Transaction Reference', code: 'duplicate_reference', type: 'validation_error' })
-    return { status: true, message: 'Authorization URL created', data: { authorization_url: `${base}/checkout/${tx.accessCode}`, access_code: tx.accessCode, reference: tx.reference } }
-  })
+  app.post(
+    '/transaction/initialize',
+    { schema: { ...hide, body: AnyBody, response: { 200: Answer, 400: Answer, 401: Answer } } },
+    async (req, reply) => {
+      const b = req.body as Record<string, unknown>
+      const amount = amountOf(b.amount)
+      if (typeof b.email !== 'string' || amount === undefined || amount <= 0)
+        return reply
+          .code(400)
+          .send({ status: false, message: 'Invalid amount or email', code: 'invalid_params', type: 'validation_error' })
+      const reference =
+        typeof b.reference === 'string' && /^[A-Za-z0-9.=-]+$/.test(b.reference)
+          ? b.reference
+          : `sim-${randomBytes(8).toString('hex')}`
+      const tx = simulator.initialize({
+        email: b.email,
+        amount,
+        currency: typeof b.currency === 'string' ? b.currency : 'NGN',
+        reference,
+        callbackUrl: typeof b.callback_url === 'string' ? b.callback_url : null,
+        metadata: b.metadata ?? '',
+      })
+      if (tx === 'duplicate')
+        return reply.code(400).send({
+          status: false,
+          message: 'Duplicate Transaction Reference',
+          code: 'duplicate_reference',
+          type: 'validation_error',
+        })
+      return {
+        status: true,
+        message: 'Authorization URL created',
+        data: {
+          authorization_url: `${base}/checkout/${tx.accessCode}`,
+          access_code: tx.accessCode,
+          reference: tx.reference,
+        },
+      }
+    },
+  )
 
-  app.get('/transaction/verify/:reference', { schema: { ...hide, response: { 200: Answer, 400: Answer, 401: Answer } } }, async (req, reply) => {
-    const tx = simulator.find((req.params as { reference: string }).reference)
-    if (!tx) return reply.code(400).send({ status: false, message: 'Transaction reference not found', code: 'transaction_not_found', type: 'validation_error' })
-    return { status: true, message: 'Verification successful', data: transactionData(tx) }
-  })
+  app.get(
+    '/transaction/verify/:reference',
+    { schema: { ...hide, response: { 200: Answer, 400: Answer, 401: Answer } } },
+    async (req, reply) => {
+      const tx = simulator.find((req.params as { reference: string }).reference)
+      if (!tx)
+        return reply.code(400).send({
+          status: false,
+          message: 'Transaction reference not found',
+          code: 'transaction_not_found',
+          type: 'validation_error',
+        })
+      return { status: true, message: 'Verification successful', data: transactionData(tx) }
+    },
+  )
 
-  app.post('/refund', { schema: { ...hide, body: AnyBody, response: { 200: Answer, 400: Answer, 401: Answer } } }, async (req, reply) => {
-    const b = req.body as Record<string, unknown>
-    const tx = typeof b.transaction === 'string' || typeof b.transaction === 'number' ? simulator.byIdOrReference(String(b.transaction)) : undefined
-    if (!tx) return reply.code(400).send({ status: false, message: 'Transaction not found', code: 'transaction_not_found', type: 'validation_error' })
-    if (tx.status !== 'success') return reply.code(400).send({ status: false, message: 'Cannot refund a transaction that is not successful', type: 'validation_error' })
-    const amount = b.amount === undefined ? tx.amount - tx.refunded : amountOf(b.amount)
-    if (amount === undefined || amount <= 0 || amount > tx.amount - tx.refunded) return reply.code(400).send({ status: false, message: 'Refund amount cannot be more than the transaction amount', type: 'validation_error' })
-    const refund = simulator.refund(tx, amount, { merchant: typeof b.merchant_note === 'string' ? b.merchant_note : null, customer: typeof b.customer_note === 'string' ? b.customer_note : null })
-    // Paystack reports the outcome later, by webhook.
-    simulator.later(500, () => {
-      refund.status = 'processed'
-      const data = { id: refund.id, status: 'processed', transaction_reference: tx.reference, refund_reference: `sim-rf-${refund.id}`, amount: String(refund.amount), currency: refund.currency, domain: 'test', customer: { email: tx.email } }
-      sendSigned('refund.processed', data).catch((err) => req.log.warn({ err }, 'simulator webhook failed'))
-    })
-    return { status: true, message: 'Refund has been queued for processing', data: refundData(refund) }
-  })
+  app.post(
+    '/refund',
+    { schema: { ...hide, body: AnyBody, response: { 200: Answer, 400: Answer, 401: Answer } } },
+    async (req, reply) => {
+      const b = req.body as Record<string, unknown>
+      const tx =
+        typeof b.transaction === 'string' || typeof b.transaction === 'number'
+          ? simulator.byIdOrReference(String(b.transaction))
+          : undefined
+      if (!tx)
+        return reply.code(400).send({
+          status: false,
+          message: 'Transaction not found',
+          code: 'transaction_not_found',
+          type: 'validation_error',
+        })
+      if (tx.status !== 'success')
+        return reply.code(400).send({
+          status: false,
+          message: 'Cannot refund a transaction that is not successful',
+          type: 'validation_error',
+        })
+      const amount = b.amount === undefined ? tx.amount - tx.refunded : amountOf(b.amount)
+      if (amount === undefined || amount <= 0 || amount > tx.amount - tx.refunded)
+        return reply.code(400).send({
+          status: false,
+          message: 'Refund amount cannot be more than the transaction amount',
+          type: 'validation_error',
+        })
+      const refund = simulator.refund(tx, amount, {
+        merchant: typeof b.merchant_note === 'string' ? b.merchant_note : null,
+        customer: typeof b.customer_note === 'string' ? b.customer_note : null,
+      })
+      // Paystack reports the outcome later, by webhook.
+      simulator.later(500, () => {
+        refund.status = 'processed'
+        const data = {
+          id: refund.id,
+          status: 'processed',
+          transaction_reference: tx.reference,
+          refund_reference: `sim-rf-${refund.id}`,
+          amount: String(refund.amount),
+          currency: refund.currency,
+          domain: 'test',
+          customer: { email: tx.email },
+        }
+        sendSigned('refund.processed', data).catch((err) => req.log.warn({ err }, 'simulator webhook failed'))
+      })
+      return { status: true, message: 'Refund has been queued for processing', data: refundData(refund) }
+    },
+  )
 
   app.get('/refund', { schema: { ...hide, response: { 200: Answer, 401: Answer } } }, async (req) => {
     const transaction = Number((req.query as { transaction?: string }).transaction)
@@ -191,7 +371,11 @@ export const simulatorRoutes: FastifyPluginAsync<SimulatorOptions> = async (app,
 
   app.get('/checkout/:code', { schema: hide }, async (req, reply) => {
     const tx = simulator.byCode((req.params as { code: string }).code)
-    if (!tx) return reply.code(404).type('text/html; charset=utf-8').send('<!doctype html><p>Unknown or expired payment page.</p>')
+    if (!tx)
+      return reply
+        .code(404)
+        .type('text/html; charset=utf-8')
+        .send('<!doctype html><p>Unknown or expired payment page.</p>')
     return reply.type('text/html; charset=utf-8').send(checkoutPage(tx, base))
   })
 
@@ -202,7 +386,9 @@ export const simulatorRoutes: FastifyPluginAsync<SimulatorOptions> = async (app,
       if (outcome === 'pay') {
         tx.status = 'success'
         tx.paidAt = new Date().toISOString()
-        await sendSigned('charge.success', transactionData(tx)).catch((err) => req.log.warn({ err }, 'simulator webhook failed'))
+        await sendSigned('charge.success', transactionData(tx)).catch((err) =>
+          req.log.warn({ err }, 'simulator webhook failed'),
+        )
       } else {
         // Paystack sends no webhook for a failed charge.
         tx.status = 'failed'

@@ -12,7 +12,10 @@ type RefundAnswer = Awaited<ReturnType<Paystack['refund']['create']>>
 /** `POST /transaction/initialize` body (paystack-sdk's InitializeTransaction). */
 export type InitializeTransaction = Parameters<Paystack['transaction']['initialize']>[0]
 /** `data` of a successful initialize. */
-export type TransactionInitialized = Extract<Awaited<ReturnType<Paystack['transaction']['initialize']>>, { data: { access_code: string } }>['data']
+export type TransactionInitialized = Extract<
+  Awaited<ReturnType<Paystack['transaction']['initialize']>>,
+  { data: { access_code: string } }
+>['data']
 /** `data` of `GET /transaction/verify/:reference` (paystack-sdk's Transaction). */
 export type PaystackTransaction = Extract<VerifyAnswer, { data: { reference: string } }>['data']
 /** `POST /refund` body (paystack-sdk's CreateRefund). */
@@ -37,7 +40,10 @@ export class PaystackError extends Error {
 }
 
 /** The subset of `fetch` the client needs; the simulator passes an in-process one. */
-export type Transport = (url: string, init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal }) => Promise<{ status: number; text(): Promise<string> }>
+export type Transport = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal },
+) => Promise<{ status: number; text(): Promise<string> }>
 
 export type PaystackClientOptions = { secretKey: string; baseUrl: string; timeoutMs: number; transport?: Transport }
 
@@ -62,7 +68,11 @@ export function createPaystackClient(opts: PaystackClientOptions): PaymentGatewa
     try {
       const res = await transport(`${base}${path}`, {
         method,
-        headers: { authorization: `Bearer ${opts.secretKey}`, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          authorization: `Bearer ${opts.secretKey}`,
+          accept: 'application/json',
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         signal: AbortSignal.timeout(opts.timeoutMs),
       })
@@ -70,7 +80,12 @@ export function createPaystackClient(opts: PaystackClientOptions): PaymentGatewa
       text = await res.text()
     } catch (err) {
       const name = (err as Error).name
-      throw new PaystackError('unavailable', name === 'TimeoutError' || name === 'AbortError' ? `Paystack did not answer within ${opts.timeoutMs} ms` : `Paystack unreachable: ${(err as Error).message}`)
+      throw new PaystackError(
+        'unavailable',
+        name === 'TimeoutError' || name === 'AbortError'
+          ? `Paystack did not answer within ${opts.timeoutMs} ms`
+          : `Paystack unreachable: ${(err as Error).message}`,
+      )
     }
     let parsed: Envelope | undefined
     try {
@@ -81,10 +96,16 @@ export function createPaystackClient(opts: PaystackClientOptions): PaymentGatewa
     const message = typeof parsed?.message === 'string' ? parsed.message : `HTTP ${status}`
     const code = typeof parsed?.code === 'string' ? parsed.code : undefined
     if (status >= 500 || status === 429) throw new PaystackError('unavailable', message, status, code)
-    if (!parsed || typeof parsed !== 'object') throw new PaystackError(status >= 400 ? 'rejected' : 'unavailable', 'Paystack answered with something that is not JSON', status)
+    if (!parsed || typeof parsed !== 'object')
+      throw new PaystackError(
+        status >= 400 ? 'rejected' : 'unavailable',
+        'Paystack answered with something that is not JSON',
+        status,
+      )
     // Paystack says no both with HTTP codes and with {status:false}; both count.
     if (status >= 400 || parsed.status !== true) throw new PaystackError('rejected', message, status, code)
-    if (parsed.data === undefined || parsed.data === null) throw new PaystackError('rejected', 'Paystack answered without data', status, code)
+    if (parsed.data === undefined || parsed.data === null)
+      throw new PaystackError('rejected', 'Paystack answered without data', status, code)
     return parsed.data as T
   }
 
@@ -92,12 +113,18 @@ export function createPaystackClient(opts: PaystackClientOptions): PaymentGatewa
     initialize: (input) => call<TransactionInitialized>('POST', '/transaction/initialize', input),
     verify: (reference) => call<PaystackTransaction>('GET', `/transaction/verify/${encodeURIComponent(reference)}`),
     refund: (input) => call<PaystackRefund>('POST', '/refund', input),
-    listRefunds: (transactionId) => call<PaystackRefund[]>('GET', `/refund?transaction=${encodeURIComponent(String(transactionId))}`),
+    listRefunds: (transactionId) =>
+      call<PaystackRefund[]>('GET', `/refund?transaction=${encodeURIComponent(String(transactionId))}`),
   }
 }
 
 /** A Paystack amount, which may arrive as a number or a numeric string, in minor units. */
 export function amountOf(value: unknown): number | undefined {
-  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN
+  const n =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && /^\d+$/.test(value.trim())
+        ? Number(value.trim())
+        : NaN
   return Number.isSafeInteger(n) ? n : undefined
 }

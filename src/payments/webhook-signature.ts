@@ -15,7 +15,10 @@ export function isValidPaystackSignature(rawBody: Buffer | undefined, header: un
 
 /** Whether a source address is on the allow-list (unset or empty list: everyone). */
 export function isAllowedWebhookSource(ip: string, allowList: string | undefined): boolean {
-  const allowed = (allowList ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+  const allowed = (allowList ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
   if (allowed.length === 0) return true
   const normalized = ip.startsWith('::ffff:') ? ip.slice(7) : ip
   return allowed.includes(normalized) || allowed.includes(ip)

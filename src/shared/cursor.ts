@@ -17,7 +17,11 @@ export function decodeCursor(cursor: string | undefined, arity: number): unknown
 }
 
 /** Takes `limit + 1` fetched rows and returns the page plus the next cursor. */
-export function pageOf<T>(rows: T[], limit: number, keyOf: (row: T) => unknown[]): { items: T[]; nextCursor: string | null } {
+export function pageOf<T>(
+  rows: T[],
+  limit: number,
+  keyOf: (row: T) => unknown[],
+): { items: T[]; nextCursor: string | null } {
   const items = rows.slice(0, limit)
   const last = items[items.length - 1]
   return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(keyOf(last)) : null }

@@ -5,7 +5,11 @@ export class AppError extends Error {
     readonly code: string,
     readonly status: number,
     message: string,
-    readonly extra: { errors?: ProblemFieldError[]; headers?: Record<string, string>; data?: Record<string, unknown> } = {},
+    readonly extra: {
+      errors?: ProblemFieldError[]
+      headers?: Record<string, string>
+      data?: Record<string, unknown>
+    } = {},
   ) {
     super(message)
     this.name = 'AppError'
@@ -15,19 +19,26 @@ export class AppError extends Error {
 export type ProblemFieldError = { path: string; message: string }
 
 /** Makes a factory for one kind of error, in the manner of `@fastify/error`'s createError. */
-export function defineError<A extends unknown[] = []>(code: string, status: number, message: string | ((...args: A) => string)) {
+export function defineError<A extends unknown[] = []>(
+  code: string,
+  status: number,
+  message: string | ((...args: A) => string),
+) {
   const make = (...args: A) => new AppError(code, status, typeof message === 'string' ? message : message(...args))
   return Object.assign(make, { code, status })
 }
 
 export const Errors = {
-  validation: (message: string, errors: ProblemFieldError[] = []) => new AppError('VALIDATION_FAILED', 400, message, { errors }),
+  validation: (message: string, errors: ProblemFieldError[] = []) =>
+    new AppError('VALIDATION_FAILED', 400, message, { errors }),
   unauthenticated: (message = 'Sign in to do this') => new AppError('UNAUTHENTICATED', 401, message),
   forbidden: (message = 'You may not do this') => new AppError('FORBIDDEN', 403, message),
   notFound: (what = 'Resource') => new AppError('NOT_FOUND', 404, `${what} not found`),
   conflict: (message: string, code = 'CONFLICT') => new AppError(code, 409, message),
   rateLimited: (retryAfterSeconds: number) =>
-    new AppError('RATE_LIMITED', 429, `Too many requests; try again in ${retryAfterSeconds} s`, { headers: { 'retry-after': String(retryAfterSeconds) } }),
+    new AppError('RATE_LIMITED', 429, `Too many requests; try again in ${retryAfterSeconds} s`, {
+      headers: { 'retry-after': String(retryAfterSeconds) },
+    }),
 }
 
 export const TITLES: Record<number, string> = {

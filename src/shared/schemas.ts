@@ -17,7 +17,10 @@ export const Problem = Type.Object(
 export const ProblemRef = Type.Ref('Problem')
 
 /** A strict object: unknown fields are refused. */
-export function StrictObject<T extends TProperties>(properties: T, options: Parameters<typeof Type.Object>[1] = {}): TObject<T> {
+export function StrictObject<T extends TProperties>(
+  properties: T,
+  options: Parameters<typeof Type.Object>[1] = {},
+): TObject<T> {
   return Type.Object(properties, { additionalProperties: false, ...options })
 }
 

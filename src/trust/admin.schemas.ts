@@ -52,4 +52,11 @@ export const CategoryInput = StrictObject({
   position: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
 })
 export const CategoryPatch = Type.Partial(CategoryInput, { additionalProperties: false, minProperties: 1 })
-export const AdminCategory = Type.Object({ id: Id, name: Type.String(), slug: Type.String(), parentId: Nullable(Id), position: Type.Integer(), listingCount: Type.Integer() })
+export const AdminCategory = Type.Object({
+  id: Id,
+  name: Type.String(),
+  slug: Type.String(),
+  parentId: Nullable(Id),
+  position: Type.Integer(),
+  listingCount: Type.Integer(),
+})

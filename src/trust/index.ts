@@ -11,6 +11,9 @@ export const trustFeature: FastifyPluginAsync = async (app) => {
   const admin = createAdminService({ spine: app.spine })
   await app.register(adminRoutes, { admin })
   await app.register(reviewsRoutes, { reviews: createReviewsService({ spine: app.spine }) })
-  const moderation = createModerationService({ spine: app.spine, removeListing: (ctx, id, opts) => app.catalogue.listings.remove(ctx, id, opts) })
+  const moderation = createModerationService({
+    spine: app.spine,
+    removeListing: (ctx, id, opts) => app.catalogue.listings.remove(ctx, id, opts),
+  })
   await app.register(moderationRoutes, { moderation })
 }

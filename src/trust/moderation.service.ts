@@ -12,8 +12,21 @@ export const ModerationErrors = {
 }
 
 type ReportRow = {
-  id: string; listing_id: string; reporter_id: string; reason: string; detail: string | null; status: string; resolution_note: string | null
-  resolved_at: Date | null; created_at: Date; cursor_at: string; listing_title: string; listing_status: string; seller_id: string; reporter_name: string; open_reports: number
+  id: string
+  listing_id: string
+  reporter_id: string
+  reason: string
+  detail: string | null
+  status: string
+  resolution_note: string | null
+  resolved_at: Date | null
+  created_at: Date
+  cursor_at: string
+  listing_title: string
+  listing_status: string
+  seller_id: string
+  reporter_name: string
+  open_reports: number
 }
 
 /** The listing-report queue and admin removal of listings. */
@@ -27,7 +40,8 @@ export function createModerationService(deps: {
     async reports(ctx: AdminCtx, q: { status?: 'open' | 'dismissed' | 'actioned'; limit?: number; cursor?: string }) {
       const limit = q.limit ?? 20
       const after = decodeCursor(q.cursor, 2) as [string, string] | undefined
-      const query = ctx.db('listing_reports as r')
+      const query = ctx
+        .db('listing_reports as r')
         .join('listings as l', 'l.id', 'r.listing_id')
         .join('users as u', 'u.id', 'r.reporter_id')
         .where('r.status', q.status ?? 'open')
@@ -38,10 +52,17 @@ export function createModerationService(deps: {
           'l.seller_id',
           'u.name as reporter_name',
           ctx.db.raw("to_json(r.created_at) #>> '{}' as cursor_at"),
-          ctx.db.raw("(select count(*)::int from listing_reports o where o.listing_id = r.listing_id and o.status = 'open') as open_reports"),
+          ctx.db.raw(
+            "(select count(*)::int from listing_reports o where o.listing_id = r.listing_id and o.status = 'open') as open_reports",
+          ),
         )
       if (after) query.whereRaw('(r.created_at, r.id) < (?::timestamptz, ?::uuid)', after)
-      const rows = (await query.orderBy([{ column: 'r.created_at', order: 'desc' }, { column: 'r.id', order: 'desc' }]).limit(limit + 1)) as ReportRow[]
+      const rows = (await query
+        .orderBy([
+          { column: 'r.created_at', order: 'desc' },
+          { column: 'r.id', order: 'desc' },
+        ])
+        .limit(limit + 1)) as ReportRow[]
       const page = pageOf(rows, limit, (r) => [r.cursor_at, r.id])
       return {
         items: page.items.map((r) => ({
@@ -53,7 +74,13 @@ export function createModerationService(deps: {
           resolvedAt: r.resolved_at?.toISOString() ?? null,
           createdAt: r.created_at.toISOString(),
           reporter: { id: r.reporter_id, name: r.reporter_name },
-          listing: { id: r.listing_id, title: r.listing_title, status: r.listing_status, sellerId: r.seller_id, openReports: r.open_reports },
+          listing: {
+            id: r.listing_id,
+            title: r.listing_title,
+            status: r.listing_status,
+            sellerId: r.seller_id,
+            openReports: r.open_reports,
+          },
         })),
         nextCursor: page.nextCursor,
       }
@@ -64,15 +91,19 @@ export function createModerationService(deps: {
      * audited), then its open reports are closed as actioned and it leaves every cart.
      */
     async removeListing(ctx: AdminCtx, listingId: string, reason: string) {
-      const listing = (await ctx.db('listings').where('id', listingId).first('status')) as { status: string } | undefined
+      const listing = (await ctx.db('listings').where('id', listingId).first('status')) as
+        { status: string } | undefined
       if (!listing) throw Errors.notFound('Listing')
       if (listing.status === 'removed') throw ModerationErrors.alreadyRemoved()
       // One transaction: the removal joins it, so reports, carts and the listing change together.
       return spine.transaction(ctx, async (tx) => {
         await deps.removeListing({ ...tx, actor: ctx.actor }, listingId, { reason })
-        const closed = await tx.db('listing_reports')
-          .where({ listing_id: listingId, status: 'open' })
-          .update({ status: 'actioned', resolved_by: ctx.actor.id, resolved_at: tx.db.fn.now(), resolution_note: reason })
+        const closed = await tx.db('listing_reports').where({ listing_id: listingId, status: 'open' }).update({
+          status: 'actioned',
+          resolved_by: ctx.actor.id,
+          resolved_at: tx.db.fn.now(),
+          resolution_note: reason,
+        })
         const carts = await tx.db('cart_items').where('listing_id', listingId).delete()
         return { listingId, status: 'removed' as const, reportsClosed: closed, cartsCleared: carts }
       })
@@ -80,11 +111,24 @@ export function createModerationService(deps: {
 
     async dismissReport(ctx: AdminCtx, reportId: string, note: string) {
       return spine.transaction(ctx, async (tx) => {
-        const report = (await tx.db('listing_reports').where('id', reportId).forUpdate().first()) as { id: string; status: string; listing_id: string } | undefined
+        const report = (await tx.db('listing_reports').where('id', reportId).forUpdate().first()) as
+          { id: string; status: string; listing_id: string } | undefined
         if (!report) throw Errors.notFound('Report')
         if (report.status !== 'open') throw ModerationErrors.reportClosed()
-        await tx.db('listing_reports').where('id', reportId).update({ status: 'dismissed', resolved_by: ctx.actor.id, resolved_at: tx.db.fn.now(), resolution_note: note })
-        await audit(tx, { action: 'admin.report_dismissed', targetType: 'listing_report', targetId: reportId, before: { status: 'open' }, after: { status: 'dismissed' }, note })
+        await tx.db('listing_reports').where('id', reportId).update({
+          status: 'dismissed',
+          resolved_by: ctx.actor.id,
+          resolved_at: tx.db.fn.now(),
+          resolution_note: note,
+        })
+        await audit(tx, {
+          action: 'admin.report_dismissed',
+          targetType: 'listing_report',
+          targetId: reportId,
+          before: { status: 'open' },
+          after: { status: 'dismissed' },
+          note,
+        })
         return { id: reportId, status: 'dismissed' as const }
       })
     },

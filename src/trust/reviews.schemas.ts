@@ -4,7 +4,13 @@ import { Id, Nullable, PageQuery, StrictObject, Timestamp } from '../shared/sche
 export const RatingSummary = Type.Object({
   average: Nullable(Type.Number()),
   count: Type.Integer(),
-  histogram: Type.Object({ 1: Type.Integer(), 2: Type.Integer(), 3: Type.Integer(), 4: Type.Integer(), 5: Type.Integer() }),
+  histogram: Type.Object({
+    1: Type.Integer(),
+    2: Type.Integer(),
+    3: Type.Integer(),
+    4: Type.Integer(),
+    5: Type.Integer(),
+  }),
 })
 
 export const Review = Type.Object({
@@ -24,12 +30,18 @@ export const AdminReview = Type.Composite([
   Type.Object({
     status: Type.Union([Type.Literal('visible'), Type.Literal('hidden')]),
     openFlags: Type.Integer(),
-    flags: Type.Array(Type.Object({ userId: Id, reason: Type.String(), createdAt: Timestamp, resolved: Type.Boolean() })),
+    flags: Type.Array(
+      Type.Object({ userId: Id, reason: Type.String(), createdAt: Timestamp, resolved: Type.Boolean() }),
+    ),
     moderationNote: Nullable(Type.String()),
   }),
 ])
 
-export const ReviewPage = Type.Object({ items: Type.Array(Review), nextCursor: Nullable(Type.String()), summary: RatingSummary })
+export const ReviewPage = Type.Object({
+  items: Type.Array(Review),
+  nextCursor: Nullable(Type.String()),
+  summary: RatingSummary,
+})
 
 export const CreateReviewBody = StrictObject({
   rating: Type.Integer({ minimum: 1, maximum: 5 }),
@@ -43,6 +55,8 @@ export const ModerateBody = StrictObject({
 })
 export const ReviewsQuery = StrictObject({ ...PageQuery })
 export const AdminReviewsQuery = StrictObject({
-  status: Type.Optional(Type.Union([Type.Literal('flagged'), Type.Literal('visible'), Type.Literal('hidden')], { default: 'flagged' })),
+  status: Type.Optional(
+    Type.Union([Type.Literal('flagged'), Type.Literal('visible'), Type.Literal('hidden')], { default: 'flagged' }),
+  ),
   ...PageQuery,
 })

@@ -6,7 +6,8 @@ import { decodeCursor, pageOf } from '../shared/cursor.js'
 import { AppError, Errors } from '../shared/errors.js'
 
 export const ReviewErrors = {
-  notReceived: () => new AppError('SHIPMENT_NOT_RECEIVED', 409, 'A shipment can be reviewed once the buyer has confirmed receipt'),
+  notReceived: () =>
+    new AppError('SHIPMENT_NOT_RECEIVED', 409, 'A shipment can be reviewed once the buyer has confirmed receipt'),
   alreadyReviewed: () => new AppError('ALREADY_REVIEWED', 409, 'This shipment has already been reviewed'),
   cannotReviewSelf: () => new AppError('CANNOT_REVIEW_SELF', 403, 'Sellers cannot review their own sales'),
   notTheSeller: () => new AppError('NOT_THE_SELLER', 403, 'Only the reviewed seller may reply'),
@@ -20,9 +21,22 @@ export const ReviewErrors = {
 export type RatingSummary = { average: number | null; count: number; histogram: Record<1 | 2 | 3 | 4 | 5, number> }
 
 type ReviewRow = {
-  id: string; shipment_id: string; order_id: string; buyer_id: string; seller_id: string; rating: number; body: string; status: 'visible' | 'hidden'
-  reply_body: string | null; replied_at: Date | null; open_flags: number; moderation_note: string | null; created_at: Date
-  buyer_name: string; listings: { id: string | null; title: string }[] | null; cursor_at: string
+  id: string
+  shipment_id: string
+  order_id: string
+  buyer_id: string
+  seller_id: string
+  rating: number
+  body: string
+  status: 'visible' | 'hidden'
+  reply_body: string | null
+  replied_at: Date | null
+  open_flags: number
+  moderation_note: string | null
+  created_at: Date
+  buyer_name: string
+  listings: { id: string | null; title: string }[] | null
+  cursor_at: string
 }
 
 const STARS = [1, 2, 3, 4, 5] as const
@@ -88,7 +102,12 @@ async function page(base: Knex.QueryBuilder, q: PageQ) {
   const limit = q.limit ?? 20
   const after = decodeCursor(q.cursor, 2) as [string, string] | undefined
   if (after) base.whereRaw('(r.created_at, r.id) < (?::timestamptz, ?::uuid)', after)
-  const rows = (await base.orderBy([{ column: 'r.created_at', order: 'desc' }, { column: 'r.id', order: 'desc' }]).limit(limit + 1)) as ReviewRow[]
+  const rows = (await base
+    .orderBy([
+      { column: 'r.created_at', order: 'desc' },
+      { column: 'r.id', order: 'desc' },
+    ])
+    .limit(limit + 1)) as ReviewRow[]
   return pageOf(rows, limit, (r) => [r.cursor_at, r.id])
 }
 
@@ -109,18 +128,28 @@ export function createReviewsService(deps: { spine: EventSpine }) {
   return {
     async create(ctx: Ctx & { actor: Actor }, shipmentId: string, input: { rating: number; body: string }) {
       return spine.transaction(ctx, async (tx) => {
-        const shipment = (await tx.db('shipments as s')
+        const shipment = (await tx
+          .db('shipments as s')
           .join('orders as o', 'o.id', 's.order_id')
           .where('s.id', shipmentId)
           .forUpdate('s')
-          .first('s.id', 's.order_id', 's.seller_id', 's.status', 'o.buyer_id')) as { id: string; order_id: string; seller_id: string; status: string; buyer_id: string } | undefined
+          .first('s.id', 's.order_id', 's.seller_id', 's.status', 'o.buyer_id')) as
+          { id: string; order_id: string; seller_id: string; status: string; buyer_id: string } | undefined
         if (!shipment) throw Errors.notFound('Shipment')
         if (shipment.seller_id === ctx.actor.id) throw ReviewErrors.cannotReviewSelf()
         if (shipment.buyer_id !== ctx.actor.id) throw Errors.notFound('Shipment')
         if (shipment.status !== 'received') throw ReviewErrors.notReceived()
         if (await tx.db('reviews').where('shipment_id', shipmentId).first('id')) throw ReviewErrors.alreadyReviewed()
-        const [review] = (await tx.db('reviews')
-          .insert({ shipment_id: shipmentId, order_id: shipment.order_id, buyer_id: ctx.actor.id, seller_id: shipment.seller_id, rating: input.rating, body: input.body.trim() })
+        const [review] = (await tx
+          .db('reviews')
+          .insert({
+            shipment_id: shipmentId,
+            order_id: shipment.order_id,
+            buyer_id: ctx.actor.id,
+            seller_id: shipment.seller_id,
+            rating: input.rating,
+            body: input.body.trim(),
+          })
           .onConflict('shipment_id')
           .ignore()
           .returning('id')) as { id: string }[]
@@ -132,15 +161,25 @@ export function createReviewsService(deps: { spine: EventSpine }) {
     },
 
     async listForSeller(ctx: Ctx, sellerId: string, q: PageQ) {
-      if (!(await ctx.db('users').where('id', sellerId).whereNull('banned_at').first('id'))) throw Errors.notFound('User')
+      if (!(await ctx.db('users').where('id', sellerId).whereNull('banned_at').first('id')))
+        throw Errors.notFound('User')
       const result = await page(reviewsQuery(ctx.db).where('r.seller_id', sellerId).andWhere('r.status', 'visible'), q)
-      return { items: result.items.map(toReview), nextCursor: result.nextCursor, summary: await sellerRating(ctx.db, sellerId) }
+      return {
+        items: result.items.map(toReview),
+        nextCursor: result.nextCursor,
+        summary: await sellerRating(ctx.db, sellerId),
+      }
     },
 
     async listForListing(ctx: Ctx, listingId: string, q: PageQ) {
-      if (!(await ctx.db('listings').where('id', listingId).whereNot('status', 'draft').first('id'))) throw Errors.notFound('Listing')
+      if (!(await ctx.db('listings').where('id', listingId).whereNot('status', 'draft').first('id')))
+        throw Errors.notFound('Listing')
       const ofListing = (qb: Knex.QueryBuilder) =>
-        qb.where('r.status', 'visible').whereExists(ctx.db('order_items as oi').whereRaw('oi.shipment_id = r.shipment_id').andWhere('oi.listing_id', listingId))
+        qb
+          .where('r.status', 'visible')
+          .whereExists(
+            ctx.db('order_items as oi').whereRaw('oi.shipment_id = r.shipment_id').andWhere('oi.listing_id', listingId),
+          )
       const result = await page(ofListing(reviewsQuery(ctx.db)), q)
       const counts = (await ofListing(ctx.db('reviews as r'))
         .select(...STARS.map((s) => ctx.db.raw(`count(*) filter (where r.rating = ${s})::int as stars_${s}`)))
@@ -154,7 +193,10 @@ export function createReviewsService(deps: { spine: EventSpine }) {
         if (review.status !== 'visible') throw Errors.notFound('Review')
         if (review.seller_id !== ctx.actor.id) throw ReviewErrors.notTheSeller()
         if (review.reply_body) throw ReviewErrors.alreadyReplied()
-        await tx.db('reviews').where('id', reviewId).update({ reply_body: body.trim(), replied_at: tx.db.fn.now(), updated_at: tx.db.fn.now() })
+        await tx
+          .db('reviews')
+          .where('id', reviewId)
+          .update({ reply_body: body.trim(), replied_at: tx.db.fn.now(), updated_at: tx.db.fn.now() })
         return fetchOne(tx.db, reviewId)
       })
     },
@@ -163,9 +205,18 @@ export function createReviewsService(deps: { spine: EventSpine }) {
       return spine.transaction(ctx, async (tx) => {
         const review = await lockReview(tx, reviewId)
         if (review.status !== 'visible') throw Errors.notFound('Review')
-        const inserted = await tx.db('review_flags').insert({ review_id: reviewId, user_id: ctx.actor.id, reason }).onConflict(['review_id', 'user_id']).ignore().returning('review_id')
+        const inserted = await tx
+          .db('review_flags')
+          .insert({ review_id: reviewId, user_id: ctx.actor.id, reason })
+          .onConflict(['review_id', 'user_id'])
+          .ignore()
+          .returning('review_id')
         if (inserted.length === 0) throw ReviewErrors.alreadyFlagged()
-        const [row] = (await tx.db('reviews').where('id', reviewId).increment('open_flags', 1).returning('open_flags')) as { open_flags: number }[]
+        const [row] = (await tx
+          .db('reviews')
+          .where('id', reviewId)
+          .increment('open_flags', 1)
+          .returning('open_flags')) as { open_flags: number }[]
         return { reviewId, openFlags: row!.open_flags }
       })
     },
@@ -177,26 +228,43 @@ export function createReviewsService(deps: { spine: EventSpine }) {
       else base.where('r.status', status)
       const result = await page(base, q)
       const ids = result.items.map((r) => r.id)
-      const flags = (ids.length ? await ctx.db('review_flags').whereIn('review_id', ids).orderBy('created_at') : []) as { review_id: string; user_id: string; reason: string; created_at: Date; resolved_at: Date | null }[]
+      const flags = (
+        ids.length ? await ctx.db('review_flags').whereIn('review_id', ids).orderBy('created_at') : []
+      ) as { review_id: string; user_id: string; reason: string; created_at: Date; resolved_at: Date | null }[]
       return {
         items: result.items.map((r) => ({
           ...toReview(r),
           status: r.status,
           openFlags: r.open_flags,
           moderationNote: r.moderation_note,
-          flags: flags.filter((f) => f.review_id === r.id).map((f) => ({ userId: f.user_id, reason: f.reason, createdAt: f.created_at.toISOString(), resolved: f.resolved_at !== null })),
+          flags: flags
+            .filter((f) => f.review_id === r.id)
+            .map((f) => ({
+              userId: f.user_id,
+              reason: f.reason,
+              createdAt: f.created_at.toISOString(),
+              resolved: f.resolved_at !== null,
+            })),
         })),
         nextCursor: result.nextCursor,
       }
     },
 
     /** Hide, restore or dismiss flags; a hidden review leaves its seller's rating in the same transaction. */
-    async moderate(ctx: Ctx & { actor: Actor }, reviewId: string, input: { action: 'hide' | 'restore' | 'dismiss_flags'; note: string }) {
+    async moderate(
+      ctx: Ctx & { actor: Actor },
+      reviewId: string,
+      input: { action: 'hide' | 'restore' | 'dismiss_flags'; note: string },
+    ) {
       return spine.transaction(ctx, async (tx) => {
         const review = await lockReview(tx, reviewId)
         const before = { status: review.status, openFlags: review.open_flags }
         const resolveFlags = async () => {
-          await tx.db('review_flags').where('review_id', reviewId).whereNull('resolved_at').update({ resolved_at: tx.db.fn.now() })
+          await tx
+            .db('review_flags')
+            .where('review_id', reviewId)
+            .whereNull('resolved_at')
+            .update({ resolved_at: tx.db.fn.now() })
         }
         let after: { status: string; openFlags: number }
         if (input.action === 'hide') {
@@ -221,9 +289,25 @@ export function createReviewsService(deps: { spine: EventSpine }) {
           moderated_at: tx.db.fn.now(),
           updated_at: tx.db.fn.now(),
         })
-        await audit(tx, { action: `admin.review_${input.action === 'dismiss_flags' ? 'flags_dismissed' : input.action === 'hide' ? 'hidden' : 'restored'}`, targetType: 'review', targetId: reviewId, before, after, note: input.note })
-        const row = (await reviewsQuery(tx.db).select('r.status', 'r.open_flags', 'r.moderation_note').where('r.id', reviewId).first()) as ReviewRow
-        return { ...toReview(row), status: row.status, openFlags: row.open_flags, moderationNote: row.moderation_note, flags: [] }
+        await audit(tx, {
+          action: `admin.review_${input.action === 'dismiss_flags' ? 'flags_dismissed' : input.action === 'hide' ? 'hidden' : 'restored'}`,
+          targetType: 'review',
+          targetId: reviewId,
+          before,
+          after,
+          note: input.note,
+        })
+        const row = (await reviewsQuery(tx.db)
+          .select('r.status', 'r.open_flags', 'r.moderation_note')
+          .where('r.id', reviewId)
+          .first()) as ReviewRow
+        return {
+          ...toReview(row),
+          status: row.status,
+          openFlags: row.open_flags,
+          moderationNote: row.moderation_note,
+          flags: [],
+        }
       })
     },
   }

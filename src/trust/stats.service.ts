@@ -11,11 +11,16 @@ const PAID = ['paid', 'partially_refunded', 'refunded']
 export async function marketplaceStats(ctx: Ctx & { actor: Actor }, q: { from?: string; to?: string; top?: number }) {
   const to = q.to ? new Date(q.to) : new Date()
   const from = q.from ? new Date(q.from) : new Date(to.getTime() - 30 * 86_400_000)
-  if (!(from < to)) throw Errors.validation('`from` must be before `to`', [{ path: '/querystring/from', message: 'must be before to' }])
-  if (to.getTime() - from.getTime() > 366 * 86_400_000) throw Errors.validation('The range may span at most 366 days', [{ path: '/querystring/to', message: 'range too long' }])
+  if (!(from < to))
+    throw Errors.validation('`from` must be before `to`', [{ path: '/querystring/from', message: 'must be before to' }])
+  if (to.getTime() - from.getTime() > 366 * 86_400_000)
+    throw Errors.validation('The range may span at most 366 days', [
+      { path: '/querystring/to', message: 'range too long' },
+    ])
   const top = q.top ?? 10
   const db = ctx.db
-  const paidInRange = () => db('orders as o').whereIn('o.payment_status', PAID).andWhere('o.paid_at', '>=', from).andWhere('o.paid_at', '<', to)
+  const paidInRange = () =>
+    db('orders as o').whereIn('o.payment_status', PAID).andWhere('o.paid_at', '>=', from).andWhere('o.paid_at', '<', to)
 
   const [revenue, byPayment, byShipment, topCategories, topSellers] = await Promise.all([
     paidInRange()
@@ -25,20 +30,40 @@ export async function marketplaceStats(ctx: Ctx & { actor: Actor }, q: { from?: 
       .count({ orders: '*' })
       .groupByRaw('1')
       .orderByRaw('1') as Promise<{ day: string; gross: number; refunded: number; orders: number }[]>,
-    db('orders').where('created_at', '>=', from).andWhere('created_at', '<', to).select('payment_status').count({ n: '*' }).groupBy('payment_status') as Promise<{ payment_status: string; n: number }[]>,
-    db('shipments').where('created_at', '>=', from).andWhere('created_at', '<', to).select('status').count({ n: '*' }).groupBy('status') as Promise<{ status: string; n: number }[]>,
+    db('orders')
+      .where('created_at', '>=', from)
+      .andWhere('created_at', '<', to)
+      .select('payment_status')
+      .count({ n: '*' })
+      .groupBy('payment_status') as Promise<{ payment_status: string; n: number }[]>,
+    db('shipments')
+      .where('created_at', '>=', from)
+      .andWhere('created_at', '<', to)
+      .select('status')
+      .count({ n: '*' })
+      .groupBy('status') as Promise<{ status: string; n: number }[]>,
     paidInRange()
       .join('order_items as i', 'i.order_id', 'o.id')
       .join('listings as l', 'l.id', 'i.listing_id')
       .join('categories as c', 'c.id', 'l.category_id')
-      .select('c.id', 'c.name', db.raw('sum(i.unit_price * i.quantity)::bigint as revenue'), db.raw('sum(i.quantity)::int as units'))
+      .select(
+        'c.id',
+        'c.name',
+        db.raw('sum(i.unit_price * i.quantity)::bigint as revenue'),
+        db.raw('sum(i.quantity)::int as units'),
+      )
       .groupBy('c.id', 'c.name')
       .orderBy([{ column: 'revenue', order: 'desc' }, { column: 'c.name' }])
       .limit(top) as Promise<{ id: string; name: string; revenue: number; units: number }[]>,
     paidInRange()
       .join('order_items as i', 'i.order_id', 'o.id')
       .join('users as u', 'u.id', 'i.seller_id')
-      .select('u.id', 'u.name', db.raw('sum(i.unit_price * i.quantity)::bigint as revenue'), db.raw('count(distinct o.id)::int as orders'))
+      .select(
+        'u.id',
+        'u.name',
+        db.raw('sum(i.unit_price * i.quantity)::bigint as revenue'),
+        db.raw('count(distinct o.id)::int as orders'),
+      )
       .groupBy('u.id', 'u.name')
       .orderBy([{ column: 'revenue', order: 'desc' }, { column: 'u.name' }])
       .limit(top) as Promise<{ id: string; name: string; revenue: number; orders: number }[]>,
@@ -47,10 +72,21 @@ export async function marketplaceStats(ctx: Ctx & { actor: Actor }, q: { from?: 
     from: from.toISOString(),
     to: to.toISOString(),
     currency: 'NGN',
-    revenueByDay: revenue.map((r) => ({ day: r.day, gross: Number(r.gross), refunded: Number(r.refunded), net: Number(r.gross) - Number(r.refunded), orders: Number(r.orders) })),
+    revenueByDay: revenue.map((r) => ({
+      day: r.day,
+      gross: Number(r.gross),
+      refunded: Number(r.refunded),
+      net: Number(r.gross) - Number(r.refunded),
+      orders: Number(r.orders),
+    })),
     ordersByPaymentStatus: Object.fromEntries(byPayment.map((r) => [r.payment_status, Number(r.n)])),
     shipmentsByStatus: Object.fromEntries(byShipment.map((r) => [r.status, Number(r.n)])),
-    topCategories: topCategories.map((c) => ({ categoryId: c.id, name: c.name, revenue: Number(c.revenue), units: c.units })),
+    topCategories: topCategories.map((c) => ({
+      categoryId: c.id,
+      name: c.name,
+      revenue: Number(c.revenue),
+      units: c.units,
+    })),
     topSellers: topSellers.map((s) => ({ sellerId: s.id, name: s.name, revenue: Number(s.revenue), orders: s.orders })),
   }
 }

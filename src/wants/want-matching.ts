@@ -44,7 +44,11 @@ export async function notifyWantMatches(spine: EventSpine, tx: TxCtx, listingId:
   )) as { rows: NotificationRow[] }
   await spine.append(
     tx,
-    rows.map((n) => ({ userId: n.user_id, event: 'notification:new', data: { id: n.id, type: n.type, data: n.data, readAt: null, createdAt: n.created_at } })),
+    rows.map((n) => ({
+      userId: n.user_id,
+      event: 'notification:new',
+      data: { id: n.id, type: n.type, data: n.data, readAt: null, createdAt: n.created_at },
+    })),
   )
   return rows.length
 }

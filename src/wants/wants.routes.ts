@@ -3,50 +3,111 @@ import { Type } from '@sinclair/typebox'
 import { actorCtx, ctxOf } from '../http/context.js'
 import { routeLimit } from '../http/rate-limit.js'
 import { IdParams, Page, problems } from '../shared/schemas.js'
-import { CreateWantBody, ListWantsQuery, UpdateWantBody, Want, WantResponseBody, WantResponseResult } from './wants.schemas.js'
+import {
+  CreateWantBody,
+  ListWantsQuery,
+  UpdateWantBody,
+  Want,
+  WantResponseBody,
+  WantResponseResult,
+} from './wants.schemas.js'
 import type { WantsService } from './wants.service.js'
 
 const tags = ['wants']
 
-export const wantsRoutes: FastifyPluginAsyncTypebox<{ wants: WantsService; rateLimitScale: number }> = async (app, { wants, rateLimitScale }) => {
-  app.post('/v1/wants', {
-    schema: { tags, summary: 'Post an item request', body: CreateWantBody, response: { 201: Want, ...problems(401, 403, 429) } },
-    config: { auth: 'required', ...routeLimit(rateLimitScale, 50, '1 hour', (req) => `want-create:${req.actor?.id ?? req.ip}`) },
-  }, async (req, reply) => reply.code(201).send(await wants.create(actorCtx(req), req.body)))
-
-  app.get('/v1/wants', {
-    schema: { tags, summary: "Everyone's open wants, or mine with mine=true; newest first", querystring: ListWantsQuery, response: { 200: Page(Want), ...problems(401, 403) } },
-    config: { auth: 'optional' },
-  }, async (req) => wants.list(ctxOf(req), req.query))
-
-  app.get('/v1/wants/:id', {
-    schema: { tags, summary: 'One want', params: IdParams, response: { 200: Want, ...problems(404) } },
-  }, async (req) => wants.get(ctxOf(req), req.params.id))
-
-  app.patch('/v1/wants/:id', {
-    schema: { tags, summary: 'Edit, close or reopen my want', params: IdParams, body: UpdateWantBody, response: { 200: Want, ...problems(401, 403, 404) } },
-    config: { auth: 'required' },
-  }, async (req) => wants.update(actorCtx(req), req.params.id, req.body))
-
-  app.delete('/v1/wants/:id', {
-    schema: { tags, summary: 'Delete a want (author or admin)', params: IdParams, response: { 204: Type.Null(), ...problems(401, 403, 404) } },
-    config: { auth: 'required' },
-  }, async (req, reply) => {
-    await wants.remove(actorCtx(req), req.params.id)
-    return reply.code(204).send(null)
-  })
-
-  app.post('/v1/wants/:id/responses', {
-    schema: {
-      tags,
-      summary: 'Answer a want with one of my listings: opens (or reuses) the conversation and notifies the author',
-      params: IdParams,
-      body: WantResponseBody,
-      response: { 200: WantResponseResult, 201: WantResponseResult, ...problems(401, 403, 404, 409, 429) },
+export const wantsRoutes: FastifyPluginAsyncTypebox<{ wants: WantsService; rateLimitScale: number }> = async (
+  app,
+  { wants, rateLimitScale },
+) => {
+  app.post(
+    '/v1/wants',
+    {
+      schema: {
+        tags,
+        summary: 'Post an item request',
+        body: CreateWantBody,
+        response: { 201: Want, ...problems(401, 403, 429) },
+      },
+      config: {
+        auth: 'required',
+        ...routeLimit(rateLimitScale, 50, '1 hour', (req) => `want-create:${req.actor?.id ?? req.ip}`),
+      },
     },
-    config: { auth: 'required', ...routeLimit(rateLimitScale, 20, '10 seconds', (req) => `want-response:${req.actor?.id ?? req.ip}`) },
-  }, async (req, reply) => {
-    const result = await wants.respond(actorCtx(req), req.params.id, req.body)
-    return reply.code(result.created ? 201 : 200).send(result)
-  })
+    async (req, reply) => reply.code(201).send(await wants.create(actorCtx(req), req.body)),
+  )
+
+  app.get(
+    '/v1/wants',
+    {
+      schema: {
+        tags,
+        summary: "Everyone's open wants, or mine with mine=true; newest first",
+        querystring: ListWantsQuery,
+        response: { 200: Page(Want), ...problems(401, 403) },
+      },
+      config: { auth: 'optional' },
+    },
+    async (req) => wants.list(ctxOf(req), req.query),
+  )
+
+  app.get(
+    '/v1/wants/:id',
+    {
+      schema: { tags, summary: 'One want', params: IdParams, response: { 200: Want, ...problems(404) } },
+    },
+    async (req) => wants.get(ctxOf(req), req.params.id),
+  )
+
+  app.patch(
+    '/v1/wants/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Edit, close or reopen my want',
+        params: IdParams,
+        body: UpdateWantBody,
+        response: { 200: Want, ...problems(401, 403, 404) },
+      },
+      config: { auth: 'required' },
+    },
+    async (req) => wants.update(actorCtx(req), req.params.id, req.body),
+  )
+
+  app.delete(
+    '/v1/wants/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Delete a want (author or admin)',
+        params: IdParams,
+        response: { 204: Type.Null(), ...problems(401, 403, 404) },
+      },
+      config: { auth: 'required' },
+    },
+    async (req, reply) => {
+      await wants.remove(actorCtx(req), req.params.id)
+      return reply.code(204).send(null)
+    },
+  )
+
+  app.post(
+    '/v1/wants/:id/responses',
+    {
+      schema: {
+        tags,
+        summary: 'Answer a want with one of my listings: opens (or reuses) the conversation and notifies the author',
+        params: IdParams,
+        body: WantResponseBody,
+        response: { 200: WantResponseResult, 201: WantResponseResult, ...problems(401, 403, 404, 409, 429) },
+      },
+      config: {
+        auth: 'required',
+        ...routeLimit(rateLimitScale, 20, '10 seconds', (req) => `want-response:${req.actor?.id ?? req.ip}`),
+      },
+    },
+    async (req, reply) => {
+      const result = await wants.respond(actorCtx(req), req.params.id, req.body)
+      return reply.code(result.created ? 201 : 200).send(result)
+    },
+  )
 }

@@ -33,7 +33,24 @@ type WantRow = {
   updated_at: Date
 }
 
-const COLUMNS = ['w.id', 'w.user_id', 'u.name as author_name', 'u.avatar_url as author_avatar', 'w.title', 'w.description', 'w.category_id', 'w.max_price', 'w.currency', 'w.city', 'w.state', 'w.lat', 'w.lng', 'w.status', 'w.created_at', 'w.updated_at']
+const COLUMNS = [
+  'w.id',
+  'w.user_id',
+  'u.name as author_name',
+  'u.avatar_url as author_avatar',
+  'w.title',
+  'w.description',
+  'w.category_id',
+  'w.max_price',
+  'w.currency',
+  'w.city',
+  'w.state',
+  'w.lat',
+  'w.lng',
+  'w.status',
+  'w.created_at',
+  'w.updated_at',
+]
 
 function toWant(r: WantRow): Want {
   return {
@@ -45,7 +62,10 @@ function toWant(r: WantRow): Want {
     categoryId: r.category_id,
     maxPrice: r.max_price,
     currency: r.currency,
-    location: r.city === null && r.state === null && r.lat === null ? null : { city: r.city, state: r.state, lat: r.lat, lng: r.lng },
+    location:
+      r.city === null && r.state === null && r.lat === null
+        ? null
+        : { city: r.city, state: r.state, lat: r.lat, lng: r.lng },
     status: r.status,
     createdAt: r.created_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),
@@ -55,13 +75,20 @@ function toWant(r: WantRow): Want {
 function locationColumns(location: LocationInput | null | undefined) {
   if (location === undefined) return {}
   if (location === null) return { city: null, state: null, lat: null, lng: null }
-  if ((location.lat === undefined) !== (location.lng === undefined)) throw E.invalid('/body/location', 'lat and lng go together')
-  return { city: location.city.trim(), state: location.state.trim(), lat: location.lat ?? null, lng: location.lng ?? null }
+  if ((location.lat === undefined) !== (location.lng === undefined))
+    throw E.invalid('/body/location', 'lat and lng go together')
+  return {
+    city: location.city.trim(),
+    state: location.state.trim(),
+    lat: location.lat ?? null,
+    lng: location.lng ?? null,
+  }
 }
 
 async function checkCategory(db: Db, categoryId: string | null | undefined): Promise<void> {
   if (!categoryId) return
-  if (!(await db('categories').where('id', categoryId).first('id'))) throw E.invalid('/body/categoryId', 'no such category')
+  if (!(await db('categories').where('id', categoryId).first('id')))
+    throw E.invalid('/body/categoryId', 'no such category')
 }
 
 /**
@@ -71,13 +98,15 @@ async function checkCategory(db: Db, categoryId: string | null | undefined): Pro
  */
 export function createWantsService({ spine }: { spine: EventSpine }) {
   async function load(db: Db, id: string): Promise<WantRow | undefined> {
-    return (await db('wants as w').join('users as u', 'u.id', 'w.user_id').where('w.id', id).first(COLUMNS)) as WantRow | undefined
+    return (await db('wants as w').join('users as u', 'u.id', 'w.user_id').where('w.id', id).first(COLUMNS)) as
+      WantRow | undefined
   }
 
   async function ownWant(ctx: ActorCtx, id: string, opts: { allowAdmin?: boolean } = {}): Promise<WantRow> {
     const row = await load(ctx.db, id)
     if (!row) throw E.wantNotFound()
-    if (row.user_id !== ctx.actor.id && !(opts.allowAdmin && ctx.actor.role === 'admin')) throw Errors.forbidden('Only the author may change this want')
+    if (row.user_id !== ctx.actor.id && !(opts.allowAdmin && ctx.actor.role === 'admin'))
+      throw Errors.forbidden('Only the author may change this want')
     return row
   }
 
@@ -86,8 +115,16 @@ export function createWantsService({ spine }: { spine: EventSpine }) {
       const title = body.title.trim().replace(/\s+/g, ' ')
       if (title.length < 3) throw E.invalid('/body/title', 'must have at least 3 characters')
       await checkCategory(ctx.db, body.categoryId)
-      const [row] = (await ctx.db('wants')
-        .insert({ user_id: ctx.actor.id, title, description: body.description?.trim() ?? '', category_id: body.categoryId ?? null, max_price: body.maxPrice ?? null, ...locationColumns(body.location) })
+      const [row] = (await ctx
+        .db('wants')
+        .insert({
+          user_id: ctx.actor.id,
+          title,
+          description: body.description?.trim() ?? '',
+          category_id: body.categoryId ?? null,
+          max_price: body.maxPrice ?? null,
+          ...locationColumns(body.location),
+        })
         .returning('id')) as { id: string }[]
       return toWant((await load(ctx.db, row!.id))!)
     },
@@ -101,7 +138,8 @@ export function createWantsService({ spine }: { spine: EventSpine }) {
     /** Everyone's open wants (or the caller's own with `mine`), newest first, with text and category filters. */
     async list(ctx: Ctx, q: ListWantsQuery): Promise<{ items: Want[]; nextCursor: string | null }> {
       if (q.mine && !ctx.actor) throw Errors.unauthenticated('Sign in to see your wants')
-      if (q.status === 'closed' && !q.mine) throw E.invalid('/querystring/status', 'closed wants are listed with mine=true only')
+      if (q.status === 'closed' && !q.mine)
+        throw E.invalid('/querystring/status', 'closed wants are listed with mine=true only')
       const limit = q.limit ?? 20
       const after = decodeKeyset(q.cursor, ['timestamp', 'uuid']) as [string, string] | undefined
       const query = ctx.db('wants as w').join('users as u', 'u.id', 'w.user_id')
@@ -119,9 +157,14 @@ export function createWantsService({ spine }: { spine: EventSpine }) {
       }
       if (after) query.whereRaw('(w.created_at, w.id) < (?::timestamptz, ?::uuid)', after)
       const rows = (await query
-        .orderBy([{ column: 'w.created_at', order: 'desc' }, { column: 'w.id', order: 'desc' }])
+        .orderBy([
+          { column: 'w.created_at', order: 'desc' },
+          { column: 'w.id', order: 'desc' },
+        ])
         .limit(limit + 1)
-        .select([...COLUMNS, ctx.db.raw(`to_json(w.created_at) #>> '{}' as created_key`)])) as (WantRow & { created_key: string })[]
+        .select([...COLUMNS, ctx.db.raw(`to_json(w.created_at) #>> '{}' as created_key`)])) as (WantRow & {
+        created_key: string
+      })[]
       const page = pageOf(rows, limit, (r) => [r.created_key, r.id])
       return { items: page.items.map(toWant), nextCursor: page.nextCursor }
     },
@@ -134,7 +177,8 @@ export function createWantsService({ spine }: { spine: EventSpine }) {
         title = patch.title.trim().replace(/\s+/g, ' ')
         if (title.length < 3) throw E.invalid('/body/title', 'must have at least 3 characters')
       }
-      await ctx.db('wants')
+      await ctx
+        .db('wants')
         .where('id', id)
         .update({
           ...(title !== undefined ? { title } : {}),
@@ -142,7 +186,9 @@ export function createWantsService({ spine }: { spine: EventSpine }) {
           ...(patch.categoryId !== undefined ? { category_id: patch.categoryId } : {}),
           ...(patch.maxPrice !== undefined ? { max_price: patch.maxPrice } : {}),
           ...locationColumns(patch.location),
-          ...(patch.status !== undefined && patch.status !== cur.status ? { status: patch.status, closed_at: patch.status === 'closed' ? ctx.db.fn.now() : null } : {}),
+          ...(patch.status !== undefined && patch.status !== cur.status
+            ? { status: patch.status, closed_at: patch.status === 'closed' ? ctx.db.fn.now() : null }
+            : {}),
           updated_at: ctx.db.fn.now(),
         })
       return toWant((await load(ctx.db, id))!)
@@ -166,8 +212,10 @@ export function createWantsService({ spine }: { spine: EventSpine }) {
       if (!want) throw E.wantNotFound()
       if (want.status !== 'open') throw E.wantClosed()
       if (want.user_id === ctx.actor.id) throw E.ownWant()
-      const listing = (await ctx.db('listings').where('id', body.listingId).first('id', 'seller_id', 'status')) as { id: string; seller_id: string; status: string } | undefined
-      if (!listing || (listing.seller_id !== ctx.actor.id && listing.status !== 'active' && listing.status !== 'sold')) throw E.listingNotFound()
+      const listing = (await ctx.db('listings').where('id', body.listingId).first('id', 'seller_id', 'status')) as
+        { id: string; seller_id: string; status: string } | undefined
+      if (!listing || (listing.seller_id !== ctx.actor.id && listing.status !== 'active' && listing.status !== 'sold'))
+        throw E.listingNotFound()
       if (listing.seller_id !== ctx.actor.id) throw Errors.forbidden('Answer with one of your own listings')
       if (listing.status !== 'active') throw E.listingNotActive()
       if (await isBlockedEitherWay(ctx.db, ctx.actor.id, want.user_id)) throw E.blocked()
@@ -186,23 +234,42 @@ export function createWantsService({ spine }: { spine: EventSpine }) {
           conversationId = inserted.rows[0].id
           created = true
         } else {
-          const existing = (await tx.db('conversations')
+          const existing = (await tx
+            .db('conversations')
             .where({ listing_id: listing.id, buyer_id: want.user_id, seller_id: ctx.actor.id })
             .forUpdate()
             .first('id', 'want_id')) as { id: string; want_id: string | null }
           conversationId = existing.id
           firstAnswer = existing.want_id !== wantId
-          if (existing.want_id === null) await tx.db('conversations').where('id', existing.id).update({ want_id: wantId })
+          if (existing.want_id === null)
+            await tx.db('conversations').where('id', existing.id).update({ want_id: wantId })
         }
 
         let message: Message | null = null
         if (body.message !== undefined && body.message.trim() !== '') {
           // Through chat's insert: a strictly later time than the conversation's last message, and the activity bump.
-          const m = (await insertMessage(tx, { id: conversationId }, { senderId: ctx.actor.id, kind: 'text', body: body.message.trim() }))!
-          message = { id: m.id, conversationId: m.conversation_id, senderId: m.sender_id!, kind: 'text', body: m.body, clientId: m.client_id, createdAt: m.created_at.toISOString(), readAt: null }
-          await spine.append(tx, [want.user_id, ctx.actor.id].map((userId) => ({ userId, event: 'message:new', data: message })))
+          const m = (await insertMessage(
+            tx,
+            { id: conversationId },
+            { senderId: ctx.actor.id, kind: 'text', body: body.message.trim() },
+          ))!
+          message = {
+            id: m.id,
+            conversationId: m.conversation_id,
+            senderId: m.sender_id!,
+            kind: 'text',
+            body: m.body,
+            clientId: m.client_id,
+            createdAt: m.created_at.toISOString(),
+            readAt: null,
+          }
+          await spine.append(
+            tx,
+            [want.user_id, ctx.actor.id].map((userId) => ({ userId, event: 'message:new', data: message })),
+          )
         }
-        if (firstAnswer) await spine.notify(tx, [want.user_id], 'want_response', { wantId, listingId: listing.id, conversationId })
+        if (firstAnswer)
+          await spine.notify(tx, [want.user_id], 'want_response', { wantId, listingId: listing.id, conversationId })
         return { conversationId, created, message }
       })
     },

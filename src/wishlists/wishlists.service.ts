@@ -16,31 +16,50 @@ type ActorCtx = Ctx & { actor: Actor }
 export function createWishlistsService({ blobs }: { blobs: BlobStore }) {
   return {
     async add(ctx: ActorCtx, listingId: string): Promise<void> {
-      const listing = (await ctx.db('listings').where('id', listingId).first('seller_id', 'status')) as { seller_id: string; status: string } | undefined
+      const listing = (await ctx.db('listings').where('id', listingId).first('seller_id', 'status')) as
+        { seller_id: string; status: string } | undefined
       if (!listing || (listing.status !== 'active' && listing.status !== 'sold')) throw E.listingNotFound()
       if (listing.seller_id === ctx.actor.id) throw E.ownListing('wishlist')
-      await ctx.db('wishlists').insert({ user_id: ctx.actor.id, listing_id: listingId }).onConflict(['user_id', 'listing_id']).ignore()
+      await ctx
+        .db('wishlists')
+        .insert({ user_id: ctx.actor.id, listing_id: listingId })
+        .onConflict(['user_id', 'listing_id'])
+        .ignore()
     },
 
     async remove(ctx: ActorCtx, listingId: string): Promise<void> {
       await ctx.db('wishlists').where({ user_id: ctx.actor.id, listing_id: listingId }).delete()
     },
 
-    async list(ctx: ActorCtx, q: { limit?: number; cursor?: string }): Promise<{ items: { listing: ListingCard; addedAt: string }[]; nextCursor: string | null }> {
+    async list(
+      ctx: ActorCtx,
+      q: { limit?: number; cursor?: string },
+    ): Promise<{ items: { listing: ListingCard; addedAt: string }[]; nextCursor: string | null }> {
       const limit = q.limit ?? 20
       const after = decodeKeyset(q.cursor, ['timestamp', 'uuid']) as [string, string] | undefined
-      const query = ctx.db('wishlists as wl')
+      const query = ctx
+        .db('wishlists as wl')
         .join('listings as l', 'l.id', 'wl.listing_id')
         .join('users as u', 'u.id', 'l.seller_id')
         .where('wl.user_id', ctx.actor.id)
         .whereIn('l.status', ['active', 'sold'])
       if (after) query.whereRaw('(wl.created_at, wl.listing_id) < (?::timestamptz, ?::uuid)', after)
       const rows = (await query
-        .orderBy([{ column: 'wl.created_at', order: 'desc' }, { column: 'wl.listing_id', order: 'desc' }])
+        .orderBy([
+          { column: 'wl.created_at', order: 'desc' },
+          { column: 'wl.listing_id', order: 'desc' },
+        ])
         .limit(limit + 1)
-        .select([cardColumns(ctx.db, { viewerId: ctx.actor.id }), 'wl.created_at as added_at', ctx.db.raw(`to_json(wl.created_at) #>> '{}' as added_key`)])) as (CardRow & { added_at: Date; added_key: string })[]
+        .select([
+          cardColumns(ctx.db, { viewerId: ctx.actor.id }),
+          'wl.created_at as added_at',
+          ctx.db.raw(`to_json(wl.created_at) #>> '{}' as added_key`),
+        ])) as (CardRow & { added_at: Date; added_key: string })[]
       const page = pageOf(rows, limit, (r) => [r.added_key, r.id])
-      return { items: page.items.map((r) => ({ listing: toCard(r, blobs), addedAt: r.added_at.toISOString() })), nextCursor: page.nextCursor }
+      return {
+        items: page.items.map((r) => ({ listing: toCard(r, blobs), addedAt: r.added_at.toISOString() })),
+        nextCursor: page.nextCursor,
+      }
     },
   }
 }

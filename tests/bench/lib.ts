@@ -70,7 +70,9 @@ export function percentile(samples: number[], p: number): number {
 }
 
 /** Starts a bare node:http server for a reference and returns its URL and a closer. */
-export async function bareServer(handler: Parameters<typeof createServer>[1]): Promise<{ url: string; server: Server; close: () => Promise<void> }> {
+export async function bareServer(
+  handler: Parameters<typeof createServer>[1],
+): Promise<{ url: string; server: Server; close: () => Promise<void> }> {
   const server = createServer(handler)
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   const { port } = server.address() as AddressInfo

@@ -23,12 +23,16 @@ const ctx: BenchContext = {
 
 const dir = fileURLToPath(new URL('./scenarios/', import.meta.url))
 const scenarios: Scenario[] = []
-for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts')).sort()) {
+for (const file of readdirSync(dir)
+  .filter((f) => f.endsWith('.ts'))
+  .sort()) {
   const mod = (await import(pathToFileURL(dir + file).href)) as { scenario?: Scenario }
   if (mod.scenario) scenarios.push(mod.scenario)
 }
 scenarios.sort((a, b) => a.order - b.order)
-const selected = scenarios.filter((s) => (ctx.soak ? s.name === 'soak' : names.length ? names.includes(s.name) : s.name !== 'soak'))
+const selected = scenarios.filter((s) =>
+  ctx.soak ? s.name === 'soak' : names.length ? names.includes(s.name) : s.name !== 'soak',
+)
 
 const rows: BenchRow[] = []
 // A stray error event in one scenario (a pool's idle client ended by the server) is logged,
@@ -54,7 +58,10 @@ const fmt = (n: number | undefined, digits = 1) => (n === undefined || Number.is
 const table = [
   '| scenario | variant | req/s | p50 ms | p95 ms | p99 ms | ratio | target | note |',
   '|---|---|---|---|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.scenario} | ${r.variant} | ${fmt(r.rps, 0)} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.p99)} | ${fmt(r.ratio, 2)} | ${r.target ?? ''} | ${r.note ?? ''} |`),
+  ...rows.map(
+    (r) =>
+      `| ${r.scenario} | ${r.variant} | ${fmt(r.rps, 0)} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.p99)} | ${fmt(r.ratio, 2)} | ${r.target ?? ''} | ${r.note ?? ''} |`,
+  ),
 ].join('\n')
 
 const client = new pg.Client({ connectionString: PG_ADMIN_URL })
@@ -68,6 +75,9 @@ redis.disconnect()
 const header = `Run ${new Date().toISOString()} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, PostgreSQL ${pgVersion}, Redis ${redisVersion}${ctx.quick ? ' (quick mode)' : ''}.`
 console.log(`\n${header}\n\n${table}\n`)
 if (names.length === 0 || ctx.soak) {
-  writeFileSync(new URL(ctx.soak ? './soak-results.md' : './results.md', import.meta.url), `# Benchmark results\n\n${header}\n\n${table}\n`)
+  writeFileSync(
+    new URL(ctx.soak ? './soak-results.md' : './results.md', import.meta.url),
+    `# Benchmark results\n\n${header}\n\n${table}\n`,
+  )
 }
 process.exit(0)

@@ -8,6 +8,8 @@ const histogram = monitorEventLoopDelay({ resolution: 10 })
 histogram.enable()
 setInterval(() => {
   const m = process.memoryUsage()
-  process.stdout.write(`${JSON.stringify({ probe: true, t: Date.now(), rss: m.rss, heapUsed: m.heapUsed, lagP99: histogram.percentile(99) / 1e6, lagMax: histogram.max / 1e6 })}\n`)
+  process.stdout.write(
+    `${JSON.stringify({ probe: true, t: Date.now(), rss: m.rss, heapUsed: m.heapUsed, lagP99: histogram.percentile(99) / 1e6, lagMax: histogram.max / 1e6 })}\n`,
+  )
   histogram.reset()
 }, 1000).unref()

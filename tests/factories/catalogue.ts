@@ -21,26 +21,50 @@ export async function listingBody(db: Knex, overrides: Record<string, unknown> =
 }
 
 /** Creates a listing through the API and returns its JSON. */
-export async function createListing(app: OjaApp, user: SignedInUser, overrides: Record<string, unknown> = {}): Promise<Json> {
-  const res = await call(app, 'POST', '/v1/listings', { token: user.accessToken, body: await listingBody(app.db, overrides) })
+export async function createListing(
+  app: OjaApp,
+  user: SignedInUser,
+  overrides: Record<string, unknown> = {},
+): Promise<Json> {
+  const res = await call(app, 'POST', '/v1/listings', {
+    token: user.accessToken,
+    body: await listingBody(app.db, overrides),
+  })
   if (res.statusCode !== 201) throw new Error(`create listing failed: ${res.statusCode} ${res.body}`)
   return res.json
 }
 
 /** A multipart/form-data body with one file part. */
-export function multipart(file: Buffer, opts: { field?: string; filename?: string; contentType?: string } = {}): { payload: Buffer; headers: Record<string, string> } {
+export function multipart(
+  file: Buffer,
+  opts: { field?: string; filename?: string; contentType?: string } = {},
+): { payload: Buffer; headers: Record<string, string> } {
   const boundary = `----oja${randomBytes(8).toString('hex')}`
   const head = Buffer.from(
     `--${boundary}\r\nContent-Disposition: form-data; name="${opts.field ?? 'file'}"; filename="${opts.filename ?? 'photo.jpg'}"\r\nContent-Type: ${opts.contentType ?? 'image/jpeg'}\r\n\r\n`,
   )
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`)
-  return { payload: Buffer.concat([head, file, tail]), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } }
+  return {
+    payload: Buffer.concat([head, file, tail]),
+    headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+  }
 }
 
 /** Uploads a photo through the API; returns the response with parsed JSON. */
-export async function uploadPhoto(app: OjaApp, token: string, listingId: string, file: Buffer, opts: { field?: string; filename?: string; contentType?: string } = {}) {
+export async function uploadPhoto(
+  app: OjaApp,
+  token: string,
+  listingId: string,
+  file: Buffer,
+  opts: { field?: string; filename?: string; contentType?: string } = {},
+) {
   const { payload, headers } = multipart(file, opts)
-  const res = await app.inject({ method: 'POST', url: `/v1/listings/${listingId}/images`, headers: { ...headers, authorization: `Bearer ${token}` }, payload })
+  const res = await app.inject({
+    method: 'POST',
+    url: `/v1/listings/${listingId}/images`,
+    headers: { ...headers, authorization: `Bearer ${token}` },
+    payload,
+  })
   let json: Json = {}
   try {
     json = res.json() as Json
@@ -54,21 +78,37 @@ export async function uploadPhoto(app: OjaApp, token: string, listingId: string,
  * A JPEG like a phone makes: EXIF with camera make, GPS coordinates (Lagos) and an
  * orientation tag (6 = the pixels are stored rotated; viewers turn them 90° clockwise).
  */
-export async function phoneJpeg(opts: { width?: number; height?: number; orientation?: number; gps?: boolean } = {}): Promise<Buffer> {
+export async function phoneJpeg(
+  opts: { width?: number; height?: number; orientation?: number; gps?: boolean } = {},
+): Promise<Buffer> {
   const width = opts.width ?? 640
   const height = opts.height ?? 480
   // Left half red, right half blue, so orientation can be checked from the pixels.
-  const left = await sharp({ create: { width: Math.floor(width / 2), height, channels: 3, background: { r: 220, g: 20, b: 20 } } }).png().toBuffer()
-  let img = sharp({ create: { width, height, channels: 3, background: { r: 20, g: 20, b: 220 } } }).composite([{ input: left, left: 0, top: 0 }]).jpeg({ quality: 90 })
+  const left = await sharp({
+    create: { width: Math.floor(width / 2), height, channels: 3, background: { r: 220, g: 20, b: 20 } },
+  })
+    .png()
+    .toBuffer()
+  let img = sharp({ create: { width, height, channels: 3, background: { r: 20, g: 20, b: 220 } } })
+    .composite([{ input: left, left: 0, top: 0 }])
+    .jpeg({ quality: 90 })
   const exif: Record<string, Record<string, string>> = { IFD0: { Make: 'OjaPhone', Model: 'Test 1' } }
-  if (opts.gps !== false) exif.IFD3 = { GPSLatitudeRef: 'N', GPSLatitude: '6/1 31/1 2784/100', GPSLongitudeRef: 'E', GPSLongitude: '3/1 22/1 4512/100' }
+  if (opts.gps !== false)
+    exif.IFD3 = {
+      GPSLatitudeRef: 'N',
+      GPSLatitude: '6/1 31/1 2784/100',
+      GPSLongitudeRef: 'E',
+      GPSLongitude: '3/1 22/1 4512/100',
+    }
   img = img.withExif(exif)
   if (opts.orientation) img = img.withMetadata({ orientation: opts.orientation })
   return img.toBuffer()
 }
 
 export async function aPng(width = 300, height = 200): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 4, background: { r: 0, g: 160, b: 80, alpha: 1 } } }).png().toBuffer()
+  return sharp({ create: { width, height, channels: 4, background: { r: 0, g: 160, b: 80, alpha: 1 } } })
+    .png()
+    .toBuffer()
 }
 
 /** The TIFF structure inside an EXIF block: does IFD0 point to a GPS IFD (tag 0x8825)? */

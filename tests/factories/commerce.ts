@@ -5,21 +5,45 @@ import { build, call, type TestApp } from '../helpers/app.js'
 import { FakePaystack } from '../fakes/paystack.js'
 import type { SignedInUser } from './users.js'
 
-export const ADDRESS = { fullName: 'Ada Buyer', phone: '+2348012345678', line1: '12 Allen Avenue', city: 'Ikeja', state: 'Lagos' }
+export const ADDRESS = {
+  fullName: 'Ada Buyer',
+  phone: '+2348012345678',
+  line1: '12 Allen Avenue',
+  city: 'Ikeja',
+  state: 'Lagos',
+}
 
 /** An app wired to a fresh fake Paystack on loopback (both closed when the test ends). */
-export async function commerceApp(t: Test, overrides: Partial<Env> = {}): Promise<{ app: TestApp; paystack: FakePaystack }> {
+export async function commerceApp(
+  t: Test,
+  overrides: Partial<Env> = {},
+): Promise<{ app: TestApp; paystack: FakePaystack }> {
   const paystack = await FakePaystack.start()
   t.teardown(() => paystack.close())
-  const app = await build(t, { PAYSTACK_SECRET_KEY: paystack.secretKey, PAYSTACK_BASE_URL: paystack.url, PAYSTACK_TIMEOUT_MS: 2000, ...overrides })
+  const app = await build(t, {
+    PAYSTACK_SECRET_KEY: paystack.secretKey,
+    PAYSTACK_BASE_URL: paystack.url,
+    PAYSTACK_TIMEOUT_MS: 2000,
+    ...overrides,
+  })
   // Background webhook work must end before the app (and its pool) closes.
   t.teardown(() => app.commerce.idle())
   return { app, paystack }
 }
 
-export async function aCoupon(app: TestApp, overrides: Record<string, unknown> = {}): Promise<{ id: string; code: string }> {
-  const [row] = (await app.db('coupons')
-    .insert({ code: `C${randomUUID().slice(0, 8).toUpperCase()}`, type: 'percent', value: 10, active: true, ...overrides })
+export async function aCoupon(
+  app: TestApp,
+  overrides: Record<string, unknown> = {},
+): Promise<{ id: string; code: string }> {
+  const [row] = (await app
+    .db('coupons')
+    .insert({
+      code: `C${randomUUID().slice(0, 8).toUpperCase()}`,
+      type: 'percent',
+      value: 10,
+      active: true,
+      ...overrides,
+    })
     .returning(['id', 'code'])) as { id: string; code: string }[]
   return row!
 }
@@ -28,12 +52,27 @@ export async function toCart(app: TestApp, user: SignedInUser, listingId: string
   return call(app, 'PUT', `/v1/cart/items/${listingId}`, { token: user.accessToken, body: { quantity } })
 }
 
-export async function checkout(app: TestApp, user: SignedInUser, body: Record<string, unknown> = {}, key: string = randomUUID()) {
-  return call(app, 'POST', '/v1/checkout', { token: user.accessToken, body: { address: ADDRESS, ...body }, headers: { 'idempotency-key': key } })
+export async function checkout(
+  app: TestApp,
+  user: SignedInUser,
+  body: Record<string, unknown> = {},
+  key: string = randomUUID(),
+) {
+  return call(app, 'POST', '/v1/checkout', {
+    token: user.accessToken,
+    body: { address: ADDRESS, ...body },
+    headers: { 'idempotency-key': key },
+  })
 }
 
 /** Cart → checkout → the customer pays at the fake → verify-payment. Returns the paid order. */
-export async function paidOrder(app: TestApp, paystack: FakePaystack, buyer: SignedInUser, listingIds: string[], body: Record<string, unknown> = {}) {
+export async function paidOrder(
+  app: TestApp,
+  paystack: FakePaystack,
+  buyer: SignedInUser,
+  listingIds: string[],
+  body: Record<string, unknown> = {},
+) {
   for (const id of listingIds) {
     const put = await toCart(app, buyer, id)
     if (put.statusCode !== 200) throw new Error(`cart: ${put.statusCode} ${put.body}`)
@@ -69,19 +108,43 @@ export async function available(app: TestApp, listingId: string): Promise<number
  */
 export async function manyBuyers(app: TestApp, n: number): Promise<SignedInUser[]> {
   const tag = randomUUID().slice(0, 8)
-  const users = (await app.db('users')
-    .insert(Array.from({ length: n }, (_, i) => ({ email: `buyer-${tag}-${i}@test.oja`, password_hash: 'x', name: `Buyer ${i}` })))
+  const users = (await app
+    .db('users')
+    .insert(
+      Array.from({ length: n }, (_, i) => ({
+        email: `buyer-${tag}-${i}@test.oja`,
+        password_hash: 'x',
+        name: `Buyer ${i}`,
+      })),
+    )
     .returning(['id', 'email'])) as { id: string; email: string }[]
-  const sessions = (await app.db('sessions')
+  const sessions = (await app
+    .db('sessions')
     .insert(users.map((u) => ({ user_id: u.id, expires_at: new Date(Date.now() + 86_400_000) })))
     .returning(['id', 'user_id'])) as { id: string; user_id: string }[]
-  return users.map((u, i) => ({ id: u.id, email: u.email, password: 'x', accessToken: app.jwt.sign({ sub: u.id, sid: sessions[i]!.id, role: 'user' }), refreshToken: '' }))
+  return users.map((u, i) => ({
+    id: u.id,
+    email: u.email,
+    password: 'x',
+    accessToken: app.jwt.sign({ sub: u.id, sid: sessions[i]!.id, role: 'user' }),
+    refreshToken: '',
+  }))
 }
 
 /** Puts lines straight into carts (for races where the cart itself is not under test). */
-export async function fillCarts(app: TestApp, lines: { userId: string; listingId: string; quantity?: number; unitPrice?: number }[]): Promise<void> {
+export async function fillCarts(
+  app: TestApp,
+  lines: { userId: string; listingId: string; quantity?: number; unitPrice?: number }[],
+): Promise<void> {
   if (lines.length === 0) return
-  await app.db('cart_items').insert(lines.map((l) => ({ user_id: l.userId, listing_id: l.listingId, quantity: l.quantity ?? 1, unit_price: l.unitPrice ?? 0 })))
+  await app.db('cart_items').insert(
+    lines.map((l) => ({
+      user_id: l.userId,
+      listing_id: l.listingId,
+      quantity: l.quantity ?? 1,
+      unit_price: l.unitPrice ?? 0,
+    })),
+  )
 }
 
 /**

@@ -1,6 +1,15 @@
 import type { Knex } from 'knex'
 
-export type ListingRow = { id: string; seller_id: string; title: string; price: number; quantity: number; type: string; status: string; category_id: string }
+export type ListingRow = {
+  id: string
+  seller_id: string
+  title: string
+  price: number
+  quantity: number
+  type: string
+  status: string
+  category_id: string
+}
 
 /** The id of a leaf category from the reference tree (by slug). */
 export async function categoryId(db: Knex, slug = 'sofas-chairs'): Promise<string> {
@@ -13,7 +22,11 @@ export async function categoryId(db: Knex, slug = 'sofas-chairs'): Promise<strin
  * Inserts an active listing straight into the database (for tests of features that only
  * need one to exist; the catalogue's own tests go through the API).
  */
-export async function aListing(db: Knex, sellerId: string, overrides: Partial<Record<string, unknown>> = {}): Promise<ListingRow> {
+export async function aListing(
+  db: Knex,
+  sellerId: string,
+  overrides: Partial<Record<string, unknown>> = {},
+): Promise<ListingRow> {
   const type = (overrides.type as string | undefined) ?? 'sale'
   const [row] = (await db('listings')
     .insert({

@@ -73,12 +73,16 @@ export class FakeBlobApi {
     if (req.method === 'GET' && url.pathname.startsWith('/files/')) {
       const blob = this.blobs.get(decodeURIComponent(url.pathname.slice('/files/'.length)))
       if (!blob) return void res.writeHead(404).end('not found')
-      return void res.writeHead(200, { 'content-type': blob.contentType, 'content-length': blob.body.length }).end(blob.body)
+      return void res
+        .writeHead(200, { 'content-type': blob.contentType, 'content-length': blob.body.length })
+        .end(blob.body)
     }
 
     this.requests.push({ method: req.method ?? '', path: url.pathname + url.search, headers: req.headers })
-    if (req.headers.authorization !== `Bearer ${this.token}`) return this.error(res, 403, 'forbidden', 'Access denied, please provide a valid token for this resource.')
-    if (req.headers['x-vercel-blob-store-id'] !== this.storeId) return this.error(res, 400, 'bad_request', 'Missing or wrong store id')
+    if (req.headers.authorization !== `Bearer ${this.token}`)
+      return this.error(res, 403, 'forbidden', 'Access denied, please provide a valid token for this resource.')
+    if (req.headers['x-vercel-blob-store-id'] !== this.storeId)
+      return this.error(res, 400, 'bad_request', 'Missing or wrong store id')
     if (!req.headers['x-api-version']) return this.error(res, 400, 'bad_request', 'Missing API version')
 
     if (req.method === 'PUT' && url.pathname === '/') {
@@ -93,7 +97,13 @@ export class FakeBlobApi {
         this.failAt = 0
         return this.error(res, 503, 'service_unavailable', 'The blob service is temporarily unavailable')
       }
-      if (this.blobs.has(pathname) && req.headers['x-allow-overwrite'] !== '1') return this.error(res, 400, 'bad_request', 'This blob already exists, use `allowOverwrite: true` if you want to overwrite it.')
+      if (this.blobs.has(pathname) && req.headers['x-allow-overwrite'] !== '1')
+        return this.error(
+          res,
+          400,
+          'bad_request',
+          'This blob already exists, use `allowOverwrite: true` if you want to overwrite it.',
+        )
       const contentType = String(req.headers['x-content-type'] ?? 'application/octet-stream')
       const access = String(req.headers['x-vercel-blob-access'] ?? 'public')
       this.blobs.set(pathname, { body, contentType, access, uploadedAt: new Date() })
@@ -109,7 +119,8 @@ export class FakeBlobApi {
     }
 
     if (req.method === 'POST' && url.pathname === '/delete') {
-      if (this.failDeletes) return this.error(res, 503, 'service_unavailable', 'The blob service is temporarily unavailable')
+      if (this.failDeletes)
+        return this.error(res, 503, 'service_unavailable', 'The blob service is temporarily unavailable')
       const { urls } = JSON.parse(body.toString('utf8')) as { urls: string[] }
       for (const u of urls) this.blobs.delete(this.pathnameOf(u))
       return this.json(res, {})
@@ -121,8 +132,15 @@ export class FakeBlobApi {
       if (!blob) return this.error(res, 404, 'not_found', 'The requested blob does not exist')
       const fileUrl = this.fileUrl(pathname)
       return this.json(res, {
-        url: fileUrl, downloadUrl: `${fileUrl}?download=1`, pathname, size: blob.body.length, contentType: blob.contentType,
-        contentDisposition: `inline; filename="${pathname.split('/').pop()}"`, cacheControl: 'public, max-age=31536000', uploadedAt: blob.uploadedAt.toISOString(), etag: '"x"',
+        url: fileUrl,
+        downloadUrl: `${fileUrl}?download=1`,
+        pathname,
+        size: blob.body.length,
+        contentType: blob.contentType,
+        contentDisposition: `inline; filename="${pathname.split('/').pop()}"`,
+        cacheControl: 'public, max-age=31536000',
+        uploadedAt: blob.uploadedAt.toISOString(),
+        etag: '"x"',
       })
     }
 

@@ -39,7 +39,16 @@ export type FakeTransaction = {
   refunded: number
 }
 
-export type FakeRefund = { id: number; transaction: FakeTransaction; amount: number; currency: string; merchant_note: string | null; customer_note: string | null; status: string; createdAt: string }
+export type FakeRefund = {
+  id: number
+  transaction: FakeTransaction
+  amount: number
+  currency: string
+  merchant_note: string | null
+  customer_note: string | null
+  status: string
+  createdAt: string
+}
 
 export type FakeCall = { method: string; path: string; body: unknown; authorization: string | undefined }
 
@@ -47,11 +56,20 @@ export class FakePaystack {
   readonly transactions = new Map<string, FakeTransaction>()
   readonly refunds: FakeRefund[] = []
   readonly calls: FakeCall[] = []
-  modes: { initialize: FakeMode; verify: FakeMode; refund: FakeMode; listRefunds: FakeMode } = { initialize: 'ok', verify: 'ok', refund: 'ok', listRefunds: 'ok' }
+  modes: { initialize: FakeMode; verify: FakeMode; refund: FakeMode; listRefunds: FakeMode } = {
+    initialize: 'ok',
+    verify: 'ok',
+    refund: 'ok',
+    listRefunds: 'ok',
+  }
   private nextId = 3_000_000_000
   private readonly hanging = new Set<ServerResponse>()
 
-  private constructor(readonly server: Server, readonly url: string, readonly secretKey: string) {}
+  private constructor(
+    readonly server: Server,
+    readonly url: string,
+    readonly secretKey: string,
+  ) {}
 
   static async start(secretKey = `sk_test_${randomBytes(12).toString('hex')}`): Promise<FakePaystack> {
     const holder: { fake?: FakePaystack } = {}
@@ -89,7 +107,16 @@ export class FakePaystack {
     const tx = this.transactions.get(reference)
     if (!tx) throw new Error(`fake paystack: no transaction ${reference}`)
     tx.refunded += amount
-    const refund: FakeRefund = { id: this.nextId++, transaction: tx, amount, currency: tx.currency, merchant_note: null, customer_note: null, status, createdAt: new Date().toISOString() }
+    const refund: FakeRefund = {
+      id: this.nextId++,
+      transaction: tx,
+      amount,
+      currency: tx.currency,
+      merchant_note: null,
+      customer_note: null,
+      status,
+      createdAt: new Date().toISOString(),
+    }
     this.refunds.push(refund)
     return refund
   }
@@ -116,22 +143,96 @@ export class FakePaystack {
 
   transactionData(tx: FakeTransaction, override: Partial<{ amount: number; currency: string; status: string }> = {}) {
     return {
-      id: tx.id, domain: 'test', status: override.status ?? tx.status, reference: tx.reference, receipt_number: null,
-      amount: override.amount ?? tx.amount, message: null,
-      gateway_response: tx.status === 'success' ? 'Successful' : tx.status === 'failed' ? 'Declined' : 'The transaction is still in progress',
-      paid_at: tx.paid_at, created_at: tx.created_at, channel: 'card', currency: override.currency ?? tx.currency, ip_address: '127.0.0.1',
-      metadata: tx.metadata ?? '', log: null, fees: 0, fees_split: null, plan: null, split: {}, order_id: null, paidAt: tx.paid_at, createdAt: tx.created_at,
-      requested_amount: tx.amount, pos_transaction_data: null, source: null, fees_breakdown: null, connect: null, transaction_date: tx.created_at, plan_object: {}, subaccount: {},
-      customer: { id: 1, first_name: null, last_name: null, email: tx.email, customer_code: 'CUS_fake', phone: null, metadata: null, risk_action: 'default', international_format_phone: null },
-      authorization: { authorization_code: 'AUTH_fake', bin: '408408', last4: '4081', exp_month: '12', exp_year: '2030', channel: 'card', card_type: 'visa ', bank: 'TEST BANK', country_code: 'NG', brand: 'visa', reusable: true, signature: 'SIG_fake', account_name: null },
+      id: tx.id,
+      domain: 'test',
+      status: override.status ?? tx.status,
+      reference: tx.reference,
+      receipt_number: null,
+      amount: override.amount ?? tx.amount,
+      message: null,
+      gateway_response:
+        tx.status === 'success'
+          ? 'Successful'
+          : tx.status === 'failed'
+            ? 'Declined'
+            : 'The transaction is still in progress',
+      paid_at: tx.paid_at,
+      created_at: tx.created_at,
+      channel: 'card',
+      currency: override.currency ?? tx.currency,
+      ip_address: '127.0.0.1',
+      metadata: tx.metadata ?? '',
+      log: null,
+      fees: 0,
+      fees_split: null,
+      plan: null,
+      split: {},
+      order_id: null,
+      paidAt: tx.paid_at,
+      createdAt: tx.created_at,
+      requested_amount: tx.amount,
+      pos_transaction_data: null,
+      source: null,
+      fees_breakdown: null,
+      connect: null,
+      transaction_date: tx.created_at,
+      plan_object: {},
+      subaccount: {},
+      customer: {
+        id: 1,
+        first_name: null,
+        last_name: null,
+        email: tx.email,
+        customer_code: 'CUS_fake',
+        phone: null,
+        metadata: null,
+        risk_action: 'default',
+        international_format_phone: null,
+      },
+      authorization: {
+        authorization_code: 'AUTH_fake',
+        bin: '408408',
+        last4: '4081',
+        exp_month: '12',
+        exp_year: '2030',
+        channel: 'card',
+        card_type: 'visa ',
+        bank: 'TEST BANK',
+        country_code: 'NG',
+        brand: 'visa',
+        reusable: true,
+        signature: 'SIG_fake',
+        account_name: null,
+      },
     }
   }
 
   refundData(r: FakeRefund) {
     return {
-      transaction: { id: r.transaction.id, domain: 'test', reference: r.transaction.reference, amount: r.transaction.amount, paid_at: r.transaction.paid_at, channel: 'card', currency: r.transaction.currency },
-      integration: 1, deducted_amount: 0, channel: null, merchant_note: r.merchant_note, customer_note: r.customer_note, status: r.status, refunded_by: 'fake@paystack.test',
-      expected_at: new Date(Date.now() + 86_400_000).toISOString(), currency: r.currency, domain: 'test', amount: r.amount, fully_deducted: false, id: r.id, createdAt: r.createdAt, updatedAt: r.createdAt,
+      transaction: {
+        id: r.transaction.id,
+        domain: 'test',
+        reference: r.transaction.reference,
+        amount: r.transaction.amount,
+        paid_at: r.transaction.paid_at,
+        channel: 'card',
+        currency: r.transaction.currency,
+      },
+      integration: 1,
+      deducted_amount: 0,
+      channel: null,
+      merchant_note: r.merchant_note,
+      customer_note: r.customer_note,
+      status: r.status,
+      refunded_by: 'fake@paystack.test',
+      expected_at: new Date(Date.now() + 86_400_000).toISOString(),
+      currency: r.currency,
+      domain: 'test',
+      amount: r.amount,
+      fully_deducted: false,
+      id: r.id,
+      createdAt: r.createdAt,
+      updatedAt: r.createdAt,
     }
   }
 
@@ -168,58 +269,155 @@ export class FakePaystack {
       return this.send(res, 400, { status: false, message: 'Invalid JSON' })
     }
     const url = new URL(req.url ?? '/', this.url)
-    this.calls.push({ method: req.method ?? '', path: url.pathname + url.search, body, authorization: req.headers.authorization })
-    if (req.headers.authorization !== `Bearer ${this.secretKey}`) return this.send(res, 401, { status: false, message: 'Invalid key' })
+    this.calls.push({
+      method: req.method ?? '',
+      path: url.pathname + url.search,
+      body,
+      authorization: req.headers.authorization,
+    })
+    if (req.headers.authorization !== `Bearer ${this.secretKey}`)
+      return this.send(res, 401, { status: false, message: 'Invalid key' })
 
     if (req.method === 'POST' && url.pathname === '/transaction/initialize') {
       if (this.misbehave(this.modes.initialize, res)) return
-      if (this.modes.initialize === 'duplicateReference') return this.send(res, 400, { status: false, message: 'Duplicate Transaction Reference', meta: { nextStep: 'Ensure that you are passing a unique reference' }, type: 'validation_error', code: 'duplicate_reference' })
+      if (this.modes.initialize === 'duplicateReference')
+        return this.send(res, 400, {
+          status: false,
+          message: 'Duplicate Transaction Reference',
+          meta: { nextStep: 'Ensure that you are passing a unique reference' },
+          type: 'validation_error',
+          code: 'duplicate_reference',
+        })
       const amount = typeof body.amount === 'number' ? body.amount : Number(body.amount)
-      if (typeof body.email !== 'string' || !Number.isInteger(amount) || amount <= 0) return this.send(res, 400, { status: false, message: 'Invalid amount', type: 'validation_error', code: 'invalid_params' })
+      if (typeof body.email !== 'string' || !Number.isInteger(amount) || amount <= 0)
+        return this.send(res, 400, {
+          status: false,
+          message: 'Invalid amount',
+          type: 'validation_error',
+          code: 'invalid_params',
+        })
       const reference = typeof body.reference === 'string' ? body.reference : `T${randomBytes(6).toString('hex')}`
-      if (!/^[A-Za-z0-9.=-]+$/.test(reference)) return this.send(res, 400, { status: false, message: 'Invalid reference', type: 'validation_error', code: 'invalid_params' })
-      if (this.transactions.has(reference)) return this.send(res, 400, { status: false, message: 'Duplicate Transaction Reference', type: 'validation_error', code: 'duplicate_reference' })
+      if (!/^[A-Za-z0-9.=-]+$/.test(reference))
+        return this.send(res, 400, {
+          status: false,
+          message: 'Invalid reference',
+          type: 'validation_error',
+          code: 'invalid_params',
+        })
+      if (this.transactions.has(reference))
+        return this.send(res, 400, {
+          status: false,
+          message: 'Duplicate Transaction Reference',
+          type: 'validation_error',
+          code: 'duplicate_reference',
+        })
       const tx: FakeTransaction = {
-        id: this.nextId++, reference, amount, currency: typeof body.currency === 'string' ? body.currency : 'NGN', email: body.email,
-        callback_url: typeof body.callback_url === 'string' ? body.callback_url : null, metadata: body.metadata ?? '', access_code: randomBytes(7).toString('hex'),
-        status: 'ongoing', created_at: new Date().toISOString(), paid_at: null, refunded: 0,
+        id: this.nextId++,
+        reference,
+        amount,
+        currency: typeof body.currency === 'string' ? body.currency : 'NGN',
+        email: body.email,
+        callback_url: typeof body.callback_url === 'string' ? body.callback_url : null,
+        metadata: body.metadata ?? '',
+        access_code: randomBytes(7).toString('hex'),
+        status: 'ongoing',
+        created_at: new Date().toISOString(),
+        paid_at: null,
+        refunded: 0,
       }
       this.transactions.set(reference, tx)
-      return this.send(res, 200, { status: true, message: 'Authorization URL created', data: { authorization_url: `https://checkout.paystack.test/${tx.access_code}`, access_code: tx.access_code, reference } })
+      return this.send(res, 200, {
+        status: true,
+        message: 'Authorization URL created',
+        data: {
+          authorization_url: `https://checkout.paystack.test/${tx.access_code}`,
+          access_code: tx.access_code,
+          reference,
+        },
+      })
     }
 
     const verify = /^\/transaction\/verify\/(.+)$/.exec(url.pathname)
     if (req.method === 'GET' && verify) {
       if (this.misbehave(this.modes.verify, res)) return
       const tx = this.transactions.get(decodeURIComponent(verify[1]!))
-      if (!tx) return this.send(res, 400, { status: false, message: 'Transaction reference not found', type: 'validation_error', code: 'transaction_not_found' })
-      const override = this.modes.verify === 'tamperAmount' ? { amount: tx.amount - 100, status: 'success' } : this.modes.verify === 'wrongCurrency' ? { currency: 'USD', status: 'success' } : {}
-      return this.send(res, 200, { status: true, message: 'Verification successful', data: this.transactionData(tx, override) })
+      if (!tx)
+        return this.send(res, 400, {
+          status: false,
+          message: 'Transaction reference not found',
+          type: 'validation_error',
+          code: 'transaction_not_found',
+        })
+      const override =
+        this.modes.verify === 'tamperAmount'
+          ? { amount: tx.amount - 100, status: 'success' }
+          : this.modes.verify === 'wrongCurrency'
+            ? { currency: 'USD', status: 'success' }
+            : {}
+      return this.send(res, 200, {
+        status: true,
+        message: 'Verification successful',
+        data: this.transactionData(tx, override),
+      })
     }
 
     if (req.method === 'POST' && url.pathname === '/refund') {
       if (this.misbehave(this.modes.refund, res)) return
       const key = String(body.transaction ?? '')
       const tx = this.transactions.get(key) ?? [...this.transactions.values()].find((t) => String(t.id) === key)
-      if (!tx) return this.send(res, 404, { status: false, message: 'Transaction not found', type: 'validation_error', code: 'transaction_not_found' })
-      if (tx.status !== 'success') return this.send(res, 400, { status: false, message: 'Transaction has not been completed', type: 'validation_error' })
+      if (!tx)
+        return this.send(res, 404, {
+          status: false,
+          message: 'Transaction not found',
+          type: 'validation_error',
+          code: 'transaction_not_found',
+        })
+      if (tx.status !== 'success')
+        return this.send(res, 400, {
+          status: false,
+          message: 'Transaction has not been completed',
+          type: 'validation_error',
+        })
       const amount = body.amount === undefined ? tx.amount - tx.refunded : Number(body.amount)
-      if (!Number.isInteger(amount) || amount <= 0 || amount > tx.amount - tx.refunded) return this.send(res, 400, { status: false, message: 'Refund amount cannot be more than the transaction amount', type: 'validation_error' })
+      if (!Number.isInteger(amount) || amount <= 0 || amount > tx.amount - tx.refunded)
+        return this.send(res, 400, {
+          status: false,
+          message: 'Refund amount cannot be more than the transaction amount',
+          type: 'validation_error',
+        })
       tx.refunded += amount
-      const refund: FakeRefund = { id: this.nextId++, transaction: tx, amount, currency: tx.currency, merchant_note: typeof body.merchant_note === 'string' ? body.merchant_note : null, customer_note: typeof body.customer_note === 'string' ? body.customer_note : null, status: 'pending', createdAt: new Date().toISOString() }
+      const refund: FakeRefund = {
+        id: this.nextId++,
+        transaction: tx,
+        amount,
+        currency: tx.currency,
+        merchant_note: typeof body.merchant_note === 'string' ? body.merchant_note : null,
+        customer_note: typeof body.customer_note === 'string' ? body.customer_note : null,
+        status: 'pending',
+        createdAt: new Date().toISOString(),
+      }
       this.refunds.push(refund)
       if (this.modes.refund === 'lostAnswer') {
         this.hanging.add(res)
         return
       }
-      return this.send(res, 200, { status: true, message: 'Refund has been queued for processing', data: this.refundData(refund) })
+      return this.send(res, 200, {
+        status: true,
+        message: 'Refund has been queued for processing',
+        data: this.refundData(refund),
+      })
     }
 
     if (req.method === 'GET' && url.pathname === '/refund') {
       if (this.misbehave(this.modes.listRefunds, res)) return
       const transaction = url.searchParams.get('transaction')
       const list = this.refunds.filter((r) => !transaction || String(r.transaction.id) === transaction)
-      return this.send(res, 200, { status: true, message: 'Refunds retrieved', data: list.map((r) => this.refundData(r)), meta: { total: list.length, skipped: 0, perPage: 50, page: 1, pageCount: 1 } })
+      return this.send(res, 200, {
+        status: true,
+        message: 'Refunds retrieved',
+        data: list.map((r) => this.refundData(r)),
+        meta: { total: list.length, skipped: 0, perPage: 50, page: 1, pageCount: 1 },
+      })
     }
 
     return this.send(res, 404, { status: false, message: 'Not found' })

@@ -37,7 +37,11 @@ export function testConfig(db: TestDb, overrides: Partial<Env> = {}, prefix = `o
 export type TestApp = OjaApp & { testDb: TestDb }
 
 /** buildApp on a fresh database with real PostgreSQL and Redis; closed when the test ends. */
-export async function build(t: Test, overrides: Partial<Env> = {}, options: BuildOptions & { db?: never; testDb?: TestDb } = {}): Promise<TestApp> {
+export async function build(
+  t: Test,
+  overrides: Partial<Env> = {},
+  options: BuildOptions & { db?: never; testDb?: TestDb } = {},
+): Promise<TestApp> {
   const testDb = options.testDb ?? (await testDatabase(t))
   const app = await buildApp(testConfig(testDb, overrides), { background: false, ...options })
   t.teardown(() => app.close())
@@ -48,12 +52,23 @@ export async function build(t: Test, overrides: Partial<Env> = {}, options: Buil
 export type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** app.inject with a JSON body and optional bearer token; returns the response and its parsed body. */
-export async function call(app: OjaApp, method: InjectOptions['method'], url: string, opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<LightMyRequestResponse & { body: string; json: Json }> {
+export async function call(
+  app: OjaApp,
+  method: InjectOptions['method'],
+  url: string,
+  opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<LightMyRequestResponse & { body: string; json: Json }> {
   const res = await app.inject({
     method,
     url,
-    headers: { ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}), ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}), ...opts.headers },
-    ...(opts.body !== undefined ? { payload: typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body) } : {}),
+    headers: {
+      ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+      ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...opts.headers,
+    },
+    ...(opts.body !== undefined
+      ? { payload: typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body) }
+      : {}),
   })
   let json: Json
   try {

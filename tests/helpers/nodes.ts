@@ -19,10 +19,14 @@ export type NodeOptions = { env?: Partial<Env>; realtime?: RealtimeOptions; logg
  * channels), which no other test uses.
  */
 export async function startNode(t: Test, db: TestDb, opts: NodeOptions = {}): Promise<Node> {
-  const app = await buildApp(testConfig(db, { DATABASE_POOL_MAX: 8, ...opts.env }), { background: false, ...(opts.logger ? { logger: opts.logger } : {}) })
+  const app = await buildApp(testConfig(db, { DATABASE_POOL_MAX: 8, ...opts.env }), {
+    background: false,
+    ...(opts.logger ? { logger: opts.logger } : {}),
+  })
   const realtime = await attachRealtime(app, opts.realtime)
   // On a busy machine Redis may answer late: start only once this node hears the others.
-  if (realtime.link && !(await realtime.link.subscribed(15_000))) throw new Error('the realtime Redis link did not come up')
+  if (realtime.link && !(await realtime.link.subscribed(15_000)))
+    throw new Error('the realtime Redis link did not come up')
   await app.listen({ port: 0, host: '127.0.0.1' })
   t.teardown(() => app.close())
   const { port } = app.server.address() as AddressInfo
@@ -30,7 +34,11 @@ export async function startNode(t: Test, db: TestDb, opts: NodeOptions = {}): Pr
 }
 
 /** `count` nodes on one fresh database and one Redis, as behind a load balancer. */
-export async function startNodes(t: Test, count = 2, perNode: (i: number) => NodeOptions = () => ({})): Promise<{ db: TestDb; nodes: Node[] }> {
+export async function startNodes(
+  t: Test,
+  count = 2,
+  perNode: (i: number) => NodeOptions = () => ({}),
+): Promise<{ db: TestDb; nodes: Node[] }> {
   const db = await testDatabase(t)
   const nodes: Node[] = []
   for (let i = 0; i < count; i++) nodes.push(await startNode(t, db, perNode(i)))
@@ -51,12 +59,17 @@ export class Recorder {
   }
 
   /** Resolves with the first matching item, already received or still to come (fails after `ms`). */
-  next(event: string, where: (data: any) => boolean = () => true, ms = 10_000): Promise<Received> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  next(event: string, where: (data: any) => boolean = () => true, ms = 10_000): Promise<Received> {
     const test = (r: Received) => r.event === event && where(r.payload.data)
     const seen = this.received.find(test)
     if (seen) return Promise.resolve(seen)
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ${event} within ${ms} ms; got ${JSON.stringify(this.received.map((r) => r.event))}`)), ms)
+      const timer = setTimeout(
+        () =>
+          reject(new Error(`no ${event} within ${ms} ms; got ${JSON.stringify(this.received.map((r) => r.event))}`)),
+        ms,
+      )
       this.waiters.push({ test, resolve: (r) => (clearTimeout(timer), resolve(r)) })
     })
   }
@@ -77,7 +90,12 @@ export type Client = { socket: LiveSocket; recorder: Recorder }
  * A real socket.io-client connected to a node; resolves once connected, rejects with the
  * `connect_error`. The recorder is attached before connecting, so catch-up events count.
  */
-export function connect(t: Test, node: Node, auth: { token: string; lastSeq?: number } | (() => { token: string; lastSeq?: number }), opts: Partial<ManagerOptions & SocketOptions> = {}): Promise<Client> {
+export function connect(
+  t: Test,
+  node: Node,
+  auth: { token: string; lastSeq?: number } | (() => { token: string; lastSeq?: number }),
+  opts: Partial<ManagerOptions & SocketOptions> = {},
+): Promise<Client> {
   const recorder = new Recorder()
   const socket: LiveSocket = ioClient(node.url, {
     transports: ['websocket'],
@@ -98,35 +116,65 @@ export function connect(t: Test, node: Node, auth: { token: string; lastSeq?: nu
 }
 
 /** Emits a request event and resolves with its ack. */
-export function request<E extends keyof ClientToServerEvents>(socket: LiveSocket, event: E, payload: unknown): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export function request<E extends keyof ClientToServerEvents>(
+  socket: LiveSocket,
+  event: E,
+  payload: unknown,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+): Promise<any> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ack for ${event}`)), 10_000)
-    ;(socket as unknown as { emit(e: string, p: unknown, ack: (r: unknown) => void): void }).emit(event, payload, (res) => {
-      clearTimeout(timer)
-      resolve(res)
-    })
+    ;(socket as unknown as { emit(e: string, p: unknown, ack: (r: unknown) => void): void }).emit(
+      event,
+      payload,
+      (res) => {
+        clearTimeout(timer)
+        resolve(res)
+      },
+    )
   })
 }
 
 export type Feed = { ws: WebSocket; recorder: Recorder; closed: Promise<{ code: number; reason: string }> }
 
 /** A plain WebSocket on /v1/stream; rejects with the HTTP status when the upgrade is refused. */
-export function openFeed(t: Test, node: Node, query: { token?: string; lastSeq?: number }, headers: Record<string, string> = {}): Promise<Feed> {
-  const qs = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)] as [string, string])).toString()
+export function openFeed(
+  t: Test,
+  node: Node,
+  query: { token?: string; lastSeq?: number },
+  headers: Record<string, string> = {},
+): Promise<Feed> {
+  const qs = new URLSearchParams(
+    Object.entries(query)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, String(v)] as [string, string]),
+  ).toString()
   const ws = new WebSocket(`${node.url.replace('http', 'ws')}/v1/stream${qs ? `?${qs}` : ''}`, { headers })
   const recorder = new Recorder()
   ws.on('message', (raw) => {
     const frame = JSON.parse(String(raw)) as FeedFrame
-    recorder.add({ event: frame.event, payload: { ...(frame.seq === null ? {} : { seq: frame.seq }), data: frame.data } })
+    recorder.add({
+      event: frame.event,
+      payload: { ...(frame.seq === null ? {} : { seq: frame.seq }), data: frame.data },
+    })
   })
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })))
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })),
+  )
   t.teardown(() => ws.terminate())
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve({ ws, recorder, closed }))
     ws.once('unexpected-response', (_req, res) => {
       let body = ''
       res.on('data', (c: Buffer) => (body += String(c)))
-      res.on('end', () => reject(Object.assign(new Error(`feed refused: ${res.statusCode}`), { status: res.statusCode, body: body ? JSON.parse(body) : null })))
+      res.on('end', () =>
+        reject(
+          Object.assign(new Error(`feed refused: ${res.statusCode}`), {
+            status: res.statusCode,
+            body: body ? JSON.parse(body) : null,
+          }),
+        ),
+      )
     })
     ws.once('error', (err) => reject(err))
   })

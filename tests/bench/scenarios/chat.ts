@@ -27,8 +27,24 @@ const SELF = fileURLToPath(import.meta.url)
 const JWT_SECRET = 'bench-secret-bench-secret-bench-secret-01'
 
 type Pair = { buyerId: string; sellerId: string; buyerToken: string; sellerToken: string; conversationId: string }
-type LoadPlan = { mode: 'oja' | 'bare'; urls: [string, string]; pairs: Pair[]; rate: number; warmupMs: number; durationMs: number }
-type LoadResult = { sent: number; totalSent: number; acked: number; failed: number; delivered: number; latencies: number[]; ackLatencies: number[]; seconds: number }
+type LoadPlan = {
+  mode: 'oja' | 'bare'
+  urls: [string, string]
+  pairs: Pair[]
+  rate: number
+  warmupMs: number
+  durationMs: number
+}
+type LoadResult = {
+  sent: number
+  totalSent: number
+  acked: number
+  failed: number
+  delivered: number
+  latencies: number[]
+  ackLatencies: number[]
+  seconds: number
+}
 type Cpu = { user: number; system: number }
 type Mem = { heapUsed: number; rss: number }
 
@@ -57,10 +73,21 @@ async function ojaNode(): Promise<void> {
   const { buildApp } = await import('../../../src/app.js')
   const { loadConfig } = await import('../../../src/config.js')
   const { attachRealtime } = await import('../../../realtime/index.js')
-  const config = loadConfig({}, {
-    NODE_ENV: 'development', LOG_LEVEL: 'error', DATABASE_URL: process.env.BENCH_DATABASE_URL!, DATABASE_POOL_MAX: 10, REDIS_URL: process.env.BENCH_REDIS_URL!,
-    REDIS_PREFIX: process.env.BENCH_PREFIX!, JWT_SECRET, MIGRATE_ON_START: false, SEED_DEMO: false, RATE_LIMIT_SCALE: 1,
-  })
+  const config = loadConfig(
+    {},
+    {
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'error',
+      DATABASE_URL: process.env.BENCH_DATABASE_URL!,
+      DATABASE_POOL_MAX: 10,
+      REDIS_URL: process.env.BENCH_REDIS_URL!,
+      REDIS_PREFIX: process.env.BENCH_PREFIX!,
+      JWT_SECRET,
+      MIGRATE_ON_START: false,
+      SEED_DEMO: false,
+      RATE_LIMIT_SCALE: 1,
+    },
+  )
   const app = await buildApp(config, { background: false })
   await attachRealtime(app)
   await app.listen({ port: 0, host: '127.0.0.1' })
@@ -73,15 +100,26 @@ async function bareNode(): Promise<void> {
   const pub = new Redis(process.env.BENCH_REDIS_URL!)
   const sub = pub.duplicate()
   const http = createServer()
-  const io = new Server(http, { adapter: createShardedAdapter(pub, sub, { channelPrefix: `${process.env.BENCH_PREFIX}bare` }), serveClient: false })
+  const io = new Server(http, {
+    adapter: createShardedAdapter(pub, sub, { channelPrefix: `${process.env.BENCH_PREFIX}bare` }),
+    serveClient: false,
+  })
   io.on('connection', (socket) => {
     const { room } = socket.handshake.auth as { room: string }
     void socket.join(room)
-    socket.on('message:send', (payload: { conversationId: string; body: string; clientId: string }, ack: (r: unknown) => void) => {
-      const message = { conversationId: payload.conversationId, body: payload.body, clientId: payload.clientId, createdAt: new Date().toISOString() }
-      socket.to(payload.conversationId).emit('message:new', { seq: 0, data: message })
-      ack({ ok: true, data: message })
-    })
+    socket.on(
+      'message:send',
+      (payload: { conversationId: string; body: string; clientId: string }, ack: (r: unknown) => void) => {
+        const message = {
+          conversationId: payload.conversationId,
+          body: payload.body,
+          clientId: payload.clientId,
+          createdAt: new Date().toISOString(),
+        }
+        socket.to(payload.conversationId).emit('message:new', { seq: 0, data: message })
+        ack({ ok: true, data: message })
+      },
+    )
   })
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r))
   serveIpc(async () => {
@@ -127,13 +165,21 @@ async function loadGenerator(): Promise<void> {
   // Connect in bounded waves: 2 000 simultaneous handshakes would measure the handshake.
   const senders: { socket: ClientSocket; conversationId: string; tag: string }[] = []
   for (let i = 0; i < plan.pairs.length; i += 50) {
-    await Promise.all(plan.pairs.slice(i, i + 50).map(async (p) => {
-      const buyerAuth = plan.mode === 'oja' ? { token: p.buyerToken } : { room: p.conversationId }
-      const sellerAuth = plan.mode === 'oja' ? { token: p.sellerToken } : { room: p.conversationId }
-      const [buyer, seller] = await Promise.all([open(plan.urls[0], buyerAuth, `b${p.buyerId}`), open(plan.urls[1], sellerAuth, `s${p.sellerId}`)])
-      sockets.push(buyer, seller)
-      senders.push({ socket: buyer, conversationId: p.conversationId, tag: `b${p.buyerId}` }, { socket: seller, conversationId: p.conversationId, tag: `s${p.sellerId}` })
-    }))
+    await Promise.all(
+      plan.pairs.slice(i, i + 50).map(async (p) => {
+        const buyerAuth = plan.mode === 'oja' ? { token: p.buyerToken } : { room: p.conversationId }
+        const sellerAuth = plan.mode === 'oja' ? { token: p.sellerToken } : { room: p.conversationId }
+        const [buyer, seller] = await Promise.all([
+          open(plan.urls[0], buyerAuth, `b${p.buyerId}`),
+          open(plan.urls[1], sellerAuth, `s${p.sellerId}`),
+        ])
+        sockets.push(buyer, seller)
+        senders.push(
+          { socket: buyer, conversationId: p.conversationId, tag: `b${p.buyerId}` },
+          { socket: seller, conversationId: p.conversationId, tag: `s${p.sellerId}` },
+        )
+      }),
+    )
   }
   process.send!({ type: 'connected', sockets: sockets.length })
   await once(process, 'message')
@@ -149,15 +195,21 @@ async function loadGenerator(): Promise<void> {
     pending.set(clientId, at)
     sent++
     totalSent++
-    s.socket.timeout(10_000).emit('message:send', { conversationId: s.conversationId, body: `hello ${n}`, clientId }, (err: Error | null, res: { ok: boolean }) => {
-      if (err || !res?.ok) {
-        failed++
-        pending.delete(clientId)
-        return
-      }
-      acked++
-      if (measuring) ackLatencies.push(performance.now() - at)
-    })
+    s.socket
+      .timeout(10_000)
+      .emit(
+        'message:send',
+        { conversationId: s.conversationId, body: `hello ${n}`, clientId },
+        (err: Error | null, res: { ok: boolean }) => {
+          if (err || !res?.ok) {
+            failed++
+            pending.delete(clientId)
+            return
+          }
+          acked++
+          if (measuring) ackLatencies.push(performance.now() - at)
+        },
+      )
   }
   await new Promise<void>((resolve) => {
     let due = 0
@@ -184,7 +236,16 @@ async function loadGenerator(): Promise<void> {
       }
     }, 10)
   })
-  const result: LoadResult = { sent, totalSent, acked, failed, delivered, latencies, ackLatencies, seconds: (process as unknown as { measuredSeconds: number }).measuredSeconds }
+  const result: LoadResult = {
+    sent,
+    totalSent,
+    acked,
+    failed,
+    delivered,
+    latencies,
+    ackLatencies,
+    seconds: (process as unknown as { measuredSeconds: number }).measuredSeconds,
+  }
   process.send!({ type: 'result', result })
   await once(process, 'message')
   for (const s of sockets) s.disconnect()
@@ -196,7 +257,10 @@ async function loadGenerator(): Promise<void> {
 
 function child(role: string, env: Record<string, string>): ChildProcess {
   const extra = role === process.env.BENCH_PROFILE_ROLE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/oja-prof'] : []
-  return spawn(process.execPath, ['--expose-gc', '--max-old-space-size=2048', ...extra, '--import', 'tsx', SELF], { env: { ...process.env, ...env, OJA_BENCH_ROLE: role }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  return spawn(process.execPath, ['--expose-gc', '--max-old-space-size=2048', ...extra, '--import', 'tsx', SELF], {
+    env: { ...process.env, ...env, OJA_BENCH_ROLE: role },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
 }
 
 function ask<T>(proc: ChildProcess, type: string, message?: unknown): Promise<T> {
@@ -226,31 +290,90 @@ async function stop(proc: ChildProcess): Promise<void> {
 async function seed(dbUrl: string, pairs: number): Promise<Pair[]> {
   const { buildApp } = await import('../../../src/app.js')
   const { loadConfig } = await import('../../../src/config.js')
-  const app = await buildApp(loadConfig({}, { NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: dbUrl, JWT_SECRET, MIGRATE_ON_START: false, SEED_DEMO: false }), { background: false, redis: null })
+  const app = await buildApp(
+    loadConfig(
+      {},
+      {
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'silent',
+        DATABASE_URL: dbUrl,
+        JWT_SECRET,
+        MIGRATE_ON_START: false,
+        SEED_DEMO: false,
+      },
+    ),
+    { background: false, redis: null },
+  )
   const db = app.db
   try {
-    const users = (await db('users').insert(Array.from({ length: pairs * 2 }, (_, i) => ({ email: `bench-${i}@bench.oja`, name: `Bench ${i}`, password_hash: 'x' }))).returning('id')) as { id: string }[]
-    const sessions = (await db('sessions').insert(users.map((u) => ({ user_id: u.id, expires_at: new Date(Date.now() + 86_400_000) }))).returning(['id', 'user_id'])) as { id: string; user_id: string }[]
+    const users = (await db('users')
+      .insert(
+        Array.from({ length: pairs * 2 }, (_, i) => ({
+          email: `bench-${i}@bench.oja`,
+          name: `Bench ${i}`,
+          password_hash: 'x',
+        })),
+      )
+      .returning('id')) as { id: string }[]
+    const sessions = (await db('sessions')
+      .insert(users.map((u) => ({ user_id: u.id, expires_at: new Date(Date.now() + 86_400_000) })))
+      .returning(['id', 'user_id'])) as { id: string; user_id: string }[]
     const category = (await db('categories').first('id')) as { id: string }
-    const listings = (await db('listings').insert(Array.from({ length: pairs }, (_, i) => ({
-      seller_id: users[2 * i + 1]!.id, title: `Bench item ${i}`, type: 'sale', price: 10_000_00, condition: 'good', category_id: category.id, status: 'active', published_at: db.fn.now(),
-    }))).returning('id')) as { id: string }[]
-    const conversations = (await db('conversations').insert(listings.map((l, i) => ({ listing_id: l.id, buyer_id: users[2 * i]!.id, seller_id: users[2 * i + 1]!.id }))).returning('id')) as { id: string }[]
-    const token = (i: number) => app.jwt.sign({ sub: sessions[i]!.user_id, sid: sessions[i]!.id, role: 'user' }, { expiresIn: 3600 } as never)
-    return conversations.map((c, i) => ({ buyerId: users[2 * i]!.id, sellerId: users[2 * i + 1]!.id, buyerToken: token(2 * i), sellerToken: token(2 * i + 1), conversationId: c.id }))
+    const listings = (await db('listings')
+      .insert(
+        Array.from({ length: pairs }, (_, i) => ({
+          seller_id: users[2 * i + 1]!.id,
+          title: `Bench item ${i}`,
+          type: 'sale',
+          price: 10_000_00,
+          condition: 'good',
+          category_id: category.id,
+          status: 'active',
+          published_at: db.fn.now(),
+        })),
+      )
+      .returning('id')) as { id: string }[]
+    const conversations = (await db('conversations')
+      .insert(
+        listings.map((l, i) => ({ listing_id: l.id, buyer_id: users[2 * i]!.id, seller_id: users[2 * i + 1]!.id })),
+      )
+      .returning('id')) as { id: string }[]
+    const token = (i: number) =>
+      app.jwt.sign({ sub: sessions[i]!.user_id, sid: sessions[i]!.id, role: 'user' }, { expiresIn: 3600 } as never)
+    return conversations.map((c, i) => ({
+      buyerId: users[2 * i]!.id,
+      sellerId: users[2 * i + 1]!.id,
+      buyerToken: token(2 * i),
+      sellerToken: token(2 * i + 1),
+      conversationId: c.id,
+    }))
   } finally {
     await app.close()
   }
 }
 
-async function measure(ctx: BenchContext, mode: 'oja' | 'bare', env: Record<string, string>, pairs: Pair[], rate: number, durationMs: number): Promise<{ load: LoadResult; memPer1000: Mem; sockets: number; cpuMsPerMessage: number }> {
+async function measure(
+  ctx: BenchContext,
+  mode: 'oja' | 'bare',
+  env: Record<string, string>,
+  pairs: Pair[],
+  rate: number,
+  durationMs: number,
+): Promise<{ load: LoadResult; memPer1000: Mem; sockets: number; cpuMsPerMessage: number }> {
   const servers = [child(mode, env), child(mode, env)]
   try {
     const ports = await Promise.all(servers.map((s) => ask<{ port: number }>(s, 'ready')))
     const before = await Promise.all(servers.map((s) => ask<Mem>(s, 'mem', { type: 'mem' })))
     const load = child('load', {})
     try {
-      const plan: LoadPlan = { mode, urls: [`http://127.0.0.1:${ports[0]!.port}`, `http://127.0.0.1:${ports[1]!.port}`], pairs, rate, warmupMs: Math.min(3000, durationMs / 2), durationMs }
+      const plan: LoadPlan = {
+        mode,
+        urls: [`http://127.0.0.1:${ports[0]!.port}`, `http://127.0.0.1:${ports[1]!.port}`],
+        pairs,
+        rate,
+        warmupMs: Math.min(3000, durationMs / 2),
+        durationMs,
+      }
       const connected = await ask<{ sockets: number }>(load, 'connected', plan)
       const after = await Promise.all(servers.map((s) => ask<Mem>(s, 'mem', { type: 'mem' })))
       const perNode = connected.sockets / servers.length / 1000
@@ -266,8 +389,14 @@ async function measure(ctx: BenchContext, mode: 'oja' | 'bare', env: Record<stri
       load.send({ type: 'close' })
       // Server CPU (both nodes, user + system) per message sent, warm-up included: less sensitive
       // than latency to whatever else the machine is doing.
-      const cpuMs = cpuAfter.reduce((a, c, i) => a + (c.user - cpuBefore[i]!.user + c.system - cpuBefore[i]!.system), 0) / 1000
-      return { load: result, memPer1000, sockets: connected.sockets, cpuMsPerMessage: cpuMs / Math.max(1, result.totalSent) }
+      const cpuMs =
+        cpuAfter.reduce((a, c, i) => a + (c.user - cpuBefore[i]!.user + c.system - cpuBefore[i]!.system), 0) / 1000
+      return {
+        load: result,
+        memPer1000,
+        sockets: connected.sockets,
+        cpuMsPerMessage: cpuMs / Math.max(1, result.totalSent),
+      }
     } finally {
       if (load.exitCode === null) load.kill()
     }
@@ -303,7 +432,11 @@ export const scenario: Scenario = {
     try {
       ctx.log(`seeding ${pairsCount} conversations`)
       const pairs = await seed(databaseUrl(dbName), pairsCount)
-      const env = { BENCH_DATABASE_URL: databaseUrl(dbName), BENCH_REDIS_URL: ctx.redisUrl, BENCH_PREFIX: `oja-bench:${dbName}:` }
+      const env = {
+        BENCH_DATABASE_URL: databaseUrl(dbName),
+        BENCH_REDIS_URL: ctx.redisUrl,
+        BENCH_PREFIX: `oja-bench:${dbName}:`,
+      }
       const oja = await measure(ctx, 'oja', env, pairs, rate, durationMs)
       if (process.env.BENCH_CHAT_ONLY === 'oja') return [row('oja', oja, rate)]
       const bare = await measure(ctx, 'bare', env, pairs, rate, durationMs)

@@ -27,7 +27,10 @@ async function run(ctx: BenchContext): Promise<BenchRow[]> {
   const sockets: Socket[] = []
   try {
     for (let i = 0; i < 2; i++) {
-      const app = await buildApp(testConfig(db, { DATABASE_POOL_MAX: 10, LOG_LEVEL: 'silent' }, `oja-bench:${name}:`), { background: false, logger: false })
+      const app = await buildApp(testConfig(db, { DATABASE_POOL_MAX: 10, LOG_LEVEL: 'silent' }, `oja-bench:${name}:`), {
+        background: false,
+        logger: false,
+      })
       await attachRealtime(app)
       await app.listen({ port: 0, host: '127.0.0.1' })
       apps.push(app)
@@ -36,16 +39,36 @@ async function run(ctx: BenchContext): Promise<BenchRow[]> {
     const urls = apps.map((app) => `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`)
 
     // Seller and listing, then 10 000 wishlisters with sessions, inserted set-based.
-    const seller = (await a.inject({ method: 'POST', url: '/v1/auth/register', payload: { email: 'seller@bench.oja', password: 'long enough pw', name: 'Seller' } })).json() as { accessToken: string; user: { id: string } }
-    const [listing] = (await a.db('listings')
-      .insert({ seller_id: seller.user.id, title: 'Dining table, six chairs', description: 'Solid wood', type: 'sale', price: 500_000_00, condition: 'good', category_id: await categoryId(a.db, 'tables-desks'), quantity: 1, status: 'active' })
+    const seller = (
+      await a.inject({
+        method: 'POST',
+        url: '/v1/auth/register',
+        payload: { email: 'seller@bench.oja', password: 'long enough pw', name: 'Seller' },
+      })
+    ).json() as { accessToken: string; user: { id: string } }
+    const [listing] = (await a
+      .db('listings')
+      .insert({
+        seller_id: seller.user.id,
+        title: 'Dining table, six chairs',
+        description: 'Solid wood',
+        type: 'sale',
+        price: 500_000_00,
+        condition: 'good',
+        category_id: await categoryId(a.db, 'tables-desks'),
+        quantity: 1,
+        status: 'active',
+      })
       .returning('id')) as { id: string }[]
     const { rows: users } = (await a.db.raw(
       `insert into users (email, password_hash, name)
        select 'fan' || g || '@bench.oja', 'x', 'Fan ' || g from generate_series(1, ?) g returning id`,
       [WISHLISTERS],
     )) as { rows: { id: string }[] }
-    await a.db.raw('insert into wishlists (user_id, listing_id) select id, ? from users where email like ?', [listing!.id, 'fan%@bench.oja'])
+    await a.db.raw('insert into wishlists (user_id, listing_id) select id, ? from users where email like ?', [
+      listing!.id,
+      'fan%@bench.oja',
+    ])
     const chosen = users.slice(0, connected)
     const { rows: sessions } = (await a.db.raw(
       `insert into sessions (user_id, expires_at) select unnest(?::uuid[]), now() + interval '1 day' returning id, user_id`,
@@ -59,7 +82,12 @@ async function run(ctx: BenchContext): Promise<BenchRow[]> {
         (s, i) =>
           new Promise<void>((resolve, reject) => {
             const token = a.jwt.sign({ sub: s.user_id, sid: s.id, role: 'user' })
-            const socket = ioClient(urls[i % 2]!, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true })
+            const socket = ioClient(urls[i % 2]!, {
+              auth: { token },
+              transports: ['websocket'],
+              reconnection: false,
+              forceNew: true,
+            })
             socket.on('notification:new', (payload: { data: { type: string; data: { newPrice: number } } }) => {
               if (payload.data.type !== 'price_drop') return
               const key = String(payload.data.data.newPrice)
@@ -82,17 +110,25 @@ async function run(ctx: BenchContext): Promise<BenchRow[]> {
     for (let i = 0; i < drops; i++) {
       price -= 1_000_00
       const started = performance.now()
-      const res = await b.inject({ method: 'PATCH', url: `/v1/listings/${listing!.id}`, headers: { authorization: `Bearer ${seller.accessToken}` }, payload: { price } })
+      const res = await b.inject({
+        method: 'PATCH',
+        url: `/v1/listings/${listing!.id}`,
+        headers: { authorization: `Bearer ${seller.accessToken}` },
+        payload: { price },
+      })
       const answered = performance.now()
       if (res.statusCode !== 200) throw new Error(`PATCH answered ${res.statusCode}: ${res.body}`)
       patchMs.push(answered - started)
       const deadline = answered + 10_000
-      while ((arrivals.get(String(price))?.length ?? 0) < connected && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5))
+      while ((arrivals.get(String(price))?.length ?? 0) < connected && performance.now() < deadline)
+        await new Promise((r) => setTimeout(r, 5))
       const got = arrivals.get(String(price)) ?? []
       if (got.length < connected) incomplete++
       deliveryMs.push(Math.max(...got) - started)
     }
-    const stored = Number(((await a.db('notifications').where('type', 'price_drop').count({ n: '*' }).first()) as { n: number }).n)
+    const stored = Number(
+      ((await a.db('notifications').where('type', 'price_drop').count({ n: '*' }).first()) as { n: number }).n,
+    )
 
     // Reference: the same two set-based statements through bare pg.
     const client = new pg.Client({ connectionString: db.url })
@@ -112,9 +148,29 @@ async function run(ctx: BenchContext): Promise<BenchRow[]> {
     await client.end()
 
     return [
-      { scenario: 'fanout price drop (10k wishlisters)', variant: 'oja', p50: percentile(patchMs, 50), p99: percentile(patchMs, 99), target: 'PATCH p99 ≤ 200 ms', note: `${drops} drops; ${stored} notifications stored` },
-      { scenario: 'fanout price drop (10k wishlisters)', variant: 'reference', p50: percentile(refMs, 50), p99: percentile(refMs, 99), note: 'bare pg: the same INSERT…SELECT fan-out, rolled back' },
-      { scenario: `fanout delivery to ${connected} sockets`, variant: 'oja', p50: percentile(deliveryMs, 50), p99: percentile(deliveryMs, 99), target: 'all within 2 s', note: `PATCH start → last socket; ${incomplete} drops incomplete after 10 s` },
+      {
+        scenario: 'fanout price drop (10k wishlisters)',
+        variant: 'oja',
+        p50: percentile(patchMs, 50),
+        p99: percentile(patchMs, 99),
+        target: 'PATCH p99 ≤ 200 ms',
+        note: `${drops} drops; ${stored} notifications stored`,
+      },
+      {
+        scenario: 'fanout price drop (10k wishlisters)',
+        variant: 'reference',
+        p50: percentile(refMs, 50),
+        p99: percentile(refMs, 99),
+        note: 'bare pg: the same INSERT…SELECT fan-out, rolled back',
+      },
+      {
+        scenario: `fanout delivery to ${connected} sockets`,
+        variant: 'oja',
+        p50: percentile(deliveryMs, 50),
+        p99: percentile(deliveryMs, 99),
+        target: 'all within 2 s',
+        note: `PATCH start → last socket; ${incomplete} drops incomplete after 10 s`,
+      },
     ]
   } finally {
     for (const s of sockets) s.disconnect()
