@@ -21,6 +21,31 @@ export default tseslint.config(
     },
   },
   {
+    // Feature boundaries: another folder of src/ is reached only through its index.ts.
+    files: ['src/**/*.ts', 'realtime/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\.\\./(src/[^/.]+|(?!src/)[^/.]+)/(?!index\\.js$)',
+              message: "Import another folder through its index.ts (its public surface), e.g. '../listings/index.js'.",
+            },
+            {
+              regex: '(^|/)seeds/',
+              message: 'Only the composition root (src/app.ts, src/cli/) wires seeders.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/app.ts', 'src/cli/**'],
+    rules: { 'no-restricted-imports': 'off' },
+  },
+  {
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,
   },

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify'
-import { resolveAccessToken } from '../src/auth/auth.plugin.js'
+import { resolveAccessToken } from '../src/auth/index.js'
 import type { Db } from '../src/db/index.js'
-import type { Actor } from '../src/shared/context.js'
-import { AppError, Errors } from '../src/shared/errors.js'
+import type { Actor } from '../src/shared/index.js'
+import { AppError, Errors } from '../src/shared/index.js'
 
 /** The user's latest seq (0 before the first event). */
 export async function latestSeq(db: Db, userId: string): Promise<number> {

@@ -9,9 +9,9 @@ import {
   type ReadReceipt,
   type TypingEvent,
 } from '../src/chat/index.js'
-import type { ActorCtx } from '../src/chat/chat.service.js'
-import { toProblem } from '../src/http/errors.plugin.js'
-import { Errors } from '../src/shared/errors.js'
+import type { ActorCtx } from '../src/chat/index.js'
+import { toProblem } from '../src/http/index.js'
+import { Errors } from '../src/shared/index.js'
 import type { AckError, ClientToServerEvents } from './protocol.js'
 
 // The REST side validates formats with Ajv; TypeBox's compiler needs them registered once.

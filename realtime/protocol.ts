@@ -2,7 +2,7 @@
  * The live protocol, typed once for the server and its clients (tests, the bench, apps):
  * Socket.IO at `/socket.io/` and the plain WebSocket feed at `/v1/stream`.
  */
-import type { Actor } from '../src/shared/context.js'
+import type { Actor } from '../src/shared/index.js'
 import type {
   ConversationReadPayload,
   Message,

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Server } from 'socket.io'
-import type { Publisher, StoredEvent } from '../src/events/events.types.js'
+import type { Publisher, StoredEvent } from '../src/events/index.js'
 import type { Presence } from '../src/chat/index.js'
 import type { DisconnectTarget, Hub } from './hub.js'
 import type {

@@ -1,6 +1,9 @@
 import { hash } from '@node-rs/argon2'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Knex } from 'knex'
+import { seedCatalogueDemo } from './catalogue-demo.js'
+import { seedChatDemo } from './chat-demo.js'
+import { seedCommerceDemo } from './commerce-demo.js'
 
 export const DEMO_PASSWORD = 'demo-password'
 export const DEMO_USERS = [
@@ -14,11 +17,23 @@ export const DEMO_USERS = [
   { email: 'admin@demo.oja', name: 'Oja Admin', location: 'Abuja', bio: null, role: 'admin' },
 ]
 
+export type DemoSeeder = (trx: Knex.Transaction, users: { id: string; email: string }[]) => Promise<void>
+
 /**
- * Demo data on an empty database: users (password `demo-password`), and whatever the
- * features add through `demoSeeders`. Runs only when there are no users yet.
+ * The features' demo data, in the order it is loaded (each may build on the ones before it:
+ * the chat demo talks about a catalogue listing).
  */
-export async function seedDemo(knex: Knex, log: FastifyBaseLogger): Promise<void> {
+export const DEMO_SEEDERS: readonly DemoSeeder[] = [seedCatalogueDemo, seedChatDemo, seedCommerceDemo]
+
+/**
+ * Demo data on an empty database: users (password `demo-password`), then each of `seeders`
+ * in order. Runs only when there are no users yet.
+ */
+export async function seedDemo(
+  knex: Knex,
+  log: FastifyBaseLogger,
+  seeders: readonly DemoSeeder[] = DEMO_SEEDERS,
+): Promise<void> {
   const existing = await knex('users').count({ n: '*' }).first()
   if (Number(existing?.n ?? 0) > 0) return
   const passwordHash = await hash(DEMO_PASSWORD)
@@ -36,10 +51,7 @@ export async function seedDemo(knex: Knex, log: FastifyBaseLogger): Promise<void
         })),
       )
       .returning(['id', 'email'])) as { id: string; email: string }[]
-    for (const seeder of demoSeeders) await seeder(trx, users)
+    for (const seeder of seeders) await seeder(trx, users)
   })
   log.info({ users: DEMO_USERS.map((u) => u.email), password: DEMO_PASSWORD }, 'demo data loaded')
 }
-
-/** Feature seeders for demo data, run in order after the demo users exist. */
-export const demoSeeders: ((trx: Knex.Transaction, users: { id: string; email: string }[]) => Promise<void>)[] = []

@@ -7,25 +7,28 @@ import { Redis } from 'ioredis'
 import { randomUUID } from 'node:crypto'
 import { Type } from '@sinclair/typebox'
 import type { Config } from './config.js'
-import { createDb, type Knex } from './db/index.js'
-import { migrateLatest } from './db/migrate.js'
+import { createDb, migrateLatest, type Knex } from './db/index.js'
 import { seedCategories } from '../seeds/categories.js'
 import { seedDemo } from '../seeds/demo.js'
-import { authPlugin } from './auth/auth.plugin.js'
-import { errorsPlugin, sendProblem } from './http/errors.plugin.js'
-import { registerJsonParser } from './http/json-parser.js'
-import { docsPlugin } from './http/docs.plugin.js'
-import { EventSpine } from './events/events.service.js'
-import { noopPublisher, type Publisher } from './events/events.types.js'
-import { MailSender } from './mail/mail.service.js'
-import { Problem } from './shared/schemas.js'
-import { LoginLimiter } from './accounts/login-limiter.js'
-import { createAccountsService, type AccountsService, type ProfileExtras } from './accounts/accounts.service.js'
-import { accountsRoutes } from './accounts/accounts.routes.js'
-import { notificationsRoutes } from './notifications/notifications.routes.js'
-import { CategoryNode, categoriesRoutes } from './categories/categories.routes.js'
-import { Sweeper } from './jobs/sweeper.js'
-import { activeListingsOf, ratingOf } from './accounts/profile-stats.js'
+import { authPlugin } from './auth/index.js'
+import { docsPlugin, errorsPlugin, registerJsonParser, sendProblem } from './http/index.js'
+import { EventSpine, noopPublisher, purgeOldEventsJob, type Publisher } from './events/index.js'
+import { MailSender } from './mail/index.js'
+import { Problem } from './shared/index.js'
+import {
+  LoginLimiter,
+  accountsRoutes,
+  activeListingsOf,
+  createAccountsService,
+  purgeUserTokensJob,
+  ratingOf,
+  type AccountsService,
+  type ProfileExtras,
+} from './accounts/index.js'
+import { purgeIdempotencyKeysJob } from './idempotency/index.js'
+import { notificationsRoutes } from './notifications/index.js'
+import { CategoryNode, categoriesRoutes } from './categories/index.js'
+import { Sweeper } from './jobs/index.js'
 import { catalogueFeature } from './catalogue/index.js'
 import { commerceFeature } from './commerce/index.js'
 import { chatFeature } from './chat/index.js'
@@ -102,6 +105,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('mail', mail)
   const sweeper = new Sweeper(db, app.log, config.SWEEPER_INTERVAL_MS)
   app.decorate('sweeper', sweeper)
+  // Housekeeping of the shared tables; each feature registers its own jobs when it is registered below.
+  for (const job of [purgeOldEventsJob, purgeIdempotencyKeysJob, purgeUserTokensJob]) sweeper.register(job)
 
   // While closing, answers carry Connection: close so keep-alive sockets end as their last
   // in-flight request finishes (Fastify only closes the sockets idle at the moment close starts).

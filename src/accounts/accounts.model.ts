@@ -1,5 +1,5 @@
 import { Model, snakeCaseMappers } from 'objection'
-import type { Role } from '../shared/context.js'
+import type { Role } from '../shared/index.js'
 
 /** An account: every user can buy and sell; `admin` is a separate role. */
 export class User extends Model {

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { actorCtx, ctxOf } from '../http/context.js'
-import { routeLimit } from '../http/rate-limit.js'
-import { EmptyBody, IdParams, problems } from '../shared/schemas.js'
+import { actorCtx, ctxOf } from '../http/index.js'
+import { routeLimit } from '../http/index.js'
+import { EmptyBody, IdParams, problems } from '../shared/index.js'
 import type { AccountsService } from './accounts.service.js'
 import {
   Address,

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { Id, Nullable, StrictObject, Timestamp } from '../shared/schemas.js'
+import { Id, Nullable, StrictObject, Timestamp } from '../shared/index.js'
 
 const Email = Type.String({ format: 'email', maxLength: 254 })
 const Password = Type.String({ minLength: 8, maxLength: 200 })

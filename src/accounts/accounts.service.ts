@@ -1,12 +1,13 @@
+import type { Job } from '../jobs/index.js'
 import { createHash, randomBytes } from 'node:crypto'
 import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2'
 import type { Config } from '../config.js'
 import type { Db } from '../db/index.js'
-import type { EventSpine } from '../events/events.service.js'
-import { enqueueMail } from '../mail/mail.service.js'
-import type { Actor, Ctx, Role } from '../shared/context.js'
-import { AppError, Errors } from '../shared/errors.js'
-import { Banned } from '../auth/auth.plugin.js'
+import type { EventSpine } from '../events/index.js'
+import { enqueueMail } from '../mail/index.js'
+import type { Actor, Ctx, Role } from '../shared/index.js'
+import { AppError, Errors } from '../shared/index.js'
+import { Banned } from '../auth/index.js'
 import type { LoginLimiter } from './login-limiter.js'
 import { AddressModel, User } from './accounts.model.js'
 import type { Address, AddressInput, AddressPatch, Me, UpdateMeBody } from './accounts.schemas.js'
@@ -431,4 +432,10 @@ export async function isBlockedEitherWay(db: Db, a: string, b: string): Promise<
     .orWhere({ blocker_id: b, blocked_id: a })
     .first('blocker_id')
   return row !== undefined
+}
+
+/** Background job: spent or expired one-time tokens (verification, reset) go a week after expiry. */
+export const purgeUserTokensJob: Job = {
+  name: 'purge-user-tokens',
+  run: (trx) => trx('user_tokens').where('expires_at', '<', trx.raw("now() - interval '7 days'")).delete(),
 }

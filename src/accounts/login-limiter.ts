@@ -5,7 +5,7 @@ import {
   type RateLimiterAbstract,
   type RateLimiterRes,
 } from 'rate-limiter-flexible'
-import { Errors } from '../shared/errors.js'
+import { Errors } from '../shared/index.js'
 
 /**
  * Counts failed logins: 10 per account and IP together and 30 per IP, per 15 minutes

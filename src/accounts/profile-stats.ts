@@ -1,5 +1,5 @@
 import type { Db } from '../db/index.js'
-import { sellerRating } from '../trust/reviews.service.js'
+import { sellerRating } from '../trust/index.js'
 
 /** A seller's count of active listings, for public profiles. */
 export async function activeListingsOf(db: Db, userId: string): Promise<number> {

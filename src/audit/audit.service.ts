@@ -1,5 +1,5 @@
 import type { Db } from '../db/index.js'
-import type { Ctx } from '../shared/context.js'
+import type { Ctx } from '../shared/index.js'
 
 export type AuditEntry = {
   /** What happened, `area.verb`: `payment.paid`, `order.refunded`, `admin.user_banned`, ... */

@@ -2,8 +2,8 @@ import fastifyJwt from '@fastify/jwt'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Knex } from '../db/index.js'
-import type { Actor, Role } from '../shared/context.js'
-import { AppError, Errors } from '../shared/errors.js'
+import type { Actor, Role } from '../shared/index.js'
+import { AppError, Errors } from '../shared/index.js'
 
 export type AuthMode = 'required' | 'optional' | 'admin'
 

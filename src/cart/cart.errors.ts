@@ -1,4 +1,4 @@
-import { AppError } from '../shared/errors.js'
+import { AppError } from '../shared/index.js'
 
 /** Errors of the cart and of checkout's stock checks. */
 export const CartErrors = {

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { actorCtx } from '../http/context.js'
-import { CouponCodeBody } from '../coupons/coupons.schemas.js'
-import { problems } from '../shared/schemas.js'
+import { actorCtx } from '../http/index.js'
+import { CouponCodeBody } from '../coupons/index.js'
+import { problems } from '../shared/index.js'
 import { Cart, ListingParams, PutCartItemBody } from './cart.schemas.js'
 import { cartService as cart } from './cart.service.js'
 

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { OrNull, StringEnum } from '../commerce/schema.js'
-import { Id, Money, StrictObject, Timestamp } from '../shared/schemas.js'
+import { OrNull, StringEnum } from '../commerce/index.js'
+import { Id, Money, StrictObject, Timestamp } from '../shared/index.js'
 
 export const CartItem = Type.Object({
   listingId: Id,

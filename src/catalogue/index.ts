@@ -3,22 +3,20 @@ import path from 'node:path'
 import fastifyStatic from '@fastify/static'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { demoSeeders } from '../../seeds/demo.js'
-import { seedCatalogueDemo } from '../../seeds/catalogue-demo.js'
-import { blobDeletionJob } from '../images/blob-deletions.js'
-import { createBlobStore, LocalBlobStore, type BlobStore } from '../images/blob-store.js'
-import { listingImagesRoutes } from '../listings/listing-images.routes.js'
-import { createListingImagesService, type ListingImagesService } from '../listings/listing-images.service.js'
-import { listingsRoutes } from '../listings/listings.routes.js'
-import { createSearchService, type SearchService } from '../listings/listings.search.js'
-import { createListingsService, type ListingsService } from '../listings/listings.service.js'
-import { wantsRoutes } from '../wants/wants.routes.js'
-import { createWantsService, type WantsService } from '../wants/wants.service.js'
-import { wishlistsRoutes } from '../wishlists/wishlists.routes.js'
-import { createWishlistsService, type WishlistsService } from '../wishlists/wishlists.service.js'
+import { blobDeletionJob } from '../images/index.js'
+import { createBlobStore, LocalBlobStore, type BlobStore } from '../images/index.js'
+import { listingImagesRoutes } from '../listings/index.js'
+import { createListingImagesService, type ListingImagesService } from '../listings/index.js'
+import { listingsRoutes } from '../listings/index.js'
+import { createSearchService, type SearchService } from '../listings/index.js'
+import { createListingsService, type ListingsService } from '../listings/index.js'
+import { wantsRoutes } from '../wants/index.js'
+import { createWantsService, type WantsService } from '../wants/index.js'
+import { wishlistsRoutes } from '../wishlists/index.js'
+import { createWishlistsService, type WishlistsService } from '../wishlists/index.js'
 
-export { availableQuantitySql } from '../listings/availability.js'
-export type { BlobStore } from '../images/blob-store.js'
+export { availableQuantitySql } from '../listings/index.js'
+export type { BlobStore } from '../images/index.js'
 
 /** What other features may use of the catalogue (e.g. trust's admin removal calls `listings.remove`). */
 export type Catalogue = {
@@ -35,8 +33,6 @@ declare module 'fastify' {
     catalogue: Catalogue
   }
 }
-
-if (!demoSeeders.includes(seedCatalogueDemo)) demoSeeders.push(seedCatalogueDemo)
 
 /**
  * The catalogue feature (issue 3): listings, photos, search, wants, wishlists, reports.

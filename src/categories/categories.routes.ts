@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type, type TSchema } from '@sinclair/typebox'
-import { Id, Nullable, problems } from '../shared/schemas.js'
+import { Id, Nullable, problems } from '../shared/index.js'
 import { categoryTree } from './categories.service.js'
 
 export const CategoryNode = Type.Recursive(

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import type { Ctx } from '../shared/context.js'
+import type { Ctx } from '../shared/index.js'
 
 export type CategoryNode = { id: string; name: string; slug: string; parentId: string | null; children: CategoryNode[] }
 

@@ -1,4 +1,4 @@
-import { AppError, defineError } from '../shared/errors.js'
+import { AppError, defineError } from '../shared/index.js'
 
 /** Error codes of chat and offers (stable; clients switch on them). */
 export const ChatErrors = {

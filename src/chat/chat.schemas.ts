@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { Currency, Id, Money, Nullable, StrictObject, Timestamp } from '../shared/schemas.js'
+import { Currency, Id, Money, Nullable, StrictObject, Timestamp } from '../shared/index.js'
 
 /** Message bodies: 1 to 4 000 characters with at least one that is not white space. */
 export const MESSAGE_MAX_LENGTH = 4000

@@ -1,7 +1,5 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { demoSeeders } from '../../seeds/demo.js'
-import { seedChatDemo } from './chat-demo.js'
 import { chatRoutes } from './chat.routes.js'
 import { Conversation, Message, Offer } from './chat.schemas.js'
 import { createChatService, type ChatService } from './chat.service.js'
@@ -22,8 +20,6 @@ export type ChatModule = {
   /** Plugs in who is online (the realtime layer does, once attached). */
   setPresence(presence: Presence): void
 }
-
-if (!demoSeeders.includes(seedChatDemo)) demoSeeders.push(seedChatDemo)
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -53,3 +49,6 @@ export const chatFeature = fp(
   },
   { name: 'oja-chat' },
 )
+
+export { insertMessage } from './chat.service.js'
+export type { ActorCtx } from './chat.service.js'

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis'
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
-import { Errors } from '../shared/errors.js'
+import { Errors } from '../shared/index.js'
 
 /**
  * Chat sends: 20 per user per 10 s (times RATE_LIMIT_SCALE; 0 turns it off), shared by the

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { actorCtx } from '../http/context.js'
-import { routeLimit } from '../http/rate-limit.js'
-import { problems } from '../shared/schemas.js'
+import { actorCtx } from '../http/index.js'
+import { routeLimit } from '../http/index.js'
+import { problems } from '../shared/index.js'
 import { CheckoutBody, CheckoutResult, IdempotencyHeaders } from './checkout.schemas.js'
 import type { CheckoutService } from './checkout.service.js'
 

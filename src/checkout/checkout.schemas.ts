@@ -1,9 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { CouponCode } from '../coupons/coupons.schemas.js'
-import { OrNull, StringEnum } from '../commerce/schema.js'
-import { Order } from '../orders/orders.schemas.js'
-import { postalAddressFields } from '../accounts/accounts.schemas.js'
-import { Id, Money, StrictObject, Timestamp } from '../shared/schemas.js'
+import { CouponCode } from '../coupons/index.js'
+import { OrNull, StringEnum } from '../commerce/index.js'
+import { Order } from '../orders/index.js'
+import { postalAddressFields } from '../accounts/index.js'
+import { Id, Money, StrictObject, Timestamp } from '../shared/index.js'
 
 export const ShippingAddressInput = StrictObject(postalAddressFields)
 export type ShippingAddressInput = Static<typeof ShippingAddressInput>

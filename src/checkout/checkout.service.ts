@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto'
-import { audit } from '../audit/audit.service.js'
+import { audit } from '../audit/index.js'
 import type { Db } from '../db/index.js'
-import { CartErrors } from '../cart/cart.errors.js'
-import { listingStock, lockListings, stockAndReserve, type ListingStock } from '../cart/pricing.js'
-import type { CommerceDeps } from '../commerce/commerce.deps.js'
-import { previewCoupon, redeemCoupon, type CouponRow } from '../coupons/coupons.service.js'
+import { CartErrors } from '../cart/index.js'
+import { listingStock, lockListings, stockAndReserve, type ListingStock } from '../cart/index.js'
+import type { CommerceDeps } from '../commerce/index.js'
+import { previewCoupon, redeemCoupon, type CouponRow } from '../coupons/index.js'
 import {
   convertToSold,
   emitOrderStatus,
@@ -12,7 +12,7 @@ import {
   setPaymentStatus,
   type OrderItemRow,
   type OrderRow,
-} from '../orders/order-lifecycle.js'
+} from '../orders/index.js'
 import {
   buildOrderViews,
   orderView,
@@ -20,12 +20,12 @@ import {
   type OrderRows,
   type PaymentViewRow,
   type ShipmentRow,
-} from '../orders/orders.views.js'
-import { PaymentErrors } from '../payments/payments.errors.js'
-import { newReference, type PaymentsService } from '../payments/payments.service.js'
-import { PaystackError } from '../payments/paystack.client.js'
-import type { Actor, Ctx, TxCtx } from '../shared/context.js'
-import { AppError, Errors } from '../shared/errors.js'
+} from '../orders/index.js'
+import { PaymentErrors } from '../payments/index.js'
+import { newReference, type PaymentsService } from '../payments/index.js'
+import { PaystackError } from '../payments/index.js'
+import type { Actor, Ctx, TxCtx } from '../shared/index.js'
+import { AppError, Errors } from '../shared/index.js'
 import type { CheckoutBody, CheckoutResult, ShippingAddressInput } from './checkout.schemas.js'
 
 type BuyerCtx = Ctx & { actor: Actor }

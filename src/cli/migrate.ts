@@ -1,6 +1,6 @@
 import { loadConfig } from '../config.js'
 import { createDb } from '../db/index.js'
-import { migrateLatest, migrationConfig } from '../db/migrate.js'
+import { migrateLatest, migrationConfig } from '../db/index.js'
 import { seedCategories } from '../../seeds/categories.js'
 
 const db = await createDb(loadConfig())

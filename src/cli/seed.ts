@@ -5,7 +5,7 @@
 import pino from 'pino'
 import { loadConfig } from '../config.js'
 import { createDb } from '../db/index.js'
-import { migrateLatest } from '../db/migrate.js'
+import { migrateLatest } from '../db/index.js'
 import { seedCategories } from '../../seeds/categories.js'
 import { seedDemo } from '../../seeds/demo.js'
 import { seedBulkListings } from '../../seeds/bulk-listings.js'

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Config } from '../config.js'
-import type { EventSpine } from '../events/events.service.js'
-import type { PaymentGateway } from '../payments/paystack.client.js'
+import type { EventSpine } from '../events/index.js'
+import type { PaymentGateway } from '../payments/index.js'
 import type { Background } from './background.js'
 
 /** What the commerce services share; built once by the feature plugin. */

@@ -1,17 +1,16 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { demoSeeders } from '../../seeds/demo.js'
-import { cartRoutes } from '../cart/cart.routes.js'
-import { checkoutRoutes } from '../checkout/checkout.routes.js'
-import { createCheckoutService } from '../checkout/checkout.service.js'
-import { couponsRoutes } from '../coupons/coupons.routes.js'
+import { cartRoutes } from '../cart/index.js'
+import { checkoutRoutes } from '../checkout/index.js'
+import { createCheckoutService } from '../checkout/index.js'
+import { couponsRoutes } from '../coupons/index.js'
 import { idempotencyPlugin } from '../idempotency/index.js'
-import { ordersRoutes } from '../orders/orders.routes.js'
-import { createOrdersService, type OrdersService } from '../orders/orders.service.js'
-import { paymentsRoutes } from '../payments/payments.routes.js'
-import { createPaymentsService, type PaymentsService } from '../payments/payments.service.js'
-import { createPaystackClient, type PaymentGateway, type Transport } from '../payments/paystack.client.js'
-import { PaystackSimulator, simulatorRoutes } from '../payments/paystack-simulator.js'
+import { ordersRoutes } from '../orders/index.js'
+import { createOrdersService, type OrdersService } from '../orders/index.js'
+import { paymentsRoutes } from '../payments/index.js'
+import { createPaymentsService, type PaymentsService } from '../payments/index.js'
+import { createPaystackClient, type PaymentGateway, type Transport } from '../payments/index.js'
+import { PaystackSimulator, simulatorRoutes } from '../payments/index.js'
 import { Background } from './background.js'
 import type { CommerceDeps } from './commerce.deps.js'
 
@@ -136,21 +135,8 @@ export const commerceFeature = fp(
   { name: 'oja-commerce', dependencies: ['oja-auth', 'oja-errors'] },
 )
 
-// Demo data for `npm start`: a coupon to try at checkout.
-demoSeeders.push(async (trx, users) => {
-  const admin = users.find((u) => u.email.startsWith('admin@'))
-  await trx('coupons')
-    .insert({
-      code: 'WELCOME10',
-      type: 'percent',
-      value: 10,
-      max_discount: 5_000_00,
-      per_user_limit: 1,
-      active: true,
-      created_by: admin?.id ?? null,
-    })
-    .onConflict()
-    .ignore()
-})
+export { shipmentForReview } from '../orders/index.js'
 
-export { shipmentForReview } from '../orders/reviews-gate.js'
+export type { Background } from './background.js'
+export type { CommerceDeps } from './commerce.deps.js'
+export { OrNull, StringEnum } from './schema.js'

@@ -1,4 +1,4 @@
-import { AppError } from '../shared/errors.js'
+import { AppError } from '../shared/index.js'
 
 /** Why a coupon does not apply. */
 export const CouponErrors = {

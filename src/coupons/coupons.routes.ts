@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { actorCtx, ctxOf } from '../http/context.js'
-import { IdParams, Page, problems } from '../shared/schemas.js'
+import { actorCtx, ctxOf } from '../http/index.js'
+import { IdParams, Page, problems } from '../shared/index.js'
 import { Coupon, CreateCouponBody, ListCouponsQuery, UpdateCouponBody } from './coupons.schemas.js'
 import { couponsAdmin } from './coupons.service.js'
 

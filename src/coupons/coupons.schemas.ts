@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { OrNull, StringEnum } from '../commerce/schema.js'
-import { Id, Money, Nullable, PageQuery, StrictObject, Timestamp } from '../shared/schemas.js'
+import { OrNull, StringEnum } from '../commerce/index.js'
+import { Id, Money, Nullable, PageQuery, StrictObject, Timestamp } from '../shared/index.js'
 
 export const CouponCode = Type.String({
   pattern: '^[A-Za-z0-9_-]{3,32}$',

@@ -1,8 +1,8 @@
-import { audit } from '../audit/audit.service.js'
+import { audit } from '../audit/index.js'
 import type { Db } from '../db/index.js'
-import type { Actor, Ctx } from '../shared/context.js'
-import { decodeCursor, pageOf } from '../shared/cursor.js'
-import { Errors } from '../shared/errors.js'
+import type { Actor, Ctx } from '../shared/index.js'
+import { decodeCursor, pageOf } from '../shared/index.js'
+import { Errors } from '../shared/index.js'
 import { CouponErrors } from './coupons.errors.js'
 import type { Coupon, CreateCouponBody, UpdateCouponBody } from './coupons.schemas.js'
 

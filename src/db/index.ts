@@ -49,3 +49,5 @@ export async function createDb(
 export function isEmbedded(db: Knex): boolean {
   return db.client.config.client !== 'pg'
 }
+
+export { migrateLatest, migrationConfig } from './migrate.js'

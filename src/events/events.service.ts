@@ -1,6 +1,7 @@
+import type { Job } from '../jobs/index.js'
 import type { Knex } from '../db/index.js'
-import type { Ctx, TxCtx } from '../shared/context.js'
-import { isTxCtx } from '../shared/context.js'
+import type { Ctx, TxCtx } from '../shared/index.js'
+import { isTxCtx } from '../shared/index.js'
 import type { Publisher, StoredEvent } from './events.types.js'
 
 export type NewEvent = { userId: string; event: string; data: unknown }
@@ -137,4 +138,10 @@ export class EventSpine {
     )
     return notifications
   }
+}
+
+/** Background job: events older than the resync window (8 days) are deleted. */
+export const purgeOldEventsJob: Job = {
+  name: 'purge-old-events',
+  run: (trx) => trx('user_events').where('created_at', '<', trx.raw("now() - interval '8 days'")).delete(),
 }

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import type { Knex } from '../db/index.js'
-import type { Actor, Ctx } from '../shared/context.js'
-import { Errors } from '../shared/errors.js'
+import type { Actor, Ctx } from '../shared/index.js'
+import { Errors } from '../shared/index.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { AppError, TITLES, type ProblemFieldError } from '../shared/errors.js'
+import { AppError, TITLES, type ProblemFieldError } from '../shared/index.js'
 
 type Problem = {
   type: string

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import sjson from 'secure-json-parse'
-import { AppError } from '../shared/errors.js'
+import { AppError } from '../shared/index.js'
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -1,8 +1,9 @@
+import type { Job } from '../jobs/index.js'
 import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Knex } from '../db/index.js'
-import { AppError } from '../shared/errors.js'
+import { AppError } from '../shared/index.js'
 
 export type IdempotencyMode = 'required' | 'optional'
 
@@ -212,3 +213,9 @@ export const idempotencyPlugin = fp(
   },
   { name: 'oja-idempotency' },
 )
+
+/** Background job: keys are kept 25 hours (clients may retry for 24), then deleted. */
+export const purgeIdempotencyKeysJob: Job = {
+  name: 'purge-idempotency-keys',
+  run: (trx) => trx('idempotency_keys').where('created_at', '<', trx.raw("now() - interval '25 hours'")).delete(),
+}

@@ -1,5 +1,6 @@
 export {
   idempotencyPlugin,
+  purgeIdempotencyKeysJob,
   IdempotencyErrors,
   requestHash,
   type IdempotencyMode,

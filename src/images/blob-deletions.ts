@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Db, Knex } from '../db/index.js'
-import type { Job } from '../jobs/sweeper.js'
+import type { Job } from '../jobs/index.js'
 import type { BlobStore } from './blob-store.js'
 
 /**

@@ -3,7 +3,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { BlobError, del, put } from '@vercel/blob'
 import type { Config } from '../config.js'
-import { AppError } from '../shared/errors.js'
+import { AppError } from '../shared/index.js'
 
 /** A stored file: its pathname in the store (our key) and the URL clients load it from. */
 export type StoredBlob = { pathname: string; url: string }

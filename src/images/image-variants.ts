@@ -1,5 +1,5 @@
 import sharp, { type Metadata, type Sharp } from 'sharp'
-import { AppError } from '../shared/errors.js'
+import { AppError } from '../shared/index.js'
 
 export const MAX_IMAGE_BYTES = 10 * 1024 * 1024
 /** Decoded size limit: a 10 MB file may still hold a decompression bomb. */

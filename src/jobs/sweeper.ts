@@ -30,20 +30,7 @@ export class Sweeper {
     private readonly db: Knex,
     private readonly log: FastifyBaseLogger,
     private readonly intervalMs: number,
-  ) {
-    this.register({
-      name: 'purge-old-events',
-      run: (trx) => trx('user_events').where('created_at', '<', trx.raw("now() - interval '8 days'")).delete(),
-    })
-    this.register({
-      name: 'purge-idempotency-keys',
-      run: (trx) => trx('idempotency_keys').where('created_at', '<', trx.raw("now() - interval '25 hours'")).delete(),
-    })
-    this.register({
-      name: 'purge-user-tokens',
-      run: (trx) => trx('user_tokens').where('expires_at', '<', trx.raw("now() - interval '7 days'")).delete(),
-    })
-  }
+  ) {}
 
   register(job: Job): void {
     this.jobs.push(job)

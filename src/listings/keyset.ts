@@ -1,4 +1,4 @@
-import { decodeCursor } from '../shared/cursor.js'
+import { decodeCursor } from '../shared/index.js'
 import { CatalogueErrors as E } from './listings.errors.js'
 
 export type KeyKind = 'timestamp' | 'uuid' | 'int' | 'number' | 'string' | 'timestamp?' | 'uuid?'

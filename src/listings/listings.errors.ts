@@ -1,4 +1,4 @@
-import { AppError, Errors, defineError } from '../shared/errors.js'
+import { AppError, Errors, defineError } from '../shared/index.js'
 
 /** The catalogue's error codes (stable; clients switch on `code`). */
 export const CatalogueErrors = {

@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
-import { Currency, Id, Money, Nullable, PageQuery, StrictObject, Timestamp } from '../shared/schemas.js'
+import { Currency, Id, Money, Nullable, PageQuery, StrictObject, Timestamp } from '../shared/index.js'
 
 export const ListingType = Type.Union([Type.Literal('sale'), Type.Literal('giveaway')])
 export const Condition = Type.Union([

@@ -1,5 +1,5 @@
 import type { Db, Knex } from '../db/index.js'
-import type { BlobStore } from '../images/blob-store.js'
+import type { BlobStore } from '../images/index.js'
 import { availableQuantitySql } from './availability.js'
 import type { Condition, Listing, ListingCard, ListingStatus, ListingType } from './listings.schemas.js'
 

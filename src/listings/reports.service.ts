@@ -1,4 +1,4 @@
-import type { Actor, Ctx } from '../shared/context.js'
+import type { Actor, Ctx } from '../shared/index.js'
 import { CatalogueErrors as E } from './listings.errors.js'
 import type { ReportBody } from './listings.schemas.js'
 

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { actorCtx } from '../http/context.js'
-import { Id, Nullable, Page, PageQuery, StrictObject, Timestamp, problems } from '../shared/schemas.js'
+import { actorCtx } from '../http/index.js'
+import { Id, Nullable, Page, PageQuery, StrictObject, Timestamp, problems } from '../shared/index.js'
 import { notificationsService as notifications } from './notifications.service.js'
 
 const tags = ['notifications']

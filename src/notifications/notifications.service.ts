@@ -1,5 +1,5 @@
-import type { Actor, Ctx } from '../shared/context.js'
-import { decodeCursor, pageOf } from '../shared/cursor.js'
+import type { Actor, Ctx } from '../shared/index.js'
+import { decodeCursor, pageOf } from '../shared/index.js'
 
 type Row = { id: string; type: string; data: unknown; read_at: Date | null; created_at: Date; cursor_at: string }
 const toNotification = (r: Row) => ({

@@ -1,8 +1,8 @@
 import type { Db } from '../db/index.js'
-import type { EventSpine } from '../events/events.service.js'
-import { enqueueMail } from '../mail/mail.service.js'
-import type { TxCtx } from '../shared/context.js'
-import { releaseRedemption } from '../coupons/coupons.service.js'
+import type { EventSpine } from '../events/index.js'
+import { enqueueMail } from '../mail/index.js'
+import type { TxCtx } from '../shared/index.js'
+import { releaseRedemption } from '../coupons/index.js'
 
 /*
  * The steps that move an order's stock and state, shared by checkout, payment confirmation,

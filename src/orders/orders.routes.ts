@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { IdempotencyHeaders } from '../checkout/checkout.schemas.js'
-import { actorCtx } from '../http/context.js'
-import { EmptyBody, IdParams, Page, problems } from '../shared/schemas.js'
+import { IdempotencyHeaders } from '../checkout/index.js'
+import { actorCtx } from '../http/index.js'
+import { EmptyBody, IdParams, Page, problems } from '../shared/index.js'
 import {
   ListOrdersQuery,
   ListSalesQuery,

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { OrNull, StringEnum } from '../commerce/schema.js'
-import { Id, Money, PageQuery, StrictObject, Timestamp } from '../shared/schemas.js'
+import { OrNull, StringEnum } from '../commerce/index.js'
+import { Id, Money, PageQuery, StrictObject, Timestamp } from '../shared/index.js'
 
 export const PaymentStatus = StringEnum(['pending', 'paid', 'failed', 'expired', 'refunded', 'partially_refunded'])
 export const ShipmentStatus = StringEnum(['pending', 'sent', 'en_route', 'delivered', 'received', 'cancelled'])

@@ -1,13 +1,13 @@
-import { audit } from '../audit/audit.service.js'
-import type { CommerceDeps } from '../commerce/commerce.deps.js'
-import { lockListings } from '../cart/pricing.js'
-import { releaseRedemption } from '../coupons/coupons.service.js'
+import { audit } from '../audit/index.js'
+import type { CommerceDeps } from '../commerce/index.js'
+import { lockListings } from '../cart/index.js'
+import { releaseRedemption } from '../coupons/index.js'
 import type { Db } from '../db/index.js'
-import { PaymentErrors } from '../payments/payments.errors.js'
-import type { PaymentsService } from '../payments/payments.service.js'
-import type { Actor, Ctx } from '../shared/context.js'
-import { decodeCursor, pageOf } from '../shared/cursor.js'
-import { Errors } from '../shared/errors.js'
+import { PaymentErrors } from '../payments/index.js'
+import type { PaymentsService } from '../payments/index.js'
+import type { Actor, Ctx } from '../shared/index.js'
+import { decodeCursor, pageOf } from '../shared/index.js'
+import { Errors } from '../shared/index.js'
 import {
   cancelShipments,
   emitOrderStatus,

@@ -1,5 +1,5 @@
 import type { Db } from '../db/index.js'
-import type { Actor } from '../shared/context.js'
+import type { Actor } from '../shared/index.js'
 import type { OrderItemRow, OrderRow, ShipmentStatus } from './order-lifecycle.js'
 import type { Order, Shipment } from './orders.schemas.js'
 

@@ -1,4 +1,4 @@
-import { AppError } from '../shared/errors.js'
+import { AppError } from '../shared/index.js'
 
 /** Errors of payments, webhooks and refunds. */
 export const PaymentErrors = {

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
-import { audit } from '../audit/audit.service.js'
-import type { CommerceDeps } from '../commerce/commerce.deps.js'
-import { listingStock, lockListings } from '../cart/pricing.js'
-import { restoreRedemption } from '../coupons/coupons.service.js'
+import { audit } from '../audit/index.js'
+import type { CommerceDeps } from '../commerce/index.js'
+import { listingStock, lockListings } from '../cart/index.js'
+import { restoreRedemption } from '../coupons/index.js'
 import type { Db } from '../db/index.js'
 import {
   cancelShipments,
@@ -19,8 +19,8 @@ import {
   statusAfterRefunds,
   unitsByListing,
   type OrderRow,
-} from '../orders/order-lifecycle.js'
-import type { Ctx, TxCtx } from '../shared/context.js'
+} from '../orders/index.js'
+import type { Ctx, TxCtx } from '../shared/index.js'
 import { PaymentErrors } from './payments.errors.js'
 import { amountOf, PaystackError, type PaystackRefund, type PaystackTransaction } from './paystack.client.js'
 

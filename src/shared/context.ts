@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Db, Knex } from '../db/index.js'
-import type { StoredEvent } from '../events/events.types.js'
+import type { StoredEvent } from '../events/index.js'
 
 export type Role = 'user' | 'admin'
 

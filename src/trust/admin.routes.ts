@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { actorCtx } from '../http/context.js'
-import { IdParams, Page, problems } from '../shared/schemas.js'
+import { actorCtx } from '../http/index.js'
+import { IdParams, Page, problems } from '../shared/index.js'
 import type { AdminService } from './admin.service.js'
 import {
   AdminCategory,

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import { Id, Nullable, StrictObject, Timestamp, PageQuery } from '../shared/schemas.js'
+import { Id, Nullable, StrictObject, Timestamp, PageQuery } from '../shared/index.js'
 
 export const BanBody = StrictObject({ reason: Type.String({ minLength: 1, maxLength: 500 }) })
 export const UnbanBody = Type.Optional(StrictObject({ note: Type.Optional(Type.String({ maxLength: 500 })) }))

@@ -1,9 +1,9 @@
-import { audit } from '../audit/audit.service.js'
-import { forgetCategoryTree } from '../categories/categories.service.js'
-import type { EventSpine } from '../events/events.service.js'
-import type { Actor, Ctx } from '../shared/context.js'
-import { decodeCursor, pageOf } from '../shared/cursor.js'
-import { AppError, Errors } from '../shared/errors.js'
+import { audit } from '../audit/index.js'
+import { forgetCategoryTree } from '../categories/index.js'
+import type { EventSpine } from '../events/index.js'
+import type { Actor, Ctx } from '../shared/index.js'
+import { decodeCursor, pageOf } from '../shared/index.js'
+import { AppError, Errors } from '../shared/index.js'
 
 type AdminCtx = Ctx & { actor: Actor }
 

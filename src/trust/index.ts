@@ -17,3 +17,5 @@ export const trustFeature: FastifyPluginAsync = async (app) => {
   })
   await app.register(moderationRoutes, { moderation })
 }
+
+export { sellerRating } from './reviews.service.js'

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { actorCtx } from '../http/context.js'
-import { Id, IdParams, Nullable, Page, PageQuery, StrictObject, Timestamp, problems } from '../shared/schemas.js'
+import { actorCtx } from '../http/index.js'
+import { Id, IdParams, Nullable, Page, PageQuery, StrictObject, Timestamp, problems } from '../shared/index.js'
 import type { ModerationService } from './moderation.service.js'
 import { marketplaceStats } from './stats.service.js'
 

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { actorCtx, ctxOf } from '../http/context.js'
-import { Id, IdParams, Nullable, problems } from '../shared/schemas.js'
+import { actorCtx, ctxOf } from '../http/index.js'
+import { Id, IdParams, Nullable, problems } from '../shared/index.js'
 import type { ReviewsService } from './reviews.service.js'
 import {
   AdminReview,

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import { Id, Nullable, PageQuery, StrictObject, Timestamp } from '../shared/schemas.js'
+import { Id, Nullable, PageQuery, StrictObject, Timestamp } from '../shared/index.js'
 
 export const RatingSummary = Type.Object({
   average: Nullable(Type.Number()),

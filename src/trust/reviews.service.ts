@@ -1,9 +1,9 @@
-import { audit } from '../audit/audit.service.js'
+import { audit } from '../audit/index.js'
 import type { Db, Knex } from '../db/index.js'
-import type { EventSpine } from '../events/events.service.js'
-import type { Actor, Ctx, TxCtx } from '../shared/context.js'
-import { decodeCursor, pageOf } from '../shared/cursor.js'
-import { AppError, Errors } from '../shared/errors.js'
+import type { EventSpine } from '../events/index.js'
+import type { Actor, Ctx, TxCtx } from '../shared/index.js'
+import { decodeCursor, pageOf } from '../shared/index.js'
+import { AppError, Errors } from '../shared/index.js'
 
 export const ReviewErrors = {
   notReceived: () =>

@@ -1,5 +1,5 @@
-import type { Actor, Ctx } from '../shared/context.js'
-import { Errors } from '../shared/errors.js'
+import type { Actor, Ctx } from '../shared/index.js'
+import { Errors } from '../shared/index.js'
 
 const PAID = ['paid', 'partially_refunded', 'refunded']
 

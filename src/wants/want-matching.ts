@@ -1,5 +1,5 @@
-import type { EventSpine } from '../events/events.service.js'
-import type { TxCtx } from '../shared/context.js'
+import type { EventSpine } from '../events/index.js'
+import type { TxCtx } from '../shared/index.js'
 
 /** How near a want and a listing must be when both carry coordinates. */
 export const WANT_MATCH_RADIUS_KM = 50

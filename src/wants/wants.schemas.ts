@@ -1,7 +1,7 @@
-import { Message as ChatMessage } from '../chat/chat.schemas.js'
+import { Message as ChatMessage } from '../chat/index.js'
 import { Type, type Static } from '@sinclair/typebox'
-import { Location, LocationInput, OrNull, SellerSummary, Text } from '../listings/listings.schemas.js'
-import { Id, Money, Nullable, PageQuery, StrictObject, Timestamp } from '../shared/schemas.js'
+import { Location, LocationInput, OrNull, SellerSummary, Text } from '../listings/index.js'
+import { Id, Money, Nullable, PageQuery, StrictObject, Timestamp } from '../shared/index.js'
 
 const Title = Text({ minLength: 3, maxLength: 120 })
 const Description = Text({ maxLength: 2000 })

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { actorCtx } from '../http/context.js'
-import { problems } from '../shared/schemas.js'
+import { actorCtx } from '../http/index.js'
+import { problems } from '../shared/index.js'
 import { WishlistPage, WishlistParams, WishlistQuery } from './wishlists.schemas.js'
 import type { WishlistsService } from './wishlists.service.js'
 

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
-import { ListingCard } from '../listings/listings.schemas.js'
-import { Id, Nullable, PageQuery, StrictObject, Timestamp } from '../shared/schemas.js'
+import { ListingCard } from '../listings/index.js'
+import { Id, Nullable, PageQuery, StrictObject, Timestamp } from '../shared/index.js'
 
 export const WishlistParams = StrictObject({ listingId: Id })
 export const WishlistQuery = StrictObject({ ...PageQuery })

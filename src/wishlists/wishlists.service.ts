@@ -1,10 +1,10 @@
-import type { BlobStore } from '../images/blob-store.js'
-import { CatalogueErrors as E } from '../listings/listings.errors.js'
-import type { ListingCard } from '../listings/listings.schemas.js'
-import { cardColumns, toCard, type CardRow } from '../listings/listings.sql.js'
-import type { Actor, Ctx } from '../shared/context.js'
-import { pageOf } from '../shared/cursor.js'
-import { decodeKeyset } from '../listings/keyset.js'
+import type { BlobStore } from '../images/index.js'
+import { CatalogueErrors as E } from '../listings/index.js'
+import type { ListingCard } from '../listings/index.js'
+import { cardColumns, toCard, type CardRow } from '../listings/index.js'
+import type { Actor, Ctx } from '../shared/index.js'
+import { pageOf } from '../shared/index.js'
+import { decodeKeyset } from '../listings/index.js'
 
 type ActorCtx = Ctx & { actor: Actor }
 

@@ -1,4 +1,4 @@
-import type { Knex } from '../db/index.js'
+import type { Knex } from 'knex'
 
 /**
  * Demo chat on an empty embedded database: Tunde (who wants a chest freezer) asks Ada about

@@ -1,0 +1,8 @@
+/** The public surface of src/accounts: other folders import from here, never from its files. */
+
+export { accountsRoutes } from './accounts.routes.js'
+export { postalAddressFields } from './accounts.schemas.js'
+export { createAccountsService, isBlockedEitherWay, purgeUserTokensJob } from './accounts.service.js'
+export type { AccountsService, ProfileExtras } from './accounts.service.js'
+export { LoginLimiter } from './login-limiter.js'
+export { activeListingsOf, ratingOf } from './profile-stats.js'

@@ -1,0 +1,7 @@
+/** The public surface of src/http: other folders import from here, never from its files. */
+
+export { actorCtx, ctxOf } from './context.js'
+export { docsPlugin } from './docs.plugin.js'
+export { errorsPlugin, sendProblem, toProblem } from './errors.plugin.js'
+export { registerJsonParser } from './json-parser.js'
+export { routeLimit } from './rate-limit.js'

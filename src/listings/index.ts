@@ -1,0 +1,16 @@
+/** The public surface of src/listings: other folders import from here, never from its files. */
+
+export { availableQuantitySql } from './availability.js'
+export { decodeKeyset } from './keyset.js'
+export { listingImagesRoutes } from './listing-images.routes.js'
+export { createListingImagesService } from './listing-images.service.js'
+export type { ListingImagesService } from './listing-images.service.js'
+export { CatalogueErrors } from './listings.errors.js'
+export { listingsRoutes } from './listings.routes.js'
+export { ListingCard, Location, LocationInput, OrNull, SellerSummary, Text } from './listings.schemas.js'
+export { createSearchService } from './listings.search.js'
+export type { SearchService } from './listings.search.js'
+export { createListingsService } from './listings.service.js'
+export type { ListingsService } from './listings.service.js'
+export { cardColumns, toCard } from './listings.sql.js'
+export type { CardRow } from './listings.sql.js'

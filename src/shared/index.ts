@@ -1,0 +1,21 @@
+/** The public surface of src/shared: other folders import from here, never from its files. */
+
+export { isTxCtx } from './context.js'
+export type { Actor, Ctx, Role, TxCtx } from './context.js'
+export { decodeCursor, encodeCursor, pageOf } from './cursor.js'
+export { AppError, Errors, TITLES, defineError } from './errors.js'
+export type { ProblemFieldError } from './errors.js'
+export {
+  Currency,
+  EmptyBody,
+  Id,
+  IdParams,
+  Money,
+  Nullable,
+  Page,
+  PageQuery,
+  Problem,
+  StrictObject,
+  Timestamp,
+  problems,
+} from './schemas.js'
