@@ -3,8 +3,8 @@
 export { isTxCtx } from './context.js'
 export type { Actor, Ctx, Role, TxCtx } from './context.js'
 export { decodeCursor, encodeCursor, pageOf } from './cursor.js'
-export { AppError, Errors, TITLES, defineError } from './errors.js'
-export type { ProblemFieldError } from './errors.js'
+export { AppError, Errors, TITLES, defineError, errorCatalogue } from './errors.js'
+export type { ErrorDefinition, ErrorExtra, ProblemFieldError } from './errors.js'
 export {
   Currency,
   EmptyBody,

@@ -1,9 +1,10 @@
+import { TrustErrors } from './trust.errors.js'
 import { audit } from '../audit/index.js'
 import { forgetCategoryTree } from '../categories/index.js'
 import type { EventSpine } from '../events/index.js'
 import type { Actor, Ctx } from '../shared/index.js'
 import { decodeCursor, pageOf } from '../shared/index.js'
-import { AppError, Errors } from '../shared/index.js'
+import { Errors } from '../shared/index.js'
 
 type AdminCtx = Ctx & { actor: Actor }
 
@@ -40,15 +41,6 @@ type AuditRow = {
   note: string | null
   request_id: string | null
   created_at: Date
-}
-
-export const TrustErrors = {
-  cannotBanAdmin: () => new AppError('CANNOT_BAN_ADMIN', 409, 'Admins cannot be banned; demote the account first'),
-  alreadyBanned: () => new AppError('ALREADY_BANNED', 409, 'The user is already banned'),
-  notBanned: () => new AppError('NOT_BANNED', 409, 'The user is not banned'),
-  categoryInUse: () => new AppError('CATEGORY_IN_USE', 409, 'The category still has listings or sub-categories'),
-  categoryCycle: () =>
-    new AppError('CATEGORY_CYCLE', 409, 'A category cannot be moved under itself or its descendants'),
 }
 
 /** Runs a category edit; whether it commits or not, this node's copy of the tree is dropped after. */
@@ -237,8 +229,7 @@ export function createAdminService(deps: { spine: EventSpine }) {
         spine.transaction(ctx, async (tx) => {
           if (input.parentId && !(await tx.db('categories').where('id', input.parentId).first('id')))
             throw Errors.notFound('Parent category')
-          if (await tx.db('categories').where('slug', input.slug).first('id'))
-            throw Errors.conflict('A category with this slug exists', 'SLUG_TAKEN')
+          if (await tx.db('categories').where('slug', input.slug).first('id')) throw TrustErrors.slugTaken()
           const [row] = (await tx
             .db('categories')
             .insert({
@@ -287,7 +278,7 @@ export function createAdminService(deps: { spine: EventSpine }) {
             patch.slug !== existing.slug &&
             (await tx.db('categories').where('slug', patch.slug).first('id'))
           )
-            throw Errors.conflict('A category with this slug exists', 'SLUG_TAKEN')
+            throw TrustErrors.slugTaken()
           const [row] = (await tx
             .db('categories')
             .where('id', id)
