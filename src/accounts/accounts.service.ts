@@ -425,13 +425,23 @@ export function createAccountsService(deps: AccountsDeps) {
 
 export type AccountsService = ReturnType<typeof createAccountsService>
 
-/** True when either user has blocked the other (chat and offers are refused both ways). */
+/**
+ * The one definition of "blocked either way", as SQL: true when the user `a` has blocked `b`
+ * or `b` has blocked `a`. `a` and `b` are SQL expressions of the surrounding statement (a
+ * column such as `l.seller_id`, or a named binding such as `:buyerId::uuid`). A block stops
+ * chat, offers, want answers and sales, in both directions.
+ */
+export function blockedEitherWaySql(a: string, b: string): string {
+  return `exists (select 1 from blocks blk where (blk.blocker_id = ${a} and blk.blocked_id = ${b}) or (blk.blocker_id = ${b} and blk.blocked_id = ${a}))`
+}
+
+/** True when either user has blocked the other (see blockedEitherWaySql). */
 export async function isBlockedEitherWay(db: Db, a: string, b: string): Promise<boolean> {
-  const row = await db('blocks')
-    .where({ blocker_id: a, blocked_id: b })
-    .orWhere({ blocker_id: b, blocked_id: a })
-    .first('blocker_id')
-  return row !== undefined
+  const { rows } = await db.raw<{ rows: { blocked: boolean }[] }>(
+    `select ${blockedEitherWaySql(':a::uuid', ':b::uuid')} as blocked`,
+    { a, b },
+  )
+  return rows[0]?.blocked === true
 }
 
 /** Background job: spent or expired one-time tokens (verification, reset) go a week after expiry. */

@@ -2,7 +2,12 @@
 
 export { accountsRoutes } from './accounts.routes.js'
 export { postalAddressFields } from './accounts.schemas.js'
-export { createAccountsService, isBlockedEitherWay, purgeUserTokensJob } from './accounts.service.js'
+export {
+  blockedEitherWaySql,
+  createAccountsService,
+  isBlockedEitherWay,
+  purgeUserTokensJob,
+} from './accounts.service.js'
 export type { AccountsService, ProfileExtras } from './accounts.service.js'
 export { LoginLimiter } from './login-limiter.js'
 export { activeListingsOf, ratingOf } from './profile-stats.js'

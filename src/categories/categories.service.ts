@@ -5,15 +5,10 @@ export type CategoryNode = { id: string; name: string; slug: string; parentId: s
 
 /** The category tree, built from one query. */
 export async function categoryTree(ctx: Pick<Ctx, 'db'>): Promise<CategoryNode[]> {
-  const rows = (await ctx
+  const rows = await ctx
     .db('categories')
     .orderBy([{ column: 'position' }, { column: 'name' }])
-    .select('id', 'name', 'slug', 'parent_id')) as {
-    id: string
-    name: string
-    slug: string
-    parent_id: string | null
-  }[]
+    .select('id', 'name', 'slug', 'parent_id')
   const byId = new Map<string, CategoryNode>(
     rows.map((r) => [r.id, { id: r.id, name: r.name, slug: r.slug, parentId: r.parent_id, children: [] }]),
   )
@@ -47,7 +42,7 @@ async function treeOf(db: Knex, force = false): Promise<Tree> {
   if (entry.loading) return entry.loading
   const generation = entry.generation
   const loading = (async () => {
-    const rows = (await db('categories').select('id', 'parent_id')) as { id: string; parent_id: string | null }[]
+    const rows = await db('categories').select('id', 'parent_id')
     const tree: Tree = { loadedAt: Date.now(), ids: new Set(rows.map((r) => r.id)), children: new Map() }
     for (const r of rows) {
       if (!r.parent_id) continue

@@ -51,3 +51,4 @@ export function isEmbedded(db: Knex): boolean {
 }
 
 export { migrateLatest, migrationConfig } from './migrate.js'
+export type { SqlValue, Table } from './tables.js'

@@ -1,14 +1,38 @@
 import type { Db, Knex } from '../db/index.js'
 
 /**
- * SQL for a listing's available quantity: quantity − sold − live reservations. A
- * reservation past its expires_at no longer counts, even before the sweeper releases it.
+ * The one definition of "a live reservation", as SQL over the reservations row `r`: not
+ * released, not converted into a sale, and not past its expires_at (expiry is lazy: an expired
+ * reservation stops counting at once, and the sweeper releases it later).
+ */
+export function liveReservationSql(r = 'r'): string {
+  return `${r}.released_at is null and ${r}.converted_at is null and ${r}.expires_at > now()`
+}
+
+/**
+ * SQL for a listing's available quantity: quantity − sold − live reservations.
  * `alias` is the listings table's alias in the surrounding query.
  */
 export function availableQuantitySql(db: Db, alias = 'listings'): Knex.Raw {
   return db.raw(
     `(??.quantity - ??.sold_quantity - coalesce((select sum(r.quantity) from reservations r
-       where r.listing_id = ??.id and r.released_at is null and r.converted_at is null and r.expires_at > now()), 0))::int`,
+       where r.listing_id = ??.id and ${liveReservationSql('r')}), 0))::int`,
     [alias, alias, alias],
   )
+}
+
+/**
+ * The one definition of "a listing this person may see": anything but a draft, and a draft
+ * only by its own seller. Whoever cannot see a listing is answered as if it did not exist.
+ */
+export function isListingVisibleTo(
+  listing: { status: string; seller_id: string },
+  viewerId: string | null | undefined,
+): boolean {
+  return listing.status !== 'draft' || listing.seller_id === viewerId
+}
+
+/** isListingVisibleTo as SQL over the listings row `l`; `viewer` is an SQL expression (or null for anyone). */
+export function listingVisibleSql(l = 'l', viewer: string | null = null): string {
+  return viewer ? `(${l}.status <> 'draft' or ${l}.seller_id = ${viewer})` : `${l}.status <> 'draft'`
 }

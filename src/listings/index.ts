@@ -1,6 +1,6 @@
 /** The public surface of src/listings: other folders import from here, never from its files. */
 
-export { availableQuantitySql } from './availability.js'
+export { availableQuantitySql, isListingVisibleTo, listingVisibleSql, liveReservationSql } from './availability.js'
 export { decodeKeyset } from './keyset.js'
 export { listingImagesRoutes } from './listing-images.routes.js'
 export { createListingImagesService } from './listing-images.service.js'
