@@ -1,3 +1,4 @@
+import { recordSales, returnSales } from '../listings/index.js'
 import type { Db } from '../db/index.js'
 import type { EventSpine } from '../events/index.js'
 import { enqueueMail } from '../mail/index.js'
@@ -78,17 +79,7 @@ export async function convertToSold(
   items: OrderItemRow[],
 ): Promise<void> {
   const units = unitsByListing(items)
-  if (units.size > 0) {
-    const input = JSON.stringify([...units].map(([listing_id, qty]) => ({ listing_id, qty })))
-    await db.raw(
-      `update listings l set sold_quantity = l.sold_quantity + u.qty,
-              status = case when l.status = 'active' and l.sold_quantity + u.qty >= l.quantity then 'sold' else l.status end,
-              updated_at = now()
-       from jsonb_to_recordset(?::jsonb) as u(listing_id uuid, qty int)
-       where l.id = u.listing_id`,
-      [input],
-    )
-  }
+  await recordSales(db, units)
   await db('reservations')
     .where('order_id', order.id)
     .whereNull('released_at')
@@ -107,17 +98,7 @@ export async function convertToSold(
 
 /** Puts sold units back on sale (a paid order cancelled before shipping). */
 export async function returnToStock(db: Db, items: OrderItemRow[]): Promise<void> {
-  const units = unitsByListing(items)
-  if (units.size === 0) return
-  const input = JSON.stringify([...units].map(([listing_id, qty]) => ({ listing_id, qty })))
-  await db.raw(
-    `update listings l set sold_quantity = greatest(l.sold_quantity - u.qty, 0),
-            status = case when l.status = 'sold' then 'active' else l.status end,
-            updated_at = now()
-     from jsonb_to_recordset(?::jsonb) as u(listing_id uuid, qty int)
-     where l.id = u.listing_id`,
-    [input],
-  )
+  await returnSales(db, unitsByListing(items))
 }
 
 /** Lets go of what an unpaid order held: its reservations and its coupon use. */
