@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { Id, Nullable, StrictObject, Timestamp } from '../shared/index.js'
+import { Id, OrNull, StrictObject, Timestamp } from '../shared/index.js'
 
 const Email = Type.String({ format: 'email', maxLength: 254 })
 const Password = Type.String({ minLength: 8, maxLength: 200 })
@@ -12,21 +12,21 @@ export const Me = Type.Object({
   name: Type.String(),
   role: Type.Union([Type.Literal('user'), Type.Literal('admin')]),
   emailVerified: Type.Boolean(),
-  bio: Nullable(Type.String()),
-  location: Nullable(Type.String()),
-  avatarUrl: Nullable(Type.String()),
+  bio: OrNull(Type.String()),
+  location: OrNull(Type.String()),
+  avatarUrl: OrNull(Type.String()),
   createdAt: Timestamp,
 })
 export type Me = Static<typeof Me>
 
-export const Rating = Type.Object({ average: Nullable(Type.Number()), count: Type.Integer() })
+export const Rating = Type.Object({ average: OrNull(Type.Number()), count: Type.Integer() })
 
 export const PublicProfile = Type.Object({
   id: Id,
   name: Type.String(),
-  bio: Nullable(Type.String()),
-  location: Nullable(Type.String()),
-  avatarUrl: Nullable(Type.String()),
+  bio: OrNull(Type.String()),
+  location: OrNull(Type.String()),
+  avatarUrl: OrNull(Type.String()),
   createdAt: Timestamp,
   rating: Rating,
   activeListings: Type.Integer(),
@@ -44,13 +44,13 @@ export const TokenBody = StrictObject({ token: Token })
 export const ForgotPasswordBody = StrictObject({ email: Type.String({ minLength: 1, maxLength: 254 }) })
 export const ResetPasswordBody = StrictObject({ token: Token, password: Password })
 
-const OptionalText = (max: number) => Type.Optional(Nullable(Type.String({ maxLength: max })))
+const OptionalText = (max: number) => Type.Optional(OrNull(Type.String({ maxLength: max })))
 export const UpdateMeBody = StrictObject(
   {
     name: Type.Optional(Name),
     bio: OptionalText(1000),
     location: OptionalText(200),
-    avatarUrl: Type.Optional(Nullable(Type.String({ format: 'uri', maxLength: 1000 }))),
+    avatarUrl: Type.Optional(OrNull(Type.String({ format: 'uri', maxLength: 1000 }))),
   },
   { minProperties: 1 },
 )
@@ -61,11 +61,11 @@ export const Address = Type.Object({
   fullName: Type.String(),
   phone: Type.String(),
   line1: Type.String(),
-  line2: Type.Optional(Nullable(Type.String())),
+  line2: Type.Optional(OrNull(Type.String())),
   city: Type.String(),
   state: Type.String(),
   country: Type.String(),
-  postalCode: Type.Optional(Nullable(Type.String())),
+  postalCode: Type.Optional(OrNull(Type.String())),
   isDefault: Type.Boolean(),
 })
 export type Address = Static<typeof Address>
@@ -75,11 +75,11 @@ export const postalAddressFields = {
   fullName: Type.String({ minLength: 1, maxLength: 120 }),
   phone: Type.String({ pattern: '^\\+?[0-9 ()-]{7,20}$' }),
   line1: Type.String({ minLength: 1, maxLength: 200 }),
-  line2: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
+  line2: Type.Optional(OrNull(Type.String({ maxLength: 200 }))),
   city: Type.String({ minLength: 1, maxLength: 100 }),
   state: Type.String({ minLength: 1, maxLength: 100 }),
   country: Type.Optional(Type.String({ pattern: '^[A-Z]{2}$', default: 'NG' })),
-  postalCode: Type.Optional(Nullable(Type.String({ maxLength: 20 }))),
+  postalCode: Type.Optional(OrNull(Type.String({ maxLength: 20 }))),
 }
 export const AddressInput = StrictObject({ ...postalAddressFields, isDefault: Type.Optional(Type.Boolean()) })
 export type AddressInput = Static<typeof AddressInput>

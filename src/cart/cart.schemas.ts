@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { OrNull, StringEnum } from '../commerce/index.js'
+import { OrNull, StringEnum } from '../shared/index.js'
 import { Id, Money, StrictObject, Timestamp } from '../shared/index.js'
 
 export const CartItem = Type.Object({

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type, type TSchema } from '@sinclair/typebox'
-import { Id, Nullable, problems } from '../shared/index.js'
+import { Id, OrNull, problems } from '../shared/index.js'
 import { categoryTree } from './categories.service.js'
 
 export const CategoryNode = Type.Recursive(
@@ -9,7 +9,7 @@ export const CategoryNode = Type.Recursive(
       id: Id,
       name: Type.String(),
       slug: Type.String(),
-      parentId: Nullable(Id),
+      parentId: OrNull(Id),
       children: Type.Array(Self),
     }),
   { $id: 'CategoryNode' },

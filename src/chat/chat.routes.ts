@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { actorCtx } from '../http/index.js'
-import { EmptyBody, IdParams, Nullable, Page, problems } from '../shared/index.js'
+import { EmptyBody, IdParams, OrNull, Page, problems } from '../shared/index.js'
 import {
   ConversationsQuery,
   CounterOfferBody,
@@ -83,7 +83,7 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService; offers: 
         params: IdParams,
         querystring: MessagesQuery,
         response: {
-          200: Type.Object({ items: Type.Array(MessageRef), nextCursor: Nullable(Type.String()) }),
+          200: Type.Object({ items: Type.Array(MessageRef), nextCursor: OrNull(Type.String()) }),
           ...problems(401, 403, 404),
         },
       },

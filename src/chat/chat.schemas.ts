@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { Currency, Id, Money, Nullable, StrictObject, Timestamp } from '../shared/index.js'
+import { Currency, Id, Money, OrNull, StrictObject, Timestamp } from '../shared/index.js'
 
 /** Message bodies: 1 to 4 000 characters with at least one that is not white space. */
 export const MESSAGE_MAX_LENGTH = 4000
@@ -32,9 +32,9 @@ export const Offer = Type.Object(
     currency: Type.String(),
     status: OfferStatus,
     createdBy: Id,
-    parentOfferId: Nullable(Id),
-    expiresAt: Nullable(Timestamp),
-    respondedAt: Nullable(Timestamp),
+    parentOfferId: OrNull(Id),
+    expiresAt: OrNull(Timestamp),
+    respondedAt: OrNull(Timestamp),
     createdAt: Timestamp,
   },
   { $id: 'Offer' },
@@ -45,19 +45,19 @@ export const Message = Type.Object(
   {
     id: Id,
     conversationId: Id,
-    senderId: Nullable(Id),
+    senderId: OrNull(Id),
     kind: Type.Union([Type.Literal('text'), Type.Literal('offer'), Type.Literal('system')]),
     body: Type.String(),
     offer: Type.Optional(Type.Ref('Offer')),
-    clientId: Nullable(Type.String()),
+    clientId: OrNull(Type.String()),
     createdAt: Timestamp,
-    readAt: Nullable(Timestamp),
+    readAt: OrNull(Timestamp),
   },
   { $id: 'Message', description: '`readAt`: when the recipient of the message had read up to it' },
 )
 export type Message = Omit<Static<typeof Message>, 'offer'> & { offer?: Offer }
 
-export const UserSummary = Type.Object({ id: Id, name: Type.String(), avatarUrl: Nullable(Type.String()) })
+export const UserSummary = Type.Object({ id: Id, name: Type.String(), avatarUrl: OrNull(Type.String()) })
 export const ListingSummary = Type.Object({
   id: Id,
   title: Type.String(),
@@ -70,12 +70,12 @@ export const ListingSummary = Type.Object({
 export const Conversation = Type.Object(
   {
     id: Id,
-    listing: Nullable(ListingSummary),
-    wantId: Nullable(Id),
+    listing: OrNull(ListingSummary),
+    wantId: OrNull(Id),
     buyerId: Id,
     sellerId: Id,
     otherUser: UserSummary,
-    lastMessage: Nullable(Type.Ref('Message')),
+    lastMessage: OrNull(Type.Ref('Message')),
     unreadCount: Type.Integer({ minimum: 0 }),
     lastActivityAt: Timestamp,
     createdAt: Timestamp,

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { CouponCode } from '../coupons/index.js'
-import { OrNull, StringEnum } from '../commerce/index.js'
+import { OrNull, StringEnum } from '../shared/index.js'
 import { Order } from '../orders/index.js'
 import { postalAddressFields } from '../accounts/index.js'
 import { Id, Money, StrictObject, Timestamp } from '../shared/index.js'

@@ -139,4 +139,3 @@ export { shipmentForReview } from '../orders/index.js'
 
 export type { Background } from './background.js'
 export type { CommerceDeps } from './commerce.deps.js'
-export { OrNull, StringEnum } from './schema.js'

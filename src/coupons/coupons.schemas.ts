@@ -1,6 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { OrNull, StringEnum } from '../commerce/index.js'
-import { Id, Money, Nullable, PageQuery, StrictObject, Timestamp } from '../shared/index.js'
+import { Id, Money, OrNull, PageQuery, StrictObject, StringEnum, Timestamp } from '../shared/index.js'
 
 export const CouponCode = Type.String({
   pattern: '^[A-Za-z0-9_-]{3,32}$',
@@ -28,11 +27,11 @@ export type Coupon = Static<typeof Coupon>
 const editable = {
   type: CouponType,
   value: Type.Integer({ minimum: 1, maximum: 1_000_000_000_000 }),
-  minOrder: Type.Optional(Nullable(Money)),
-  maxDiscount: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 1_000_000_000_000 }))),
-  expiresAt: Type.Optional(Nullable(Timestamp)),
-  usageLimit: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 1_000_000_000 }))),
-  perUserLimit: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 1_000_000_000 }))),
+  minOrder: Type.Optional(OrNull(Money)),
+  maxDiscount: Type.Optional(OrNull(Type.Integer({ minimum: 1, maximum: 1_000_000_000_000 }))),
+  expiresAt: Type.Optional(OrNull(Timestamp)),
+  usageLimit: Type.Optional(OrNull(Type.Integer({ minimum: 1, maximum: 1_000_000_000 }))),
+  perUserLimit: Type.Optional(OrNull(Type.Integer({ minimum: 1, maximum: 1_000_000_000 }))),
   active: Type.Boolean(),
 }
 

@@ -1,5 +1,5 @@
-import { Type, type Static, type TSchema } from '@sinclair/typebox'
-import { Currency, Id, Money, Nullable, PageQuery, StrictObject, Timestamp } from '../shared/index.js'
+import { Type, type Static } from '@sinclair/typebox'
+import { Currency, Id, Money, OrNull, PageQuery, StrictObject, Timestamp } from '../shared/index.js'
 
 export const ListingType = Type.Union([Type.Literal('sale'), Type.Literal('giveaway')])
 export const Condition = Type.Union([
@@ -22,7 +22,6 @@ export type ListingStatus = Static<typeof ListingStatus>
  * Nullable for request bodies: null is tried first, because with `coerceTypes` Ajv would
  * otherwise coerce a null into the first branch (0 for a number, "" for a string).
  */
-export const OrNull = <T extends TSchema>(schema: T) => Type.Union([Type.Null(), schema])
 
 /** Text a client sends: no NUL characters (PostgreSQL text cannot hold them). */
 export const Text = (opts: { minLength?: number; maxLength: number; description?: string }) =>
@@ -41,10 +40,10 @@ export const LocationInput = StrictObject({
 export type LocationInput = Static<typeof LocationInput>
 
 export const Location = Type.Object({
-  city: Nullable(Type.String()),
-  state: Nullable(Type.String()),
-  lat: Nullable(Type.Number()),
-  lng: Nullable(Type.Number()),
+  city: OrNull(Type.String()),
+  state: OrNull(Type.String()),
+  lat: OrNull(Type.Number()),
+  lng: OrNull(Type.Number()),
 })
 
 export const CreateListingBody = StrictObject({
@@ -98,7 +97,7 @@ export const ListingImage = Type.Object({
   position: Type.Integer(),
 })
 
-export const SellerSummary = Type.Object({ id: Id, name: Type.String(), avatarUrl: Nullable(Type.String()) })
+export const SellerSummary = Type.Object({ id: Id, name: Type.String(), avatarUrl: OrNull(Type.String()) })
 
 const listingCore = {
   id: Id,
@@ -113,9 +112,9 @@ const listingCore = {
   status: ListingStatus,
   quantity: Type.Integer(),
   availableQuantity: Type.Integer({ description: 'quantity − sold − live reservations' }),
-  location: Nullable(Location),
+  location: OrNull(Location),
   isFavourite: Type.Optional(Type.Boolean({ description: 'Present when signed in' })),
-  publishedAt: Nullable(Timestamp),
+  publishedAt: OrNull(Timestamp),
   createdAt: Timestamp,
 }
 
@@ -130,7 +129,7 @@ export type Listing = Static<typeof Listing>
 
 export const ListingCard = Type.Object({
   ...listingCore,
-  image: Nullable(ListingImage),
+  image: OrNull(ListingImage),
   distanceKm: Type.Optional(Type.Number({ description: 'Present when lat/lng were given' })),
 })
 export type ListingCard = Static<typeof ListingCard>
@@ -164,7 +163,7 @@ export type SearchQuery = Static<typeof SearchQuery>
 
 export const SearchPage = Type.Object({
   items: Type.Array(ListingCard),
-  nextCursor: Nullable(Type.String()),
+  nextCursor: OrNull(Type.String()),
   searchMode: Type.Optional(
     Type.Union([Type.Literal('exact'), Type.Literal('fuzzy')], {
       description: 'With `q`: `fuzzy` when the exact search found little and typo-tolerant matching was used',
@@ -190,7 +189,7 @@ export const ListingReport = Type.Object({
   id: Id,
   listingId: Id,
   reason: Type.String(),
-  detail: Nullable(Type.String()),
+  detail: OrNull(Type.String()),
   status: Type.Union([Type.Literal('open'), Type.Literal('dismissed'), Type.Literal('actioned')]),
   createdAt: Timestamp,
 })

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { actorCtx } from '../http/index.js'
-import { Id, Nullable, Page, PageQuery, StrictObject, Timestamp, problems } from '../shared/index.js'
+import { Id, OrNull, Page, PageQuery, StrictObject, Timestamp, problems } from '../shared/index.js'
 import { notificationsService as notifications } from './notifications.service.js'
 
 const tags = ['notifications']
@@ -10,7 +10,7 @@ export const Notification = Type.Object({
   id: Id,
   type: Type.String(),
   data: Type.Unknown(),
-  readAt: Nullable(Timestamp),
+  readAt: OrNull(Timestamp),
   createdAt: Timestamp,
 })
 

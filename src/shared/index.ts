@@ -11,11 +11,12 @@ export {
   Id,
   IdParams,
   Money,
-  Nullable,
+  OrNull,
   Page,
   PageQuery,
   Problem,
   StrictObject,
+  StringEnum,
   Timestamp,
   problems,
 } from './schemas.js'

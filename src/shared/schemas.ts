@@ -1,4 +1,4 @@
-import { Type, type TSchema, type TObject, type TProperties } from '@sinclair/typebox'
+import { Type, type TSchema, type TObject, type TProperties, type Static, type TUnsafe } from '@sinclair/typebox'
 
 /** RFC 9457 problem details, as every error answer carries them. */
 export const Problem = Type.Object(
@@ -29,7 +29,28 @@ export const IdParams = StrictObject({ id: Id })
 export const Timestamp = Type.String({ format: 'date-time' })
 // Null first: with Ajv's type coercion, a null tried against the other branch first would be
 // coerced (null → "" or 0) instead of kept.
-export const Nullable = <T extends TSchema>(schema: T) => Type.Union([Type.Null(), schema])
+/**
+ * `T | null` for response schemas, written as a JSON Schema type list (`type: [T, 'null']`)
+ * rather than `anyOf`: fast-json-stringify serializes a type list directly but checks every
+ * `anyOf` value with Ajv at runtime, which measured about 3× slower on an order. OpenAPI
+ * 3.0 output still says `nullable: true` (@fastify/swagger converts it).
+ */
+export function OrNull<T extends TSchema>(schema: T): TUnsafe<Static<T> | null> {
+  const { type, ...rest } = schema as unknown as { type?: string } & Record<string, unknown>
+  if (typeof type !== 'string') return Type.Unsafe<Static<T> | null>(Type.Union([schema, Type.Null()]))
+  return Type.Unsafe<Static<T> | null>({ ...rest, type: [type, 'null'] })
+}
+
+/**
+ * One of some strings, as `{type:'string', enum}` rather than a union of literals (an
+ * `anyOf`, which fast-json-stringify checks with Ajv at runtime).
+ */
+export function StringEnum<const T extends readonly string[]>(
+  values: T,
+  options: { description?: string; default?: T[number] } = {},
+): TUnsafe<T[number]> {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options })
+}
 
 export const PageQuery = {
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
@@ -37,7 +58,7 @@ export const PageQuery = {
 }
 
 export function Page<T extends TSchema>(item: T) {
-  return Type.Object({ items: Type.Array(item), nextCursor: Nullable(Type.String()) })
+  return Type.Object({ items: Type.Array(item), nextCursor: OrNull(Type.String()) })
 }
 
 /** An empty body for POST actions: absent, or `{}`. */

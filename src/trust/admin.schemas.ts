@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import { Id, Nullable, StrictObject, Timestamp, PageQuery } from '../shared/index.js'
+import { Id, OrNull, StrictObject, Timestamp, PageQuery } from '../shared/index.js'
 
 export const BanBody = StrictObject({ reason: Type.String({ minLength: 1, maxLength: 500 }) })
 export const UnbanBody = Type.Optional(StrictObject({ note: Type.Optional(Type.String({ maxLength: 500 })) }))
@@ -9,8 +9,8 @@ export const AdminUser = Type.Object({
   email: Type.String(),
   name: Type.String(),
   role: Type.String(),
-  bannedAt: Nullable(Timestamp),
-  banReason: Nullable(Type.String()),
+  bannedAt: OrNull(Timestamp),
+  banReason: OrNull(Type.String()),
   createdAt: Timestamp,
 })
 
@@ -23,14 +23,14 @@ export const AdminUsersQuery = StrictObject({
 export const AuditEntry = Type.Object({
   id: Id,
   action: Type.String(),
-  actorId: Nullable(Id),
-  actorRole: Nullable(Type.String()),
+  actorId: OrNull(Id),
+  actorRole: OrNull(Type.String()),
   targetType: Type.String(),
   targetId: Type.String(),
   before: Type.Unknown(),
   after: Type.Unknown(),
-  note: Nullable(Type.String()),
-  requestId: Nullable(Type.String()),
+  note: OrNull(Type.String()),
+  requestId: OrNull(Type.String()),
   createdAt: Timestamp,
 })
 
@@ -48,7 +48,7 @@ const Slug = Type.String({ pattern: '^[a-z0-9]+(-[a-z0-9]+)*$', maxLength: 80 })
 export const CategoryInput = StrictObject({
   name: Type.String({ minLength: 1, maxLength: 80 }),
   slug: Slug,
-  parentId: Type.Optional(Nullable(Id)),
+  parentId: Type.Optional(OrNull(Id)),
   position: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
 })
 export const CategoryPatch = Type.Partial(CategoryInput, { additionalProperties: false, minProperties: 1 })
@@ -56,7 +56,7 @@ export const AdminCategory = Type.Object({
   id: Id,
   name: Type.String(),
   slug: Type.String(),
-  parentId: Nullable(Id),
+  parentId: OrNull(Id),
   position: Type.Integer(),
   listingCount: Type.Integer(),
 })

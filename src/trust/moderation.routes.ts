@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { actorCtx } from '../http/index.js'
-import { Id, IdParams, Nullable, Page, PageQuery, StrictObject, Timestamp, problems } from '../shared/index.js'
+import { Id, IdParams, OrNull, Page, PageQuery, StrictObject, Timestamp, problems } from '../shared/index.js'
 import type { ModerationService } from './moderation.service.js'
 import { marketplaceStats } from './stats.service.js'
 
@@ -11,10 +11,10 @@ const admin = { auth: 'admin' as const }
 const Report = Type.Object({
   id: Id,
   reason: Type.String(),
-  detail: Nullable(Type.String()),
+  detail: OrNull(Type.String()),
   status: Type.String(),
-  resolutionNote: Nullable(Type.String()),
-  resolvedAt: Nullable(Timestamp),
+  resolutionNote: OrNull(Type.String()),
+  resolvedAt: OrNull(Timestamp),
   createdAt: Timestamp,
   reporter: Type.Object({ id: Id, name: Type.String() }),
   listing: Type.Object({

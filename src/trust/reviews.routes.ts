@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { actorCtx, ctxOf } from '../http/index.js'
-import { Id, IdParams, Nullable, problems } from '../shared/index.js'
+import { Id, IdParams, OrNull, problems } from '../shared/index.js'
 import type { ReviewsService } from './reviews.service.js'
 import {
   AdminReview,
@@ -99,7 +99,7 @@ export const reviewsRoutes: FastifyPluginAsyncTypebox<{ reviews: ReviewsService 
         summary: 'Moderation queue (flagged by default)',
         querystring: AdminReviewsQuery,
         response: {
-          200: Type.Object({ items: Type.Array(AdminReview), nextCursor: Nullable(Type.String()) }),
+          200: Type.Object({ items: Type.Array(AdminReview), nextCursor: OrNull(Type.String()) }),
           ...problems(401, 403),
         },
       },

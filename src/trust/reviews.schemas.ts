@@ -1,8 +1,8 @@
 import { Type } from '@sinclair/typebox'
-import { Id, Nullable, PageQuery, StrictObject, Timestamp } from '../shared/index.js'
+import { Id, OrNull, PageQuery, StrictObject, Timestamp } from '../shared/index.js'
 
 export const RatingSummary = Type.Object({
-  average: Nullable(Type.Number()),
+  average: OrNull(Type.Number()),
   count: Type.Integer(),
   histogram: Type.Object({
     1: Type.Integer(),
@@ -20,8 +20,8 @@ export const Review = Type.Object({
   buyer: Type.Object({ id: Id, name: Type.String() }),
   rating: Type.Integer({ minimum: 1, maximum: 5 }),
   body: Type.String(),
-  reply: Nullable(Type.Object({ body: Type.String(), createdAt: Timestamp })),
-  listings: Type.Array(Type.Object({ id: Nullable(Id), title: Type.String() })),
+  reply: OrNull(Type.Object({ body: Type.String(), createdAt: Timestamp })),
+  listings: Type.Array(Type.Object({ id: OrNull(Id), title: Type.String() })),
   createdAt: Timestamp,
 })
 
@@ -33,13 +33,13 @@ export const AdminReview = Type.Composite([
     flags: Type.Array(
       Type.Object({ userId: Id, reason: Type.String(), createdAt: Timestamp, resolved: Type.Boolean() }),
     ),
-    moderationNote: Nullable(Type.String()),
+    moderationNote: OrNull(Type.String()),
   }),
 ])
 
 export const ReviewPage = Type.Object({
   items: Type.Array(Review),
-  nextCursor: Nullable(Type.String()),
+  nextCursor: OrNull(Type.String()),
   summary: RatingSummary,
 })
 

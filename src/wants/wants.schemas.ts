@@ -1,7 +1,7 @@
 import { Message as ChatMessage } from '../chat/index.js'
 import { Type, type Static } from '@sinclair/typebox'
-import { Location, LocationInput, OrNull, SellerSummary, Text } from '../listings/index.js'
-import { Id, Money, Nullable, PageQuery, StrictObject, Timestamp } from '../shared/index.js'
+import { Location, LocationInput, SellerSummary, Text } from '../listings/index.js'
+import { Id, Money, OrNull, PageQuery, StrictObject, Timestamp } from '../shared/index.js'
 
 const Title = Text({ minLength: 3, maxLength: 120 })
 const Description = Text({ maxLength: 2000 })
@@ -13,10 +13,10 @@ export const Want = Type.Object({
   author: SellerSummary,
   title: Type.String(),
   description: Type.String(),
-  categoryId: Nullable(Id),
-  maxPrice: Nullable(Money),
+  categoryId: OrNull(Id),
+  maxPrice: OrNull(Money),
   currency: Type.String(),
-  location: Nullable(Location),
+  location: OrNull(Location),
   status: WantStatus,
   createdAt: Timestamp,
   updatedAt: Timestamp,
@@ -66,5 +66,5 @@ export const Message = Type.Ref(ChatMessage)
 export const WantResponseResult = Type.Object({
   conversationId: Id,
   created: Type.Boolean({ description: 'false when the conversation about this listing already existed' }),
-  message: Nullable(Message),
+  message: OrNull(Message),
 })
