@@ -68,9 +68,9 @@ export class Sweeper {
       if (this.closing) break
       try {
         await this.db.transaction(async (trx) => {
-          const { rows } = (await trx.raw('select pg_try_advisory_xact_lock(?) as got', [lockKeyOf(job.name)])) as {
-            rows: { got: boolean }[]
-          }
+          const { rows } = await trx.raw<{ rows: { got: boolean }[] }>('select pg_try_advisory_xact_lock(?) as got', [
+            lockKeyOf(job.name),
+          ])
           if (!rows[0]?.got) return
           const n = await job.run(trx)
           out[job.name] = typeof n === 'number' ? n : 0
