@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { AppError, TITLES, type ProblemFieldError } from '../shared/index.js'
+import { AppError, Errors, TITLES, type ProblemFieldError } from '../shared/index.js'
+import { HttpErrors } from './http.errors.js'
 
 type Problem = {
   type: string
@@ -13,47 +14,35 @@ type Problem = {
   [k: string]: unknown
 }
 
-const FASTIFY_CODES: Record<string, { status: number; code: string; detail?: string }> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'PAYLOAD_TOO_LARGE', detail: 'The request body is too large' },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
-    status: 415,
-    code: 'UNSUPPORTED_MEDIA_TYPE',
-    detail: 'Send JSON (application/json)',
-  },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
-    status: 400,
-    code: 'MALFORMED_REQUEST',
-    detail: 'Content-Length does not match the body',
-  },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'MALFORMED_JSON', detail: 'The body is empty' },
-  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'MALFORMED_JSON', detail: 'The body is not valid JSON' },
-  FST_ERR_REQ_FILE_TOO_LARGE: { status: 413, code: 'PAYLOAD_TOO_LARGE', detail: 'The file is too large' },
-  FST_PARTS_LIMIT: { status: 413, code: 'PAYLOAD_TOO_LARGE', detail: 'Too many parts' },
-  FST_FILES_LIMIT: { status: 413, code: 'PAYLOAD_TOO_LARGE', detail: 'Too many files' },
-  FST_INVALID_MULTIPART_CONTENT_TYPE: {
-    status: 415,
-    code: 'UNSUPPORTED_MEDIA_TYPE',
-    detail: 'Send multipart/form-data',
-  },
-  FST_ERR_VALIDATION: { status: 400, code: 'VALIDATION_FAILED' },
-  FST_ERR_BAD_URL: { status: 400, code: 'BAD_URL', detail: 'The URL is not valid' },
-  FST_ERR_MAX_PARAM_LENGTH: { status: 414, code: 'URI_TOO_LONG', detail: 'A path parameter is too long' },
+/** Fastify's own errors, by code, as the problems clients see. */
+const FASTIFY_CODES: Record<string, () => AppError> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: () => HttpErrors.payloadTooLarge('The request body is too large'),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: () => HttpErrors.unsupportedMediaType('Send JSON (application/json)'),
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => HttpErrors.contentLengthMismatch(),
+  FST_ERR_CTP_EMPTY_JSON_BODY: () => HttpErrors.malformedJson('The body is empty'),
+  FST_ERR_CTP_INVALID_JSON_BODY: () => HttpErrors.malformedJson(),
+  FST_ERR_REQ_FILE_TOO_LARGE: () => HttpErrors.payloadTooLarge('The file is too large'),
+  FST_PARTS_LIMIT: () => HttpErrors.payloadTooLarge('Too many parts'),
+  FST_FILES_LIMIT: () => HttpErrors.payloadTooLarge('Too many files'),
+  FST_INVALID_MULTIPART_CONTENT_TYPE: () => HttpErrors.unsupportedMediaType('Send multipart/form-data'),
+  FST_ERR_BAD_URL: () => HttpErrors.badUrl(),
+  FST_ERR_MAX_PARAM_LENGTH: () => HttpErrors.uriTooLong(),
 }
 
 /** PostgreSQL errors that a client's request can cause, by SQLSTATE. */
-const PG_CODES: Record<string, { status: number; code: string; detail: string }> = {
-  '23505': { status: 409, code: 'CONFLICT', detail: 'This already exists' },
-  '23503': { status: 409, code: 'CONFLICT', detail: 'A referenced item does not exist or is still in use' },
-  '23514': { status: 400, code: 'VALIDATION_FAILED', detail: 'A value is out of range' },
-  '22P02': { status: 400, code: 'VALIDATION_FAILED', detail: 'A value has the wrong format' },
-  '22003': { status: 400, code: 'VALIDATION_FAILED', detail: 'A number is out of range' },
-  '22007': { status: 400, code: 'VALIDATION_FAILED', detail: 'A value has the wrong format' },
-  '22008': { status: 400, code: 'VALIDATION_FAILED', detail: 'A date is out of range' },
-  '22021': { status: 400, code: 'VALIDATION_FAILED', detail: 'A text value holds invalid characters' },
-  '40001': { status: 503, code: 'TRY_AGAIN', detail: 'The request collided with another; try again' },
-  '40P01': { status: 503, code: 'TRY_AGAIN', detail: 'The request collided with another; try again' },
-  '57014': { status: 503, code: 'TIMEOUT', detail: 'The request took too long' },
-  '55P03': { status: 503, code: 'TRY_AGAIN', detail: 'The item is busy; try again' },
+const PG_CODES: Record<string, () => AppError> = {
+  '23505': () => Errors.conflict('This already exists'),
+  '23503': () => Errors.conflict('A referenced item does not exist or is still in use'),
+  '23514': () => Errors.validation('A value is out of range'),
+  '22P02': () => Errors.validation('A value has the wrong format'),
+  '22003': () => Errors.validation('A number is out of range'),
+  '22007': () => Errors.validation('A value has the wrong format'),
+  '22008': () => Errors.validation('A date is out of range'),
+  '22021': () => Errors.validation('A text value holds invalid characters'),
+  '40001': () => HttpErrors.tryAgain('The request collided with another; try again'),
+  '40P01': () => HttpErrors.tryAgain('The request collided with another; try again'),
+  '57014': () => HttpErrors.timeout(),
+  '55P03': () => HttpErrors.tryAgain('The item is busy; try again'),
 }
 
 function validationErrors(err: FastifyError): ProblemFieldError[] {
@@ -109,65 +98,50 @@ export function toProblem(
     ...(instance ? { instance } : {}),
     ...extra,
   })
-  if (err instanceof AppError) {
-    return {
-      problem: make(err.status, err.code, err.message, {
-        ...(err.extra.errors ? { errors: err.extra.errors } : {}),
-        ...err.extra.data,
-      }),
-      headers: err.extra.headers ?? {},
-      internal: false,
-    }
-  }
+  const fromAppError = (err: AppError, internal = false) => ({
+    problem: make(err.status, err.code, err.message, {
+      ...(err.extra.errors ? { errors: err.extra.errors } : {}),
+      ...err.extra.data,
+    }),
+    headers: err.extra.headers ?? {},
+    internal,
+  })
+  if (err instanceof AppError) return fromAppError(err)
   const e = err as FastifyError & { code?: string; statusCode?: number; status?: number }
   if (e && e.validation) {
     const errors = validationErrors(e)
-    return {
-      problem: make(400, 'VALIDATION_FAILED', errors.map((x) => `${x.path}: ${x.message}`).join('; '), { errors }),
-      headers: {},
-      internal: false,
-    }
+    return fromAppError(Errors.validation(errors.map((x) => `${x.path}: ${x.message}`).join('; '), errors))
   }
   const known = e?.code ? FASTIFY_CODES[e.code] : undefined
-  if (known) return { problem: make(known.status, known.code, known.detail ?? e.message), headers: {}, internal: false }
+  if (known) return fromAppError(known())
   // Objection wraps driver errors; the SQLSTATE is then on nativeError.
   const sqlState = (e as { nativeError?: { code?: string } })?.nativeError?.code ?? e?.code
   const pgKnown = typeof sqlState === 'string' && /^[0-9A-Z]{5}$/.test(sqlState) ? PG_CODES[sqlState] : undefined
-  if (pgKnown)
-    return {
-      problem: make(pgKnown.status, pgKnown.code, pgKnown.detail),
-      headers: pgKnown.status === 503 ? { 'retry-after': '1' } : {},
-      internal: pgKnown.status >= 500,
-    }
-  if (isDatabaseUnavailable(e))
-    return {
-      problem: make(503, 'SERVICE_UNAVAILABLE', 'The service is briefly unavailable; try again'),
-      headers: { 'retry-after': '2' },
-      internal: true,
-    }
-  if (e instanceof SyntaxError && e.statusCode === 400)
-    return { problem: make(400, 'MALFORMED_JSON', 'The body is not valid JSON'), headers: {}, internal: false }
+  if (pgKnown) {
+    const problem = pgKnown()
+    return fromAppError(problem, problem.status >= 500)
+  }
+  if (isDatabaseUnavailable(e)) return fromAppError(HttpErrors.serviceUnavailable(), true)
+  if (e instanceof SyntaxError && e.statusCode === 400) return fromAppError(HttpErrors.malformedJson())
   const status = e?.statusCode ?? 0
   if (status >= 400 && status < 500) {
-    const code =
+    // A plugin's own 4xx (rate limit, multipart, ...) keeps its status and message; the code comes from the catalogue.
+    const code = (
       status === 429
-        ? 'RATE_LIMITED'
+        ? Errors.rateLimited
         : status === 404
-          ? 'NOT_FOUND'
+          ? Errors.notFound
           : status === 413
-            ? 'PAYLOAD_TOO_LARGE'
+            ? HttpErrors.payloadTooLarge
             : status === 415
-              ? 'UNSUPPORTED_MEDIA_TYPE'
+              ? HttpErrors.unsupportedMediaType
               : status === 408
-                ? 'REQUEST_TIMEOUT'
-                : 'BAD_REQUEST'
+                ? HttpErrors.requestTimeout
+                : HttpErrors.badRequest
+    ).code
     return { problem: make(status, code, e.message || TITLES[status] || 'Bad request'), headers: {}, internal: false }
   }
-  return {
-    problem: make(500, 'INTERNAL', 'Something went wrong on our side; it has been logged'),
-    headers: {},
-    internal: true,
-  }
+  return fromAppError(HttpErrors.internal(), true)
 }
 
 /** Sends any error as a problem; also used for errors Fastify raises before routing (bad URLs). */
@@ -187,10 +161,8 @@ export const errorsPlugin = fp(
   async (app: FastifyInstance) => {
     app.setErrorHandler(sendProblem)
     app.setNotFoundHandler((req, reply) => {
-      const { problem } = toProblem(
-        new AppError('NOT_FOUND', 404, `No route ${req.method} ${req.url.split('?')[0]}`),
-        req.url.split('?')[0],
-      )
+      const path = req.url.split('?')[0]
+      const { problem } = toProblem(Errors.notFound(`Route ${req.method} ${path}`), path)
       return reply.code(404).type('application/problem+json').send(problem)
     })
   },

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import sjson from 'secure-json-parse'
-import { AppError } from '../shared/index.js'
+import { HttpErrors } from './http.errors.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -20,14 +20,19 @@ export function registerJsonParser(app: FastifyInstance): void {
     if (req.body === undefined && (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH'))
       req.body = {}
   })
-  app.addContentTypeParser(/^application\/([\w.+-]+\+)?json$/i, { parseAs: 'buffer' }, (req, body, done) => {
+  // JSON with or without parameters (`application/json; charset=utf-8`, as OkHttp sends): JSON is UTF-8
+  // (RFC 8259), so another charset is refused rather than misread.
+  app.addContentTypeParser(/^application\/([\w.+-]+\+)?json\s*(;.*)?$/i, { parseAs: 'buffer' }, (req, body, done) => {
     const buf = body as Buffer
+    const charset = /;\s*charset\s*=\s*"?([\w.:-]+)"?/i.exec(req.headers['content-type'] ?? '')?.[1]?.toLowerCase()
+    if (charset && charset !== 'utf-8' && charset !== 'utf8')
+      return done(HttpErrors.unsupportedMediaType('Send JSON in UTF-8 (charset=utf-8)'), undefined)
     if (req.routeOptions.config?.rawBody) req.rawBody = buf
     if (buf.length === 0 || buf.toString('utf8').trim() === '') return done(null, undefined)
     try {
       done(null, sjson.parse(buf, undefined, { protoAction: 'error', constructorAction: 'error' }))
     } catch {
-      done(new AppError('MALFORMED_JSON', 400, 'The body is not valid JSON'), undefined)
+      done(HttpErrors.malformedJson(), undefined)
     }
   })
 }
