@@ -69,7 +69,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       ? { loggerInstance: options.logger }
       : { logger: options.logger ?? { level: config.LOG_LEVEL } }),
     bodyLimit: config.BODY_LIMIT_BYTES,
-    trustProxy: config.TRUST_PROXY,
+    // A hop count trusts that many proxies nearest to us (proxy-addr's hop index, 0 = the socket's peer).
+    trustProxy:
+      typeof config.trustProxy === 'number'
+        ? (
+            (hops: number) => (_address: string, hop: number) =>
+              hop < hops
+          )(config.trustProxy)
+        : config.trustProxy,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     // A slow client (slowloris) cannot hold a socket: the whole request must arrive in time.

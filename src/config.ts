@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 
@@ -38,7 +39,7 @@ export const EnvSchema = Type.Object({
   CORS_ORIGINS: Type.Optional(Type.String()),
   SWEEPER_INTERVAL_MS: Type.Integer({ minimum: 50, default: 5000 }),
   MAIL_POLL_INTERVAL_MS: Type.Integer({ minimum: 50, default: 2000 }),
-  TRUST_PROXY: Type.Boolean({ default: false }),
+  TRUST_PROXY: Type.String({ default: 'false' }),
   REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 30_000 }),
   LIVE_MAX_CONNECTIONS_PER_USER: Type.Integer({ minimum: 1, maximum: 10_000, default: 20 }),
 })
@@ -51,6 +52,8 @@ export type Config = Env & {
   publicUrl: string
   /** Whether demo data is loaded on an empty database. */
   seedDemo: boolean
+  /** Which X-Forwarded-For entries to believe: none, the last N hops, or those added by these proxies. */
+  trustProxy: false | number | string[]
 }
 
 export class ConfigError extends Error {
@@ -58,6 +61,33 @@ export class ConfigError extends Error {
     super(`Invalid configuration:\n  ${problems.join('\n  ')}`)
     this.name = 'ConfigError'
   }
+}
+
+/** proxy-addr's names for address ranges, accepted beside addresses and CIDRs. */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal'])
+
+/**
+ * TRUST_PROXY: `false`, a hop count, or a comma list of proxy addresses/CIDRs. `true` is
+ * refused: it would believe the leftmost X-Forwarded-For entry, which the client writes itself.
+ */
+export function parseTrustProxy(value: string): false | number | string[] | string {
+  const v = value.trim().toLowerCase()
+  if (v === 'false' || v === '0' || v === '') return false
+  if (v === 'true')
+    return 'true would believe the X-Forwarded-For entry a client writes itself; give the number of proxies in front of Oja (e.g. 1) or their addresses/CIDRs'
+  if (/^\d+$/.test(v)) return Number(v)
+  const entries = v.split(',').map((e) => e.trim())
+  const bad = entries.filter((e) => {
+    if (PROXY_RANGE_NAMES.has(e)) return false
+    const [addr, bits, ...rest] = e.split('/')
+    const family = isIP(addr ?? '')
+    if (family === 0 || rest.length > 0) return true
+    if (bits === undefined) return false
+    const n = Number(bits)
+    return !/^\d+$/.test(bits) || n > (family === 4 ? 32 : 128)
+  })
+  if (bad.length > 0) return `not an address, CIDR or hop count: ${bad.join(', ')}`
+  return entries
 }
 
 const DEV_JWT_SECRET = 'oja-development-secret-do-not-use-in-production-0123456789'
@@ -86,8 +116,11 @@ export function loadConfig(
   if (parsed.NODE_ENV === 'production' && !parsed.JWT_SECRET) {
     throw new ConfigError(['JWT_SECRET: required when NODE_ENV=production'])
   }
+  const trustProxy = parseTrustProxy(parsed.TRUST_PROXY)
+  if (typeof trustProxy === 'string') throw new ConfigError([`TRUST_PROXY: ${trustProxy}`])
   return {
     ...parsed,
+    trustProxy,
     jwtSecret: parsed.JWT_SECRET ?? DEV_JWT_SECRET,
     publicUrl: (parsed.PUBLIC_URL ?? `http://${parsed.HOST}:${parsed.PORT}`).replace(/\/$/, ''),
     seedDemo: parsed.SEED_DEMO ?? !parsed.DATABASE_URL,

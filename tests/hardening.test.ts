@@ -2,7 +2,8 @@
  * Regressions of the outside review (hardening issue): each test failed on the code before its fix.
  */
 import t from 'tap'
-import { call } from './helpers/app.js'
+import { ConfigError, loadConfig } from '../src/config.js'
+import { build, call, uniqueEmail } from './helpers/app.js'
 import { aUser } from './factories/users.js'
 import { aListing } from './factories/listings.js'
 import { ADDRESS, commerceApp, postWebhook } from './factories/commerce.js'
@@ -56,4 +57,31 @@ void t.test('JSON in another charset is refused with 415 and changes nothing', a
   t.equal(put.json.code, 'UNSUPPORTED_MEDIA_TYPE')
   t.equal(put.headers['content-type'], 'application/problem+json; charset=utf-8')
   t.equal(Number((await app.db('cart_items').count({ n: '*' }).first())?.n), 0, 'no cart line')
+})
+
+void t.test('TRUST_PROXY takes a hop count or proxy addresses, never `true`', async (t) => {
+  t.throws(() => loadConfig({ TRUST_PROXY: 'true' }), ConfigError, 'true is refused at start')
+  t.throws(() => loadConfig({ TRUST_PROXY: '10.0.0.0/33' }), ConfigError, 'a bad CIDR is refused')
+  t.throws(() => loadConfig({ TRUST_PROXY: 'proxy.internal' }), ConfigError, 'a name is refused')
+  t.equal(loadConfig({}).trustProxy, false, 'default: no proxy believed')
+  t.equal(loadConfig({ TRUST_PROXY: '2' }).trustProxy, 2)
+  t.same(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,loopback' }).trustProxy, [
+    '10.0.0.0/8',
+    '127.0.0.1',
+    'loopback',
+  ])
+})
+
+void t.test('behind one proxy, a forged leftmost X-Forwarded-For does not escape the per-IP limits', async (t) => {
+  // Register allows 20 an hour per IP; at scale 0.25 that is 5.
+  const app = await build(t, { TRUST_PROXY: '1', RATE_LIMIT_SCALE: 0.25 })
+  const register = (forged: string, client: string) =>
+    call(app, 'POST', '/v1/auth/register', {
+      body: { email: uniqueEmail('xff'), password: 'correct-horse-battery', name: 'Forger' },
+      headers: { 'x-forwarded-for': `${forged}, ${client}` },
+    })
+  const codes: number[] = []
+  for (let i = 0; i < 6; i++) codes.push((await register(`203.0.113.${i}`, '198.51.100.7')).statusCode)
+  t.same(codes, [201, 201, 201, 201, 201, 429], 'the sixth from the same client is limited, whatever it forges')
+  t.equal((await register('203.0.113.99', '198.51.100.8')).statusCode, 201, 'another client is not')
 })
