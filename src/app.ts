@@ -60,6 +60,9 @@ declare module 'fastify' {
   }
 }
 
+/** A client's request id worth logging: 1–128 visible characters of a safe set (UUIDs, ULIDs, trace ids). */
+const CLIENT_REQUEST_ID = /^[\w.:@/+=-]{1,128}$/
+
 export type OjaApp = FastifyInstance
 
 /** Builds the whole HTTP application; never listens (src/server.ts does). */
@@ -77,7 +80,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
               hop < hops
           )(config.trustProxy)
         : config.trustProxy,
-    requestIdHeader: 'x-request-id',
+    // The server's own id keys logs and the append-only audit log; a client's X-Request-Id is only
+    // logged beside it, and only when well-formed (it could otherwise be anything, any length).
+    requestIdHeader: false,
     genReqId: () => randomUUID(),
     // A slow client (slowloris) cannot hold a socket: the whole request must arrive in time.
     connectionTimeout: config.REQUEST_TIMEOUT_MS * 2,
@@ -120,6 +125,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   let closing = false
   app.addHook('preClose', async () => {
     closing = true
+  })
+  app.addHook('onRequest', async (req) => {
+    const clientId = req.headers['x-request-id']
+    if (typeof clientId === 'string' && CLIENT_REQUEST_ID.test(clientId))
+      req.log = req.log.child({ clientRequestId: clientId })
   })
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id)

@@ -4,7 +4,7 @@
 import t from 'tap'
 import { ConfigError, loadConfig } from '../src/config.js'
 import { build, call, uniqueEmail } from './helpers/app.js'
-import { aUser } from './factories/users.js'
+import { aUser, anAdmin } from './factories/users.js'
 import { aListing } from './factories/listings.js'
 import { ADDRESS, commerceApp, postWebhook } from './factories/commerce.js'
 
@@ -84,4 +84,28 @@ void t.test('behind one proxy, a forged leftmost X-Forwarded-For does not escape
   for (let i = 0; i < 6; i++) codes.push((await register(`203.0.113.${i}`, '198.51.100.7')).statusCode)
   t.same(codes, [201, 201, 201, 201, 201, 429], 'the sixth from the same client is limited, whatever it forges')
   t.equal((await register('203.0.113.99', '198.51.100.8')).statusCode, 201, 'another client is not')
+})
+
+void t.test("a client's X-Request-Id never becomes the audit log's key", async (t) => {
+  const app = await build(t)
+  const admin = await anAdmin(app)
+  const u = await aUser(app)
+  const forged = 'forged\u202e-id-' + 'x'.repeat(300)
+  const ban = await call(app, 'POST', `/v1/admin/users/${u.id}/ban`, {
+    token: admin.accessToken,
+    body: { reason: 'spam' },
+    headers: { 'x-request-id': forged },
+  })
+  t.equal(ban.statusCode, 200, ban.body)
+  t.match(ban.headers['x-request-id'], /^[0-9a-f-]{36}$/, "the answer carries the server's own id")
+  const row = await app.db('audit_log').where({ action: 'admin.user_banned' }).first('request_id')
+  t.equal(row?.request_id, ban.headers['x-request-id'], "the audit row is keyed by the server's id")
+
+  const wellFormed = await call(app, 'POST', `/v1/admin/users/${u.id}/unban`, {
+    token: admin.accessToken,
+    headers: { 'x-request-id': 'trace-123' },
+  })
+  const unbanRow = await app.db('audit_log').where({ action: 'admin.user_unbanned' }).first('request_id')
+  t.not(unbanRow?.request_id, 'trace-123', 'even a well-formed client id is not the audit key')
+  t.equal(unbanRow?.request_id, wellFormed.headers['x-request-id'])
 })
