@@ -54,6 +54,8 @@ export type Config = Env & {
   seedDemo: boolean
   /** Which X-Forwarded-For entries to believe: none, the last N hops, or those added by these proxies. */
   trustProxy: false | number | string[]
+  /** Whether NODE_ENV was given, rather than defaulted to development. */
+  nodeEnvExplicit: boolean
 }
 
 export class ConfigError extends Error {
@@ -116,13 +118,31 @@ export function loadConfig(
   if (parsed.NODE_ENV === 'production' && !parsed.JWT_SECRET) {
     throw new ConfigError(['JWT_SECRET: required when NODE_ENV=production'])
   }
+  const nodeEnvExplicit = (env.NODE_ENV !== undefined && env.NODE_ENV !== '') || overrides.NODE_ENV !== undefined
   const trustProxy = parseTrustProxy(parsed.TRUST_PROXY)
   if (typeof trustProxy === 'string') throw new ConfigError([`TRUST_PROXY: ${trustProxy}`])
   return {
     ...parsed,
     trustProxy,
+    nodeEnvExplicit,
     jwtSecret: parsed.JWT_SECRET ?? DEV_JWT_SECRET,
     publicUrl: (parsed.PUBLIC_URL ?? `http://${parsed.HOST}:${parsed.PORT}`).replace(/\/$/, ''),
     seedDemo: parsed.SEED_DEMO ?? !parsed.DATABASE_URL,
   }
+}
+
+/**
+ * Refuses to serve on a real database with development's conveniences (the public Paystack
+ * simulator, a known JWT secret) unless NODE_ENV says so: a forgotten NODE_ENV must not
+ * quietly give goods away. Called by the server at start (src/server.ts).
+ */
+export function assertSafeToServe(config: Config): void {
+  if (!config.DATABASE_URL || config.nodeEnvExplicit) return
+  const missing = [!config.JWT_SECRET && 'JWT_SECRET', !config.PAYSTACK_SECRET_KEY && 'PAYSTACK_SECRET_KEY'].filter(
+    (m): m is string => typeof m === 'string',
+  )
+  if (missing.length > 0)
+    throw new ConfigError([
+      `NODE_ENV: unset on a real database without ${missing.join(' and ')}; set NODE_ENV=production with the secrets, or NODE_ENV=development to run the Paystack simulator and a development secret on purpose`,
+    ])
 }

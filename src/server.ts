@@ -1,11 +1,12 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
-import { ConfigError, loadConfig } from './config.js'
+import { ConfigError, assertSafeToServe, loadConfig } from './config.js'
 import { attachRealtime } from '../realtime/index.js'
 
 let config
 try {
   config = loadConfig()
+  assertSafeToServe(config)
 } catch (err) {
   if (err instanceof ConfigError) {
     console.error(err.message)

@@ -2,7 +2,8 @@
  * Regressions of the outside review (hardening issue): each test failed on the code before its fix.
  */
 import t from 'tap'
-import { ConfigError, loadConfig } from '../src/config.js'
+import { spawn } from 'node:child_process'
+import { ConfigError, assertSafeToServe, loadConfig } from '../src/config.js'
 import { build, call, uniqueEmail } from './helpers/app.js'
 import { aUser, anAdmin } from './factories/users.js'
 import { aListing } from './factories/listings.js'
@@ -108,4 +109,31 @@ void t.test("a client's X-Request-Id never becomes the audit log's key", async (
   const unbanRow = await app.db('audit_log').where({ action: 'admin.user_unbanned' }).first('request_id')
   t.not(unbanRow?.request_id, 'trace-123', 'even a well-formed client id is not the audit key')
   t.equal(unbanRow?.request_id, wellFormed.headers['x-request-id'])
+})
+
+void t.test('NODE_ENV left unset on a real database without secrets: the server refuses to start', async (t) => {
+  const unsafe = loadConfig({ DATABASE_URL: 'postgres://x/y' })
+  t.throws(
+    () => assertSafeToServe(unsafe),
+    /NODE_ENV: unset on a real database without JWT_SECRET and PAYSTACK_SECRET_KEY/,
+  )
+  t.doesNotThrow(() => assertSafeToServe(loadConfig({ DATABASE_URL: 'postgres://x/y', NODE_ENV: 'development' })))
+  t.doesNotThrow(() => assertSafeToServe(loadConfig({})), 'embedded PGlite is development by nature')
+  t.doesNotThrow(() =>
+    assertSafeToServe(
+      loadConfig({ DATABASE_URL: 'postgres://x/y', JWT_SECRET: 'k'.repeat(32), PAYSTACK_SECRET_KEY: 'sk_live_x' }),
+    ),
+  )
+
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DATABASE_URL: 'postgres://127.0.0.1:1/none',
+  }
+  const child = spawn(process.execPath, ['--import=tsx', 'src/server.ts'], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
+  t.equal(code, 1, 'exits with 1')
+  t.match(stderr, /NODE_ENV: unset on a real database/, 'and says why')
 })
