@@ -143,6 +143,7 @@ export function assertSafeToServe(config: Config): void {
   )
   if (missing.length > 0)
     throw new ConfigError([
-      `NODE_ENV: unset on a real database without ${missing.join(' and ')}; set NODE_ENV=production with the secrets, or NODE_ENV=development to run the Paystack simulator and a development secret on purpose`,
+      `NODE_ENV: unset on a real database without ${missing.join(' and ')}; set NODE_ENV=production with ` +
+        'the secrets, or NODE_ENV=development to run the Paystack simulator and a development secret on purpose',
     ])
 }
