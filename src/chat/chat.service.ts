@@ -15,7 +15,7 @@ export type ActorCtx = Ctx & { actor: Actor }
 export type ChatDeps = {
   spine: EventSpine
   /** Read at each send, so the realtime layer can plug in after the feature is built. */
-  presence: () => Presence
+  presence: Presence
   sendLimiter: SendLimiter
 }
 
@@ -240,11 +240,7 @@ export function createChatService(deps: ChatDeps) {
     )
   }
 
-  const isOnline = (userId: string) =>
-    deps
-      .presence()
-      .isOnline(userId)
-      .catch(() => false)
+  const isOnline = (userId: string) => deps.presence.isOnline(userId).catch(() => false)
 
   return {
     /**
