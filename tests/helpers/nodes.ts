@@ -7,10 +7,10 @@ import type { BuildOptions, OjaApp } from '../../src/app.js'
 import type { Env } from '../../src/config.js'
 import { buildNode, type Realtime, type RealtimeOptions } from '../../realtime/index.js'
 import type { ClientToServerEvents, FeedFrame, ServerToClientEvents } from '../../realtime/protocol.js'
-import { testConfig, testDatabase, type TestDb } from './app.js'
+import { testConfig, testDatabase, type LooseDb, type TestDb } from './app.js'
 import { TEST_REDIS_URL } from './pg.js'
 
-export type Node = { app: OjaApp; url: string; realtime: Realtime }
+export type Node = { app: Omit<OjaApp, 'db'> & { db: LooseDb }; url: string; realtime: Realtime }
 export type NodeOptions = { env?: Partial<Env>; realtime?: RealtimeOptions; logger?: BuildOptions['logger'] }
 
 /**
@@ -30,7 +30,7 @@ export async function startNode(t: Test, db: TestDb, opts: NodeOptions = {}): Pr
   await app.listen({ port: 0, host: '127.0.0.1' })
   t.teardown(() => app.close())
   const { port } = app.server.address() as AddressInfo
-  return { app, url: `http://127.0.0.1:${port}`, realtime }
+  return { app: app as Node['app'], url: `http://127.0.0.1:${port}`, realtime }
 }
 
 /** `count` nodes on one fresh database and one Redis, as behind a load balancer. */
