@@ -223,7 +223,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     await app.register(catalogueFeature)
     await app.register(commerceFeature)
     await app.register(chatFeature, options.presence ? { presence: options.presence } : {})
-    await app.register(trustFeature)
+    await app.register(trustFeature, {
+      removeListing: (ctx, id, opts) => app.catalogue.listings.remove(ctx, id, opts),
+    })
 
     // Reference data always; demo data on an empty database when asked (after features, whose seeders it runs).
     if (ownsDb) {
