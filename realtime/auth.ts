@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify'
 import { resolveAccessToken } from '../src/auth/index.js'
 import type { Db } from '../src/db/index.js'
 import type { Actor } from '../src/shared/index.js'
-import { AppError, Errors } from '../src/shared/index.js'
+import { Errors } from '../src/shared/index.js'
+import { RealtimeErrors } from './realtime.errors.js'
 
 /** The user's latest seq (0 before the first event). */
 export async function latestSeq(db: Db, userId: string): Promise<number> {
@@ -37,11 +38,7 @@ export async function authenticateLive(
   }
   const actor = await resolveAccessToken(app, app.db, token)
   if (lastSeq !== undefined && lastSeq > (await latestSeq(app.db, actor.id))) {
-    throw new AppError(
-      'LAST_SEQ_AHEAD',
-      409,
-      'lastSeq is ahead of the server; reconnect without it and reload from GET /v1/me/events?after=0',
-    )
+    throw RealtimeErrors.lastSeqAhead()
   }
   return { actor, expiresAt: tokenExpiry(app, token), ...(lastSeq !== undefined ? { lastSeq } : {}) }
 }
@@ -52,8 +49,7 @@ export async function authenticateLive(
  */
 export function checkConnectionCap(app: FastifyInstance, open: number): void {
   const max = app.config.LIVE_MAX_CONNECTIONS_PER_USER
-  if (open >= max)
-    throw new AppError('TOO_MANY_CONNECTIONS', 429, `At most ${max} live connections per user; close one first`)
+  if (open >= max) throw RealtimeErrors.tooManyConnections(max)
 }
 
 /** When a verified access token expires (ms since the epoch). */
@@ -103,7 +99,7 @@ export async function refreshLive(
   }
   const actor = await resolveAccessToken(app, app.db, token)
   if (actor.id !== current.id || actor.sessionId !== current.sessionId) {
-    throw new AppError('SESSION_MISMATCH', 403, 'That token belongs to another session; reconnect with it instead')
+    throw RealtimeErrors.sessionMismatch()
   }
   return { actor, expiresAt: tokenExpiry(app, token) }
 }

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import type { WebSocket } from 'ws'
-import { AppError } from '../src/shared/index.js'
 import { StrictObject, problems } from '../src/shared/index.js'
+import { RealtimeErrors } from './realtime.errors.js'
 import { authenticateLive, checkConnectionCap, sessionEndReason, TokenDeadline } from './auth.js'
 import type { Connection, Hub } from './hub.js'
 import type { FeedFrame } from './protocol.js'
@@ -54,7 +54,7 @@ export function mountFeed(app: FastifyInstance, hub: Hub): void {
       handshakes.set(req, { expiresAt, ...(lastSeq !== undefined ? { lastSeq } : {}) })
     },
     handler: async () => {
-      throw new AppError('UPGRADE_REQUIRED', 426, 'This endpoint is a WebSocket: connect with Upgrade: websocket')
+      throw RealtimeErrors.upgradeRequired()
     },
     wsHandler: (socket: WebSocket, req: FastifyRequest) => {
       const actor = req.actor!

@@ -2,7 +2,7 @@ import cors from '@fastify/cors'
 import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerFactory } from 'fastify'
 import { Redis } from 'ioredis'
 import { randomUUID } from 'node:crypto'
 import { Type } from '@sinclair/typebox'
@@ -31,7 +31,7 @@ import { CategoryNode, categoriesRoutes } from './categories/index.js'
 import { Sweeper } from './jobs/index.js'
 import { catalogueFeature } from './catalogue/index.js'
 import { commerceFeature } from './commerce/index.js'
-import { chatFeature } from './chat/index.js'
+import { chatFeature, type Presence } from './chat/index.js'
 import { trustFeature } from './trust/index.js'
 
 export type BuildOptions = {
@@ -39,7 +39,12 @@ export type BuildOptions = {
   db?: Knex
   /** A Redis client to use; otherwise one is opened when REDIS_URL is set. */
   redis?: Redis | null
+  /** Delivers committed events live (the realtime layer's relay); default: nobody is told, clients resync over REST. */
   publisher?: Publisher
+  /** Who has a live connection (the realtime layer's relay); default: nobody is online. */
+  presence?: Presence
+  /** Creates the HTTP server (the realtime layer creates it first, to put Socket.IO on it). */
+  serverFactory?: FastifyServerFactory
   logger?: FastifyBaseLogger | boolean
   /** Start the background loops (mail, sweeper); default true. */
   background?: boolean
@@ -89,6 +94,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     requestTimeout: config.REQUEST_TIMEOUT_MS,
     return503OnClosing: true,
     frameworkErrors: sendProblem,
+    ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>()
   void TypeBoxValidatorCompiler // the default Ajv compiler is used so that formats and defaults behave as documented
@@ -233,8 +239,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     await app.register(categoriesRoutes)
     await app.register(catalogueFeature)
     await app.register(commerceFeature)
-    await app.register(chatFeature)
-    await app.register(trustFeature)
+    await app.register(chatFeature, options.presence ? { presence: options.presence } : {})
+    await app.register(trustFeature, {
+      removeListing: (ctx, id, opts) => app.catalogue.listings.remove(ctx, id, opts),
+    })
 
     // Reference data always; demo data on an empty database when asked (after features, whose seeders it runs).
     if (ownsDb) {

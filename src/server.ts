@@ -1,7 +1,6 @@
 import closeWithGrace from 'close-with-grace'
-import { buildApp } from './app.js'
 import { ConfigError, assertSafeToServe, loadConfig } from './config.js'
-import { attachRealtime } from '../realtime/index.js'
+import { buildNode } from '../realtime/index.js'
 
 let config
 try {
@@ -16,8 +15,7 @@ try {
 }
 
 const started = performance.now()
-const app = await buildApp(config)
-await attachRealtime(app)
+const { app } = await buildNode(config)
 
 // In-flight requests finish, sockets are told to go, then the pool closes (app onClose hooks).
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {

@@ -6,27 +6,12 @@ import type { Db } from '../db/index.js'
 import type { EventSpine } from '../events/index.js'
 import { enqueueMail } from '../mail/index.js'
 import type { Actor, Ctx, Role } from '../shared/index.js'
-import { AppError, Errors } from '../shared/index.js'
-import { Banned } from '../auth/index.js'
+import { Errors } from '../shared/index.js'
+import { AuthErrors } from '../auth/index.js'
+import { AccountErrors } from './accounts.errors.js'
 import type { LoginLimiter } from './login-limiter.js'
 import { AddressModel, User } from './accounts.model.js'
 import type { Address, AddressInput, AddressPatch, Me, UpdateMeBody } from './accounts.schemas.js'
-
-export const AccountErrors = {
-  emailTaken: () => new AppError('EMAIL_TAKEN', 409, 'An account with this email already exists'),
-  invalidCredentials: () => new AppError('INVALID_CREDENTIALS', 401, 'Email or password is wrong'),
-  invalidRefreshToken: () =>
-    new AppError('INVALID_REFRESH_TOKEN', 401, 'The refresh token is not valid; sign in again'),
-  refreshTokenReused: () =>
-    new AppError(
-      'REFRESH_TOKEN_REUSED',
-      401,
-      'This refresh token was already used; the session has been ended for safety',
-    ),
-  invalidToken: () => new AppError('INVALID_TOKEN', 400, 'The link is invalid, expired or already used'),
-  alreadyVerified: () => new AppError('ALREADY_VERIFIED', 409, 'The email address is already verified'),
-  cannotBlockSelf: () => new AppError('CANNOT_BLOCK_SELF', 400, 'You cannot block yourself'),
-}
 
 const ARGON_OPTS = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } // OWASP's argon2id minimum
 
@@ -177,7 +162,7 @@ export function createAccountsService(deps: AccountsDeps) {
         throw AccountErrors.invalidCredentials()
       }
       await deps.loginLimiter.succeed(email, ip)
-      if (user.bannedAt) throw Banned()
+      if (user.bannedAt) throw AuthErrors.banned()
       const tokens = await startSession(ctx.db, user, meta)
       return { user: toMe(user), ...tokens }
     },
@@ -224,7 +209,7 @@ export function createAccountsService(deps: AccountsDeps) {
           )
           return { error: AccountErrors.refreshTokenReused(), revokedSession: row.session_id, userId: row.user_id }
         }
-        if (row.banned_at) return { error: Banned() }
+        if (row.banned_at) return { error: AuthErrors.banned() }
         await tx.db('refresh_tokens').where('id', row.id).update({ used_at: tx.db.fn.now() })
         const next = newToken()
         await tx.db('refresh_tokens').insert({ session_id: row.session_id, token_hash: sha256(next) })
@@ -355,7 +340,7 @@ export function createAccountsService(deps: AccountsDeps) {
         const count = Number(
           (await tx.db('addresses').where('user_id', ctx.actor.id).count({ n: '*' }).first())?.n ?? 0,
         )
-        if (count >= 20) throw new AppError('ADDRESS_LIMIT', 409, 'At most 20 addresses per account')
+        if (count >= 20) throw AccountErrors.addressLimit()
         const isDefault = input.isDefault === true || count === 0
         if (isDefault)
           await tx.db('addresses').where({ user_id: ctx.actor.id, is_default: true }).update({ is_default: false })
@@ -376,8 +361,7 @@ export function createAccountsService(deps: AccountsDeps) {
         if (!existing || existing.userId !== ctx.actor.id) throw Errors.notFound('Address')
         if (patch.isDefault === true)
           await tx.db('addresses').where({ user_id: ctx.actor.id, is_default: true }).update({ is_default: false })
-        if (patch.isDefault === false && existing.isDefault)
-          throw new AppError('DEFAULT_ADDRESS_REQUIRED', 409, 'Make another address the default instead')
+        if (patch.isDefault === false && existing.isDefault) throw AccountErrors.defaultAddressRequired()
         const row = await AddressModel.query(tx.db).patchAndFetchById(id, patch)
         return toAddress(row)
       })

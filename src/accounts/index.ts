@@ -1,6 +1,8 @@
 /** The public surface of src/accounts: other folders import from here, never from its files. */
 
 export { accountsRoutes } from './accounts.routes.js'
+/** Account error codes other features answer too (BLOCKED). */
+export { AccountErrors } from './accounts.errors.js'
 export { postalAddressFields } from './accounts.schemas.js'
 export {
   blockedEitherWaySql,

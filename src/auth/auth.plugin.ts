@@ -3,7 +3,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Knex } from '../db/index.js'
 import type { Actor, Role } from '../shared/index.js'
-import { AppError, Errors } from '../shared/index.js'
+import { Errors } from '../shared/index.js'
+import { AuthErrors } from './auth.errors.js'
 
 export type AuthMode = 'required' | 'optional' | 'admin'
 
@@ -25,8 +26,6 @@ declare module '@fastify/jwt' {
   }
 }
 
-export const Banned = () => new AppError('ACCOUNT_BANNED', 403, 'This account is banned')
-
 type SessionRow = { user_id: string; role: Role; banned_at: Date | null; revoked_at: Date | null; expires_at: Date }
 
 /**
@@ -40,20 +39,16 @@ export async function resolveAccessToken(app: FastifyInstance, db: Knex, token: 
     claims = app.jwt.verify(token)
   } catch (err) {
     const expired = (err as { code?: string }).code === 'FAST_JWT_EXPIRED'
-    throw new AppError(
-      expired ? 'TOKEN_EXPIRED' : 'UNAUTHENTICATED',
-      401,
-      expired ? 'The access token has expired; refresh it' : 'The access token is not valid',
-    )
+    throw expired ? AuthErrors.tokenExpired() : Errors.unauthenticated('The access token is not valid')
   }
   const row = (await db('sessions as s')
     .join('users as u', 'u.id', 's.user_id')
     .where('s.id', claims.sid)
     .first('s.user_id', 'u.role', 'u.banned_at', 's.revoked_at', 's.expires_at')) as SessionRow | undefined
   if (!row || row.user_id !== claims.sub || row.revoked_at || row.expires_at < new Date()) {
-    throw new AppError('SESSION_REVOKED', 401, 'This session has ended; sign in again')
+    throw AuthErrors.sessionRevoked()
   }
-  if (row.banned_at) throw Banned()
+  if (row.banned_at) throw AuthErrors.banned()
   return { id: row.user_id, role: row.role, sessionId: claims.sid }
 }
 

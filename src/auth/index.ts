@@ -1,3 +1,6 @@
 /** The public surface of src/auth: other folders import from here, never from its files. */
 
-export { Banned, authPlugin, resolveAccessToken } from './auth.plugin.js'
+/** The access-token check on every route (config.auth), and the same check for live connections. */
+export { authPlugin, resolveAccessToken } from './auth.plugin.js'
+/** Authentication's error codes (a banned account is refused at sign-in too). */
+export { AuthErrors } from './auth.errors.js'

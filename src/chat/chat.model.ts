@@ -1,46 +1,10 @@
 import type { Db } from '../db/index.js'
 import type { Conversation, Message, Offer } from './chat.schemas.js'
+import type { ConversationReadRow as ReadRow, MessageRow, OfferRow } from './chat.tables.js'
 
-/** Rows as PostgreSQL returns them, and their API shapes. */
-export type ConversationRow = {
-  id: string
-  listing_id: string | null
-  want_id: string | null
-  buyer_id: string
-  seller_id: string
-  last_message_at: Date | null
-  last_activity_at: Date
-  created_at: Date
-}
+export type { ConversationRow, MessageRow, OfferRow } from './chat.tables.js'
 
-export type MessageRow = {
-  id: string
-  conversation_id: string
-  sender_id: string | null
-  kind: 'text' | 'offer' | 'system'
-  body: string
-  offer_id: string | null
-  client_id: string | null
-  created_at: Date
-}
-
-export type OfferRow = {
-  id: string
-  conversation_id: string
-  listing_id: string
-  buyer_id: string
-  seller_id: string
-  created_by: string
-  parent_offer_id: string | null
-  amount: number
-  currency: string
-  status: Offer['status']
-  expires_at: Date | null
-  responded_at: Date | null
-  created_at: Date
-}
-
-type ReadRow = { conversation_id: string; user_id: string; message_id: string; message_created_at: Date; read_at: Date }
+/** API shapes of the chat's rows. */
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null)
 

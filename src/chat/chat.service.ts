@@ -1,10 +1,10 @@
-import { isBlockedEitherWay } from '../accounts/index.js'
+import { AccountErrors, isBlockedEitherWay } from '../accounts/index.js'
 import type { Db } from '../db/index.js'
 import type { EventSpine } from '../events/index.js'
 import type { Actor, Ctx, TxCtx } from '../shared/index.js'
 import { decodeCursor, encodeCursor } from '../shared/index.js'
 import { Errors } from '../shared/index.js'
-import { ChatErrors } from './chat.errors.js'
+import { ChatErrors, ListingErrors, WantErrors } from './chat.errors.js'
 import { hydrateMessages, toMessage, type ConversationRow, type MessageRow } from './chat.model.js'
 import type { Conversation, Message, OpenConversationBody, ReadReceipt } from './chat.schemas.js'
 import type { Presence } from './presence.js'
@@ -15,7 +15,7 @@ export type ActorCtx = Ctx & { actor: Actor }
 export type ChatDeps = {
   spine: EventSpine
   /** Read at each send, so the realtime layer can plug in after the feature is built. */
-  presence: () => Presence
+  presence: Presence
   sendLimiter: SendLimiter
 }
 
@@ -179,7 +179,7 @@ export function createChatService(deps: ChatDeps) {
   async function wantOf(db: Db, wantId: string): Promise<{ author: string; open: boolean }> {
     const want = (await db('wants').where('id', wantId).first('user_id', 'status')) as
       { user_id: string; status: string } | undefined
-    if (!want) throw ChatErrors.wantNotFound()
+    if (!want) throw WantErrors.wantNotFound()
     return { author: want.user_id, open: want.status === 'open' }
   }
 
@@ -201,7 +201,7 @@ export function createChatService(deps: ChatDeps) {
     clientId: string | undefined,
   ): Promise<Sent> {
     const { conversation, blocked } = await lockForSend(tx, conversationId, senderId)
-    if (blocked) throw ChatErrors.blocked()
+    if (blocked) throw AccountErrors.blocked()
     const recipient = otherParty(conversation, senderId)
     const recipientOnline = isOnline(recipient)
     const row = await insertMessage(tx, conversation, { senderId, kind: 'text', body, clientId })
@@ -240,11 +240,7 @@ export function createChatService(deps: ChatDeps) {
     )
   }
 
-  const isOnline = (userId: string) =>
-    deps
-      .presence()
-      .isOnline(userId)
-      .catch(() => false)
+  const isOnline = (userId: string) => deps.presence.isOnline(userId).catch(() => false)
 
   return {
     /**
@@ -263,7 +259,7 @@ export function createChatService(deps: ChatDeps) {
           .db('listings')
           .where('id', body.listingId)
           .first('id', 'seller_id', 'status')) as typeof listing
-        if (!listing || (listing.status === 'draft' && listing.seller_id !== me)) throw ChatErrors.listingNotFound()
+        if (!listing || (listing.status === 'draft' && listing.seller_id !== me)) throw ListingErrors.listingNotFound()
         if (listing.seller_id === me) {
           if (!body.recipientId) throw ChatErrors.recipientRequired()
           buyerId = body.recipientId
@@ -291,7 +287,7 @@ export function createChatService(deps: ChatDeps) {
       const otherUser = (await ctx.db('users').where('id', other).first('id', 'banned_at')) as
         { id: string; banned_at: Date | null } | undefined
       if (!otherUser || otherUser.banned_at) throw ChatErrors.recipientNotFound()
-      if (await isBlockedEitherWay(ctx.db, me, other)) throw ChatErrors.blocked()
+      if (await isBlockedEitherWay(ctx.db, me, other)) throw AccountErrors.blocked()
       if (body.message) await deps.sendLimiter.consume(me)
 
       const { created, conversation, sent } = await spine.transaction(ctx, async (tx) => {
@@ -307,8 +303,8 @@ export function createChatService(deps: ChatDeps) {
         let created = false
         if (!row) {
           if (listing && listing.seller_id === me) throw ChatErrors.conversationNotFound()
-          if (listing && listing.status !== 'active') throw ChatErrors.listingNotAvailable()
-          if (!listing && !wantOpen) throw ChatErrors.wantClosed()
+          if (listing && listing.status !== 'active') throw ListingErrors.listingNotAvailable()
+          if (!listing && !wantOpen) throw WantErrors.wantClosed()
           const conflict = listing
             ? '(listing_id, buyer_id, seller_id) where listing_id is not null'
             : '(want_id, buyer_id, seller_id) where want_id is not null and listing_id is null'
@@ -482,7 +478,7 @@ export function createChatService(deps: ChatDeps) {
     async typingPeer(ctx: ActorCtx, conversationId: string): Promise<string> {
       const conversation = await participantConversation(ctx.db, conversationId, ctx.actor.id)
       const peer = otherParty(conversation, ctx.actor.id)
-      if (await isBlockedEitherWay(ctx.db, ctx.actor.id, peer)) throw ChatErrors.blocked()
+      if (await isBlockedEitherWay(ctx.db, ctx.actor.id, peer)) throw AccountErrors.blocked()
       return peer
     },
   }

@@ -1,3 +1,4 @@
+/** The public surface of src/chat: other folders import from here, never from its files. */
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { chatRoutes } from './chat.routes.js'
@@ -7,18 +8,27 @@ import { createOffersService, type OffersService } from './offers.service.js'
 import { nobodyOnline, type Presence } from './presence.js'
 import { SendLimiter } from './send-limiter.js'
 
-export type { ChatService } from './chat.service.js'
-export type { OffersService } from './offers.service.js'
+/** The chat's services, as the realtime layer builds its socket handlers from them. */
+export type { ChatService, ActorCtx } from './chat.service.js'
+/** Who is online: the realtime layer provides it to the chat feature. */
 export type { Presence } from './presence.js'
-export * from './chat.schemas.js'
-export { ChatErrors } from './chat.errors.js'
+/** The socket payloads and what they answer (realtime/protocol.ts types the wire with them). */
+export {
+  ConversationReadPayload,
+  Message,
+  MessageSendPayload,
+  Offer,
+  ReadReceipt,
+  TypingPayload,
+  type TypingEvent,
+} from './chat.schemas.js'
+/** A message written in the caller's transaction (a want's answer opens a conversation with it). */
+export { insertMessage } from './chat.service.js'
 
 /** What the chat feature offers the rest of the node (the realtime layer builds its socket handlers from it). */
 export type ChatModule = {
   service: ChatService
   offers: OffersService
-  /** Plugs in who is online (the realtime layer does, once attached). */
-  setPresence(presence: Presence): void
 }
 
 declare module 'fastify' {
@@ -27,18 +37,21 @@ declare module 'fastify' {
   }
 }
 
+/** The chat feature's options: who is online (default: nobody, so a `message` notification is always created). */
+export type ChatFeatureOptions = { presence?: Presence }
+
 /** The chat feature (issue 5): conversations, messages, read receipts and offers over REST; sockets live in realtime/. */
-export const chatFeature = fp(
-  async (app: FastifyInstance) => {
-    let presence: Presence = nobodyOnline
+export const chatFeature = fp<ChatFeatureOptions>(
+  async (app: FastifyInstance, opts) => {
+    const presence = opts.presence ?? nobodyOnline
     const sendLimiter = new SendLimiter({
       scale: app.config.RATE_LIMIT_SCALE,
       redis: app.redis,
       prefix: app.config.REDIS_PREFIX,
     })
-    const service = createChatService({ spine: app.spine, presence: () => presence, sendLimiter })
+    const service = createChatService({ spine: app.spine, presence, sendLimiter })
     const offers = createOffersService({ spine: app.spine })
-    app.decorate('chat', { service, offers, setPresence: (p: Presence) => void (presence = p) } satisfies ChatModule)
+    app.decorate('chat', { service, offers } satisfies ChatModule)
 
     app.addSchema(Offer)
     app.addSchema(Message)
@@ -49,6 +62,3 @@ export const chatFeature = fp(
   },
   { name: 'oja-chat' },
 )
-
-export { insertMessage } from './chat.service.js'
-export type { ActorCtx } from './chat.service.js'

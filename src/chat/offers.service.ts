@@ -1,11 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify'
-import { isBlockedEitherWay } from '../accounts/index.js'
+import { AccountErrors, isBlockedEitherWay } from '../accounts/index.js'
 import type { Knex } from '../db/index.js'
 import type { EventSpine } from '../events/index.js'
 import type { StoredEvent } from '../events/index.js'
 import type { TxCtx } from '../shared/index.js'
 import { Errors } from '../shared/index.js'
-import { ChatErrors } from './chat.errors.js'
+import { ChatErrors, ListingErrors } from './chat.errors.js'
 import { hydrateMessages, toOffer, type ConversationRow, type OfferRow } from './chat.model.js'
 import type { Offer } from './chat.schemas.js'
 import { insertMessage, participantConversation, type ActorCtx } from './chat.service.js'
@@ -37,13 +37,13 @@ export function createOffersService(deps: { spine: EventSpine }) {
     const listing = (await db('listings')
       .where('id', listingId)
       .first('id', 'seller_id', 'status', 'type', 'currency')) as ListingRow | undefined
-    if (!listing || listing.status === 'draft') throw ChatErrors.listingNotFound()
+    if (!listing || listing.status === 'draft') throw ListingErrors.listingNotFound()
     return listing
   }
 
   const assertOfferable = (listing: ListingRow) => {
     if (listing.type !== 'sale') throw ChatErrors.offerNotAllowed()
-    if (listing.status !== 'active') throw ChatErrors.listingNotAvailable()
+    if (listing.status !== 'active') throw ListingErrors.listingNotAvailable()
   }
 
   async function announce(tx: TxCtx, changed: OfferRow[], notice?: { userId: string; offer: OfferRow }): Promise<void> {
@@ -119,7 +119,7 @@ export function createOffersService(deps: { spine: EventSpine }) {
     const { offer, conversation } = await lockOffer(tx, offerId, me)
     if (offer.created_by === me) throw ChatErrors.notOfferRecipient()
     if (offer.status !== 'pending') throw ChatErrors.offerNotPending(offer.status)
-    if (await isBlockedEitherWay(tx.db, offer.buyer_id, offer.seller_id)) throw ChatErrors.blocked()
+    if (await isBlockedEitherWay(tx.db, offer.buyer_id, offer.seller_id)) throw AccountErrors.blocked()
     return { offer, conversation }
   }
 
@@ -174,7 +174,7 @@ export function createOffersService(deps: { spine: EventSpine }) {
       const listing = await listingFor(ctx.db, listingId)
       if (listing.seller_id !== conversation.seller_id) throw ChatErrors.listingNotInConversation()
       assertOfferable(listing)
-      if (await isBlockedEitherWay(ctx.db, me, conversation.seller_id)) throw ChatErrors.blocked()
+      if (await isBlockedEitherWay(ctx.db, me, conversation.seller_id)) throw AccountErrors.blocked()
       return spine.transaction(ctx, async (tx) => {
         const locked = await participantConversation(tx.db, conversationId, me, { lock: true })
         await expireAccepted(tx, { buyerId: me, listingId })

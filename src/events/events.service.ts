@@ -28,11 +28,7 @@ const toStored = (r: EventRow): StoredEvent => ({
  * that causes them, each with the user's next `seq`, and published only after commit.
  */
 export class EventSpine {
-  constructor(private publisher: Publisher) {}
-
-  setPublisher(publisher: Publisher): void {
-    this.publisher = publisher
-  }
+  constructor(private readonly publisher: Publisher) {}
 
   /**
    * Runs `fn` in one transaction (or inside the caller's, when ctx already has one) and

@@ -2,14 +2,10 @@ import { audit } from '../audit/index.js'
 import type { EventSpine } from '../events/index.js'
 import type { Actor, Ctx } from '../shared/index.js'
 import { decodeCursor, pageOf } from '../shared/index.js'
-import { AppError, Errors } from '../shared/index.js'
+import { Errors } from '../shared/index.js'
+import { ModerationErrors } from './trust.errors.js'
 
 type AdminCtx = Ctx & { actor: Actor }
-
-export const ModerationErrors = {
-  alreadyRemoved: () => new AppError('LISTING_ALREADY_REMOVED', 409, 'The listing is already removed'),
-  reportClosed: () => new AppError('REPORT_CLOSED', 409, 'The report is already closed'),
-}
 
 type ReportRow = {
   id: string

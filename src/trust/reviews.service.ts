@@ -3,20 +3,8 @@ import type { Db, Knex } from '../db/index.js'
 import type { EventSpine } from '../events/index.js'
 import type { Actor, Ctx, TxCtx } from '../shared/index.js'
 import { decodeCursor, pageOf } from '../shared/index.js'
-import { AppError, Errors } from '../shared/index.js'
-
-export const ReviewErrors = {
-  notReceived: () =>
-    new AppError('SHIPMENT_NOT_RECEIVED', 409, 'A shipment can be reviewed once the buyer has confirmed receipt'),
-  alreadyReviewed: () => new AppError('ALREADY_REVIEWED', 409, 'This shipment has already been reviewed'),
-  cannotReviewSelf: () => new AppError('CANNOT_REVIEW_SELF', 403, 'Sellers cannot review their own sales'),
-  notTheSeller: () => new AppError('NOT_THE_SELLER', 403, 'Only the reviewed seller may reply'),
-  alreadyReplied: () => new AppError('ALREADY_REPLIED', 409, 'The seller has already replied to this review'),
-  alreadyFlagged: () => new AppError('ALREADY_FLAGGED', 409, 'You have already flagged this review'),
-  alreadyHidden: () => new AppError('ALREADY_HIDDEN', 409, 'The review is already hidden'),
-  notHidden: () => new AppError('NOT_HIDDEN', 409, 'The review is not hidden'),
-  noOpenFlags: () => new AppError('NO_OPEN_FLAGS', 409, 'The review has no open flags'),
-}
+import { Errors } from '../shared/index.js'
+import { ReviewErrors } from './trust.errors.js'
 
 export type RatingSummary = { average: number | null; count: number; histogram: Record<1 | 2 | 3 | 4 | 5, number> }
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { Test } from 'tap'
 import type { InjectOptions, LightMyRequestResponse } from 'fastify'
 import { buildApp, type BuildOptions, type OjaApp } from '../../src/app.js'
+import type { Knex } from '../../src/db/index.js'
 import { loadConfig, type Config, type Env } from '../../src/config.js'
 import { createTestDatabase, databaseUrl, dropTestDatabase, TEST_REDIS_URL } from './pg.js'
 
@@ -34,7 +35,18 @@ export function testConfig(db: TestDb, overrides: Partial<Env> = {}, prefix = `o
   )
 }
 
-export type TestApp = OjaApp & { testDb: TestDb }
+/**
+ * The test's handle on the database: tests read and seed rows loosely (any table, any
+ * shape), and their assertions are the check; the application's code gets the typed tables.
+ */
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-empty-object-type -- Knex's own untyped signature */
+export type LooseDb = (<TRecord extends {} = any, TResult = any[]>(
+  table: string,
+) => Knex.QueryBuilder<TRecord, TResult>) &
+  Knex
+/* eslint-enable @typescript-eslint/no-explicit-any, @typescript-eslint/no-empty-object-type */
+
+export type TestApp = Omit<OjaApp, 'db'> & { db: LooseDb; testDb: TestDb }
 
 /** buildApp on a fresh database with real PostgreSQL and Redis; closed when the test ends. */
 export async function build(
@@ -46,7 +58,7 @@ export async function build(
   const app = await buildApp(testConfig(testDb, overrides), { background: false, ...options })
   t.teardown(() => app.close())
   await app.ready()
-  return Object.assign(app, { testDb })
+  return Object.assign(app as Omit<OjaApp, 'db'> & { db: LooseDb }, { testDb })
 }
 
 export type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -3,34 +3,34 @@ import type { AddressInfo } from 'node:net'
 import type { Test } from 'tap'
 import { io as ioClient, type Socket as ClientSocket, type ManagerOptions, type SocketOptions } from 'socket.io-client'
 import WebSocket from 'ws'
-import { buildApp, type BuildOptions, type OjaApp } from '../../src/app.js'
+import type { BuildOptions, OjaApp } from '../../src/app.js'
 import type { Env } from '../../src/config.js'
-import { attachRealtime, type Realtime, type RealtimeOptions } from '../../realtime/index.js'
+import { buildNode, type Realtime, type RealtimeOptions } from '../../realtime/index.js'
 import type { ClientToServerEvents, FeedFrame, ServerToClientEvents } from '../../realtime/protocol.js'
-import { testConfig, testDatabase, type TestDb } from './app.js'
+import { testConfig, testDatabase, type LooseDb, type TestDb } from './app.js'
 import { TEST_REDIS_URL } from './pg.js'
 
-export type Node = { app: OjaApp; url: string; realtime: Realtime }
+export type Node = { app: Omit<OjaApp, 'db'> & { db: LooseDb }; url: string; realtime: Realtime }
 export type NodeOptions = { env?: Partial<Env>; realtime?: RealtimeOptions; logger?: BuildOptions['logger'] }
 
 /**
- * One real node: buildApp + attachRealtime + listen on port 0, on a shared test database.
+ * One real node: buildNode + listen on port 0, on a shared test database.
  * Every node of a test shares the database's Redis key prefix (and so its adapter
  * channels), which no other test uses.
  */
 export async function startNode(t: Test, db: TestDb, opts: NodeOptions = {}): Promise<Node> {
-  const app = await buildApp(testConfig(db, { DATABASE_POOL_MAX: 8, ...opts.env }), {
-    background: false,
-    ...(opts.logger ? { logger: opts.logger } : {}),
-  })
-  const realtime = await attachRealtime(app, opts.realtime)
+  const { app, realtime } = await buildNode(
+    testConfig(db, { DATABASE_POOL_MAX: 8, ...opts.env }),
+    { background: false, ...(opts.logger ? { logger: opts.logger } : {}) },
+    opts.realtime,
+  )
   // On a busy machine Redis may answer late: start only once this node hears the others.
   if (realtime.link && !(await realtime.link.subscribed(15_000)))
     throw new Error('the realtime Redis link did not come up')
   await app.listen({ port: 0, host: '127.0.0.1' })
   t.teardown(() => app.close())
   const { port } = app.server.address() as AddressInfo
-  return { app, url: `http://127.0.0.1:${port}`, realtime }
+  return { app: app as Node['app'], url: `http://127.0.0.1:${port}`, realtime }
 }
 
 /** `count` nodes on one fresh database and one Redis, as behind a load balancer. */

@@ -70,9 +70,8 @@ function serveIpc(close: () => Promise<void>): void {
 }
 
 async function ojaNode(): Promise<void> {
-  const { buildApp } = await import('../../../src/app.js')
   const { loadConfig } = await import('../../../src/config.js')
-  const { attachRealtime } = await import('../../../realtime/index.js')
+  const { buildNode } = await import('../../../realtime/index.js')
   const config = loadConfig(
     {},
     {
@@ -88,8 +87,7 @@ async function ojaNode(): Promise<void> {
       RATE_LIMIT_SCALE: 1,
     },
   )
-  const app = await buildApp(config, { background: false })
-  await attachRealtime(app)
+  const { app } = await buildNode(config, { background: false })
   await app.listen({ port: 0, host: '127.0.0.1' })
   serveIpc(() => app.close())
   process.send!({ type: 'ready', port: (app.server.address() as AddressInfo).port })

@@ -9,8 +9,8 @@ import { randomUUID } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import pg from 'pg'
 import { io as ioClient, type Socket } from 'socket.io-client'
-import { buildApp, type OjaApp } from '../../../src/app.js'
-import { attachRealtime } from '../../../realtime/index.js'
+import type { OjaApp } from '../../../src/app.js'
+import { buildNode } from '../../../realtime/index.js'
 import { testConfig } from '../../helpers/app.js'
 import { createTestDatabase, databaseUrl, dropTestDatabase } from '../../helpers/pg.js'
 import { categoryId } from '../../factories/listings.js'
@@ -27,11 +27,10 @@ async function run(ctx: BenchContext): Promise<BenchRow[]> {
   const sockets: Socket[] = []
   try {
     for (let i = 0; i < 2; i++) {
-      const app = await buildApp(testConfig(db, { DATABASE_POOL_MAX: 10, LOG_LEVEL: 'silent' }, `oja-bench:${name}:`), {
-        background: false,
-        logger: false,
-      })
-      await attachRealtime(app)
+      const { app } = await buildNode(
+        testConfig(db, { DATABASE_POOL_MAX: 10, LOG_LEVEL: 'silent' }, `oja-bench:${name}:`),
+        { background: false, logger: false },
+      )
       await app.listen({ port: 0, host: '127.0.0.1' })
       apps.push(app)
     }

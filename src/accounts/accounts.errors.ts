@@ -1,0 +1,20 @@
+import { defineError } from '../shared/index.js'
+
+/** Error codes of accounts, sessions, addresses and blocks (stable; clients switch on `code`). */
+export const AccountErrors = {
+  emailTaken: defineError('EMAIL_TAKEN', 409, 'An account with this email already exists'),
+  invalidCredentials: defineError('INVALID_CREDENTIALS', 401, 'Email or password is wrong'),
+  invalidRefreshToken: defineError('INVALID_REFRESH_TOKEN', 401, 'The refresh token is not valid; sign in again'),
+  refreshTokenReused: defineError(
+    'REFRESH_TOKEN_REUSED',
+    401,
+    'This refresh token was already used; the session has been ended for safety',
+  ),
+  invalidToken: defineError('INVALID_TOKEN', 400, 'The link is invalid, expired or already used'),
+  alreadyVerified: defineError('ALREADY_VERIFIED', 409, 'The email address is already verified'),
+  cannotBlockSelf: defineError('CANNOT_BLOCK_SELF', 400, 'You cannot block yourself'),
+  addressLimit: defineError('ADDRESS_LIMIT', 409, 'At most 20 addresses per account'),
+  defaultAddressRequired: defineError('DEFAULT_ADDRESS_REQUIRED', 409, 'Make another address the default instead'),
+  /** Either user has blocked the other: no messages, no offers, no sale between them. */
+  blocked: defineError('BLOCKED', 403, 'One of you has blocked the other'),
+}

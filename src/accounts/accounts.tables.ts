@@ -1,0 +1,92 @@
+import type { Table } from '../db/index.js'
+
+/** An account. */
+export type UserRow = {
+  id: string
+  email: string
+  password_hash: string
+  name: string
+  role: string
+  email_verified_at: Date | null
+  bio: string | null
+  location: string | null
+  avatar_url: string | null
+  banned_at: Date | null
+  ban_reason: string | null
+  created_at: Date
+  updated_at: Date
+}
+
+/** A signed-in device: access tokens name it, logout and bans revoke it. */
+export type SessionRow = {
+  id: string
+  user_id: string
+  user_agent: string | null
+  ip: string | null
+  created_at: Date
+  expires_at: Date
+  revoked_at: Date | null
+  revoked_reason: string | null
+}
+
+/** A refresh token of a session (stored hashed; one use each). */
+export type RefreshTokenRow = {
+  id: string
+  session_id: string
+  token_hash: string
+  created_at: Date
+  used_at: Date | null
+}
+
+/** A one-time link token (email verification, password reset), stored hashed. */
+export type UserTokenRow = {
+  id: string
+  user_id: string
+  purpose: string
+  token_hash: string
+  expires_at: Date
+  used_at: Date | null
+  created_at: Date
+}
+
+/** A postal address of an account (at most one default). */
+export type AddressRow = {
+  id: string
+  user_id: string
+  full_name: string
+  phone: string
+  line1: string
+  line2: string | null
+  city: string
+  state: string
+  country: string
+  postal_code: string | null
+  is_default: boolean
+  created_at: Date
+}
+
+/** One user blocking another. */
+export type BlockRow = { blocker_id: string; blocked_id: string; created_at: Date }
+
+declare module 'knex/types/tables.js' {
+  interface Tables {
+    users: Table<
+      UserRow,
+      | 'id'
+      | 'role'
+      | 'email_verified_at'
+      | 'bio'
+      | 'location'
+      | 'avatar_url'
+      | 'banned_at'
+      | 'ban_reason'
+      | 'created_at'
+      | 'updated_at'
+    >
+    sessions: Table<SessionRow, 'id' | 'user_agent' | 'ip' | 'created_at' | 'revoked_at' | 'revoked_reason'>
+    refresh_tokens: Table<RefreshTokenRow, 'id' | 'created_at' | 'used_at'>
+    user_tokens: Table<UserTokenRow, 'id' | 'used_at' | 'created_at'>
+    addresses: Table<AddressRow, 'id' | 'line2' | 'country' | 'postal_code' | 'is_default' | 'created_at'>
+    blocks: Table<BlockRow, 'created_at'>
+  }
+}

@@ -1,0 +1,65 @@
+import type { Table } from '../db/index.js'
+import type { Offer } from './chat.schemas.js'
+
+/** A conversation between a buyer and a seller, about a listing or a want. */
+export type ConversationRow = {
+  id: string
+  listing_id: string | null
+  want_id: string | null
+  buyer_id: string
+  seller_id: string
+  last_message_at: Date | null
+  last_activity_at: Date
+  created_at: Date
+}
+
+export type MessageRow = {
+  id: string
+  conversation_id: string
+  sender_id: string | null
+  kind: 'text' | 'offer' | 'system'
+  body: string
+  offer_id: string | null
+  client_id: string | null
+  created_at: Date
+}
+
+export type OfferRow = {
+  id: string
+  conversation_id: string
+  listing_id: string
+  buyer_id: string
+  seller_id: string
+  created_by: string
+  parent_offer_id: string | null
+  amount: number
+  currency: string
+  status: Offer['status']
+  expires_at: Date | null
+  responded_at: Date | null
+  created_at: Date
+}
+
+/** A participant's read pointer in a conversation (unread counts and read receipts). */
+export type ConversationReadRow = {
+  conversation_id: string
+  user_id: string
+  message_id: string
+  message_created_at: Date
+  read_at: Date
+}
+
+declare module 'knex/types/tables.js' {
+  interface Tables {
+    conversations: Table<
+      ConversationRow,
+      'id' | 'listing_id' | 'want_id' | 'last_message_at' | 'last_activity_at' | 'created_at'
+    >
+    messages: Table<MessageRow, 'id' | 'sender_id' | 'kind' | 'offer_id' | 'client_id' | 'created_at'>
+    offers: Table<
+      OfferRow,
+      'id' | 'parent_offer_id' | 'currency' | 'status' | 'expires_at' | 'responded_at' | 'created_at'
+    >
+    conversation_reads: Table<ConversationReadRow, 'read_at'>
+  }
+}
