@@ -3,7 +3,7 @@ import { call } from './helpers/app.js'
 import { aUser, anAdmin } from './factories/users.js'
 import { aListing } from './factories/listings.js'
 import { checkout, commerceApp, paidOrder, sweep, toCart } from './factories/commerce.js'
-import { shipmentForReview } from '../src/commerce/index.js'
+import { shipmentForReview } from '../src/orders/index.js'
 
 void t.test('who sees an order: the buyer, the sellers of its lines (their own lines), admins', async (t) => {
   const { app, paystack } = await commerceApp(t)
