@@ -9,8 +9,10 @@ export const OrderErrors = {
     (from, to) => ({ data: { from, to } }),
   ),
   notPaid: defineError('ORDER_NOT_PAID', 409, 'The order is not paid'),
-  notCancellable: defineError('ORDER_NOT_CANCELLABLE', 409, (why: string) => why),
-  notRefundable: defineError('ORDER_NOT_REFUNDABLE', 409, (why: string) => why),
+  /** Why the buyer cannot cancel (already cancelled, partly sent, not pending or paid). */
+  notCancellable: defineError('ORDER_NOT_CANCELLABLE', 409, (whyNotCancellable: string) => whyNotCancellable),
+  /** Why an admin cannot refund (not paid, or not paid through Paystack). */
+  notRefundable: defineError('ORDER_NOT_REFUNDABLE', 409, (whyNotRefundable: string) => whyNotRefundable),
   refundTooLarge: defineError(
     'REFUND_EXCEEDS_PAID',
     409,
