@@ -30,7 +30,11 @@ import { notificationsRoutes } from './notifications/index.js'
 import { CategoryNode, categoriesRoutes } from './categories/index.js'
 import { Sweeper } from './jobs/index.js'
 import { catalogueFeature } from './catalogue/index.js'
-import { commerceFeature } from './commerce/index.js'
+import { paymentsFeature } from './payments/index.js'
+import { cartFeature } from './cart/index.js'
+import { couponsFeature } from './coupons/index.js'
+import { checkoutFeature } from './checkout/index.js'
+import { ordersFeature } from './orders/index.js'
 import { chatFeature, type Presence } from './chat/index.js'
 import { trustFeature } from './trust/index.js'
 
@@ -238,7 +242,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     await app.register(notificationsRoutes)
     await app.register(categoriesRoutes)
     await app.register(catalogueFeature)
-    await app.register(commerceFeature)
+    await app.register(paymentsFeature) // before checkout and orders, which use app.payments
+    await app.register(cartFeature)
+    await app.register(couponsFeature)
+    await app.register(checkoutFeature)
+    await app.register(ordersFeature)
     await app.register(chatFeature, options.presence ? { presence: options.presence } : {})
     await app.register(trustFeature, {
       removeListing: (ctx, id, opts) => app.catalogue.listings.remove(ctx, id, opts),

@@ -71,7 +71,7 @@ void t.test('checkout reserves, snapshots, splits by seller and starts the Payst
   // Reservations hold the stock for the TTL.
   const reservations = await app.db('reservations').where('order_id', order.id)
   t.equal(reservations.length, 3)
-  const ttl = (new Date(reservations[0].expires_at).getTime() - new Date(order.createdAt).getTime()) / 1000
+  const ttl = (new Date(reservations[0]!.expires_at).getTime() - new Date(order.createdAt).getTime()) / 1000
   t.ok(ttl > 590 && ttl <= 601, `reserved for RESERVATION_TTL_SECONDS (${ttl} s)`)
   t.equal(await available(app, chair.id), 1)
   t.equal(await available(app, lamp.id), 0)
@@ -166,7 +166,7 @@ void t.test(
         `${mode}: no live reservation`,
       )
       t.equal(
-        (await app.db('coupons').where('id', coupon.id).first()).used_count,
+        (await app.db('coupons').where('id', coupon.id).first())!.used_count,
         0,
         `${mode}: the coupon use is given back`,
       )
@@ -231,7 +231,7 @@ void t.test('a zero total (giveaways) confirms at once, without Paystack', async
   // Someone else can; the last unit makes the listing sold.
   await toCart(app, other, gift.id)
   t.equal((await checkout(app, other)).statusCode, 201)
-  t.equal((await app.db('listings').where('id', gift.id).first()).status, 'sold')
+  t.equal((await app.db('listings').where('id', gift.id).first())!.status, 'sold')
 })
 
 void t.test('checkout refusals change nothing', async (t) => {

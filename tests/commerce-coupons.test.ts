@@ -241,7 +241,7 @@ void t.test('a coupon limited to 3 uses under 20 concurrent checkouts is used at
     refused.every((r) => r.statusCode === 409 && r.json.code === 'COUPON_USED_UP'),
     'the rest are told it is used up',
   )
-  t.equal((await app.db('coupons').where('id', coupon.id).first()).used_count, 3)
+  t.equal((await app.db('coupons').where('id', coupon.id).first())!.used_count, 3)
   t.equal((await app.db('coupon_redemptions').where('coupon_id', coupon.id)).length, 3)
   t.equal(Number((await app.db('reservations').count({ n: '*' }).first())?.n), 3, 'a refused checkout reserves nothing')
   t.equal(paystack.callsTo('/transaction/initialize').length, 3)

@@ -3,7 +3,7 @@ import { call } from './helpers/app.js'
 import { aUser, anAdmin } from './factories/users.js'
 import { aListing } from './factories/listings.js'
 import { checkout, commerceApp, paidOrder, sweep, toCart } from './factories/commerce.js'
-import { shipmentForReview } from '../src/commerce/index.js'
+import { shipmentForReview } from '../src/orders/index.js'
 
 void t.test('who sees an order: the buyer, the sellers of its lines (their own lines), admins', async (t) => {
   const { app, paystack } = await commerceApp(t)
@@ -233,7 +233,7 @@ void t.test(
     t.equal(cancelled.json.paymentStatus, 'expired')
     t.ok(cancelled.json.cancelledAt)
     t.ok(cancelled.json.shipments.every((s: { status: string }) => s.status === 'cancelled'))
-    t.ok((await app.db('reservations').where('order_id', unpaid.order.id).first()).released_at, 'the unit is free')
+    t.ok((await app.db('reservations').where('order_id', unpaid.order.id).first())!.released_at, 'the unit is free')
     t.equal(
       (await call(app, 'POST', `/v1/orders/${unpaid.order.id}/cancel`, { token: buyer.accessToken })).json.code,
       'ORDER_NOT_CANCELLABLE',
@@ -243,7 +243,7 @@ void t.test(
     paystack.pay(unpaid.payment.reference)
     await call(app, 'POST', `/v1/orders/${unpaid.order.id}/verify-payment`, { token: buyer.accessToken })
     t.equal(
-      (await app.db('orders').where('id', unpaid.order.id).first()).payment_status,
+      (await app.db('orders').where('id', unpaid.order.id).first())!.payment_status,
       'refunded',
       'a payment for a cancelled order is refunded',
     )
@@ -251,7 +251,7 @@ void t.test(
 
     // Paid: stock returns, the whole amount is refunded.
     const paid = await paidOrder(app, paystack, buyer, [listing.id])
-    t.equal((await app.db('listings').where('id', listing.id).first()).status, 'sold')
+    t.equal((await app.db('listings').where('id', listing.id).first())!.status, 'sold')
     const refunded = await call(app, 'POST', `/v1/orders/${paid.id}/cancel`, { token: buyer.accessToken, body: {} })
     t.equal(refunded.statusCode, 200, refunded.body)
     t.equal(refunded.json.paymentStatus, 'refunded')
@@ -278,7 +278,7 @@ void t.test(
     const late = await call(app, 'POST', `/v1/orders/${third.id}/cancel`, { token: buyer.accessToken })
     t.equal(late.statusCode, 409)
     t.equal(late.json.code, 'ORDER_NOT_CANCELLABLE')
-    t.equal((await app.db('orders').where('id', third.id).first()).payment_status, 'paid', 'nothing changed')
+    t.equal((await app.db('orders').where('id', third.id).first())!.payment_status, 'paid', 'nothing changed')
   },
 )
 
@@ -342,7 +342,7 @@ void t.test('admin refunds: partial, full, too much, idempotent, Paystack down o
   const refused = await refund({ amount: 1_000_00, reason: 'x' })
   t.equal(refused.statusCode, 502)
   t.equal(refused.json.code, 'REFUND_REJECTED')
-  t.equal((await app.db('orders').where('id', order.id).first()).refunded_amount, 10_000_00)
+  t.equal((await app.db('orders').where('id', order.id).first())!.refunded_amount, 10_000_00)
 
   // Paystack down: 202, queued; the sweeper sends it later.
   paystack.modes.refund = 'error500'
@@ -361,7 +361,7 @@ void t.test('admin refunds: partial, full, too much, idempotent, Paystack down o
     .where('id', queued.json.refund.id)
     .update({ next_attempt_at: app.db.raw('now()') })
   t.equal((await sweep(app))['commerce-retry-refunds'], 1)
-  t.equal((await app.db('refunds').where('id', queued.json.refund.id).first()).status, 'processing')
+  t.equal((await app.db('refunds').where('id', queued.json.refund.id).first())!.status, 'processing')
   t.equal(paystack.refunds.length, 2)
 
   // Full refund of the rest.

@@ -112,7 +112,7 @@ void t.test('confirm steps racing past dedupe still make one transition', async 
   )
   t.equal(results.filter((r) => r.outcome === 'paid').length, 1, 'one caller made it paid')
   t.equal(results.filter((r) => r.outcome === 'already').length, 14)
-  t.equal((await app.db('listings').where('id', listing.id).first()).sold_quantity, 1)
+  t.equal((await app.db('listings').where('id', listing.id).first())!.sold_quantity, 1)
 })
 
 void t.test('a forged signature changes nothing', async (t) => {
@@ -158,7 +158,11 @@ void t.test('a forged signature changes nothing', async (t) => {
   }
   await app.commerce.idle()
   t.equal(await count(app.db('payment_events').count({ n: '*' }).first()), 0, 'nothing stored')
-  t.equal((await app.db('orders').where('id', orderId).first()).payment_status, 'pending', 'the order is still pending')
+  t.equal(
+    (await app.db('orders').where('id', orderId).first())!.payment_status,
+    'pending',
+    'the order is still pending',
+  )
   t.equal(paystack.callsTo('/transaction/verify').length, 0, 'Paystack was not even asked')
 })
 
@@ -176,16 +180,16 @@ for (const mode of ['tamperAmount', 'wrongCurrency'] as const) {
       const hook = await postWebhook(app, paystack.chargeSuccess(reference))
       t.equal(hook.statusCode, 200, 'the webhook itself is genuine')
       await app.commerce.idle()
-      const order = await app.db('orders').where('id', orderId).first()
+      const order = (await app.db('orders').where('id', orderId).first())!
       t.equal(order.payment_status, 'pending', 'not paid')
-      t.equal((await app.db('listings').where('id', listing.id).first()).sold_quantity, 0, 'nothing sold')
+      t.equal((await app.db('listings').where('id', listing.id).first())!.sold_quantity, 0, 'nothing sold')
       t.equal(
         (await app.db('reservations').where('order_id', orderId).whereNull('converted_at').whereNull('released_at'))
           .length,
         1,
         'the reservation is untouched',
       )
-      t.equal((await app.db('payments').where('order_id', orderId).first()).status, 'pending')
+      t.equal((await app.db('payments').where('order_id', orderId).first())!.status, 'pending')
       t.equal(
         await count(
           app.db('audit_log').where({ action: 'payment.mismatch', target_id: orderId }).count({ n: '*' }).first(),
@@ -196,7 +200,7 @@ for (const mode of ['tamperAmount', 'wrongCurrency'] as const) {
       const verify = await call(app, 'POST', `/v1/orders/${orderId}/verify-payment`, { token: buyer.accessToken })
       t.equal(verify.statusCode, 409)
       t.equal(verify.json.code, 'PAYMENT_NOT_VERIFIED')
-      t.equal((await app.db('orders').where('id', orderId).first()).payment_status, 'pending')
+      t.equal((await app.db('orders').where('id', orderId).first())!.payment_status, 'pending')
     },
   )
 }
@@ -244,7 +248,7 @@ void t.test('verify-payment asks Paystack and answers for what it says', async (
   const declined = await call(app, 'POST', `/v1/orders/${orderId}/verify-payment`, { token: buyer.accessToken })
   t.equal(declined.json.providerStatus, 'failed')
   t.equal(
-    (await app.db('orders').where('id', orderId).first()).payment_status,
+    (await app.db('orders').where('id', orderId).first())!.payment_status,
     'pending',
     'the buyer may still pay until the window closes',
   )
@@ -277,11 +281,11 @@ void t.test('reservation expiry frees stock; the sweeper expires the checkout an
 
   const swept = await sweep(app)
   t.equal(swept['commerce-expire-checkouts'], 1)
-  const order = await app.db('orders').where('id', first.orderId).first()
+  const order = (await app.db('orders').where('id', first.orderId).first())!
   t.equal(order.payment_status, 'expired')
-  t.equal((await app.db('payments').where('order_id', first.orderId).first()).status, 'expired')
-  t.ok((await app.db('reservations').where('order_id', first.orderId).first()).released_at, 'released')
-  t.equal((await app.db('coupons').where('id', coupon.id).first()).used_count, 0, 'the coupon use is back')
+  t.equal((await app.db('payments').where('order_id', first.orderId).first())!.status, 'expired')
+  t.ok((await app.db('reservations').where('order_id', first.orderId).first())!.released_at, 'released')
+  t.equal((await app.db('coupons').where('id', coupon.id).first())!.used_count, 0, 'the coupon use is back')
   t.ok((await app.db('shipments').where('order_id', first.orderId)).every((s) => s.status === 'cancelled'))
   t.equal(
     (await app.db('notifications').where({ user_id: slow.id, type: 'order_status' })).length,
@@ -358,7 +362,7 @@ void t.test('a late payment while the stock is still there is honoured', async (
   const first = await pending(app, buyer, listing.id, { couponCode: coupon.code })
   await expireWindow(app, first.orderId)
   await sweep(app)
-  t.equal((await app.db('coupons').where('id', coupon.id).first()).used_count, 0)
+  t.equal((await app.db('coupons').where('id', coupon.id).first())!.used_count, 0)
   paystack.pay(first.reference)
   const v = await call(app, 'POST', `/v1/orders/${first.orderId}/verify-payment`, { token: buyer.accessToken })
   t.equal(v.json.paymentStatus, 'paid')
@@ -366,8 +370,8 @@ void t.test('a late payment while the stock is still there is honoured', async (
     v.json.shipments.every((s: { status: string }) => s.status === 'pending'),
     'shipments reopened',
   )
-  t.equal((await app.db('listings').where('id', listing.id).first()).status, 'sold')
-  t.equal((await app.db('coupons').where('id', coupon.id).first()).used_count, 1, 'the coupon use counts again')
+  t.equal((await app.db('listings').where('id', listing.id).first())!.status, 'sold')
+  t.equal((await app.db('coupons').where('id', coupon.id).first())!.used_count, 1, 'the coupon use counts again')
 })
 
 void t.test('the sweeper re-verifies a payment whose webhook and redirect were lost', async (t) => {
@@ -384,7 +388,7 @@ void t.test('the sweeper re-verifies a payment whose webhook and redirect were l
     .update({ created_at: app.db.raw("now() - interval '2 minutes'") })
   const swept = await sweep(app)
   t.equal(swept['commerce-reverify-payments'], 1)
-  t.equal((await app.db('orders').where('id', orderId).first()).payment_status, 'paid')
+  t.equal((await app.db('orders').where('id', orderId).first())!.payment_status, 'paid')
 })
 
 void t.test('a webhook whose processing fails is retried by the sweeper', async (t) => {
@@ -397,15 +401,15 @@ void t.test('a webhook whose processing fails is retried by the sweeper', async 
   paystack.modes.verify = 'error500'
   t.equal((await postWebhook(app, paystack.chargeSuccess(reference))).statusCode, 200, 'answered 200 at once')
   await app.commerce.idle()
-  const ev = await app.db('payment_events').first()
+  const ev = (await app.db('payment_events').first())!
   t.equal(ev.processed_at, null)
   t.equal(ev.attempts, 1)
-  t.equal((await app.db('orders').where('id', orderId).first()).payment_status, 'pending')
+  t.equal((await app.db('orders').where('id', orderId).first())!.payment_status, 'pending')
   paystack.modes.verify = 'ok'
   await app.db('payment_events').update({ received_at: app.db.raw("now() - interval '1 minute'") })
   await sweep(app)
-  t.ok((await app.db('payment_events').first()).processed_at, 'processed on replay')
-  t.equal((await app.db('orders').where('id', orderId).first()).payment_status, 'paid')
+  t.ok((await app.db('payment_events').first())!.processed_at, 'processed on replay')
+  t.equal((await app.db('orders').where('id', orderId).first())!.payment_status, 'paid')
 })
 
 void t.test('webhooks from outside the allow-list are refused; unknown references are ignored', async (t) => {
@@ -434,7 +438,7 @@ void t.test('webhooks from outside the allow-list are refused; unknown reference
   })
   t.equal(fromPaystack.statusCode, 200)
   await app.commerce.idle()
-  t.ok((await app.db('payment_events').first()).processed_at, 'processed: not ours, nothing to do')
+  t.ok((await app.db('payment_events').first())!.processed_at, 'processed: not ours, nothing to do')
   t.equal(paystack.calls.length, 0)
 })
 
@@ -487,11 +491,11 @@ void t.test('refund webhooks: amounts as strings or numbers, processed and faile
   await postWebhook(app, processedHook)
   await app.commerce.idle()
   t.equal(
-    (await app.db('refunds').where('id', refund.id).first()).status,
+    (await app.db('refunds').where('id', refund.id).first())!.status,
     'processing',
     'not processed on the webhook’s word alone',
   )
-  const early = await app.db('payment_events').where('event', 'refund.processed').first()
+  const early = (await app.db('payment_events').where('event', 'refund.processed').first())!
   t.equal(early.processed_at, null, 'kept for a retry')
   t.match(early.last_error, /pending, not processed yet/)
   paystack.refunds[0]!.status = 'processed'
@@ -500,7 +504,7 @@ void t.test('refund webhooks: amounts as strings or numbers, processed and faile
     .where('id', early.id)
     .update({ received_at: app.db.raw("now() - interval '1 minute'") })
   await sweep(app)
-  const r1 = await app.db('refunds').where('id', refund.id).first()
+  const r1 = (await app.db('refunds').where('id', refund.id).first())!
   t.equal(r1.status, 'processed')
   t.ok(r1.processed_at)
 
@@ -523,8 +527,8 @@ void t.test('refund webhooks: amounts as strings or numbers, processed and faile
     }),
   )
   await app.commerce.idle()
-  const order = await app.db('orders').where('id', orderId).first()
-  t.equal((await app.db('refunds').where('id', second.json.refund.id).first()).status, 'failed')
+  const order = (await app.db('orders').where('id', orderId).first())!
+  t.equal((await app.db('refunds').where('id', second.json.refund.id).first())!.status, 'failed')
   t.equal(order.refunded_amount, 10_000_00, 'the failed refund no longer counts')
   t.equal(order.payment_status, 'partially_refunded')
   t.equal(
@@ -565,7 +569,7 @@ void t.test('refund webhooks: amounts as strings or numbers, processed and faile
     .orderBy('received_at')
     .select('id', 'last_error')
   t.equal(waiting.length, 2, 'both kept for a retry')
-  t.match(waiting[0].last_error, /lists no refund/)
+  t.match(waiting[0]!.last_error, /lists no refund/)
 
   // Listed with another amount than the webhook says: ignored for good.
   const other = paystack.dashboardRefund(reference, 1_000_00)
@@ -581,7 +585,7 @@ void t.test('refund webhooks: amounts as strings or numbers, processed and faile
   )
   await app.commerce.idle()
   t.equal(
-    (await app.db('orders').where('id', orderId).first()).refunded_amount,
+    (await app.db('orders').where('id', orderId).first())!.refunded_amount,
     10_000_00,
     'an amount Paystack does not list is ignored',
   )
@@ -595,7 +599,7 @@ void t.test('refund webhooks: amounts as strings or numbers, processed and faile
     .whereNull('processed_at')
     .update({ received_at: app.db.raw("now() - interval '1 minute'") })
   await sweep(app)
-  const after = await app.db('orders').where('id', orderId).first()
+  const after = (await app.db('orders').where('id', orderId).first())!
   t.equal(after.payment_status, 'refunded')
   t.equal(after.refunded_amount, 30_000_00)
   t.match(await app.db('refunds').where({ order_id: orderId, origin: 'provider' }).first(), {

@@ -38,11 +38,11 @@ void t.test('without PAYSTACK_SECRET_KEY the built-in simulator runs the whole p
   t.equal(callback.searchParams.get('reference'), payment.reference)
   await app.commerce.idle()
   t.equal(
-    (await app.db('orders').where('id', order.id).first()).payment_status,
+    (await app.db('orders').where('id', order.id).first())!.payment_status,
     'paid',
     'the signed webhook made it paid',
   )
-  t.equal((await app.db('payment_events').first()).event, 'charge.success')
+  t.equal((await app.db('payment_events').first())!.event, 'charge.success')
   const landing = await app.inject({ method: 'GET', url: callback.pathname + callback.search })
   t.equal(landing.statusCode, 200)
   t.match(landing.body, /Payment confirmed/)

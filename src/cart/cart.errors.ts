@@ -1,24 +1,33 @@
-import { AppError } from '../shared/index.js'
+import { CatalogueErrors } from '../listings/index.js'
+import { defineError } from '../shared/index.js'
 
 /** Errors of the cart and of checkout's stock checks. */
 export const CartErrors = {
   /** Not enough units left; `availableQuantity` says how many are. */
-  outOfStock: (listingId: string, availableQuantity: number) =>
-    new AppError(
-      'OUT_OF_STOCK',
-      409,
+  outOfStock: defineError(
+    'OUT_OF_STOCK',
+    409,
+    (_listingId: string, availableQuantity: number) =>
       availableQuantity > 0 ? `Only ${availableQuantity} left of this listing` : 'This listing is out of stock',
-      { data: { listingId, availableQuantity } },
-    ),
-  listingUnavailable: (listingId: string) =>
-    new AppError('LISTING_UNAVAILABLE', 409, 'This listing is not for sale', { data: { listingId } }),
+    (listingId, availableQuantity) => ({ data: { listingId, availableQuantity } }),
+  ),
+  listingUnavailable: defineError(
+    'LISTING_UNAVAILABLE',
+    409,
+    (_listingId: string) => 'This listing is not for sale',
+    (listingId) => ({ data: { listingId } }),
+  ),
   /** Either the buyer or the seller has blocked the other: no sale between them, as no chat. */
-  blocked: (listingId: string) =>
-    new AppError('BLOCKED', 403, 'One of you has blocked the other', { data: { listingId } }),
-  ownListing: () => new AppError('OWN_LISTING', 403, 'You cannot buy your own listing'),
-  giveawayLimit: (listingId: string) =>
-    new AppError('GIVEAWAY_LIMIT', 409, 'A giveaway is limited to one unit per person', { data: { listingId } }),
-  cartFull: (max: number) => new AppError('CART_FULL', 409, `A cart holds at most ${max} listings`),
-  cartEmpty: () => new AppError('CART_EMPTY', 409, 'The cart is empty'),
-  mixedCurrencies: () => new AppError('MIXED_CURRENCIES', 409, 'All lines of an order must be in one currency'),
+  blocked: (listingId: string) => CatalogueErrors.blocked().with({ data: { listingId } }),
+  // 403 here while the catalogue's OWN_LISTING is 409 (reported to the lead: one code, two statuses).
+  ownListing: defineError('OWN_LISTING', 403, 'You cannot buy your own listing'),
+  giveawayLimit: defineError(
+    'GIVEAWAY_LIMIT',
+    409,
+    (_listingId: string) => 'A giveaway is limited to one unit per person',
+    (listingId) => ({ data: { listingId } }),
+  ),
+  cartFull: defineError('CART_FULL', 409, (max: number) => `A cart holds at most ${max} listings`),
+  cartEmpty: defineError('CART_EMPTY', 409, 'The cart is empty'),
+  mixedCurrencies: defineError('MIXED_CURRENCIES', 409, 'All lines of an order must be in one currency'),
 }

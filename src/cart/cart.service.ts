@@ -1,3 +1,4 @@
+import type { Db } from '../db/index.js'
 import type { Actor, Ctx } from '../shared/index.js'
 import { AppError, Errors } from '../shared/index.js'
 import { previewCoupon } from '../coupons/index.js'
@@ -7,17 +8,16 @@ import { listingStock } from './pricing.js'
 
 export const MAX_CART_LINES = 50
 
-type LineRow = { listing_id: string; quantity: number; unit_price: number; currency: string; added_at: Date }
 type BuyerCtx = Ctx & { actor: Actor }
 
 /** The server-side cart: one per user, priced and checked against stock on every read. */
 export const cartService = {
   async get(ctx: BuyerCtx): Promise<Cart> {
     const userId = ctx.actor.id
-    const lines = (await ctx
+    const lines = await ctx
       .db('cart_items')
       .where('user_id', userId)
-      .orderBy([{ column: 'added_at' }, { column: 'listing_id' }])) as LineRow[]
+      .orderBy([{ column: 'added_at' }, { column: 'listing_id' }])
     const ids = lines.map((l) => l.listing_id)
     const [stock, cart] = await Promise.all([
       listingStock(ctx.db, ids, { buyerId: userId }),
@@ -25,7 +25,7 @@ export const cartService = {
         .db('carts as c')
         .leftJoin('coupons as k', 'k.id', 'c.coupon_id')
         .where('c.user_id', userId)
-        .first('k.code') as Promise<{ code: string | null } | undefined>,
+        .first<{ code: string | null } | undefined>('k.code'),
     ])
     const items: CartItem[] = []
     for (const l of lines) {
@@ -140,4 +140,21 @@ export const cartService = {
     await ctx.db('carts').where('user_id', ctx.actor.id).update({ coupon_id: null, updated_at: ctx.db.fn.now() })
     return cartService.get(ctx)
   },
+}
+
+/**
+ * A sale took these listings out of the buyer's cart: their lines go, and the cart's coupon
+ * too when the order used it. Runs in the confirming transaction.
+ */
+export async function removeBoughtFromCart(
+  db: Db,
+  buyerId: string,
+  listingIds: string[],
+  couponId: string | null,
+): Promise<void> {
+  if (listingIds.length > 0) await db('cart_items').where('user_id', buyerId).whereIn('listing_id', listingIds).delete()
+  if (couponId)
+    await db('carts')
+      .where({ user_id: buyerId, coupon_id: couponId })
+      .update({ coupon_id: null, updated_at: db.fn.now() })
 }

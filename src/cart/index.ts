@@ -1,6 +1,15 @@
 /** The public surface of src/cart: other folders import from here, never from its files. */
 
+/** The feature's plugin (routes and the reservations job). */
+export { cartFeature } from './cart.plugin.js'
+/** Errors of the cart and of checkout's stock checks. */
 export { CartErrors } from './cart.errors.js'
-export { cartRoutes } from './cart.routes.js'
+/** Stock as the cart and checkout see it, and the listing locks every stock writer takes (caller's transaction). */
 export { listingStock, lockListings, stockAndReserve } from './pricing.js'
 export type { ListingStock } from './pricing.js'
+/** The checkout's stock holds (reservations), written in the caller's transaction. */
+export { convertReservations, releaseReservations } from './pricing.js'
+/** The buyer's cart after a sale (caller's transaction). */
+export { removeBoughtFromCart } from './cart.service.js'
+/** Its rows. */
+export type { CartItemRow, CartRow, ReservationRow } from './cart.tables.js'

@@ -1,5 +1,7 @@
+import { blockedEitherWaySql } from '../accounts/index.js'
 import type { Db } from '../db/index.js'
-import type { Knex } from 'knex'
+import { liveReservationSql } from '../listings/index.js'
+import { liveOrderSql } from '../orders/index.js'
 
 /** A listing as the cart and checkout see it: price and what is left to buy. */
 export type ListingStock = {
@@ -40,9 +42,6 @@ type StockRow = {
   blocked?: boolean
 }
 
-/** An order that still holds or owns its lines: not failed, not abandoned, not cancelled. */
-export const LIVE_ORDER_SQL = "o.payment_status not in ('failed','expired') and o.cancelled_at is null"
-
 /**
  * Stock of listings: quantity − sold − live reservations (a reservation past expires_at
  * no longer counts). `exceptOrderId` leaves that order out (its reservations, and its use
@@ -61,7 +60,7 @@ export async function listingStock(
 ): Promise<Map<string, ListingStock>> {
   if (ids.length === 0) return new Map()
   const { sql, bindings } = stockQuery(ids, opts)
-  const { rows } = (await db.raw(sql, bindings)) as { rows: StockRow[] }
+  const { rows } = await db.raw<{ rows: StockRow[] }>(sql, bindings)
   return toStock(rows, opts.buyerId !== undefined)
 }
 
@@ -78,55 +77,55 @@ export async function stockAndReserve(
   opts: { buyerId: string; orderId: string; expiresAt: Date; lines: { listing_id: string; quantity: number }[] },
 ): Promise<Map<string, ListingStock>> {
   const { sql, bindings } = stockQuery(ids, { buyerId: opts.buyerId, exceptOrderId: opts.orderId })
-  const { rows } = (await db.raw(
+  const { rows } = await db.raw<{ rows: StockRow[] }>(
     `with stock as (${sql}),
      reserved as (
        insert into reservations (listing_id, buyer_id, order_id, quantity, expires_at)
-       select x.listing_id, ?::uuid, ?::uuid, x.quantity, ?::timestamptz
-       from jsonb_to_recordset(?::jsonb) as x(listing_id uuid, quantity int)
+       select x.listing_id, :buyerId::uuid, :orderId::uuid, x.quantity, :expiresAt::timestamptz
+       from jsonb_to_recordset(:lines::jsonb) as x(listing_id uuid, quantity int)
      )
      select * from stock`,
-    [...bindings, opts.buyerId, opts.orderId, opts.expiresAt, JSON.stringify(opts.lines)],
-  )) as { rows: StockRow[] }
+    { ...bindings, orderId: opts.orderId, expiresAt: opts.expiresAt, lines: JSON.stringify(opts.lines) },
+  )
   return toStock(rows, true)
 }
 
 function stockQuery(
   ids: string[],
   opts: { exceptOrderId?: string; buyerId?: string },
-): { sql: string; bindings: Knex.RawBinding[] } {
+): { sql: string; bindings: { buyerId?: string; exceptOrderId: string | null; ids: string[] } } {
   const buyer = opts.buyerId
   const sql = `select l.id, l.seller_id, l.title, l.type, l.price, l.currency, l.status, l.quantity, l.sold_quantity, coalesce(h.held, 0)::int as held
        ${
          buyer
            ? `, f.id as offer_id, f.amount as offer_amount, g.taken as giveaway_taken,
-         exists (select 1 from blocks b where (b.blocker_id = l.seller_id and b.blocked_id = ?::uuid) or (b.blocker_id = ?::uuid and b.blocked_id = l.seller_id)) as blocked`
+         ${blockedEitherWaySql('l.seller_id', ':buyerId::uuid')} as blocked`
            : ''
        }
      from listings l
      left join lateral (
        select sum(r.quantity) as held from reservations r
-       where r.listing_id = l.id and r.released_at is null and r.converted_at is null and r.expires_at > now()
-         and r.order_id is distinct from ?::uuid
+       where r.listing_id = l.id and ${liveReservationSql('r')}
+         and r.order_id is distinct from :exceptOrderId::uuid
      ) h on true
      ${
        buyer
          ? `left join lateral (
        select f.id, f.amount from offers f
-       where f.listing_id = l.id and f.buyer_id = ?::uuid and f.status = 'accepted' and f.expires_at > now()
-         and not exists (select 1 from order_items oi join orders o on o.id = oi.order_id where oi.offer_id = f.id and ${LIVE_ORDER_SQL} and o.id is distinct from ?::uuid)
+       where f.listing_id = l.id and f.buyer_id = :buyerId::uuid and f.status = 'accepted' and f.expires_at > now()
+         and not exists (select 1 from order_items oi join orders o on o.id = oi.order_id where oi.offer_id = f.id and ${liveOrderSql('o')} and o.id is distinct from :exceptOrderId::uuid)
        order by f.amount limit 1
      ) f on true
      left join lateral (
        select l.type = 'giveaway' and exists (
          select 1 from order_items oi join orders o on o.id = oi.order_id
-         where oi.listing_id = l.id and o.buyer_id = ?::uuid and oi.listing_type = 'giveaway' and ${LIVE_ORDER_SQL} and o.id is distinct from ?::uuid) as taken
+         where oi.listing_id = l.id and o.buyer_id = :buyerId::uuid and oi.listing_type = 'giveaway' and ${liveOrderSql('o')} and o.id is distinct from :exceptOrderId::uuid) as taken
      ) g on true`
          : ''
      }
-     where l.id = any(?::uuid[])`
-  const except = opts.exceptOrderId ?? null
-  return { sql, bindings: buyer ? [buyer, buyer, except, buyer, except, buyer, except, ids] : [except, ids] }
+     where l.id = any(:ids::uuid[])`
+  const exceptOrderId = opts.exceptOrderId ?? null
+  return { sql, bindings: buyer ? { buyerId: buyer, exceptOrderId, ids } : { exceptOrderId, ids } }
 }
 
 function toStock(rows: StockRow[], withBuyer: boolean): Map<string, ListingStock> {
@@ -155,6 +154,36 @@ function toStock(rows: StockRow[], withBuyer: boolean): Map<string, ListingStock
       },
     ]),
   )
+}
+
+/** Reservations of an order that still hold turn into sold units (the order is paid). */
+export async function convertReservations(db: Db, orderId: string): Promise<void> {
+  await db('reservations')
+    .where('order_id', orderId)
+    .whereNull('released_at')
+    .whereNull('converted_at')
+    .update({ converted_at: db.fn.now() })
+}
+
+/** Reservations of an order that still hold are let go (the order failed, expired or was cancelled unpaid). */
+export async function releaseReservations(db: Db, orderId: string): Promise<void> {
+  await db('reservations')
+    .where('order_id', orderId)
+    .whereNull('released_at')
+    .whereNull('converted_at')
+    .update({ released_at: db.fn.now() })
+}
+
+/**
+ * Background job: marks expired reservations released (they stopped counting at expiry);
+ * rows busy in a confirm are left for next time.
+ */
+export async function releaseExpiredReservations(db: Db): Promise<number> {
+  const { rowCount } = await db.raw<{ rowCount: number }>(
+    `update reservations set released_at = now()
+       where id in (select id from reservations where released_at is null and converted_at is null and expires_at < now() limit 1000 for update skip locked)`,
+  )
+  return rowCount
 }
 
 /**

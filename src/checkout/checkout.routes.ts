@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { actorCtx } from '../http/index.js'
 import { routeLimit } from '../http/index.js'
 import { problems } from '../shared/index.js'
-import { CheckoutBody, CheckoutResult, IdempotencyHeaders } from './checkout.schemas.js'
+import { IdempotencyHeaders } from '../idempotency/index.js'
+import { CheckoutBody, CheckoutResult } from './checkout.schemas.js'
 import type { CheckoutService } from './checkout.service.js'
 
 export const checkoutRoutes: FastifyPluginAsyncTypebox<{ checkout: CheckoutService; rateLimitScale: number }> = async (

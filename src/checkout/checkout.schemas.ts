@@ -25,16 +25,6 @@ export const CheckoutBody = StrictObject(
 )
 export type CheckoutBody = Static<typeof CheckoutBody>
 
-export const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.Optional(
-    Type.String({
-      minLength: 1,
-      maxLength: 255,
-      description: 'Required on checkout: the same key and body within 24 h replays the first response',
-    }),
-  ),
-})
-
 export const CheckoutPayment = Type.Object({
   provider: StringEnum(['paystack']),
   reference: Type.String(),

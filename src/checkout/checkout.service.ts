@@ -1,48 +1,52 @@
 import { randomUUID } from 'node:crypto'
 import { audit } from '../audit/index.js'
+import { CartErrors, listingStock, lockListings, stockAndReserve, type ListingStock } from '../cart/index.js'
+import type { Config } from '../config.js'
 import type { Db } from '../db/index.js'
-import { CartErrors } from '../cart/index.js'
-import { listingStock, lockListings, stockAndReserve, type ListingStock } from '../cart/index.js'
-import type { CommerceDeps } from '../commerce/index.js'
-import { previewCoupon, redeemCoupon, type CouponRow } from '../coupons/index.js'
-import {
-  convertToSold,
-  emitOrderStatus,
-  queuePaidMails,
-  setPaymentStatus,
-  type OrderItemRow,
-  type OrderRow,
-} from '../orders/index.js'
+import type { EventSpine } from '../events/index.js'
+import { previewCoupon, recordRedemption, redeemCoupon, type CouponRow } from '../coupons/index.js'
 import {
   buildOrderViews,
+  convertToSold,
+  emitOrderStatus,
+  newOrderSql,
   orderView,
-  type HistoryRow,
+  queuePaidMails,
+  reviveRow,
+  setPaymentStatus,
+  type JsonRow,
+  type NewOrderJson,
+  type OrderRow,
   type OrderRows,
-  type PaymentViewRow,
-  type ShipmentRow,
 } from '../orders/index.js'
-import { PaymentErrors } from '../payments/index.js'
-import { newReference, type PaymentsService } from '../payments/index.js'
-import { PaystackError } from '../payments/index.js'
+import {
+  markPaymentStarted,
+  newPaymentSql,
+  newReference,
+  PaymentErrors,
+  PaystackError,
+  type NewPaymentRow,
+  type PaymentGateway,
+  type PaymentsService,
+} from '../payments/index.js'
 import type { Actor, Ctx, TxCtx } from '../shared/index.js'
-import { AppError, Errors } from '../shared/index.js'
+import { Errors } from '../shared/index.js'
+import { CheckoutErrors } from './checkout.errors.js'
 import type { CheckoutBody, CheckoutResult, ShippingAddressInput } from './checkout.schemas.js'
+
+/** What checkout needs: the checkout window, the gateway, payments (to undo a failed start) and the spine. */
+export type CheckoutDeps = {
+  config: Pick<Config, 'RESERVATION_TTL_SECONDS' | 'publicUrl'>
+  spine: EventSpine
+  gateway: PaymentGateway
+  payments: PaymentsService
+  /** Wakes the mail sender after a transaction that queued mail committed. */
+  mailQueued: () => void
+}
 
 type BuyerCtx = Ctx & { actor: Actor }
 type CartLine = { listing_id: string; quantity: number }
 type PricedLine = { listing: ListingStock; quantity: number; unitPrice: number; offerId: string | null }
-
-const addressRequired = () =>
-  new AppError('ADDRESS_REQUIRED', 400, 'Give a shipping address or addressId (there is no default address)')
-
-export const CheckoutErrors = {
-  termsChanged: () =>
-    new AppError(
-      'CHECKOUT_CHANGED',
-      409,
-      'Prices or offers changed while checking out; look at the cart and try again',
-    ),
-}
 
 /** The listings' terms moved between the unlocked read and the locked one. */
 class TermsChanged extends Error {}
@@ -90,9 +94,7 @@ async function shippingAddress(ctx: BuyerCtx, input: CheckoutBody): Promise<Requ
     }
   }
   const query = ctx.db('addresses').where('user_id', ctx.actor.id)
-  const row = (await (
-    input.addressId ? query.where('id', input.addressId) : query.where('is_default', true)
-  ).first()) as
+  const row = await (input.addressId ? query.where('id', input.addressId) : query.where('is_default', true)).first<
     | {
         full_name: string
         phone: string
@@ -104,7 +106,8 @@ async function shippingAddress(ctx: BuyerCtx, input: CheckoutBody): Promise<Requ
         postal_code: string | null
       }
     | undefined
-  if (!row) throw input.addressId ? Errors.notFound('Address') : addressRequired()
+  >()
+  if (!row) throw input.addressId ? Errors.notFound('Address') : CheckoutErrors.addressRequired()
   return {
     fullName: row.full_name,
     phone: row.phone,
@@ -115,12 +118,6 @@ async function shippingAddress(ctx: BuyerCtx, input: CheckoutBody): Promise<Requ
     country: row.country,
     postalCode: row.postal_code,
   }
-}
-
-/** Rows come back through to_jsonb: timestamps (every `*_at`) are turned back into Dates. */
-const revive = <T>(row: Record<string, unknown>): T => {
-  for (const [k, v] of Object.entries(row)) if (k.endsWith('_at') && typeof v === 'string') row[k] = new Date(v)
-  return row as T
 }
 
 type OrderInput = {
@@ -142,89 +139,32 @@ type OrderInput = {
 /**
  * The order, one shipment per seller with its first history line, the snapshotted lines
  * and the payment row, written by ONE statement (data-modifying CTEs) instead of five
- * round trips; the rows come back as JSON.
+ * round trips; orders and payments each give their part, and the rows come back as JSON.
  */
 async function writeOrder(db: Db, o: OrderInput): Promise<{ order: OrderRow } & Omit<OrderRows, 'refunds'>> {
-  const lines = o.terms.map((t) => ({
-    listing_id: t.listing.id,
-    seller_id: t.listing.sellerId,
-    title: t.listing.title,
-    listing_type: t.listing.type,
-    list_price: t.listing.price,
-    unit_price: t.unitPrice,
-    quantity: t.quantity,
-    currency: t.listing.currency,
-    offer_id: t.offerId,
-  }))
-  const { rows } = (await db.raw(
-    `with o as (
-       insert into orders (id, buyer_id, payment_status, subtotal, discount, total, currency, coupon_id, coupon_code, shipping_address, callback_url, expires_at)
-       values (?::uuid, ?::uuid, 'pending', ?, ?, ?, ?, ?::uuid, ?, ?::jsonb, ?, case when ?::bigint > 0 then now() + (?::int * interval '1 second') end)
-       returning *
-     ), s as (
-       insert into shipments (order_id, seller_id) select ?::uuid, x.seller_id from unnest(?::uuid[]) as x(seller_id)
-       returning *
-     ), h as (
-       insert into shipment_history (shipment_id, from_status, status, actor_id, note) select s.id, null, 'pending', ?::uuid, 'Order placed' from s
-       returning *
-     ), i as (
-       insert into order_items (order_id, shipment_id, listing_id, seller_id, title, listing_type, list_price, unit_price, quantity, currency, offer_id)
-       select ?::uuid, s.id, x.listing_id, x.seller_id, x.title, x.listing_type, x.list_price, x.unit_price, x.quantity, x.currency, x.offer_id
-       from jsonb_to_recordset(?::jsonb) as x(listing_id uuid, seller_id uuid, title text, listing_type text, list_price bigint, unit_price bigint, quantity int, currency text, offer_id uuid)
-       join s on s.seller_id = x.seller_id
-       returning *
-     ), p as (
-       insert into payments (order_id, provider, reference, amount, currency, status)
-       select ?::uuid, 'paystack', x.reference, ?, ?, 'initializing' from (select ?::text as reference) x where x.reference is not null
-       returning order_id, reference, amount, currency, status, authorization_url, paid_at
-     )
-     select (select to_jsonb(o) from o) as "order",
-       (select coalesce(jsonb_agg(to_jsonb(s) order by s.seller_id), '[]') from s) as shipments,
-       (select coalesce(jsonb_agg(to_jsonb(h)), '[]') from h) as history,
-       (select coalesce(jsonb_agg(to_jsonb(i) order by i.listing_id), '[]') from i) as items,
-       (select coalesce(jsonb_agg(to_jsonb(p)), '[]') from p) as payments`,
-    [
-      o.id,
-      o.buyerId,
-      o.subtotal,
-      o.discount,
-      o.total,
-      o.currency,
-      o.coupon?.id ?? null,
-      o.coupon?.code ?? null,
-      JSON.stringify(o.address),
-      o.callbackUrl,
-      o.total,
-      o.ttlSeconds,
-      o.id,
-      o.sellerIds,
-      o.buyerId,
-      o.id,
-      JSON.stringify(lines),
-      o.id,
-      o.total,
-      o.currency,
-      o.reference ?? null,
-    ],
-  )) as {
-    rows: [
-      {
-        order: Record<string, unknown>
-        shipments: Record<string, unknown>[]
-        history: Record<string, unknown>[]
-        items: Record<string, unknown>[]
-        payments: Record<string, unknown>[]
-      },
-    ]
-  }
+  const order = newOrderSql({
+    ...o,
+    lines: o.terms.map((t) => ({
+      listing_id: t.listing.id,
+      seller_id: t.listing.sellerId,
+      title: t.listing.title,
+      listing_type: t.listing.type,
+      list_price: t.listing.price,
+      unit_price: t.unitPrice,
+      quantity: t.quantity,
+      currency: t.listing.currency,
+      offer_id: t.offerId,
+    })),
+  })
+  const payment = newPaymentSql({ amount: o.total, currency: o.currency, reference: o.reference })
+  const { rows } = await db.raw<{ rows: [NewOrderJson & { payments: JsonRow<NewPaymentRow>[] }] }>(
+    `with ${order.ctes}, ${payment.cte}
+     select ${order.columns},
+       ${payment.columns}`,
+    { ...order.bindings, ...payment.bindings },
+  )
   const r = rows[0]
-  return {
-    order: revive<OrderRow>(r.order),
-    shipments: r.shipments.map((x) => revive<ShipmentRow>(x)),
-    history: r.history.map((x) => revive<HistoryRow>(x)),
-    items: r.items.map((x) => revive<OrderItemRow>(x)),
-    payments: r.payments.map((x) => revive<PaymentViewRow>(x)),
-  }
+  return { ...order.read(r), payments: r.payments.map((x) => reviveRow<NewPaymentRow>(x)) }
 }
 
 /**
@@ -235,8 +175,8 @@ async function writeOrder(db: Db, o: OrderInput): Promise<{ order: OrderRow } & 
  * a network call; if Paystack fails, a compensating transaction releases everything and
  * the buyer gets 503.
  */
-export function createCheckoutService(deps: CommerceDeps, payments: PaymentsService) {
-  const { spine, gateway } = deps
+export function createCheckoutService(deps: CheckoutDeps) {
+  const { spine, gateway, payments } = deps
   const defaultCallback = `${deps.config.publicUrl}/v1/payments/paystack/callback`
 
   function price(lines: CartLine[], buyerId: string, stock: Map<string, ListingStock>): PricedLine[] {
@@ -305,9 +245,7 @@ export function createCheckoutService(deps: CommerceDeps, payments: PaymentsServ
     if (coupon) {
       const redeemed = await redeemCoupon(tx.db, coupon.coupon.code, buyerId, subtotal)
       if (redeemed.coupon.id !== coupon.coupon.id || redeemed.discount !== discount) throw new TermsChanged()
-      await tx
-        .db('coupon_redemptions')
-        .insert({ coupon_id: redeemed.coupon.id, user_id: buyerId, order_id: order.id, discount })
+      await recordRedemption(tx.db, { couponId: redeemed.coupon.id, userId: buyerId, orderId: order.id, discount })
     }
     const rows = { items, shipments, history, payments, refunds: [] }
 
@@ -323,7 +261,7 @@ export function createCheckoutService(deps: CommerceDeps, payments: PaymentsServ
       })
       await emitOrderStatus(spine, tx, order.id, { userIds: [buyerId, ...sellerIds] })
       await queuePaidMails(tx.db, { ...order, payment_status: 'paid' }, items, deps.config.publicUrl)
-      return { order: (await tx.db('orders').where('id', order.id).first()) as OrderRow, rows, reference }
+      return { order: (await tx.db('orders').where('id', order.id).first()) ?? order, rows, reference }
     }
     return { order, rows, reference }
   }
@@ -332,18 +270,19 @@ export function createCheckoutService(deps: CommerceDeps, payments: PaymentsServ
     async checkout(ctx: BuyerCtx, input: CheckoutBody): Promise<CheckoutResult> {
       const buyerId = ctx.actor.id
       // The cart's lines, the buyer's email and the cart's coupon in one read.
-      const buyer = (await ctx
+      const buyer = await ctx
         .db('users as u')
         .leftJoin('carts as c', 'c.user_id', 'u.id')
         .leftJoin('coupons as k', 'k.id', 'c.coupon_id')
         .where('u.id', buyerId)
-        .first(
+        .first<{ email: string; cart_coupon: string | null; lines: CartLine[] } | undefined>(
           'u.email',
           'k.code as cart_coupon',
           ctx.db
             .raw(`coalesce((select jsonb_agg(jsonb_build_object('listing_id', ci.listing_id, 'quantity', ci.quantity) order by ci.listing_id)
                                 from cart_items ci where ci.user_id = u.id), '[]') as lines`),
-        )) as { email: string; cart_coupon: string | null; lines: CartLine[] }
+        )
+      if (!buyer) throw Errors.unauthenticated()
       const lines = buyer.lines
       if (lines.length === 0) throw CartErrors.cartEmpty()
       const address = await shippingAddress(ctx, input)
@@ -406,16 +345,7 @@ export function createCheckoutService(deps: CommerceDeps, payments: PaymentsServ
         await payments.failCheckout(ctx, order.id, message)
         throw PaymentErrors.providerUnavailable()
       }
-      const [payment] = (await ctx
-        .db('payments')
-        .where({ order_id: order.id, status: 'initializing' })
-        .update({
-          status: 'pending',
-          authorization_url: init.authorization_url,
-          access_code: init.access_code,
-          updated_at: ctx.db.fn.now(),
-        })
-        .returning('*')) as PaymentViewRow[]
+      const payment = await markPaymentStarted(ctx.db, order.id, init)
       // A webhook may have moved the order on meanwhile; then show it as it is now.
       const view = payment
         ? buildOrderViews([order], { ...rows, payments: [payment] }, viewer)[0]!

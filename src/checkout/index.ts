@@ -1,5 +1,6 @@
 /** The public surface of src/checkout: other folders import from here, never from its files. */
 
-export { checkoutRoutes } from './checkout.routes.js'
-export { IdempotencyHeaders } from './checkout.schemas.js'
-export { createCheckoutService } from './checkout.service.js'
+/** The feature's plugin (the checkout route; needs the payments feature registered before it). */
+export { checkoutFeature } from './checkout.plugin.js'
+/** Its error codes. */
+export { CheckoutErrors } from './checkout.errors.js'

@@ -11,7 +11,6 @@ import { seedDemo } from '../../seeds/demo.js'
 import { seedBulkListings } from '../../seeds/bulk-listings.js'
 // Feature modules register their demo seeders when imported.
 import '../catalogue/index.js'
-import '../commerce/index.js'
 import '../chat/index.js'
 import '../trust/index.js'
 

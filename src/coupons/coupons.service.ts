@@ -4,23 +4,8 @@ import type { Actor, Ctx } from '../shared/index.js'
 import { decodeCursor, pageOf } from '../shared/index.js'
 import { Errors } from '../shared/index.js'
 import { CouponErrors } from './coupons.errors.js'
+import type { CouponRow } from './coupons.tables.js'
 import type { Coupon, CreateCouponBody, UpdateCouponBody } from './coupons.schemas.js'
-
-export type CouponRow = {
-  id: string
-  code: string
-  type: 'percent' | 'flat'
-  value: number
-  min_order: number | null
-  max_discount: number | null
-  expires_at: Date | null
-  usage_limit: number | null
-  per_user_limit: number | null
-  used_count: number
-  active: boolean
-  created_at: Date
-  updated_at: Date
-}
 
 export function toCoupon(r: CouponRow): Coupon {
   return {
@@ -66,9 +51,9 @@ function assertApplies(c: CouponRow | undefined, subtotal: number): asserts c is
 }
 
 export async function couponByCode(db: Db, code: string): Promise<CouponRow | undefined> {
-  return (await db('coupons')
+  return db('coupons')
     .whereRaw('upper(code) = ?', [normalizeCode(code)])
-    .first()) as CouponRow | undefined
+    .first()
 }
 
 /** Checks a coupon for a cart without using it: the cart's preview. */
@@ -97,14 +82,14 @@ export async function redeemCoupon(
   userId: string,
   subtotal: number,
 ): Promise<{ coupon: CouponRow; discount: number }> {
-  const [coupon] = (await db('coupons')
+  const [coupon] = await db('coupons')
     .whereRaw('upper(code) = ?', [normalizeCode(code)])
     .where('active', true)
     .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', db.fn.now()))
     .andWhere((q) => q.whereNull('usage_limit').orWhereRaw('used_count < usage_limit'))
     .andWhere((q) => q.whereNull('min_order').orWhere('min_order', '<=', subtotal))
     .update({ used_count: db.raw('used_count + 1'), updated_at: db.fn.now() })
-    .returning('*')) as CouponRow[]
+    .returning('*')
   if (!coupon) {
     // Say why, from the row as it is now.
     const current = await couponByCode(db, code)
@@ -116,13 +101,26 @@ export async function redeemCoupon(
   return { coupon, discount: discountFor(coupon, subtotal) }
 }
 
+/** Records the coupon use of an order, in the checkout transaction that redeemed it. */
+export async function recordRedemption(
+  db: Db,
+  use: { couponId: string; userId: string; orderId: string; discount: number },
+): Promise<void> {
+  await db('coupon_redemptions').insert({
+    coupon_id: use.couponId,
+    user_id: use.userId,
+    order_id: use.orderId,
+    discount: use.discount,
+  })
+}
+
 /** Gives an order's coupon use back (abandoned, failed or cancelled order). */
 export async function releaseRedemption(db: Db, orderId: string): Promise<void> {
-  const released = (await db('coupon_redemptions')
+  const released = await db('coupon_redemptions')
     .where('order_id', orderId)
     .whereNull('released_at')
     .update({ released_at: db.fn.now() })
-    .returning('coupon_id')) as { coupon_id: string }[]
+    .returning('coupon_id')
   for (const r of released)
     await db('coupons')
       .where('id', r.coupon_id)
@@ -135,11 +133,11 @@ export async function releaseRedemption(db: Db, orderId: string): Promise<void> 
  * at the discounted price, so the use stands even if it pushes past the limit.
  */
 export async function restoreRedemption(db: Db, orderId: string): Promise<void> {
-  const restored = (await db('coupon_redemptions')
+  const restored = await db('coupon_redemptions')
     .where('order_id', orderId)
     .whereNotNull('released_at')
     .update({ released_at: null })
-    .returning('coupon_id')) as { coupon_id: string }[]
+    .returning('coupon_id')
   // The CHECK on used_count ≤ usage_limit would refuse an over-limit count; cap it instead.
   for (const r of restored) {
     await db('coupons')
@@ -161,19 +159,19 @@ export const couponsAdmin = {
     const query = ctx.db('coupons')
     if (q.active !== undefined) query.where('active', q.active)
     if (after) query.andWhereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', after)
-    const rows = (await query
+    const rows = await query
       .orderBy([
         { column: 'created_at', order: 'desc' },
         { column: 'id', order: 'desc' },
       ])
       .limit(limit + 1)
-      .select('*', ctx.db.raw("to_json(created_at) #>> '{}' as cursor_at"))) as (CouponRow & { cursor_at: string })[]
+      .select<(CouponRow & { cursor_at: string })[]>('*', ctx.db.raw("to_json(created_at) #>> '{}' as cursor_at"))
     const page = pageOf(rows, limit, (r) => [r.cursor_at, r.id])
     return { items: page.items.map(toCoupon), nextCursor: page.nextCursor }
   },
 
   async get(ctx: Ctx, id: string): Promise<Coupon> {
-    const row = (await ctx.db('coupons').where('id', id).first()) as CouponRow | undefined
+    const row = await ctx.db('coupons').where('id', id).first()
     if (!row) throw Errors.notFound('Coupon')
     return toCoupon(row)
   },
@@ -185,26 +183,27 @@ export const couponsAdmin = {
       ])
     return ctx.db.transaction(async (trx) => {
       if (await couponByCode(trx, body.code)) throw CouponErrors.codeTaken()
-      let row: CouponRow
+      let row: CouponRow | undefined
       try {
-        ;[row] = (await trx('coupons')
+        ;[row] = await trx('coupons')
           .insert({
             code: normalizeCode(body.code),
             type: body.type,
             value: body.value,
             min_order: body.minOrder ?? null,
             max_discount: body.maxDiscount ?? null,
-            expires_at: body.expiresAt ?? null,
+            expires_at: body.expiresAt ? new Date(body.expiresAt) : null,
             usage_limit: body.usageLimit ?? null,
             per_user_limit: body.perUserLimit ?? null,
             active: body.active ?? true,
             created_by: ctx.actor.id,
           })
-          .returning('*')) as [CouponRow]
+          .returning('*')
       } catch (err) {
         if ((err as { code?: string }).code === '23505') throw CouponErrors.codeTaken()
         throw err
       }
+      if (!row) throw new Error('coupon insert returned no row')
       await audit(
         { ...ctx, db: trx },
         { action: 'admin.coupon_created', targetType: 'coupon', targetId: row.id, after: toCoupon(row) },
@@ -215,7 +214,7 @@ export const couponsAdmin = {
 
   async update(ctx: Ctx & { actor: Actor }, id: string, patch: UpdateCouponBody): Promise<Coupon> {
     return ctx.db.transaction(async (trx) => {
-      const before = (await trx('coupons').where('id', id).forUpdate().first()) as CouponRow | undefined
+      const before = await trx('coupons').where('id', id).forUpdate().first()
       if (!before) throw Errors.notFound('Coupon')
       const type = patch.type ?? before.type
       const value = patch.value ?? before.value
@@ -225,21 +224,21 @@ export const couponsAdmin = {
         ])
       if (patch.usageLimit !== undefined && patch.usageLimit !== null && patch.usageLimit < before.used_count)
         throw CouponErrors.limitBelowUses(before.used_count)
-      const changes: Record<string, unknown> = { updated_at: trx.fn.now() }
-      const columns: Record<keyof UpdateCouponBody, string> = {
-        type: 'type',
-        value: 'value',
-        minOrder: 'min_order',
-        maxDiscount: 'max_discount',
-        expiresAt: 'expires_at',
-        usageLimit: 'usage_limit',
-        perUserLimit: 'per_user_limit',
-        active: 'active',
+      const changes = {
+        updated_at: trx.fn.now(),
+        ...(patch.type !== undefined ? { type: patch.type } : {}),
+        ...(patch.value !== undefined ? { value: patch.value } : {}),
+        ...(patch.minOrder !== undefined ? { min_order: patch.minOrder } : {}),
+        ...(patch.maxDiscount !== undefined ? { max_discount: patch.maxDiscount } : {}),
+        ...(patch.expiresAt !== undefined
+          ? { expires_at: patch.expiresAt === null ? null : new Date(patch.expiresAt) }
+          : {}),
+        ...(patch.usageLimit !== undefined ? { usage_limit: patch.usageLimit } : {}),
+        ...(patch.perUserLimit !== undefined ? { per_user_limit: patch.perUserLimit } : {}),
+        ...(patch.active !== undefined ? { active: patch.active } : {}),
       }
-      for (const [field, column] of Object.entries(columns) as [keyof UpdateCouponBody, string][]) {
-        if (patch[field] !== undefined) changes[column] = patch[field]
-      }
-      const [after] = (await trx('coupons').where('id', id).update(changes).returning('*')) as [CouponRow]
+      const [after] = await trx('coupons').where('id', id).update(changes).returning('*')
+      if (!after) throw Errors.notFound('Coupon')
       await audit(
         { ...ctx, db: trx },
         {

@@ -1,6 +1,16 @@
 /** The public surface of src/coupons: other folders import from here, never from its files. */
 
-export { couponsRoutes } from './coupons.routes.js'
+/** The feature's plugin (admin routes). */
+export { couponsFeature } from './coupons.plugin.js'
+/** Schemas of a coupon code in other features' requests. */
 export { CouponCode, CouponCodeBody } from './coupons.schemas.js'
-export { previewCoupon, redeemCoupon, releaseRedemption, restoreRedemption } from './coupons.service.js'
-export type { CouponRow } from './coupons.service.js'
+/** Using a coupon, in the caller's transaction: preview, redeem and record, release and restore an order's use. */
+export {
+  previewCoupon,
+  recordRedemption,
+  redeemCoupon,
+  releaseRedemption,
+  restoreRedemption,
+} from './coupons.service.js'
+/** Its rows. */
+export type { CouponRedemptionRow, CouponRow } from './coupons.tables.js'

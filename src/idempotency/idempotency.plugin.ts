@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Knex } from '../db/index.js'
-import { AppError } from '../shared/index.js'
+import { IdempotencyErrors } from './idempotency.errors.js'
+import type { IdempotencyKeyRow } from './idempotency.tables.js'
 
 export type IdempotencyMode = 'required' | 'optional'
 
@@ -18,25 +19,6 @@ declare module 'fastify' {
 }
 
 type IdempotencyClaim = { userId: string; route: string; key: string; finished: boolean }
-
-export const IdempotencyErrors = {
-  required: () =>
-    new AppError('IDEMPOTENCY_KEY_REQUIRED', 400, 'This request needs an Idempotency-Key header (1-255 characters)'),
-  invalid: () =>
-    new AppError('VALIDATION_FAILED', 400, 'The Idempotency-Key header must be 1-255 printable characters', {
-      errors: [{ path: '/headers/idempotency-key', message: 'must be 1-255 printable characters' }],
-    }),
-  reused: () =>
-    new AppError('IDEMPOTENCY_KEY_REUSED', 409, 'This Idempotency-Key was already used with a different request'),
-  inProgress: () =>
-    new AppError(
-      'IDEMPOTENCY_KEY_IN_PROGRESS',
-      409,
-      'A request with this Idempotency-Key is still being processed; retry shortly',
-      { headers: { 'retry-after': '1' } },
-    ),
-  unauthenticated: () => new AppError('UNAUTHENTICATED', 401, 'Sign in to use an Idempotency-Key'),
-}
 
 export type IdempotencyOptions = {
   db: Knex
@@ -67,10 +49,7 @@ export function requestHash(req: Pick<FastifyRequest, 'method' | 'url' | 'body'>
     .digest('hex')
 }
 
-type KeyRow = {
-  request_hash: string
-  status_code: number | null
-  response_body: unknown
+type KeyRow = Pick<IdempotencyKeyRow, 'request_hash' | 'status_code' | 'response_body'> & {
   fresh: boolean
   stale: boolean
 }
@@ -119,13 +98,13 @@ export const idempotencyPlugin = fp(
         .ignore()
         .returning('key')
       if (inserted.length > 0) return 'claimed'
-      const { rows } = (await db.raw(
+      const { rows } = await db.raw<{ rows: KeyRow[] }>(
         `select request_hash, status_code, response_body,
                 created_at > now() - ${TTL} as fresh,
-                status_code is null and created_at < now() - (? * interval '1 millisecond') as stale
-         from idempotency_keys where user_id = ? and route = ? and key = ?`,
-        [staleMs, userId, route, key],
-      )) as { rows: KeyRow[] }
+                status_code is null and created_at < now() - (:staleMs * interval '1 millisecond') as stale
+         from idempotency_keys where user_id = :userId and route = :route and key = :key`,
+        { staleMs, userId, route, key },
+      )
       return rows[0]
     }
 

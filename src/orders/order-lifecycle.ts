@@ -1,9 +1,11 @@
-import { recordSales, returnSales } from '../listings/index.js'
+import { convertReservations, releaseReservations, removeBoughtFromCart } from '../cart/index.js'
+import { releaseRedemption } from '../coupons/index.js'
 import type { Db } from '../db/index.js'
 import type { EventSpine } from '../events/index.js'
+import { recordSales, returnSales } from '../listings/index.js'
 import { enqueueMail } from '../mail/index.js'
-import type { TxCtx } from '../shared/index.js'
-import { releaseRedemption } from '../coupons/index.js'
+import type { Actor, TxCtx } from '../shared/index.js'
+import type { OrderItemRow, OrderRow, PaymentStatus, ShipmentRow, ShipmentStatus } from './orders.tables.js'
 
 /*
  * The steps that move an order's stock and state, shared by checkout, payment confirmation,
@@ -11,54 +13,40 @@ import { releaseRedemption } from '../coupons/index.js'
  * rows in one order everywhere: the order row, then listings by id, then coupons.
  */
 
-export type PaymentStatus = 'pending' | 'paid' | 'failed' | 'expired' | 'refunded' | 'partially_refunded'
-export type ShipmentStatus = 'pending' | 'sent' | 'en_route' | 'delivered' | 'received' | 'cancelled'
-
-export type OrderRow = {
-  id: string
-  buyer_id: string
-  payment_status: PaymentStatus
-  subtotal: number
-  discount: number
-  total: number
-  refunded_amount: number
-  currency: string
-  coupon_id: string | null
-  coupon_code: string | null
-  shipping_address: Record<string, unknown>
-  callback_url: string | null
-  expires_at: Date | null
-  paid_at: Date | null
-  cancelled_at: Date | null
-  cancel_reason: string | null
-  created_at: Date
-  updated_at: Date
-}
-
-export type OrderItemRow = {
-  id: string
-  order_id: string
-  shipment_id: string
-  listing_id: string | null
-  seller_id: string
-  title: string
-  listing_type: 'sale' | 'giveaway'
-  list_price: number
-  unit_price: number
-  quantity: number
-  currency: string
-  offer_id: string | null
-}
-
 /** States of an order whose money we hold (wholly or in part). */
 export const PAID_STATES: PaymentStatus[] = ['paid', 'partially_refunded']
 
+/**
+ * The one definition of "a live order" as SQL over the orders row `o`: one that still holds
+ * or owns its lines (not failed, not abandoned, not cancelled).
+ */
+export function liveOrderSql(o = 'o'): string {
+  return `${o}.payment_status not in ('failed','expired') and ${o}.cancelled_at is null`
+}
+
+/**
+ * The one definition of "who may see an order": its buyer, a seller of one of its lines
+ * (their own lines only; see buildOrderViews), or an admin.
+ */
+export async function canSeeOrder(db: Db, order: Pick<OrderRow, 'id' | 'buyer_id'>, actor: Actor): Promise<boolean> {
+  if (actor.role === 'admin' || order.buyer_id === actor.id) return true
+  return !!(await db('shipments').where({ order_id: order.id, seller_id: actor.id }).first('id'))
+}
+
+/**
+ * canSeeOrder as SQL over the orders row `o`, for a viewer who is not an admin (an admin
+ * sees every order); `viewer` is an SQL expression such as `:viewerId::uuid`.
+ */
+export function orderVisibleSql(o: string, viewer: string): string {
+  return `(${o}.buyer_id = ${viewer} or exists (select 1 from shipments vs where vs.order_id = ${o}.id and vs.seller_id = ${viewer}))`
+}
+
 export async function lockOrder(db: Db, orderId: string): Promise<OrderRow | undefined> {
-  return (await db('orders').where('id', orderId).forUpdate().first()) as OrderRow | undefined
+  return db('orders').where('id', orderId).forUpdate().first()
 }
 
 export async function orderItems(db: Db, orderId: string): Promise<OrderItemRow[]> {
-  return (await db('order_items').where('order_id', orderId).orderBy('created_at').orderBy('id')) as OrderItemRow[]
+  return db('order_items').where('order_id', orderId).orderBy('created_at').orderBy('id')
 }
 
 /** Units per listing in an order. */
@@ -80,20 +68,8 @@ export async function convertToSold(
 ): Promise<void> {
   const units = unitsByListing(items)
   await recordSales(db, units)
-  await db('reservations')
-    .where('order_id', order.id)
-    .whereNull('released_at')
-    .whereNull('converted_at')
-    .update({ converted_at: db.fn.now() })
-  if (units.size > 0)
-    await db('cart_items')
-      .where('user_id', order.buyer_id)
-      .whereIn('listing_id', [...units.keys()])
-      .delete()
-  if (order.coupon_id)
-    await db('carts')
-      .where({ user_id: order.buyer_id, coupon_id: order.coupon_id })
-      .update({ coupon_id: null, updated_at: db.fn.now() })
+  await convertReservations(db, order.id)
+  await removeBoughtFromCart(db, order.buyer_id, [...units.keys()], order.coupon_id)
 }
 
 /** Puts sold units back on sale (a paid order cancelled before shipping). */
@@ -103,11 +79,7 @@ export async function returnToStock(db: Db, items: OrderItemRow[]): Promise<void
 
 /** Lets go of what an unpaid order held: its reservations and its coupon use. */
 export async function releaseHolds(db: Db, orderId: string): Promise<void> {
-  await db('reservations')
-    .where('order_id', orderId)
-    .whereNull('released_at')
-    .whereNull('converted_at')
-    .update({ released_at: db.fn.now() })
+  await releaseReservations(db, orderId)
   await releaseRedemption(db, orderId)
 }
 
@@ -127,25 +99,31 @@ export async function cancelShipments(db: Db, orderId: string, actorId: string |
 
 /** Re-opens an order's cancelled shipments (an expired checkout paid late, stock still there). */
 export async function reopenShipments(db: Db, orderId: string, note: string): Promise<void> {
-  const rows = (await db('shipments')
+  const rows = await db('shipments')
     .where({ order_id: orderId, status: 'cancelled' })
     .update({ status: 'pending', cancelled_at: null, updated_at: db.fn.now() })
-    .returning('id')) as { id: string }[]
+    .returning('id')
   if (rows.length > 0)
     await db('shipment_history').insert(
       rows.map((r) => ({ shipment_id: r.id, from_status: 'cancelled', status: 'pending', note })),
     )
 }
 
+/** Moves an order's payment status (and, with it, when it was paid or how much was refunded). */
 export async function setPaymentStatus(
   db: Db,
   orderId: string,
   status: PaymentStatus,
-  extra: Record<string, unknown> = {},
+  extra: { paid_at?: Date | ReturnType<Db['fn']['now']>; refunded_amount?: number } = {},
 ): Promise<void> {
   await db('orders')
     .where('id', orderId)
     .update({ payment_status: status, updated_at: db.fn.now(), ...extra })
+}
+
+/** Stamps when a payment arrived on an order whose status was set otherwise (a late payment refunded). */
+export async function markPaidAt(db: Db, orderId: string): Promise<void> {
+  await db('orders').where('id', orderId).update({ paid_at: db.fn.now() })
 }
 
 /** The refund-driven payment status: refunded when nothing is left, partially when some is. */
@@ -173,17 +151,11 @@ export async function emitOrderStatus(
 ): Promise<void> {
   const order =
     opts.known?.order ??
-    ((await tx.db('orders').where('id', orderId).first('id', 'buyer_id', 'payment_status', 'paid_at')) as Pick<
-      OrderRow,
-      'id' | 'buyer_id' | 'payment_status' | 'paid_at'
-    >)
-  const shipments =
+    (await tx.db('orders').where('id', orderId).first('id', 'buyer_id', 'payment_status', 'paid_at'))
+  if (!order) return
+  const shipments: Pick<ShipmentRow, 'id' | 'status' | 'seller_id'>[] =
     opts.known?.shipments ??
-    ((await tx.db('shipments').where('order_id', orderId).orderBy('seller_id').select('id', 'status', 'seller_id')) as {
-      id: string
-      status: ShipmentStatus
-      seller_id: string
-    }[])
+    (await tx.db('shipments').where('order_id', orderId).orderBy('seller_id').select('id', 'status', 'seller_id'))
   const events = [
     {
       userId: order.buyer_id,
@@ -221,8 +193,9 @@ export async function emitOrderStatus(
   }
 }
 
+/** The sellers of an order's lines. */
 export async function sellersOf(db: Db, orderId: string): Promise<string[]> {
-  const rows = (await db('shipments').where('order_id', orderId).select('seller_id')) as { seller_id: string }[]
+  const rows = await db('shipments').where('order_id', orderId).select('seller_id')
   return [...new Set(rows.map((r) => r.seller_id))]
 }
 
@@ -231,9 +204,9 @@ const naira = (kobo: number) =>
 
 /** The confirmation mails of a paid order: the buyer's receipt, and each seller's "to ship" note. */
 export async function queuePaidMails(db: Db, order: OrderRow, items: OrderItemRow[], publicUrl: string): Promise<void> {
-  const users = (await db('users')
+  const users = await db('users')
     .whereIn('id', [order.buyer_id, ...items.map((i) => i.seller_id)])
-    .select('id', 'email', 'name')) as { id: string; email: string; name: string }[]
+    .select<{ id: string; email: string; name: string }[]>('id', 'email', 'name')
   const byId = new Map(users.map((u) => [u.id, u]))
   const buyer = byId.get(order.buyer_id)
   const line = (i: OrderItemRow) => `- ${i.title} × ${i.quantity}: ${naira(i.unit_price * i.quantity)}`
@@ -272,8 +245,9 @@ export async function queueRefundMail(
   amount: number,
   why: string,
 ): Promise<void> {
-  const buyer = (await db('users').where('id', order.buyer_id).first('email', 'name')) as
-    { email: string; name: string } | undefined
+  const buyer = await db('users')
+    .where('id', order.buyer_id)
+    .first<{ email: string; name: string } | undefined>('email', 'name')
   if (!buyer) return
   await enqueueMail(db, {
     to: buyer.email,

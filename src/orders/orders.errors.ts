@@ -1,16 +1,24 @@
-import { AppError } from '../shared/index.js'
+import { Errors, defineError } from '../shared/index.js'
 
 /** Errors of orders, shipments and refunds. */
 export const OrderErrors = {
-  invalidTransition: (from: string, to: string) =>
-    new AppError('INVALID_TRANSITION', 409, `A shipment cannot go from ${from} to ${to}`, { data: { from, to } }),
-  notPaid: () => new AppError('ORDER_NOT_PAID', 409, 'The order is not paid'),
-  notCancellable: (why: string) => new AppError('ORDER_NOT_CANCELLABLE', 409, why),
-  notRefundable: (why: string) => new AppError('ORDER_NOT_REFUNDABLE', 409, why),
-  refundTooLarge: (remaining: number) =>
-    new AppError('REFUND_EXCEEDS_PAID', 409, `At most ${remaining} kobo can still be refunded`, {
-      data: { refundable: remaining },
-    }),
-  sellerOnly: () => new AppError('FORBIDDEN', 403, 'Only the seller moves a shipment on'),
-  buyerOnly: () => new AppError('FORBIDDEN', 403, 'Only the buyer can do this'),
+  invalidTransition: defineError(
+    'INVALID_TRANSITION',
+    409,
+    (from: string, to: string) => `A shipment cannot go from ${from} to ${to}`,
+    (from, to) => ({ data: { from, to } }),
+  ),
+  notPaid: defineError('ORDER_NOT_PAID', 409, 'The order is not paid'),
+  /** Why the buyer cannot cancel (already cancelled, partly sent, not pending or paid). */
+  notCancellable: defineError('ORDER_NOT_CANCELLABLE', 409, (whyNotCancellable: string) => whyNotCancellable),
+  /** Why an admin cannot refund (not paid, or not paid through Paystack). */
+  notRefundable: defineError('ORDER_NOT_REFUNDABLE', 409, (whyNotRefundable: string) => whyNotRefundable),
+  refundTooLarge: defineError(
+    'REFUND_EXCEEDS_PAID',
+    409,
+    (remaining: number) => `At most ${remaining} kobo can still be refunded`,
+    (remaining) => ({ data: { refundable: remaining } }),
+  ),
+  sellerOnly: () => Errors.forbidden('Only the seller moves a shipment on'),
+  buyerOnly: () => Errors.forbidden('Only the buyer can do this'),
 }

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { IdempotencyHeaders } from '../checkout/index.js'
+import { IdempotencyHeaders } from '../idempotency/index.js'
 import { actorCtx } from '../http/index.js'
 import { EmptyBody, IdParams, Page, problems } from '../shared/index.js'
 import {

@@ -1,14 +1,14 @@
 import { audit } from '../audit/index.js'
-import type { CommerceDeps } from '../commerce/index.js'
 import { lockListings } from '../cart/index.js'
 import { releaseRedemption } from '../coupons/index.js'
 import type { Db } from '../db/index.js'
-import { PaymentErrors } from '../payments/index.js'
-import type { PaymentsService } from '../payments/index.js'
+import type { EventSpine } from '../events/index.js'
+import { expirePayment, paymentOf, PaymentErrors, refundById, type PaymentsService } from '../payments/index.js'
 import type { Actor, Ctx } from '../shared/index.js'
 import { decodeCursor, pageOf } from '../shared/index.js'
 import { Errors } from '../shared/index.js'
 import {
+  canSeeOrder,
   cancelShipments,
   emitOrderStatus,
   lockOrder,
@@ -19,12 +19,10 @@ import {
   sellersOf,
   setPaymentStatus,
   unitsByListing,
-  type OrderItemRow,
-  type OrderRow,
-  type ShipmentStatus,
 } from './order-lifecycle.js'
 import { OrderErrors } from './orders.errors.js'
 import type { Order, ShipmentStatusBody } from './orders.schemas.js'
+import type { OrderItemRow, OrderRow, ShipmentRow, ShipmentStatus } from './orders.tables.js'
 import { addressOf, itemView, orderView, orderViews, shipmentViews, type Viewer } from './orders.views.js'
 
 type ActorCtx = Ctx & { actor: Actor }
@@ -34,28 +32,16 @@ const viewerOf = (actor: Actor): Viewer => ({ userId: actor.id, role: actor.role
 /** The seller's moves, in order; a seller may skip ahead (a hand-over is pending → delivered). */
 const SELLER_STEPS: ShipmentStatus[] = ['pending', 'sent', 'en_route', 'delivered']
 
-type ShipmentRow = {
-  id: string
-  order_id: string
-  seller_id: string
-  status: ShipmentStatus
-  tracking_number: string | null
-  carrier: string | null
-}
-
-/** Whether the actor may see the order: its buyer, a seller of one of its lines, or an admin. */
-async function canSee(db: Db, order: Pick<OrderRow, 'id' | 'buyer_id'>, actor: Actor): Promise<boolean> {
-  if (actor.role === 'admin' || order.buyer_id === actor.id) return true
-  return !!(await db('shipments').where({ order_id: order.id, seller_id: actor.id }).first('id'))
-}
+/** What the orders service needs: the event spine, and payments for refunds and verification. */
+export type OrdersDeps = { spine: EventSpine; payments: PaymentsService }
 
 /** Orders, sales and shipments: reading, moving shipments on, cancelling, refunding. */
-export function createOrdersService(deps: CommerceDeps, payments: PaymentsService) {
-  const { spine } = deps
+export function createOrdersService(deps: OrdersDeps) {
+  const { spine, payments } = deps
 
   async function visibleOrder(ctx: ActorCtx, orderId: string): Promise<OrderRow> {
-    const order = (await ctx.db('orders').where('id', orderId).first()) as OrderRow | undefined
-    if (!order || !(await canSee(ctx.db, order, ctx.actor))) throw Errors.notFound('Order')
+    const order = await ctx.db('orders').where('id', orderId).first()
+    if (!order || !(await canSeeOrder(ctx.db, order, ctx.actor))) throw Errors.notFound('Order')
     return order
   }
 
@@ -65,10 +51,11 @@ export function createOrdersService(deps: CommerceDeps, payments: PaymentsServic
     actor: Actor,
     shipmentId: string,
   ): Promise<{ order: OrderRow; shipment: ShipmentRow }> {
-    const ref = (await db('shipments').where('id', shipmentId).first('order_id')) as { order_id: string } | undefined
+    const ref = await db('shipments').where('id', shipmentId).first('order_id')
     if (!ref) throw Errors.notFound('Shipment')
-    const order = (await lockOrder(db, ref.order_id))!
-    const shipment = (await db('shipments').where('id', shipmentId).forUpdate().first()) as ShipmentRow
+    const order = await lockOrder(db, ref.order_id)
+    const shipment = await db('shipments').where('id', shipmentId).forUpdate().first()
+    if (!order || !shipment) throw Errors.notFound('Shipment')
     if (order.buyer_id !== actor.id && shipment.seller_id !== actor.id && actor.role !== 'admin')
       throw Errors.notFound('Shipment')
     return { order, shipment }
@@ -81,13 +68,13 @@ export function createOrdersService(deps: CommerceDeps, payments: PaymentsServic
       const query = ctx.db('orders').where('buyer_id', ctx.actor.id)
       if (q.paymentStatus) query.where('payment_status', q.paymentStatus)
       if (after) query.andWhereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', after)
-      const rows = (await query
+      const rows = await query
         .orderBy([
           { column: 'created_at', order: 'desc' },
           { column: 'id', order: 'desc' },
         ])
         .limit(limit + 1)
-        .select('*', ctx.db.raw("to_json(created_at) #>> '{}' as cursor_at"))) as (OrderRow & { cursor_at: string })[]
+        .select<(OrderRow & { cursor_at: string })[]>('*', ctx.db.raw("to_json(created_at) #>> '{}' as cursor_at"))
       // Full-precision timestamps in cursors: a JS Date keeps only milliseconds and would skip rows.
       const page = pageOf(rows, limit, (r) => [r.cursor_at, r.id])
       return { items: await orderViews(ctx.db, page.items, viewerOf(ctx.actor)), nextCursor: page.nextCursor }
@@ -109,34 +96,26 @@ export function createOrdersService(deps: CommerceDeps, payments: PaymentsServic
         .whereNotNull('o.paid_at')
       if (q.status) query.where('s.status', q.status)
       if (after) query.andWhereRaw('(s.created_at, s.id) < (?::timestamptz, ?::uuid)', after)
-      const rows = (await query
+      const rows = await query
         .orderBy([
           { column: 's.created_at', order: 'desc' },
           { column: 's.id', order: 'desc' },
         ])
         .limit(limit + 1)
-        .select(
+        .select<
+          (ShipmentRow & Pick<OrderRow, 'buyer_id' | 'payment_status' | 'shipping_address'> & { cursor_at: string })[]
+        >(
           's.*',
           'o.buyer_id',
           'o.payment_status',
           'o.shipping_address',
           ctx.db.raw("to_json(s.created_at) #>> '{}' as cursor_at"),
-        )) as (ShipmentRow & {
-        cursor_at: string
-        created_at: Date
-        sent_at: Date | null
-        delivered_at: Date | null
-        received_at: Date | null
-        cancelled_at: Date | null
-        buyer_id: string
-        payment_status: OrderRow['payment_status']
-        shipping_address: Record<string, unknown>
-      })[]
+        )
       const page = pageOf(rows, limit, (r) => [r.cursor_at, r.id])
       const shipments = await shipmentViews(ctx.db, page.items)
-      const items = page.items.length
+      const items: OrderItemRow[] = page.items.length
         ? await ctx
-            .db<OrderItemRow>('order_items')
+            .db('order_items')
             .whereIn(
               'shipment_id',
               page.items.map((r) => r.id),
@@ -150,7 +129,7 @@ export function createOrdersService(deps: CommerceDeps, payments: PaymentsServic
           buyerId: r.buyer_id,
           paymentStatus: r.payment_status,
           shippingAddress: addressOf(r.shipping_address),
-          items: (items as OrderItemRow[]).filter((it) => it.shipment_id === r.id).map(itemView),
+          items: items.filter((it) => it.shipment_id === r.id).map(itemView),
           createdAt: r.created_at.toISOString(),
         })),
         nextCursor: page.nextCursor,
@@ -189,11 +168,8 @@ export function createOrdersService(deps: CommerceDeps, payments: PaymentsServic
         })
         await emitOrderStatus(spine, tx, order.id, { userIds: [order.buyer_id], shipmentId, status: body.status })
       })
-      return orderView(
-        ctx.db,
-        (await ctx.db('shipments').where('id', shipmentId).first('order_id')).order_id,
-        viewerOf(ctx.actor),
-      )
+      const moved = await ctx.db('shipments').where('id', shipmentId).first('order_id')
+      return orderView(ctx.db, moved!.order_id, viewerOf(ctx.actor))
     },
 
     /** The buyer confirms a delivered shipment arrived; this is what opens reviews. */
@@ -228,7 +204,7 @@ export function createOrdersService(deps: CommerceDeps, payments: PaymentsServic
       let refundId: string | undefined
       await spine.transaction(ctx, async (tx) => {
         const order = await lockOrder(tx.db, orderId)
-        if (!order || !(await canSee(tx.db, order, ctx.actor))) throw Errors.notFound('Order')
+        if (!order || !(await canSeeOrder(tx.db, order, ctx.actor))) throw Errors.notFound('Order')
         if (order.buyer_id !== ctx.actor.id) throw OrderErrors.buyerOnly()
         if (order.cancelled_at) throw OrderErrors.notCancellable('The order is already cancelled')
         const moving = await tx.db('shipments').where('order_id', orderId).whereNot('status', 'pending').first('id')
@@ -257,19 +233,15 @@ export function createOrdersService(deps: CommerceDeps, payments: PaymentsServic
         } else {
           await releaseHolds(tx.db, orderId)
           await setPaymentStatus(tx.db, orderId, 'expired')
-          await tx
-            .db('payments')
-            .where('order_id', orderId)
-            .whereIn('status', ['initializing', 'pending'])
-            .update({ status: 'expired', updated_at: tx.db.fn.now() })
+          await expirePayment(tx.db, orderId)
         }
-        const after = (await tx.db('orders').where('id', orderId).first('payment_status')) as { payment_status: string }
+        const after = await tx.db('orders').where('id', orderId).first('payment_status')
         await audit(tx, {
           action: 'order.cancelled',
           targetType: 'order',
           targetId: orderId,
           before: { paymentStatus: order.payment_status },
-          after: { paymentStatus: after.payment_status, refundId: refundId ?? null },
+          after: { paymentStatus: after?.payment_status, refundId: refundId ?? null },
         })
         await emitOrderStatus(spine, tx, orderId, {
           userIds: [order.buyer_id, ...(wasPaid ? await sellersOf(tx.db, orderId) : [])],
@@ -286,8 +258,8 @@ export function createOrdersService(deps: CommerceDeps, payments: PaymentsServic
         if (!order) throw Errors.notFound('Order')
         if (!PAID_STATES.includes(order.payment_status))
           throw OrderErrors.notRefundable(`The order is ${order.payment_status}`)
-        const payment = await tx.db('payments').where({ order_id: orderId, status: 'success' }).first('id')
-        if (!payment) throw OrderErrors.notRefundable('The order was not paid through Paystack')
+        const payment = await paymentOf(tx.db, orderId)
+        if (payment?.status !== 'success') throw OrderErrors.notRefundable('The order was not paid through Paystack')
         const rest = order.total - order.refunded_amount
         const amount = body.amount ?? rest
         if (amount > rest || rest <= 0) throw OrderErrors.refundTooLarge(rest)
@@ -297,33 +269,21 @@ export function createOrdersService(deps: CommerceDeps, payments: PaymentsServic
           origin: 'admin',
           requestedBy: ctx.actor.id,
         })
-        const after = (await tx.db('orders').where('id', orderId).first('payment_status', 'refunded_amount')) as {
-          payment_status: string
-          refunded_amount: number
-        }
+        const after = await tx.db('orders').where('id', orderId).first('payment_status', 'refunded_amount')
         await audit(tx, {
           action: 'admin.order_refunded',
           targetType: 'order',
           targetId: orderId,
           before: { paymentStatus: order.payment_status, refundedAmount: order.refunded_amount },
-          after: { paymentStatus: after.payment_status, refundedAmount: after.refunded_amount, refundId: id, amount },
+          after: { paymentStatus: after?.payment_status, refundedAmount: after?.refunded_amount, refundId: id, amount },
           note: body.reason,
         })
         await emitOrderStatus(spine, tx, orderId, { userIds: [order.buyer_id] })
         return id
       })
       const outcome = await payments.submitRefund(ctx, refundId)
-      const refund = (await ctx.db('refunds').where('id', refundId).first()) as {
-        id: string
-        amount: number
-        currency: string
-        reason: string
-        origin: string
-        status: string
-        created_at: Date
-        processed_at: Date | null
-        last_error: string | null
-      }
+      const refund = await refundById(ctx.db, refundId)
+      if (!refund) throw Errors.notFound('Refund')
       if (outcome === 'failed') throw PaymentErrors.refundRejected(refund.last_error ?? 'refused')
       return {
         status: (outcome === 'processing' ? 201 : 202) as 201 | 202,
@@ -347,8 +307,7 @@ export function createOrdersService(deps: CommerceDeps, payments: PaymentsServic
     async verifyPayment(ctx: ActorCtx, orderId: string): Promise<Order> {
       const order = await visibleOrder(ctx, orderId)
       if (order.buyer_id !== ctx.actor.id && ctx.actor.role !== 'admin') throw OrderErrors.buyerOnly()
-      const payment = (await ctx.db('payments').where('order_id', orderId).first('reference')) as
-        { reference: string } | undefined
+      const payment = await paymentOf(ctx.db, orderId)
       if (payment) {
         const result = await payments.confirmByReference(ctx, payment.reference)
         if (result.outcome === 'not_paid')

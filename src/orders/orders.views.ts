@@ -1,53 +1,23 @@
 import type { Db } from '../db/index.js'
+import { paymentsOf, refundsOf, type PaymentRow, type RefundRow } from '../payments/index.js'
 import type { Actor } from '../shared/index.js'
-import type { OrderItemRow, OrderRow, ShipmentStatus } from './order-lifecycle.js'
+import type { HistoryRow, OrderItemRow, OrderRow, ShipmentRow } from './orders.tables.js'
 import type { Order, Shipment } from './orders.schemas.js'
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null)
 
-export type ShipmentRow = {
-  id: string
-  order_id: string
-  seller_id: string
-  status: ShipmentStatus
-  tracking_number: string | null
-  carrier: string | null
-  sent_at: Date | null
-  delivered_at: Date | null
-  received_at: Date | null
-  cancelled_at: Date | null
-  created_at: Date
-}
-export type HistoryRow = {
-  shipment_id: string
-  from_status: string | null
-  status: string
-  tracking_number: string | null
-  carrier: string | null
-  note: string | null
-  actor_id: string | null
-  created_at: Date
-}
-export type PaymentViewRow = {
-  order_id: string
-  reference: string
-  amount: number
-  currency: string
-  status: string
-  authorization_url: string | null
-  paid_at: Date | null
-}
-export type RefundRow = {
-  id: string
-  order_id: string
-  amount: number
-  currency: string
-  reason: string
-  origin: string
-  status: string
-  created_at: Date
-  processed_at: Date | null
-}
+/** The payment columns an order view shows. */
+export type PaymentViewRow = Pick<
+  PaymentRow,
+  'order_id' | 'reference' | 'amount' | 'currency' | 'status' | 'authorization_url' | 'paid_at'
+>
+/** The refund columns an order view shows. */
+export type RefundViewRow = Pick<
+  RefundRow,
+  'id' | 'order_id' | 'amount' | 'currency' | 'reason' | 'origin' | 'status' | 'created_at' | 'processed_at'
+>
+/** History lines as a view needs them. */
+export type HistoryViewRow = Omit<HistoryRow, 'id'>
 
 /** How an order is shown: the buyer and admins see all of it; a seller only its own lines. */
 export type Viewer = { userId: string; role: Actor['role'] } | 'system'
@@ -67,7 +37,7 @@ export function addressOf(a: Record<string, unknown>): Order['shippingAddress'] 
   }
 }
 
-function shipmentView(s: ShipmentRow, history: HistoryRow[]): Shipment {
+function shipmentView(s: ShipmentRow, history: HistoryViewRow[]): Shipment {
   return {
     id: s.id,
     orderId: s.order_id,
@@ -95,9 +65,9 @@ function shipmentView(s: ShipmentRow, history: HistoryRow[]): Shipment {
 
 async function historyOf(db: Db, shipmentIds: string[]): Promise<HistoryRow[]> {
   if (shipmentIds.length === 0) return []
-  return (await db('shipment_history')
+  return db('shipment_history')
     .whereIn('shipment_id', shipmentIds)
-    .orderBy([{ column: 'created_at' }, { column: 'id' }])) as HistoryRow[]
+    .orderBy([{ column: 'created_at' }, { column: 'id' }])
 }
 
 export async function shipmentViews(db: Db, rows: ShipmentRow[]): Promise<Shipment[]> {
@@ -125,9 +95,9 @@ export const itemView = (i: OrderItemRow) => ({
 export type OrderRows = {
   items: OrderItemRow[]
   shipments: ShipmentRow[]
-  history: HistoryRow[]
+  history: HistoryViewRow[]
   payments: PaymentViewRow[]
-  refunds: RefundRow[]
+  refunds: RefundViewRow[]
 }
 
 /** The API shape of orders from their rows (what orderViews loads, or what a caller just wrote). */
@@ -191,21 +161,18 @@ export async function orderViews(db: Db, orders: OrderRow[], viewer: Viewer): Pr
   const ids = orders.map((o) => o.id)
   // One connection runs one query at a time: inside a transaction, ask in turn.
   const queries = [
-    () =>
+    async () =>
       db('order_items')
         .whereIn('order_id', ids)
-        .orderBy([{ column: 'created_at' }, { column: 'id' }]) as Promise<OrderItemRow[]>,
-    () =>
+        .orderBy([{ column: 'created_at' }, { column: 'id' }]),
+    async () =>
       db('shipments')
         .whereIn('order_id', ids)
-        .orderBy([{ column: 'created_at' }, { column: 'seller_id' }]) as Promise<ShipmentRow[]>,
-    () => db('payments').whereIn('order_id', ids) as Promise<PaymentViewRow[]>,
-    () =>
-      db('refunds')
-        .whereIn('order_id', ids)
-        .orderBy([{ column: 'created_at' }, { column: 'id' }]) as Promise<RefundRow[]>,
+        .orderBy([{ column: 'created_at' }, { column: 'seller_id' }]),
+    () => paymentsOf(db, ids),
+    () => refundsOf(db, ids),
   ] as const
-  const inTransaction = (db as { isTransaction?: boolean }).isTransaction === true
+  const inTransaction = db.isTransaction === true
   const [items, shipments, payments, refunds] = inTransaction
     ? [await queries[0](), await queries[1](), await queries[2](), await queries[3]()]
     : await Promise.all([queries[0](), queries[1](), queries[2](), queries[3]()])
@@ -217,7 +184,7 @@ export async function orderViews(db: Db, orders: OrderRow[], viewer: Viewer): Pr
 }
 
 export async function orderView(db: Db, orderId: string, viewer: Viewer): Promise<Order> {
-  const order = (await db('orders').where('id', orderId).first()) as OrderRow
-  const [view] = await orderViews(db, [order], viewer)
+  const order = await db('orders').where('id', orderId).first()
+  const [view] = await orderViews(db, order ? [order] : [], viewer)
   return view!
 }

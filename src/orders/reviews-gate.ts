@@ -1,4 +1,5 @@
 import type { Db } from '../db/index.js'
+import type { OrderRow, ShipmentRow } from './orders.tables.js'
 
 export type ReviewableShipment = {
   shipmentId: string
@@ -13,20 +14,24 @@ export type ReviewableShipment = {
 /**
  * What the trust feature needs to allow a review: who bought and sold in a shipment and
  * whether the buyer confirmed receipt (status `received`). Undefined when there is no such
- * shipment. Pass a transaction to read it under the caller's locks.
+ * shipment. Pass a transaction to read it under the caller's locks; `lock` also locks the
+ * shipment row (FOR UPDATE) until that transaction ends.
  */
-export async function shipmentForReview(db: Db, shipmentId: string): Promise<ReviewableShipment | undefined> {
-  const row = (await db('shipments as s')
+export async function shipmentForReview(
+  db: Db,
+  shipmentId: string,
+  opts: { lock?: boolean } = {},
+): Promise<ReviewableShipment | undefined> {
+  const row = await db('shipments as s')
     .join('orders as o', 'o.id', 's.order_id')
     .where('s.id', shipmentId)
-    .first('s.id', 's.order_id', 'o.buyer_id', 's.seller_id', 's.status', 's.received_at')) as
-    | { id: string; order_id: string; buyer_id: string; seller_id: string; status: string; received_at: Date | null }
-    | undefined
+    .modify((q) => (opts.lock ? q.forUpdate('s') : q))
+    .first<
+      | (Pick<ShipmentRow, 'id' | 'order_id' | 'seller_id' | 'status' | 'received_at'> & Pick<OrderRow, 'buyer_id'>)
+      | undefined
+    >('s.id', 's.order_id', 'o.buyer_id', 's.seller_id', 's.status', 's.received_at')
   if (!row) return undefined
-  const items = (await db('order_items')
-    .where('shipment_id', shipmentId)
-    .whereNotNull('listing_id')
-    .select('listing_id')) as { listing_id: string }[]
+  const items = await db('order_items').where('shipment_id', shipmentId).whereNotNull('listing_id').select('listing_id')
   return {
     shipmentId: row.id,
     orderId: row.order_id,
@@ -34,6 +39,6 @@ export async function shipmentForReview(db: Db, shipmentId: string): Promise<Rev
     sellerId: row.seller_id,
     status: row.status,
     receivedAt: row.received_at,
-    listingIds: [...new Set(items.map((i) => i.listing_id))],
+    listingIds: [...new Set(items.flatMap((i) => (i.listing_id ? [i.listing_id] : [])))],
   }
 }

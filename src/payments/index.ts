@@ -1,9 +1,26 @@
 /** The public surface of src/payments: other folders import from here, never from its files. */
 
-export { PaymentErrors } from './payments.errors.js'
-export { paymentsRoutes } from './payments.routes.js'
-export { createPaymentsService, newReference } from './payments.service.js'
+/** The feature's plugin (gateway, routes, webhooks, jobs); it decorates `app.payments`. */
+export { paymentsFeature } from './payments.plugin.js'
+export type { Payments } from './payments.plugin.js'
+/** The payments service checkout and orders call (confirm, refund, fail a checkout). */
 export type { PaymentsService } from './payments.service.js'
-export { PaystackSimulator, simulatorRoutes } from './paystack-simulator.js'
-export { PaystackError, createPaystackClient } from './paystack.client.js'
-export type { PaymentGateway, Transport } from './paystack.client.js'
+export type { ConfirmOutcome } from './confirmation.js'
+/** Errors of payments, webhooks and refunds. */
+export { PaymentErrors } from './payments.errors.js'
+/** The Paystack gateway and its failure (checkout initializes a payment through it). */
+export { PaystackError } from './paystack.client.js'
+export type { PaymentGateway } from './paystack.client.js'
+/** Payment and refund rows, read and written in the caller's transaction. */
+export {
+  expirePayment,
+  markPaymentStarted,
+  newPaymentSql,
+  newReference,
+  paymentOf,
+  paymentsOf,
+  refundById,
+  refundsOf,
+} from './payment-rows.js'
+export type { NewPaymentRow } from './payment-rows.js'
+export type { PaymentEventRow, PaymentRow, RefundRow } from './payments.tables.js'

@@ -1,20 +1,28 @@
-import { AppError } from '../shared/index.js'
+import { defineError } from '../shared/index.js'
 
 /** Errors of payments, webhooks and refunds. */
 export const PaymentErrors = {
-  providerUnavailable: () =>
-    new AppError(
-      'PAYMENT_PROVIDER_UNAVAILABLE',
-      503,
-      'The payment provider is not answering; nothing was charged or reserved, try again',
-      { headers: { 'retry-after': '5' } },
-    ),
-  notVerified: (detail: string, providerStatus?: string) =>
-    new AppError('PAYMENT_NOT_VERIFIED', 409, detail, { data: providerStatus ? { providerStatus } : {} }),
-  badSignature: () =>
-    new AppError('WEBHOOK_SIGNATURE_INVALID', 401, 'The x-paystack-signature header does not match the body'),
-  sourceNotAllowed: () =>
-    new AppError('WEBHOOK_SOURCE_NOT_ALLOWED', 403, 'Webhooks are not accepted from this address'),
-  refundRejected: (message: string) =>
-    new AppError('REFUND_REJECTED', 502, `The payment provider refused the refund: ${message}`),
+  providerUnavailable: defineError(
+    'PAYMENT_PROVIDER_UNAVAILABLE',
+    503,
+    'The payment provider is not answering; nothing was charged or reserved, try again',
+    () => ({ headers: { 'retry-after': '5' } }),
+  ),
+  notVerified: defineError<[detail: string, providerStatus?: string]>(
+    'PAYMENT_NOT_VERIFIED',
+    409,
+    (detail: string, _providerStatus?: string) => detail,
+    (_detail, providerStatus) => ({ data: providerStatus ? { providerStatus } : {} }),
+  ),
+  badSignature: defineError(
+    'WEBHOOK_SIGNATURE_INVALID',
+    401,
+    'The x-paystack-signature header does not match the body',
+  ),
+  sourceNotAllowed: defineError('WEBHOOK_SOURCE_NOT_ALLOWED', 403, 'Webhooks are not accepted from this address'),
+  refundRejected: defineError(
+    'REFUND_REJECTED',
+    502,
+    (message: string) => `The payment provider refused the refund: ${message}`,
+  ),
 }

@@ -1,10 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import type { Background } from '../commerce/index.js'
+import type { Background } from './background.js'
 import { routeLimit } from '../http/index.js'
 import { problems } from '../shared/index.js'
 import { PaymentErrors } from './payments.errors.js'
-import type { PaymentsService, WebhookPayload } from './payments.service.js'
+import type { PaymentsService } from './payments.service.js'
+import type { WebhookPayload } from './webhooks.js'
 import { isAllowedWebhookSource, isValidPaystackSignature } from './webhook-signature.js'
 
 const tags = ['payments']

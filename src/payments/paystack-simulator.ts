@@ -20,7 +20,7 @@ type SimTransaction = {
   callbackUrl: string | null
   metadata: unknown
   accessCode: string
-  status: 'ongoing' | 'success' | 'failed'
+  status: 'ongoing' | 'success' | 'failed' | 'abandoned'
   createdAt: string
   paidAt: string | null
   refunded: number
@@ -111,6 +111,12 @@ export class PaystackSimulator {
     return r
   }
 
+  /** The customer left the hosted page without paying: Paystack reports the transaction `abandoned`. */
+  abandon(reference: string): void {
+    const tx = this.byReference.get(reference)
+    if (tx?.status === 'ongoing') tx.status = 'abandoned'
+  }
+
   refundsOf(transactionId: number): SimRefund[] {
     return this.refunds.filter((r) => r.transaction.id === transactionId)
   }
@@ -121,7 +127,7 @@ export function transactionData(tx: SimTransaction) {
   return {
     id: tx.id,
     domain: 'test',
-    status: tx.status === 'ongoing' ? 'ongoing' : tx.status,
+    status: tx.status,
     reference: tx.reference,
     amount: tx.amount,
     message: null,
@@ -130,7 +136,9 @@ export function transactionData(tx: SimTransaction) {
         ? 'Successful'
         : tx.status === 'failed'
           ? 'Declined'
-          : 'The transaction is still in progress',
+          : tx.status === 'abandoned'
+            ? 'The transaction was not completed'
+            : 'The transaction is still in progress',
     paid_at: tx.paidAt,
     created_at: tx.createdAt,
     channel: 'card',
@@ -314,15 +322,16 @@ export const simulatorRoutes: FastifyPluginAsync<SimulatorOptions> = async (
 
   app.post(
     '/refund',
-    { schema: { ...hide, body: AnyBody, response: { 200: Answer, 400: Answer, 401: Answer } } },
+    { schema: { ...hide, body: AnyBody, response: { 200: Answer, 400: Answer, 401: Answer, 404: Answer } } },
     async (req, reply) => {
       const b = req.body as Record<string, unknown>
       const tx =
         typeof b.transaction === 'string' || typeof b.transaction === 'number'
           ? simulator.byIdOrReference(String(b.transaction))
           : undefined
+      // Paystack answers an unknown transaction with 404.
       if (!tx)
-        return reply.code(400).send({
+        return reply.code(404).send({
           status: false,
           message: 'Transaction not found',
           code: 'transaction_not_found',

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex'
+import type { ShipmentStatus } from '../../src/orders/index.js'
 import { aListing } from './listings.js'
 
 /**
@@ -19,7 +20,7 @@ export async function aShipment(
       payment_status: 'paid',
       subtotal: price,
       total: price,
-      shipping_address: JSON.stringify({ city: 'Lagos' }),
+      shipping_address: { city: 'Lagos' },
       paid_at: db.fn.now(),
     })
     .returning('id')) as { id: string }[]
@@ -28,7 +29,7 @@ export async function aShipment(
     .insert({
       order_id: order!.id,
       seller_id: sellerId,
-      status,
+      status: status as ShipmentStatus,
       ...(status === 'received' ? { received_at: db.fn.now() } : {}),
     })
     .returning('id')) as { id: string }[]

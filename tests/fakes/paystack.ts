@@ -102,6 +102,13 @@ export class FakePaystack {
     tx.status = 'failed'
   }
 
+  /** The customer left the hosted page without paying: Paystack reports the transaction `abandoned`. */
+  abandon(reference: string): void {
+    const tx = this.transactions.get(reference)
+    if (!tx) throw new Error(`fake paystack: no transaction ${reference}`)
+    tx.status = 'abandoned'
+  }
+
   /** A refund made on Paystack's dashboard (outside Oja), in the given state. */
   dashboardRefund(reference: string, amount: number, status = 'processed'): FakeRefund {
     const tx = this.transactions.get(reference)
@@ -155,7 +162,9 @@ export class FakePaystack {
           ? 'Successful'
           : tx.status === 'failed'
             ? 'Declined'
-            : 'The transaction is still in progress',
+            : tx.status === 'abandoned'
+              ? 'The transaction was not completed'
+              : 'The transaction is still in progress',
       paid_at: tx.paid_at,
       created_at: tx.created_at,
       channel: 'card',

@@ -192,7 +192,7 @@ export const scenario: Scenario = {
           )
           .delete()
         await db('cart_items').insert(
-          hotBuyers.map((b) => ({ user_id: b.id, listing_id: listingId, quantity: 1, unit_price: 5_000_00 })),
+          hotBuyers.map((b) => ({ user_id: b.id, listing_id: listingId!, quantity: 1, unit_price: 5_000_00 })),
         )
         let i = 0
         ctx.log(
@@ -257,7 +257,7 @@ export const scenario: Scenario = {
       const manyBuyers = await buyers(app, 256)
       const many = await listings(app, seller!.id, 256, 1_000_000)
       await db('cart_items').insert(
-        manyBuyers.map((b, k) => ({ user_id: b.id, listing_id: many[k], quantity: 1, unit_price: 5_000_00 })),
+        manyBuyers.map((b, k) => ({ user_id: b.id, listing_id: many[k]!, quantity: 1, unit_price: 5_000_00 })),
       )
       const duration = ctx.quick ? 3 : 10
       let j = 0

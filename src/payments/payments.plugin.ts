@@ -1,32 +1,24 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { cartRoutes } from '../cart/index.js'
-import { checkoutRoutes } from '../checkout/index.js'
-import { createCheckoutService } from '../checkout/index.js'
-import { couponsRoutes } from '../coupons/index.js'
-import { idempotencyPlugin } from '../idempotency/index.js'
-import { ordersRoutes } from '../orders/index.js'
-import { createOrdersService, type OrdersService } from '../orders/index.js'
-import { paymentsRoutes } from '../payments/index.js'
-import { createPaymentsService, type PaymentsService } from '../payments/index.js'
-import { createPaystackClient, type PaymentGateway, type Transport } from '../payments/index.js'
-import { PaystackSimulator, simulatorRoutes } from '../payments/index.js'
 import { Background } from './background.js'
-import type { CommerceDeps } from './commerce.deps.js'
+import { paymentsRoutes } from './payments.routes.js'
+import { createPaymentsService, type PaymentsService } from './payments.service.js'
+import { PaystackSimulator, simulatorRoutes } from './paystack-simulator.js'
+import { createPaystackClient, type PaymentGateway, type Transport } from './paystack.client.js'
 
-export type Commerce = {
-  payments: PaymentsService
-  orders: OrdersService
+/** What the payments feature gives the features registered after it (checkout, orders). */
+export type Payments = {
+  service: PaymentsService
   gateway: PaymentGateway
   /** Set when no PAYSTACK_SECRET_KEY is configured: the built-in simulator. */
   simulator: PaystackSimulator | undefined
-  /** Resolves when background work (webhook processing) has finished: for shutdown and tests. */
+  /** Resolves when background work (webhook processing, sweeps) has finished: for shutdown and tests. */
   idle(): Promise<void>
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
-    commerce: Commerce
+    payments: Payments
   }
 }
 
@@ -45,10 +37,11 @@ function injectTransport(app: FastifyInstance): Transport {
 }
 
 /**
- * The commerce feature (issue 4): cart, coupons, checkout with Paystack, payments and
- * webhooks, orders and shipments, refunds, and their background jobs.
+ * The payments feature: the Paystack gateway (or, without a secret key, the built-in
+ * simulator), payment confirmation, refunds, webhooks and their sweeper jobs. Decorates
+ * `app.payments` for checkout and orders, which are registered after it.
  */
-export const commerceFeature = fp(
+export const paymentsFeature = fp(
   async (app: FastifyInstance) => {
     const config = app.config
     const simulated = !config.PAYSTACK_SECRET_KEY
@@ -72,31 +65,23 @@ export const commerceFeature = fp(
       )
 
     const background = new Background(app.log)
-    const deps: CommerceDeps = {
+    const service = createPaymentsService({
       config,
       spine: app.spine,
       gateway,
       mailQueued: () => app.mail.kick(),
       background,
       log: app.log,
-    }
-    const payments = createPaymentsService(deps)
-    const orders = createOrdersService(deps, payments)
-    const checkout = createCheckoutService(deps, payments)
-    app.decorate('commerce', { payments, orders, gateway, simulator, idle: () => background.idle() })
+    })
+    app.decorate('payments', { service, gateway, simulator, idle: () => background.idle() })
     app.addHook('preClose', async () => {
       simulator?.stop()
       await background.idle()
     })
 
     await app.register(async (scope) => {
-      await scope.register(idempotencyPlugin, { db: app.db })
-      await scope.register(cartRoutes)
-      await scope.register(couponsRoutes)
-      await scope.register(checkoutRoutes, { checkout, rateLimitScale: config.RATE_LIMIT_SCALE })
-      await scope.register(ordersRoutes, { orders })
       await scope.register(paymentsRoutes, {
-        payments,
+        payments: service,
         background,
         secretKey,
         webhookIps: config.PAYSTACK_WEBHOOK_IPS,
@@ -122,20 +107,7 @@ export const commerceFeature = fp(
     })
 
     // Background jobs: each finds its due work on one node at a time (advisory lock) and hands it to the background.
-    const system = { db: app.db, log: app.log }
-    app.sweeper.register({ name: 'commerce-expire-checkouts', run: (trx) => payments.expireDueCheckouts(trx, system) })
-    app.sweeper.register({ name: 'commerce-reverify-payments', run: (trx) => payments.reverifyPending(trx, system) })
-    app.sweeper.register({
-      name: 'commerce-release-reservations',
-      run: (trx) => payments.releaseExpiredReservations(trx),
-    })
-    app.sweeper.register({ name: 'commerce-retry-refunds', run: (trx) => payments.retryRefunds(trx, system) })
-    app.sweeper.register({ name: 'commerce-replay-webhooks', run: (trx) => payments.replayWebhooks(trx, system) })
+    for (const job of service.jobs({ db: app.db, log: app.log })) app.sweeper.register(job)
   },
-  { name: 'oja-commerce', dependencies: ['oja-auth', 'oja-errors'] },
+  { name: 'oja-payments', dependencies: ['oja-auth', 'oja-errors'] },
 )
-
-export { shipmentForReview } from '../orders/index.js'
-
-export type { Background } from './background.js'
-export type { CommerceDeps } from './commerce.deps.js'

@@ -1,0 +1,80 @@
+import type { Db } from '../db/index.js'
+import type { PaymentRow, RefundRow } from './payments.tables.js'
+
+/*
+ * The payments feature's rows as other features read and write them, always in the
+ * caller's transaction.
+ */
+
+/** Our payment reference: unique, and only characters Paystack accepts (letters, digits, - . =). */
+export const newReference = (orderId: string) => `oja-${orderId.replace(/-/g, '')}-${Date.now().toString(36)}`
+
+/** The payment of an order (an order has at most one). */
+export async function paymentOf(db: Db, orderId: string): Promise<PaymentRow | undefined> {
+  return db('payments').where('order_id', orderId).first()
+}
+
+/** The payments of several orders. */
+export async function paymentsOf(db: Db, orderIds: string[]): Promise<PaymentRow[]> {
+  return db('payments').whereIn('order_id', orderIds)
+}
+
+/** The refunds of several orders, oldest first. */
+export async function refundsOf(db: Db, orderIds: string[]): Promise<RefundRow[]> {
+  return db('refunds')
+    .whereIn('order_id', orderIds)
+    .orderBy([{ column: 'created_at' }, { column: 'id' }])
+}
+
+export async function refundById(db: Db, refundId: string): Promise<RefundRow | undefined> {
+  return db('refunds').where('id', refundId).first()
+}
+
+/** An unpaid order's payment will not be made any more (cancelled or expired checkout). */
+export async function expirePayment(db: Db, orderId: string): Promise<void> {
+  await db('payments')
+    .where('order_id', orderId)
+    .whereIn('status', ['initializing', 'pending'])
+    .update({ status: 'expired', updated_at: db.fn.now() })
+}
+
+/** The columns of a payment that checkout's answer shows. */
+export type NewPaymentRow = Pick<
+  PaymentRow,
+  'order_id' | 'reference' | 'amount' | 'currency' | 'status' | 'authorization_url' | 'paid_at'
+>
+
+/**
+ * The payments feature's part of checkout's one statement: a CTE `p` that writes the
+ * order's payment row (status `initializing`) when there is a reference, i.e. something to
+ * pay. It uses the `:orderId` binding of the order's part; `columns` goes in the select list
+ * and comes back as a JSON array of rows.
+ */
+export function newPaymentSql(p: { amount: number; currency: string; reference: string | undefined }) {
+  const cte = `p as (
+       insert into payments (order_id, provider, reference, amount, currency, status)
+       select :orderId::uuid, 'paystack', x.reference, :paymentAmount, :paymentCurrency, 'initializing' from (select :reference::text as reference) x where x.reference is not null
+       returning order_id, reference, amount, currency, status, authorization_url, paid_at
+     )`
+  const columns = `(select coalesce(jsonb_agg(to_jsonb(p)), '[]') from p) as payments`
+  const bindings = { paymentAmount: p.amount, paymentCurrency: p.currency, reference: p.reference ?? null }
+  return { cte, columns, bindings }
+}
+
+/** Paystack accepted the checkout's payment: the buyer is sent to its authorization URL. */
+export async function markPaymentStarted(
+  db: Db,
+  orderId: string,
+  init: { authorization_url: string; access_code: string },
+): Promise<NewPaymentRow | undefined> {
+  const [payment] = await db('payments')
+    .where({ order_id: orderId, status: 'initializing' })
+    .update({
+      status: 'pending',
+      authorization_url: init.authorization_url,
+      access_code: init.access_code,
+      updated_at: db.fn.now(),
+    })
+    .returning('*')
+  return payment
+}

@@ -1,0 +1,81 @@
+import { createHash } from 'node:crypto'
+import type { Ctx } from '../shared/index.js'
+import type { Confirmation } from './confirmation.js'
+import type { Refunds } from './refunds.js'
+
+export type WebhookPayload = { event: string; data: Record<string, unknown> }
+
+/** What a Paystack event does once stored; an event with no handler is recorded and marked processed. */
+type EventHandler = (ctx: Ctx, event: string, data: Record<string, unknown>) => Promise<unknown>
+
+/**
+ * Webhook intake: a verified webhook is stored once (deduplicated), answered at once, and
+ * processed after by the handler of its event name; on failure it stays unprocessed and the
+ * sweeper replays it.
+ */
+export function createWebhooks(confirmation: Confirmation, refunds: Refunds) {
+  const onRefund: EventHandler = (ctx, event, data) => refunds.applyRefundEvent(ctx, event, data)
+  /** Handlers by event name (transfer.* events slot in here). */
+  const handlers: Record<string, EventHandler> = {
+    'charge.success': async (ctx, _event, data) => {
+      if (typeof data.reference === 'string') await confirmation.confirmByReference(ctx, data.reference)
+    },
+    'refund.pending': onRefund,
+    'refund.processing': onRefund,
+    'refund.processed': onRefund,
+    'refund.failed': onRefund,
+  }
+  // Any other refund.* state reaches the refund handler too (it ignores states it does not know).
+  const handlerOf = (event: string): EventHandler | undefined =>
+    Object.hasOwn(handlers, event) ? handlers[event] : event.startsWith('refund.') ? onRefund : undefined
+
+  /** Stores a verified webhook once; duplicates are no-ops. Returns the new event's id, if new. */
+  async function recordWebhook(ctx: Ctx, payload: WebhookPayload, rawBody: Buffer): Promise<string | undefined> {
+    const data = payload.data ?? {}
+    const id = data.id
+    const dedupeKey =
+      id !== undefined && id !== null && id !== ''
+        ? `${payload.event}:id:${String(id)}`
+        : `${payload.event}:sha256:${createHash('sha256').update(rawBody).digest('hex')}`
+    const reference =
+      typeof data.reference === 'string'
+        ? data.reference
+        : typeof data.transaction_reference === 'string'
+          ? data.transaction_reference
+          : null
+    const rows = await ctx
+      .db('payment_events')
+      .insert({
+        provider: 'paystack',
+        dedupe_key: dedupeKey,
+        event: payload.event,
+        reference,
+        payload,
+      })
+      .onConflict(['provider', 'dedupe_key'])
+      .ignore()
+      .returning('id')
+    return rows[0]?.id
+  }
+
+  /** Processes a stored webhook; on failure it stays unprocessed and the sweeper retries it. */
+  async function processEvent(ctx: Ctx, eventId: string): Promise<void> {
+    const ev = await ctx.db('payment_events').where('id', eventId).first()
+    if (!ev || ev.processed_at) return
+    try {
+      await handlerOf(ev.event)?.(ctx, ev.event, ev.payload.data ?? {})
+      await ctx
+        .db('payment_events')
+        .where('id', ev.id)
+        .update({ processed_at: ctx.db.fn.now(), attempts: ctx.db.raw('attempts + 1'), last_error: null })
+    } catch (err) {
+      await ctx
+        .db('payment_events')
+        .where('id', ev.id)
+        .update({ attempts: ctx.db.raw('attempts + 1'), last_error: String((err as Error).message).slice(0, 300) })
+      throw err
+    }
+  }
+
+  return { recordWebhook, processEvent }
+}
