@@ -37,12 +37,15 @@ export function listingVisibleSql(l = 'l', viewer: string | null = null): string
   return viewer ? `(${l}.status <> 'draft' or ${l}.seller_id = ${viewer})` : `${l}.status <> 'draft'`
 }
 
+/** isListingPublic as a status list (for `whereIn('l.status', ...)`). */
+export const PUBLIC_LISTING_STATUSES: readonly string[] = ['active', 'sold']
+
 /**
  * The statuses everyone sees: active and sold listings (search, wishlists, reports). Drafts
  * and removed listings are shown only to their seller and to admins (mayViewListing).
  */
 export function isListingPublic(listing: { status: string }): boolean {
-  return listing.status === 'active' || listing.status === 'sold'
+  return PUBLIC_LISTING_STATUSES.includes(listing.status)
 }
 
 /**

@@ -6,6 +6,7 @@ export type { Catalogue } from './listings.feature.js'
 
 /** The rules other features state in their own checks and SQL: availability, visibility. */
 export {
+  PUBLIC_LISTING_STATUSES,
   availableQuantitySql,
   isListingPublic,
   isListingVisibleTo,

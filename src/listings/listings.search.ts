@@ -1,4 +1,4 @@
-import type { Db, Knex } from '../db/index.js'
+import type { Db } from '../db/index.js'
 import { categoryWithDescendants } from '../categories/index.js'
 import type { BlobStore } from '../images/index.js'
 import type { Ctx } from '../shared/index.js'
@@ -309,7 +309,7 @@ async function runPage(db: Db, plan: SearchPlan): Promise<PageRow[]> {
     await trx.raw(`select set_config('pg_trgm.word_similarity_threshold', ?, true)`, [String(FUZZY_THRESHOLD)])
     return runPageOn(trx, plan)
   }
-  return 'isTransaction' in db && db.isTransaction ? inTx(db) : (db as Knex).transaction(inTx)
+  return 'isTransaction' in db && db.isTransaction ? inTx(db) : db.transaction(inTx)
 }
 
 /**
