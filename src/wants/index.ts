@@ -6,6 +6,9 @@ export { wantsFeature } from './wants.feature.js'
 /** Want matching, run by listings in its own transaction when a listing is first published. */
 export { notifyWantMatches } from './want-matching.js'
 
+/** A want looked up by id, in the caller's database handle or transaction. */
+export { findWant } from './wants.service.js'
+
 /** The error codes of wants (chat answers conversations about a want with them too). */
 export { WantErrors } from './wants.errors.js'
 

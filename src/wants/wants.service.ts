@@ -80,6 +80,14 @@ async function checkCategory(db: Db, categoryId: string | null | undefined): Pro
     throw invalidField('/body/categoryId', 'no such category')
 }
 
+/** One want by id, in the caller's database handle or transaction (chat looks up a want's author and status here). */
+export async function findWant(
+  db: Db,
+  id: string,
+): Promise<Pick<WantRow, 'id' | 'user_id' | 'status' | 'title'> | undefined> {
+  return db('wants').where('id', id).first('id', 'user_id', 'status', 'title')
+}
+
 /**
  * Wants: item requests buyers post. Anyone can browse open wants; a seller answers one with
  * a listing, which opens (or reuses) the conversation about that listing and notifies the
