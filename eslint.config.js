@@ -42,6 +42,20 @@ export default tseslint.config(
     },
   },
   {
+    // One error catalogue: codes come from defineError (src/shared/errors.ts), never made ad hoc.
+    files: ['src/**/*.ts', 'realtime/**/*.ts'],
+    ignores: ['src/shared/errors.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "NewExpression[callee.name='AppError']",
+          message: 'Define the error once with defineError in the feature that owns the rule, and throw its factory.',
+        },
+      ],
+    },
+  },
+  {
     files: ['src/app.ts', 'src/cli/**'],
     rules: { 'no-restricted-imports': 'off' },
   },

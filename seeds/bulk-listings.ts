@@ -213,9 +213,9 @@ export async function seedBulkListings(
   const sellerCount = opts.sellers ?? Math.max(10, Math.min(20_000, Math.ceil(count / 50)))
   const rebuild = opts.rebuildIndexes ?? count >= 50_000
 
-  const leaves = (await knex('categories as c')
+  const leaves: { id: string; slug: string }[] = await knex('categories as c')
     .whereNotExists(knex('categories as k').whereRaw('k.parent_id = c.id'))
-    .select('c.id', 'c.slug')) as { id: string; slug: string }[]
+    .select('c.id', 'c.slug')
   const cats = leaves.map((c, idx) => {
     const [nouns, min, max] = ITEMS[c.slug] ?? ITEMS.other!
     return { idx, category_id: c.id, nouns, min_price: min, max_price: max }
@@ -322,11 +322,11 @@ export async function seedBulkListings(
   if (rebuild) {
     await knex.transaction(async (trx) => {
       // Secondary indexes only: those backing constraints (the primary key) stay.
-      const { rows: indexes } = (await trx.raw(
+      const { rows: indexes } = await trx.raw<{ rows: { name: string; def: string }[] }>(
         `select i.indexrelid::regclass::text as name, pg_get_indexdef(i.indexrelid) as def
          from pg_index i where i.indrelid = 'listings'::regclass
            and not exists (select 1 from pg_constraint c where c.conindid = i.indexrelid)`,
-      )) as { rows: { name: string; def: string }[] }
+      )
       for (const ix of indexes) await trx.raw(`drop index ${ix.name}`)
       await fill(trx)
       await trx.raw("set local maintenance_work_mem = '512MB'")

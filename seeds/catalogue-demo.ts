@@ -193,9 +193,7 @@ const WANTS = [
 /** Demo catalogue: a dozen realistic listings from the demo users, two wants and a favourite. */
 export async function seedCatalogueDemo(trx: Knex.Transaction, users: { id: string; email: string }[]): Promise<void> {
   const userId = (email: string) => users.find((u) => u.email === email)?.id
-  const categories = new Map(
-    ((await trx('categories').select('id', 'slug')) as { id: string; slug: string }[]).map((c) => [c.slug, c.id]),
-  )
+  const categories = new Map((await trx('categories').select('id', 'slug')).map((c) => [c.slug, c.id]))
   const rows = LISTINGS.flatMap((l) => {
     const seller = userId(l.seller)
     const category = categories.get(l.category)
@@ -206,12 +204,12 @@ export async function seedCatalogueDemo(trx: Knex.Transaction, users: { id: stri
         seller_id: seller,
         title: l.title,
         description: l.description,
-        type: l.price === 0 ? 'giveaway' : 'sale',
+        type: l.price === 0 ? ('giveaway' as const) : ('sale' as const),
         price: l.price * 100,
         condition: l.condition,
         category_id: category,
         quantity: l.quantity ?? 1,
-        status: 'active',
+        status: 'active' as const,
         city: l.city,
         state: l.state,
         lat: l.lat,
@@ -222,9 +220,7 @@ export async function seedCatalogueDemo(trx: Knex.Transaction, users: { id: stri
       },
     ]
   })
-  const listings = rows.length
-    ? ((await trx('listings').insert(rows).returning(['id', 'title'])) as { id: string; title: string }[])
-    : []
+  const listings = rows.length ? await trx('listings').insert(rows).returning(['id', 'title']) : []
   const wants = WANTS.flatMap((w) => {
     const author = userId(w.author)
     return author

@@ -111,7 +111,8 @@ export async function seedCategories(knex: Knex): Promise<void> {
     for (const [position, [name, slug, children]] of nodes.entries()) {
       await knex('categories').insert({ name, slug, parent_id: parentId, position }).onConflict('slug').ignore()
       if (children) {
-        const row = (await knex('categories').where('slug', slug).first('id')) as { id: string }
+        const row = await knex('categories').where('slug', slug).first('id')
+        if (!row) throw new Error(`category ${slug} was not stored`)
         await insert(children, row.id)
       }
     }

@@ -27,9 +27,12 @@ import {
 } from './accounts/index.js'
 import { purgeIdempotencyKeysJob } from './idempotency/index.js'
 import { notificationsRoutes } from './notifications/index.js'
-import { CategoryNode, categoriesRoutes } from './categories/index.js'
+import { categoriesFeature } from './categories/index.js'
 import { Sweeper } from './jobs/index.js'
-import { catalogueFeature } from './catalogue/index.js'
+import { imagesFeature } from './images/index.js'
+import { listingsFeature } from './listings/index.js'
+import { wantsFeature } from './wants/index.js'
+import { wishlistsFeature } from './wishlists/index.js'
 import { paymentsFeature } from './payments/index.js'
 import { cartFeature } from './cart/index.js'
 import { couponsFeature } from './coupons/index.js'
@@ -155,7 +158,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   try {
     if (ownsDb && config.MIGRATE_ON_START) await migrateLatest(db)
     app.addSchema(Problem)
-    app.addSchema(CategoryNode)
     registerJsonParser(app)
     await app.register(errorsPlugin)
     await app.register(helmet, { contentSecurityPolicy: false })
@@ -240,8 +242,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     // Features, in dependency order.
     await app.register(accountsRoutes, { accounts: services.accounts, rateLimitScale: config.RATE_LIMIT_SCALE })
     await app.register(notificationsRoutes)
-    await app.register(categoriesRoutes)
-    await app.register(catalogueFeature)
+    await app.register(categoriesFeature)
+    await app.register(imagesFeature)
+    await app.register(listingsFeature)
+    await app.register(wantsFeature)
+    await app.register(wishlistsFeature)
     await app.register(paymentsFeature) // before checkout and orders, which use app.payments
     await app.register(cartFeature)
     await app.register(couponsFeature)

@@ -420,7 +420,7 @@ const MATRIX: Record<string, Entry> = {
         body: { reason: 'scam' },
       })
       const report = await w.app.db('listing_reports').where('listing_id', listingId).first('id')
-      return { params: { id: report.id }, body: { note: 'looks fine' } }
+      return { params: { id: report!.id }, body: { note: 'looks fine' } }
     },
   },
   'POST /v1/admin/listings/{id}/remove': {

@@ -110,5 +110,5 @@ void t.test('a price drop reaches 10 000 wishlisters in one transaction, set-bas
     before,
     'no notification without its event',
   )
-  t.equal((await app.db('listings').where('id', big.id).first('price')).price, 75_000_00, 'price unchanged')
+  t.equal((await app.db('listings').where('id', big.id).first('price'))!.price, 75_000_00, 'price unchanged')
 })

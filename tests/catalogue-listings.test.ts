@@ -177,7 +177,7 @@ void t.test('rights: strangers, admins, anonymous callers', async (t) => {
   )
   t.equal((await call(app, 'GET', '/v1/listings/not-a-uuid')).statusCode, 400)
   t.equal((await call(app, 'GET', '/v1/listings/00000000-0000-4000-8000-000000000000')).statusCode, 404)
-  t.equal((await app.db('listings').where('id', l.id).first('price')).price, 150_000_00, 'price unchanged')
+  t.equal((await app.db('listings').where('id', l.id).first('price'))!.price, 150_000_00, 'price unchanged')
 
   const byAdmin = await call(app, 'DELETE', `/v1/listings/${l.id}`, { token: admin.accessToken })
   t.equal(byAdmin.statusCode, 204)
@@ -417,7 +417,7 @@ void t.test('reports', async (t) => {
   t.equal(res.statusCode, 201)
   t.match(res.json, { listingId: l.id, reason: 'scam', detail: 'Asks for payment outside the app', status: 'open' })
   const row = await app.db('listing_reports').where('id', res.json.id).first()
-  t.equal(row.reporter_id, reporter.id, 'stored for the admins')
+  t.equal(row!.reporter_id, reporter.id, 'stored for the admins')
   const dup = await call(app, 'POST', `/v1/listings/${l.id}/reports`, {
     token: reporter.accessToken,
     body: { reason: 'other' },

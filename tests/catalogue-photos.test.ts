@@ -399,7 +399,7 @@ void t.test("a removal inside a caller's transaction deletes files only after it
     }),
   )
   t.equal(fake.blobs.size, 3, 'rolled back: the files are still there')
-  t.equal((await app.db('listings').where('id', l.id).first('status')).status, 'active')
+  t.equal((await app.db('listings').where('id', l.id).first('status'))!.status, 'active')
   t.equal(await count(app, 'listing_images', { listing_id: l.id }), 1)
   t.equal(await count(app, 'blob_deletions'), 0)
 

@@ -88,8 +88,7 @@ void t.test('each filter and sort uses an index', async (t) => {
     // Distance pages first pick ids by a nearest-neighbour scan, then build the cards.
     const { sql, bindings } =
       plan.sort === 'distance' ? distanceCandidatesSql(plan, plan.limit + 17) : pageSql(db, plan)
-    const explained = (await db.raw(`explain (format json) ${sql}`, bindings as never[])).rows[0]['QUERY PLAN'][0]
-      .Plan as PlanNode
+    const explained = (await db.raw(`explain (format json) ${sql}`, bindings)).rows[0]['QUERY PLAN'][0].Plan as PlanNode
     const all = nodes(explained)
     const onListings = all.filter((n) => n['Relation Name'] === 'listings' || n['Index Name']?.startsWith('listings_'))
     t.notOk(
@@ -101,7 +100,7 @@ void t.test('each filter and sort uses an index', async (t) => {
       .filter(Boolean)
       .join(', ')
     t.match(used, expected, `${name}: uses ${used}`)
-    const text = (await db.raw(`explain ${sql}`, bindings as never[])).rows
+    const text = (await db.raw(`explain ${sql}`, bindings)).rows
       .map((r: Record<string, string>) => r['QUERY PLAN'])
       .join('\n')
     t.comment(`${name}\n${text}`)
@@ -114,7 +113,7 @@ void t.test('each filter and sort uses an index', async (t) => {
         (
           await db.raw(
             pageSql(db, { ...base, sort, origin: lagos, radiusKm: 10, geoIndex, limit: 50 }).sql,
-            pageSql(db, { ...base, sort, origin: lagos, radiusKm: 10, geoIndex, limit: 50 }).bindings as never[],
+            pageSql(db, { ...base, sort, origin: lagos, radiusKm: 10, geoIndex, limit: 50 }).bindings,
           )
         ).rows as { id: string }[]
       ).map((r) => r.id)

@@ -127,7 +127,7 @@ void t.test('SQL-looking and odd input is just text', async (t) => {
       title: 'bad\u0000title',
       description: '',
       type: 'giveaway',
-      condition: 'good',
+      condition: 'good' as const,
       categoryId: await categoryId(app.db),
     },
   })
@@ -148,7 +148,7 @@ void t.test('filters', async (t) => {
     title: 'Sofa',
     categoryId: sofas,
     price: 100_000_00,
-    condition: 'good',
+    condition: 'good' as const,
     location: PLACES.lagos,
   })
   const bed = await createListing(app, a, {
@@ -321,18 +321,18 @@ void t.test('paging returns every listing exactly once while new ones are insert
     seller_id: sellers[i % 3]!.id,
     title: `Armchair lot ${i}`,
     description: 'armchair',
-    type: 'sale',
+    type: 'sale' as const,
     price: (1 + (i % 6)) * 1000_00,
-    condition: 'good',
+    condition: 'good' as const,
     category_id: cat,
-    status: 'active',
+    status: 'active' as const,
     lat: 6.4 + (i % 10) * 0.01,
     lng: 3.3,
     city: 'Lagos',
     state: 'Lagos',
     published_at: app.db.raw(`now() - make_interval(mins => ?)`, [i % 7]),
   }))
-  const initial = ((await app.db('listings').insert(rows).returning('id')) as { id: string }[]).map((r) => r.id)
+  const initial = (await app.db('listings').insert(rows).returning('id')).map((r) => r.id)
   await app.db.raw('analyze listings')
 
   const queries = [
@@ -387,14 +387,14 @@ void t.test('relevance ranks a bounded window of the newest matches, stable acro
     seller_id: seller.id,
     title: `Rocking chair ${i}`,
     description: i % 3 ? 'chair' : 'chair chair chair, a very good chair',
-    type: 'sale',
+    type: 'sale' as const,
     price: 1000_00,
-    condition: 'good',
+    condition: 'good' as const,
     category_id: cat,
-    status: 'active',
+    status: 'active' as const,
     published_at: app.db.raw(`now() - make_interval(mins => ?)`, [i]),
   }))
-  const inserted = (await app.db('listings').insert(rows).returning(['id'])) as { id: string }[]
+  const inserted = await app.db('listings').insert(rows).returning(['id'])
   const newest50 = inserted.slice(0, 50).map((r) => r.id)
   const search = createSearchService({ blobs: app.catalogue.blobs, relevanceWindow: 50 })
   const ctx = { db: app.db, log: app.log }

@@ -134,7 +134,7 @@ void t.test(
     t.equal(Number((await app.db('orders').count({ n: '*' }).first())?.n), 5, 'exactly 5 orders')
     t.equal(paystack.callsTo('/transaction/initialize').length, 5, 'Paystack asked 5 times')
     t.equal(await available(app, listing.id), 0)
-    const l = await app.db('listings').where('id', listing.id).first()
+    const l = (await app.db('listings').where('id', listing.id).first())!
     t.equal(l.sold_quantity, 0, 'nothing is sold before payment')
   },
 )
@@ -207,7 +207,7 @@ void t.test('a zero total (giveaways) confirms at once, without Paystack', async
   t.equal(res.json.order.paymentStatus, 'paid')
   t.equal(res.json.order.total, 0)
   t.equal(paystack.calls.length, 0, 'Paystack never asked')
-  const l = await app.db('listings').where('id', gift.id).first()
+  const l = (await app.db('listings').where('id', gift.id).first())!
   t.equal(l.sold_quantity, 1)
   t.equal(l.status, 'active', 'one unit left')
   t.same(await app.db('cart_items').where('user_id', taker.id), [], 'the cart line is gone')

@@ -258,7 +258,7 @@ void t.test(
     t.match(refunded.json.refunds, [{ amount: 8_000_00, origin: 'buyer_cancel', status: 'processing' }])
     t.equal(paystack.refunds.length, 2)
     t.equal(paystack.refunds[1]!.amount, 8_000_00)
-    const l = await app.db('listings').where('id', listing.id).first()
+    const l = (await app.db('listings').where('id', listing.id).first())!
     t.equal(l.sold_quantity, 0, 'the unit is back')
     t.equal(l.status, 'active', 'on sale again')
     t.ok(

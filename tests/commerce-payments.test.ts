@@ -58,7 +58,7 @@ void t.test('20 duplicate charge.success webhooks at once plus a verify call: on
     1,
     'one paid transition',
   )
-  const l = await app.db('listings').where('id', listing.id).first()
+  const l = (await app.db('listings').where('id', listing.id).first())!
   t.equal(l.sold_quantity, 1, 'sold once')
   t.equal(l.status, 'sold', 'no quantity left: sold')
   t.equal(
@@ -326,7 +326,7 @@ void t.test('a late payment after the stock is gone is refunded and the buyer to
   t.equal(paystack.refunds.length, 1, 'Paystack was asked to refund')
   t.match(paystack.refunds[0], { amount: 12_000_00, merchant_note: `oja-refund:${order.json.refunds[0].id}` })
   t.equal(paystack.refunds[0]!.transaction.reference, first.reference)
-  const l = await app.db('listings').where('id', listing.id).first()
+  const l = (await app.db('listings').where('id', listing.id).first())!
   t.equal(l.sold_quantity, 1, 'the unit was sold once, to the other buyer')
   t.ok(
     (await app.db('notifications').where({ user_id: late.id, type: 'order_status' })).some(

@@ -1,4 +1,5 @@
-import { CatalogueErrors } from '../listings/index.js'
+import { AccountErrors } from '../accounts/index.js'
+import { ListingErrors } from '../listings/index.js'
 import { defineError } from '../shared/index.js'
 
 /** Errors of the cart and of checkout's stock checks. */
@@ -18,9 +19,9 @@ export const CartErrors = {
     (listingId) => ({ data: { listingId } }),
   ),
   /** Either the buyer or the seller has blocked the other: no sale between them, as no chat. */
-  blocked: (listingId: string) => CatalogueErrors.blocked().with({ data: { listingId } }),
-  // 403 here while the catalogue's OWN_LISTING is 409 (reported to the lead: one code, two statuses).
-  ownListing: defineError('OWN_LISTING', 403, 'You cannot buy your own listing'),
+  blocked: (listingId: string) => AccountErrors.blocked().with({ data: { listingId } }),
+  /** The listings feature's OWN_LISTING (409), as the cart says it. */
+  ownListing: () => ListingErrors.ownListing('buy'),
   giveawayLimit: defineError(
     'GIVEAWAY_LIMIT',
     409,

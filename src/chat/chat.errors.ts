@@ -50,14 +50,3 @@ export const ChatErrors = {
     "The listing must be the conversation's listing, or one of the seller's listings",
   ),
 }
-
-// moved to listings/wants at merge: these two objects are deleted and chat imports ListingErrors from
-// '../listings/index.js' and WantErrors from '../wants/index.js' instead (same names, same codes).
-export const ListingErrors = {
-  listingNotFound: defineError('LISTING_NOT_FOUND', 404, 'Listing not found'),
-  listingNotAvailable: defineError('LISTING_NOT_AVAILABLE', 409, 'The listing is not available'),
-}
-export const WantErrors = {
-  wantNotFound: defineError('WANT_NOT_FOUND', 404, 'Want not found'),
-  wantClosed: defineError('WANT_CLOSED', 409, 'The want is closed'),
-}

@@ -9,10 +9,6 @@ import { migrateLatest } from '../db/index.js'
 import { seedCategories } from '../../seeds/categories.js'
 import { seedDemo } from '../../seeds/demo.js'
 import { seedBulkListings } from '../../seeds/bulk-listings.js'
-// Feature modules register their demo seeders when imported.
-import '../catalogue/index.js'
-import '../chat/index.js'
-import '../trust/index.js'
 
 function flag(name: string): string | undefined {
   const args = process.argv.slice(2)

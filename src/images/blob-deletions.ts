@@ -13,11 +13,11 @@ export const blobDeletions = {
   /** Records files to delete `dueInSeconds` from now; returns the row ids. */
   async schedule(db: Db, pathnames: string[], dueInSeconds = 0): Promise<number[]> {
     if (pathnames.length === 0) return []
-    const rows = (await db('blob_deletions')
+    const rows = await db('blob_deletions')
       .insert(
         pathnames.map((pathname) => ({ pathname, due_at: db.raw(`now() + make_interval(secs => ?)`, [dueInSeconds]) })),
       )
-      .returning('id')) as { id: number }[]
+      .returning('id')
     return rows.map((r) => r.id)
   },
 
@@ -26,16 +26,18 @@ export const blobDeletions = {
     if (ids.length > 0) await db('blob_deletions').whereIn('id', ids).delete()
   },
 
+  /** Makes recorded deletions due at once (an upload failed: its files go now, or with the sweeper). */
+  async dueNow(db: Db, ids: number[]): Promise<void> {
+    if (ids.length > 0) await db('blob_deletions').whereIn('id', ids).update({ due_at: db.fn.now() })
+  },
+
   /**
    * Deletes the files of the given outbox rows now and then the rows. On a storage error the
    * rows stay, due at once, for the sweeper; the error is logged, not thrown.
    */
   async runNow(db: Db, store: BlobStore, ids: number[], log: FastifyBaseLogger): Promise<boolean> {
     if (ids.length === 0) return true
-    const rows = (await db('blob_deletions').whereIn('id', ids).select('id', 'pathname')) as {
-      id: number
-      pathname: string
-    }[]
+    const rows = await db('blob_deletions').whereIn('id', ids).select('id', 'pathname')
     if (rows.length === 0) return true
     try {
       await store.delete(rows.map((r) => r.pathname))
@@ -68,13 +70,13 @@ export function blobDeletionJob(store: BlobStore, batch = 500): Job {
   return {
     name: 'blob-deletions',
     run: async (trx: Knex.Transaction) => {
-      const rows = (await trx('blob_deletions')
+      const rows = await trx('blob_deletions')
         .where('due_at', '<=', trx.fn.now())
         .orderBy('due_at')
         .limit(batch)
         .forUpdate()
         .skipLocked()
-        .select('id', 'pathname')) as { id: number; pathname: string }[]
+        .select('id', 'pathname')
       if (rows.length === 0) return 0
       const ids = rows.map((r) => r.id)
       try {

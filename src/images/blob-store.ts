@@ -3,7 +3,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { BlobError, del, put } from '@vercel/blob'
 import type { Config } from '../config.js'
-import { AppError } from '../shared/index.js'
+import { ImageErrors } from './images.errors.js'
 
 /** A stored file: its pathname in the store (our key) and the URL clients load it from. */
 export type StoredBlob = { pathname: string; url: string }
@@ -22,13 +22,8 @@ export interface BlobStore {
   absoluteUrl(url: string): string
 }
 
-export const StorageUnavailable = (cause?: unknown) =>
-  Object.assign(
-    new AppError('STORAGE_UNAVAILABLE', 503, 'File storage is not answering; try again shortly', {
-      headers: { 'retry-after': '5' },
-    }),
-    { cause },
-  )
+/** STORAGE_UNAVAILABLE, keeping the store's own error as the cause (for the logs). */
+const StorageUnavailable = (cause?: unknown) => Object.assign(ImageErrors.storageUnavailable(), { cause })
 
 const SAFE_PATHNAME = /^[a-z0-9][a-z0-9/_.-]{0,300}$/i
 

@@ -1,9 +1,6 @@
 import sharp, { type Metadata, type Sharp } from 'sharp'
-import { AppError } from '../shared/index.js'
-
-export const MAX_IMAGE_BYTES = 10 * 1024 * 1024
-/** Decoded size limit: a 10 MB file may still hold a decompression bomb. */
-export const MAX_IMAGE_PIXELS = 50_000_000
+import { MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS } from './image-limits.js'
+import { ImageErrors } from './images.errors.js'
 
 export const VARIANT_NAMES = ['thumb', 'medium', 'large'] as const
 export type VariantName = (typeof VARIANT_NAMES)[number]
@@ -18,14 +15,7 @@ const SPECS: VariantSpec[] = [
 export type EncodedVariant = { name: VariantName; data: Buffer; width: number; height: number }
 export type EncodedImage = { width: number; height: number; variants: EncodedVariant[] }
 
-export const InvalidImage = (detail = 'The file is not a JPEG, PNG or WebP image') =>
-  new AppError('INVALID_IMAGE', 415, detail)
-export const ImageTooLarge = () =>
-  new AppError(
-    'IMAGE_TOO_LARGE',
-    413,
-    `The image is too large (max ${MAX_IMAGE_BYTES / 1024 / 1024} MB, ${MAX_IMAGE_PIXELS / 1_000_000} megapixels)`,
-  )
+const { invalidImage: InvalidImage, imageTooLarge: ImageTooLarge } = ImageErrors
 
 /** The format by the file's first bytes (magic numbers); names and declared types are ignored. */
 export function sniffImageFormat(buf: Buffer): 'jpeg' | 'png' | 'webp' | undefined {

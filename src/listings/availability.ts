@@ -36,3 +36,26 @@ export function isListingVisibleTo(
 export function listingVisibleSql(l = 'l', viewer: string | null = null): string {
   return viewer ? `(${l}.status <> 'draft' or ${l}.seller_id = ${viewer})` : `${l}.status <> 'draft'`
 }
+
+/** isListingPublic as a status list (for `whereIn('l.status', ...)`). */
+export const PUBLIC_LISTING_STATUSES: readonly string[] = ['active', 'sold']
+
+/**
+ * The statuses everyone sees: active and sold listings (search, wishlists, reports). Drafts
+ * and removed listings are shown only to their seller and to admins (mayViewListing).
+ */
+export function isListingPublic(listing: { status: string }): boolean {
+  return PUBLIC_LISTING_STATUSES.includes(listing.status)
+}
+
+/**
+ * Who may open a listing's page or act on it as its seller: a public one anyone; a draft or
+ * removed one its seller and admins. Whoever may not is answered LISTING_NOT_FOUND. (Chat's
+ * rule, isListingVisibleTo, keeps removed listings visible to the people who talked about them.)
+ */
+export function mayViewListing(
+  listing: { status: string; seller_id: string },
+  viewer: { id: string; role?: string } | null | undefined,
+): boolean {
+  return isListingPublic(listing) || listing.seller_id === viewer?.id || viewer?.role === 'admin'
+}

@@ -1,18 +1,38 @@
 /** The public surface of src/listings: other folders import from here, never from its files. */
 
-export { availableQuantitySql, isListingVisibleTo, listingVisibleSql, liveReservationSql } from './availability.js'
-export { decodeKeyset } from './keyset.js'
-export { listingImagesRoutes } from './listing-images.routes.js'
-export { createListingImagesService } from './listing-images.service.js'
-export type { ListingImagesService } from './listing-images.service.js'
-export { CatalogueErrors } from './listings.errors.js'
-export { listingsRoutes } from './listings.routes.js'
-export { ListingCard, Location, LocationInput, SellerSummary, Text } from './listings.schemas.js'
-export { createSearchService } from './listings.search.js'
-export type { SearchService } from './listings.search.js'
-export { createListingsService } from './listings.service.js'
-export type { ListingsService } from './listings.service.js'
-export { cardColumns, toCard } from './listings.sql.js'
-export type { CardRow } from './listings.sql.js'
+/** The feature's plugin: listing, photo, search and report routes; decorates `app.catalogue`. */
+export { listingsFeature } from './listings.feature.js'
+export type { Catalogue } from './listings.feature.js'
+
+/** The rules other features state in their own checks and SQL: availability, visibility. */
+export {
+  PUBLIC_LISTING_STATUSES,
+  availableQuantitySql,
+  isListingPublic,
+  isListingVisibleTo,
+  listingVisibleSql,
+  liveReservationSql,
+  mayViewListing,
+} from './availability.js'
+
+/** Lookups and writes on listings and reports, in the caller's database handle or transaction. */
+export { findListing } from './listings.service.js'
+export type { ListingRecord, ListingsService } from './listings.service.js'
 export { recordSales, returnSales } from './stock.js'
 export type { UnitsByListing } from './stock.js'
+export { actionOpenReports, dismissReport, lockReport } from './reports.service.js'
+export type { ReportResolution } from './reports.service.js'
+
+/** Listing cards inside other features' pages (wishlists), and their keyset cursors. */
+export { cardColumns, toCard } from './listings.sql.js'
+export type { CardRow } from './listings.sql.js'
+export { decodeKeyset } from './keyset.js'
+
+/** Schemas other features' routes reuse. */
+export { ListingCard, Location, LocationInput, SellerSummary, Text } from './listings.schemas.js'
+
+/** The error codes of listings, and the one shape of a field-level 400. */
+export { ListingErrors, invalidField } from './listings.errors.js'
+
+/** The tables this feature owns. */
+export type { ListingImageRow, ListingReportRow, ListingRow, StoredVariant } from './listings.tables.js'

@@ -1,5 +1,5 @@
 import { decodeCursor } from '../shared/index.js'
-import { CatalogueErrors as E } from './listings.errors.js'
+import { invalidField } from './listings.errors.js'
 
 export type KeyKind = 'timestamp' | 'uuid' | 'int' | 'number' | 'string' | 'timestamp?' | 'uuid?'
 
@@ -31,6 +31,7 @@ function matches(kind: KeyKind, v: unknown): boolean {
  */
 export function decodeKeyset(cursor: string | undefined, kinds: KeyKind[]): unknown[] | undefined {
   const values = decodeCursor(cursor, kinds.length)
-  if (values && !kinds.every((k, i) => matches(k, values[i]))) throw E.invalid('/querystring/cursor', 'invalid cursor')
+  if (values && !kinds.every((k, i) => matches(k, values[i])))
+    throw invalidField('/querystring/cursor', 'invalid cursor')
   return values
 }

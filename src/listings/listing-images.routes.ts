@@ -5,7 +5,7 @@ import { actorCtx } from '../http/index.js'
 import { routeLimit } from '../http/index.js'
 import { MAX_IMAGE_BYTES } from '../images/index.js'
 import { IdParams, problems } from '../shared/index.js'
-import { CatalogueErrors as E } from './listings.errors.js'
+import { invalidField } from './listings.errors.js'
 import { ImageOrderBody, ImageParams, ListingImage } from './listings.schemas.js'
 import type { ListingImagesService } from './listing-images.service.js'
 
@@ -47,10 +47,10 @@ export const listingImagesRoutes: FastifyPluginAsyncTypebox<{
     async (req, reply) => {
       const image = await images.upload(actorCtx(req), req.params.id, async () => {
         const file = await req.file()
-        if (!file) throw E.invalid('/body/file', 'send the photo as a multipart field named file')
+        if (!file) throw invalidField('/body/file', 'send the photo as a multipart field named file')
         if (file.fieldname !== 'file') {
           file.file.resume()
-          throw E.invalid('/body/file', 'send the photo as a multipart field named file')
+          throw invalidField('/body/file', 'send the photo as a multipart field named file')
         }
         return file.toBuffer()
       })

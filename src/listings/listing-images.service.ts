@@ -4,25 +4,18 @@ import type { BlobStore } from '../images/index.js'
 import { encodeImageVariants } from '../images/index.js'
 import { isTxCtx, type Actor, type Ctx, type TxCtx } from '../shared/index.js'
 import type { EventSpine } from '../events/index.js'
-import { CatalogueErrors as E } from './listings.errors.js'
-import type { ListingStatus } from './listings.schemas.js'
-import { toImage, type ImageJson, type StoredVariant } from './listings.sql.js'
+import { mayViewListing } from './availability.js'
+import { ListingErrors as E } from './listings.errors.js'
+import { findListing } from './listings.service.js'
+import { toImage, type ImageJson } from './listings.sql.js'
+import type { ListingImageRow } from './listings.tables.js'
 
 export const MAX_IMAGES_PER_LISTING = 5
 /** How long an upload may take before its files count as orphans for the sweeper. */
 const UPLOAD_GRACE_SECONDS = 3600
 
 type ActorCtx = Ctx & { actor: Actor }
-type ImageRow = {
-  id: string
-  listing_id: string
-  position: number
-  width: number
-  height: number
-  variants: Record<'thumb' | 'medium' | 'large', StoredVariant>
-}
-
-const toJson = (r: ImageRow): ImageJson => ({
+const toJson = (r: ImageJson): ImageJson => ({
   id: r.id,
   position: r.position,
   width: r.width,
@@ -39,21 +32,14 @@ const toJson = (r: ImageRow): ImageJson => ({
 export function createListingImagesService({ spine, blobs }: { spine: EventSpine; blobs: BlobStore }) {
   /** Locks the listing and checks the actor is its seller and it can still change. */
   async function lockForEdit(tx: TxCtx, actor: Actor, listingId: string): Promise<void> {
-    const row = (await tx.db('listings').where('id', listingId).forUpdate().first('seller_id', 'status')) as
-      { seller_id: string; status: ListingStatus } | undefined
-    const visible =
-      row && (row.status === 'active' || row.status === 'sold' || row.seller_id === actor.id || actor.role === 'admin')
-    if (!row || !visible) throw E.listingNotFound()
+    const row = await findListing(tx.db, listingId, { forUpdate: true })
+    if (!row || !mayViewListing(row, actor)) throw E.listingNotFound()
     if (row.seller_id !== actor.id) throw E.notOwner()
     if (row.status === 'removed') throw E.listingRemoved()
   }
 
   async function list(ctx: Ctx, listingId: string) {
-    const rows = (await ctx
-      .db('listing_images')
-      .where('listing_id', listingId)
-      .orderBy('position')
-      .select('*')) as ImageRow[]
+    const rows = await ctx.db('listing_images').where('listing_id', listingId).orderBy('position').select('*')
     return rows.map((r) => toImage(toJson(r), blobs))
   }
 
@@ -63,10 +49,8 @@ export function createListingImagesService({ spine, blobs }: { spine: EventSpine
       // Cheap checks first, so a 6th photo or a stranger's listing costs no upload or image work.
       await spine.transaction(ctx, async (tx) => {
         await lockForEdit(tx, ctx.actor, listingId)
-        const { n } = (await tx.db('listing_images').where('listing_id', listingId).count({ n: '*' }).first()) as {
-          n: number
-        }
-        if (Number(n) >= MAX_IMAGES_PER_LISTING) throw E.tooManyImages(MAX_IMAGES_PER_LISTING)
+        const counted = await tx.db('listing_images').where('listing_id', listingId).count({ n: '*' }).first()
+        if (Number(counted?.n ?? 0) >= MAX_IMAGES_PER_LISTING) throw E.tooManyImages(MAX_IMAGES_PER_LISTING)
       })
       const encoded = await encodeImageVariants(await readFile())
 
@@ -87,18 +71,15 @@ export function createListingImagesService({ spine, blobs }: { spine: EventSpine
               { pathname: blob.pathname, url: blob.url, width: v.width, height: v.height, bytes: v.data.length },
             ]
           }),
-        ) as ImageRow['variants']
+        ) as ListingImageRow['variants']
         const row = await spine.transaction(ctx, async (tx) => {
           await lockForEdit(tx, ctx.actor, listingId)
-          const { n, next } = (await tx
+          const { n, next }: { n: number; next: number } = await tx
             .db('listing_images')
             .where('listing_id', listingId)
-            .first(tx.db.raw('count(*)::int as n'), tx.db.raw('coalesce(max(position) + 1, 0)::int as next'))) as {
-            n: number
-            next: number
-          }
+            .first(tx.db.raw('count(*)::int as n'), tx.db.raw('coalesce(max(position) + 1, 0)::int as next'))
           if (n >= MAX_IMAGES_PER_LISTING) throw E.tooManyImages(MAX_IMAGES_PER_LISTING)
-          const [inserted] = (await tx
+          const [inserted] = await tx
             .db('listing_images')
             .insert({
               id: imageId,
@@ -106,9 +87,9 @@ export function createListingImagesService({ spine, blobs }: { spine: EventSpine
               position: next,
               width: encoded.width,
               height: encoded.height,
-              variants: JSON.stringify(variants),
+              variants,
             })
-            .returning('*')) as ImageRow[]
+            .returning('*')
           await blobDeletions.cancel(tx.db, intents)
           await tx.db('listings').where('id', listingId).update({ updated_at: tx.db.fn.now() })
           return inserted!
@@ -116,7 +97,7 @@ export function createListingImagesService({ spine, blobs }: { spine: EventSpine
         return toImage(toJson(row), blobs)
       } catch (err) {
         // Whatever was written goes now (or, if storage is down, when the sweeper runs).
-        await ctx.db('blob_deletions').whereIn('id', intents).update({ due_at: ctx.db.fn.now() })
+        await blobDeletions.dueNow(ctx.db, intents)
         await blobDeletions.runNow(ctx.db, blobs, intents, ctx.log)
         throw err
       }
@@ -125,11 +106,11 @@ export function createListingImagesService({ spine, blobs }: { spine: EventSpine
     async remove(ctx: ActorCtx, listingId: string, imageId: string): Promise<void> {
       const outbox = await spine.transaction(ctx, async (tx) => {
         await lockForEdit(tx, ctx.actor, listingId)
-        const [row] = (await tx
+        const [row] = await tx
           .db('listing_images')
           .where({ id: imageId, listing_id: listingId })
           .delete()
-          .returning('variants')) as Pick<ImageRow, 'variants'>[]
+          .returning('variants')
         if (!row) throw E.imageNotFound()
         await tx.db('listings').where('id', listingId).update({ updated_at: tx.db.fn.now() })
         return blobDeletions.schedule(
@@ -144,9 +125,7 @@ export function createListingImagesService({ spine, blobs }: { spine: EventSpine
     async reorder(ctx: ActorCtx, listingId: string, imageIds: string[]) {
       await spine.transaction(ctx, async (tx) => {
         await lockForEdit(tx, ctx.actor, listingId)
-        const current = (
-          (await tx.db('listing_images').where('listing_id', listingId).select('id')) as { id: string }[]
-        ).map((r) => r.id)
+        const current = (await tx.db('listing_images').where('listing_id', listingId).select('id')).map((r) => r.id)
         if (current.length !== imageIds.length || !imageIds.every((id) => current.includes(id)))
           throw E.imageOrderMismatch()
         await tx.db.raw(

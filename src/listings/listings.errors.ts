@@ -1,8 +1,20 @@
-import { AppError, Errors, defineError } from '../shared/index.js'
+import { Errors, defineError } from '../shared/index.js'
 
-/** The catalogue's error codes (stable; clients switch on `code`). */
-export const CatalogueErrors = {
-  listingNotFound: () => Errors.notFound('Listing'),
+/**
+ * A field the schema cannot check (a whitespace-only title, lat without lng): a 400 naming
+ * the field. The one home of this shape for listings, wants and wishlists.
+ */
+export const invalidField = (path: string, message: string) =>
+  Errors.validation(`${path}: ${message}`, [{ path, message }])
+
+/** The error codes of listings, their photos and reports (stable; clients switch on `code`). */
+export const ListingErrors = {
+  /** No such listing, or one the caller may not see (answered alike). */
+  listingNotFound: defineError('LISTING_NOT_FOUND', 404, 'Listing not found'),
+  /** The listing exists but cannot be talked about or bought any more (removed). */
+  listingNotAvailable: defineError('LISTING_NOT_AVAILABLE', 409, 'The listing is not available'),
+  /** An action that needs an active listing (a want answered with a draft or a sold listing). */
+  listingNotActive: defineError('LISTING_NOT_ACTIVE', 409, 'The listing is not active'),
   imageNotFound: () => Errors.notFound('Photo'),
   notOwner: () => Errors.forbidden('Only the seller may change this listing'),
   /** The listing was removed; it can no longer change. */
@@ -28,11 +40,4 @@ export const CatalogueErrors = {
   ),
   ownListing: defineError('OWN_LISTING', 409, (what: string) => `You cannot ${what} your own listing`),
   alreadyReported: defineError('ALREADY_REPORTED', 409, 'You have already reported this listing'),
-  listingNotActive: defineError('LISTING_NOT_ACTIVE', 409, 'The listing is not active'),
-  wantNotFound: () => Errors.notFound('Want'),
-  wantClosed: defineError('WANT_CLOSED', 409, 'This want is closed'),
-  ownWant: defineError('OWN_WANT', 409, 'You cannot answer your own want'),
-  blocked: defineError('BLOCKED', 403, 'One of you has blocked the other'),
-  invalid: (path: string, message: string) =>
-    new AppError('VALIDATION_FAILED', 400, `${path}: ${message}`, { errors: [{ path, message }] }),
 }

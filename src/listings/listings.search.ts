@@ -1,11 +1,11 @@
-import type { Db, Knex } from '../db/index.js'
+import type { Db } from '../db/index.js'
 import { categoryWithDescendants } from '../categories/index.js'
 import type { BlobStore } from '../images/index.js'
 import type { Ctx } from '../shared/index.js'
 import { encodeCursor } from '../shared/index.js'
-import { hotQuery } from './hot-query.js'
+import { hotQuery, type Bindings } from './hot-query.js'
 import { decodeKeyset, type KeyKind } from './keyset.js'
-import { CatalogueErrors as E } from './listings.errors.js'
+import { invalidField } from './listings.errors.js'
 import type { ListingCard, SearchQuery, SearchSort } from './listings.schemas.js'
 import { cardSelect, toCard, type CardRow, type Sql } from './listings.sql.js'
 
@@ -46,7 +46,8 @@ export type SearchPlan = {
   sort: SearchSort
   limit: number
   mode: SearchMode
-  after?: [unknown, string]
+  /** The cursor's sort key (ISO time, price or rank/distance) and id. */
+  after?: [string | number, string]
   /** Relevance only: the oldest (published_at, id) of the ranked window, pinned by page 1. */
   floor?: [string, string]
   /** Radius only: false when the circle is dense and the sort index should lead (see radiusIsDense). */
@@ -59,20 +60,22 @@ export type SearchPlan = {
 /** How each sort orders rows and what its keyset cursor holds. */
 type SortSpec = { key: Sql; dir: 'asc' | 'desc'; cast: string; cursorKey: Sql }
 
+const none = {}
+
 function sortSpec(plan: SearchPlan): SortSpec {
-  const tsq = "websearch_to_tsquery('english', ?)"
+  const tsq = "websearch_to_tsquery('english', :q)"
   switch (plan.sort) {
     case 'newest':
       // Microseconds survive in the cursor as ISO text (a JS Date would keep milliseconds only).
       return {
-        key: { sql: 'l.published_at', bindings: [] },
+        key: { sql: 'l.published_at', bindings: none },
         dir: 'desc',
         cast: 'timestamptz',
-        cursorKey: { sql: "to_json(l.published_at) #>> '{}'", bindings: [] },
+        cursorKey: { sql: "to_json(l.published_at) #>> '{}'", bindings: none },
       }
     case 'price_asc':
     case 'price_desc': {
-      const key = { sql: 'l.price', bindings: [] }
+      const key = { sql: 'l.price', bindings: none }
       return { key, dir: plan.sort === 'price_asc' ? 'asc' : 'desc', cast: 'bigint', cursorKey: key }
     }
     case 'relevance': {
@@ -80,10 +83,10 @@ function sortSpec(plan: SearchPlan): SortSpec {
       // scores above every typo match (+1), then the title's trigram similarity decides.
       const key =
         plan.mode === 'exact'
-          ? { sql: `ts_rank(l.search_vector, ${tsq})::float8`, bindings: [plan.q] }
+          ? { sql: `ts_rank(l.search_vector, ${tsq})::float8`, bindings: { q: plan.q ?? null } }
           : {
-              sql: `((l.search_vector @@ ${tsq})::int + ts_rank(l.search_vector, ${tsq}) + word_similarity(?, l.title))::float8`,
-              bindings: [plan.q, plan.q, plan.q],
+              sql: `((l.search_vector @@ ${tsq})::int + ts_rank(l.search_vector, ${tsq}) + word_similarity(:q, l.title))::float8`,
+              bindings: { q: plan.q ?? null },
             }
       return { key, dir: 'desc', cast: 'float8', cursorKey: key }
     }
@@ -91,8 +94,8 @@ function sortSpec(plan: SearchPlan): SortSpec {
       // Chord distance through the earth grows with the great-circle distance, so ordering by
       // the cube `<->` operator is ordering by distance, and the GiST index serves it (KNN).
       const key = {
-        sql: '(ll_to_earth(l.lat, l.lng) <-> ll_to_earth(?, ?))',
-        bindings: [plan.origin!.lat, plan.origin!.lng],
+        sql: '(ll_to_earth(l.lat, l.lng) <-> ll_to_earth(:originLat, :originLng))',
+        bindings: { originLat: plan.origin!.lat, originLng: plan.origin!.lng },
       }
       return { key, dir: 'asc', cast: 'float8', cursorKey: key }
     }
@@ -102,36 +105,36 @@ function sortSpec(plan: SearchPlan): SortSpec {
 /** The WHERE clause of a plan; `status = 'active'` is a literal so partial indexes apply. */
 function whereOf(plan: SearchPlan): Sql {
   const parts: string[] = ["l.status = 'active'"]
-  const bindings: unknown[] = []
-  const add = (sql: string, ...b: unknown[]) => {
+  const bindings: Bindings = {}
+  const add = (sql: string, b: Bindings = none) => {
     parts.push(sql)
-    bindings.push(...b)
+    Object.assign(bindings, b)
   }
   if (plan.q !== undefined) {
-    if (plan.mode === 'exact') add("l.search_vector @@ websearch_to_tsquery('english', ?)", plan.q)
-    else add("(l.search_vector @@ websearch_to_tsquery('english', ?) or ? <% l.title)", plan.q, plan.q)
+    if (plan.mode === 'exact') add("l.search_vector @@ websearch_to_tsquery('english', :q)", { q: plan.q })
+    else add("(l.search_vector @@ websearch_to_tsquery('english', :q) or :q <% l.title)", { q: plan.q })
   }
   if (plan.categoryIds)
     add(
-      plan.categoryIds.length === 1 ? 'l.category_id = ?' : 'l.category_id = any(?::uuid[])',
-      plan.categoryIds.length === 1 ? plan.categoryIds[0] : plan.categoryIds,
+      plan.categoryIds.length === 1 ? 'l.category_id = :categoryId' : 'l.category_id = any(:categoryIds::uuid[])',
+      plan.categoryIds.length === 1 ? { categoryId: plan.categoryIds[0]! } : { categoryIds: plan.categoryIds },
     )
   if (plan.condition)
     add(
-      plan.condition.length === 1 ? 'l.condition = ?' : 'l.condition = any(?::text[])',
-      plan.condition.length === 1 ? plan.condition[0] : plan.condition,
+      plan.condition.length === 1 ? 'l.condition = :condition' : 'l.condition = any(:conditions::text[])',
+      plan.condition.length === 1 ? { condition: plan.condition[0]! } : { conditions: plan.condition },
     )
-  if (plan.type) add('l.type = ?', plan.type)
-  if (plan.minPrice !== undefined) add('l.price >= ?', plan.minPrice)
-  if (plan.maxPrice !== undefined) add('l.price <= ?', plan.maxPrice)
-  if (plan.sellerId) add('l.seller_id = ?', plan.sellerId)
+  if (plan.type) add('l.type = :listingType', { listingType: plan.type })
+  if (plan.minPrice !== undefined) add('l.price >= :minPrice', { minPrice: plan.minPrice })
+  if (plan.maxPrice !== undefined) add('l.price <= :maxPrice', { maxPrice: plan.maxPrice })
+  if (plan.sellerId) add('l.seller_id = :sellerId', { sellerId: plan.sellerId })
   if (plan.origin && (plan.radiusKm !== undefined || plan.sort === 'distance')) add('l.lat is not null')
   if (plan.origin && plan.radiusKm !== undefined) {
-    const { lat, lng } = plan.origin
-    const meters = plan.radiusKm * 1000
+    const circle = { originLat: plan.origin.lat, originLng: plan.origin.lng, radiusMeters: plan.radiusKm * 1000 }
     // The box test uses the GiST index; the exact great-circle test trims its corners.
-    if (plan.geoIndex !== false) add('earth_box(ll_to_earth(?, ?), ?) @> ll_to_earth(l.lat, l.lng)', lat, lng, meters)
-    add('earth_distance(ll_to_earth(?, ?), ll_to_earth(l.lat, l.lng)) <= ?', lat, lng, meters)
+    if (plan.geoIndex !== false)
+      add('earth_box(ll_to_earth(:originLat, :originLng), :radiusMeters) @> ll_to_earth(l.lat, l.lng)', circle)
+    add('earth_distance(ll_to_earth(:originLat, :originLng), ll_to_earth(l.lat, l.lng)) <= :radiusMeters', circle)
   }
   return { sql: parts.join(' and '), bindings }
 }
@@ -154,24 +157,29 @@ export function pageSql(db: Db, plan: SearchPlan): Sql {
   const cols = cardSelectOf(db, plan)
   const outer = (inner: Sql): Sql => ({
     sql: `select ${cols.sql}, p.cursor_key, p.floor_at, p.floor_id from (${inner.sql}) p join listings l on l.id = p.id join users u on u.id = l.seller_id order by ${order}`,
-    bindings: [...cols.bindings, ...inner.bindings, ...spec.key.bindings],
+    bindings: { ...cols.bindings, ...inner.bindings, ...spec.key.bindings },
   })
+  const pageSize = { pageSize: plan.limit + 1 }
 
   if (plan.sort === 'relevance') {
     // Rank a bounded window: the newest matches (an index walk or a small bitmap), then
     // order that window by rank. Page 1 fixes the window's floor; later pages reuse it.
+    const floor = { floorAt: plan.floor?.[0] ?? null, floorId: plan.floor?.[1] ?? null }
     const pinned = plan.floor
-      ? { sql: ' and (l.published_at, l.id) >= (?::timestamptz, ?::uuid)', bindings: [plan.floor[0], plan.floor[1]] }
-      : { sql: '', bindings: [] }
+      ? { sql: ' and (l.published_at, l.id) >= (:floorAt::timestamptz, :floorId::uuid)', bindings: floor }
+      : { sql: '', bindings: none }
     const size = plan.window ?? RELEVANCE_WINDOW
     const bounded = !plan.after // page 1 sets the bound
     const keyset = plan.after
-      ? { sql: ' where (w.rank, w.id) < (?::float8, ?::uuid)', bindings: [plan.after[0], plan.after[1]] }
-      : { sql: '', bindings: [] }
+      ? {
+          sql: ' where (w.rank, w.id) < (:afterKey::float8, :afterId::uuid)',
+          bindings: { afterKey: plan.after[0], afterId: plan.after[1] },
+        }
+      : { sql: '', bindings: none }
     const floorCols = bounded
       ? `case when (select count(*) from w) >= ${size} then (select to_json(published_at) #>> '{}' from w order by published_at, id limit 1) end as floor_at,
          case when (select count(*) from w) >= ${size} then (select id from w order by published_at, id limit 1) end as floor_id`
-      : '?::text as floor_at, ?::uuid as floor_id'
+      : ':floorAt::text as floor_at, :floorId::uuid as floor_id'
     const inner: Sql = {
       sql: `with w as materialized (
               select l.id, l.published_at, ${spec.key.sql} as rank from listings l
@@ -179,28 +187,28 @@ export function pageSql(db: Db, plan: SearchPlan): Sql {
               order by l.published_at desc, l.id desc${bounded ? ` limit ${size}` : ''}
             )
             select w.id, w.rank as cursor_key, ${floorCols}
-            from w${keyset.sql} order by w.rank desc, w.id desc limit ?`,
-      bindings: [
+            from w${keyset.sql} order by w.rank desc, w.id desc limit :pageSize`,
+      bindings: {
         ...spec.key.bindings,
         ...where.bindings,
         ...pinned.bindings,
-        ...(bounded ? [] : [plan.floor?.[0] ?? null, plan.floor?.[1] ?? null]),
+        ...(bounded ? none : floor),
         ...keyset.bindings,
-        plan.limit + 1,
-      ],
+        ...pageSize,
+      },
     }
     return outer(inner)
   }
 
   const keyset = plan.after
     ? {
-        sql: ` and (${spec.key.sql}, l.id) ${op} (?::${spec.cast}, ?::uuid)`,
-        bindings: [...spec.key.bindings, plan.after[0], plan.after[1]],
+        sql: ` and (${spec.key.sql}, l.id) ${op} (:afterKey::${spec.cast}, :afterId::uuid)`,
+        bindings: { ...spec.key.bindings, afterKey: plan.after[0], afterId: plan.after[1] },
       }
-    : { sql: '', bindings: [] }
+    : { sql: '', bindings: none }
   return outer({
-    sql: `select l.id, ${spec.cursorKey.sql} as cursor_key, null::text as floor_at, null::uuid as floor_id from listings l where ${where.sql}${keyset.sql} order by ${order} limit ?`,
-    bindings: [...spec.cursorKey.bindings, ...where.bindings, ...keyset.bindings, ...spec.key.bindings, plan.limit + 1],
+    sql: `select l.id, ${spec.cursorKey.sql} as cursor_key, null::text as floor_at, null::uuid as floor_id from listings l where ${where.sql}${keyset.sql} order by ${order} limit :pageSize`,
+    bindings: { ...spec.cursorKey.bindings, ...where.bindings, ...keyset.bindings, ...spec.key.bindings, ...pageSize },
   })
 }
 
@@ -215,11 +223,11 @@ export function distanceCandidatesSql(plan: SearchPlan, window: number): Sql {
   const spec = sortSpec({ ...plan, sort: 'distance' })
   const where = whereOf(plan)
   const from = plan.after
-    ? { sql: ` and ${spec.key.sql} >= ?::float8`, bindings: [...spec.key.bindings, plan.after[0]] }
-    : { sql: '', bindings: [] }
+    ? { sql: ` and ${spec.key.sql} >= :afterKey::float8`, bindings: { ...spec.key.bindings, afterKey: plan.after[0] } }
+    : { sql: '', bindings: none }
   return {
-    sql: `select l.id, ${spec.key.sql} as k from listings l where ${where.sql}${from.sql} order by ${spec.key.sql} limit ?`,
-    bindings: [...spec.key.bindings, ...where.bindings, ...from.bindings, ...spec.key.bindings, window],
+    sql: `select l.id, ${spec.key.sql} as k from listings l where ${where.sql}${from.sql} order by ${spec.key.sql} limit :candidates`,
+    bindings: { ...spec.key.bindings, ...where.bindings, ...from.bindings, candidates: window },
   }
 }
 
@@ -261,19 +269,19 @@ export async function radiusIsDense(
 ): Promise<boolean> {
   const dLat = radiusKm / 111.32
   const dLng = radiusKm / (111.32 * Math.max(0.01, Math.cos((origin.lat * Math.PI) / 180)))
-  const { rows } = (await db.raw(
+  const { rows } = await db.raw<{ rows: { 'QUERY PLAN': [{ Plan: { Plans?: { 'Plan Rows': number }[] } }] }[] }>(
     `explain (format json)
-     select 1 from listings l where l.status = 'active' and l.lat between ? and ? and l.lng between ? and ?
+     select 1 from listings l where l.status = 'active' and l.lat between :latMin and :latMax and l.lng between :lngMin and :lngMax
      union all
      select 1 from listings l where l.status = 'active'`,
-    [origin.lat - dLat, origin.lat + dLat, origin.lng - dLng, origin.lng + dLng],
-  )) as { rows: { 'QUERY PLAN': [{ Plan: { Plans?: { 'Plan Rows': number }[] } }] }[] }
+    { latMin: origin.lat - dLat, latMax: origin.lat + dLat, lngMin: origin.lng - dLng, lngMax: origin.lng + dLng },
+  )
   const [box, all] = (rows[0]?.['QUERY PLAN'][0].Plan.Plans ?? []).map((p) => p['Plan Rows'])
   if (box === undefined || all === undefined) return false
   return box >= Math.sqrt((limit + 1) * all)
 }
 
-type PageRow = CardRow & { cursor_key: unknown; floor_at?: string | null; floor_id?: string | null }
+type PageRow = CardRow & { cursor_key: string | number; floor_at?: string | null; floor_id?: string | null }
 
 async function runPageOn(db: Db, plan: SearchPlan): Promise<PageRow[]> {
   if (plan.sort !== 'distance') {
@@ -286,10 +294,10 @@ async function runPageOn(db: Db, plan: SearchPlan): Promise<PageRow[]> {
   return hotQuery<PageRow>(
     db,
     `select ${cols.sql}, p.k as cursor_key
-     from unnest(?::uuid[], ?::float8[]) with ordinality as p(id, k, ord)
+     from unnest(:ids::uuid[], :distances::float8[]) with ordinality as p(id, k, ord)
      join listings l on l.id = p.id join users u on u.id = l.seller_id
      order by p.ord`,
-    [...cols.bindings, keys.map((c) => c.id), keys.map((c) => c.k)],
+    { ...cols.bindings, ids: keys.map((c) => c.id), distances: keys.map((c) => c.k) },
     { prepared: false },
   )
 }
@@ -301,7 +309,7 @@ async function runPage(db: Db, plan: SearchPlan): Promise<PageRow[]> {
     await trx.raw(`select set_config('pg_trgm.word_similarity_threshold', ?, true)`, [String(FUZZY_THRESHOLD)])
     return runPageOn(trx, plan)
   }
-  return 'isTransaction' in db && db.isTransaction ? inTx(db) : (db as Knex).transaction(inTx)
+  return 'isTransaction' in db && db.isTransaction ? inTx(db) : db.transaction(inTx)
 }
 
 /**
@@ -318,20 +326,20 @@ export function createSearchService({ blobs, relevanceWindow }: { blobs: BlobSto
       const q = query.q?.trim() || undefined
       const hasOrigin = query.lat !== undefined || query.lng !== undefined
       if ((query.lat === undefined) !== (query.lng === undefined))
-        throw E.invalid('/querystring/lat', 'lat and lng go together')
-      if (query.radiusKm !== undefined && !hasOrigin) throw E.invalid('/querystring/radiusKm', 'needs lat and lng')
+        throw invalidField('/querystring/lat', 'lat and lng go together')
+      if (query.radiusKm !== undefined && !hasOrigin) throw invalidField('/querystring/radiusKm', 'needs lat and lng')
       if (query.minPrice !== undefined && query.maxPrice !== undefined && query.minPrice > query.maxPrice)
-        throw E.invalid('/querystring/minPrice', 'is above maxPrice')
+        throw invalidField('/querystring/minPrice', 'is above maxPrice')
       const sort: SearchSort = query.sort ?? (q ? 'relevance' : 'newest')
-      if (sort === 'relevance' && !q) throw E.invalid('/querystring/sort', 'relevance needs q')
-      if (sort === 'distance' && !hasOrigin) throw E.invalid('/querystring/sort', 'distance needs lat and lng')
+      if (sort === 'relevance' && !q) throw invalidField('/querystring/sort', 'relevance needs q')
+      if (sort === 'distance' && !hasOrigin) throw invalidField('/querystring/sort', 'distance needs lat and lng')
       const limit = query.limit ?? 20
       const keyKind: KeyKind =
         sort === 'newest' ? 'timestamp' : sort === 'price_asc' || sort === 'price_desc' ? 'int' : 'number'
       const cursor = decodeKeyset(query.cursor, ['string', 'string', keyKind, 'uuid', 'timestamp?', 'uuid?']) as
-        [string, string, unknown, string, string | null, string | null] | undefined
+        [string, string, string | number, string, string | null, string | null] | undefined
       if (cursor && (cursor[0] !== sort || !['exact', 'fuzzy'].includes(cursor[1])))
-        throw E.invalid('/querystring/cursor', 'does not belong to this search')
+        throw invalidField('/querystring/cursor', 'does not belong to this search')
 
       let categoryIds: string[] | undefined
       if (query.categoryId) {

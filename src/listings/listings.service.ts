@@ -5,10 +5,12 @@ import { blobDeletions } from '../images/index.js'
 import type { BlobStore } from '../images/index.js'
 import { isTxCtx, type Actor, type Ctx, type TxCtx } from '../shared/index.js'
 import { pageOf } from '../shared/index.js'
+import { blockedEitherWaySql } from '../accounts/index.js'
 import { decodeKeyset } from './keyset.js'
 import { hotQuery } from './hot-query.js'
 import { notifyWantMatches } from '../wants/index.js'
-import { CatalogueErrors as E } from './listings.errors.js'
+import { liveReservationSql, mayViewListing } from './availability.js'
+import { ListingErrors as E, invalidField } from './listings.errors.js'
 import type {
   CreateListingBody,
   Listing,
@@ -18,30 +20,48 @@ import type {
   LocationInput,
   UpdateListingBody,
 } from './listings.schemas.js'
-import {
-  cardColumns,
-  detailSql,
-  toCard,
-  toListing,
-  type CardRow,
-  type DetailRow,
-  type StoredVariant,
-} from './listings.sql.js'
+import { cardColumns, detailSql, toCard, toListing, type CardRow, type DetailRow } from './listings.sql.js'
+import type { ListingRow } from './listings.tables.js'
 
 export type ActorCtx = Ctx & { actor: Actor }
 
-type ListingRecord = {
-  id: string
-  seller_id: string
-  title: string
-  type: ListingType
-  price: number
-  currency: string
-  category_id: string
-  quantity: number
-  sold_quantity: number
-  status: ListingStatus
-  published_at: Date | null
+/** Every column of a listing but its search vector (what a lookup by id returns). */
+export type ListingRecord = Omit<ListingRow, 'search_vector'>
+const RECORD_COLUMNS = [
+  'id',
+  'seller_id',
+  'title',
+  'description',
+  'type',
+  'price',
+  'currency',
+  'condition',
+  'category_id',
+  'quantity',
+  'sold_quantity',
+  'status',
+  'city',
+  'state',
+  'lat',
+  'lng',
+  'removed_reason',
+  'published_at',
+  'created_at',
+  'updated_at',
+] as const satisfies readonly (keyof ListingRecord)[]
+
+/**
+ * One listing by id, in the caller's database handle or transaction (`forUpdate` locks the
+ * row); no visibility check. Other features look a listing up through this, not the table.
+ */
+export async function findListing(
+  db: Db,
+  id: string,
+  opts: { forUpdate?: boolean } = {},
+): Promise<ListingRecord | undefined> {
+  const query = db('listings').where('id', id)
+  if (opts.forUpdate) query.forUpdate()
+  return query.first(RECORD_COLUMNS)
 }
 
 export type CatalogueDeps = { spine: EventSpine; blobs: BlobStore }
@@ -51,17 +71,17 @@ const isAdmin = (ctx: Ctx) => ctx.actor?.role === 'admin'
 /** Trims and checks the text fields the schema cannot (whitespace-only titles). */
 function cleanTitle(title: string): string {
   const t = title.trim().replace(/\s+/g, ' ')
-  if (t.length < 3) throw E.invalid('/body/title', 'must have at least 3 characters')
+  if (t.length < 3) throw invalidField('/body/title', 'must have at least 3 characters')
   return t
 }
 
 /** A sale has a positive price; a giveaway costs nothing. */
 function checkPrice(type: ListingType, price: number | undefined, path = '/body/price'): number {
   if (type === 'giveaway') {
-    if (price !== undefined && price !== 0) throw E.invalid(path, 'a giveaway has no price (omit it or send 0)')
+    if (price !== undefined && price !== 0) throw invalidField(path, 'a giveaway has no price (omit it or send 0)')
     return 0
   }
-  if (price === undefined || price <= 0) throw E.invalid(path, 'a sale needs a price above 0 (in kobo)')
+  if (price === undefined || price <= 0) throw invalidField(path, 'a sale needs a price above 0 (in kobo)')
   return price
 }
 
@@ -69,7 +89,7 @@ function locationColumns(location: LocationInput | null | undefined) {
   if (location === undefined) return {}
   if (location === null) return { city: null, state: null, lat: null, lng: null }
   if ((location.lat === undefined) !== (location.lng === undefined))
-    throw E.invalid('/body/location', 'lat and lng go together')
+    throw invalidField('/body/location', 'lat and lng go together')
   return {
     city: location.city.trim(),
     state: location.state.trim(),
@@ -80,24 +100,16 @@ function locationColumns(location: LocationInput | null | undefined) {
 
 async function checkCategory(db: Db, categoryId: string): Promise<void> {
   const row = await db('categories').where('id', categoryId).first('id')
-  if (!row) throw E.invalid('/body/categoryId', 'no such category')
+  if (!row) throw invalidField('/body/categoryId', 'no such category')
 }
 
 /** Units sold or held by live reservations (the floor for a new quantity). */
 async function committedUnits(db: Db, listing: ListingRecord): Promise<number> {
-  const row = (await db('reservations')
-    .where('listing_id', listing.id)
-    .whereNull('released_at')
-    .whereNull('converted_at')
-    .where('expires_at', '>', db.fn.now())
-    .sum({ n: 'quantity' })
-    .first()) as { n: number | null } | undefined
-  return listing.sold_quantity + Number(row?.n ?? 0)
-}
-
-/** Who may see a listing: active and sold ones are public; drafts and removed ones only to the seller and admins. */
-function visibleTo(ctx: Ctx, listing: { seller_id: string; status: ListingStatus }): boolean {
-  return listing.status === 'active' || listing.status === 'sold' || listing.seller_id === ctx.actor?.id || isAdmin(ctx)
+  const { rows } = await db.raw<{ rows: { n: number }[] }>(
+    `select coalesce(sum(r.quantity), 0)::int as n from reservations r where r.listing_id = ? and ${liveReservationSql('r')}`,
+    [listing.id],
+  )
+  return listing.sold_quantity + (rows[0]?.n ?? 0)
 }
 
 /**
@@ -116,8 +128,8 @@ export function createListingsService({ spine, blobs }: CatalogueDeps) {
     id: string,
     opts: { allowAdmin?: boolean } = {},
   ): Promise<ListingRecord> {
-    const row = (await tx.db('listings').where('id', id).forUpdate().first()) as ListingRecord | undefined
-    if (!row || !visibleTo(tx, row)) throw E.listingNotFound()
+    const row = await findListing(tx.db, id, { forUpdate: true })
+    if (!row || !mayViewListing(row, tx.actor)) throw E.listingNotFound()
     if (row.seller_id !== tx.actor.id && !(opts.allowAdmin && isAdmin(tx))) throw E.notOwner()
     return row
   }
@@ -126,7 +138,7 @@ export function createListingsService({ spine, blobs }: CatalogueDeps) {
     /** The full listing as its viewer may see it. */
     async get(ctx: Ctx, id: string): Promise<Listing> {
       const row = await detail(ctx, id)
-      if (!row || !visibleTo(ctx, row)) throw E.listingNotFound()
+      if (!row || !mayViewListing(row, ctx.actor)) throw E.listingNotFound()
       return toListing(row, blobs)
     },
 
@@ -137,7 +149,7 @@ export function createListingsService({ spine, blobs }: CatalogueDeps) {
       await checkCategory(ctx.db, body.categoryId)
       const draft = body.draft === true
       const id = await spine.transaction(ctx, async (tx) => {
-        const [row] = (await tx
+        const [row] = await tx
           .db('listings')
           .insert({
             seller_id: ctx.actor.id,
@@ -153,7 +165,7 @@ export function createListingsService({ spine, blobs }: CatalogueDeps) {
             published_at: draft ? null : tx.db.fn.now(),
             ...location,
           })
-          .returning('id')) as { id: string }[]
+          .returning('id')
         if (!draft) await notifyWantMatches(spine, tx, row!.id)
         return row!.id
       })
@@ -214,14 +226,7 @@ export function createListingsService({ spine, blobs }: CatalogueDeps) {
             .db('wishlists as w')
             .where('w.listing_id', id)
             .whereNot('w.user_id', cur.seller_id)
-            .whereNotExists(
-              tx
-                .db('blocks as b')
-                .whereRaw(
-                  '(b.blocker_id = w.user_id and b.blocked_id = ?) or (b.blocker_id = ? and b.blocked_id = w.user_id)',
-                  [cur.seller_id, cur.seller_id],
-                ),
-            )
+            .whereRaw(`not ${blockedEitherWaySql('w.user_id', ':sellerId::uuid')}`, { sellerId: cur.seller_id })
             .select('w.user_id')
           await spine.notify(tx, wishlisters, 'price_drop', {
             listingId: id,
@@ -251,9 +256,7 @@ export function createListingsService({ spine, blobs }: CatalogueDeps) {
           .db('listings')
           .where('id', id)
           .update({ status: 'removed', removed_reason: reason, updated_at: tx.db.fn.now() })
-        const images = (await tx.db('listing_images').where('listing_id', id).delete().returning('variants')) as {
-          variants: Record<string, StoredVariant>
-        }[]
+        const images = await tx.db('listing_images').where('listing_id', id).delete().returning('variants')
         const pathnames = images.flatMap((i) => Object.values(i.variants).map((v) => v.pathname))
         const ids = await blobDeletions.schedule(tx.db, pathnames)
         if (byAdmin) {
@@ -284,7 +287,7 @@ export function createListingsService({ spine, blobs }: CatalogueDeps) {
       const query = ctx.db('listings as l').join('users as u', 'u.id', 'l.seller_id').where('l.seller_id', ctx.actor.id)
       if (q.status) query.where('l.status', q.status)
       if (after) query.whereRaw('(l.created_at, l.id) < (?::timestamptz, ?::uuid)', after)
-      const rows = (await query
+      const rows: (CardRow & { created_key: string })[] = await query
         .orderBy([
           { column: 'l.created_at', order: 'desc' },
           { column: 'l.id', order: 'desc' },
@@ -293,7 +296,7 @@ export function createListingsService({ spine, blobs }: CatalogueDeps) {
         .select([
           cardColumns(ctx.db, { viewerId: ctx.actor.id }),
           ctx.db.raw(`to_json(l.created_at) #>> '{}' as created_key`),
-        ])) as (CardRow & { created_key: string })[]
+        ])
       const page = pageOf(rows, limit, (r) => [r.created_key, r.id])
       return { items: page.items.map((r) => toCard(r, blobs)), nextCursor: page.nextCursor }
     },

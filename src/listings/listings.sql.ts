@@ -1,64 +1,61 @@
 import type { Db, Knex } from '../db/index.js'
 import type { BlobStore } from '../images/index.js'
 import { availableQuantitySql } from './availability.js'
-import type { Condition, Listing, ListingCard, ListingStatus, ListingType } from './listings.schemas.js'
+import type { Bindings } from './hot-query.js'
+import type { Listing, ListingCard } from './listings.schemas.js'
+import type { ListingImageRow, ListingRow } from './listings.tables.js'
 
-/** One stored variant of a photo (listing_images.variants[name]). */
-export type StoredVariant = { pathname: string; url: string; width: number; height: number; bytes: number }
-export type ImageJson = {
-  id: string
-  position: number
-  width: number
-  height: number
-  variants: Record<'thumb' | 'medium' | 'large', StoredVariant>
-}
+/** A photo as the card and detail selects build it (jsonb_build_object of a listing_images row). */
+export type ImageJson = Pick<ListingImageRow, 'id' | 'position' | 'width' | 'height' | 'variants'>
 
-export type CardRow = {
-  id: string
-  seller_id: string
+/** A row of the card select list (cardSelect / cardColumns). */
+export type CardRow = Pick<
+  ListingRow,
+  | 'id'
+  | 'seller_id'
+  | 'title'
+  | 'type'
+  | 'price'
+  | 'currency'
+  | 'condition'
+  | 'category_id'
+  | 'status'
+  | 'quantity'
+  | 'city'
+  | 'state'
+  | 'lat'
+  | 'lng'
+  | 'published_at'
+  | 'created_at'
+> & {
+  /** users.name and users.avatar_url of the seller (accounts' table, joined). */
   seller_name: string
   seller_avatar: string | null
-  title: string
-  type: ListingType
-  price: number
-  currency: string
-  condition: Condition
-  category_id: string
-  status: ListingStatus
-  quantity: number
   available_quantity: number
-  city: string | null
-  state: string | null
-  lat: number | null
-  lng: number | null
-  published_at: Date | null
-  created_at: Date
   cover: ImageJson | null
   is_favourite?: boolean
   distance_km?: number | null
 }
 
-export type DetailRow = Omit<CardRow, 'cover'> & {
-  description: string
-  sold_quantity: number
-  updated_at: Date
-  images: ImageJson[]
-}
+/** A row of the full listing view (detailSelect). */
+export type DetailRow = Omit<CardRow, 'cover' | 'distance_km'> &
+  Pick<ListingRow, 'description' | 'sold_quantity' | 'updated_at'> & { images: ImageJson[] }
 
 const IMAGE_JSON =
   "jsonb_build_object('id', i.id, 'position', i.position, 'width', i.width, 'height', i.height, 'variants', i.variants)"
 
-export type Sql = { sql: string; bindings: unknown[] }
+/** A piece of SQL text with its named bindings (`:name`); pieces combine by merging their bindings. */
+export type Sql = { sql: string; bindings: Bindings }
 
 /** The SQL text of availableQuantitySql for alias `l`, rendered once per Knex client. */
 const availableText = new WeakMap<object, string>()
 function availableSql(db: Db): string {
-  let sql = availableText.get(db.client as object)
+  let sql = availableText.get(db.client)
   if (sql === undefined) {
     const rendered = availableQuantitySql(db, 'l').toSQL()
     if (rendered.bindings.length > 0) throw new Error('availableQuantitySql is expected to need no bindings')
     sql = rendered.sql
-    availableText.set(db.client as object, sql)
+    availableText.set(db.client, sql)
   }
   return sql
 }
@@ -70,15 +67,16 @@ function commonSql(db: Db, viewerId?: string): Sql {
     'l.condition, l.category_id, l.status, l.quantity, l.city, l.state, l.lat, l.lng, l.published_at, l.created_at',
     `${availableSql(db)} as available_quantity`,
     ...(viewerId
-      ? ['exists (select 1 from wishlists w where w.user_id = ? and w.listing_id = l.id) as is_favourite']
+      ? ['exists (select 1 from wishlists w where w.user_id = :viewerId and w.listing_id = l.id) as is_favourite']
       : []),
   ].join(', ')
-  return { sql, bindings: viewerId ? [viewerId] : [] }
+  return { sql, bindings: viewerId ? { viewerId } : {} }
 }
 
 /**
  * The select list of a listing card (first photo only; distance when an origin is given).
- * Plain SQL text with `?` bindings: the hot read paths do not build it through Knex.
+ * Plain SQL text with named bindings (`viewerId`, `originLat`, `originLng`): the hot read
+ * paths do not build it through Knex's query builder.
  */
 export function cardSelect(db: Db, opts: { viewerId?: string; origin?: { lat: number; lng: number } } = {}): Sql {
   const common = commonSql(db, opts.viewerId)
@@ -86,10 +84,11 @@ export function cardSelect(db: Db, opts: { viewerId?: string; origin?: { lat: nu
     common.sql,
     `(select ${IMAGE_JSON} from listing_images i where i.listing_id = l.id order by i.position limit 1) as cover`,
   ]
-  const bindings = [...common.bindings]
+  const bindings: Bindings = { ...common.bindings }
   if (opts.origin) {
-    parts.push('earth_distance(ll_to_earth(?, ?), ll_to_earth(l.lat, l.lng)) / 1000.0 as distance_km')
-    bindings.push(opts.origin.lat, opts.origin.lng)
+    parts.push('earth_distance(ll_to_earth(:originLat, :originLng), ll_to_earth(l.lat, l.lng)) / 1000.0 as distance_km')
+    bindings.originLat = opts.origin.lat
+    bindings.originLng = opts.origin.lng
   }
   return { sql: parts.join(', '), bindings }
 }
@@ -107,20 +106,21 @@ export function detailSelect(db: Db, viewerId?: string): Sql {
 /** The card select list as one Knex column (for builder queries: my listings, wishlist). */
 export function cardColumns(db: Db, opts: { viewerId?: string; origin?: { lat: number; lng: number } } = {}): Knex.Raw {
   const { sql, bindings } = cardSelect(db, opts)
-  return db.raw(sql, bindings as Knex.RawBinding[])
+  return db.raw(sql, bindings)
 }
 
 /** The full listing of one id, as the viewer sees it (no visibility check). */
 export function detailSql(db: Db, id: string, viewerId?: string): Sql {
   const select = detailSelect(db, viewerId)
   return {
-    sql: `select ${select.sql} from listings l join users u on u.id = l.seller_id where l.id = ?`,
-    bindings: [...select.bindings, id],
+    sql: `select ${select.sql} from listings l join users u on u.id = l.seller_id where l.id = :id`,
+    bindings: { ...select.bindings, id },
   }
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null)
 
+/** A photo as clients see it (absolute URLs). */
 export function toImage(img: ImageJson, blobs: BlobStore) {
   const v = img.variants
   return {
@@ -161,6 +161,7 @@ function base(r: CardRow | DetailRow) {
   }
 }
 
+/** A listing card as clients see it. */
 export function toCard(r: CardRow, blobs: BlobStore): ListingCard {
   return {
     ...base(r),
@@ -171,6 +172,7 @@ export function toCard(r: CardRow, blobs: BlobStore): ListingCard {
   }
 }
 
+/** The full listing as clients see it. */
 export function toListing(r: DetailRow, blobs: BlobStore): Listing {
   return {
     ...base(r),

@@ -1,15 +1,10 @@
+import type { Db } from '../db/index.js'
 import type { Actor, Ctx } from '../shared/index.js'
-import { CatalogueErrors as E } from './listings.errors.js'
+import { isListingPublic } from './availability.js'
+import { ListingErrors as E } from './listings.errors.js'
 import type { ReportBody } from './listings.schemas.js'
-
-type ReportRow = {
-  id: string
-  listing_id: string
-  reason: string
-  detail: string | null
-  status: 'open' | 'dismissed' | 'actioned'
-  created_at: Date
-}
+import { findListing } from './listings.service.js'
+import type { ListingReportRow } from './listings.tables.js'
 
 /**
  * Reports: a signed-in user flags a listing for the moderators (the trust feature reads
@@ -17,16 +12,17 @@ type ReportRow = {
  */
 export const reportsService = {
   async create(ctx: Ctx & { actor: Actor }, listingId: string, body: ReportBody) {
-    const listing = (await ctx.db('listings').where('id', listingId).first('seller_id', 'status')) as
-      { seller_id: string; status: string } | undefined
-    if (!listing || (listing.status !== 'active' && listing.status !== 'sold')) throw E.listingNotFound()
+    const listing = await findListing(ctx.db, listingId)
+    if (!listing || !isListingPublic(listing)) throw E.listingNotFound()
     if (listing.seller_id === ctx.actor.id) throw E.ownListing('report')
-    const { rows } = (await ctx.db.raw(
-      `insert into listing_reports (listing_id, reporter_id, reason, detail) values (?, ?, ?, ?)
+    const { rows } = await ctx.db.raw<{
+      rows: Pick<ListingReportRow, 'id' | 'listing_id' | 'reason' | 'detail' | 'status' | 'created_at'>[]
+    }>(
+      `insert into listing_reports (listing_id, reporter_id, reason, detail) values (:listingId, :reporterId, :reason, :detail)
        on conflict (listing_id, reporter_id) where status = 'open' do nothing
        returning id, listing_id, reason, detail, status, created_at`,
-      [listingId, ctx.actor.id, body.reason, body.detail?.trim() || null],
-    )) as { rows: ReportRow[] }
+      { listingId, reporterId: ctx.actor.id, reason: body.reason, detail: body.detail?.trim() || null },
+    )
     const row = rows[0]
     if (!row) throw E.alreadyReported()
     return {
@@ -38,4 +34,38 @@ export const reportsService = {
       createdAt: row.created_at.toISOString(),
     }
   },
+}
+
+/** A moderator's decision on reports: who decided, when (now), and why. */
+export type ReportResolution = { resolvedBy: string; note: string }
+
+/**
+ * Closes every open report of a listing as `actioned` (the listing was removed), in the
+ * caller's transaction; returns how many were closed.
+ */
+export async function actionOpenReports(db: Db, listingId: string, resolution: ReportResolution): Promise<number> {
+  return db('listing_reports').where({ listing_id: listingId, status: 'open' }).update({
+    status: 'actioned',
+    resolved_by: resolution.resolvedBy,
+    resolved_at: db.fn.now(),
+    resolution_note: resolution.note,
+  })
+}
+
+/** One report by id, locked for the caller's transaction (a moderator is about to resolve it). */
+export async function lockReport(
+  db: Db,
+  reportId: string,
+): Promise<Pick<ListingReportRow, 'id' | 'listing_id' | 'status'> | undefined> {
+  return db('listing_reports').where('id', reportId).forUpdate().first('id', 'listing_id', 'status')
+}
+
+/** Closes one report as `dismissed` (nothing to act on), in the caller's transaction. */
+export async function dismissReport(db: Db, reportId: string, resolution: ReportResolution): Promise<void> {
+  await db('listing_reports').where('id', reportId).update({
+    status: 'dismissed',
+    resolved_by: resolution.resolvedBy,
+    resolved_at: db.fn.now(),
+    resolution_note: resolution.note,
+  })
 }

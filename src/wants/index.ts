@@ -1,6 +1,16 @@
 /** The public surface of src/wants: other folders import from here, never from its files. */
 
+/** The feature's plugin: the wants routes. */
+export { wantsFeature } from './wants.feature.js'
+
+/** Want matching, run by listings in its own transaction when a listing is first published. */
 export { notifyWantMatches } from './want-matching.js'
-export { wantsRoutes } from './wants.routes.js'
-export { createWantsService } from './wants.service.js'
-export type { WantsService } from './wants.service.js'
+
+/** A want looked up by id, in the caller's database handle or transaction. */
+export { findWant } from './wants.service.js'
+
+/** The error codes of wants (chat answers conversations about a want with them too). */
+export { WantErrors } from './wants.errors.js'
+
+/** The table this feature owns. */
+export type { WantRow } from './wants.tables.js'

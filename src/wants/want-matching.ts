@@ -1,9 +1,11 @@
+import { blockedEitherWaySql } from '../accounts/index.js'
 import type { EventSpine } from '../events/index.js'
 import type { TxCtx } from '../shared/index.js'
 
 /** How near a want and a listing must be when both carry coordinates. */
 export const WANT_MATCH_RADIUS_KM = 50
 
+/** The notification rows the statement returns (the notifications table is that feature's; read back here). */
 type NotificationRow = { id: string; user_id: string; type: string; data: unknown; created_at: Date }
 
 /**
@@ -15,9 +17,9 @@ type NotificationRow = { id: string; user_id: string; type: string; data: unknow
  * blocked by or blocking the seller are skipped. Returns how many were notified.
  */
 export async function notifyWantMatches(spine: EventSpine, tx: TxCtx, listingId: string): Promise<number> {
-  const { rows } = (await tx.db.raw(
+  const { rows } = await tx.db.raw<{ rows: NotificationRow[] }>(
     `with listing as (
-       select * from listings where id = ?
+       select * from listings where id = :listingId
      ), ancestors as (
        with recursive up as (
          select c.id, c.parent_id from categories c join listing l on c.id = l.category_id
@@ -34,14 +36,14 @@ export async function notifyWantMatches(spine: EventSpine, tx: TxCtx, listingId:
        and (w.max_price is null or l.price <= w.max_price)
        and (w.category_id is null or w.category_id in (select id from ancestors))
        and case
-             when w.lat is not null and l.lat is not null then earth_distance(ll_to_earth(w.lat, w.lng), ll_to_earth(l.lat, l.lng)) <= ?
+             when w.lat is not null and l.lat is not null then earth_distance(ll_to_earth(w.lat, w.lng), ll_to_earth(l.lat, l.lng)) <= :radiusMeters
              when w.state is not null and l.state is not null then lower(w.state) = lower(l.state)
              else true
            end
-       and not exists (select 1 from blocks b where (b.blocker_id = w.user_id and b.blocked_id = l.seller_id) or (b.blocker_id = l.seller_id and b.blocked_id = w.user_id))
+       and not ${blockedEitherWaySql('w.user_id', 'l.seller_id')}
      returning id, user_id, type, data, created_at`,
-    [listingId, WANT_MATCH_RADIUS_KM * 1000],
-  )) as { rows: NotificationRow[] }
+    { listingId, radiusMeters: WANT_MATCH_RADIUS_KM * 1000 },
+  )
   await spine.append(
     tx,
     rows.map((n) => ({

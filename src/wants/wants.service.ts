@@ -1,36 +1,25 @@
-import { isBlockedEitherWay } from '../accounts/index.js'
+import { AccountErrors, isBlockedEitherWay } from '../accounts/index.js'
 import { insertMessage } from '../chat/index.js'
 import { categoryWithDescendants } from '../categories/index.js'
 import type { Db } from '../db/index.js'
 import type { EventSpine } from '../events/index.js'
-import { CatalogueErrors as E } from '../listings/index.js'
+import { ListingErrors, findListing, invalidField, isListingPublic } from '../listings/index.js'
 import type { LocationInput } from '../listings/index.js'
 import type { Actor, Ctx } from '../shared/index.js'
 import { Errors } from '../shared/index.js'
 import { pageOf } from '../shared/index.js'
 import { decodeKeyset } from '../listings/index.js'
 import type { Message } from '../chat/index.js'
+import { WantErrors as E } from './wants.errors.js'
 import type { CreateWantBody, ListWantsQuery, UpdateWantBody, Want, WantResponseBody } from './wants.schemas.js'
+import type { WantRow } from './wants.tables.js'
 
 type ActorCtx = Ctx & { actor: Actor }
 
-type WantRow = {
-  id: string
-  user_id: string
+/** A want with its author's name and avatar (COLUMNS over `wants w join users u`). */
+type WantView = Omit<WantRow, 'closed_at' | 'search_vector' | 'match_query'> & {
   author_name: string
   author_avatar: string | null
-  title: string
-  description: string
-  category_id: string | null
-  max_price: number | null
-  currency: string
-  city: string | null
-  state: string | null
-  lat: number | null
-  lng: number | null
-  status: 'open' | 'closed'
-  created_at: Date
-  updated_at: Date
 }
 
 const COLUMNS = [
@@ -52,7 +41,7 @@ const COLUMNS = [
   'w.updated_at',
 ]
 
-function toWant(r: WantRow): Want {
+function toWant(r: WantView): Want {
   return {
     id: r.id,
     userId: r.user_id,
@@ -76,7 +65,7 @@ function locationColumns(location: LocationInput | null | undefined) {
   if (location === undefined) return {}
   if (location === null) return { city: null, state: null, lat: null, lng: null }
   if ((location.lat === undefined) !== (location.lng === undefined))
-    throw E.invalid('/body/location', 'lat and lng go together')
+    throw invalidField('/body/location', 'lat and lng go together')
   return {
     city: location.city.trim(),
     state: location.state.trim(),
@@ -88,7 +77,15 @@ function locationColumns(location: LocationInput | null | undefined) {
 async function checkCategory(db: Db, categoryId: string | null | undefined): Promise<void> {
   if (!categoryId) return
   if (!(await db('categories').where('id', categoryId).first('id')))
-    throw E.invalid('/body/categoryId', 'no such category')
+    throw invalidField('/body/categoryId', 'no such category')
+}
+
+/** One want by id, in the caller's database handle or transaction (chat looks up a want's author and status here). */
+export async function findWant(
+  db: Db,
+  id: string,
+): Promise<Pick<WantRow, 'id' | 'user_id' | 'status' | 'title'> | undefined> {
+  return db('wants').where('id', id).first('id', 'user_id', 'status', 'title')
 }
 
 /**
@@ -97,12 +94,15 @@ async function checkCategory(db: Db, categoryId: string | null | undefined): Pro
  * author. New listings that match an open want notify its author (see want-matching.ts).
  */
 export function createWantsService({ spine }: { spine: EventSpine }) {
-  async function load(db: Db, id: string): Promise<WantRow | undefined> {
-    return (await db('wants as w').join('users as u', 'u.id', 'w.user_id').where('w.id', id).first(COLUMNS)) as
-      WantRow | undefined
+  async function load(db: Db, id: string): Promise<WantView | undefined> {
+    const row: WantView | undefined = await db('wants as w')
+      .join('users as u', 'u.id', 'w.user_id')
+      .where('w.id', id)
+      .first(COLUMNS)
+    return row
   }
 
-  async function ownWant(ctx: ActorCtx, id: string, opts: { allowAdmin?: boolean } = {}): Promise<WantRow> {
+  async function ownWant(ctx: ActorCtx, id: string, opts: { allowAdmin?: boolean } = {}): Promise<WantView> {
     const row = await load(ctx.db, id)
     if (!row) throw E.wantNotFound()
     if (row.user_id !== ctx.actor.id && !(opts.allowAdmin && ctx.actor.role === 'admin'))
@@ -113,9 +113,9 @@ export function createWantsService({ spine }: { spine: EventSpine }) {
   return {
     async create(ctx: ActorCtx, body: CreateWantBody): Promise<Want> {
       const title = body.title.trim().replace(/\s+/g, ' ')
-      if (title.length < 3) throw E.invalid('/body/title', 'must have at least 3 characters')
+      if (title.length < 3) throw invalidField('/body/title', 'must have at least 3 characters')
       await checkCategory(ctx.db, body.categoryId)
-      const [row] = (await ctx
+      const [row] = await ctx
         .db('wants')
         .insert({
           user_id: ctx.actor.id,
@@ -125,7 +125,7 @@ export function createWantsService({ spine }: { spine: EventSpine }) {
           max_price: body.maxPrice ?? null,
           ...locationColumns(body.location),
         })
-        .returning('id')) as { id: string }[]
+        .returning('id')
       return toWant((await load(ctx.db, row!.id))!)
     },
 
@@ -139,7 +139,7 @@ export function createWantsService({ spine }: { spine: EventSpine }) {
     async list(ctx: Ctx, q: ListWantsQuery): Promise<{ items: Want[]; nextCursor: string | null }> {
       if (q.mine && !ctx.actor) throw Errors.unauthenticated('Sign in to see your wants')
       if (q.status === 'closed' && !q.mine)
-        throw E.invalid('/querystring/status', 'closed wants are listed with mine=true only')
+        throw invalidField('/querystring/status', 'closed wants are listed with mine=true only')
       const limit = q.limit ?? 20
       const after = decodeKeyset(q.cursor, ['timestamp', 'uuid']) as [string, string] | undefined
       const query = ctx.db('wants as w').join('users as u', 'u.id', 'w.user_id')
@@ -156,15 +156,13 @@ export function createWantsService({ spine }: { spine: EventSpine }) {
         query.whereRaw('w.category_id = any(?::uuid[])', [ids])
       }
       if (after) query.whereRaw('(w.created_at, w.id) < (?::timestamptz, ?::uuid)', after)
-      const rows = (await query
+      const rows: (WantView & { created_key: string })[] = await query
         .orderBy([
           { column: 'w.created_at', order: 'desc' },
           { column: 'w.id', order: 'desc' },
         ])
         .limit(limit + 1)
-        .select([...COLUMNS, ctx.db.raw(`to_json(w.created_at) #>> '{}' as created_key`)])) as (WantRow & {
-        created_key: string
-      })[]
+        .select([...COLUMNS, ctx.db.raw(`to_json(w.created_at) #>> '{}' as created_key`)])
       const page = pageOf(rows, limit, (r) => [r.created_key, r.id])
       return { items: page.items.map(toWant), nextCursor: page.nextCursor }
     },
@@ -175,7 +173,7 @@ export function createWantsService({ spine }: { spine: EventSpine }) {
       let title: string | undefined
       if (patch.title !== undefined) {
         title = patch.title.trim().replace(/\s+/g, ' ')
-        if (title.length < 3) throw E.invalid('/body/title', 'must have at least 3 characters')
+        if (title.length < 3) throw invalidField('/body/title', 'must have at least 3 characters')
       }
       await ctx
         .db('wants')
@@ -212,21 +210,22 @@ export function createWantsService({ spine }: { spine: EventSpine }) {
       if (!want) throw E.wantNotFound()
       if (want.status !== 'open') throw E.wantClosed()
       if (want.user_id === ctx.actor.id) throw E.ownWant()
-      const listing = (await ctx.db('listings').where('id', body.listingId).first('id', 'seller_id', 'status')) as
-        { id: string; seller_id: string; status: string } | undefined
-      if (!listing || (listing.seller_id !== ctx.actor.id && listing.status !== 'active' && listing.status !== 'sold'))
-        throw E.listingNotFound()
+      const listing = await findListing(ctx.db, body.listingId)
+      if (!listing || (listing.seller_id !== ctx.actor.id && !isListingPublic(listing)))
+        throw ListingErrors.listingNotFound()
       if (listing.seller_id !== ctx.actor.id) throw Errors.forbidden('Answer with one of your own listings')
-      if (listing.status !== 'active') throw E.listingNotActive()
-      if (await isBlockedEitherWay(ctx.db, ctx.actor.id, want.user_id)) throw E.blocked()
+      if (listing.status !== 'active') throw ListingErrors.listingNotActive()
+      // TEMPORARY: AccountErrors.blocked (accounts) replaces ListingErrors.blocked at merge.
+      if (await isBlockedEitherWay(ctx.db, ctx.actor.id, want.user_id)) throw AccountErrors.blocked()
 
       return spine.transaction(ctx, async (tx) => {
-        const inserted = (await tx.db.raw(
-          `insert into conversations (listing_id, want_id, buyer_id, seller_id) values (?, ?, ?, ?)
+        // The conversation rows are chat's: these writes move behind a chat function taking `tx.db`.
+        const inserted = await tx.db.raw<{ rows: { id: string }[] }>(
+          `insert into conversations (listing_id, want_id, buyer_id, seller_id) values (:listingId, :wantId, :buyerId, :sellerId)
            on conflict (listing_id, buyer_id, seller_id) where listing_id is not null do nothing
            returning id`,
-          [listing.id, wantId, want.user_id, ctx.actor.id],
-        )) as { rows: { id: string }[] }
+          { listingId: listing.id, wantId, buyerId: want.user_id, sellerId: ctx.actor.id },
+        )
         let conversationId: string
         let created = false
         let firstAnswer = true
@@ -234,11 +233,11 @@ export function createWantsService({ spine }: { spine: EventSpine }) {
           conversationId = inserted.rows[0].id
           created = true
         } else {
-          const existing = (await tx
+          const existing: { id: string; want_id: string | null } = await tx
             .db('conversations')
             .where({ listing_id: listing.id, buyer_id: want.user_id, seller_id: ctx.actor.id })
             .forUpdate()
-            .first('id', 'want_id')) as { id: string; want_id: string | null }
+            .first('id', 'want_id')
           conversationId = existing.id
           firstAnswer = existing.want_id !== wantId
           if (existing.want_id === null)

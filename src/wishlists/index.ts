@@ -1,5 +1,7 @@
 /** The public surface of src/wishlists: other folders import from here, never from its files. */
 
-export { wishlistsRoutes } from './wishlists.routes.js'
-export { createWishlistsService } from './wishlists.service.js'
-export type { WishlistsService } from './wishlists.service.js'
+/** The feature's plugin: the wishlist routes. */
+export { wishlistsFeature } from './wishlists.feature.js'
+
+/** The table this feature owns. */
+export type { WishlistRow } from './wishlists.tables.js'

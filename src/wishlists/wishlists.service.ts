@@ -1,5 +1,5 @@
 import type { BlobStore } from '../images/index.js'
-import { CatalogueErrors as E } from '../listings/index.js'
+import { ListingErrors as E, PUBLIC_LISTING_STATUSES, findListing, isListingPublic } from '../listings/index.js'
 import type { ListingCard } from '../listings/index.js'
 import { cardColumns, toCard, type CardRow } from '../listings/index.js'
 import type { Actor, Ctx } from '../shared/index.js'
@@ -16,9 +16,8 @@ type ActorCtx = Ctx & { actor: Actor }
 export function createWishlistsService({ blobs }: { blobs: BlobStore }) {
   return {
     async add(ctx: ActorCtx, listingId: string): Promise<void> {
-      const listing = (await ctx.db('listings').where('id', listingId).first('seller_id', 'status')) as
-        { seller_id: string; status: string } | undefined
-      if (!listing || (listing.status !== 'active' && listing.status !== 'sold')) throw E.listingNotFound()
+      const listing = await findListing(ctx.db, listingId)
+      if (!listing || !isListingPublic(listing)) throw E.listingNotFound()
       if (listing.seller_id === ctx.actor.id) throw E.ownListing('wishlist')
       await ctx
         .db('wishlists')
@@ -42,9 +41,9 @@ export function createWishlistsService({ blobs }: { blobs: BlobStore }) {
         .join('listings as l', 'l.id', 'wl.listing_id')
         .join('users as u', 'u.id', 'l.seller_id')
         .where('wl.user_id', ctx.actor.id)
-        .whereIn('l.status', ['active', 'sold'])
+        .whereIn('l.status', PUBLIC_LISTING_STATUSES)
       if (after) query.whereRaw('(wl.created_at, wl.listing_id) < (?::timestamptz, ?::uuid)', after)
-      const rows = (await query
+      const rows: (CardRow & { added_at: Date; added_key: string })[] = await query
         .orderBy([
           { column: 'wl.created_at', order: 'desc' },
           { column: 'wl.listing_id', order: 'desc' },
@@ -54,7 +53,7 @@ export function createWishlistsService({ blobs }: { blobs: BlobStore }) {
           cardColumns(ctx.db, { viewerId: ctx.actor.id }),
           'wl.created_at as added_at',
           ctx.db.raw(`to_json(wl.created_at) #>> '{}' as added_key`),
-        ])) as (CardRow & { added_at: Date; added_key: string })[]
+        ])
       const page = pageOf(rows, limit, (r) => [r.added_key, r.id])
       return {
         items: page.items.map((r) => ({ listing: toCard(r, blobs), addedAt: r.added_at.toISOString() })),

@@ -1,15 +1,7 @@
 import type { Knex } from 'knex'
+import type { ListingRow } from '../../src/listings/index.js'
 
-export type ListingRow = {
-  id: string
-  seller_id: string
-  title: string
-  price: number
-  quantity: number
-  type: string
-  status: string
-  category_id: string
-}
+export type { ListingRow } from '../../src/listings/index.js'
 
 /** The id of a leaf category from the reference tree (by slug). */
 export async function categoryId(db: Knex, slug = 'sofas-chairs'): Promise<string> {
@@ -25,10 +17,10 @@ export async function categoryId(db: Knex, slug = 'sofas-chairs'): Promise<strin
 export async function aListing(
   db: Knex,
   sellerId: string,
-  overrides: Partial<Record<string, unknown>> = {},
+  overrides: Partial<Omit<ListingRow, 'search_vector'>> = {},
 ): Promise<ListingRow> {
-  const type = (overrides.type as string | undefined) ?? 'sale'
-  const [row] = (await db('listings')
+  const type = overrides.type ?? 'sale'
+  const [row] = await db('listings')
     .insert({
       seller_id: sellerId,
       title: 'Three-seater sofa',
@@ -44,6 +36,6 @@ export async function aListing(
       published_at: db.fn.now(),
       ...overrides,
     })
-    .returning('*')) as ListingRow[]
+    .returning('*')
   return row!
 }

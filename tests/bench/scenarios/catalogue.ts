@@ -131,13 +131,13 @@ export const scenario: Scenario = {
       return { sql: n.sql, bindings: [...n.bindings] }
     }
     const detail = detailSql(db, sample[0]!)
-    const detailQuery = native(db.raw(detail.sql, detail.bindings as never[]))
+    const detailQuery = native(db.raw(detail.sql, detail.bindings))
     const detailIdIndex = detailQuery.bindings.indexOf(sample[0]!)
     const categorySql =
       'with recursive sub as (select id from categories where id = $1 union all select c.id from categories c join sub on c.parent_id = sub.id) select id from sub'
     const plan = (p: Partial<SearchPlan>): Native => {
       const { sql, bindings } = pageSql(db, { sort: 'newest', limit: 20, mode: 'exact', ...p })
-      return native(db.raw(sql, bindings as never[]))
+      return native(db.raw(sql, bindings))
     }
     const browse = plan({ categoryIds: furniture })
     const search = plan({
