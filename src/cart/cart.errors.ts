@@ -20,8 +20,8 @@ export const CartErrors = {
   ),
   /** Either the buyer or the seller has blocked the other: no sale between them, as no chat. */
   blocked: (listingId: string) => AccountErrors.blocked().with({ data: { listingId } }),
-  /** The listings feature's OWN_LISTING (409), as the cart says it. */
-  ownListing: () => ListingErrors.ownListing('buy'),
+  /** The listings feature's OWN_LISTING; buying answers it with 403, as it always has. */
+  ownListing: () => ListingErrors.ownListing('buy').withStatus(403),
   giveawayLimit: defineError(
     'GIVEAWAY_LIMIT',
     409,

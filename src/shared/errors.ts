@@ -24,6 +24,14 @@ export class AppError extends Error {
     this.name = 'AppError'
   }
 
+  /**
+   * The same problem answered with another HTTP status. Only for a code whose status clients
+   * already rely on per route (OWN_LISTING: 403 on buying, 409 on wishlists and reports).
+   */
+  withStatus(status: number): AppError {
+    return new AppError(this.code, status, this.message, this.extra)
+  }
+
   /** The same problem with more detail for the client (`data` fields, field `errors`, headers). */
   with(extra: ErrorExtra): AppError {
     return new AppError(this.code, this.status, this.message, {
