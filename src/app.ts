@@ -7,7 +7,7 @@ import { Redis } from 'ioredis'
 import { randomUUID } from 'node:crypto'
 import { Type } from '@sinclair/typebox'
 import type { Config } from './config.js'
-import { createDb, migrateLatest, type Knex } from './db/index.js'
+import { createDb, createReadPool, migrateLatest, type Knex, type ReadPool } from './db/index.js'
 import { seedCategories } from '../seeds/categories.js'
 import { seedDemo } from '../seeds/demo.js'
 import { authPlugin } from './auth/index.js'
@@ -65,6 +65,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     config: Config
     redis: Redis | null
+    /** Plain pg connections for the hottest reads (PostgreSQL only). */
+    reads: ReadPool | null
     spine: EventSpine
     mail: MailSender
     sweeper: Sweeper
@@ -120,6 +122,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('db', db)
   app.decorate('config', config)
   app.decorate('redis', redis)
+  const reads = createReadPool(config)
+  app.decorate('reads', reads)
   const spine = new EventSpine(options.publisher ?? noopPublisher)
   app.decorate('spine', spine)
   const mail = new MailSender(db, app.log, {
@@ -151,6 +155,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.addHook('onClose', async () => {
     await Promise.all([mail.stop(), sweeper.stop()])
     if (ownsRedis) redis?.disconnect()
+    await reads?.end()
     if (ownsDb) await db.destroy()
   })
 
@@ -270,6 +275,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       })
     }
   } catch (err) {
+    await reads?.end()
     if (ownsRedis) redis?.disconnect()
     if (ownsDb) await db.destroy()
     throw err

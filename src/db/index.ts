@@ -52,3 +52,4 @@ export function isEmbedded(db: Knex): boolean {
 
 export { migrateLatest, migrationConfig } from './migrate.js'
 export type { SqlValue, Table } from './tables.js'
+export { createReadPool, type ReadPool } from './read-pool.js'

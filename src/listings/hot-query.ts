@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { Db, Knex } from '../db/index.js'
+import type { Db, Knex, ReadPool } from '../db/index.js'
 
 /** Named bindings of a raw statement (`:name` in its text). */
 export type Bindings = Knex.ValueDict
@@ -16,21 +16,50 @@ function statementName(sql: string): string {
   return name
 }
 
+/** The statement with `$n` for each named binding present in `bindings`, and the keys in order; cached per text. */
+const positional = new Map<string, { text: string; keys: string[] }>()
+function toPositional(sql: string, bindings: Bindings): { text: string; keys: string[] } {
+  const cacheKey = `${Object.keys(bindings).sort().join(',')}\n${sql}`
+  let p = positional.get(cacheKey)
+  if (!p) {
+    const keys: string[] = []
+    // As Knex does, `:word` is a binding only when `bindings` has that key (so `::jsonb` casts stay).
+    const text = sql.replace(/:(\w+)/g, (match, key: string, offset: number) => {
+      if (sql[offset - 1] === ':' || !Object.hasOwn(bindings, key)) return match
+      let i = keys.indexOf(key)
+      if (i < 0) i = keys.push(key) - 1
+      return `$${i + 1}`
+    })
+    p = { text, keys }
+    if (positional.size < 1000) positional.set(cacheKey, p)
+  }
+  return p
+}
+
 /**
  * A hot read. `prepared` (listing detail) makes it a named prepared statement on
- * PostgreSQL, parsed and planned once per connection: Knex passes a raw query's `options`
- * to the pg driver's query config (the documented `.options()`), and pg prepares a named
- * statement once per connection and only sends the values afterwards. Search pages stay
- * unnamed, so each is planned for its own values (a generic plan cannot choose between a GIN
- * bitmap and an index walk by the term's frequency). On embedded PGlite it is an ordinary
- * raw query.
+ * PostgreSQL, parsed and planned once per connection. With a `reads` pool (and outside a
+ * transaction) it runs there through pg's own API; otherwise through Knex, which passes a
+ * raw query's `options` (the documented `.options()`) to the pg driver's query config. Search
+ * pages stay unnamed, so each is planned for its own values (a generic plan cannot choose
+ * between a GIN bitmap and an index walk by the term's frequency). On embedded PGlite it is
+ * an ordinary raw query.
  */
-export async function hotQuery<R>(
+export async function hotQuery<R extends object>(
   db: Db,
   sql: string,
   bindings: Bindings,
-  opts: { prepared?: boolean } = {},
+  opts: { prepared?: boolean; reads?: ReadPool | null } = {},
 ): Promise<R[]> {
+  const inTransaction = 'isTransaction' in db && db.isTransaction === true
+  if (opts.reads && !inTransaction) {
+    const { text, keys } = toPositional(sql, bindings)
+    const values = keys.map((k) => bindings[k])
+    const result = await opts.reads.query<R>(
+      opts.prepared ? { name: statementName(text), text, values } : { text, values },
+    )
+    return result.rows
+  }
   const query = db.raw<{ rows: R[] }>(sql, bindings)
   if (opts.prepared && db.client.config.client === 'pg') query.options({ name: statementName(sql) })
   return (await query).rows

@@ -30,7 +30,7 @@ declare module 'fastify' {
  */
 export const listingsFeature = fp(
   async (app: FastifyInstance) => {
-    const deps = { spine: app.spine, blobs: app.blobs }
+    const deps = { spine: app.spine, blobs: app.blobs, reads: app.reads }
     const catalogue: Catalogue = {
       blobs: app.blobs,
       listings: createListingsService(deps),

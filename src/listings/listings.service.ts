@@ -1,4 +1,4 @@
-import type { Db } from '../db/index.js'
+import type { Db, ReadPool } from '../db/index.js'
 import type { EventSpine } from '../events/index.js'
 import { audit } from '../audit/index.js'
 import { blobDeletions } from '../images/index.js'
@@ -64,7 +64,12 @@ export async function findListing(
   return query.first(RECORD_COLUMNS)
 }
 
-export type CatalogueDeps = { spine: EventSpine; blobs: BlobStore }
+export type CatalogueDeps = {
+  spine: EventSpine
+  blobs: BlobStore
+  /** The read pool for the listing detail (PostgreSQL); null on PGlite. */
+  reads?: ReadPool | null
+}
 
 const isAdmin = (ctx: Ctx) => ctx.actor?.role === 'admin'
 
@@ -116,10 +121,10 @@ async function committedUnits(db: Db, listing: ListingRecord): Promise<number> {
  * Listings: create, read, edit (with price-drop alerts and want matching on first
  * publication), remove (files deleted from storage), and a seller's own list.
  */
-export function createListingsService({ spine, blobs }: CatalogueDeps) {
+export function createListingsService({ spine, blobs, reads = null }: CatalogueDeps) {
   async function detail(ctx: Ctx, id: string): Promise<DetailRow | undefined> {
     const { sql, bindings } = detailSql(ctx.db, id, ctx.actor?.id)
-    return (await hotQuery<DetailRow>(ctx.db, sql, bindings, { prepared: true }))[0]
+    return (await hotQuery<DetailRow>(ctx.db, sql, bindings, { prepared: true, reads }))[0]
   }
 
   /** Locks the listing for a change by its seller (404 when the actor may not even see it). */
