@@ -40,7 +40,8 @@ export function mountFeed(app: FastifyInstance, hub: Hub): void {
       tags: ['live'],
       summary: 'Plain WebSocket feed of live events (upgrade only)',
       description:
-        'Frames are `{"event","seq","data"}` (seq is null for typing). Close codes: 4001 session ended (do not reconnect), 4002 resync (reconnect with lastSeq), 4003 access token expired (refresh it, reconnect with lastSeq), 1012 server restarting.',
+        'Frames are `{"event","seq","data"}` (seq is null for typing). Close codes: 4001 session ended (do not reconnect), ' +
+        '4002 resync (reconnect with lastSeq), 4003 access token expired (refresh it, reconnect with lastSeq), 1012 server restarting.',
       querystring: FeedQuery,
       response: { 426: Type.Ref('Problem'), ...problems(401, 403, 409, 429) },
     },

@@ -28,7 +28,7 @@ const TYPING_PER_SECOND = 5
  */
 export function mountGateway(app: FastifyInstance, io: OjaIo, hub: Hub, handlers: ChatHandlers): void {
   io.use((socket, next) => {
-    const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>
+    const auth: Record<string, unknown> = socket.handshake.auth ?? {}
     authenticateLive(app, auth.token, auth.lastSeq)
       .then((live) => (checkConnectionCap(app, hub.count(live.actor.id)), live))
       .then(
@@ -39,9 +39,8 @@ export function mountGateway(app: FastifyInstance, io: OjaIo, hub: Hub, handlers
         (err: unknown) => {
           const { problem, internal } = toProblem(err)
           if (internal) app.log.error({ err }, 'socket handshake failed')
-          const refusal = new Error(problem.detail) as Error & { data: ConnectErrorData }
-          refusal.data = { code: problem.code, status: problem.status }
-          next(refusal)
+          const data: ConnectErrorData = { code: problem.code, status: problem.status }
+          next(Object.assign(new Error(problem.detail), { data }))
         },
       )
   })

@@ -12,6 +12,7 @@ import { AccountErrors } from './accounts.errors.js'
 import type { LoginLimiter } from './login-limiter.js'
 import { AddressModel, User } from './accounts.model.js'
 import type { Address, AddressInput, AddressPatch, Me, UpdateMeBody } from './accounts.schemas.js'
+import type { BlockRow, RefreshTokenRow, SessionRow, UserRow } from './accounts.tables.js'
 
 const ARGON_OPTS = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } // OWASP's argon2id minimum
 
@@ -72,14 +73,14 @@ export function createAccountsService(deps: AccountsDeps) {
 
   async function startSession(db: Db, user: Pick<User, 'id' | 'role'>, meta: SessionMeta): Promise<TokenPair> {
     const expiresAt = new Date(Date.now() + config.REFRESH_TOKEN_TTL_DAYS * 86_400_000)
-    const [session] = (await db('sessions')
+    const [session] = await db('sessions')
       .insert({
         user_id: user.id,
         ip: meta.ip ?? null,
         user_agent: meta.userAgent?.slice(0, 300) ?? null,
         expires_at: expiresAt,
       })
-      .returning('id')) as { id: string }[]
+      .returning('id')
     const refreshToken = newToken()
     await db('refresh_tokens').insert({ session_id: session!.id, token_hash: sha256(refreshToken) })
     return { accessToken: deps.signAccess({ sub: user.id, sid: session!.id, role: user.role }), refreshToken }
@@ -112,12 +113,12 @@ export function createAccountsService(deps: AccountsDeps) {
 
   /** Takes a single-use token: marks it used and returns its user, or fails. */
   async function consumeUserToken(db: Db, token: string, purpose: string): Promise<string> {
-    const [row] = (await db('user_tokens')
+    const [row] = await db('user_tokens')
       .where({ token_hash: sha256(token), purpose })
       .whereNull('used_at')
       .andWhere('expires_at', '>', db.fn.now())
       .update({ used_at: db.fn.now() })
-      .returning('user_id')) as { user_id: string }[]
+      .returning('user_id')
     if (!row) throw AccountErrors.invalidToken()
     return row.user_id
   }
@@ -232,11 +233,14 @@ export function createAccountsService(deps: AccountsDeps) {
     },
 
     async logout(ctx: Ctx, refreshToken: string): Promise<void> {
-      const row = (await ctx
+      const row = await ctx
         .db('refresh_tokens as r')
         .join('sessions as s', 's.id', 'r.session_id')
         .where('r.token_hash', sha256(refreshToken))
-        .first('r.session_id', 's.user_id')) as { session_id: string; user_id: string } | undefined
+        .first<(Pick<RefreshTokenRow, 'session_id'> & Pick<SessionRow, 'user_id'>) | undefined>(
+          'r.session_id',
+          's.user_id',
+        )
       if (!row) throw AccountErrors.invalidRefreshToken()
       await ctx
         .db('sessions')
@@ -272,7 +276,9 @@ export function createAccountsService(deps: AccountsDeps) {
         await enqueueMail(tx.db, {
           to: user.email,
           subject: 'Reset your Oja password',
-          text: `Hello ${user.name},\n\nChoose a new password: ${config.publicUrl}/reset-password?token=${token}\n\nThe link works once and expires in one hour. If you did not ask for it, ignore this mail.`,
+          text:
+            `Hello ${user.name},\n\nChoose a new password: ${config.publicUrl}/reset-password?token=${token}\n\n` +
+            'The link works once and expires in one hour. If you did not ask for it, ignore this mail.',
         })
         return true
       })
@@ -396,12 +402,12 @@ export function createAccountsService(deps: AccountsDeps) {
     },
 
     async listBlocks(ctx: Ctx & { actor: Actor }) {
-      const rows = (await ctx
+      const rows = await ctx
         .db('blocks as b')
         .join('users as u', 'u.id', 'b.blocked_id')
         .where('b.blocker_id', ctx.actor.id)
         .orderBy('b.created_at', 'desc')
-        .select('u.id', 'u.name', 'b.created_at')) as { id: string; name: string; created_at: Date }[]
+        .select<(Pick<UserRow, 'id' | 'name'> & Pick<BlockRow, 'created_at'>)[]>('u.id', 'u.name', 'b.created_at')
       return rows.map((r) => ({ userId: r.id, name: r.name, createdAt: r.created_at.toISOString() }))
     },
   }

@@ -1,6 +1,7 @@
 import fastifyJwt from '@fastify/jwt'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import type { SessionRow, UserRow } from '../accounts/index.js'
 import type { Knex } from '../db/index.js'
 import type { Actor, Role } from '../shared/index.js'
 import { Errors } from '../shared/index.js'
@@ -26,7 +27,11 @@ declare module '@fastify/jwt' {
   }
 }
 
-type SessionRow = { user_id: string; role: Role; banned_at: Date | null; revoked_at: Date | null; expires_at: Date }
+/** What the access-token check reads: the session's state and its user's role and ban. */
+type LiveSession = Pick<SessionRow, 'user_id' | 'revoked_at' | 'expires_at'> & {
+  role: Role
+  banned_at: UserRow['banned_at']
+}
 
 /**
  * Resolves a bearer access token to an actor. The JWT proves who signed in; one primary-key
@@ -41,10 +46,10 @@ export async function resolveAccessToken(app: FastifyInstance, db: Knex, token: 
     const expired = (err as { code?: string }).code === 'FAST_JWT_EXPIRED'
     throw expired ? AuthErrors.tokenExpired() : Errors.unauthenticated('The access token is not valid')
   }
-  const row = (await db('sessions as s')
+  const row = await db('sessions as s')
     .join('users as u', 'u.id', 's.user_id')
     .where('s.id', claims.sid)
-    .first('s.user_id', 'u.role', 'u.banned_at', 's.revoked_at', 's.expires_at')) as SessionRow | undefined
+    .first<LiveSession | undefined>('s.user_id', 'u.role', 'u.banned_at', 's.revoked_at', 's.expires_at')
   if (!row || row.user_id !== claims.sub || row.revoked_at || row.expires_at < new Date()) {
     throw AuthErrors.sessionRevoked()
   }

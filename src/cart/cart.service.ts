@@ -158,3 +158,8 @@ export async function removeBoughtFromCart(
       .where({ user_id: buyerId, coupon_id: couponId })
       .update({ coupon_id: null, updated_at: db.fn.now() })
 }
+
+/** Takes a listing out of every cart (moderation removed it), in the caller's transaction; returns how many lines went. */
+export async function removeListingFromCarts(db: Db, listingId: string): Promise<number> {
+  return db('cart_items').where('listing_id', listingId).delete()
+}

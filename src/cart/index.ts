@@ -9,7 +9,7 @@ export { listingStock, lockListings, stockAndReserve } from './pricing.js'
 export type { ListingStock } from './pricing.js'
 /** The checkout's stock holds (reservations), written in the caller's transaction. */
 export { convertReservations, releaseReservations } from './pricing.js'
-/** The buyer's cart after a sale (caller's transaction). */
-export { removeBoughtFromCart } from './cart.service.js'
+/** Cart lines leaving after a sale or a moderator's removal (caller's transaction). */
+export { removeBoughtFromCart, removeListingFromCarts } from './cart.service.js'
 /** Its rows. */
 export type { CartItemRow, CartRow, ReservationRow } from './cart.tables.js'

@@ -1,6 +1,6 @@
 import type { Db } from '../db/index.js'
 import type { Conversation, Message, Offer } from './chat.schemas.js'
-import type { ConversationReadRow as ReadRow, MessageRow, OfferRow } from './chat.tables.js'
+import type { MessageRow, OfferRow } from './chat.tables.js'
 
 export type { ConversationRow, MessageRow, OfferRow } from './chat.tables.js'
 
@@ -57,10 +57,8 @@ export async function hydrateMessages(
   const offerIds = [...new Set(rows.map((r) => r.offer_id).filter((id): id is string => id !== null))]
   const conversationIds = [...new Set(rows.map((r) => r.conversation_id))]
   const [offers, reads] = await Promise.all([
-    offerIds.length
-      ? (db('offers').whereIn('id', offerIds).select('*') as Promise<OfferRow[]>)
-      : Promise.resolve([] as OfferRow[]),
-    db('conversation_reads').whereIn('conversation_id', conversationIds).select('*') as Promise<ReadRow[]>,
+    offerIds.length ? db('offers').whereIn('id', offerIds).select('*') : Promise.resolve<OfferRow[]>([]),
+    db('conversation_reads').whereIn('conversation_id', conversationIds).select('*'),
   ])
   const offerById = new Map(offers.map((o) => [o.id, o]))
   const readOf = new Map(reads.map((r) => [`${r.conversation_id}:${r.user_id}`, r]))

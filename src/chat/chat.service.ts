@@ -1,13 +1,14 @@
-import { AccountErrors, isBlockedEitherWay } from '../accounts/index.js'
+import { AccountErrors, findUser, isBlockedEitherWay, type UserRow } from '../accounts/index.js'
 import type { Db } from '../db/index.js'
 import type { EventSpine } from '../events/index.js'
 import type { Actor, Ctx, TxCtx } from '../shared/index.js'
 import { decodeCursor, encodeCursor } from '../shared/index.js'
 import { Errors } from '../shared/index.js'
-import { ListingErrors } from '../listings/index.js'
-import { WantErrors } from '../wants/index.js'
+import { ListingErrors, findListing, type ListingRow } from '../listings/index.js'
+import { WantErrors, findWant } from '../wants/index.js'
 import { ChatErrors } from './chat.errors.js'
 import { hydrateMessages, toMessage, type ConversationRow, type MessageRow } from './chat.model.js'
+import type { ConversationReadRow } from './chat.tables.js'
 import type { Conversation, Message, OpenConversationBody, ReadReceipt } from './chat.schemas.js'
 import type { Presence } from './presence.js'
 import type { SendLimiter } from './send-limiter.js'
@@ -19,6 +20,20 @@ export type ChatDeps = {
   /** Read at each send, so the realtime layer can plug in after the feature is built. */
   presence: Presence
   sendLimiter: SendLimiter
+}
+
+/** A conversation's other party, listing and unread count, as its view shows them (one statement for a page). */
+type ConversationDetail = Pick<ConversationRow, 'id'> & {
+  other_id: UserRow['id']
+  other_name: UserRow['name']
+  other_avatar: UserRow['avatar_url']
+  l_id: ListingRow['id'] | null
+  l_title: ListingRow['title']
+  l_price: ListingRow['price']
+  l_currency: ListingRow['currency']
+  l_status: ListingRow['status']
+  l_seller: ListingRow['seller_id']
+  unread: number
 }
 
 const otherParty = (c: Pick<ConversationRow, 'buyer_id' | 'seller_id'>, me: string) =>
@@ -38,7 +53,7 @@ export async function participantConversation(
     .andWhere((q) => q.where('buyer_id', userId).orWhere('seller_id', userId))
     .first('*')
   if (opts.lock) query.forUpdate()
-  const row = (await query) as ConversationRow | undefined
+  const row = await query
   if (!row) throw ChatErrors.conversationNotFound()
   return row
 }
@@ -49,13 +64,13 @@ async function lockForSend(
   conversationId: string,
   senderId: string,
 ): Promise<{ conversation: ConversationRow; blocked: boolean }> {
-  const { rows } = (await tx.db.raw(
+  const { rows } = await tx.db.raw<{ rows: (ConversationRow & { blocked: boolean })[] }>(
     `select c.*, exists (select 1 from blocks b where (b.blocker_id, b.blocked_id) in ((c.buyer_id, c.seller_id), (c.seller_id, c.buyer_id))) as blocked
        from conversations c
       where c.id = ? and ? in (c.buyer_id, c.seller_id)
         for update of c`,
     [conversationId, senderId],
-  )) as { rows: (ConversationRow & { blocked: boolean })[] }
+  )
   const row = rows[0]
   if (!row) throw ChatErrors.conversationNotFound()
   const { blocked, ...conversation } = row
@@ -79,14 +94,14 @@ export async function insertMessage(
     clientId?: string | null
   },
 ): Promise<MessageRow | null> {
-  const { rows } = (await tx.db.raw(
+  const { rows } = await tx.db.raw<{ rows: MessageRow[] }>(
     `with stamp as (
        select greatest(date_trunc('milliseconds', clock_timestamp()),
                        coalesce(last_message_at + interval '1 millisecond', '-infinity'::timestamptz)) as t
-         from conversations where id = ?
+         from conversations where id = :conversationId
      ), inserted as (
        insert into messages (conversation_id, sender_id, kind, body, offer_id, client_id, created_at)
-       select ?, ?, ?, ?, ?, ?, stamp.t from stamp
+       select :conversationId, :senderId, :kind, :body, :offerId, :clientId, stamp.t from stamp
        on conflict (conversation_id, sender_id, client_id) where client_id is not null do nothing
        returning *
      ), bumped as (
@@ -94,17 +109,41 @@ export async function insertMessage(
          from inserted i where c.id = i.conversation_id
      )
      select * from inserted`,
-    [
-      conversation.id,
-      conversation.id,
-      message.senderId,
-      message.kind,
-      message.body,
-      message.offerId ?? null,
-      message.clientId ?? null,
-    ],
-  )) as { rows: MessageRow[] }
+    {
+      conversationId: conversation.id,
+      senderId: message.senderId,
+      kind: message.kind,
+      body: message.body,
+      offerId: message.offerId ?? null,
+      clientId: message.clientId ?? null,
+    },
+  )
   return rows[0] ?? null
+}
+
+/**
+ * The conversation between a buyer and a seller about a listing, now about `wantId` too (a
+ * seller answering a want with that listing), in the caller's transaction. Creates it, or
+ * locks the existing one and sets its want when it had none (a want it is already about
+ * stays). `previousWantId` is the want it was about before this call (null when new).
+ */
+export async function openListingConversation(
+  db: Db,
+  pair: { listingId: string; wantId: string; buyerId: string; sellerId: string },
+): Promise<{ id: string; created: boolean; previousWantId: string | null }> {
+  const inserted = await db.raw<{ rows: Pick<ConversationRow, 'id'>[] }>(
+    `insert into conversations (listing_id, want_id, buyer_id, seller_id) values (:listingId, :wantId, :buyerId, :sellerId)
+     on conflict (listing_id, buyer_id, seller_id) where listing_id is not null do nothing
+     returning id`,
+    pair,
+  )
+  if (inserted.rows[0]) return { id: inserted.rows[0].id, created: true, previousWantId: null }
+  const existing = (await db('conversations')
+    .where({ listing_id: pair.listingId, buyer_id: pair.buyerId, seller_id: pair.sellerId })
+    .forUpdate()
+    .first('id', 'want_id'))!
+  if (existing.want_id === null) await db('conversations').where('id', existing.id).update({ want_id: pair.wantId })
+  return { id: existing.id, created: false, previousWantId: existing.want_id }
 }
 
 /** Chat: conversations, messages, read receipts, and who may type to whom. */
@@ -115,38 +154,24 @@ export function createChatService(deps: ChatDeps) {
     if (convs.length === 0) return []
     const ids = convs.map((c) => c.id)
     const [details, last] = await Promise.all([
-      db.raw(
+      db.raw<{ rows: ConversationDetail[] }>(
         `select c.id, u.id as other_id, u.name as other_name, u.avatar_url as other_avatar,
                 l.id as l_id, l.title as l_title, l.price as l_price, l.currency as l_currency, l.status as l_status, l.seller_id as l_seller,
                 (select count(*)::int from messages m
-                  where m.conversation_id = c.id and m.sender_id is distinct from ?
+                  where m.conversation_id = c.id and m.sender_id is distinct from :me
                     and (r.message_id is null or (m.created_at, m.id) > (r.message_created_at, r.message_id))) as unread
            from conversations c
-           join users u on u.id = case when c.buyer_id = ? then c.seller_id else c.buyer_id end
+           join users u on u.id = case when c.buyer_id = :me then c.seller_id else c.buyer_id end
            left join listings l on l.id = c.listing_id
-           left join conversation_reads r on r.conversation_id = c.id and r.user_id = ?
-          where c.id = any(?::uuid[])`,
-        [me, me, me, ids],
-      ) as Promise<{
-        rows: {
-          id: string
-          other_id: string
-          other_name: string
-          other_avatar: string | null
-          l_id: string | null
-          l_title: string
-          l_price: number
-          l_currency: string
-          l_status: string
-          l_seller: string
-          unread: number
-        }[]
-      }>,
-      db.raw(
+           left join conversation_reads r on r.conversation_id = c.id and r.user_id = :me
+          where c.id = any(:ids::uuid[])`,
+        { me, ids },
+      ),
+      db.raw<{ rows: MessageRow[] }>(
         `select m.* from unnest(?::uuid[]) as c(id)
            cross join lateral (select * from messages m where m.conversation_id = c.id order by m.created_at desc, m.id desc limit 1) m`,
         [ids],
-      ) as Promise<{ rows: MessageRow[] }>,
+      ),
     ])
     const lastMessages = await hydrateMessages(db, last.rows, partiesOf(convs))
     const lastBy = new Map(lastMessages.map((m) => [m.conversationId, m]))
@@ -179,8 +204,7 @@ export function createChatService(deps: ChatDeps) {
 
   /** The author of a want (the buyer side of a conversation about it) and whether it is open. */
   async function wantOf(db: Db, wantId: string): Promise<{ author: string; open: boolean }> {
-    const want = (await db('wants').where('id', wantId).first('user_id', 'status')) as
-      { user_id: string; status: string } | undefined
+    const want = await findWant(db, wantId)
     if (!want) throw WantErrors.wantNotFound()
     return { author: want.user_id, open: want.status === 'open' }
   }
@@ -212,7 +236,7 @@ export function createChatService(deps: ChatDeps) {
       const existing = (await tx
         .db('messages')
         .where({ conversation_id: conversationId, sender_id: senderId, client_id: clientId })
-        .first('*')) as MessageRow
+        .first('*'))!
       if (existing.body !== body) throw ChatErrors.clientIdReused()
       const [message] = await hydrateMessages(tx.db, [existing], partiesOf([conversation]))
       return { created: false, message: message! }
@@ -254,13 +278,10 @@ export function createChatService(deps: ChatDeps) {
       const me = ctx.actor.id
       let buyerId: string
       let sellerId: string
-      let listing: { id: string; seller_id: string; status: string } | undefined
+      let listing: Pick<ListingRow, 'id' | 'seller_id' | 'status'> | undefined
       let wantOpen = true
       if (body.listingId) {
-        listing = (await ctx
-          .db('listings')
-          .where('id', body.listingId)
-          .first('id', 'seller_id', 'status')) as typeof listing
+        listing = await findListing(ctx.db, body.listingId)
         if (!listing || (listing.status === 'draft' && listing.seller_id !== me)) throw ListingErrors.listingNotFound()
         if (listing.seller_id === me) {
           if (!body.recipientId) throw ChatErrors.recipientRequired()
@@ -286,8 +307,7 @@ export function createChatService(deps: ChatDeps) {
       }
       if (buyerId === sellerId) throw ChatErrors.cannotMessageSelf()
       const other = buyerId === me ? sellerId : buyerId
-      const otherUser = (await ctx.db('users').where('id', other).first('id', 'banned_at')) as
-        { id: string; banned_at: Date | null } | undefined
+      const otherUser = await findUser(ctx.db, other)
       if (!otherUser || otherUser.banned_at) throw ChatErrors.recipientNotFound()
       if (await isBlockedEitherWay(ctx.db, me, other)) throw AccountErrors.blocked()
       if (body.message) await deps.sendLimiter.consume(me)
@@ -299,7 +319,7 @@ export function createChatService(deps: ChatDeps) {
         const find = () => {
           const q = tx.db('conversations').where(pair)
           if (!listing) q.whereNull('listing_id')
-          return q.first('*') as Promise<ConversationRow | undefined>
+          return q.first('*')
         }
         let row = await find()
         let created = false
@@ -310,12 +330,12 @@ export function createChatService(deps: ChatDeps) {
           const conflict = listing
             ? '(listing_id, buyer_id, seller_id) where listing_id is not null'
             : '(want_id, buyer_id, seller_id) where want_id is not null and listing_id is null'
-          const { rows } = (await tx.db.raw(
+          const { rows } = await tx.db.raw<{ rows: ConversationRow[] }>(
             `insert into conversations (listing_id, want_id, buyer_id, seller_id, last_activity_at, created_at)
-             values (?, ?, ?, ?, date_trunc('milliseconds', clock_timestamp()), date_trunc('milliseconds', clock_timestamp()))
+             values (:listingId, :wantId, :buyerId, :sellerId, date_trunc('milliseconds', clock_timestamp()), date_trunc('milliseconds', clock_timestamp()))
              on conflict ${conflict} do nothing returning *`,
-            [listing?.id ?? null, listing ? null : body.wantId!, buyerId, sellerId],
-          )) as { rows: ConversationRow[] }
+            { listingId: listing?.id ?? null, wantId: listing ? null : body.wantId!, buyerId, sellerId },
+          )
           created = rows.length === 1
           // Lost a race with the same open: the other transaction's row is there now.
           row = rows[0] ?? (await find())
@@ -363,13 +383,13 @@ export function createChatService(deps: ChatDeps) {
             { column: 'id', order: 'desc' },
           ])
           .limit(limit + 1)
-          .select(
+          .select<Keyed[]>(
             '*',
             ctx.db.raw(`to_char(last_activity_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as activity_key`),
           )
       }
       type Keyed = ConversationRow & { activity_key: string }
-      const [asBuyer, asSeller] = (await Promise.all([side('buyer_id'), side('seller_id')])) as [Keyed[], Keyed[]]
+      const [asBuyer, asSeller] = await Promise.all([side('buyer_id'), side('seller_id')])
       const desc = (x: string, y: string) => (x < y ? 1 : x > y ? -1 : 0)
       const merged = [...asBuyer, ...asSeller].sort((a, b) => desc(a.activity_key, b.activity_key) || desc(a.id, b.id))
       const page = merged.slice(0, limit)
@@ -395,13 +415,13 @@ export function createChatService(deps: ChatDeps) {
         // Compared in SQL: timestamps keep microseconds there, not in a JS Date.
         query.andWhereRaw('(created_at, id) < (select created_at, id from messages where id = ?)', [q.before])
       }
-      const rows = (await query
+      const rows = await query
         .orderBy([
           { column: 'created_at', order: 'desc' },
           { column: 'id', order: 'desc' },
         ])
         .limit(limit + 1)
-        .select('*')) as MessageRow[]
+        .select('*')
       const page = rows.slice(0, limit)
       return {
         items: await hydrateMessages(ctx.db, page, partiesOf([conversation])),
@@ -438,13 +458,13 @@ export function createChatService(deps: ChatDeps) {
     ): Promise<ReadReceipt & { unreadCount: number }> {
       const me = ctx.actor.id
       const conversation = await participantConversation(ctx.db, conversationId, me)
-      const message = (await ctx
+      const message = await ctx
         .db('messages')
         .where({ id: upToMessageId, conversation_id: conversationId })
-        .first('id', 'created_at')) as { id: string; created_at: Date } | undefined
+        .first('id', 'created_at')
       if (!message) throw ChatErrors.messageNotFound()
       const pointer = await spine.transaction(ctx, async (tx) => {
-        const { rows } = (await tx.db.raw(
+        const { rows } = await tx.db.raw<{ rows: Pick<ConversationReadRow, 'message_id' | 'read_at'>[] }>(
           `insert into conversation_reads as r (conversation_id, user_id, message_id, message_created_at, read_at)
            select ?::uuid, ?::uuid, m.id, m.created_at, now() from messages m where m.id = ?
            on conflict (conversation_id, user_id) do update
@@ -452,7 +472,7 @@ export function createChatService(deps: ChatDeps) {
             where (r.message_created_at, r.message_id) < (excluded.message_created_at, excluded.message_id)
            returning message_id, read_at`,
           [conversationId, me, message.id],
-        )) as { rows: { message_id: string; read_at: Date }[] }
+        )
         if (rows[0]) {
           const receipt: ReadReceipt = {
             conversationId,
@@ -469,7 +489,7 @@ export function createChatService(deps: ChatDeps) {
         const current = (await tx
           .db('conversation_reads')
           .where({ conversation_id: conversationId, user_id: me })
-          .first('message_id', 'read_at')) as { message_id: string; read_at: Date }
+          .first('message_id', 'read_at'))!
         return { conversationId, userId: me, upToMessageId: current.message_id, readAt: current.read_at.toISOString() }
       })
       const [view] = await views(ctx.db, me, [conversation])

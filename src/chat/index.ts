@@ -22,8 +22,8 @@ export {
   TypingPayload,
   type TypingEvent,
 } from './chat.schemas.js'
-/** A message written in the caller's transaction (a want's answer opens a conversation with it). */
-export { insertMessage } from './chat.service.js'
+/** A want's answer, in the caller's transaction: the listing's conversation (now about the want) and its message. */
+export { insertMessage, openListingConversation } from './chat.service.js'
 
 /** What the chat feature offers the rest of the node (the realtime layer builds its socket handlers from it). */
 export type ChatModule = {

@@ -1,11 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { AccountErrors, isBlockedEitherWay } from '../accounts/index.js'
-import type { Knex } from '../db/index.js'
+import type { Db, Knex, SqlValue } from '../db/index.js'
 import type { EventSpine } from '../events/index.js'
 import type { StoredEvent } from '../events/index.js'
 import type { TxCtx } from '../shared/index.js'
 import { Errors } from '../shared/index.js'
-import { ListingErrors } from '../listings/index.js'
+import { ListingErrors, findListing, type ListingRecord } from '../listings/index.js'
 import { ChatErrors } from './chat.errors.js'
 import { hydrateMessages, toOffer, type ConversationRow, type OfferRow } from './chat.model.js'
 import type { Offer } from './chat.schemas.js'
@@ -17,7 +17,8 @@ export const ACCEPTED_OFFER_HOLD_HOURS = 48
 const naira = (kobo: number) =>
   `₦${(kobo / 100).toLocaleString('en-NG', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`
 
-type ListingRow = { id: string; seller_id: string; status: string; type: string; currency: string }
+/** What an offer needs of its listing. */
+type OfferedListing = Pick<ListingRecord, 'id' | 'seller_id' | 'status' | 'type' | 'currency'>
 
 /**
  * Offers: structured negotiation inside a conversation.
@@ -34,15 +35,13 @@ type ListingRow = { id: string; seller_id: string; status: string; type: string;
 export function createOffersService(deps: { spine: EventSpine }) {
   const { spine } = deps
 
-  async function listingFor(db: Knex | Knex.Transaction, listingId: string): Promise<ListingRow> {
-    const listing = (await db('listings')
-      .where('id', listingId)
-      .first('id', 'seller_id', 'status', 'type', 'currency')) as ListingRow | undefined
+  async function listingFor(db: Db, listingId: string): Promise<OfferedListing> {
+    const listing = await findListing(db, listingId)
     if (!listing || listing.status === 'draft') throw ListingErrors.listingNotFound()
     return listing
   }
 
-  const assertOfferable = (listing: ListingRow) => {
+  const assertOfferable = (listing: OfferedListing) => {
     if (listing.type !== 'sale') throw ChatErrors.offerNotAllowed()
     if (listing.status !== 'active') throw ListingErrors.listingNotAvailable()
   }
@@ -63,7 +62,7 @@ export function createOffersService(deps: { spine: EventSpine }) {
   async function createPending(
     tx: TxCtx,
     conversation: ConversationRow,
-    listing: ListingRow,
+    listing: OfferedListing,
     makerId: string,
     amount: number,
     parentOfferId: string | null,
@@ -73,7 +72,7 @@ export function createOffersService(deps: { spine: EventSpine }) {
       .where({ conversation_id: conversation.id, listing_id: listing.id, status: 'pending' })
       .first('id')
     if (pending) throw ChatErrors.offerAlreadyPending()
-    const [offer] = (await tx
+    const [offer] = await tx
       .db('offers')
       .insert({
         conversation_id: conversation.id,
@@ -86,7 +85,7 @@ export function createOffersService(deps: { spine: EventSpine }) {
         currency: listing.currency,
         status: 'pending',
       })
-      .returning('*')) as OfferRow[]
+      .returning('*')
     const row = (await insertMessage(tx, conversation, {
       senderId: makerId,
       kind: 'offer',
@@ -107,11 +106,10 @@ export function createOffersService(deps: { spine: EventSpine }) {
     offerId: string,
     me: string,
   ): Promise<{ offer: OfferRow; conversation: ConversationRow }> {
-    const peek = (await tx.db('offers').where('id', offerId).first('conversation_id', 'buyer_id', 'seller_id')) as
-      Pick<OfferRow, 'conversation_id' | 'buyer_id' | 'seller_id'> | undefined
+    const peek = await tx.db('offers').where('id', offerId).first('conversation_id', 'buyer_id', 'seller_id')
     if (!peek || (peek.buyer_id !== me && peek.seller_id !== me)) throw ChatErrors.offerNotFound()
     const conversation = await participantConversation(tx.db, peek.conversation_id, me, { lock: true })
-    const offer = (await tx.db('offers').where('id', offerId).forUpdate().first('*')) as OfferRow
+    const offer = (await tx.db('offers').where('id', offerId).forUpdate().first('*'))!
     return { offer, conversation }
   }
 
@@ -124,12 +122,16 @@ export function createOffersService(deps: { spine: EventSpine }) {
     return { offer, conversation }
   }
 
-  async function setStatus(tx: TxCtx, offerId: string, patch: Record<string, unknown>): Promise<OfferRow> {
-    const [row] = (await tx
+  async function setStatus(
+    tx: TxCtx,
+    offerId: string,
+    patch: { status: OfferRow['status']; expires_at?: SqlValue },
+  ): Promise<OfferRow> {
+    const [row] = await tx
       .db('offers')
       .where('id', offerId)
       .update({ ...patch, responded_at: tx.db.fn.now() })
-      .returning('*')) as OfferRow[]
+      .returning('*')
     return row!
   }
 
@@ -142,11 +144,7 @@ export function createOffersService(deps: { spine: EventSpine }) {
     // The sweeper skips rows a request holds; a request waits for the sweeper instead.
     if ('buyerId' in where) due.andWhere({ buyer_id: where.buyerId, listing_id: where.listingId }).forUpdate()
     else due.orderBy('expires_at').limit(where.limit).forUpdate().skipLocked()
-    const expired = (await tx
-      .db('offers')
-      .whereIn('id', due.select('id'))
-      .update({ status: 'expired' })
-      .returning('*')) as OfferRow[]
+    const expired = await tx.db('offers').whereIn('id', due.select('id')).update({ status: 'expired' }).returning('*')
     if (expired.length === 0) return expired
     await announce(tx, expired)
     for (const offer of expired)
@@ -156,7 +154,7 @@ export function createOffersService(deps: { spine: EventSpine }) {
 
   return {
     async get(ctx: ActorCtx, offerId: string): Promise<Offer> {
-      const offer = (await ctx.db('offers').where('id', offerId).first('*')) as OfferRow | undefined
+      const offer = await ctx.db('offers').where('id', offerId).first('*')
       if (!offer || (offer.buyer_id !== ctx.actor.id && offer.seller_id !== ctx.actor.id))
         throw ChatErrors.offerNotFound()
       return toOffer(offer)

@@ -1,11 +1,14 @@
 import type { Job } from '../jobs/index.js'
 import type { Knex } from '../db/index.js'
+import { insertNotifications } from '../notifications/index.js'
 import type { Ctx, TxCtx } from '../shared/index.js'
 import { isTxCtx } from '../shared/index.js'
+import type { UserEventRow } from './events.tables.js'
 import type { Publisher, StoredEvent } from './events.types.js'
 
 export type NewEvent = { userId: string; event: string; data: unknown }
-export type NotificationRow = {
+/** A notification as `notify` returns it. */
+export type NewNotification = {
   id: string
   userId: string
   type: string
@@ -14,8 +17,7 @@ export type NotificationRow = {
   createdAt: Date
 }
 
-type EventRow = { user_id: string; seq: number; event: string; data: unknown; created_at: Date }
-const toStored = (r: EventRow): StoredEvent => ({
+const toStored = (r: UserEventRow): StoredEvent => ({
   userId: r.user_id,
   seq: r.seq,
   event: r.event,
@@ -66,7 +68,7 @@ export class EventSpine {
     const input = JSON.stringify(
       events.map((e, ord) => ({ user_id: e.userId, event: e.event, data: e.data ?? null, ord })),
     )
-    const { rows } = (await tx.db.raw(
+    const { rows } = await tx.db.raw<{ rows: UserEventRow[] }>(
       `with input as (
          select * from jsonb_to_recordset(?::jsonb) as x(user_id uuid, event text, data jsonb, ord int)
        ), counts as (
@@ -85,7 +87,7 @@ export class EventSpine {
        select user_id, seq, event, data from numbered order by user_id, seq
        returning user_id, seq, event, data, created_at`,
       [input],
-    )) as { rows: EventRow[] }
+    )
     const stored = rows
       .map(toStored)
       .sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : a.seq - b.seq))
@@ -103,19 +105,13 @@ export class EventSpine {
     targets: string[] | Knex.QueryBuilder,
     type: string,
     data: Record<string, unknown>,
-  ): Promise<NotificationRow[]> {
+  ): Promise<NewNotification[]> {
     if (Array.isArray(targets) && targets.length === 0) return []
     const source = Array.isArray(targets)
       ? tx.db.raw('select distinct unnest(?::uuid[]) as user_id', [targets])
       : tx.db.raw('select distinct user_id from (?) as t', [targets])
-    const { rows } = (await tx.db.raw(
-      `insert into notifications (user_id, type, data)
-       select user_id, ?, ?::jsonb from (?) as s
-       returning id, user_id, type, data, read_at, created_at`,
-      [type, JSON.stringify(data), source],
-    )) as {
-      rows: { id: string; user_id: string; type: string; data: unknown; read_at: Date | null; created_at: Date }[]
-    }
+    // The notifications are that feature's rows, stored in this transaction.
+    const rows = await insertNotifications(tx.db, source, type, data)
     const notifications = rows.map((r) => ({
       id: r.id,
       userId: r.user_id,

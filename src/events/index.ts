@@ -1,5 +1,8 @@
 /** The public surface of src/events: other folders import from here, never from its files. */
 
+/** The event spine (app.ts builds it; features append, notify and run transactions through it) and its purge job. */
 export { EventSpine, purgeOldEventsJob } from './events.service.js'
+
+/** How stored events leave the node (the realtime layer provides a publisher; tests use the no-op one). */
 export { noopPublisher } from './events.types.js'
 export type { Publisher, StoredEvent } from './events.types.js'

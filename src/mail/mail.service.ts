@@ -1,6 +1,7 @@
 import nodemailer, { type Transporter } from 'nodemailer'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Db, Knex } from '../db/index.js'
+import type { MailOutboxRow } from './mail.tables.js'
 
 export type OutgoingMail = { to: string; subject: string; text: string; html?: string }
 
@@ -14,14 +15,8 @@ export async function enqueueMail(db: Db, mail: OutgoingMail): Promise<void> {
   })
 }
 
-type OutboxRow = {
-  id: string
-  to_address: string
-  subject: string
-  text_body: string
-  html_body: string | null
-  attempts: number
-}
+/** What a delivery attempt needs of an outbox row. */
+type OutboxRow = Pick<MailOutboxRow, 'id' | 'to_address' | 'subject' | 'text_body' | 'html_body' | 'attempts'>
 
 function smtpOptions(smtpUrl: string) {
   const url = new URL(smtpUrl)
@@ -98,14 +93,14 @@ export class MailSender {
   async deliverDue(batch = 20): Promise<number> {
     let sent = 0
     await this.db.transaction(async (trx) => {
-      const rows = (await trx('mail_outbox')
+      const rows = await trx('mail_outbox')
         .where('status', 'pending')
         .andWhere('next_attempt_at', '<=', trx.fn.now())
         .orderBy('next_attempt_at')
         .limit(batch)
         .forUpdate()
         .skipLocked()
-        .select('id', 'to_address', 'subject', 'text_body', 'html_body', 'attempts')) as OutboxRow[]
+        .select('id', 'to_address', 'subject', 'text_body', 'html_body', 'attempts')
       for (const row of rows) {
         try {
           await this.send(row)

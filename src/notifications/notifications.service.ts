@@ -1,8 +1,10 @@
 import type { Actor, Ctx } from '../shared/index.js'
 import { decodeCursor, pageOf } from '../shared/index.js'
+import type { Db, Knex } from '../db/index.js'
+import type { NotificationRow } from './notifications.tables.js'
 
-type Row = { id: string; type: string; data: unknown; read_at: Date | null; created_at: Date; cursor_at: string }
-const toNotification = (r: Row) => ({
+type Listed = Pick<NotificationRow, 'id' | 'type' | 'data' | 'read_at' | 'created_at'> & { cursor_at: string }
+const toNotification = (r: Listed) => ({
   id: r.id,
   type: r.type,
   data: r.data,
@@ -18,20 +20,20 @@ export const notificationsService = {
     const query = ctx.db('notifications').where('user_id', ctx.actor.id)
     if (q.unread) query.whereNull('read_at')
     if (after) query.andWhereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', after)
-    const rows = (await query
+    const rows = await query
       .orderBy([
         { column: 'created_at', order: 'desc' },
         { column: 'id', order: 'desc' },
       ])
       .limit(limit + 1)
-      .select(
+      .select<Listed[]>(
         'id',
         'type',
         'data',
         'read_at',
         'created_at',
         ctx.db.raw("to_json(created_at) #>> '{}' as cursor_at"),
-      )) as Row[]
+      )
     // The cursor keeps the timestamp's microseconds (a JS Date would cut them and skip rows).
     const page = pageOf(rows, limit, (r) => [r.cursor_at, r.id])
     return { items: page.items.map(toNotification), nextCursor: page.nextCursor }
@@ -56,18 +58,13 @@ export const notificationsService = {
 
   /** Every stored event of the user after `after`, in seq order. */
   async eventsAfter(ctx: Pick<Ctx, 'db'>, userId: string, after: number, limit: number) {
-    const rows = (await ctx
+    const rows = await ctx
       .db('user_events')
       .where('user_id', userId)
       .andWhere('seq', '>', after)
       .orderBy('seq')
       .limit(limit + 1)
-      .select('seq', 'event', 'data', 'created_at')) as {
-      seq: number
-      event: string
-      data: unknown
-      created_at: Date
-    }[]
+      .select('seq', 'event', 'data', 'created_at')
     return {
       items: rows
         .slice(0, limit)
@@ -75,4 +72,24 @@ export const notificationsService = {
       hasMore: rows.length > limit,
     }
   },
+}
+
+/**
+ * Stores one notification of `type` for each user `source` selects (a statement with a
+ * `user_id` column), in the caller's transaction, in one statement however many users.
+ * The event spine calls it and appends each one's `notification:new` event.
+ */
+export async function insertNotifications(
+  db: Db,
+  source: Knex.Raw,
+  type: string,
+  data: Record<string, unknown>,
+): Promise<NotificationRow[]> {
+  const { rows } = await db.raw<{ rows: NotificationRow[] }>(
+    `insert into notifications (user_id, type, data)
+       select user_id, ?, ?::jsonb from (?) as s
+       returning id, user_id, type, data, read_at, created_at`,
+    [type, JSON.stringify(data), source],
+  )
+  return rows
 }

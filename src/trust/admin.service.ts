@@ -1,6 +1,16 @@
 import { TrustErrors } from './trust.errors.js'
-import { audit } from '../audit/index.js'
-import { forgetCategoryTree } from '../categories/index.js'
+import { lockUser, revokeUserSessions, setUserBan, type UserRow } from '../accounts/index.js'
+import { audit, type AuditRow } from '../audit/index.js'
+import {
+  createCategory,
+  deleteCategory,
+  findCategory,
+  forgetCategoryTree,
+  hasChildCategories,
+  isInSubtree,
+  updateCategory,
+  type CategoryRow,
+} from '../categories/index.js'
 import type { EventSpine } from '../events/index.js'
 import type { Actor, Ctx } from '../shared/index.js'
 import { decodeCursor, pageOf } from '../shared/index.js'
@@ -8,17 +18,8 @@ import { Errors } from '../shared/index.js'
 
 type AdminCtx = Ctx & { actor: Actor }
 
-type UserRow = {
-  id: string
-  email: string
-  name: string
-  role: string
-  banned_at: Date | null
-  ban_reason: string | null
-  created_at: Date
-  cursor_at?: string
-}
-const toAdminUser = (u: UserRow) => ({
+type AdminUserRow = Pick<UserRow, 'id' | 'email' | 'name' | 'role' | 'banned_at' | 'ban_reason' | 'created_at'>
+const toAdminUser = (u: AdminUserRow) => ({
   id: u.id,
   email: u.email,
   name: u.name,
@@ -28,20 +29,18 @@ const toAdminUser = (u: UserRow) => ({
   createdAt: u.created_at.toISOString(),
 })
 
-type AuditRow = {
-  id: string
-  position: number
-  action: string
-  actor_id: string | null
-  actor_role: string | null
-  target_type: string
-  target_id: string
-  before: unknown
-  after: unknown
-  note: string | null
-  request_id: string | null
-  created_at: Date
-}
+/** A category as the admin tools show it: the node and how many listings it holds. */
+const toAdminCategory = (
+  c: Pick<CategoryRow, 'id' | 'name' | 'slug' | 'parent_id' | 'position'>,
+  listingCount: number,
+) => ({
+  id: c.id,
+  name: c.name,
+  slug: c.slug,
+  parentId: c.parent_id,
+  position: c.position,
+  listingCount,
+})
 
 /** Runs a category edit; whether it commits or not, this node's copy of the tree is dropped after. */
 async function afterTreeEdit<T>(ctx: Ctx, edit: () => Promise<T>): Promise<T> {
@@ -62,7 +61,7 @@ export function createAdminService(deps: { spine: EventSpine }) {
       const after = decodeCursor(q.cursor, 2) as [string, string] | undefined
       const query = ctx
         .db('users')
-        .select(
+        .select<(AdminUserRow & { cursor_at: string })[]>(
           'id',
           'email',
           'name',
@@ -76,42 +75,34 @@ export function createAdminService(deps: { spine: EventSpine }) {
       if (q.banned === true) query.whereNotNull('banned_at')
       if (q.banned === false) query.whereNull('banned_at')
       if (after) query.whereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', after)
-      const rows = (await query
+      const rows = await query
         .orderBy([
           { column: 'created_at', order: 'desc' },
           { column: 'id', order: 'desc' },
         ])
-        .limit(limit + 1)) as UserRow[]
-      const page = pageOf(rows, limit, (r) => [r.cursor_at!, r.id])
+        .limit(limit + 1)
+      const page = pageOf(rows, limit, (r) => [r.cursor_at, r.id])
       return { items: page.items.map(toAdminUser), nextCursor: page.nextCursor }
     },
 
     /** Bans a user: their sessions end and their sockets drop at once, on every node. */
     async ban(ctx: AdminCtx, userId: string, reason: string) {
       const user = await spine.transaction(ctx, async (tx) => {
-        const row = (await tx.db('users').where('id', userId).forUpdate().first()) as UserRow | undefined
+        const row = await lockUser(tx.db, userId)
         if (!row) throw Errors.notFound('User')
         if (row.role === 'admin') throw TrustErrors.cannotBanAdmin()
         if (row.banned_at) throw TrustErrors.alreadyBanned()
-        const [updated] = (await tx
-          .db('users')
-          .where('id', userId)
-          .update({ banned_at: tx.db.fn.now(), ban_reason: reason, updated_at: tx.db.fn.now() })
-          .returning('*')) as UserRow[]
-        await tx
-          .db('sessions')
-          .where('user_id', userId)
-          .whereNull('revoked_at')
-          .update({ revoked_at: tx.db.fn.now(), revoked_reason: 'banned' })
+        const updated = await setUserBan(tx.db, userId, { reason })
+        await revokeUserSessions(tx.db, userId, 'banned')
         await audit(tx, {
           action: 'admin.user_banned',
           targetType: 'user',
           targetId: userId,
           before: { bannedAt: null },
-          after: { bannedAt: updated!.banned_at, reason },
+          after: { bannedAt: updated.banned_at, reason },
           note: reason,
         })
-        return updated!
+        return updated
       })
       spine.disconnect(ctx, { userId, reason: 'banned' })
       return toAdminUser(user)
@@ -119,14 +110,10 @@ export function createAdminService(deps: { spine: EventSpine }) {
 
     async unban(ctx: AdminCtx, userId: string, note?: string) {
       return spine.transaction(ctx, async (tx) => {
-        const row = (await tx.db('users').where('id', userId).forUpdate().first()) as UserRow | undefined
+        const row = await lockUser(tx.db, userId)
         if (!row) throw Errors.notFound('User')
         if (!row.banned_at) throw TrustErrors.notBanned()
-        const [updated] = (await tx
-          .db('users')
-          .where('id', userId)
-          .update({ banned_at: null, ban_reason: null, updated_at: tx.db.fn.now() })
-          .returning('*')) as UserRow[]
+        const updated = await setUserBan(tx.db, userId, null)
         await audit(tx, {
           action: 'admin.user_unbanned',
           targetType: 'user',
@@ -135,7 +122,7 @@ export function createAdminService(deps: { spine: EventSpine }) {
           after: { bannedAt: null },
           note,
         })
-        return toAdminUser(updated!)
+        return toAdminUser(updated)
       })
     },
 
@@ -163,7 +150,7 @@ export function createAdminService(deps: { spine: EventSpine }) {
       if (q.from) query.where('created_at', '>=', q.from)
       if (q.to) query.where('created_at', '<', q.to)
       if (after) query.where('position', '<', Number(after[0]))
-      const rows = (await query.orderBy('position', 'desc').limit(limit + 1)) as AuditRow[]
+      const rows: AuditRow[] = await query.orderBy('position', 'desc').limit(limit + 1)
       const page = pageOf(rows, limit, (r) => [r.position])
       return {
         items: page.items.map((r) => ({
@@ -184,7 +171,7 @@ export function createAdminService(deps: { spine: EventSpine }) {
     },
 
     async listCategories(ctx: AdminCtx) {
-      const rows = (await ctx
+      const rows = await ctx
         .db('categories as c')
         .leftJoin(
           ctx.db('listings').select('category_id').count({ n: '*' }).groupBy('category_id').as('l'),
@@ -196,29 +183,15 @@ export function createAdminService(deps: { spine: EventSpine }) {
           { column: 'c.position' },
           { column: 'c.name' },
         ])
-        .select(
+        .select<(Pick<CategoryRow, 'id' | 'name' | 'slug' | 'parent_id' | 'position'> & { listing_count: number })[]>(
           'c.id',
           'c.name',
           'c.slug',
           'c.parent_id',
           'c.position',
           ctx.db.raw('coalesce(l.n, 0)::int as listing_count'),
-        )) as {
-        id: string
-        name: string
-        slug: string
-        parent_id: string | null
-        position: number
-        listing_count: number
-      }[]
-      return rows.map((r) => ({
-        id: r.id,
-        name: r.name,
-        slug: r.slug,
-        parentId: r.parent_id,
-        position: r.position,
-        listingCount: r.listing_count,
-      }))
+        )
+      return rows.map((r) => toAdminCategory(r, r.listing_count))
     },
 
     async createCategory(
@@ -227,27 +200,17 @@ export function createAdminService(deps: { spine: EventSpine }) {
     ) {
       return afterTreeEdit(ctx, () =>
         spine.transaction(ctx, async (tx) => {
-          if (input.parentId && !(await tx.db('categories').where('id', input.parentId).first('id')))
+          if (input.parentId && !(await findCategory(tx.db, { id: input.parentId })))
             throw Errors.notFound('Parent category')
-          if (await tx.db('categories').where('slug', input.slug).first('id')) throw TrustErrors.slugTaken()
-          const [row] = (await tx
-            .db('categories')
-            .insert({
-              name: input.name,
-              slug: input.slug,
-              parent_id: input.parentId ?? null,
-              position: input.position ?? 0,
-            })
-            .returning('*')) as { id: string; name: string; slug: string; parent_id: string | null; position: number }[]
-          await audit(tx, { action: 'admin.category_created', targetType: 'category', targetId: row!.id, after: input })
-          return {
-            id: row!.id,
-            name: row!.name,
-            slug: row!.slug,
-            parentId: row!.parent_id,
-            position: row!.position,
-            listingCount: 0,
-          }
+          if (await findCategory(tx.db, { slug: input.slug })) throw TrustErrors.slugTaken()
+          const row = await createCategory(tx.db, {
+            name: input.name,
+            slug: input.slug,
+            parentId: input.parentId ?? null,
+            position: input.position ?? 0,
+          })
+          await audit(tx, { action: 'admin.category_created', targetType: 'category', targetId: row.id, after: input })
+          return toAdminCategory(row, 0)
         }),
       )
     },
@@ -261,34 +224,15 @@ export function createAdminService(deps: { spine: EventSpine }) {
         spine.transaction(ctx, async (tx) => {
           // Serialise tree edits so two concurrent moves cannot build a cycle together.
           await tx.db.raw('select pg_advisory_xact_lock(7042201)')
-          const existing = (await tx.db('categories').where('id', id).first()) as
-            { id: string; name: string; slug: string; parent_id: string | null; position: number } | undefined
+          const existing = await findCategory(tx.db, { id })
           if (!existing) throw Errors.notFound('Category')
           if (patch.parentId) {
-            const { rows } = (await tx.db.raw(
-              'with recursive sub as (select id from categories where id = ? union all select c.id from categories c join sub on c.parent_id = sub.id) select id from sub where id = ?',
-              [id, patch.parentId],
-            )) as { rows: unknown[] }
-            if (rows.length > 0) throw TrustErrors.categoryCycle()
-            if (!(await tx.db('categories').where('id', patch.parentId).first('id')))
-              throw Errors.notFound('Parent category')
+            if (await isInSubtree(tx.db, id, patch.parentId)) throw TrustErrors.categoryCycle()
+            if (!(await findCategory(tx.db, { id: patch.parentId }))) throw Errors.notFound('Parent category')
           }
-          if (
-            patch.slug &&
-            patch.slug !== existing.slug &&
-            (await tx.db('categories').where('slug', patch.slug).first('id'))
-          )
+          if (patch.slug && patch.slug !== existing.slug && (await findCategory(tx.db, { slug: patch.slug })))
             throw TrustErrors.slugTaken()
-          const [row] = (await tx
-            .db('categories')
-            .where('id', id)
-            .update({
-              ...(patch.name !== undefined ? { name: patch.name } : {}),
-              ...(patch.slug !== undefined ? { slug: patch.slug } : {}),
-              ...(patch.parentId !== undefined ? { parent_id: patch.parentId } : {}),
-              ...(patch.position !== undefined ? { position: patch.position } : {}),
-            })
-            .returning('*')) as { id: string; name: string; slug: string; parent_id: string | null; position: number }[]
+          const row = (await updateCategory(tx.db, id, patch))!
           await audit(tx, {
             action: 'admin.category_updated',
             targetType: 'category',
@@ -302,14 +246,7 @@ export function createAdminService(deps: { spine: EventSpine }) {
             after: patch,
           })
           const count = await tx.db('listings').where('category_id', id).count({ n: '*' }).first()
-          return {
-            id: row!.id,
-            name: row!.name,
-            slug: row!.slug,
-            parentId: row!.parent_id,
-            position: row!.position,
-            listingCount: Number(count?.n ?? 0),
-          }
+          return toAdminCategory(row, Number(count?.n ?? 0))
         }),
       )
     },
@@ -318,12 +255,12 @@ export function createAdminService(deps: { spine: EventSpine }) {
       await afterTreeEdit(ctx, () =>
         spine.transaction(ctx, async (tx) => {
           await tx.db.raw('select pg_advisory_xact_lock(7042201)')
-          const existing = await tx.db('categories').where('id', id).first()
+          const existing = await findCategory(tx.db, { id })
           if (!existing) throw Errors.notFound('Category')
-          const child = await tx.db('categories').where('parent_id', id).first('id')
+          const child = await hasChildCategories(tx.db, id)
           const listing = await tx.db('listings').where('category_id', id).first('id')
           if (child || listing) throw TrustErrors.categoryInUse()
-          await tx.db('categories').where('id', id).delete()
+          await deleteCategory(tx.db, id)
           await audit(tx, {
             action: 'admin.category_deleted',
             targetType: 'category',

@@ -1,4 +1,13 @@
 import { audit } from '../audit/index.js'
+import { removeListingFromCarts } from '../cart/index.js'
+import {
+  actionOpenReports,
+  dismissReport,
+  findListing,
+  lockReport,
+  type ListingReportRow,
+  type ListingRow,
+} from '../listings/index.js'
 import type { EventSpine } from '../events/index.js'
 import type { Actor, Ctx } from '../shared/index.js'
 import { decodeCursor, pageOf } from '../shared/index.js'
@@ -7,20 +16,12 @@ import { ModerationErrors } from './trust.errors.js'
 
 type AdminCtx = Ctx & { actor: Actor }
 
-type ReportRow = {
-  id: string
-  listing_id: string
-  reporter_id: string
-  reason: string
-  detail: string | null
-  status: string
-  resolution_note: string | null
-  resolved_at: Date | null
-  created_at: Date
+/** A report in the queue, with its listing, its reporter's name and the listing's open report count. */
+type QueuedReport = ListingReportRow & {
   cursor_at: string
-  listing_title: string
-  listing_status: string
-  seller_id: string
+  listing_title: ListingRow['title']
+  listing_status: ListingRow['status']
+  seller_id: ListingRow['seller_id']
   reporter_name: string
   open_reports: number
 }
@@ -41,7 +42,7 @@ export function createModerationService(deps: {
         .join('listings as l', 'l.id', 'r.listing_id')
         .join('users as u', 'u.id', 'r.reporter_id')
         .where('r.status', q.status ?? 'open')
-        .select(
+        .select<QueuedReport[]>(
           'r.*',
           'l.title as listing_title',
           'l.status as listing_status',
@@ -53,12 +54,12 @@ export function createModerationService(deps: {
           ),
         )
       if (after) query.whereRaw('(r.created_at, r.id) < (?::timestamptz, ?::uuid)', after)
-      const rows = (await query
+      const rows = await query
         .orderBy([
           { column: 'r.created_at', order: 'desc' },
           { column: 'r.id', order: 'desc' },
         ])
-        .limit(limit + 1)) as ReportRow[]
+        .limit(limit + 1)
       const page = pageOf(rows, limit, (r) => [r.cursor_at, r.id])
       return {
         items: page.items.map((r) => ({
@@ -87,36 +88,24 @@ export function createModerationService(deps: {
      * audited), then its open reports are closed as actioned and it leaves every cart.
      */
     async removeListing(ctx: AdminCtx, listingId: string, reason: string) {
-      const listing = (await ctx.db('listings').where('id', listingId).first('status')) as
-        { status: string } | undefined
+      const listing = await findListing(ctx.db, listingId)
       if (!listing) throw Errors.notFound('Listing')
       if (listing.status === 'removed') throw ModerationErrors.alreadyRemoved()
       // One transaction: the removal joins it, so reports, carts and the listing change together.
       return spine.transaction(ctx, async (tx) => {
         await deps.removeListing({ ...tx, actor: ctx.actor }, listingId, { reason })
-        const closed = await tx.db('listing_reports').where({ listing_id: listingId, status: 'open' }).update({
-          status: 'actioned',
-          resolved_by: ctx.actor.id,
-          resolved_at: tx.db.fn.now(),
-          resolution_note: reason,
-        })
-        const carts = await tx.db('cart_items').where('listing_id', listingId).delete()
+        const closed = await actionOpenReports(tx.db, listingId, { resolvedBy: ctx.actor.id, note: reason })
+        const carts = await removeListingFromCarts(tx.db, listingId)
         return { listingId, status: 'removed' as const, reportsClosed: closed, cartsCleared: carts }
       })
     },
 
     async dismissReport(ctx: AdminCtx, reportId: string, note: string) {
       return spine.transaction(ctx, async (tx) => {
-        const report = (await tx.db('listing_reports').where('id', reportId).forUpdate().first()) as
-          { id: string; status: string; listing_id: string } | undefined
+        const report = await lockReport(tx.db, reportId)
         if (!report) throw Errors.notFound('Report')
         if (report.status !== 'open') throw ModerationErrors.reportClosed()
-        await tx.db('listing_reports').where('id', reportId).update({
-          status: 'dismissed',
-          resolved_by: ctx.actor.id,
-          resolved_at: tx.db.fn.now(),
-          resolution_note: note,
-        })
+        await dismissReport(tx.db, reportId, { resolvedBy: ctx.actor.id, note })
         await audit(tx, {
           action: 'admin.report_dismissed',
           targetType: 'listing_report',

@@ -4,28 +4,22 @@ import type { EventSpine } from '../events/index.js'
 import type { Actor, Ctx, TxCtx } from '../shared/index.js'
 import { decodeCursor, pageOf } from '../shared/index.js'
 import { Errors } from '../shared/index.js'
+import { findUser } from '../accounts/index.js'
+import { findListing } from '../listings/index.js'
+import { shipmentForReview } from '../orders/index.js'
 import { ReviewErrors } from './trust.errors.js'
+import type { ReviewFlagRow, ReviewRow } from './trust.tables.js'
 
 export type RatingSummary = { average: number | null; count: number; histogram: Record<1 | 2 | 3 | 4 | 5, number> }
 
-type ReviewRow = {
-  id: string
-  shipment_id: string
-  order_id: string
-  buyer_id: string
-  seller_id: string
-  rating: number
-  body: string
-  status: 'visible' | 'hidden'
-  reply_body: string | null
-  replied_at: Date | null
-  open_flags: number
-  moderation_note: string | null
-  created_at: Date
+/** A review as pages show it: the row, its buyer's name and the listings of its shipment. */
+type ReviewView = ReviewRow & {
   buyer_name: string
   listings: { id: string | null; title: string }[] | null
   cursor_at: string
 }
+
+type StarCounts = Record<`stars_${1 | 2 | 3 | 4 | 5}`, number>
 
 const STARS = [1, 2, 3, 4, 5] as const
 
@@ -52,16 +46,16 @@ async function bumpRating(db: Knex.Transaction, sellerId: string, rating: number
   const column = `stars_${rating}`
   if (!STARS.includes(rating as 1)) throw new Error(`bad rating ${rating}`)
   await db.raw(
-    `insert into seller_ratings (seller_id, ??) values (?, greatest(?, 0))
-     on conflict (seller_id) do update set ?? = seller_ratings.?? + ?`,
-    [column, sellerId, delta, column, column, delta],
+    `insert into seller_ratings (seller_id, :column:) values (:sellerId, greatest(:delta, 0))
+     on conflict (seller_id) do update set :column: = seller_ratings.:column: + :delta`,
+    { column, sellerId, delta },
   )
 }
 
 function reviewsQuery(db: Db) {
   return db('reviews as r')
     .join('users as b', 'b.id', 'r.buyer_id')
-    .select(
+    .select<ReviewView[]>(
       'r.*',
       'b.name as buyer_name',
       db.raw("to_json(r.created_at) #>> '{}' as cursor_at"),
@@ -70,7 +64,7 @@ function reviewsQuery(db: Db) {
     )
 }
 
-function toReview(r: ReviewRow) {
+function toReview(r: ReviewView) {
   return {
     id: r.id,
     shipmentId: r.shipment_id,
@@ -86,16 +80,16 @@ function toReview(r: ReviewRow) {
 
 type PageQ = { limit?: number; cursor?: string }
 
-async function page(base: Knex.QueryBuilder, q: PageQ) {
+async function page(base: ReturnType<typeof reviewsQuery>, q: PageQ) {
   const limit = q.limit ?? 20
   const after = decodeCursor(q.cursor, 2) as [string, string] | undefined
   if (after) base.whereRaw('(r.created_at, r.id) < (?::timestamptz, ?::uuid)', after)
-  const rows = (await base
+  const rows = await base
     .orderBy([
       { column: 'r.created_at', order: 'desc' },
       { column: 'r.id', order: 'desc' },
     ])
-    .limit(limit + 1)) as ReviewRow[]
+    .limit(limit + 1)
   return pageOf(rows, limit, (r) => [r.cursor_at, r.id])
 }
 
@@ -104,53 +98,48 @@ export function createReviewsService(deps: { spine: EventSpine }) {
   const { spine } = deps
 
   async function lockReview(tx: TxCtx, id: string): Promise<ReviewRow> {
-    const row = (await tx.db('reviews').where('id', id).forUpdate().first()) as ReviewRow | undefined
+    const row = await tx.db('reviews').where('id', id).forUpdate().first()
     if (!row) throw Errors.notFound('Review')
     return row
   }
 
   async function fetchOne(db: Db, id: string) {
-    return toReview((await reviewsQuery(db).where('r.id', id).first()) as ReviewRow)
+    const row = await reviewsQuery(db).where('r.id', id).first()
+    return toReview(row!)
   }
 
   return {
     async create(ctx: Ctx & { actor: Actor }, shipmentId: string, input: { rating: number; body: string }) {
       return spine.transaction(ctx, async (tx) => {
-        const shipment = (await tx
-          .db('shipments as s')
-          .join('orders as o', 'o.id', 's.order_id')
-          .where('s.id', shipmentId)
-          .forUpdate('s')
-          .first('s.id', 's.order_id', 's.seller_id', 's.status', 'o.buyer_id')) as
-          { id: string; order_id: string; seller_id: string; status: string; buyer_id: string } | undefined
+        const shipment = await shipmentForReview(tx.db, shipmentId, { lock: true })
         if (!shipment) throw Errors.notFound('Shipment')
-        if (shipment.seller_id === ctx.actor.id) throw ReviewErrors.cannotReviewSelf()
-        if (shipment.buyer_id !== ctx.actor.id) throw Errors.notFound('Shipment')
+        if (shipment.sellerId === ctx.actor.id) throw ReviewErrors.cannotReviewSelf()
+        if (shipment.buyerId !== ctx.actor.id) throw Errors.notFound('Shipment')
         if (shipment.status !== 'received') throw ReviewErrors.notReceived()
         if (await tx.db('reviews').where('shipment_id', shipmentId).first('id')) throw ReviewErrors.alreadyReviewed()
-        const [review] = (await tx
+        const [review] = await tx
           .db('reviews')
           .insert({
             shipment_id: shipmentId,
-            order_id: shipment.order_id,
+            order_id: shipment.orderId,
             buyer_id: ctx.actor.id,
-            seller_id: shipment.seller_id,
+            seller_id: shipment.sellerId,
             rating: input.rating,
             body: input.body.trim(),
           })
           .onConflict('shipment_id')
           .ignore()
-          .returning('id')) as { id: string }[]
+          .returning('id')
         if (!review) throw ReviewErrors.alreadyReviewed()
-        await bumpRating(tx.db, shipment.seller_id, input.rating, 1)
-        await spine.notify(tx, [shipment.seller_id], 'review', { reviewId: review.id, rating: input.rating })
+        await bumpRating(tx.db, shipment.sellerId, input.rating, 1)
+        await spine.notify(tx, [shipment.sellerId], 'review', { reviewId: review.id, rating: input.rating })
         return fetchOne(tx.db, review.id)
       })
     },
 
     async listForSeller(ctx: Ctx, sellerId: string, q: PageQ) {
-      if (!(await ctx.db('users').where('id', sellerId).whereNull('banned_at').first('id')))
-        throw Errors.notFound('User')
+      const seller = await findUser(ctx.db, sellerId)
+      if (!seller || seller.banned_at) throw Errors.notFound('User')
       const result = await page(reviewsQuery(ctx.db).where('r.seller_id', sellerId).andWhere('r.status', 'visible'), q)
       return {
         items: result.items.map(toReview),
@@ -160,18 +149,19 @@ export function createReviewsService(deps: { spine: EventSpine }) {
     },
 
     async listForListing(ctx: Ctx, listingId: string, q: PageQ) {
-      if (!(await ctx.db('listings').where('id', listingId).whereNot('status', 'draft').first('id')))
-        throw Errors.notFound('Listing')
-      const ofListing = (qb: Knex.QueryBuilder) =>
-        qb
-          .where('r.status', 'visible')
-          .whereExists(
-            ctx.db('order_items as oi').whereRaw('oi.shipment_id = r.shipment_id').andWhere('oi.listing_id', listingId),
-          )
+      const listing = await findListing(ctx.db, listingId)
+      if (!listing || listing.status === 'draft') throw Errors.notFound('Listing')
+      // Narrows a query over `reviews as r` in place, so each query keeps its own row type.
+      const ofListing = <Q extends Knex.QueryBuilder>(qb: Q): Q => {
+        qb.where('r.status', 'visible').whereExists(
+          ctx.db('order_items as oi').whereRaw('oi.shipment_id = r.shipment_id').andWhere('oi.listing_id', listingId),
+        )
+        return qb
+      }
       const result = await page(ofListing(reviewsQuery(ctx.db)), q)
-      const counts = (await ofListing(ctx.db('reviews as r'))
+      const counts = await ofListing(ctx.db('reviews as r'))
         .select(...STARS.map((s) => ctx.db.raw(`count(*) filter (where r.rating = ${s})::int as stars_${s}`)))
-        .first()) as Record<`stars_${1 | 2 | 3 | 4 | 5}`, number>
+        .first<StarCounts | undefined>()
       return { items: result.items.map(toReview), nextCursor: result.nextCursor, summary: summaryOf(counts) }
     },
 
@@ -200,25 +190,25 @@ export function createReviewsService(deps: { spine: EventSpine }) {
           .ignore()
           .returning('review_id')
         if (inserted.length === 0) throw ReviewErrors.alreadyFlagged()
-        const [row] = (await tx
+        const [row] = await tx
           .db('reviews')
           .where('id', reviewId)
           .increment('open_flags', 1)
-          .returning('open_flags')) as { open_flags: number }[]
+          .returning<Pick<ReviewRow, 'open_flags'>[]>('open_flags')
         return { reviewId, openFlags: row!.open_flags }
       })
     },
 
     async adminList(ctx: Ctx & { actor: Actor }, q: PageQ & { status?: 'flagged' | 'visible' | 'hidden' }) {
       const status = q.status ?? 'flagged'
-      const base = reviewsQuery(ctx.db).select('r.status', 'r.open_flags', 'r.moderation_note')
+      const base = reviewsQuery(ctx.db).select<ReviewView[]>('r.status', 'r.open_flags', 'r.moderation_note')
       if (status === 'flagged') base.where('r.status', 'visible').andWhere('r.open_flags', '>', 0)
       else base.where('r.status', status)
       const result = await page(base, q)
       const ids = result.items.map((r) => r.id)
-      const flags = (
-        ids.length ? await ctx.db('review_flags').whereIn('review_id', ids).orderBy('created_at') : []
-      ) as { review_id: string; user_id: string; reason: string; created_at: Date; resolved_at: Date | null }[]
+      const flags: ReviewFlagRow[] = ids.length
+        ? await ctx.db('review_flags').whereIn('review_id', ids).orderBy('created_at')
+        : []
       return {
         items: result.items.map((r) => ({
           ...toReview(r),
@@ -254,7 +244,7 @@ export function createReviewsService(deps: { spine: EventSpine }) {
             .whereNull('resolved_at')
             .update({ resolved_at: tx.db.fn.now() })
         }
-        let after: { status: string; openFlags: number }
+        let after: { status: ReviewRow['status']; openFlags: number }
         if (input.action === 'hide') {
           if (review.status === 'hidden') throw ReviewErrors.alreadyHidden()
           await resolveFlags()
@@ -288,7 +278,7 @@ export function createReviewsService(deps: { spine: EventSpine }) {
         const row = (await reviewsQuery(tx.db)
           .select('r.status', 'r.open_flags', 'r.moderation_note')
           .where('r.id', reviewId)
-          .first()) as ReviewRow
+          .first<ReviewView | undefined>())!
         return {
           ...toReview(row),
           status: row.status,

@@ -1,3 +1,6 @@
+import type { UserRow } from '../accounts/index.js'
+import type { CategoryRow } from '../categories/index.js'
+import type { OrderRow, ShipmentRow } from '../orders/index.js'
 import type { Actor, Ctx } from '../shared/index.js'
 import { Errors } from '../shared/index.js'
 
@@ -27,26 +30,26 @@ export async function marketplaceStats(ctx: Ctx & { actor: Actor }, q: { from?: 
       .select(db.raw("to_char(date_trunc('day', o.paid_at at time zone 'UTC'), 'YYYY-MM-DD') as day"))
       .sum({ gross: 'o.total' })
       .sum({ refunded: 'o.refunded_amount' })
-      .count({ orders: '*' })
+      .count<{ day: string; gross: number; refunded: number; orders: number }[]>({ orders: '*' })
       .groupByRaw('1')
-      .orderByRaw('1') as Promise<{ day: string; gross: number; refunded: number; orders: number }[]>,
+      .orderByRaw('1'),
     db('orders')
       .where('created_at', '>=', from)
       .andWhere('created_at', '<', to)
       .select('payment_status')
-      .count({ n: '*' })
-      .groupBy('payment_status') as Promise<{ payment_status: string; n: number }[]>,
+      .count<(Pick<OrderRow, 'payment_status'> & { n: number })[]>({ n: '*' })
+      .groupBy('payment_status'),
     db('shipments')
       .where('created_at', '>=', from)
       .andWhere('created_at', '<', to)
       .select('status')
-      .count({ n: '*' })
-      .groupBy('status') as Promise<{ status: string; n: number }[]>,
+      .count<(Pick<ShipmentRow, 'status'> & { n: number })[]>({ n: '*' })
+      .groupBy('status'),
     paidInRange()
       .join('order_items as i', 'i.order_id', 'o.id')
       .join('listings as l', 'l.id', 'i.listing_id')
       .join('categories as c', 'c.id', 'l.category_id')
-      .select(
+      .select<(Pick<CategoryRow, 'id' | 'name'> & { revenue: number; units: number })[]>(
         'c.id',
         'c.name',
         db.raw('sum(i.unit_price * i.quantity)::bigint as revenue'),
@@ -54,11 +57,11 @@ export async function marketplaceStats(ctx: Ctx & { actor: Actor }, q: { from?: 
       )
       .groupBy('c.id', 'c.name')
       .orderBy([{ column: 'revenue', order: 'desc' }, { column: 'c.name' }])
-      .limit(top) as Promise<{ id: string; name: string; revenue: number; units: number }[]>,
+      .limit(top),
     paidInRange()
       .join('order_items as i', 'i.order_id', 'o.id')
       .join('users as u', 'u.id', 'i.seller_id')
-      .select(
+      .select<(Pick<UserRow, 'id' | 'name'> & { revenue: number; orders: number })[]>(
         'u.id',
         'u.name',
         db.raw('sum(i.unit_price * i.quantity)::bigint as revenue'),
@@ -66,7 +69,7 @@ export async function marketplaceStats(ctx: Ctx & { actor: Actor }, q: { from?: 
       )
       .groupBy('u.id', 'u.name')
       .orderBy([{ column: 'revenue', order: 'desc' }, { column: 'u.name' }])
-      .limit(top) as Promise<{ id: string; name: string; revenue: number; orders: number }[]>,
+      .limit(top),
   ])
   return {
     from: from.toISOString(),

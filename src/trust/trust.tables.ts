@@ -9,7 +9,7 @@ export type ReviewRow = {
   seller_id: string
   rating: number
   body: string
-  status: string
+  status: 'visible' | 'hidden'
   reply_body: string | null
   replied_at: Date | null
   open_flags: number

@@ -1,5 +1,5 @@
 import { AccountErrors, isBlockedEitherWay } from '../accounts/index.js'
-import { insertMessage } from '../chat/index.js'
+import { insertMessage, openListingConversation } from '../chat/index.js'
 import { categoryWithDescendants } from '../categories/index.js'
 import type { Db } from '../db/index.js'
 import type { EventSpine } from '../events/index.js'
@@ -219,30 +219,17 @@ export function createWantsService({ spine }: { spine: EventSpine }) {
       if (await isBlockedEitherWay(ctx.db, ctx.actor.id, want.user_id)) throw AccountErrors.blocked()
 
       return spine.transaction(ctx, async (tx) => {
-        // The conversation rows are chat's: these writes move behind a chat function taking `tx.db`.
-        const inserted = await tx.db.raw<{ rows: { id: string }[] }>(
-          `insert into conversations (listing_id, want_id, buyer_id, seller_id) values (:listingId, :wantId, :buyerId, :sellerId)
-           on conflict (listing_id, buyer_id, seller_id) where listing_id is not null do nothing
-           returning id`,
-          { listingId: listing.id, wantId, buyerId: want.user_id, sellerId: ctx.actor.id },
-        )
-        let conversationId: string
-        let created = false
-        let firstAnswer = true
-        if (inserted.rows[0]) {
-          conversationId = inserted.rows[0].id
-          created = true
-        } else {
-          const existing: { id: string; want_id: string | null } = await tx
-            .db('conversations')
-            .where({ listing_id: listing.id, buyer_id: want.user_id, seller_id: ctx.actor.id })
-            .forUpdate()
-            .first('id', 'want_id')
-          conversationId = existing.id
-          firstAnswer = existing.want_id !== wantId
-          if (existing.want_id === null)
-            await tx.db('conversations').where('id', existing.id).update({ want_id: wantId })
-        }
+        // The listing's conversation with the author (chat's rows, written in this transaction).
+        const conversation = await openListingConversation(tx.db, {
+          listingId: listing.id,
+          wantId,
+          buyerId: want.user_id,
+          sellerId: ctx.actor.id,
+        })
+        const conversationId = conversation.id
+        const created = conversation.created
+        // The author hears of this answer once: when the conversation was not already about this want.
+        const firstAnswer = conversation.previousWantId !== wantId
 
         let message: Message | null = null
         if (body.message !== undefined && body.message.trim() !== '') {

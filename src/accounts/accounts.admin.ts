@@ -1,0 +1,38 @@
+import type { Db } from '../db/index.js'
+import type { UserRow } from './accounts.tables.js'
+
+/** Account lookups and changes other features make, in the caller's database handle or transaction. */
+
+/** A user by id (whether it exists and is banned, and its name), for other features' checks. */
+export async function findUser(
+  db: Db,
+  userId: string,
+): Promise<Pick<UserRow, 'id' | 'name' | 'role' | 'banned_at'> | undefined> {
+  return db('users').where('id', userId).first('id', 'name', 'role', 'banned_at')
+}
+
+/** A user row, locked for the caller's transaction (an admin is about to ban or unban it). */
+export async function lockUser(db: Db, userId: string): Promise<UserRow | undefined> {
+  return db('users').where('id', userId).forUpdate().first()
+}
+
+/** Bans a user (`{ reason }`) or lifts the ban (`null`); returns the stored row. */
+export async function setUserBan(db: Db, userId: string, ban: { reason: string } | null): Promise<UserRow> {
+  const [row] = await db('users')
+    .where('id', userId)
+    .update(
+      ban
+        ? { banned_at: db.fn.now(), ban_reason: ban.reason, updated_at: db.fn.now() }
+        : { banned_at: null, ban_reason: null, updated_at: db.fn.now() },
+    )
+    .returning('*')
+  return row!
+}
+
+/** Ends every live session of a user (their refresh tokens stop working); returns how many ended. */
+export async function revokeUserSessions(db: Db, userId: string, reason: string): Promise<number> {
+  return db('sessions')
+    .where('user_id', userId)
+    .whereNull('revoked_at')
+    .update({ revoked_at: db.fn.now(), revoked_reason: reason })
+}
