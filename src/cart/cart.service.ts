@@ -1,6 +1,7 @@
 import type { Db } from '../db/index.js'
 import type { Actor, Ctx } from '../shared/index.js'
 import { AppError, Errors } from '../shared/index.js'
+import { ListingErrors, isListingVisibleTo } from '../listings/index.js'
 import { previewCoupon } from '../coupons/index.js'
 import { CartErrors } from './cart.errors.js'
 import type { Cart, CartItem } from './cart.schemas.js'
@@ -79,10 +80,8 @@ export const cartService = {
   async putItem(ctx: BuyerCtx, listingId: string, quantity: number): Promise<Cart> {
     const userId = ctx.actor.id
     const s = (await listingStock(ctx.db, [listingId], { buyerId: userId })).get(listingId)
-    if (!s || s.status === 'draft' || s.status === 'removed') {
-      if (!s || s.status === 'draft') throw Errors.notFound('Listing')
-      throw CartErrors.listingUnavailable(listingId)
-    }
+    if (!s || !isListingVisibleTo(s, userId)) throw ListingErrors.listingNotFound()
+    if (s.status === 'removed') throw CartErrors.listingUnavailable(listingId)
     if (s.sellerId === userId) throw CartErrors.ownListing()
     if (s.blocked) throw CartErrors.blocked(listingId)
     if (s.type === 'giveaway' && (quantity > 1 || s.giveawayTaken)) throw CartErrors.giveawayLimit(listingId)

@@ -1,10 +1,10 @@
-import { AccountErrors, findUser, isBlockedEitherWay, type UserRow } from '../accounts/index.js'
+import { AccountErrors, blockedEitherWaySql, findUser, isBlockedEitherWay, type UserRow } from '../accounts/index.js'
 import type { Db } from '../db/index.js'
 import type { EventSpine } from '../events/index.js'
 import type { Actor, Ctx, TxCtx } from '../shared/index.js'
 import { decodeCursor, encodeCursor } from '../shared/index.js'
 import { Errors } from '../shared/index.js'
-import { ListingErrors, findListing, type ListingRow } from '../listings/index.js'
+import { ListingErrors, findListing, isListingVisibleTo, type ListingRow } from '../listings/index.js'
 import { WantErrors, findWant } from '../wants/index.js'
 import { ChatErrors } from './chat.errors.js'
 import { hydrateMessages, toMessage, type ConversationRow, type MessageRow } from './chat.model.js'
@@ -65,7 +65,7 @@ async function lockForSend(
   senderId: string,
 ): Promise<{ conversation: ConversationRow; blocked: boolean }> {
   const { rows } = await tx.db.raw<{ rows: (ConversationRow & { blocked: boolean })[] }>(
-    `select c.*, exists (select 1 from blocks b where (b.blocker_id, b.blocked_id) in ((c.buyer_id, c.seller_id), (c.seller_id, c.buyer_id))) as blocked
+    `select c.*, ${blockedEitherWaySql('c.buyer_id', 'c.seller_id')} as blocked
        from conversations c
       where c.id = ? and ? in (c.buyer_id, c.seller_id)
         for update of c`,
@@ -282,7 +282,7 @@ export function createChatService(deps: ChatDeps) {
       let wantOpen = true
       if (body.listingId) {
         listing = await findListing(ctx.db, body.listingId)
-        if (!listing || (listing.status === 'draft' && listing.seller_id !== me)) throw ListingErrors.listingNotFound()
+        if (!listing || !isListingVisibleTo(listing, me)) throw ListingErrors.listingNotFound()
         if (listing.seller_id === me) {
           if (!body.recipientId) throw ChatErrors.recipientRequired()
           buyerId = body.recipientId

@@ -5,7 +5,7 @@ import type { EventSpine } from '../events/index.js'
 import type { StoredEvent } from '../events/index.js'
 import type { TxCtx } from '../shared/index.js'
 import { Errors } from '../shared/index.js'
-import { ListingErrors, findListing, type ListingRecord } from '../listings/index.js'
+import { ListingErrors, findListing, isListingVisibleTo, type ListingRecord } from '../listings/index.js'
 import { ChatErrors } from './chat.errors.js'
 import { hydrateMessages, toOffer, type ConversationRow, type OfferRow } from './chat.model.js'
 import type { Offer } from './chat.schemas.js'
@@ -37,7 +37,8 @@ export function createOffersService(deps: { spine: EventSpine }) {
 
   async function listingFor(db: Db, listingId: string): Promise<OfferedListing> {
     const listing = await findListing(db, listingId)
-    if (!listing || listing.status === 'draft') throw ListingErrors.listingNotFound()
+    // Offers are made by buyers, so a draft is never offered on (not even by its seller).
+    if (!listing || !isListingVisibleTo(listing, null)) throw ListingErrors.listingNotFound()
     return listing
   }
 

@@ -31,6 +31,7 @@ import {
 } from '../payments/index.js'
 import type { Actor, Ctx, TxCtx } from '../shared/index.js'
 import { Errors } from '../shared/index.js'
+import { ListingErrors, isListingVisibleTo } from '../listings/index.js'
 import { CheckoutErrors } from './checkout.errors.js'
 import type { CheckoutBody, CheckoutResult, ShippingAddressInput } from './checkout.schemas.js'
 
@@ -182,7 +183,7 @@ export function createCheckoutService(deps: CheckoutDeps) {
   function price(lines: CartLine[], buyerId: string, stock: Map<string, ListingStock>): PricedLine[] {
     return lines.map((l) => {
       const s = stock.get(l.listing_id)
-      if (!s || s.status === 'draft') throw Errors.notFound('Listing')
+      if (!s || !isListingVisibleTo(s, buyerId)) throw ListingErrors.listingNotFound()
       if (s.status === 'removed') throw CartErrors.listingUnavailable(s.id)
       if (s.sellerId === buyerId) throw CartErrors.ownListing()
       if (s.blocked) throw CartErrors.blocked(s.id)

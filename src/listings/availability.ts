@@ -26,10 +26,11 @@ export function availableQuantitySql(db: Db, alias = 'listings'): Knex.Raw {
  * only by its own seller. Whoever cannot see a listing is answered as if it did not exist.
  */
 export function isListingVisibleTo(
-  listing: { status: string; seller_id: string },
+  listing: { status: string; seller_id: string } | { status: string; sellerId: string },
   viewerId: string | null | undefined,
 ): boolean {
-  return listing.status !== 'draft' || listing.seller_id === viewerId
+  const sellerId = 'seller_id' in listing ? listing.seller_id : listing.sellerId
+  return listing.status !== 'draft' || sellerId === viewerId
 }
 
 /** isListingVisibleTo as SQL over the listings row `l`; `viewer` is an SQL expression (or null for anyone). */

@@ -51,7 +51,9 @@ export type NewOrderJson = {
 export function newOrderSql(o: NewOrder) {
   const ctes = `o as (
        insert into orders (id, buyer_id, payment_status, subtotal, discount, total, currency, coupon_id, coupon_code, shipping_address, callback_url, expires_at)
-       values (:orderId::uuid, :buyerId::uuid, 'pending', :subtotal, :discount, :total, :currency, :couponId::uuid, :couponCode, :address::jsonb, :callbackUrl, case when :total::bigint > 0 then now() + (:ttlSeconds::int * interval '1 second') end)
+       values (:orderId::uuid, :buyerId::uuid, 'pending', :subtotal, :discount, :total, :currency, :couponId::uuid,
+               :couponCode, :address::jsonb, :callbackUrl,
+               case when :total::bigint > 0 then now() + (:ttlSeconds::int * interval '1 second') end)
        returning *
      ), s as (
        insert into shipments (order_id, seller_id) select :orderId::uuid, x.seller_id from unnest(:sellerIds::uuid[]) as x(seller_id)

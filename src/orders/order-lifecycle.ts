@@ -214,7 +214,10 @@ export async function queuePaidMails(db: Db, order: OrderRow, items: OrderItemRo
     await enqueueMail(db, {
       to: buyer.email,
       subject: `Your Oja order ${order.id.slice(0, 8)} is confirmed`,
-      text: `Hello ${buyer.name},\n\nThank you for your order.\n\n${items.map(line).join('\n')}\n${order.discount > 0 ? `Discount: -${naira(order.discount)}\n` : ''}Total paid: ${naira(order.total)}\n\nFollow it at ${publicUrl}/orders/${order.id}\n`,
+      text:
+        `Hello ${buyer.name},\n\nThank you for your order.\n\n${items.map(line).join('\n')}\n` +
+        (order.discount > 0 ? `Discount: -${naira(order.discount)}\n` : '') +
+        `Total paid: ${naira(order.total)}\n\nFollow it at ${publicUrl}/orders/${order.id}\n`,
     })
   }
   const address = order.shipping_address as {
@@ -226,6 +229,9 @@ export async function queuePaidMails(db: Db, order: OrderRow, items: OrderItemRo
     country?: string
     phone?: string
   }
+  const shipTo = [address.fullName, address.line1, address.line2, address.city, address.state, address.country]
+    .filter(Boolean)
+    .join(', ')
   for (const sellerId of new Set(items.map((i) => i.seller_id))) {
     const seller = byId.get(sellerId)
     if (!seller) continue
@@ -233,7 +239,10 @@ export async function queuePaidMails(db: Db, order: OrderRow, items: OrderItemRo
     await enqueueMail(db, {
       to: seller.email,
       subject: 'You made a sale on Oja',
-      text: `Hello ${seller.name},\n\nSold:\n${mine.map(line).join('\n')}\n\nShip to: ${[address.fullName, address.line1, address.line2, address.city, address.state, address.country].filter(Boolean).join(', ')} (${address.phone ?? ''})\n\nMark the shipment as sent in the app once it is on its way.\n`,
+      text:
+        `Hello ${seller.name},\n\nSold:\n${mine.map(line).join('\n')}\n\n` +
+        `Ship to: ${shipTo} (${address.phone ?? ''})\n\n` +
+        'Mark the shipment as sent in the app once it is on its way.\n',
     })
   }
 }

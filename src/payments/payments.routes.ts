@@ -94,7 +94,9 @@ export const paymentsRoutes: FastifyPluginAsyncTypebox<PaymentsRoutesOptions> = 
       return reply
         .type('text/html; charset=utf-8')
         .send(
-          `<!doctype html><html lang="en"><meta charset="utf-8"><title>Oja payment</title><body style="font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto"><h1>Oja</h1><p>${message}</p></body></html>`,
+          `<!doctype html><html lang="en"><meta charset="utf-8"><title>Oja payment</title>` +
+            `<body style="font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto">` +
+            `<h1>Oja</h1><p>${message}</p></body></html>`,
         )
     },
   )

@@ -5,7 +5,7 @@ import type { Actor, Ctx, TxCtx } from '../shared/index.js'
 import { decodeCursor, pageOf } from '../shared/index.js'
 import { Errors } from '../shared/index.js'
 import { findUser } from '../accounts/index.js'
-import { findListing } from '../listings/index.js'
+import { ListingErrors, findListing, isListingVisibleTo } from '../listings/index.js'
 import { shipmentForReview } from '../orders/index.js'
 import { ReviewErrors } from './trust.errors.js'
 import type { ReviewFlagRow, ReviewRow } from './trust.tables.js'
@@ -150,7 +150,7 @@ export function createReviewsService(deps: { spine: EventSpine }) {
 
     async listForListing(ctx: Ctx, listingId: string, q: PageQ) {
       const listing = await findListing(ctx.db, listingId)
-      if (!listing || listing.status === 'draft') throw Errors.notFound('Listing')
+      if (!listing || !isListingVisibleTo(listing, null)) throw ListingErrors.listingNotFound()
       // Narrows a query over `reviews as r` in place, so each query keeps its own row type.
       const ofListing = <Q extends Knex.QueryBuilder>(qb: Q): Q => {
         qb.where('r.status', 'visible').whereExists(
