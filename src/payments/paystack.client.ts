@@ -3,7 +3,7 @@ import type Paystack from 'paystack-sdk'
 /*
  * The Paystack gateway: the only code that talks to Paystack. A small typed client for the
  * calls we need, reusing paystack-sdk's types: the SDK itself hard-codes its origin, takes no
- * timeout and does not URL-encode the reference in verify (see ARCHITECTURE.md).
+ * timeout and does not URL-encode the reference in verify (docs/architecture.md, Paystack client).
  */
 
 type VerifyAnswer = Awaited<ReturnType<Paystack['transaction']['verify']>>

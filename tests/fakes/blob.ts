@@ -6,9 +6,9 @@ export type StoredFakeBlob = { body: Buffer; contentType: string; access: string
 export type FakeBlobRequest = { method: string; path: string; headers: IncomingMessage['headers'] }
 
 /**
- * A loopback fake of the Vercel Blob API, as `@vercel/blob` 2.8 calls it (see
- * shared/PROVIDERS.md): `PUT /?pathname=` with the raw body, `POST /delete` `{urls}`,
- * `GET /?url=` (head). Errors are `{error:{code,message}}`. Stored files are served back at
+ * A loopback fake of the Vercel Blob API, as `@vercel/blob` 2.8 calls it
+ * (`PUT /?pathname=` with the raw body, `POST /delete` `{urls}`,
+ * `GET /?url=` for head). Errors are `{error:{code,message}}`. Stored files are served back at
  * `<origin>/files/<pathname>` so tests can inspect what was uploaded.
  */
 export class FakeBlobApi {

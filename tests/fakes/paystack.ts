@@ -1,6 +1,6 @@
 /**
  * A fake Paystack on loopback for tests: a real node:http server answering the documented
- * paths with the documented payloads (PROVIDERS.md), and switches to misbehave.
+ * paths with the documented payloads (Paystack's API reference), and switches to misbehave.
  */
 import { createHmac, randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
