@@ -16,7 +16,7 @@ export const EnvSchema = Type.Object({
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   PGLITE_DIR: Type.String({ minLength: 1, default: './data/pgdata' }),
   DATABASE_POOL_MAX: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
-  DATABASE_READ_POOL_MAX: Type.Integer({ minimum: 1, maximum: 50, default: 4 }),
+  DATABASE_READ_POOL_MAX: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   REDIS_PREFIX: Type.String({ default: 'oja:' }),
   JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),

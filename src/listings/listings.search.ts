@@ -1,4 +1,4 @@
-import type { Db } from '../db/index.js'
+import type { Db, ReadPool } from '../db/index.js'
 import { categoryWithDescendants } from '../categories/index.js'
 import type { BlobStore } from '../images/index.js'
 import type { Ctx } from '../shared/index.js'
@@ -234,12 +234,12 @@ export function distanceCandidatesSql(plan: SearchPlan, window: number): Sql {
 type Candidate = { id: string; k: number }
 
 /** The page's (distance, id) keys in keyset order, exact even when many rows share a distance. */
-async function distanceIds(db: Db, plan: SearchPlan): Promise<Candidate[]> {
+async function distanceIds(db: Db, plan: SearchPlan, reads: ReadPool | null): Promise<Candidate[]> {
   const want = plan.limit + 1
   const after = plan.after ? { k: Number(plan.after[0]), id: String(plan.after[1]).toLowerCase() } : undefined
   for (let window = want + 16; ; window *= 4) {
     const { sql, bindings } = distanceCandidatesSql(plan, window)
-    const rows = await hotQuery<Candidate>(db, sql, bindings, { prepared: false })
+    const rows = await hotQuery<Candidate>(db, sql, bindings, { prepared: false, reads })
     const exhausted = rows.length < window
     const edge = rows[rows.length - 1]?.k
     // Rows at the window's last distance may be only some of that tie: they wait for a wider window.
@@ -283,12 +283,13 @@ export async function radiusIsDense(
 
 type PageRow = CardRow & { cursor_key: string | number; floor_at?: string | null; floor_id?: string | null }
 
-async function runPageOn(db: Db, plan: SearchPlan): Promise<PageRow[]> {
+/** One page's statements; with `reads` (and outside a transaction) on the read pool. */
+async function runPageOn(db: Db, plan: SearchPlan, reads: ReadPool | null = null): Promise<PageRow[]> {
   if (plan.sort !== 'distance') {
     const { sql, bindings } = pageSql(db, plan)
-    return hotQuery<PageRow>(db, sql, bindings, { prepared: false })
+    return hotQuery<PageRow>(db, sql, bindings, { prepared: false, reads })
   }
-  const keys = await distanceIds(db, plan)
+  const keys = await distanceIds(db, plan, reads)
   if (keys.length === 0) return []
   const cols = cardSelectOf(db, plan)
   return hotQuery<PageRow>(
@@ -298,13 +299,13 @@ async function runPageOn(db: Db, plan: SearchPlan): Promise<PageRow[]> {
      join listings l on l.id = p.id join users u on u.id = l.seller_id
      order by p.ord`,
     { ...cols.bindings, ids: keys.map((c) => c.id), distances: keys.map((c) => c.k) },
-    { prepared: false },
+    { prepared: false, reads },
   )
 }
 
 /** Runs one page; fuzzy pages lower pg_trgm's word-similarity threshold for their transaction only. */
-async function runPage(db: Db, plan: SearchPlan): Promise<PageRow[]> {
-  if (plan.mode === 'exact') return runPageOn(db, plan)
+async function runPage(db: Db, plan: SearchPlan, reads: ReadPool | null): Promise<PageRow[]> {
+  if (plan.mode === 'exact') return runPageOn(db, plan, reads)
   const inTx = async (trx: Db) => {
     await trx.raw(`select set_config('pg_trgm.word_similarity_threshold', ?, true)`, [String(FUZZY_THRESHOLD)])
     return runPageOn(trx, plan)
@@ -317,7 +318,16 @@ async function runPage(db: Db, plan: SearchPlan): Promise<PageRow[]> {
  * over description), typo-tolerant fallback, filters, five sorts, keyset cursors that stay
  * stable while listings are inserted.
  */
-export function createSearchService({ blobs, relevanceWindow }: { blobs: BlobStore; relevanceWindow?: number }) {
+export function createSearchService({
+  blobs,
+  relevanceWindow,
+  reads = null,
+}: {
+  blobs: BlobStore
+  relevanceWindow?: number
+  /** The read pool for exact pages (PostgreSQL); fuzzy pages need their transaction's setting. */
+  reads?: ReadPool | null
+}) {
   return {
     async search(
       ctx: Ctx,
@@ -368,9 +378,9 @@ export function createSearchService({ blobs, relevanceWindow }: { blobs: BlobSto
 
       if (plan.origin && plan.radiusKm !== undefined && sort !== 'distance')
         plan.geoIndex = !(await radiusIsDense(ctx.db, plan.origin, plan.radiusKm, limit))
-      let rows = await runPage(ctx.db, plan)
+      let rows = await runPage(ctx.db, plan, reads)
       if (q && !cursor && plan.mode === 'exact' && rows.length < Math.min(limit, FUZZY_BELOW) && !usesOperators(q)) {
-        const fuzzy = await runPage(ctx.db, { ...plan, mode: 'fuzzy' })
+        const fuzzy = await runPage(ctx.db, { ...plan, mode: 'fuzzy' }, reads)
         if (fuzzy.length > rows.length) {
           plan.mode = 'fuzzy'
           rows = fuzzy

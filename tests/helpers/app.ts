@@ -23,6 +23,7 @@ export function testConfig(db: TestDb, overrides: Partial<Env> = {}, prefix = `o
       LOG_LEVEL: (process.env.TEST_LOG_LEVEL as Env['LOG_LEVEL']) ?? 'silent',
       DATABASE_URL: db.url,
       DATABASE_POOL_MAX: 5,
+      DATABASE_READ_POOL_MAX: 3,
       REDIS_URL: TEST_REDIS_URL,
       REDIS_PREFIX: prefix,
       JWT_SECRET: 'test-secret-test-secret-test-secret-0123',
