@@ -137,3 +137,17 @@ void t.test('NODE_ENV left unset on a real database without secrets: the server 
   t.equal(code, 1, 'exits with 1')
   t.match(stderr, /NODE_ENV: unset on a real database/, 'and says why')
 })
+
+void t.test('with proxy addresses, a peer that is not one of them is taken at its word, not its header', async (t) => {
+  // app.inject connects from 127.0.0.1, which is not in 10.0.0.0/8: its X-Forwarded-For is ignored.
+  const app = await build(t, { TRUST_PROXY: '10.0.0.0/8', RATE_LIMIT_SCALE: 0.25 })
+  const codes: number[] = []
+  for (let i = 0; i < 6; i++) {
+    const res = await call(app, 'POST', '/v1/auth/register', {
+      body: { email: uniqueEmail('cidr'), password: 'correct-horse-battery', name: 'Forger' },
+      headers: { 'x-forwarded-for': `203.0.113.${i}` },
+    })
+    codes.push(res.statusCode)
+  }
+  t.same(codes, [201, 201, 201, 201, 201, 429], 'every forged address counts as the one peer')
+})
