@@ -13,8 +13,9 @@ export { AccountErrors } from './accounts.errors.js'
 /** The one definition of "either user blocked the other", as SQL and as a lookup. */
 export { blockedEitherWaySql, isBlockedEitherWay } from './accounts.service.js'
 
-/** The postal address fields checkout's shipping address reuses. */
+/** The postal address fields checkout's shipping address reuses, and a saved address it ships to. */
 export { postalAddressFields } from './accounts.schemas.js'
+export { savedAddressOf, type SavedAddress } from './addresses.js'
 
 /** A user looked up by id (chat's recipients, trust's review pages), in the caller's handle or transaction. */
 export { findUser } from './accounts.admin.js'

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { savedAddressOf } from '../accounts/index.js'
 import { audit } from '../audit/index.js'
 import { CartErrors, listingStock, lockListings, stockAndReserve, type ListingStock } from '../cart/index.js'
 import type { Config } from '../config.js'
@@ -94,20 +95,7 @@ async function shippingAddress(ctx: BuyerCtx, input: CheckoutBody): Promise<Requ
       postalCode: a.postalCode ?? null,
     }
   }
-  const query = ctx.db('addresses').where('user_id', ctx.actor.id)
-  const row = await (input.addressId ? query.where('id', input.addressId) : query.where('is_default', true)).first<
-    | {
-        full_name: string
-        phone: string
-        line1: string
-        line2: string | null
-        city: string
-        state: string
-        country: string
-        postal_code: string | null
-      }
-    | undefined
-  >()
+  const row = await savedAddressOf(ctx.db, ctx.actor.id, input.addressId)
   if (!row) throw input.addressId ? Errors.notFound('Address') : CheckoutErrors.addressRequired()
   return {
     fullName: row.full_name,

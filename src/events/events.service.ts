@@ -98,18 +98,22 @@ export class EventSpine {
   /**
    * Creates one notification per target user and its `notification:new` event: two
    * set-based statements whatever the number of users (a price drop may reach thousands).
-   * `targets` is a list of user ids or a subquery selecting a `user_id` column.
+   * `targets` is a list of user ids or a subquery selecting a `user_id` column; with `data`
+   * `'per row'` it is a subquery selecting `user_id` and a jsonb `data` column, one row per
+   * notification.
    */
   async notify(
     tx: TxCtx,
-    targets: string[] | Knex.QueryBuilder,
+    targets: string[] | Knex.QueryBuilder | Knex.Raw,
     type: string,
-    data: Record<string, unknown>,
+    data: Record<string, unknown> | 'per row',
   ): Promise<NewNotification[]> {
     if (Array.isArray(targets) && targets.length === 0) return []
     const source = Array.isArray(targets)
       ? tx.db.raw('select distinct unnest(?::uuid[]) as user_id', [targets])
-      : tx.db.raw('select distinct user_id from (?) as t', [targets])
+      : data === 'per row'
+        ? tx.db.raw('select user_id, data from (?) as t', [targets])
+        : tx.db.raw('select distinct user_id from (?) as t', [targets])
     // The notifications are that feature's rows, stored in this transaction.
     const rows = await insertNotifications(tx.db, source, type, data)
     const notifications = rows.map((r) => ({

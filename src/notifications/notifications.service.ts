@@ -77,19 +77,25 @@ export const notificationsService = {
 /**
  * Stores one notification of `type` for each user `source` selects (a statement with a
  * `user_id` column), in the caller's transaction, in one statement however many users.
- * The event spine calls it and appends each one's `notification:new` event.
+ * With `data` every notification carries it; with `'per row'` the source also selects a
+ * jsonb `data` column, one per user. The event spine calls it and appends each one's
+ * `notification:new` event.
  */
 export async function insertNotifications(
   db: Db,
   source: Knex.Raw,
   type: string,
-  data: Record<string, unknown>,
+  data: Record<string, unknown> | 'per row',
 ): Promise<NotificationRow[]> {
   const { rows } = await db.raw<{ rows: NotificationRow[] }>(
-    `insert into notifications (user_id, type, data)
-       select user_id, ?, ?::jsonb from (?) as s
-       returning id, user_id, type, data, read_at, created_at`,
-    [type, JSON.stringify(data), source],
+    data === 'per row'
+      ? `insert into notifications (user_id, type, data)
+           select user_id, :type, data from (:source) as s
+           returning id, user_id, type, data, read_at, created_at`
+      : `insert into notifications (user_id, type, data)
+           select user_id, :type, :data::jsonb from (:source) as s
+           returning id, user_id, type, data, read_at, created_at`,
+    data === 'per row' ? { type, source } : { type, data: JSON.stringify(data), source },
   )
   return rows
 }

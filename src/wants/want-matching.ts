@@ -5,9 +5,6 @@ import type { TxCtx } from '../shared/index.js'
 /** How near a want and a listing must be when both carry coordinates. */
 export const WANT_MATCH_RADIUS_KM = 50
 
-/** The notification rows the statement returns (the notifications table is that feature's; read back here). */
-type NotificationRow = { id: string; user_id: string; type: string; data: unknown; created_at: Date }
-
 /**
  * Tells the authors of open wants that a just-published listing matches them (`want_match`),
  * in the caller's transaction and with one INSERT ... SELECT whatever the number of wants:
@@ -17,7 +14,7 @@ type NotificationRow = { id: string; user_id: string; type: string; data: unknow
  * blocked by or blocking the seller are skipped. Returns how many were notified.
  */
 export async function notifyWantMatches(spine: EventSpine, tx: TxCtx, listingId: string): Promise<number> {
-  const { rows } = await tx.db.raw<{ rows: NotificationRow[] }>(
+  const matches = tx.db.raw(
     `with listing as (
        select * from listings where id = :listingId
      ), ancestors as (
@@ -27,8 +24,7 @@ export async function notifyWantMatches(spine: EventSpine, tx: TxCtx, listingId:
          select c.id, c.parent_id from categories c join up on c.id = up.parent_id
        ) select id from up
      )
-     insert into notifications (user_id, type, data)
-     select w.user_id, 'want_match', jsonb_build_object('wantId', w.id, 'listingId', l.id)
+     select w.user_id, jsonb_build_object('wantId', w.id, 'listingId', l.id) as data
      from listing l
      join wants w on w.status = 'open' and w.user_id <> l.seller_id and w.currency = l.currency
      where numnode(w.match_query) > 0
@@ -40,17 +36,9 @@ export async function notifyWantMatches(spine: EventSpine, tx: TxCtx, listingId:
              when w.state is not null and l.state is not null then lower(w.state) = lower(l.state)
              else true
            end
-       and not ${blockedEitherWaySql('w.user_id', 'l.seller_id')}
-     returning id, user_id, type, data, created_at`,
+       and not ${blockedEitherWaySql('w.user_id', 'l.seller_id')}`,
     { listingId, radiusMeters: WANT_MATCH_RADIUS_KM * 1000 },
   )
-  await spine.append(
-    tx,
-    rows.map((n) => ({
-      userId: n.user_id,
-      event: 'notification:new',
-      data: { id: n.id, type: n.type, data: n.data, readAt: null, createdAt: n.created_at },
-    })),
-  )
-  return rows.length
+  // The notifications are that feature's rows: stored through the spine, with their events.
+  return (await spine.notify(tx, matches, 'want_match', 'per row')).length
 }
