@@ -227,21 +227,31 @@ export async function seedBulkListings(
   const tag = Date.now().toString(36)
   await knex.raw(
     `insert into users (email, password_hash, name, email_verified_at, location, created_at)
-     select format('bulk-%s-%s@bulk.oja', ?::text, g), ?, (?::text[])[1 + abs(hashint8extended(g, 1)) % ?] || ' ' || (?::text[])[1 + abs(hashint8extended(g, 2)) % ?],
-            now(), (?::text[])[1 + abs(hashint8extended(g, 3)) % ?], now() - interval '200 days'
-     from generate_series(1::bigint, ?::bigint) g`,
-    [tag, passwordHash, FIRST, FIRST.length, LAST, LAST.length, CITIES.map((c) => c[0]), CITIES.length, sellerCount],
+     select format('bulk-%s-%s@bulk.oja', :tag::text, g), :passwordHash, (:first::text[])[1 + abs(hashint8extended(g, 1)) % :firstCount] || ' ' || (:last::text[])[1 + abs(hashint8extended(g, 2)) % :lastCount],
+            now(), (:cities::text[])[1 + abs(hashint8extended(g, 3)) % :cityCount], now() - interval '200 days'
+     from generate_series(1::bigint, :sellerCount::bigint) g`,
+    {
+      tag,
+      passwordHash,
+      first: FIRST,
+      firstCount: FIRST.length,
+      last: LAST,
+      lastCount: LAST.length,
+      cities: CITIES.map((c) => c[0]),
+      cityCount: CITIES.length,
+      sellerCount,
+    },
   )
   log(`${sellerCount} sellers created (password ${BULK_PASSWORD})`)
 
   const insertBatch = (trx: Knex | Knex.Transaction, from: number, to: number) =>
     trx.raw(
       `with cats as (
-         select * from jsonb_to_recordset(?::jsonb) as c(idx int, category_id uuid, nouns text[], min_price bigint, max_price bigint)
+         select * from jsonb_to_recordset(:cats::jsonb) as c(idx int, category_id uuid, nouns text[], min_price bigint, max_price bigint)
        ), cities as (
-         select * from jsonb_to_recordset(?::jsonb) as x(idx int, city text, state text, lat float8, lng float8)
+         select * from jsonb_to_recordset(:cities::jsonb) as x(idx int, city text, state text, lat float8, lng float8)
        ), sellers as (
-         select (row_number() over (order by id) - 1)::int as idx, id from users where email like 'bulk-' || ? || '-%'
+         select (row_number() over (order by id) - 1)::int as idx, id from users where email like 'bulk-' || :tag || '-%'
        ), rows as (
          select g,
                 abs(hashint8extended(g, 10)) % 100 as p_status,
@@ -250,10 +260,10 @@ export async function seedBulkListings(
                 abs(hashint8extended(g, 13)) % 100 as p_qty,
                 c.category_id, c.nouns, c.min_price, c.max_price,
                 ci.city, ci.state, ci.lat, ci.lng, s.id as seller_id
-         from generate_series(?::bigint, ?::bigint) g
-         join cats c on c.idx = abs(hashint8extended(g, 1)) % ?
-         join cities ci on ci.idx = abs(hashint8extended(g, 2)) % ?
-         join sellers s on s.idx = abs(hashint8extended(g, 3)) % ?
+         from generate_series(:from::bigint, :to::bigint) g
+         join cats c on c.idx = abs(hashint8extended(g, 1)) % :catCount
+         join cities ci on ci.idx = abs(hashint8extended(g, 2)) % :cityCount
+         join sellers s on s.idx = abs(hashint8extended(g, 3)) % :sellerCount
        ), shaped as (
          select r.*,
                 r.nouns[1 + abs(hashint8extended(g, 4)) % array_length(r.nouns, 1)] as noun,
@@ -262,17 +272,17 @@ export async function seedBulkListings(
                 case when r.p_qty < 90 then 1 else 2 + abs(hashint8extended(g, 5)) % 4 end as quantity,
                 -- Listings arrive in time order (as in production, so the table's physical order
                 -- follows publication), spread over 180 days, with up to 10 minutes of jitter.
-                now() - make_interval(secs => ((? - g)::float8 / ? * 180 * 86400 + (abs(hashint8extended(g, 6)) % 600000) / 1000.0)) as at
+                now() - make_interval(secs => ((:count - g)::float8 / :count * 180 * 86400 + (abs(hashint8extended(g, 6)) % 600000) / 1000.0)) as at
          from rows r
        )
        insert into listings (seller_id, title, description, type, price, currency, condition, category_id, quantity, sold_quantity,
                              status, city, state, lat, lng, published_at, created_at, updated_at)
        select seller_id,
-              (?::text[])[1 + abs(hashint8extended(g, 7)) % ?] || ' ' || noun ||
-                case when abs(hashint8extended(g, 8)) % 3 = 0 then ', ' || (?::text[])[1 + abs(hashint8extended(g, 9)) % ?] else '' end,
-              (?::text[])[1 + abs(hashint8extended(g, 14)) % ?] || ' ' || lower(noun) || '. ' ||
-                (?::text[])[1 + abs(hashint8extended(g, 15)) % ?] || ' ' || (?::text[])[1 + abs(hashint8extended(g, 16)) % ?] || ' ' ||
-                (?::text[])[1 + abs(hashint8extended(g, 17)) % ?],
+              (:adjectives::text[])[1 + abs(hashint8extended(g, 7)) % :adjectiveCount] || ' ' || noun ||
+                case when abs(hashint8extended(g, 8)) % 3 = 0 then ', ' || (:colours::text[])[1 + abs(hashint8extended(g, 9)) % :colourCount] else '' end,
+              (:openers::text[])[1 + abs(hashint8extended(g, 14)) % :openerCount] || ' ' || lower(noun) || '. ' ||
+                (:details::text[])[1 + abs(hashint8extended(g, 15)) % :detailCount] || ' ' || (:details::text[])[1 + abs(hashint8extended(g, 16)) % :detailCount] || ' ' ||
+                (:closers::text[])[1 + abs(hashint8extended(g, 17)) % :closerCount],
               type,
               case when type = 'giveaway' then 0
                    else (round((min_price + (max_price - min_price) * power((abs(hashint8extended(g, 18)) % 10000) / 10000.0, 2)) / 500) * 500 + 500)::bigint * 100 end,
@@ -285,30 +295,27 @@ export async function seedBulkListings(
               case when p_geo < 85 then lng + ((abs(hashint8extended(g, 21)) % 30000) - 15000) / 100000.0 end,
               case when status = 'draft' then null else at end, at, at
        from shaped`,
-      [
-        JSON.stringify(cats),
-        JSON.stringify(cities),
+      {
+        cats: JSON.stringify(cats),
+        cities: JSON.stringify(cities),
         tag,
         from,
         to,
-        cats.length,
-        cities.length,
+        catCount: cats.length,
+        cityCount: cities.length,
         sellerCount,
         count,
-        count,
-        ADJECTIVES,
-        ADJECTIVES.length,
-        COLOURS,
-        COLOURS.length,
-        OPENERS,
-        OPENERS.length,
-        DETAILS,
-        DETAILS.length,
-        DETAILS,
-        DETAILS.length,
-        CLOSERS,
-        CLOSERS.length,
-      ],
+        adjectives: ADJECTIVES,
+        adjectiveCount: ADJECTIVES.length,
+        colours: COLOURS,
+        colourCount: COLOURS.length,
+        openers: OPENERS,
+        openerCount: OPENERS.length,
+        details: DETAILS,
+        detailCount: DETAILS.length,
+        closers: CLOSERS,
+        closerCount: CLOSERS.length,
+      },
     )
 
   const fill = async (trx: Knex | Knex.Transaction) => {
