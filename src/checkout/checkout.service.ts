@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import { CartErrors, lineRefusal, listingStock, lockListings, stockAndReserve, type ListingStock } from '../cart/index.js'
+import {
+  CartErrors,
+  lineRefusal,
+  listingStock,
+  lockListings,
+  stockAndReserve,
+  type ListingStock,
+} from '../cart/index.js'
 import type { Config } from '../config.js'
 import type { Db } from '../db/index.js'
 import type { EventSpine } from '../events/index.js'

@@ -256,7 +256,11 @@ export function createRefunds(deps: PaymentsDeps) {
           await ctx
             .db('refunds')
             .where({ id: r.id, status: 'pending' })
-            .update({ next_attempt_at: ctx.db.fn.now(), last_error: message.slice(0, 300), updated_at: ctx.db.fn.now() })
+            .update({
+              next_attempt_at: ctx.db.fn.now(),
+              last_error: message.slice(0, 300),
+              updated_at: ctx.db.fn.now(),
+            })
           return 'pending'
         }
         log.error({ refundId, err: message }, 'Paystack refused a refund')
@@ -377,7 +381,9 @@ export function createRefunds(deps: PaymentsDeps) {
     }
     await spine.transaction(ctx, async (tx) => {
       const order = (await lockOrder(tx.db, payment.order_id))!
-      const r = (await ourRefund(tx.db, payment, listed)) ?? (await recordProviderRefund(tx, order, payment, amount, providerId))
+      const r =
+        (await ourRefund(tx.db, payment, listed)) ??
+        (await recordProviderRefund(tx, order, payment, amount, providerId))
       if (state === 'processed' && r.status !== 'processed') {
         await tx
           .db('refunds')
