@@ -14,7 +14,8 @@ const paymentStatusWrites = [
     message: paymentStatusMessage,
   })),
   ...['Literal[value', 'TemplateElement[value.raw'].map((node) => ({
-    selector: `${node}=/update\\s+orders\\b[\\s\\S]*\\bpayment_status\\s*=/i]`,
+    // `update orders ... set ... payment_status =` before any `where`.
+    selector: `${node}=/update\\s+orders\\b[\\s\\S]*?\\bset\\b(?:(?!\\bwhere\\b)[\\s\\S])*\\bpayment_status\\s*=/i]`,
     message: paymentStatusMessage,
   })),
 ]

@@ -507,4 +507,10 @@ void t.test('item 7: writing payment_status anywhere but setPaymentStatus fails 
     ),
     'reading it is fine',
   )
+  t.notOk(
+    await fires(
+      `${head}export const f = (db: Db) => db.raw("update orders set updated_at = now() where payment_status = 'paid'")\n`,
+    ),
+    'in raw SQL too',
+  )
 })

@@ -162,10 +162,47 @@ export function createRefunds(deps: PaymentsDeps) {
   }
 
   /**
-   * Paystack accepted a refund: it is `processing`. If the row was shrunk or cancelled while
-   * its send was in flight (fitQueuedRefunds) and Paystack took another amount, Paystack's
-   * amount stands and the order's count follows it.
+   * Paystack holds this refund of ours (it accepted it, or lists it): it is `processing`. If
+   * the row was reduced or cancelled here while it was on its way (fitQueuedRefunds) and
+   * Paystack took another amount, Paystack's amount stands and the order's count follows it.
+   * In the caller's transaction, with the order locked.
    */
+  async function adoptAccepted(
+    tx: TxCtx,
+    order: OrderRow,
+    refund: RefundRow,
+    providerId: number | undefined,
+    amount: number,
+  ): Promise<void> {
+    const counted = refund.status === 'cancelled' || refund.status === 'failed' ? 0 : refund.amount
+    const corrected = (refund.status === 'pending' || refund.status === 'cancelled') && amount !== counted
+    await tx
+      .db('refunds')
+      .where('id', refund.id)
+      .update({
+        provider_refund_id: tx.db.raw('coalesce(provider_refund_id, ?)', [providerId ?? null]),
+        status: tx.db.raw("case when status in ('pending', 'cancelled') then 'processing' else status end"),
+        ...(corrected ? { amount } : {}),
+        last_error: null,
+        updated_at: tx.db.fn.now(),
+      })
+    if (!corrected) return
+    const refunded = await fitQueuedRefunds(
+      tx,
+      order,
+      order.refunded_amount - counted + amount,
+      `Paystack accepted refund ${refund.id} for ${amount}`,
+    )
+    await setPaymentStatus(tx, order, statusAfterRefunds(order.total, refunded), {
+      action: 'refund.corrected',
+      refunded_amount: refunded,
+      after: { refundId: refund.id, amount, previousAmount: counted },
+      note: 'Paystack holds the amount sent before the refund was adjusted here',
+    })
+    await emitOrderStatus(spine, tx, order.id)
+  }
+
+  /** Paystack accepted a refund we sent. */
   async function markRefundAccepted(ctx: Ctx, refundId: string, accepted: PaystackRefund): Promise<void> {
     await spine.transaction(ctx, async (tx) => {
       const row = await tx.db('refunds').where('id', refundId).first('order_id')
@@ -173,40 +210,14 @@ export function createRefunds(deps: PaymentsDeps) {
       const order = (await lockOrder(tx.db, row.order_id))!
       const refund = await tx.db('refunds').where('id', refundId).forUpdate().first()
       if (!refund) return
-      const counted = refund.status === 'cancelled' || refund.status === 'failed' ? 0 : refund.amount
       const amount = amountOf(accepted.amount) ?? refund.amount
-      const corrected = ['pending', 'cancelled'].includes(refund.status) && amount !== counted
-      await tx
-        .db('refunds')
-        .where('id', refundId)
-        .update({
-          provider_refund_id: tx.db.raw('coalesce(provider_refund_id, ?)', [accepted.id]),
-          status: tx.db.raw("case when status in ('pending', 'cancelled') then 'processing' else status end"),
-          ...(corrected ? { amount } : {}),
-          last_error: null,
-          updated_at: tx.db.fn.now(),
-        })
+      await adoptAccepted(tx, order, refund, amountOf(accepted.id), amount)
       await audit(tx, {
         action: 'refund.submitted',
         targetType: 'order',
         targetId: order.id,
         after: { refundId, providerRefundId: accepted.id, amount },
       })
-      if (corrected) {
-        const refunded = await fitQueuedRefunds(
-          tx,
-          order,
-          order.refunded_amount - counted + amount,
-          `Paystack accepted refund ${refundId} for ${amount}`,
-        )
-        await setPaymentStatus(tx, order, statusAfterRefunds(order.total, refunded), {
-          action: 'refund.corrected',
-          refunded_amount: refunded,
-          after: { refundId, amount, previousAmount: counted },
-          note: 'Paystack accepted the amount sent before the refund was adjusted here',
-        })
-        await emitOrderStatus(spine, tx, order.id)
-      }
     })
   }
 
@@ -384,6 +395,8 @@ export function createRefunds(deps: PaymentsDeps) {
       const r =
         (await ourRefund(tx.db, payment, listed)) ??
         (await recordProviderRefund(tx, order, payment, amount, providerId))
+      // Ours, still pending (its answer lost) or cancelled here meanwhile: Paystack holds it.
+      if (r.status === 'pending' || r.status === 'cancelled') await adoptAccepted(tx, order, r, providerId, amount)
       if (state === 'processed' && r.status !== 'processed') {
         await tx
           .db('refunds')
@@ -398,18 +411,9 @@ export function createRefunds(deps: PaymentsDeps) {
           action: 'refund.processed',
           targetType: 'order',
           targetId: order.id,
-          after: { refundId: r.id, amount: r.amount },
+          after: { refundId: r.id, amount },
         })
         await emitOrderStatus(spine, tx, order.id, { userIds: [order.buyer_id] })
-      } else if (r.status === 'pending') {
-        await tx
-          .db('refunds')
-          .where('id', r.id)
-          .update({
-            status: 'processing',
-            provider_refund_id: tx.db.raw('coalesce(provider_refund_id, ?)', [providerId ?? null]),
-            updated_at: tx.db.fn.now(),
-          })
       }
     })
   }
