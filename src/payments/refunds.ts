@@ -431,7 +431,14 @@ export function createRefunds(deps: PaymentsDeps) {
         if (String(x.status) === 'failed' || (await ourRefund(ctx.db, payment, x))) continue
         const note: unknown = (x as { merchant_note?: unknown }).merchant_note
         if (typeof note === 'string' && OUR_MARKER.test(note)) continue
-        await applyListedRefund(ctx, payment, x)
+        try {
+          await applyListedRefund(ctx, payment, x)
+        } catch (err) {
+          log.warn(
+            { refundId: sent.id, listed: x.id, err: (err as Error).message },
+            'could not record a Paystack refund',
+          )
+        }
       }
     }
     const now = await ctx.db('refunds').where('id', sent.id).first('amount', 'status')
