@@ -218,6 +218,38 @@ void t.test(
   },
 )
 
+void t.test(
+  'item 3: a dashboard refund racing an admin refund and its own replayed webhooks counts once',
+  async (t) => {
+    const { app, paystack } = await commerceApp(t)
+    const seller = await aUser(app)
+    const buyer = await aUser(app)
+    const admin = await anAdmin(app)
+    const listing = await aListing(app.db, seller.id, { price: 100_00 })
+    const order = await paidOrder(app, paystack, buyer, [listing.id])
+    const reference = order.payment.reference as string
+    const dashboard = paystack.dashboardRefund(reference, 40_00)
+    const processed = refundHook(paystack, 'refund.processed', dashboard, reference)
+    const [byAdmin] = await Promise.all([
+      refundRequest(app, admin, order.id, { amount: 70_00, reason: 'Goodwill' }),
+      postWebhook(app, refundHook(paystack, 'refund.pending', dashboard, reference)),
+      postWebhook(app, processed),
+      postWebhook(app, processed),
+    ])
+    // Whichever came first: 409 (the dashboard refund was counted first), or 201/202 (ours, reduced to fit).
+    t.ok([201, 202, 409].includes(byAdmin.statusCode), `admin refund answered ${byAdmin.statusCode}`)
+    await app.commerce.idle()
+    await app.db('refunds').where('status', 'pending').update({ next_attempt_at: app.db.fn.now() })
+    await sweep(app)
+    t.equal((await app.db('refunds').where({ order_id: order.id, origin: 'provider' })).length, 1, 'recorded once')
+    t.same(await app.db('payment_events').whereNull('processed_at').select('id', 'last_error'), [])
+    const after = (await app.db('orders').where('id', order.id).first())!
+    t.equal(after.refunded_amount, paystackRefunded(paystack, reference), 'Oja and Paystack agree')
+    t.ok(after.refunded_amount <= 100_00)
+    t.equal((await app.db('refunds').where({ order_id: order.id, status: 'pending' })).length, 0, 'nothing left queued')
+  },
+)
+
 void t.test('item 4: a late payment whose accepted offer was used by another paid order is refunded', async (t) => {
   const { app, paystack } = await commerceApp(t)
   const { buyer, seller, listing, conversation } = await aConversation(app, {
