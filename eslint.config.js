@@ -2,6 +2,24 @@ import js from '@eslint/js'
 import prettier from 'eslint-config-prettier'
 import tseslint from 'typescript-eslint'
 
+const noAdHocError = {
+  selector: "NewExpression[callee.name='AppError']",
+  message: 'Define the error once with defineError in the feature that owns the rule, and throw its factory.',
+}
+const paymentStatusMessage =
+  "An order's payment status changes only through setPaymentStatus (src/orders/index.ts), which writes its audit row."
+const paymentStatusWrites = [
+  ...['key.name', 'key.value'].map((key) => ({
+    selector: `CallExpression[callee.property.name=/^(update|insert|merge|upsert)$/] > ObjectExpression > Property[${key}='payment_status']`,
+    message: paymentStatusMessage,
+  })),
+  ...['Literal[value', 'TemplateElement[value.raw'].map((node) => ({
+    // `update orders ... set ... payment_status =` before any `where`.
+    selector: `${node}=/update\\s+orders\\b[\\s\\S]*?\\bset\\b(?:(?!\\bwhere\\b)[\\s\\S])*\\bpayment_status\\s*=/i]`,
+    message: paymentStatusMessage,
+  })),
+]
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'data/', '.tap/', 'coverage/', '.scratch*', 'tests/artifacts/'] },
   js.configs.recommended,
@@ -43,17 +61,15 @@ export default tseslint.config(
   },
   {
     // One error catalogue: codes come from defineError (src/shared/errors.ts), never made ad hoc.
+    // One way to change an order's payment status: setPaymentStatus, which audits it.
     files: ['src/**/*.ts', 'realtime/**/*.ts'],
     ignores: ['src/shared/errors.ts'],
-    rules: {
-      'no-restricted-syntax': [
-        'error',
-        {
-          selector: "NewExpression[callee.name='AppError']",
-          message: 'Define the error once with defineError in the feature that owns the rule, and throw its factory.',
-        },
-      ],
-    },
+    rules: { 'no-restricted-syntax': ['error', noAdHocError, ...paymentStatusWrites] },
+  },
+  {
+    // Where the payment status is written, audited: the one place allowed to.
+    files: ['src/orders/order-lifecycle.ts'],
+    rules: { 'no-restricted-syntax': ['error', noAdHocError] },
   },
   {
     files: ['src/app.ts', 'src/cli/**'],

@@ -28,6 +28,13 @@ export const CartErrors = {
     (_listingId: string) => 'A giveaway is limited to one unit per person',
     (listingId) => ({ data: { listingId } }),
   ),
+  /** An order line priced with an accepted offer that is no longer the buyer's to use (a late payment). */
+  offerGone: defineError(
+    'OFFER_NO_LONGER_VALID',
+    409,
+    (_listingId: string) => 'The accepted offer for this listing has expired or was used by another order',
+    (listingId) => ({ data: { listingId } }),
+  ),
   cartFull: defineError('CART_FULL', 409, (max: number) => `A cart holds at most ${max} listings`),
   cartEmpty: defineError('CART_EMPTY', 409, 'The cart is empty'),
   mixedCurrencies: defineError('MIXED_CURRENCIES', 409, 'All lines of an order must be in one currency'),

@@ -1,9 +1,10 @@
 import type { Db } from '../db/index.js'
 import type { Actor, Ctx } from '../shared/index.js'
 import { AppError, Errors } from '../shared/index.js'
-import { ListingErrors, isListingVisibleTo } from '../listings/index.js'
+import { ListingErrors } from '../listings/index.js'
 import { previewCoupon } from '../coupons/index.js'
 import { CartErrors } from './cart.errors.js'
+import { lineRefusal } from './line-rules.js'
 import type { Cart, CartItem } from './cart.schemas.js'
 import { listingStock } from './pricing.js'
 
@@ -80,12 +81,8 @@ export const cartService = {
   async putItem(ctx: BuyerCtx, listingId: string, quantity: number): Promise<Cart> {
     const userId = ctx.actor.id
     const s = (await listingStock(ctx.db, [listingId], { buyerId: userId })).get(listingId)
-    if (!s || !isListingVisibleTo(s, userId)) throw ListingErrors.listingNotFound()
-    if (s.status === 'removed') throw CartErrors.listingUnavailable(listingId)
-    if (s.sellerId === userId) throw CartErrors.ownListing()
-    if (s.blocked) throw CartErrors.blocked(listingId)
-    if (s.type === 'giveaway' && (quantity > 1 || s.giveawayTaken)) throw CartErrors.giveawayLimit(listingId)
-    if (quantity > s.available) throw CartErrors.outOfStock(listingId, s.available)
+    const refusal = lineRefusal(s, userId, { listingId, quantity })
+    if (refusal || !s) throw refusal ?? ListingErrors.listingNotFound()
     const offer = s.offer
     await ctx.db.transaction(async (trx) => {
       // Serialises this user's cart edits so the line cap holds.

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import { savedAddressOf } from '../accounts/index.js'
-import { audit } from '../audit/index.js'
-import { CartErrors, listingStock, lockListings, stockAndReserve, type ListingStock } from '../cart/index.js'
+import {
+  CartErrors,
+  lineRefusal,
+  listingStock,
+  lockListings,
+  stockAndReserve,
+  type ListingStock,
+} from '../cart/index.js'
 import type { Config } from '../config.js'
 import type { Db } from '../db/index.js'
 import type { EventSpine } from '../events/index.js'
@@ -32,7 +38,7 @@ import {
 } from '../payments/index.js'
 import type { Actor, Ctx, TxCtx } from '../shared/index.js'
 import { Errors } from '../shared/index.js'
-import { ListingErrors, isListingVisibleTo } from '../listings/index.js'
+import { ListingErrors } from '../listings/index.js'
 import { CheckoutErrors } from './checkout.errors.js'
 import type { CheckoutBody, CheckoutResult, ShippingAddressInput } from './checkout.schemas.js'
 
@@ -171,12 +177,8 @@ export function createCheckoutService(deps: CheckoutDeps) {
   function price(lines: CartLine[], buyerId: string, stock: Map<string, ListingStock>): PricedLine[] {
     return lines.map((l) => {
       const s = stock.get(l.listing_id)
-      if (!s || !isListingVisibleTo(s, buyerId)) throw ListingErrors.listingNotFound()
-      if (s.status === 'removed') throw CartErrors.listingUnavailable(s.id)
-      if (s.sellerId === buyerId) throw CartErrors.ownListing()
-      if (s.blocked) throw CartErrors.blocked(s.id)
-      if (s.available < l.quantity) throw CartErrors.outOfStock(s.id, s.available)
-      if (s.type === 'giveaway' && (l.quantity > 1 || s.giveawayTaken)) throw CartErrors.giveawayLimit(s.id)
+      const refusal = lineRefusal(s, buyerId, { listingId: l.listing_id, quantity: l.quantity })
+      if (refusal || !s) throw refusal ?? ListingErrors.listingNotFound()
       return { listing: s, quantity: l.quantity, unitPrice: s.offer?.amount ?? s.price, offerId: s.offer?.id ?? null }
     })
   }
@@ -241,12 +243,10 @@ export function createCheckoutService(deps: CheckoutDeps) {
     if (!reference) {
       // Giveaways only (or a coupon that covers everything): no payment, confirmed now.
       await convertToSold(tx.db, order, items)
-      await setPaymentStatus(tx.db, order.id, 'paid', { paid_at: tx.db.fn.now() })
-      await audit(tx, {
+      await setPaymentStatus(tx, order, 'paid', {
         action: 'order.confirmed_without_payment',
-        targetType: 'order',
-        targetId: order.id,
-        after: { paymentStatus: 'paid', total: 0 },
+        paid_at: tx.db.fn.now(),
+        after: { total: 0 },
       })
       await emitOrderStatus(spine, tx, order.id, { userIds: [buyerId, ...sellerIds] })
       await queuePaidMails(tx.db, { ...order, payment_status: 'paid' }, items, deps.config.publicUrl)
@@ -334,7 +334,7 @@ export function createCheckoutService(deps: CheckoutDeps) {
         await payments.failCheckout(ctx, order.id, message)
         throw PaymentErrors.providerUnavailable()
       }
-      const payment = await markPaymentStarted(ctx.db, order.id, init)
+      const payment = await markPaymentStarted(ctx, order.id, init)
       // A webhook may have moved the order on meanwhile; then show it as it is now.
       const view = payment
         ? buildOrderViews([order], { ...rows, payments: [payment] }, viewer)[0]!

@@ -2,7 +2,7 @@ import { audit } from '../audit/index.js'
 import type { Db } from '../db/index.js'
 import type { Actor, Ctx } from '../shared/index.js'
 import { decodeCursor, pageOf } from '../shared/index.js'
-import { Errors } from '../shared/index.js'
+import { Errors, type AppError } from '../shared/index.js'
 import { CouponErrors } from './coupons.errors.js'
 import type { CouponRow } from './coupons.tables.js'
 import type { Coupon, CreateCouponBody, UpdateCouponBody } from './coupons.schemas.js'
@@ -42,12 +42,23 @@ async function liveUsesBy(db: Db, couponId: string, userId: string): Promise<num
   return Number(row?.n ?? 0)
 }
 
+/**
+ * The one definition of "this coupon can be used once more on this subtotal" (the per-user
+ * limit aside, which needs a count): the first reason it cannot, or undefined. Checkout's
+ * conditional UPDATE states the same rules in SQL so that a race cannot pass them.
+ */
+function couponRefusal(c: CouponRow | undefined, subtotal: number): AppError | undefined {
+  if (!c || !c.active) return CouponErrors.notFound()
+  if (c.expires_at && c.expires_at.getTime() <= Date.now()) return CouponErrors.expired()
+  if (c.usage_limit !== null && c.used_count >= c.usage_limit) return CouponErrors.usedUp()
+  if (c.min_order !== null && subtotal < c.min_order) return CouponErrors.minOrder(c.min_order)
+  return undefined
+}
+
 /** Throws the first reason this coupon does not apply to this buyer and subtotal. */
 function assertApplies(c: CouponRow | undefined, subtotal: number): asserts c is CouponRow {
-  if (!c || !c.active) throw CouponErrors.notFound()
-  if (c.expires_at && c.expires_at.getTime() <= Date.now()) throw CouponErrors.expired()
-  if (c.usage_limit !== null && c.used_count >= c.usage_limit) throw CouponErrors.usedUp()
-  if (c.min_order !== null && subtotal < c.min_order) throw CouponErrors.minOrder(c.min_order)
+  const refusal = couponRefusal(c, subtotal)
+  if (refusal) throw refusal
 }
 
 export async function couponByCode(db: Db, code: string): Promise<CouponRow | undefined> {
@@ -129,26 +140,28 @@ export async function releaseRedemption(db: Db, orderId: string): Promise<void> 
 }
 
 /**
- * Counts a released use again: a payment that arrived after its checkout expired was made
- * at the discounted price, so the use stands even if it pushes past the limit.
+ * Counts a released use again, for a payment that arrived after its checkout expired: only
+ * if the coupon could be used now as at checkout (active, unexpired, under its total and
+ * per-user limits, minimum order met). Otherwise nothing changes and the reason is returned:
+ * the caller refunds the payment rather than count a use past a limit. Locks the coupon row
+ * (after the order and its listings, the order every writer takes them in).
  */
-export async function restoreRedemption(db: Db, orderId: string): Promise<void> {
-  const restored = await db('coupon_redemptions')
-    .where('order_id', orderId)
-    .whereNotNull('released_at')
-    .update({ released_at: null })
-    .returning('coupon_id')
-  // The CHECK on used_count ≤ usage_limit would refuse an over-limit count; cap it instead.
-  for (const r of restored) {
-    await db('coupons')
-      .where('id', r.coupon_id)
-      .update({
-        used_count: db.raw(
-          'case when usage_limit is null then used_count + 1 else least(used_count + 1, usage_limit) end',
-        ),
-        updated_at: db.fn.now(),
-      })
-  }
+export async function restoreRedemption(
+  db: Db,
+  order: { id: string; buyer_id: string; subtotal: number },
+): Promise<AppError | undefined> {
+  const use = await db('coupon_redemptions').where('order_id', order.id).whereNotNull('released_at').first()
+  if (!use) return undefined
+  const coupon = await db('coupons').where('id', use.coupon_id).forUpdate().first()
+  const refusal = couponRefusal(coupon, order.subtotal)
+  if (refusal || !coupon) return refusal ?? CouponErrors.notFound()
+  if (coupon.per_user_limit !== null && (await liveUsesBy(db, coupon.id, order.buyer_id)) >= coupon.per_user_limit)
+    return CouponErrors.userLimit()
+  await db('coupons')
+    .where('id', use.coupon_id)
+    .update({ used_count: db.raw('used_count + 1'), updated_at: db.fn.now() })
+  await db('coupon_redemptions').where('id', use.id).update({ released_at: null })
+  return undefined
 }
 
 /** Admin CRUD of coupons; every change writes an audit row. */

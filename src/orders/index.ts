@@ -24,6 +24,7 @@ export {
   statusAfterRefunds,
   unitsByListing,
 } from './order-lifecycle.js'
+export type { AuditCtx } from './order-lifecycle.js'
 /** The orders feature's part of checkout's one statement (order, shipments, history, lines). */
 export { newOrderSql, reviveRow } from './new-order.js'
 export type { JsonRow, NewOrderJson } from './new-order.js'

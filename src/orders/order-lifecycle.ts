@@ -1,10 +1,11 @@
+import { audit } from '../audit/index.js'
 import { convertReservations, releaseReservations, removeBoughtFromCart } from '../cart/index.js'
 import { releaseRedemption } from '../coupons/index.js'
 import type { Db } from '../db/index.js'
 import type { EventSpine } from '../events/index.js'
 import { recordSales, returnSales } from '../listings/index.js'
 import { enqueueMail } from '../mail/index.js'
-import type { Actor, TxCtx } from '../shared/index.js'
+import type { Actor, Ctx, TxCtx } from '../shared/index.js'
 import type { OrderItemRow, OrderRow, PaymentStatus, ShipmentRow, ShipmentStatus } from './orders.tables.js'
 
 /*
@@ -109,16 +110,44 @@ export async function reopenShipments(db: Db, orderId: string, note: string): Pr
     )
 }
 
-/** Moves an order's payment status (and, with it, when it was paid or how much was refunded). */
+/** What an audit row needs of the context: its transaction, and who acts (none for a system job). */
+export type AuditCtx = Pick<Ctx, 'actor' | 'requestId'> & { db: Db }
+
+/**
+ * The one way an order's payment status (or its refunded amount) changes: the row is updated
+ * and an audit row with the status before and after is written, in the caller's transaction.
+ * `action` names the event (`payment.paid`, `refund.failed`, ...); `after` adds its details.
+ * (Lint refuses a `payment_status` write anywhere else.)
+ */
 export async function setPaymentStatus(
-  db: Db,
-  orderId: string,
+  ctx: AuditCtx,
+  order: Pick<OrderRow, 'id' | 'payment_status' | 'refunded_amount'>,
   status: PaymentStatus,
-  extra: { paid_at?: Date | ReturnType<Db['fn']['now']>; refunded_amount?: number } = {},
+  change: {
+    action: string
+    paid_at?: Date | ReturnType<Db['fn']['now']>
+    refunded_amount?: number
+    after?: Record<string, unknown>
+    note?: string
+  },
 ): Promise<void> {
-  await db('orders')
-    .where('id', orderId)
-    .update({ payment_status: status, updated_at: db.fn.now(), ...extra })
+  const { action, after, note, ...columns } = change
+  await ctx
+    .db('orders')
+    .where('id', order.id)
+    .update({ payment_status: status, updated_at: ctx.db.fn.now(), ...columns })
+  await audit(ctx, {
+    action,
+    targetType: 'order',
+    targetId: order.id,
+    before: { paymentStatus: order.payment_status, refundedAmount: order.refunded_amount },
+    after: {
+      paymentStatus: status,
+      refundedAmount: columns.refunded_amount ?? order.refunded_amount,
+      ...after,
+    },
+    ...(note !== undefined ? { note: note.slice(0, 300) } : {}),
+  })
 }
 
 /** Stamps when a payment arrived on an order whose status was set otherwise (a late payment refunded). */

@@ -71,7 +71,10 @@ export const Refund = Type.Object({
   currency: Type.String(),
   reason: Type.String(),
   origin: Type.String({ description: 'admin, buyer_cancel, late_payment or provider' }),
-  status: Type.String({ description: 'pending (not yet accepted by Paystack), processing, processed or failed' }),
+  status: Type.String({
+    description:
+      'pending (not yet accepted by Paystack), processing, processed, failed, or cancelled (nothing was left to refund)',
+  }),
   createdAt: Timestamp,
   processedAt: OrNull(Timestamp),
 })

@@ -224,25 +224,26 @@ export function createOrdersService(deps: OrdersDeps) {
           await releaseRedemption(tx.db, orderId)
           const rest = order.total - order.refunded_amount
           if (rest > 0)
-            refundId = await payments.requestRefund(tx.db, order, {
+            refundId = await payments.requestRefund(tx, order, {
               amount: rest,
               reason: 'Cancelled by the buyer before shipping',
               origin: 'buyer_cancel',
               requestedBy: ctx.actor.id,
+              action: 'order.cancelled',
+            })
+          else
+            await audit(tx, {
+              action: 'order.cancelled',
+              targetType: 'order',
+              targetId: orderId,
+              before: { paymentStatus: order.payment_status },
+              after: { paymentStatus: order.payment_status, refundId: null },
             })
         } else {
           await releaseHolds(tx.db, orderId)
-          await setPaymentStatus(tx.db, orderId, 'expired')
+          await setPaymentStatus(tx, order, 'expired', { action: 'order.cancelled', after: { refundId: null } })
           await expirePayment(tx.db, orderId)
         }
-        const after = await tx.db('orders').where('id', orderId).first('payment_status')
-        await audit(tx, {
-          action: 'order.cancelled',
-          targetType: 'order',
-          targetId: orderId,
-          before: { paymentStatus: order.payment_status },
-          after: { paymentStatus: after?.payment_status, refundId: refundId ?? null },
-        })
         await emitOrderStatus(spine, tx, orderId, {
           userIds: [order.buyer_id, ...(wasPaid ? await sellersOf(tx.db, orderId) : [])],
         })
@@ -263,19 +264,12 @@ export function createOrdersService(deps: OrdersDeps) {
         const rest = order.total - order.refunded_amount
         const amount = body.amount ?? rest
         if (amount > rest || rest <= 0) throw OrderErrors.refundTooLarge(rest)
-        const id = await payments.requestRefund(tx.db, order, {
+        const id = await payments.requestRefund(tx, order, {
           amount,
           reason: body.reason,
           origin: 'admin',
           requestedBy: ctx.actor.id,
-        })
-        const after = await tx.db('orders').where('id', orderId).first('payment_status', 'refunded_amount')
-        await audit(tx, {
           action: 'admin.order_refunded',
-          targetType: 'order',
-          targetId: orderId,
-          before: { paymentStatus: order.payment_status, refundedAmount: order.refunded_amount },
-          after: { paymentStatus: after?.payment_status, refundedAmount: after?.refunded_amount, refundId: id, amount },
           note: body.reason,
         })
         await emitOrderStatus(spine, tx, orderId, { userIds: [order.buyer_id] })

@@ -1,5 +1,5 @@
 import { audit } from '../audit/index.js'
-import { listingStock, lockListings } from '../cart/index.js'
+import { CartErrors, lineRefusal, listingStock, lockListings } from '../cart/index.js'
 import { restoreRedemption } from '../coupons/index.js'
 import {
   cancelShipments,
@@ -15,6 +15,7 @@ import {
   sellersOf,
   setPaymentStatus,
   unitsByListing,
+  type OrderItemRow,
   type OrderRow,
 } from '../orders/index.js'
 import type { Ctx, TxCtx } from '../shared/index.js'
@@ -30,8 +31,25 @@ export type ConfirmOutcome =
   | { outcome: 'mismatch'; orderId: string }
   | { outcome: 'unknown_reference' }
 
-const SYSTEM_NOTE_LATE =
-  'Your payment arrived after your reservation had expired and the item was no longer available, so we refunded it in full.'
+/** Why a confirmed payment gets a refund instead of its goods: a rule's code (or `cancelled`) and its words. */
+type Refusal = { reason: string; message: string }
+
+const CANCELLED: Refusal = { reason: 'cancelled', message: 'The order was cancelled before its payment arrived' }
+
+/** What the buyer is told (mail) about a late payment refunded for this reason. */
+function lateNote(refusal: Refusal): string {
+  const why =
+    refusal.reason === 'cancelled'
+      ? 'You had cancelled this order before your payment arrived'
+      : refusal.reason === 'OFFER_NO_LONGER_VALID'
+        ? 'Your payment arrived after your checkout had expired, and the accepted offer it was priced with had expired or been used for another order meanwhile'
+        : refusal.reason === 'GIVEAWAY_LIMIT'
+          ? 'Your payment arrived after your checkout had expired, and you had meanwhile received this giveaway in another order (one per person)'
+          : refusal.reason.startsWith('COUPON_')
+            ? `Your payment arrived after your checkout had expired, and its coupon could no longer be used (${refusal.message.toLowerCase()})`
+            : 'Your payment arrived after your reservation had expired and the item was no longer available'
+  return `${why}, so we refunded it in full.`
+}
 
 /**
  * The one idempotent "confirm payment" step behind verify-payment, the callback, webhooks
@@ -41,36 +59,74 @@ export function createConfirmation(deps: PaymentsDeps, refunds: Refunds) {
   const { spine, gateway, log } = deps
 
   /**
-   * Gives a paid order its money back when its units cannot be had (late payment, stock
-   * gone, or an order cancelled before it was paid). Runs in the confirming transaction.
+   * Why a verified payment cannot be given its goods, or undefined. An order cancelled before
+   * it was paid cannot. One still waiting for its payment kept its holds on an offer, a
+   * giveaway and a coupon use, and needs only its units (its reservation may have lapsed).
+   * One whose checkout ended (expired, or failed to start) let every hold go: it is honoured
+   * only if every rule of checkout holds now, as checkout itself states them (lineRefusal,
+   * and the coupon's limits, whose use is then counted again). Takes the listing locks.
    */
-  async function refundLatePayment(tx: TxCtx, order: OrderRow): Promise<string> {
+  async function refusalOf(tx: TxCtx, order: OrderRow, items: OrderItemRow[]): Promise<Refusal | undefined> {
+    if (order.cancelled_at) return CANCELLED
+    const units = unitsByListing(items)
+    const late = order.payment_status !== 'pending'
+    await lockListings(tx.db, [...units.keys()])
+    // A new statement after the lock: it sees every reservation committed before it.
+    const stock = await listingStock(tx.db, [...units.keys()], {
+      exceptOrderId: order.id,
+      ...(late ? { buyerId: order.buyer_id } : {}),
+    })
+    for (const [listingId, quantity] of units) {
+      const s = stock.get(listingId)
+      const refusal = late
+        ? lineRefusal(s, order.buyer_id, {
+            listingId,
+            quantity,
+            offerId: items.find((i) => i.listing_id === listingId && i.offer_id)?.offer_id ?? null,
+          })
+        : !s || s.available < quantity
+          ? CartErrors.outOfStock(listingId, s?.available ?? 0)
+          : undefined
+      if (refusal) return { reason: refusal.code, message: refusal.message }
+    }
+    if (late) {
+      const refusal = await restoreRedemption(tx.db, order)
+      if (refusal) return { reason: refusal.code, message: refusal.message }
+    }
+    return undefined
+  }
+
+  /**
+   * Gives a paid order its money back when it cannot have its goods (see refusalOf). Runs in
+   * the confirming transaction.
+   */
+  async function refundLatePayment(tx: TxCtx, order: OrderRow, refusal: Refusal): Promise<string> {
     await releaseHolds(tx.db, order.id)
-    await cancelShipments(tx.db, order.id, null, 'Payment arrived after the stock was gone; refunded')
-    const refundId = await refunds.requestRefund(tx.db, order, {
+    await cancelShipments(tx.db, order.id, null, 'Payment arrived when the order could no longer be had; refunded')
+    const refundId = await refunds.requestRefund(tx, order, {
       amount: order.total,
-      reason: 'Payment arrived after the reservation expired and the stock was gone',
+      reason:
+        refusal.reason === 'cancelled'
+          ? 'Payment arrived after the order was cancelled'
+          : `Payment arrived after the checkout expired: ${refusal.message}`,
       origin: 'late_payment',
       requestedBy: null,
       status: 'refunded',
+      action: 'payment.late_refund',
+      after: { refusal: refusal.reason },
+      note: refusal.message,
     })
     await markPaidAt(tx.db, order.id)
-    await audit(tx, {
-      action: 'payment.late_refund',
-      targetType: 'order',
-      targetId: order.id,
-      before: { paymentStatus: order.payment_status },
-      after: { paymentStatus: 'refunded', refundId, amount: order.total },
-    })
     await emitOrderStatus(spine, tx, order.id, { userIds: [order.buyer_id] }, { sellers: false })
-    await queueRefundMail(tx.db, order, order.total, SYSTEM_NOTE_LATE)
+    await queueRefundMail(tx.db, order, order.total, lateNote(refusal))
     return refundId
   }
 
   /**
    * Applies a verified successful payment, once: marks the order paid and turns its
-   * reservations into sold units — or, when the payment came late and the units are gone,
-   * refunds it. Concurrent callers serialise on the order row; all but the first find it done.
+   * reservations into sold units — or, when the order can no longer be had (a late payment
+   * that breaks a checkout rule, or a cancelled order), refunds it. Concurrent callers
+   * serialise on the order row; all but the first find it done.
    */
   async function settle(ctx: Ctx, payment: PaymentRow, verified: PaystackTransaction): Promise<ConfirmOutcome> {
     let refundId: string | undefined
@@ -89,35 +145,20 @@ export function createConfirmation(deps: PaymentsDeps, refunds: Refunds) {
           updated_at: tx.db.fn.now(),
         })
       const items = await orderItems(tx.db, order.id)
-      const units = unitsByListing(items)
-      let unitsThere = false
-      if (!order.cancelled_at) {
-        await lockListings(tx.db, [...units.keys()])
-        // A new statement after the lock: it sees every reservation committed before it.
-        const stock = await listingStock(tx.db, [...units.keys()], { exceptOrderId: order.id })
-        unitsThere = [...units].every(([id, qty]) => {
-          const s = stock.get(id)
-          return !!s && (s.status === 'active' || s.status === 'sold') && s.quantity - s.soldQuantity - s.held >= qty
-        })
-      }
-      if (!unitsThere) {
-        refundId = await refundLatePayment(tx, order)
+      const refusal = await refusalOf(tx, order, items)
+      if (refusal) {
+        refundId = await refundLatePayment(tx, order, refusal)
         return { outcome: 'late_refunded', orderId: order.id }
       }
       await convertToSold(tx.db, order, items)
       if (order.payment_status !== 'pending') {
-        // Paid after the checkout expired (or failed to start) while the units were still free.
+        // Paid after the checkout expired (or failed to start) while every rule still held.
         await reopenShipments(tx.db, order.id, 'Paid after the checkout window; the items were still available')
-        await restoreRedemption(tx.db, order.id)
       }
-      await setPaymentStatus(tx.db, order.id, 'paid', { paid_at: tx.db.fn.now() })
-      await audit(tx, {
+      await setPaymentStatus(tx, order, 'paid', {
         action: 'payment.paid',
-        targetType: 'order',
-        targetId: order.id,
-        before: { paymentStatus: order.payment_status },
+        paid_at: tx.db.fn.now(),
         after: {
-          paymentStatus: 'paid',
           reference: payment.reference,
           amount: payment.amount,
           currency: payment.currency,

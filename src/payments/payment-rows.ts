@@ -1,4 +1,6 @@
+import { audit } from '../audit/index.js'
 import type { Db } from '../db/index.js'
+import type { Ctx } from '../shared/index.js'
 import type { PaymentRow, RefundRow } from './payments.tables.js'
 
 /*
@@ -61,20 +63,36 @@ export function newPaymentSql(p: { amount: number; currency: string; reference: 
   return { cte, columns, bindings }
 }
 
-/** Paystack accepted the checkout's payment: the buyer is sent to its authorization URL. */
+/**
+ * Paystack accepted the checkout's payment: the buyer is sent to its authorization URL. The
+ * payment's move from `initializing` to `pending` is audited in the same transaction.
+ */
 export async function markPaymentStarted(
-  db: Db,
+  ctx: Pick<Ctx, 'db' | 'actor' | 'requestId'>,
   orderId: string,
   init: { authorization_url: string; access_code: string },
 ): Promise<NewPaymentRow | undefined> {
-  const [payment] = await db('payments')
-    .where({ order_id: orderId, status: 'initializing' })
-    .update({
-      status: 'pending',
-      authorization_url: init.authorization_url,
-      access_code: init.access_code,
-      updated_at: db.fn.now(),
-    })
-    .returning('*')
-  return payment
+  return ctx.db.transaction(async (trx) => {
+    const [payment] = await trx('payments')
+      .where({ order_id: orderId, status: 'initializing' })
+      .update({
+        status: 'pending',
+        authorization_url: init.authorization_url,
+        access_code: init.access_code,
+        updated_at: trx.fn.now(),
+      })
+      .returning('*')
+    if (payment)
+      await audit(
+        { ...ctx, db: trx },
+        {
+          action: 'payment.started',
+          targetType: 'order',
+          targetId: orderId,
+          before: { payment: { status: 'initializing' } },
+          after: { payment: { status: 'pending', reference: payment.reference } },
+        },
+      )
+    return payment
+  })
 }

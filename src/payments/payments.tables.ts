@@ -29,7 +29,8 @@ export type RefundRow = {
   currency: string
   reason: string
   origin: 'admin' | 'buyer_cancel' | 'late_payment' | 'provider'
-  status: 'pending' | 'processing' | 'processed' | 'failed'
+  /** `cancelled`: queued here, then nothing was left to refund (Paystack had refunded the rest otherwise). */
+  status: 'pending' | 'processing' | 'processed' | 'failed' | 'cancelled'
   provider_refund_id: number | null
   attempts: number
   next_attempt_at: Date

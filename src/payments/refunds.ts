@@ -1,10 +1,20 @@
 import { audit } from '../audit/index.js'
 import type { Db } from '../db/index.js'
-import { emitOrderStatus, lockOrder, setPaymentStatus, statusAfterRefunds, type OrderRow } from '../orders/index.js'
-import type { Ctx } from '../shared/index.js'
+import {
+  emitOrderStatus,
+  lockOrder,
+  setPaymentStatus,
+  statusAfterRefunds,
+  type AuditCtx,
+  type OrderRow,
+} from '../orders/index.js'
+import type { Ctx, TxCtx } from '../shared/index.js'
 import type { PaymentsDeps } from './payments.deps.js'
 import type { PaymentRow, RefundRow } from './payments.tables.js'
 import { amountOf, PaystackError, type PaystackRefund } from './paystack.client.js'
+
+/** The merchant_note Oja sends with each refund: `oja-refund:<refund id>`. */
+const OUR_MARKER = /^oja-refund:([0-9a-f-]{36})$/
 
 /**
  * Refunds as an outbox: a refund row is written with the change that causes it (and counted
@@ -15,9 +25,12 @@ export function createRefunds(deps: PaymentsDeps) {
   const { spine, gateway, log } = deps
   const refundLeaseMs = Math.max(120_000, deps.config.PAYSTACK_TIMEOUT_MS * 3)
 
-  /** Writes a refund to send and counts it against the order at once (so refunds can never exceed what was paid). */
+  /**
+   * Writes a refund to send and counts it against the order at once (so refunds can never
+   * exceed what was paid); the order's new payment status is audited as `action`.
+   */
   async function requestRefund(
-    db: Db,
+    tx: AuditCtx,
     order: OrderRow,
     input: {
       amount: number
@@ -25,11 +38,16 @@ export function createRefunds(deps: PaymentsDeps) {
       origin: 'admin' | 'buyer_cancel' | 'late_payment'
       requestedBy: string | null
       status?: OrderRow['payment_status']
+      /** The audit action of the change (`admin.order_refunded`, `order.cancelled`, ...). */
+      action: string
+      after?: Record<string, unknown>
+      note?: string
     },
   ): Promise<string> {
-    const payment = await db('payments').where('order_id', order.id).first()
+    const payment = await tx.db('payments').where('order_id', order.id).first()
     if (!payment) throw new Error(`order ${order.id} has no payment to refund`)
-    const [refund] = await db('refunds')
+    const [refund] = await tx
+      .db('refunds')
       .insert({
         order_id: order.id,
         payment_id: payment.id,
@@ -41,10 +59,76 @@ export function createRefunds(deps: PaymentsDeps) {
       })
       .returning('id')
     const refunded = order.refunded_amount + input.amount
-    await setPaymentStatus(db, order.id, input.status ?? statusAfterRefunds(order.total, refunded), {
+    await setPaymentStatus(tx, order, input.status ?? statusAfterRefunds(order.total, refunded), {
+      action: input.action,
       refunded_amount: refunded,
+      after: { refundId: refund!.id, amount: input.amount, origin: input.origin, ...input.after },
+      ...(input.note !== undefined ? { note: input.note } : {}),
     })
     return refund!.id
+  }
+
+  /**
+   * Makes an order's refunds fit what was paid once Paystack has refunded more of it than Oja
+   * counted (a refund made on Paystack's dashboard while one of ours waited to be sent):
+   * `refunded` is the amount counted with Paystack's news. Refunds still queued here, never
+   * accepted by Paystack, are shrunk to what is left, newest first, or cancelled when nothing
+   * is; each with an audit row and a `refund_adjusted` notification to admins. Returns the
+   * refunded amount after; throws (to retry later) when even that cannot make it fit.
+   */
+  async function fitQueuedRefunds(tx: TxCtx, order: OrderRow, refunded: number, cause: string): Promise<number> {
+    let over = refunded - order.total
+    if (over <= 0) return refunded
+    const queued = await tx
+      .db('refunds')
+      .where({ order_id: order.id, status: 'pending' })
+      .whereNull('provider_refund_id')
+      .orderBy([
+        { column: 'created_at', order: 'desc' },
+        { column: 'id', order: 'desc' },
+      ])
+      .forUpdate()
+    for (const q of queued) {
+      if (over <= 0) break
+      const cut = Math.min(over, q.amount)
+      const left = q.amount - cut
+      const status = left === 0 ? 'cancelled' : 'pending'
+      const note = `${cause}: ${left === 0 ? 'nothing was left to refund' : `only ${left} was left to refund`}`
+      await tx
+        .db('refunds')
+        .where('id', q.id)
+        .update({
+          // A cancelled refund keeps the amount it was asked for; it no longer counts.
+          ...(left > 0 ? { amount: left } : {}),
+          status,
+          last_error: note.slice(0, 300),
+          updated_at: tx.db.fn.now(),
+        })
+      await audit(tx, {
+        action: left === 0 ? 'refund.cancelled' : 'refund.reduced',
+        targetType: 'order',
+        targetId: order.id,
+        before: { refundId: q.id, status: 'pending', amount: q.amount },
+        after: { refundId: q.id, status, amount: left },
+        note: note.slice(0, 300),
+      })
+      const admins = tx.db('users').where('role', 'admin').select('id as user_id')
+      await spine.notify(tx, admins, 'refund_adjusted', {
+        orderId: order.id,
+        refundId: q.id,
+        previousAmount: q.amount,
+        amount: left,
+        status,
+        message: note.slice(0, 300),
+      })
+      over -= cut
+      refunded -= cut
+    }
+    if (over > 0)
+      throw new Error(
+        `order ${order.id}: Paystack has refunded ${over} more than Oja can account for; retried later, check it with Paystack`,
+      )
+    return refunded
   }
 
   async function markRefundFailed(ctx: Ctx, refundId: string, message: string): Promise<void> {
@@ -60,14 +144,11 @@ export function createRefunds(deps: PaymentsDeps) {
         .returning('*')
       if (!refund) return
       const refunded = Math.max(0, order.refunded_amount - refund.amount)
-      await setPaymentStatus(tx.db, order.id, statusAfterRefunds(order.total, refunded), { refunded_amount: refunded })
-      await audit(tx, {
+      await setPaymentStatus(tx, order, statusAfterRefunds(order.total, refunded), {
         action: 'refund.failed',
-        targetType: 'order',
-        targetId: order.id,
-        before: { refundId, status: 'pending' },
-        after: { refundId, status: 'failed', amount: refund.amount },
-        note: message.slice(0, 300),
+        refunded_amount: refunded,
+        after: { refundId, refundStatus: 'failed', amount: refund.amount },
+        note: message,
       })
       await emitOrderStatus(spine, tx, order.id)
       const admins = tx.db('users').where('role', 'admin').select('id as user_id')
@@ -80,27 +161,63 @@ export function createRefunds(deps: PaymentsDeps) {
     })
   }
 
+  /**
+   * Paystack holds this refund of ours (it accepted it, or lists it): it is `processing`. If
+   * the row was reduced or cancelled here while it was on its way (fitQueuedRefunds) and
+   * Paystack took another amount, Paystack's amount stands and the order's count follows it.
+   * In the caller's transaction, with the order locked.
+   */
+  async function adoptAccepted(
+    tx: TxCtx,
+    order: OrderRow,
+    refund: RefundRow,
+    providerId: number | undefined,
+    amount: number,
+  ): Promise<void> {
+    const counted = refund.status === 'cancelled' || refund.status === 'failed' ? 0 : refund.amount
+    const corrected = (refund.status === 'pending' || refund.status === 'cancelled') && amount !== counted
+    await tx
+      .db('refunds')
+      .where('id', refund.id)
+      .update({
+        provider_refund_id: tx.db.raw('coalesce(provider_refund_id, ?)', [providerId ?? null]),
+        status: tx.db.raw("case when status in ('pending', 'cancelled') then 'processing' else status end"),
+        ...(corrected ? { amount } : {}),
+        last_error: null,
+        updated_at: tx.db.fn.now(),
+      })
+    if (!corrected) return
+    const refunded = await fitQueuedRefunds(
+      tx,
+      order,
+      order.refunded_amount - counted + amount,
+      `Paystack accepted refund ${refund.id} for ${amount}`,
+    )
+    await setPaymentStatus(tx, order, statusAfterRefunds(order.total, refunded), {
+      action: 'refund.corrected',
+      refunded_amount: refunded,
+      after: { refundId: refund.id, amount, previousAmount: counted },
+      note: 'Paystack holds the amount sent before the refund was adjusted here',
+    })
+    await emitOrderStatus(spine, tx, order.id)
+  }
+
+  /** Paystack accepted a refund we sent. */
   async function markRefundAccepted(ctx: Ctx, refundId: string, accepted: PaystackRefund): Promise<void> {
-    await ctx.db.transaction(async (trx) => {
-      const updated = await trx('refunds')
-        .where('id', refundId)
-        .update({
-          provider_refund_id: trx.raw('coalesce(provider_refund_id, ?)', [accepted.id]),
-          status: trx.raw("case when status = 'pending' then 'processing' else status end"),
-          last_error: null,
-          updated_at: trx.fn.now(),
-        })
-        .returning(['order_id', 'amount'])
-      if (updated[0])
-        await audit(
-          { ...ctx, db: trx },
-          {
-            action: 'refund.submitted',
-            targetType: 'order',
-            targetId: updated[0].order_id,
-            after: { refundId, providerRefundId: accepted.id, amount: updated[0].amount },
-          },
-        )
+    await spine.transaction(ctx, async (tx) => {
+      const row = await tx.db('refunds').where('id', refundId).first('order_id')
+      if (!row) return
+      const order = (await lockOrder(tx.db, row.order_id))!
+      const refund = await tx.db('refunds').where('id', refundId).forUpdate().first()
+      if (!refund) return
+      const amount = amountOf(accepted.amount) ?? refund.amount
+      await adoptAccepted(tx, order, refund, amountOf(accepted.id), amount)
+      await audit(tx, {
+        action: 'refund.submitted',
+        targetType: 'order',
+        targetId: order.id,
+        after: { refundId, providerRefundId: accepted.id, amount },
+      })
     })
   }
 
@@ -144,6 +261,19 @@ export function createRefunds(deps: PaymentsDeps) {
     } catch (err) {
       const message = String((err as Error).message)
       if (err instanceof PaystackError && err.kind === 'rejected') {
+        if (await adjustedWhileSending(ctx, r, payment)) {
+          // Paystack refused the amount sent; what is left of the refund now is sent next.
+          log.warn({ refundId, err: message }, 'refund adjusted while it was sent; sending what is left')
+          await ctx
+            .db('refunds')
+            .where({ id: r.id, status: 'pending' })
+            .update({
+              next_attempt_at: ctx.db.fn.now(),
+              last_error: message.slice(0, 300),
+              updated_at: ctx.db.fn.now(),
+            })
+          return 'pending'
+        }
         log.error({ refundId, err: message }, 'Paystack refused a refund')
         await markRefundFailed(ctx, r.id, message)
         return 'failed'
@@ -180,22 +310,139 @@ export function createRefunds(deps: PaymentsDeps) {
     return candidates.find((x) => String(x.status) === claimed) ?? candidates[0]
   }
 
-  async function findRefund(
-    db: Db,
-    payment: PaymentRow,
-    providerId: number | undefined,
-    amount: number,
-  ): Promise<RefundRow | undefined> {
+  /**
+   * Our refund row for a refund Paystack lists: by Paystack's id, else by the marker we send
+   * as its merchant_note. A listed refund with another note (or none) is not one Oja sent; only
+   * when Paystack shows no note field at all is one of ours still waiting for its answer
+   * matched by amount.
+   */
+  async function ourRefund(db: Db, payment: PaymentRow, listed: PaystackRefund): Promise<RefundRow | undefined> {
+    const providerId = amountOf(listed.id)
     if (providerId !== undefined) {
       const byId = await db('refunds').where({ payment_id: payment.id, provider_refund_id: providerId }).first()
       if (byId) return byId
     }
+    const note: unknown = (listed as { merchant_note?: unknown }).merchant_note
+    const marked = typeof note === 'string' ? OUR_MARKER.exec(note)?.[1] : undefined
+    if (marked) return db('refunds').where({ id: marked, payment_id: payment.id }).first()
+    if (note !== undefined && providerId !== undefined) return undefined
     return db('refunds')
-      .where({ payment_id: payment.id, amount })
+      .where({ payment_id: payment.id, amount: amountOf(listed.amount) ?? -1 })
       .whereIn('status', ['pending', 'processing'])
       .modify((q) => (providerId !== undefined ? q.whereNull('provider_refund_id') : q))
       .orderBy('created_at')
       .first()
+  }
+
+  /**
+   * Records a refund Paystack made that Oja did not send (on Paystack's dashboard): whatever
+   * Paystack confirms is counted. If that leaves less to refund than Oja's queued refunds ask
+   * for, those are shrunk or cancelled (fitQueuedRefunds).
+   */
+  async function recordProviderRefund(
+    tx: TxCtx,
+    order: OrderRow,
+    payment: PaymentRow,
+    amount: number,
+    providerId: number | undefined,
+  ): Promise<RefundRow> {
+    const [created] = await tx
+      .db('refunds')
+      .insert({
+        order_id: order.id,
+        payment_id: payment.id,
+        amount,
+        currency: order.currency,
+        reason: 'Refunded on Paystack',
+        origin: 'provider',
+        status: 'processing',
+        provider_refund_id: providerId ?? null,
+      })
+      .returning('*')
+    const refunded = await fitQueuedRefunds(
+      tx,
+      order,
+      order.refunded_amount + amount,
+      `Paystack refunded ${amount} outside Oja (refund ${providerId ?? 'without id'})`,
+    )
+    await setPaymentStatus(tx, order, statusAfterRefunds(order.total, refunded), {
+      action: 'refund.recorded',
+      refunded_amount: refunded,
+      after: { refundId: created!.id, amount, providerRefundId: providerId },
+    })
+    await emitOrderStatus(spine, tx, order.id)
+    return created!
+  }
+
+  /**
+   * Applies what Paystack lists about one refund of a payment: failed → our refund no longer
+   * counts; pending or processing → ours is on its way; processed → done. A refund Oja did not
+   * send is recorded first.
+   */
+  async function applyListedRefund(ctx: Ctx, payment: PaymentRow, listed: PaystackRefund): Promise<void> {
+    const told = String(listed.status)
+    const state = told === 'processed' ? 'processed' : told === 'failed' ? 'failed' : 'processing'
+    const providerId = amountOf(listed.id)
+    const amount = amountOf(listed.amount)
+    if (amount === undefined || amount <= 0) return
+    if (state === 'failed') {
+      const r = await ourRefund(ctx.db, payment, listed)
+      if (r) await markRefundFailed(ctx, r.id, `Paystack: refund ${told}`)
+      return
+    }
+    await spine.transaction(ctx, async (tx) => {
+      const order = (await lockOrder(tx.db, payment.order_id))!
+      const r =
+        (await ourRefund(tx.db, payment, listed)) ??
+        (await recordProviderRefund(tx, order, payment, amount, providerId))
+      // Ours, still pending (its answer lost) or cancelled here meanwhile: Paystack holds it.
+      if (r.status === 'pending' || r.status === 'cancelled') await adoptAccepted(tx, order, r, providerId, amount)
+      if (state === 'processed' && r.status !== 'processed') {
+        await tx
+          .db('refunds')
+          .where('id', r.id)
+          .update({
+            status: 'processed',
+            processed_at: tx.db.fn.now(),
+            provider_refund_id: tx.db.raw('coalesce(provider_refund_id, ?)', [providerId ?? null]),
+            updated_at: tx.db.fn.now(),
+          })
+        await audit(tx, {
+          action: 'refund.processed',
+          targetType: 'order',
+          targetId: order.id,
+          after: { refundId: r.id, amount },
+        })
+        await emitOrderStatus(spine, tx, order.id, { userIds: [order.buyer_id] })
+      }
+    })
+  }
+
+  /**
+   * Paystack refused a refund we sent. Before calling it failed: refunds Paystack holds that
+   * Oja has not recorded yet (made on its dashboard, their webhook not yet processed) are
+   * recorded, which may shrink or cancel this one. True when this refund is no longer the one
+   * that was sent (then what is left of it is sent again, not failed).
+   */
+  async function adjustedWhileSending(ctx: Ctx, sent: RefundRow, payment: PaymentRow): Promise<boolean> {
+    if (payment.provider_transaction_id !== null) {
+      const listed = await gateway.listRefunds(payment.provider_transaction_id).catch(() => [] as PaystackRefund[])
+      for (const x of listed) {
+        if (String(x.status) === 'failed' || (await ourRefund(ctx.db, payment, x))) continue
+        const note: unknown = (x as { merchant_note?: unknown }).merchant_note
+        if (typeof note === 'string' && OUR_MARKER.test(note)) continue
+        try {
+          await applyListedRefund(ctx, payment, x)
+        } catch (err) {
+          log.warn(
+            { refundId: sent.id, listed: x.id, err: (err as Error).message },
+            'could not record a Paystack refund',
+          )
+        }
+      }
+    }
+    const now = await ctx.db('refunds').where('id', sent.id).first('amount', 'status')
+    return !!now && (now.amount !== sent.amount || now.status !== 'pending')
   }
 
   /**
@@ -240,72 +487,7 @@ export function createRefunds(deps: PaymentsDeps) {
     if ((claimed === 'processed' || claimed === 'failed') && state !== claimed) {
       throw new Error(`Paystack lists refund ${String(listed.id)} as ${told}, not ${claimed} yet; retried later`)
     }
-    const providerId = amountOf(listed.id)
-    if (state === 'failed') {
-      const r = await findRefund(ctx.db, payment, providerId, amount)
-      if (r) await markRefundFailed(ctx, r.id, `Paystack: refund ${told}`)
-      return
-    }
-    await spine.transaction(ctx, async (tx) => {
-      const order = (await lockOrder(tx.db, payment.order_id))!
-      let r = await findRefund(tx.db, payment, providerId, amount)
-      if (!r) {
-        // Made outside Oja (the Paystack dashboard): record it, within what is left.
-        const rest = order.total - order.refunded_amount
-        if (amount <= 0 || amount > rest) return
-        const [created] = await tx
-          .db('refunds')
-          .insert({
-            order_id: order.id,
-            payment_id: payment.id,
-            amount,
-            currency: order.currency,
-            reason: 'Refunded on Paystack',
-            origin: 'provider',
-            status: 'processing',
-            provider_refund_id: providerId ?? null,
-          })
-          .returning('*')
-        r = created!
-        const refunded = order.refunded_amount + amount
-        await setPaymentStatus(tx.db, order.id, statusAfterRefunds(order.total, refunded), {
-          refunded_amount: refunded,
-        })
-        await audit(tx, {
-          action: 'refund.recorded',
-          targetType: 'order',
-          targetId: order.id,
-          after: { refundId: r.id, amount, providerRefundId: providerId },
-        })
-      }
-      if (state === 'processed' && r.status !== 'processed') {
-        await tx
-          .db('refunds')
-          .where('id', r.id)
-          .update({
-            status: 'processed',
-            processed_at: tx.db.fn.now(),
-            provider_refund_id: tx.db.raw('coalesce(provider_refund_id, ?)', [providerId ?? null]),
-            updated_at: tx.db.fn.now(),
-          })
-        await audit(tx, {
-          action: 'refund.processed',
-          targetType: 'order',
-          targetId: order.id,
-          after: { refundId: r.id, amount: r.amount },
-        })
-        await emitOrderStatus(spine, tx, order.id, { userIds: [order.buyer_id] })
-      } else if (r.status === 'pending') {
-        await tx
-          .db('refunds')
-          .where('id', r.id)
-          .update({
-            status: 'processing',
-            provider_refund_id: tx.db.raw('coalesce(provider_refund_id, ?)', [providerId ?? null]),
-            updated_at: tx.db.fn.now(),
-          })
-      }
-    })
+    await applyListedRefund(ctx, payment, listed)
   }
 
   return { requestRefund, submitRefund, applyRefundEvent }

@@ -1,4 +1,3 @@
-import { audit } from '../audit/index.js'
 import { cancelShipments, emitOrderStatus, lockOrder, releaseHolds, setPaymentStatus } from '../orders/index.js'
 import type { Ctx } from '../shared/index.js'
 import { expirePayment } from './payment-rows.js'
@@ -15,20 +14,12 @@ export function createUnpaid(deps: PaymentsDeps) {
       if (!order || order.payment_status !== 'pending') return
       await releaseHolds(tx.db, orderId)
       await cancelShipments(tx.db, orderId, null, 'The payment could not be started')
-      await setPaymentStatus(tx.db, orderId, 'failed')
+      await setPaymentStatus(tx, order, 'failed', { action: 'payment.initialize_failed', note: message })
       await tx
         .db('payments')
         .where('order_id', orderId)
         .whereIn('status', ['initializing', 'pending'])
         .update({ status: 'failed', last_error: message.slice(0, 300), updated_at: tx.db.fn.now() })
-      await audit(tx, {
-        action: 'payment.initialize_failed',
-        targetType: 'order',
-        targetId: orderId,
-        before: { paymentStatus: 'pending' },
-        after: { paymentStatus: 'failed' },
-        note: message.slice(0, 300),
-      })
       await emitOrderStatus(spine, tx, orderId)
     })
   }
@@ -41,15 +32,8 @@ export function createUnpaid(deps: PaymentsDeps) {
         return false
       await releaseHolds(tx.db, orderId)
       await cancelShipments(tx.db, orderId, null, 'The checkout expired without payment')
-      await setPaymentStatus(tx.db, orderId, 'expired')
+      await setPaymentStatus(tx, order, 'expired', { action: 'payment.expired' })
       await expirePayment(tx.db, orderId)
-      await audit(tx, {
-        action: 'payment.expired',
-        targetType: 'order',
-        targetId: orderId,
-        before: { paymentStatus: 'pending' },
-        after: { paymentStatus: 'expired' },
-      })
       await emitOrderStatus(spine, tx, orderId, { userIds: [order.buyer_id] })
       return true
     })

@@ -1,0 +1,26 @@
+import { ListingErrors, isListingVisibleTo } from '../listings/index.js'
+import type { AppError } from '../shared/index.js'
+import { CartErrors } from './cart.errors.js'
+import type { ListingStock } from './pricing.js'
+
+/** A line to buy: a listing, how many, and (for an order already written) the offer it was priced with. */
+export type BuyLine = { listingId: string; quantity: number; offerId?: string | null }
+
+/**
+ * The one definition of "this buyer may have this line now", over the listing's stock as
+ * `listingStock(..., { buyerId })` reads it: visible, not removed, not their own, nobody
+ * blocked, at most one unit of a giveaway and never a second one, enough units left, and,
+ * when the line was priced with an accepted offer, that offer still theirs to use (accepted,
+ * unexpired, not used by another live order). The cart, checkout and a late payment apply it;
+ * it answers the first rule broken, or undefined.
+ */
+export function lineRefusal(s: ListingStock | undefined, buyerId: string, line: BuyLine): AppError | undefined {
+  if (!s || !isListingVisibleTo(s, buyerId)) return ListingErrors.listingNotFound()
+  if (s.status === 'removed') return CartErrors.listingUnavailable(line.listingId)
+  if (s.sellerId === buyerId) return CartErrors.ownListing()
+  if (s.blocked) return CartErrors.blocked(line.listingId)
+  if (s.type === 'giveaway' && (line.quantity > 1 || s.giveawayTaken)) return CartErrors.giveawayLimit(line.listingId)
+  if (line.quantity > s.available) return CartErrors.outOfStock(line.listingId, s.available)
+  if (line.offerId && s.offer?.id !== line.offerId) return CartErrors.offerGone(line.listingId)
+  return undefined
+}
