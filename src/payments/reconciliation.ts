@@ -195,7 +195,9 @@ export function createReconciliation(
       .where('updated_at', '<=', listedAt)
     for (const payment of compared) {
       const ours = await ctx.db('refunds').where('payment_id', payment.id)
-      if (ours.some((x) => x.status === 'pending' || x.updated_at > listedAt || x.created_at > listedAt)) continue
+      const moved = (x: { created_at: Date; updated_at: Date }) =>
+        Math.max(x.created_at.getTime(), x.updated_at.getTime()) > listedAt.getTime()
+      if (ours.some((x) => x.status === 'pending' || moved(x))) continue
       const waiting = await ctx
         .db('payment_events')
         .where('reference', payment.reference)

@@ -58,9 +58,13 @@ export function createUnsettled(deps: PaymentsDeps) {
       let row = created
       let fresh = !!created
       if (!row) {
-        const old = await tx.db('unsettled_payments').where({ reference: entry.reference, kind: entry.kind }).forUpdate().first()
+        const old = await tx
+          .db('unsettled_payments')
+          .where({ reference: entry.reference, kind: entry.kind })
+          .forUpdate()
+          .first()
         fresh = !!old?.resolved_at
-        ;[row] = await tx
+        const updated = await tx
           .db('unsettled_payments')
           .where({ reference: entry.reference, kind: entry.kind })
           .update({
@@ -70,6 +74,7 @@ export function createUnsettled(deps: PaymentsDeps) {
             resolved_at: null,
           })
           .returning('*')
+        row = updated[0]
       }
       if (!fresh || !row) return
       log.error({ reference: entry.reference, kind: entry.kind, detail: entry.detail }, 'payment unsettled; admins told')
