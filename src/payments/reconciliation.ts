@@ -107,6 +107,7 @@ export function createReconciliation(
     )
 
     // 1. Successes Oja has not settled (a webhook that never came, a checkout expired meanwhile).
+    const unanswered = new Set<string>()
     for (const tx of transactions) {
       const payment = payments.get(tx.reference)
       if (!payment) {
@@ -133,6 +134,7 @@ export function createReconciliation(
         if (r.outcome === 'paid' || r.outcome === 'late_refunded') report.healed++
         if (r.outcome === 'mismatch') report.unsettled++
       } catch (err) {
+        unanswered.add(tx.reference)
         log.warn({ reference: tx.reference, err: (err as Error).message }, 'reconciliation could not confirm a payment')
       }
     }
@@ -194,6 +196,9 @@ export function createReconciliation(
       })
       .where('updated_at', '<=', listedAt)
     for (const payment of compared) {
+      // Still in play (a checkout being paid) or not confirmable now: the retries have it.
+      if (payment.status === 'pending' || payment.status === 'initializing' || unanswered.has(payment.reference))
+        continue
       const ours = await ctx.db('refunds').where('payment_id', payment.id)
       const moved = (x: { created_at: Date; updated_at: Date }) =>
         Math.max(x.created_at.getTime(), x.updated_at.getTime()) > listedAt.getTime()
