@@ -10,9 +10,7 @@ export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('payment_events', (t) => {
     // A new event is processed at once by the request that stored it; the sweeper takes it
     // after this time (30 s grace), and after each failure later and later.
-    t.timestamp('next_attempt_at', { useTz: true })
-      .notNullable()
-      .defaultTo(knex.raw("now() + interval '30 seconds'"))
+    t.timestamp('next_attempt_at', { useTz: true }).notNullable().defaultTo(knex.raw("now() + interval '30 seconds'"))
     // Set when the retries ran past Paystack's horizon and the event was raised to admins.
     t.timestamp('gave_up_at', { useTz: true })
   })

@@ -51,48 +51,51 @@ async function retriesDue(app: TestApp) {
 const orderOf = async (app: TestApp, orderId: string) => (await app.db('orders').where('id', orderId).first())!
 const systemCtx = (app: TestApp) => ({ db: app.db, log: app.log })
 
-void t.test('verify answers 500 while the webhook arrives and the window passes: the money ends in goods', async (t) => {
-  const { app, paystack } = await commerceApp(t)
-  const seller = await aUser(app)
-  const buyer = await aUser(app)
-  const listing = await aListing(app.db, seller.id, { quantity: 1 })
-  const { orderId, reference } = await pending(app, buyer, listing.id)
-  paystack.pay(reference)
-  paystack.modes.verify = 'error500'
-  t.equal((await postWebhook(app, paystack.chargeSuccess(reference))).statusCode, 200)
-  await app.commerce.idle()
+void t.test(
+  'verify answers 500 while the webhook arrives and the window passes: the money ends in goods',
+  async (t) => {
+    const { app, paystack } = await commerceApp(t)
+    const seller = await aUser(app)
+    const buyer = await aUser(app)
+    const listing = await aListing(app.db, seller.id, { quantity: 1 })
+    const { orderId, reference } = await pending(app, buyer, listing.id)
+    paystack.pay(reference)
+    paystack.modes.verify = 'error500'
+    t.equal((await postWebhook(app, paystack.chargeSuccess(reference))).statusCode, 200)
+    await app.commerce.idle()
 
-  await expireWindow(app, orderId)
-  await sweep(app)
-  t.equal(
-    (await orderOf(app, orderId)).payment_status,
-    'pending',
-    'not expired on a guess: Paystack could not be asked whether the buyer paid',
-  )
-  const payment = (await app.db('payments').where('order_id', orderId).first())!
-  t.equal(payment.status, 'pending')
-  t.ok(payment.verify_attempts >= 1, 'the failed verification is counted')
-  t.ok(payment.next_verify_at, 'and asked again later')
+    await expireWindow(app, orderId)
+    await sweep(app)
+    t.equal(
+      (await orderOf(app, orderId)).payment_status,
+      'pending',
+      'not expired on a guess: Paystack could not be asked whether the buyer paid',
+    )
+    const payment = (await app.db('payments').where('order_id', orderId).first())!
+    t.equal(payment.status, 'pending')
+    t.ok(payment.verify_attempts >= 1, 'the failed verification is counted')
+    t.ok(payment.next_verify_at, 'and asked again later')
 
-  // Paystack stays down well past the old 20 replays.
-  for (let i = 0; i < 22; i++) {
+    // Paystack stays down well past the old 20 replays.
+    for (let i = 0; i < 22; i++) {
+      await retriesDue(app)
+      await sweep(app)
+    }
+    const ev = (await app.db('payment_events').where('event', 'charge.success').first())!
+    t.ok(ev.attempts > 20, `the webhook is still replayed after ${ev.attempts} tries`)
+    t.equal(ev.processed_at, null)
+    t.equal((await orderOf(app, orderId)).payment_status, 'pending')
+
+    paystack.modes.verify = 'ok'
     await retriesDue(app)
     await sweep(app)
-  }
-  const ev = (await app.db('payment_events').where('event', 'charge.success').first())!
-  t.ok(ev.attempts > 20, `the webhook is still replayed after ${ev.attempts} tries`)
-  t.equal(ev.processed_at, null)
-  t.equal((await orderOf(app, orderId)).payment_status, 'pending')
-
-  paystack.modes.verify = 'ok'
-  await retriesDue(app)
-  await sweep(app)
-  const order = await orderOf(app, orderId)
-  t.equal(order.payment_status, 'paid', 'the payment Paystack took became the goods')
-  t.equal((await app.db('listings').where('id', listing.id).first())!.sold_quantity, 1)
-  t.ok((await app.db('payment_events').where('id', ev.id).first())!.processed_at, 'the webhook is done')
-  t.same(await reconcile(app, paystack), [])
-})
+    const order = await orderOf(app, orderId)
+    t.equal(order.payment_status, 'paid', 'the payment Paystack took became the goods')
+    t.equal((await app.db('listings').where('id', listing.id).first())!.sold_quantity, 1)
+    t.ok((await app.db('payment_events').where('id', ev.id).first())!.processed_at, 'the webhook is done')
+    t.same(await reconcile(app, paystack), [])
+  },
+)
 
 void t.test('a checkout Paystack cannot be asked about for 72 h is expired and raised to admins', async (t) => {
   const { app, paystack } = await commerceApp(t)
@@ -278,57 +281,60 @@ void t.test('the reconciliation job heals a success whose webhook never came, af
   t.same(await app.db('unsettled_payments').select('reference'), [], 'nothing left unsettled')
 })
 
-void t.test('an amount that does not match is listed for admins only, told once, and resolved when refunded', async (t) => {
-  const { app, paystack } = await commerceApp(t)
-  const seller = await aUser(app)
-  const buyer = await aUser(app)
-  const [admin, admin2] = [await anAdmin(app), await anAdmin(app)]
-  const listing = await aListing(app.db, seller.id, { price: 20_000_00 })
-  const { orderId, reference, total } = await pending(app, buyer, listing.id)
-  // Paystack captured less than the order's total (the buyer paid a tampered amount).
-  paystack.pay(reference)
-  paystack.transactions.get(reference)!.amount = total - 100
-  await expireWindow(app, orderId)
-  await sweep(app)
-  t.equal((await orderOf(app, orderId)).payment_status, 'expired', 'no goods for the wrong amount')
+void t.test(
+  'an amount that does not match is listed for admins only, told once, and resolved when refunded',
+  async (t) => {
+    const { app, paystack } = await commerceApp(t)
+    const seller = await aUser(app)
+    const buyer = await aUser(app)
+    const [admin, admin2] = [await anAdmin(app), await anAdmin(app)]
+    const listing = await aListing(app.db, seller.id, { price: 20_000_00 })
+    const { orderId, reference, total } = await pending(app, buyer, listing.id)
+    // Paystack captured less than the order's total (the buyer paid a tampered amount).
+    paystack.pay(reference)
+    paystack.transactions.get(reference)!.amount = total - 100
+    await expireWindow(app, orderId)
+    await sweep(app)
+    t.equal((await orderOf(app, orderId)).payment_status, 'expired', 'no goods for the wrong amount')
 
-  await app.commerce.payments.reconcile(systemCtx(app))
-  await app.commerce.payments.reconcile(systemCtx(app))
-  const list = await call(app, 'GET', '/v1/admin/payments/unsettled', { token: admin.accessToken })
-  t.equal(list.statusCode, 200, list.body)
-  t.match(list.json, {
-    items: [{ reference, orderId, kind: 'amount_mismatch', paystackAmount: total - 100, ojaAmount: total }],
-    nextCursor: null,
-  })
-  t.equal(list.json.items.length, 1)
-  for (const a of [admin, admin2])
-    t.match(await app.db('notifications').where({ user_id: a.id, type: 'payment_unsettled' }), [
-      { data: { reference, orderId, kind: 'amount_mismatch' } },
-    ])
-  t.equal(
-    (await app.db('notifications').where({ type: 'payment_unsettled' })).length,
-    2,
-    'each admin told once, however often it is seen',
-  )
-  t.equal((await call(app, 'GET', '/v1/admin/payments/unsettled')).statusCode, 401)
-  const asBuyer = await call(app, 'GET', '/v1/admin/payments/unsettled', { token: buyer.accessToken })
-  t.equal(asBuyer.statusCode, 403)
-  t.equal(asBuyer.json.code, 'FORBIDDEN')
-  const badQuery = await call(app, 'GET', '/v1/admin/payments/unsettled?resolved=maybe', { token: admin.accessToken })
-  t.equal(badQuery.statusCode, 400)
+    await app.commerce.payments.reconcile(systemCtx(app))
+    await app.commerce.payments.reconcile(systemCtx(app))
+    const list = await call(app, 'GET', '/v1/admin/payments/unsettled', { token: admin.accessToken })
+    t.equal(list.statusCode, 200, list.body)
+    t.match(list.json, {
+      items: [{ reference, orderId, kind: 'amount_mismatch', paystackAmount: total - 100, ojaAmount: total }],
+      nextCursor: null,
+    })
+    t.equal(list.json.items.length, 1)
+    for (const a of [admin, admin2])
+      t.match(await app.db('notifications').where({ user_id: a.id, type: 'payment_unsettled' }), [
+        { data: { reference, orderId, kind: 'amount_mismatch' } },
+      ])
+    t.equal(
+      (await app.db('notifications').where({ type: 'payment_unsettled' })).length,
+      2,
+      'each admin told once, however often it is seen',
+    )
+    t.equal((await call(app, 'GET', '/v1/admin/payments/unsettled')).statusCode, 401)
+    const asBuyer = await call(app, 'GET', '/v1/admin/payments/unsettled', { token: buyer.accessToken })
+    t.equal(asBuyer.statusCode, 403)
+    t.equal(asBuyer.json.code, 'FORBIDDEN')
+    const badQuery = await call(app, 'GET', '/v1/admin/payments/unsettled?resolved=maybe', { token: admin.accessToken })
+    t.equal(badQuery.statusCode, 400)
 
-  // The admin refunds the captured money on Paystack's dashboard: both sides hold nothing.
-  paystack.dashboardRefund(reference, total - 100)
-  await app.commerce.payments.reconcile(systemCtx(app))
-  t.same((await call(app, 'GET', '/v1/admin/payments/unsettled', { token: admin.accessToken })).json.items, [])
-  t.match(
-    (await call(app, 'GET', '/v1/admin/payments/unsettled?resolved=true', { token: admin.accessToken })).json.items,
-    [{ reference, kind: 'amount_mismatch', resolvedAt: /Z$/ }],
-  )
-  await app.commerce.payments.reconcile(systemCtx(app))
-  t.equal((await app.db('notifications').where({ type: 'payment_unsettled' })).length, 2, 'not raised again')
-  t.same(await reconcile(app, paystack), [])
-})
+    // The admin refunds the captured money on Paystack's dashboard: both sides hold nothing.
+    paystack.dashboardRefund(reference, total - 100)
+    await app.commerce.payments.reconcile(systemCtx(app))
+    t.same((await call(app, 'GET', '/v1/admin/payments/unsettled', { token: admin.accessToken })).json.items, [])
+    t.match(
+      (await call(app, 'GET', '/v1/admin/payments/unsettled?resolved=true', { token: admin.accessToken })).json.items,
+      [{ reference, kind: 'amount_mismatch', resolvedAt: /Z$/ }],
+    )
+    await app.commerce.payments.reconcile(systemCtx(app))
+    t.equal((await app.db('notifications').where({ type: 'payment_unsettled' })).length, 2, 'not raised again')
+    t.same(await reconcile(app, paystack), [])
+  },
+)
 
 void t.test('the reconciliation raises a success Oja has no payment for', async (t) => {
   const { app, paystack } = await commerceApp(t)
@@ -343,7 +349,9 @@ void t.test('the reconciliation raises a success Oja has no payment for', async 
   const report = await app.commerce.payments.reconcile(systemCtx(app))
   t.match(report, { transactions: 1, unsettled: 1 })
   const list = await call(app, 'GET', '/v1/admin/payments/unsettled', { token: admin.accessToken })
-  t.match(list.json.items, [{ reference: 'oja-unknown-1', kind: 'unknown_transaction', orderId: null, paystackAmount: 5_000_00 }])
+  t.match(list.json.items, [
+    { reference: 'oja-unknown-1', kind: 'unknown_transaction', orderId: null, paystackAmount: 5_000_00 },
+  ])
   t.match(await reconcile(app, paystack), [/oja-unknown-1, which no order has/], 'the check sees it too')
 })
 

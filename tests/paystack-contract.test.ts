@@ -337,7 +337,10 @@ async function contract(t: Test, impl: PaystackImpl): Promise<void> {
     3,
     'the pages hold every transaction once',
   )
-  const before = { from: new Date(Date.now() - 7_200_000).toISOString(), to: new Date(Date.now() - 3_600_000).toISOString() }
+  const before = {
+    from: new Date(Date.now() - 7_200_000).toISOString(),
+    to: new Date(Date.now() - 3_600_000).toISOString(),
+  }
   t.same(listOf(await impl.listTransactions(before), 'an earlier period'), [], 'from/to bound the list')
   const refundsListed = listOf(await impl.listRefundsBetween({ from, to }), 'refunds over a period')
   t.same(

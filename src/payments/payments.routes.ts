@@ -26,7 +26,9 @@ const UnsettledPayment = Type.Object(
       description:
         'amount_mismatch: Paystack took another amount or currency than the order; unconfirmed: Paystack could not confirm it within 72 h; unknown_transaction: a Paystack success Oja has no payment for; balance_mismatch: captured − refunded differs between Paystack and Oja',
     }),
-    paystackAmount: OrNull(Type.Integer({ description: 'What Paystack holds (captured − refunded), kobo, where known' })),
+    paystackAmount: OrNull(
+      Type.Integer({ description: 'What Paystack holds (captured − refunded), kobo, where known' }),
+    ),
     ojaAmount: OrNull(Type.Integer({ description: 'What Oja holds (captured − refunded), kobo, where known' })),
     currency: OrNull(Type.String()),
     detail: Type.String(),

@@ -180,7 +180,11 @@ export function createReconciliation(
 
     // 3. Per transaction, Paystack's captured − refunded against Oja's.
     const openRefs = (
-      await ctx.db('unsettled_payments').whereNull('resolved_at').whereNot('kind', 'unknown_transaction').select('reference')
+      await ctx
+        .db('unsettled_payments')
+        .whereNull('resolved_at')
+        .whereNot('kind', 'unknown_transaction')
+        .select('reference')
     ).map((u) => u.reference)
     const compared = await ctx
       .db('payments')

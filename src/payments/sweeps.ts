@@ -76,7 +76,13 @@ export function createSweeps(
       .orderBy('o.expires_at')
       .limit(limit)
       .select<
-        { id: string; reference: string | null; status: string | null; amount: number | null; created_at: Date | null }[]
+        {
+          id: string
+          reference: string | null
+          status: string | null
+          amount: number | null
+          created_at: Date | null
+        }[]
       >('o.id', 'p.reference', 'p.status', 'p.amount', 'p.created_at')
     const byId = new Map(due.map((o) => [o.id, o]))
     return handOver('expire', [...byId.keys()], async (orderId) => {

@@ -77,7 +77,10 @@ export function createUnsettled(deps: PaymentsDeps) {
         row = updated[0]
       }
       if (!fresh || !row) return
-      log.error({ reference: entry.reference, kind: entry.kind, detail: entry.detail }, 'payment unsettled; admins told')
+      log.error(
+        { reference: entry.reference, kind: entry.kind, detail: entry.detail },
+        'payment unsettled; admins told',
+      )
       const admins = tx.db('users').where('role', 'admin').select('id as user_id')
       await spine.notify(tx, admins, 'payment_unsettled', {
         unsettledId: row.id,
@@ -102,14 +105,17 @@ export function createUnsettled(deps: PaymentsDeps) {
   async function list(ctx: Ctx, q: { resolved?: boolean; limit?: number; cursor?: string }) {
     const limit = q.limit ?? 20
     const after = decodeCursor(q.cursor, 2) as [string, string] | undefined
-    const rows = await ctx
+    const query = ctx
       .db('unsettled_payments')
       // The cursor keeps the timestamp's microseconds (a JavaScript Date would drop them).
-      .select<(UnsettledPaymentRow & { cursor_at: string })[]>('*', ctx.db.raw("to_json(first_seen_at) #>> '{}' as cursor_at"))
-      .modify((b) => (q.resolved ? b.whereNotNull('resolved_at') : b.whereNull('resolved_at')))
-      .modify((b) =>
-        after ? b.whereRaw('(first_seen_at, id) < (:at::timestamptz, :id::uuid)', { at: after[0], id: after[1] }) : b,
+      .select<(UnsettledPaymentRow & { cursor_at: string })[]>(
+        '*',
+        ctx.db.raw("to_json(first_seen_at) #>> '{}' as cursor_at"),
       )
+    if (q.resolved) query.whereNotNull('resolved_at')
+    else query.whereNull('resolved_at')
+    if (after) query.whereRaw('(first_seen_at, id) < (:at::timestamptz, :id::uuid)', { at: after[0], id: after[1] })
+    const rows = await query
       .orderBy([
         { column: 'first_seen_at', order: 'desc' },
         { column: 'id', order: 'desc' },

@@ -109,7 +109,10 @@ export async function reconcile(app: TestApp, paystack: FakePaystack): Promise<s
           `order ${o.id} is ${o.payment_status} but its audit trail ends at ${last ? `${last.action} → ${last.after?.paymentStatus}` : 'nothing'}`,
         )
     }
-    if (o.payment_state === 'success' && !trail.some((a) => a.action === 'payment.paid' || a.action === 'payment.late_refund'))
+    if (
+      o.payment_state === 'success' &&
+      !trail.some((a) => a.action === 'payment.paid' || a.action === 'payment.late_refund')
+    )
       problems.push(`order ${o.id}: its payment succeeded with no payment.paid or payment.late_refund audit row`)
     for (const r of ours.filter((x) => x.status === 'processed'))
       if (!trail.some((a) => a.action === 'refund.processed' && a.after?.refundId === r.id))
