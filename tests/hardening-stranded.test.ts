@@ -364,15 +364,21 @@ void t.test('reconcile() finds a broken state', async (t) => {
   t.same(await reconcile(app, paystack), [], 'a paid order is in order')
 
   // Broken behind the services' back: the order claims to be expired (no audit row, money
-  // kept), the listing sold more than it has, and Paystack refunded money Oja does not know of.
+  // kept), the listing is held beyond what it has left, and Paystack refunded money Oja does
+  // not know of. (Selling more than the quantity the database itself refuses.)
   await app.db('orders').where('id', order.id).update({ payment_status: 'expired' })
-  await app.db('listings').where('id', listing.id).update({ sold_quantity: 3 })
+  await app.db('reservations').insert({
+    listing_id: listing.id,
+    buyer_id: buyer.id,
+    quantity: 2,
+    expires_at: app.db.raw("now() + interval '10 minutes'"),
+  })
   paystack.dashboardRefund(order.payment.reference as string, 1_000_00)
   const problems = await reconcile(app, paystack)
   t.match(problems, [
     new RegExp(`order ${order.id} \\(expired\\): Oja holds \\d+ .*Paystack holds`),
     new RegExp(`order ${order.id} is expired although its payment was taken`),
-    new RegExp(`listing ${listing.id}: 3 sold of 2`),
+    new RegExp(`listing ${listing.id}: 1 sold and 2 reserved of 2`),
     new RegExp(`order ${order.id} is expired but its audit trail ends at payment.paid → paid`),
   ])
   t.equal(problems.length, 4)
