@@ -279,6 +279,7 @@ void t.test('the reconciliation job heals a success whose webhook never came, af
   await app.commerce.payments.reconcile(systemCtx(app))
   t.match(await orderOf(app, kept.orderId), { payment_status: 'partially_refunded', refunded_amount: 3_000_00 })
   t.same(await app.db('unsettled_payments').select('reference'), [], 'nothing left unsettled')
+  t.same(await reconcile(app, paystack), [])
 })
 
 void t.test(
