@@ -230,7 +230,12 @@ export function createSweeps(
         window_to: db.fn.now(),
       })
       .returning('id')
-    return handOver('reconcile', [run!.id], (id) => parts.reconciliation.runRecorded(ctx, id))
+    // The run's row is written in the sweeper's transaction: the work starts once it committed.
+    const committed = 'executionPromise' in db ? db.executionPromise : Promise.resolve()
+    return handOver('reconcile', [run!.id], async (id) => {
+      await committed
+      await parts.reconciliation.runRecorded(ctx, id)
+    })
   }
 
   /** The jobs, as the sweeper runs them; `system` is the context their background work uses. */
