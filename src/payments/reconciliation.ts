@@ -1,7 +1,7 @@
 import type { Ctx } from '../shared/index.js'
 import type { Confirmation } from './confirmation.js'
 import type { PaymentsDeps } from './payments.deps.js'
-import type { PaymentRow } from './payments.tables.js'
+import type { PaymentRow, RefundRow } from './payments.tables.js'
 import { amountOf, type ListPage, type PaystackRefund, type PaystackTransaction } from './paystack.client.js'
 import type { Refunds } from './refunds.js'
 import type { Unsettled } from './unsettled.js'
@@ -199,21 +199,36 @@ export function createReconciliation(
         )
       })
       .where('updated_at', '<=', listedAt)
+    const refundsOf = new Map<string, RefundRow[]>()
+    for (const r of compared.length > 0
+      ? await ctx.db('refunds').whereIn(
+          'payment_id',
+          compared.map((p) => p.id),
+        )
+      : [])
+      refundsOf.set(r.payment_id, [...(refundsOf.get(r.payment_id) ?? []), r])
+    const waiting = new Set(
+      (compared.length > 0
+        ? await ctx
+            .db('payment_events')
+            .whereIn(
+              'reference',
+              compared.map((p) => p.reference),
+            )
+            .whereNull('processed_at')
+            .whereNull('gave_up_at')
+            .select('reference')
+        : []
+      ).map((e) => e.reference),
+    )
     for (const payment of compared) {
       // Still in play (a checkout being paid) or not confirmable now: the retries have it.
       if (payment.status === 'pending' || payment.status === 'initializing' || unanswered.has(payment.reference))
         continue
-      const ours = await ctx.db('refunds').where('payment_id', payment.id)
-      const moved = (x: { created_at: Date; updated_at: Date }) =>
-        Math.max(x.created_at.getTime(), x.updated_at.getTime()) > listedAt.getTime()
-      if (ours.some((x) => x.status === 'pending' || moved(x))) continue
-      const waiting = await ctx
-        .db('payment_events')
-        .where('reference', payment.reference)
-        .whereNull('processed_at')
-        .whereNull('gave_up_at')
-        .first('id')
-      if (waiting) continue
+      const ours = refundsOf.get(payment.id) ?? []
+      const moved = (x: RefundRow) => Math.max(x.created_at.getTime(), x.updated_at.getTime()) > listedAt.getTime()
+      // A refund being sent or changed during the run, or a webhook still to process: next run.
+      if (ours.some((x) => x.status === 'pending' || moved(x)) || waiting.has(payment.reference)) continue
       const tx = txByRef.get(payment.reference)
       const theirs = tx ? paystackNet(tx) : 0
       const mine =
