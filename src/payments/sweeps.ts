@@ -206,8 +206,8 @@ export function createSweeps(
 
   /**
    * The reconciliation against Paystack's lists, once per PAYSTACK_RECONCILE_INTERVAL_MS
-   * across all nodes (payment_reconciliations records each run). On a fresh database the
-   * first run only records its start.
+   * across all nodes (payment_reconciliations records each run; a run still going holds the
+   * next one back for up to an hour). On a fresh database the first run only records its start.
    */
   async function reconcileDue(db: Db, ctx: Ctx): Promise<number> {
     const last = await db('payment_reconciliations').orderBy('started_at', 'desc').first('started_at')
@@ -219,11 +219,16 @@ export function createSweeps(
       })
       return 0
     }
-    const { rows } = await db.raw<{ rows: { due: boolean }[] }>(
-      "select :at::timestamptz <= now() - (:ms * interval '1 millisecond') as due",
-      { at: last.started_at, ms: deps.config.PAYSTACK_RECONCILE_INTERVAL_MS },
+    // Not due: a run started within the interval, or one still running (for up to an hour).
+    const { rows } = await db.raw<{ rows: { busy: boolean }[] }>(
+      `select exists (
+         select 1 from payment_reconciliations
+         where started_at > now() - (:ms * interval '1 millisecond')
+            or (finished_at is null and started_at > now() - interval '1 hour')
+       ) as busy`,
+      { ms: deps.config.PAYSTACK_RECONCILE_INTERVAL_MS },
     )
-    if (!rows[0]?.due) return 0
+    if (rows[0]?.busy) return 0
     const [run] = await db('payment_reconciliations')
       .insert({
         window_from: db.raw("now() - (? * interval '1 hour')", [deps.config.PAYSTACK_RECONCILE_WINDOW_HOURS]),
