@@ -27,6 +27,10 @@ export const EnvSchema = Type.Object({
   PAYSTACK_BASE_URL: Type.String({ pattern: '^https?://', default: 'https://api.paystack.co' }),
   PAYSTACK_WEBHOOK_IPS: Type.Optional(Type.String()),
   PAYSTACK_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10000 }),
+  /** How often the reconciliation compares Oja with Paystack's transaction and refund lists. */
+  PAYSTACK_RECONCILE_INTERVAL_MS: Type.Integer({ minimum: 1000, default: 900_000 }),
+  /** How far back each reconciliation looks (Paystack retries for 72 h; a day more). */
+  PAYSTACK_RECONCILE_WINDOW_HOURS: Type.Integer({ minimum: 1, maximum: 744, default: 96 }),
   BLOB_READ_WRITE_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
   VERCEL_BLOB_API_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   UPLOADS_DIR: Type.String({ minLength: 1, default: './data/uploads' }),

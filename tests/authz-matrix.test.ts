@@ -441,6 +441,7 @@ const MATRIX: Record<string, Entry> = {
     },
   },
   'GET /v1/admin/audit-log': { expect: ADMIN },
+  'GET /v1/admin/payments/unsettled': { expect: ADMIN },
   'GET /v1/admin/stats': { expect: ADMIN },
   'GET /v1/admin/categories': { expect: ADMIN },
   'POST /v1/admin/categories': {

@@ -10,14 +10,20 @@ import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
 import t, { type Test as TapTest } from 'tap'
 import { PaystackSimulator, simulatorRoutes } from '../src/payments/paystack-simulator.js'
-import { createPaystackClient, PaystackError } from '../src/payments/paystack.client.js'
+import {
+  createPaystackClient,
+  listQueryString,
+  PaystackError,
+  type ListPage,
+  type ListQuery,
+} from '../src/payments/paystack.client.js'
 import { isValidPaystackSignature } from '../src/payments/webhook-signature.js'
 import { FakePaystack } from './fakes/paystack.js'
 
 type Test = TapTest
 type Json = Record<string, unknown>
 /** An answer: Paystack's `data` when it said yes; its HTTP status and `{status:false, message}` when it said no. */
-type Answer = { ok: true; data: Json | Json[] } | { ok: false; httpStatus: number; body: Json }
+type Answer = { ok: true; data: Json | Json[]; meta?: Json } | { ok: false; httpStatus: number; body: Json }
 type Outcome = 'success' | 'failed' | 'abandoned'
 type Initialized = { reference: string; access_code: string; authorization_url: string }
 
@@ -28,6 +34,9 @@ type PaystackImpl = {
   verify(reference: string, key?: string): Promise<Answer>
   refund(body: Json): Promise<Answer>
   listRefunds(transactionId: number): Promise<Answer>
+  /** `GET /transaction` and `GET /refund` over a period (reconciliation), one page with its `meta`. */
+  listTransactions(query: ListQuery): Promise<Answer>
+  listRefundsBetween(query: ListQuery): Promise<Answer>
   /** The customer finishes (or leaves) the hosted page. */
   complete(init: Initialized, outcome: Outcome): Promise<void>
   outcomes: Outcome[]
@@ -48,9 +57,18 @@ function overHttp(baseUrl: string, secretKey: string) {
       ...(body ? { body: JSON.stringify(body) } : {}),
     })
     const json = (await res.json()) as Json
-    if (res.status < 400 && json.status === true) return { ok: true, data: json.data as Json }
+    if (res.status < 400 && json.status === true)
+      return { ok: true, data: json.data as Json, ...(json.meta ? { meta: json.meta as Json } : {}) }
     return { ok: false, httpStatus: res.status, body: json }
   }
+}
+
+/** A page of the real client's lists as an answer. */
+async function pageViaClient(call: () => Promise<ListPage<unknown>>): Promise<Answer> {
+  const answer = await viaClient(call)
+  if (!answer.ok) return answer
+  const page = answer.data as unknown as ListPage<Json>
+  return { ok: true, data: page.data, meta: page.meta as Json }
 }
 
 /** The real client's calls as answers: a PaystackError carries the HTTP status and Paystack's message. */
@@ -73,6 +91,8 @@ function httpImpl(name: string, baseUrl: string, secretKey: string) {
       http('GET', `/transaction/verify/${encodeURIComponent(reference)}`, undefined, key),
     refund: (body: Json) => http('POST', '/refund', body),
     listRefunds: (transactionId: number) => http('GET', `/refund?transaction=${transactionId}`),
+    listTransactions: (query: ListQuery) => http('GET', `/transaction${listQueryString(query)}`),
+    listRefundsBetween: (query: ListQuery) => http('GET', `/refund${listQueryString(query)}`),
   }
 }
 
@@ -104,6 +124,8 @@ async function clientImpl(): Promise<PaystackImpl> {
     verify: (reference, key) => viaClient(() => client(key).verify(reference)),
     refund: (body) => viaClient(() => client().refund(body as never)),
     listRefunds: (transactionId) => viaClient(() => client().listRefunds(transactionId)),
+    listTransactions: (query) => pageViaClient(() => client().listTransactions(query)),
+    listRefundsBetween: (query) => pageViaClient(() => client().listRefundsBetween(query)),
     complete: async (init, outcome) => {
       if (outcome === 'success') fake.pay(init.reference)
       else if (outcome === 'failed') fake.decline(init.reference)
@@ -288,6 +310,51 @@ async function contract(t: Test, impl: PaystackImpl): Promise<void> {
       ],
     )
   }
+
+  // reconciliation: the integration's transactions and refunds over a period, paged
+  const from = new Date(Date.now() - 3_600_000).toISOString()
+  const to = new Date(Date.now() + 60_000).toISOString()
+  const listOf = (a: Answer, what: string): Json[] => {
+    if (!a.ok || !Array.isArray(a.data)) {
+      t.fail(`${what}: ${JSON.stringify(a)}`)
+      return []
+    }
+    return a.data
+  }
+  const successes = listOf(await impl.listTransactions({ from, to, status: 'success' }), 'successful transactions')
+  t.same(
+    successes.map((tx) => [tx.reference, tx.status, tx.amount, tx.id]),
+    [[init.reference, 'success', 150_000, paid.id]],
+    'status=success lists the paid transaction only',
+  )
+  const all = await impl.listTransactions({ from, to, perPage: 2, page: 1 })
+  t.equal(listOf(all, 'page 1').length, 2, 'perPage')
+  t.match(all.ok && all.meta, { total: 3, page: 1, perPage: 2, pageCount: 2 }, 'meta says where the page is')
+  const second = listOf(await impl.listTransactions({ from, to, perPage: 2, page: 2 }), 'page 2')
+  t.equal(second.length, 1, 'the last page')
+  t.equal(
+    new Set([...listOf(all, 'page 1'), ...second].map((tx) => tx.reference)).size,
+    3,
+    'the pages hold every transaction once',
+  )
+  const before = {
+    from: new Date(Date.now() - 7_200_000).toISOString(),
+    to: new Date(Date.now() - 3_600_000).toISOString(),
+  }
+  t.same(listOf(await impl.listTransactions(before), 'an earlier period'), [], 'from/to bound the list')
+  const refundsListed = listOf(await impl.listRefundsBetween({ from, to }), 'refunds over a period')
+  t.same(
+    refundsListed.map((r) => [r.id, r.amount, r.status]).sort((a, b) => Number(a[0]) - Number(b[0])),
+    [
+      [refund.id, 50_000, 'pending'],
+      [byId.id, 10_000, 'pending'],
+    ].sort((a, b) => Number(a[0]) - Number(b[0])),
+  )
+  for (const r of refundsListed) t.match(r.transaction, { id: paid.id, reference: init.reference })
+  const refundPage = await impl.listRefundsBetween({ from, to, perPage: 1, page: 2 })
+  t.equal(listOf(refundPage, 'a page of refunds').length, 1)
+  t.match(refundPage.ok && refundPage.meta, { total: 2, page: 2, pageCount: 2 })
+  t.same(listOf(await impl.listRefundsBetween(before), 'refunds of an earlier period'), [])
 }
 
 for (const [name, make] of [

@@ -24,6 +24,8 @@ import type { PaymentsDeps } from './payments.deps.js'
 import type { PaymentRow } from './payments.tables.js'
 import { amountOf, PaystackError, type PaystackTransaction } from './paystack.client.js'
 import type { Refunds } from './refunds.js'
+import { retryGapMs } from './retry-schedule.js'
+import type { Unsettled } from './unsettled.js'
 
 export type ConfirmOutcome =
   | { outcome: 'paid' | 'already' | 'late_refunded'; orderId: string }
@@ -55,7 +57,7 @@ function lateNote(refusal: Refusal): string {
  * The one idempotent "confirm payment" step behind verify-payment, the callback, webhooks
  * and the sweeper: Paystack is asked, and only a matching success moves the order.
  */
-export function createConfirmation(deps: PaymentsDeps, refunds: Refunds) {
+export function createConfirmation(deps: PaymentsDeps, refunds: Refunds, unsettled: Unsettled) {
   const { spine, gateway, log } = deps
 
   /**
@@ -186,12 +188,21 @@ export function createConfirmation(deps: PaymentsDeps, refunds: Refunds) {
     try {
       verified = await gateway.verify(reference)
     } catch (err) {
+      const rejected = err instanceof PaystackError && err.kind === 'rejected'
+      // Paystack could not be asked: the sweeps ask again, later and later (retry-schedule.ts).
+      const failures = rejected ? 0 : payment.verify_attempts + 1
       await ctx
         .db('payments')
         .where('id', payment.id)
-        .update({ last_verified_at: ctx.db.fn.now(), last_error: String((err as Error).message).slice(0, 300) })
-      if (err instanceof PaystackError && err.kind === 'rejected')
-        return { outcome: 'not_paid', orderId: payment.order_id, providerStatus: 'unknown' }
+        .update({
+          last_verified_at: ctx.db.fn.now(),
+          last_error: String((err as Error).message).slice(0, 300),
+          verify_attempts: failures,
+          next_verify_at: rejected
+            ? null
+            : ctx.db.raw("now() + (? * interval '1 millisecond')", [retryGapMs(failures)]),
+        })
+      if (rejected) return { outcome: 'not_paid', orderId: payment.order_id, providerStatus: 'unknown' }
       throw PaymentErrors.providerUnavailable()
     }
     await ctx
@@ -200,6 +211,8 @@ export function createConfirmation(deps: PaymentsDeps, refunds: Refunds) {
       .update({
         last_verified_at: ctx.db.fn.now(),
         gateway_response: String(verified.gateway_response ?? '').slice(0, 200) || null,
+        verify_attempts: 0,
+        next_verify_at: null,
       })
     if (verified.status !== 'success')
       return { outcome: 'not_paid', orderId: payment.order_id, providerStatus: String(verified.status) }
@@ -225,6 +238,16 @@ export function createConfirmation(deps: PaymentsDeps, refunds: Refunds) {
           status: verified.status,
         },
         note: 'Paystack verification does not match the order; the order was not marked paid',
+      })
+      // Paystack holds money Oja cannot match to the order: no goods, no automatic refund.
+      await unsettled.raise(ctx, {
+        reference,
+        orderId: payment.order_id,
+        kind: 'amount_mismatch',
+        paystackAmount: amount ?? null,
+        ojaAmount: payment.amount,
+        currency: typeof verified.currency === 'string' ? verified.currency.slice(0, 3) : null,
+        detail: `Paystack reports ${String(verified.status)} for ${String(verified.reference)}: ${String(verified.amount)} ${String(verified.currency)}; the order expects ${payment.amount} ${payment.currency}`,
       })
       return { outcome: 'mismatch', orderId: payment.order_id }
     }

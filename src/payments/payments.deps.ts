@@ -6,7 +6,10 @@ import type { PaymentGateway } from './paystack.client.js'
 
 /** What the payments jobs share; built once by the payments plugin. */
 export type PaymentsDeps = {
-  config: Pick<Config, 'publicUrl' | 'PAYSTACK_TIMEOUT_MS'>
+  config: Pick<
+    Config,
+    'publicUrl' | 'PAYSTACK_TIMEOUT_MS' | 'PAYSTACK_RECONCILE_INTERVAL_MS' | 'PAYSTACK_RECONCILE_WINDOW_HOURS'
+  >
   spine: EventSpine
   gateway: PaymentGateway
   /** Wakes the mail sender after a transaction that queued mail committed. */

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { Background } from './background.js'
-import { routeLimit } from '../http/index.js'
-import { problems } from '../shared/index.js'
+import { actorCtx, routeLimit } from '../http/index.js'
+import { Id, OrNull, Page, PageQuery, problems, StrictObject, StringEnum, Timestamp } from '../shared/index.js'
 import { PaymentErrors } from './payments.errors.js'
 import type { PaymentsService } from './payments.service.js'
 import type { WebhookPayload } from './webhooks.js'
@@ -15,6 +15,33 @@ const PaystackEvent = Type.Object(
   { event: Type.String({ minLength: 1, maxLength: 100 }), data: Type.Object({}, { additionalProperties: true }) },
   { additionalProperties: true },
 )
+
+/** A payment Oja could not settle by itself (GET /v1/admin/payments/unsettled). */
+const UnsettledPayment = Type.Object(
+  {
+    id: Id,
+    reference: Type.String(),
+    orderId: OrNull(Id),
+    kind: StringEnum(['amount_mismatch', 'unconfirmed', 'unknown_transaction', 'balance_mismatch'] as const, {
+      description:
+        'amount_mismatch: Paystack took another amount or currency than the order; unconfirmed: Paystack could not confirm it within 72 h; unknown_transaction: a Paystack success Oja has no payment for; balance_mismatch: captured − refunded differs between Paystack and Oja',
+    }),
+    paystackAmount: OrNull(
+      Type.Integer({ description: 'What Paystack holds (captured − refunded), kobo, where known' }),
+    ),
+    ojaAmount: OrNull(Type.Integer({ description: 'What Oja holds (captured − refunded), kobo, where known' })),
+    currency: OrNull(Type.String()),
+    detail: Type.String(),
+    firstSeenAt: Timestamp,
+    lastSeenAt: Timestamp,
+    resolvedAt: OrNull(Timestamp),
+  },
+  { description: 'A payment Oja could not settle by itself' },
+)
+const UnsettledQuery = StrictObject({
+  resolved: Type.Optional(Type.Boolean({ description: 'true: the resolved ones instead of the open ones' })),
+  ...PageQuery,
+})
 
 export type PaymentsRoutesOptions = {
   payments: PaymentsService
@@ -99,5 +126,20 @@ export const paymentsRoutes: FastifyPluginAsyncTypebox<PaymentsRoutesOptions> = 
             `<h1>Oja</h1><p>${message}</p></body></html>`,
         )
     },
+  )
+
+  app.get(
+    '/v1/admin/payments/unsettled',
+    {
+      schema: {
+        tags: ['admin'],
+        summary:
+          'Payments Oja could not settle by itself (money without goods or refund, or the reverse), newest first; an entry resolves itself once Paystack and Oja agree',
+        querystring: UnsettledQuery,
+        response: { 200: Page(UnsettledPayment), ...problems(401, 403) },
+      },
+      config: { auth: 'admin' },
+    },
+    async (req) => payments.listUnsettled(actorCtx(req), req.query),
   )
 }

@@ -16,6 +16,10 @@ export type PaymentRow = {
   paid_at: Date | null
   last_verified_at: Date | null
   last_error: string | null
+  /** Verifications in a row that could not reach Paystack; reset by any answer. */
+  verify_attempts: number
+  /** When a verification that could not reach Paystack is due again (back-off). */
+  next_verify_at: Date | null
   created_at: Date
   updated_at: Date
 }
@@ -53,6 +57,42 @@ export type PaymentEventRow = {
   processed_at: Date | null
   attempts: number
   last_error: string | null
+  /** When the sweeper processes it (again): 30 s after receipt, then backing off after each failure. */
+  next_attempt_at: Date
+  /** Set when retries ran past Paystack's 72 h horizon and the event was raised to admins. */
+  gave_up_at: Date | null
+}
+
+/** Why a payment is unsettled: what a reconciliation or a confirmation could not heal. */
+export type UnsettledKind = 'amount_mismatch' | 'unconfirmed' | 'unknown_transaction' | 'balance_mismatch'
+
+/** A payment Oja could not settle by itself, listed for admins until Paystack and Oja agree. */
+export type UnsettledPaymentRow = {
+  id: string
+  reference: string
+  order_id: string | null
+  kind: UnsettledKind
+  paystack_amount: number | null
+  oja_amount: number | null
+  currency: string | null
+  detail: string
+  first_seen_at: Date
+  last_seen_at: Date
+  resolved_at: Date | null
+}
+
+/** One run of the reconciliation against Paystack's lists. */
+export type PaymentReconciliationRow = {
+  id: string
+  started_at: Date
+  finished_at: Date | null
+  window_from: Date
+  window_to: Date
+  transactions: number
+  refunds: number
+  healed: number
+  unsettled: number
+  error: string | null
 }
 
 declare module 'knex/types/tables.js' {
@@ -69,6 +109,8 @@ declare module 'knex/types/tables.js' {
       | 'paid_at'
       | 'last_verified_at'
       | 'last_error'
+      | 'verify_attempts'
+      | 'next_verify_at'
       | 'created_at'
       | 'updated_at'
     >
@@ -87,7 +129,30 @@ declare module 'knex/types/tables.js' {
     >
     payment_events: Table<
       PaymentEventRow,
-      'id' | 'provider' | 'reference' | 'received_at' | 'processed_at' | 'attempts' | 'last_error'
+      | 'id'
+      | 'provider'
+      | 'reference'
+      | 'received_at'
+      | 'processed_at'
+      | 'attempts'
+      | 'last_error'
+      | 'next_attempt_at'
+      | 'gave_up_at'
+    >
+    unsettled_payments: Table<
+      UnsettledPaymentRow,
+      | 'id'
+      | 'order_id'
+      | 'paystack_amount'
+      | 'oja_amount'
+      | 'currency'
+      | 'first_seen_at'
+      | 'last_seen_at'
+      | 'resolved_at'
+    >
+    payment_reconciliations: Table<
+      PaymentReconciliationRow,
+      'id' | 'started_at' | 'finished_at' | 'transactions' | 'refunds' | 'healed' | 'unsettled' | 'error'
     >
   }
 }

@@ -120,6 +120,39 @@ export class PaystackSimulator {
   refundsOf(transactionId: number): SimRefund[] {
     return this.refunds.filter((r) => r.transaction.id === transactionId)
   }
+
+  allTransactions(): SimTransaction[] {
+    return [...this.byReference.values()]
+  }
+
+  allRefunds(): SimRefund[] {
+    return [...this.refunds]
+  }
+}
+
+/**
+ * One page of a list as Paystack answers it: `from`/`to` on the creation time, `status`,
+ * `perPage` (default 50) and `page` (from 1), with its `meta`.
+ */
+function pageOfList<T>(
+  rows: T[],
+  query: Record<string, string | undefined>,
+  createdAt: (row: T) => string,
+  status: (row: T) => string,
+): { data: T[]; meta: { total: number; skipped: number; perPage: number; page: number; pageCount: number } } {
+  const from = query.from ? Date.parse(query.from) : -Infinity
+  const to = query.to ? Date.parse(query.to) : Infinity
+  const list = rows.filter((r) => {
+    const at = Date.parse(createdAt(r))
+    return at >= from && at <= to && (!query.status || status(r) === query.status)
+  })
+  const perPage = Math.max(1, Math.min(Number(query.perPage) || 50, 1000))
+  const page = Math.max(1, Number(query.page) || 1)
+  const skipped = (page - 1) * perPage
+  return {
+    data: list.slice(skipped, skipped + perPage),
+    meta: { total: list.length, skipped, perPage, page, pageCount: Math.max(1, Math.ceil(list.length / perPage)) },
+  }
 }
 
 /** Paystack's verify `data` for a transaction. */
@@ -236,6 +269,7 @@ const Answer = Type.Object({
   status: Type.Boolean(),
   message: Type.String(),
   data: Type.Optional(Type.Unknown()),
+  meta: Type.Optional(Type.Unknown()),
   code: Type.Optional(Type.String()),
   type: Type.Optional(Type.String()),
 })
@@ -374,8 +408,25 @@ export const simulatorRoutes: FastifyPluginAsync<SimulatorOptions> = async (
   )
 
   app.get('/refund', { schema: { ...hide, response: { 200: Answer, 401: Answer } } }, async (req) => {
-    const transaction = Number((req.query as { transaction?: string }).transaction)
-    return { status: true, message: 'Refunds retrieved', data: simulator.refundsOf(transaction).map(refundData) }
+    const query = req.query as Record<string, string | undefined>
+    const rows = query.transaction ? simulator.refundsOf(Number(query.transaction)) : simulator.allRefunds()
+    const { data, meta } = pageOfList(
+      rows,
+      query,
+      (r) => r.createdAt,
+      (r) => r.status,
+    )
+    return { status: true, message: 'Refunds retrieved', data: data.map(refundData), meta }
+  })
+
+  app.get('/transaction', { schema: { ...hide, response: { 200: Answer, 401: Answer } } }, async (req) => {
+    const { data, meta } = pageOfList(
+      simulator.allTransactions(),
+      req.query as Record<string, string | undefined>,
+      (tx) => tx.createdAt,
+      (tx) => tx.status,
+    )
+    return { status: true, message: 'Transactions retrieved', data: data.map(transactionData), meta }
   })
 
   app.get('/checkout/:code', { schema: hide }, async (req, reply) => {

@@ -47,22 +47,50 @@ export type Transport = (
 
 export type PaystackClientOptions = { secretKey: string; baseUrl: string; timeoutMs: number; transport?: Transport }
 
+/** Filters of Paystack's list endpoints (`GET /transaction`, `GET /refund`): dates are ISO-8601. */
+export type ListQuery = {
+  from?: string
+  to?: string
+  status?: string
+  perPage?: number
+  page?: number
+}
+
+/** `meta` of a Paystack list: where this page is in the whole. */
+export type ListMeta = { total?: number; perPage?: number; page?: number; pageCount?: number }
+
+/** One page of a Paystack list. */
+export type ListPage<T> = { data: T[]; meta: ListMeta }
+
 export type PaymentGateway = {
   initialize(input: InitializeTransaction): Promise<TransactionInitialized>
   verify(reference: string): Promise<PaystackTransaction>
   refund(input: CreateRefund): Promise<PaystackRefund>
   /** Refunds of one transaction (by Paystack transaction id), to adopt one sent before a lost answer. */
   listRefunds(transactionId: number): Promise<PaystackRefund[]>
+  /** `GET /transaction`: one page of the integration's transactions (reconciliation). */
+  listTransactions(query: ListQuery): Promise<ListPage<PaystackTransaction>>
+  /** `GET /refund` over a period: one page of the integration's refunds (reconciliation). */
+  listRefundsBetween(query: ListQuery): Promise<ListPage<PaystackRefund>>
 }
 
-type Envelope = { status?: unknown; message?: unknown; code?: unknown; data?: unknown }
+/** A list query as Paystack's query string. */
+export function listQueryString(query: ListQuery): string {
+  const params = new URLSearchParams()
+  for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value))
+  const qs = params.toString()
+  return qs ? `?${qs}` : ''
+}
+
+type Envelope = { status?: unknown; message?: unknown; code?: unknown; data?: unknown; meta?: unknown }
 
 /** A typed Paystack client honouring PAYSTACK_BASE_URL and PAYSTACK_TIMEOUT_MS. */
 export function createPaystackClient(opts: PaystackClientOptions): PaymentGateway {
   const base = opts.baseUrl.replace(/\/+$/, '')
   const transport: Transport = opts.transport ?? ((url, init) => fetch(url, init))
 
-  async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  /** One call; answers Paystack's `data` (and its `meta`, for lists). */
+  async function send(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Envelope & { data: unknown }> {
     let status: number
     let text: string
     try {
@@ -106,7 +134,18 @@ export function createPaystackClient(opts: PaystackClientOptions): PaymentGatewa
     if (status >= 400 || parsed.status !== true) throw new PaystackError('rejected', message, status, code)
     if (parsed.data === undefined || parsed.data === null)
       throw new PaystackError('rejected', 'Paystack answered without data', status, code)
-    return parsed.data as T
+    return parsed as Envelope & { data: unknown }
+  }
+
+  async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    return (await send(method, path, body)).data as T
+  }
+
+  async function list<T>(path: string, query: ListQuery): Promise<ListPage<T>> {
+    const answer = await send('GET', `${path}${listQueryString(query)}`)
+    if (!Array.isArray(answer.data)) throw new PaystackError('rejected', 'Paystack answered a list without a list')
+    const meta = answer.meta && typeof answer.meta === 'object' ? (answer.meta as ListMeta) : {}
+    return { data: answer.data as T[], meta }
   }
 
   return {
@@ -115,6 +154,8 @@ export function createPaystackClient(opts: PaystackClientOptions): PaymentGatewa
     refund: (input) => call<PaystackRefund>('POST', '/refund', input),
     listRefunds: (transactionId) =>
       call<PaystackRefund[]>('GET', `/refund?transaction=${encodeURIComponent(String(transactionId))}`),
+    listTransactions: (query) => list<PaystackTransaction>('/transaction', query),
+    listRefundsBetween: (query) => list<PaystackRefund>('/refund', query),
   }
 }
 

@@ -2,8 +2,16 @@ import { createHash } from 'node:crypto'
 import type { Ctx } from '../shared/index.js'
 import type { Confirmation } from './confirmation.js'
 import type { Refunds } from './refunds.js'
+import { retryGapMs } from './retry-schedule.js'
 
 export type WebhookPayload = { event: string; data: Record<string, unknown> }
+
+/**
+ * Verify answers that settle a charge.success for good: the charge is confirmed (and
+ * settled), or Paystack says it failed or was reversed. Anything else (`ongoing`, `pending`,
+ * `processing`, `queued`, `abandoned`, an unknown reference) may still turn into a success.
+ */
+const FINAL_NOT_PAID = new Set(['failed', 'reversed'])
 
 /** What a Paystack event does once stored; an event with no handler is recorded and marked processed. */
 type EventHandler = (ctx: Ctx, event: string, data: Record<string, unknown>) => Promise<unknown>
@@ -18,7 +26,14 @@ export function createWebhooks(confirmation: Confirmation, refunds: Refunds) {
   /** Handlers by event name (transfer.* events slot in here). */
   const handlers: Record<string, EventHandler> = {
     'charge.success': async (ctx, _event, data) => {
-      if (typeof data.reference === 'string') await confirmation.confirmByReference(ctx, data.reference)
+      if (typeof data.reference !== 'string') return
+      const confirmed = await confirmation.confirmByReference(ctx, data.reference)
+      // Paystack says it took the money but its verify does not say so yet: keep the event
+      // and ask again (with back-off) rather than mark it done and strand the payment.
+      if (confirmed.outcome === 'not_paid' && !FINAL_NOT_PAID.has(confirmed.providerStatus))
+        throw new Error(
+          `Paystack's verify says ${confirmed.providerStatus} for ${data.reference}, not success yet; retried later`,
+        )
     },
     'refund.pending': onRefund,
     'refund.processing': onRefund,
@@ -58,7 +73,10 @@ export function createWebhooks(confirmation: Confirmation, refunds: Refunds) {
     return rows[0]?.id
   }
 
-  /** Processes a stored webhook; on failure it stays unprocessed and the sweeper retries it. */
+  /**
+   * Processes a stored webhook; on failure it stays unprocessed and the sweeper retries it,
+   * later after each failure (retry-schedule.ts) until Paystack's 72 h horizon.
+   */
   async function processEvent(ctx: Ctx, eventId: string): Promise<void> {
     const ev = await ctx.db('payment_events').where('id', eventId).first()
     if (!ev || ev.processed_at) return
@@ -72,7 +90,11 @@ export function createWebhooks(confirmation: Confirmation, refunds: Refunds) {
       await ctx
         .db('payment_events')
         .where('id', ev.id)
-        .update({ attempts: ctx.db.raw('attempts + 1'), last_error: String((err as Error).message).slice(0, 300) })
+        .update({
+          attempts: ctx.db.raw('attempts + 1'),
+          last_error: String((err as Error).message).slice(0, 300),
+          next_attempt_at: ctx.db.raw("now() + (? * interval '1 millisecond')", [retryGapMs(ev.attempts + 1)]),
+        })
       throw err
     }
   }

@@ -56,11 +56,18 @@ export class FakePaystack {
   readonly transactions = new Map<string, FakeTransaction>()
   readonly refunds: FakeRefund[] = []
   readonly calls: FakeCall[] = []
-  modes: { initialize: FakeMode; verify: FakeMode; refund: FakeMode; listRefunds: FakeMode } = {
+  modes: {
+    initialize: FakeMode
+    verify: FakeMode
+    refund: FakeMode
+    listRefunds: FakeMode
+    listTransactions: FakeMode
+  } = {
     initialize: 'ok',
     verify: 'ok',
     refund: 'ok',
     listRefunds: 'ok',
+    listTransactions: 'ok',
   }
   private nextId = 3_000_000_000
   private readonly hanging = new Set<ServerResponse>()
@@ -245,6 +252,36 @@ export class FakePaystack {
     }
   }
 
+  /**
+   * One page of a list as Paystack answers it (`from`/`to` on the creation time, `status`,
+   * `perPage`, `page`), with its `meta`.
+   */
+  private page<T>(
+    rows: T[],
+    url: URL,
+    createdAt: (row: T) => string,
+    status: (row: T) => string,
+    message: string,
+  ): { status: true; message: string; data: T[]; meta: Record<string, number> } {
+    const q = url.searchParams
+    const from = q.get('from') ? Date.parse(q.get('from')!) : -Infinity
+    const to = q.get('to') ? Date.parse(q.get('to')!) : Infinity
+    const wanted = q.get('status')
+    const list = rows.filter((r) => {
+      const at = Date.parse(createdAt(r))
+      return at >= from && at <= to && (!wanted || status(r) === wanted)
+    })
+    const perPage = Math.max(1, Math.min(Number(q.get('perPage')) || 50, 1000))
+    const page = Math.max(1, Number(q.get('page')) || 1)
+    const skipped = (page - 1) * perPage
+    return {
+      status: true,
+      message,
+      data: list.slice(skipped, skipped + perPage),
+      meta: { total: list.length, skipped, perPage, page, pageCount: Math.max(1, Math.ceil(list.length / perPage)) },
+    }
+  }
+
   private send(res: ServerResponse, status: number, body: unknown): void {
     res.writeHead(status, { 'content-type': 'application/json' })
     res.end(JSON.stringify(body))
@@ -421,12 +458,26 @@ export class FakePaystack {
       if (this.misbehave(this.modes.listRefunds, res)) return
       const transaction = url.searchParams.get('transaction')
       const list = this.refunds.filter((r) => !transaction || String(r.transaction.id) === transaction)
-      return this.send(res, 200, {
-        status: true,
-        message: 'Refunds retrieved',
-        data: list.map((r) => this.refundData(r)),
-        meta: { total: list.length, skipped: 0, perPage: 50, page: 1, pageCount: 1 },
-      })
+      const answer = this.page(
+        list,
+        url,
+        (r) => r.createdAt,
+        (r) => r.status,
+        'Refunds retrieved',
+      )
+      return this.send(res, 200, { ...answer, data: answer.data.map((r) => this.refundData(r)) })
+    }
+
+    if (req.method === 'GET' && url.pathname === '/transaction') {
+      if (this.misbehave(this.modes.listTransactions, res)) return
+      const answer = this.page(
+        [...this.transactions.values()],
+        url,
+        (tx) => tx.created_at,
+        (tx) => tx.status,
+        'Transactions retrieved',
+      )
+      return this.send(res, 200, { ...answer, data: answer.data.map((tx) => this.transactionData(tx)) })
     }
 
     return this.send(res, 404, { status: false, message: 'Not found' })
