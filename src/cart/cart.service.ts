@@ -1,7 +1,7 @@
 import type { Db } from '../db/index.js'
 import type { Actor, Ctx } from '../shared/index.js'
 import { AppError, Errors } from '../shared/index.js'
-import { ListingErrors, isListingVisibleTo } from '../listings/index.js'
+import { ListingErrors, isListingOnSale, isListingVisibleTo, isListingWithdrawn } from '../listings/index.js'
 import { previewCoupon } from '../coupons/index.js'
 import { CartErrors } from './cart.errors.js'
 import type { Cart, CartItem } from './cart.schemas.js'
@@ -44,7 +44,7 @@ export const cartService = {
         currentPrice,
         listPrice: s.price,
         priceChanged: currentPrice !== l.unit_price,
-        available: s.status === 'active' && !s.blocked && s.available >= l.quantity,
+        available: isListingOnSale(s) && !s.blocked && s.available >= l.quantity,
         availableQuantity: s.available,
         status: s.status,
         ...(offer ? { offerId: offer.id } : {}),
@@ -80,8 +80,10 @@ export const cartService = {
   async putItem(ctx: BuyerCtx, listingId: string, quantity: number): Promise<Cart> {
     const userId = ctx.actor.id
     const s = (await listingStock(ctx.db, [listingId], { buyerId: userId })).get(listingId)
-    if (!s || !isListingVisibleTo(s, userId)) throw ListingErrors.listingNotFound()
-    if (s.status === 'removed') throw CartErrors.listingUnavailable(listingId)
+    if (!s) throw ListingErrors.listingNotFound()
+    // Removed, or its seller banned: the existing line's answer, before "hidden" would hide it.
+    if (isListingWithdrawn(s)) throw CartErrors.listingUnavailable(listingId)
+    if (!isListingVisibleTo(s, userId)) throw ListingErrors.listingNotFound()
     if (s.sellerId === userId) throw CartErrors.ownListing()
     if (s.blocked) throw CartErrors.blocked(listingId)
     if (s.type === 'giveaway' && (quantity > 1 || s.giveawayTaken)) throw CartErrors.giveawayLimit(listingId)

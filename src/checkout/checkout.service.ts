@@ -31,7 +31,7 @@ import {
 } from '../payments/index.js'
 import type { Actor, Ctx, TxCtx } from '../shared/index.js'
 import { Errors } from '../shared/index.js'
-import { ListingErrors, isListingVisibleTo } from '../listings/index.js'
+import { ListingErrors, isListingVisibleTo, isListingWithdrawn } from '../listings/index.js'
 import { CheckoutErrors } from './checkout.errors.js'
 import type { CheckoutBody, CheckoutResult, ShippingAddressInput } from './checkout.schemas.js'
 
@@ -183,8 +183,9 @@ export function createCheckoutService(deps: CheckoutDeps) {
   function price(lines: CartLine[], buyerId: string, stock: Map<string, ListingStock>): PricedLine[] {
     return lines.map((l) => {
       const s = stock.get(l.listing_id)
-      if (!s || !isListingVisibleTo(s, buyerId)) throw ListingErrors.listingNotFound()
-      if (s.status === 'removed') throw CartErrors.listingUnavailable(s.id)
+      if (!s) throw ListingErrors.listingNotFound()
+      if (isListingWithdrawn(s)) throw CartErrors.listingUnavailable(s.id)
+      if (!isListingVisibleTo(s, buyerId)) throw ListingErrors.listingNotFound()
       if (s.sellerId === buyerId) throw CartErrors.ownListing()
       if (s.blocked) throw CartErrors.blocked(s.id)
       if (s.available < l.quantity) throw CartErrors.outOfStock(s.id, s.available)

@@ -17,6 +17,7 @@ import {
   unitsByListing,
   type OrderRow,
 } from '../orders/index.js'
+import { mayStillSell } from '../listings/index.js'
 import type { Ctx, TxCtx } from '../shared/index.js'
 import { PaymentErrors } from './payments.errors.js'
 import type { PaymentsDeps } from './payments.deps.js'
@@ -32,6 +33,10 @@ export type ConfirmOutcome =
 
 const SYSTEM_NOTE_LATE =
   'Your payment arrived after your reservation had expired and the item was no longer available, so we refunded it in full.'
+const SYSTEM_NOTE_WITHDRAWN = 'The item was taken off sale before your payment arrived, so we refunded it in full.'
+
+/** Why a payment could not take its units: they were gone, or a listing was taken off sale (removed, seller banned). */
+type RefundCause = 'late' | 'withdrawn'
 
 /**
  * The one idempotent "confirm payment" step behind verify-payment, the callback, webhooks
@@ -44,12 +49,22 @@ export function createConfirmation(deps: PaymentsDeps, refunds: Refunds) {
    * Gives a paid order its money back when its units cannot be had (late payment, stock
    * gone, or an order cancelled before it was paid). Runs in the confirming transaction.
    */
-  async function refundLatePayment(tx: TxCtx, order: OrderRow): Promise<string> {
+  async function refundLatePayment(tx: TxCtx, order: OrderRow, cause: RefundCause = 'late'): Promise<string> {
+    const withdrawn = cause === 'withdrawn'
     await releaseHolds(tx.db, order.id)
-    await cancelShipments(tx.db, order.id, null, 'Payment arrived after the stock was gone; refunded')
+    await cancelShipments(
+      tx.db,
+      order.id,
+      null,
+      withdrawn
+        ? 'Payment arrived after the item was taken off sale; refunded'
+        : 'Payment arrived after the stock was gone; refunded',
+    )
     const refundId = await refunds.requestRefund(tx.db, order, {
       amount: order.total,
-      reason: 'Payment arrived after the reservation expired and the stock was gone',
+      reason: withdrawn
+        ? 'Payment arrived after a listing was taken off sale'
+        : 'Payment arrived after the reservation expired and the stock was gone',
       origin: 'late_payment',
       requestedBy: null,
       status: 'refunded',
@@ -63,7 +78,7 @@ export function createConfirmation(deps: PaymentsDeps, refunds: Refunds) {
       after: { paymentStatus: 'refunded', refundId, amount: order.total },
     })
     await emitOrderStatus(spine, tx, order.id, { userIds: [order.buyer_id] }, { sellers: false })
-    await queueRefundMail(tx.db, order, order.total, SYSTEM_NOTE_LATE)
+    await queueRefundMail(tx.db, order, order.total, withdrawn ? SYSTEM_NOTE_WITHDRAWN : SYSTEM_NOTE_LATE)
     return refundId
   }
 
@@ -91,17 +106,21 @@ export function createConfirmation(deps: PaymentsDeps, refunds: Refunds) {
       const items = await orderItems(tx.db, order.id)
       const units = unitsByListing(items)
       let unitsThere = false
+      let cause: RefundCause = 'late'
       if (!order.cancelled_at) {
         await lockListings(tx.db, [...units.keys()])
         // A new statement after the lock: it sees every reservation committed before it.
         const stock = await listingStock(tx.db, [...units.keys()], { exceptOrderId: order.id })
+        // A listing taken off sale (removed, its seller banned) sells nothing, even to a
+        // payment made within its reservation: the buyer gets the money back.
+        if ([...units.keys()].some((id) => stock.has(id) && !mayStillSell(stock.get(id)!))) cause = 'withdrawn'
         unitsThere = [...units].every(([id, qty]) => {
           const s = stock.get(id)
-          return !!s && (s.status === 'active' || s.status === 'sold') && s.quantity - s.soldQuantity - s.held >= qty
+          return !!s && mayStillSell(s) && s.quantity - s.soldQuantity - s.held >= qty
         })
       }
       if (!unitsThere) {
-        refundId = await refundLatePayment(tx, order)
+        refundId = await refundLatePayment(tx, order, cause)
         return { outcome: 'late_refunded', orderId: order.id }
       }
       await convertToSold(tx.db, order, items)

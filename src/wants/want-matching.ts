@@ -1,6 +1,7 @@
 import { blockedEitherWaySql } from '../accounts/index.js'
 import type { EventSpine } from '../events/index.js'
 import type { TxCtx } from '../shared/index.js'
+import { openWantSql } from './visibility.js'
 
 /** How near a want and a listing must be when both carry coordinates. */
 export const WANT_MATCH_RADIUS_KM = 50
@@ -14,7 +15,7 @@ type NotificationRow = { id: string; user_id: string; type: string; data: unknow
  * every word of the want's title appears in the listing (English stemming), the listing's
  * category is the want's or below it, its price is within `maxPrice`, and when both have
  * coordinates they are within 50 km (else, when both name a state, the same state). Authors
- * blocked by or blocking the seller are skipped. Returns how many were notified.
+ * blocked by or blocking the seller are skipped, and so are wants of banned authors (openWantSql). Returns how many were notified.
  */
 export async function notifyWantMatches(spine: EventSpine, tx: TxCtx, listingId: string): Promise<number> {
   const { rows } = await tx.db.raw<{ rows: NotificationRow[] }>(
@@ -30,7 +31,7 @@ export async function notifyWantMatches(spine: EventSpine, tx: TxCtx, listingId:
      insert into notifications (user_id, type, data)
      select w.user_id, 'want_match', jsonb_build_object('wantId', w.id, 'listingId', l.id)
      from listing l
-     join wants w on w.status = 'open' and w.user_id <> l.seller_id and w.currency = l.currency
+     join wants w on ${openWantSql('w')} and w.user_id <> l.seller_id and w.currency = l.currency
      where numnode(w.match_query) > 0
        and w.match_query @@ l.search_vector
        and (w.max_price is null or l.price <= w.max_price)
