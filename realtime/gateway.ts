@@ -130,7 +130,10 @@ export function mountGateway(app: FastifyInstance, io: OjaIo, hub: Hub, handlers
           // logout whose disconnect has not reached this node yet refuses it all the same.
           sessionEndReason(app.db, ctx.actor)
             .then((reason) => {
-              if ((ended = reason)) throw sessionEndedError(reason)
+              if (reason) {
+                ended = reason
+                throw sessionEndedError(reason)
+              }
               return h.run(ctx, validate(h.schema, payload) as never)
             })
             .then(

@@ -14,6 +14,7 @@ import { createListing } from './factories/catalogue.js'
 import { checkout, commerceApp, paidOrder, toCart } from './factories/commerce.js'
 import { aConversation } from './factories/chat.js'
 import { connect, openFeed, request, startNodes } from './helpers/nodes.js'
+import { createWantsService } from '../src/wants/wants.service.js'
 
 async function ban(app: OjaApp, admin: SignedInUser, userId: string): Promise<void> {
   const res = await call(app, 'POST', `/v1/admin/users/${userId}/ban`, {
@@ -137,7 +138,7 @@ void t.test('a ban of the seller while a buyer waits in checkout', async (t) => 
   const refused = await checkout(app, late)
   t.equal(refused.statusCode, 409, refused.body)
   t.equal(refused.json.code, 'LISTING_UNAVAILABLE')
-  t.same(refused.json.data, { listingId: listing.id })
+  t.equal(refused.json.listingId, listing.id, 'naming the line')
   const again = await toCart(app, late, listing.id, 2)
   t.equal(again.json.code, 'LISTING_UNAVAILABLE', 'nor can it be put in a cart')
   t.equal(
@@ -280,6 +281,9 @@ void t.test('a listing or want created as the ban commits is flagged too', async
   t.equal(row.seller_banned, true, 'the new listing is off sale with the rest')
   const hits = await call(app, 'GET', '/v1/listings?q=racing')
   t.same(ids(hits.json), [], 'and search does not find it')
+  const want = await createWantsService({ spine: app.spine }).create(ctx as never, { title: 'Racing want' } as never)
+  t.equal((await app.db('wants').where('id', want.id).first('author_banned')).author_banned, true, 'the new want too')
+  t.same(((await call(app, 'GET', '/v1/wants?q=racing')).json.items as Json[]).length, 0)
 })
 
 void t.test(
