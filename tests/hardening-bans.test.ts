@@ -371,6 +371,8 @@ void t.test('a socket request after a ban whose disconnect never arrived is refu
     await trx('sessions').where('user_id', buyer.id).update({ revoked_at: trx.fn.now(), revoked_reason: 'banned' })
   })
   t.ok(live.socket.connected)
+  const refresh = await request(live.socket, 'auth:refresh', { token: buyer.accessToken })
+  t.match(refresh, { ok: false, code: 'ACCOUNT_BANNED' }, 'an in-band refresh says banned')
   const send = await request(live.socket, 'message:send', {
     conversationId: conversation.id,
     body: 'sent after the ban',
