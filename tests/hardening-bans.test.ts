@@ -158,6 +158,8 @@ void t.test('a ban of the seller while a buyer waits in checkout', async (t) => 
   t.equal(order.json.paymentStatus, 'refunded')
   t.match(order.json.refunds, [{ amount: 10_000_00, origin: 'late_payment' }])
   t.equal(paystack.refunds.length, 1, 'Paystack was asked to refund it')
+  const mail = await app.db('mail_outbox').where('subject', 'like', 'Refund for your Oja order%').first('text_body')
+  t.match(mail?.text_body, /taken off sale/, 'the buyer is told why')
   t.equal(paystack.refunds[0]!.transaction.reference, pending.json.payment.reference)
   const l = (await app.db('listings').where('id', listing.id).first())!
   t.equal(l.sold_quantity, 1, 'only the order paid before the ban sold a unit')
