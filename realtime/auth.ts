@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { resolveAccessToken } from '../src/auth/index.js'
+import { AuthErrors, resolveAccessToken } from '../src/auth/index.js'
 import type { Db } from '../src/db/index.js'
 import type { Actor } from '../src/shared/index.js'
 import { Errors } from '../src/shared/index.js'
@@ -118,4 +118,12 @@ export async function sessionEndReason(db: Db, actor: Actor): Promise<string | n
   if (row.banned_at) return 'banned'
   if (row.revoked_at) return row.revoked_reason ?? 'session_ended'
   return null
+}
+
+/**
+ * The error a request on a connection whose session ended gets, as REST would answer it: a
+ * ban is 403 ACCOUNT_BANNED ("suspended"), anything else 401 SESSION_REVOKED ("signed out").
+ */
+export function sessionEndedError(reason: string) {
+  return reason === 'banned' ? AuthErrors.banned() : AuthErrors.sessionRevoked()
 }

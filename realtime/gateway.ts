@@ -3,7 +3,14 @@ import type { FastifyInstance } from 'fastify'
 import type { Socket } from 'socket.io'
 import { toProblem } from '../src/http/index.js'
 import { Errors } from '../src/shared/index.js'
-import { authenticateLive, checkConnectionCap, refreshLive, sessionEndReason, TokenDeadline } from './auth.js'
+import {
+  authenticateLive,
+  checkConnectionCap,
+  refreshLive,
+  sessionEndReason,
+  sessionEndedError,
+  TokenDeadline,
+} from './auth.js'
 import { ackError, validate, type AnySocketHandler, type ChatHandlers } from './handlers.js'
 import type { Connection, Hub } from './hub.js'
 import type {
@@ -62,7 +69,7 @@ export function mountGateway(app: FastifyInstance, io: OjaIo, hub: Hub, handlers
           socket.conn.close() // a transport close: the client reconnects (with its lastSeq)
           return
         }
-        socket.emit('session:ended', { reason })
+        socket.emit('session:ended', { reason, code: sessionEndedError(reason).code })
         socket.disconnect(true)
       },
     }
@@ -118,14 +125,24 @@ export function mountGateway(app: FastifyInstance, io: OjaIo, hub: Hub, handlers
             if (++typingCount > TYPING_PER_SECOND) return ack(ackError(Errors.rateLimited(1)).ack)
           }
           const ctx = { db: app.db, actor: socket.data.actor, log, requestId: randomUUID() }
-          Promise.resolve()
-            .then(() => h.run(ctx, validate(h.schema, payload) as never))
+          let ended: string | null = null
+          // Every request is checked as a REST request is (one primary-key lookup): a ban or a
+          // logout whose disconnect has not reached this node yet refuses it all the same.
+          sessionEndReason(app.db, ctx.actor)
+            .then((reason) => {
+              if (reason) {
+                ended = reason
+                throw sessionEndedError(reason)
+              }
+              return h.run(ctx, validate(h.schema, payload) as never)
+            })
             .then(
               (data) => ack({ ok: true, data }),
               (err: unknown) => {
                 const { ack: answer, internal } = ackError(err)
                 if (internal) log.error({ err, event }, 'socket request failed')
                 ack(answer)
+                if (ended) hub.disconnect({ userId: ctx.actor.id, sessionId: ctx.actor.sessionId, reason: ended })
               },
             )
         },

@@ -49,8 +49,11 @@ export interface ServerToClientEvents {
   'notification:new': (payload: Delivered<NotificationData>) => void
   'order:status': (payload: Delivered<OrderStatusData>) => void
   typing: (payload: { data: TypingEvent }) => void
-  /** Sent just before the server ends the connection for good (logout, ban, password reset). */
-  'session:ended': (payload: { reason: string }) => void
+  /**
+   * Sent just before the server ends the connection for good (logout, ban, password reset);
+   * `code` is what REST now answers that session's token: `ACCOUNT_BANNED` or `SESSION_REVOKED`.
+   */
+  'session:ended': (payload: { reason: string; code: string }) => void
 }
 
 /** Client → server, each acknowledged with `{ok:true,data}` or `{ok:false,code,message}`. */

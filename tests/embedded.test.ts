@@ -65,7 +65,8 @@ void t.test(
     const listing = (await app
       .db('listings')
       .where({ status: 'active', type: 'sale' })
-      .where('quantity', '>', 0)
+      // More than one unit: still on sale after this purchase, so the buyer can open a chat about it.
+      .where('quantity', '>', 1)
       .whereRaw('price > 0')
       .first('id', 'seller_id', 'quantity')) as { id: string; seller_id: string; quantity: number }
     t.equal(

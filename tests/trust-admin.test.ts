@@ -30,7 +30,8 @@ void t.test('ban and unban: sessions end at once, audited, admins only', async (
   t.ok(ban.json.bannedAt)
   t.equal(ban.json.banReason, 'scam listings')
   const me = await call(app, 'GET', '/v1/me', { token: u.accessToken })
-  t.equal(me.statusCode, 401, 'the banned session is revoked')
+  t.equal(me.statusCode, 403, 'the banned session is refused, as the contract says of banned users')
+  t.equal(me.json.code, 'ACCOUNT_BANNED')
   const login = await call(app, 'POST', '/v1/auth/login', { body: { email: u.email, password: u.password } })
   t.equal(login.json.code, 'ACCOUNT_BANNED')
   t.equal(

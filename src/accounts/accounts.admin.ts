@@ -36,3 +36,13 @@ export async function revokeUserSessions(db: Db, userId: string, reason: string)
     .whereNull('revoked_at')
     .update({ revoked_at: db.fn.now(), revoked_reason: reason })
 }
+
+/**
+ * Whether a user is banned, as an SQL expression for the insert of their content (a listing,
+ * a want): `userExpr` names the user (a binding such as `?`). It takes a share lock on the
+ * user row, which a ban's lockUser conflicts with, so an insert racing a ban either waits for
+ * the ban's commit and reads it, or commits first and the ban's transaction then flags the row.
+ */
+export function userBannedSql(userExpr: string): string {
+  return `(select u.banned_at is not null from users u where u.id = ${userExpr} for share)`
+}

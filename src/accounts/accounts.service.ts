@@ -198,7 +198,10 @@ export function createAccountsService(deps: AccountsDeps) {
               banned_at: Date | null
             }
           | undefined
-        if (!row || row.revoked_at || row.expires_at < new Date()) return { error: AccountErrors.invalidRefreshToken() }
+        if (!row) return { error: AccountErrors.invalidRefreshToken() }
+        // A ban ended the session too; saying so lets the app show "suspended", not "signed out".
+        if (row.banned_at) return { error: AuthErrors.banned() }
+        if (row.revoked_at || row.expires_at < new Date()) return { error: AccountErrors.invalidRefreshToken() }
         if (row.used_at) {
           await tx
             .db('sessions')
@@ -210,7 +213,6 @@ export function createAccountsService(deps: AccountsDeps) {
           )
           return { error: AccountErrors.refreshTokenReused(), revokedSession: row.session_id, userId: row.user_id }
         }
-        if (row.banned_at) return { error: AuthErrors.banned() }
         await tx.db('refresh_tokens').where('id', row.id).update({ used_at: tx.db.fn.now() })
         const next = newToken()
         await tx.db('refresh_tokens').insert({ session_id: row.session_id, token_hash: sha256(next) })

@@ -22,6 +22,8 @@ export { findUser } from './accounts.admin.js'
 
 /** Bans and unbans (trust's admin tools), in the caller's transaction. */
 export { lockUser, revokeUserSessions, setUserBan } from './accounts.admin.js'
+/** A user's ban as SQL, for inserts of their listings and wants that may race a ban. */
+export { userBannedSql } from './accounts.admin.js'
 
 /** The account and session rows, for other features' joins on them (auth's token check, chat, trust). */
 export type { SessionRow, UserRow } from './accounts.tables.js'

@@ -35,8 +35,8 @@ type LiveSession = Pick<SessionRow, 'user_id' | 'revoked_at' | 'expires_at'> & {
 
 /**
  * Resolves a bearer access token to an actor. The JWT proves who signed in; one primary-key
- * lookup then checks the session is live and the user not banned, so logout and bans take
- * effect at once rather than when the token expires.
+ * lookup then checks the user is not banned (403 ACCOUNT_BANNED) and the session is live (401
+ * SESSION_REVOKED), so logout and bans take effect at once rather than when the token expires.
  */
 export async function resolveAccessToken(app: FastifyInstance, db: Knex, token: string): Promise<Actor> {
   let claims: { sub: string; sid: string; role: Role }
@@ -50,10 +50,11 @@ export async function resolveAccessToken(app: FastifyInstance, db: Knex, token: 
     .join('users as u', 'u.id', 's.user_id')
     .where('s.id', claims.sid)
     .first<LiveSession | undefined>('s.user_id', 'u.role', 'u.banned_at', 's.revoked_at', 's.expires_at')
-  if (!row || row.user_id !== claims.sub || row.revoked_at || row.expires_at < new Date()) {
-    throw AuthErrors.sessionRevoked()
-  }
+  if (!row || row.user_id !== claims.sub) throw AuthErrors.sessionRevoked()
+  // A ban also ends every session: it is answered first, so an app can tell "suspended"
+  // (403 ACCOUNT_BANNED) from "signed out" (401 SESSION_REVOKED).
   if (row.banned_at) throw AuthErrors.banned()
+  if (row.revoked_at || row.expires_at < new Date()) throw AuthErrors.sessionRevoked()
   return { id: row.user_id, role: row.role, sessionId: claims.sid }
 }
 

@@ -1,7 +1,7 @@
 import type { Db } from '../db/index.js'
 import type { Actor, Ctx } from '../shared/index.js'
 import { AppError, Errors } from '../shared/index.js'
-import { ListingErrors } from '../listings/index.js'
+import { ListingErrors, isListingOnSale } from '../listings/index.js'
 import { previewCoupon } from '../coupons/index.js'
 import { CartErrors } from './cart.errors.js'
 import { lineRefusal } from './line-rules.js'
@@ -45,7 +45,7 @@ export const cartService = {
         currentPrice,
         listPrice: s.price,
         priceChanged: currentPrice !== l.unit_price,
-        available: s.status === 'active' && !s.blocked && s.available >= l.quantity,
+        available: isListingOnSale(s) && !s.blocked && s.available >= l.quantity,
         availableQuantity: s.available,
         status: s.status,
         ...(offer ? { offerId: offer.id } : {}),

@@ -1,6 +1,6 @@
 import { blockedEitherWaySql } from '../accounts/index.js'
 import type { Db } from '../db/index.js'
-import { liveReservationSql } from '../listings/index.js'
+import { isListingOnSale, liveReservationSql } from '../listings/index.js'
 import { liveOrderSql } from '../orders/index.js'
 
 /** A listing as the cart and checkout see it: price and what is left to buy. */
@@ -12,6 +12,8 @@ export type ListingStock = {
   price: number
   currency: string
   status: string
+  /** The seller is banned: nothing of it can be bought until the unban. */
+  sellerBanned: boolean
   quantity: number
   soldQuantity: number
   /** Units held by live reservations (of other orders, when one is excluded). */
@@ -33,6 +35,7 @@ type StockRow = {
   price: number
   currency: string
   status: string
+  seller_banned: boolean
   quantity: number
   sold_quantity: number
   held: number
@@ -95,7 +98,7 @@ function stockQuery(
   opts: { exceptOrderId?: string; buyerId?: string },
 ): { sql: string; bindings: { buyerId?: string; exceptOrderId: string | null; ids: string[] } } {
   const buyer = opts.buyerId
-  const sql = `select l.id, l.seller_id, l.title, l.type, l.price, l.currency, l.status, l.quantity, l.sold_quantity, coalesce(h.held, 0)::int as held
+  const sql = `select l.id, l.seller_id, l.title, l.type, l.price, l.currency, l.status, l.seller_banned, l.quantity, l.sold_quantity, coalesce(h.held, 0)::int as held
        ${
          buyer
            ? `, f.id as offer_id, f.amount as offer_amount, g.taken as giveaway_taken,
@@ -140,10 +143,11 @@ function toStock(rows: StockRow[], withBuyer: boolean): Map<string, ListingStock
         price: r.price,
         currency: r.currency,
         status: r.status,
+        sellerBanned: r.seller_banned,
         quantity: r.quantity,
         soldQuantity: r.sold_quantity,
         held: r.held,
-        available: r.status === 'active' ? Math.max(0, r.quantity - r.sold_quantity - r.held) : 0,
+        available: isListingOnSale(r) ? Math.max(0, r.quantity - r.sold_quantity - r.held) : 0,
         ...(withBuyer
           ? {
               giveawayTaken: r.giveaway_taken === true,

@@ -4,8 +4,8 @@ import type { EventSpine } from '../events/index.js'
 import type { Actor, Ctx, TxCtx } from '../shared/index.js'
 import { decodeCursor, encodeCursor } from '../shared/index.js'
 import { Errors } from '../shared/index.js'
-import { ListingErrors, findListing, isListingVisibleTo, type ListingRow } from '../listings/index.js'
-import { WantErrors, findWant } from '../wants/index.js'
+import { ListingErrors, findListing, isListingOnSale, isListingVisibleTo, type ListingRow } from '../listings/index.js'
+import { WantErrors, findWant, isWantVisibleTo } from '../wants/index.js'
 import { ChatErrors } from './chat.errors.js'
 import { hydrateMessages, toMessage, type ConversationRow, type MessageRow } from './chat.model.js'
 import type { ConversationReadRow } from './chat.tables.js'
@@ -203,9 +203,9 @@ export function createChatService(deps: ChatDeps) {
   }
 
   /** The author of a want (the buyer side of a conversation about it) and whether it is open. */
-  async function wantOf(db: Db, wantId: string): Promise<{ author: string; open: boolean }> {
+  async function wantOf(db: Db, wantId: string, viewer: Actor): Promise<{ author: string; open: boolean }> {
     const want = await findWant(db, wantId)
-    if (!want) throw WantErrors.wantNotFound()
+    if (!want || !isWantVisibleTo(want, viewer)) throw WantErrors.wantNotFound()
     return { author: want.user_id, open: want.status === 'open' }
   }
 
@@ -278,7 +278,7 @@ export function createChatService(deps: ChatDeps) {
       const me = ctx.actor.id
       let buyerId: string
       let sellerId: string
-      let listing: Pick<ListingRow, 'id' | 'seller_id' | 'status'> | undefined
+      let listing: Pick<ListingRow, 'id' | 'seller_id' | 'status' | 'seller_banned'> | undefined
       let wantOpen = true
       if (body.listingId) {
         listing = await findListing(ctx.db, body.listingId)
@@ -293,7 +293,7 @@ export function createChatService(deps: ChatDeps) {
           sellerId = listing.seller_id
         }
       } else {
-        const { author, open } = await wantOf(ctx.db, body.wantId!)
+        const { author, open } = await wantOf(ctx.db, body.wantId!, ctx.actor)
         wantOpen = open
         if (author === me) {
           if (!body.recipientId) throw ChatErrors.recipientRequired()
@@ -325,7 +325,7 @@ export function createChatService(deps: ChatDeps) {
         let created = false
         if (!row) {
           if (listing && listing.seller_id === me) throw ChatErrors.conversationNotFound()
-          if (listing && listing.status !== 'active') throw ListingErrors.listingNotAvailable()
+          if (listing && !isListingOnSale(listing)) throw ListingErrors.listingNotAvailable()
           if (!listing && !wantOpen) throw WantErrors.wantClosed()
           const conflict = listing
             ? '(listing_id, buyer_id, seller_id) where listing_id is not null'

@@ -5,7 +5,14 @@ import type { EventSpine } from '../events/index.js'
 import type { StoredEvent } from '../events/index.js'
 import type { TxCtx } from '../shared/index.js'
 import { Errors } from '../shared/index.js'
-import { ListingErrors, findListing, isListingVisibleTo, type ListingRecord } from '../listings/index.js'
+import {
+  ListingErrors,
+  findListing,
+  isListingOnSale,
+  isListingVisibleTo,
+  isListingWithdrawn,
+  type ListingRecord,
+} from '../listings/index.js'
 import { ChatErrors } from './chat.errors.js'
 import { hydrateMessages, toOffer, type ConversationRow, type OfferRow } from './chat.model.js'
 import type { Offer } from './chat.schemas.js'
@@ -18,7 +25,7 @@ const naira = (kobo: number) =>
   `₦${(kobo / 100).toLocaleString('en-NG', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`
 
 /** What an offer needs of its listing. */
-type OfferedListing = Pick<ListingRecord, 'id' | 'seller_id' | 'status' | 'type' | 'currency'>
+type OfferedListing = Pick<ListingRecord, 'id' | 'seller_id' | 'status' | 'seller_banned' | 'type' | 'currency'>
 
 /**
  * Offers: structured negotiation inside a conversation.
@@ -37,14 +44,17 @@ export function createOffersService(deps: { spine: EventSpine }) {
 
   async function listingFor(db: Db, listingId: string): Promise<OfferedListing> {
     const listing = await findListing(db, listingId)
+    if (!listing) throw ListingErrors.listingNotFound()
+    // Removed, or its seller banned: the conversation knows it, so it is "not available".
+    if (isListingWithdrawn(listing)) throw ListingErrors.listingNotAvailable()
     // Offers are made by buyers, so a draft is never offered on (not even by its seller).
-    if (!listing || !isListingVisibleTo(listing, null)) throw ListingErrors.listingNotFound()
+    if (!isListingVisibleTo(listing, null)) throw ListingErrors.listingNotFound()
     return listing
   }
 
   const assertOfferable = (listing: OfferedListing) => {
     if (listing.type !== 'sale') throw ChatErrors.offerNotAllowed()
-    if (listing.status !== 'active') throw ListingErrors.listingNotAvailable()
+    if (!isListingOnSale(listing)) throw ListingErrors.listingNotAvailable()
   }
 
   async function announce(tx: TxCtx, changed: OfferRow[], notice?: { userId: string; offer: OfferRow }): Promise<void> {

@@ -6,12 +6,16 @@ export type { Catalogue } from './listings.feature.js'
 
 /** The rules other features state in their own checks and SQL: availability, visibility. */
 export {
-  PUBLIC_LISTING_STATUSES,
   availableQuantitySql,
+  isListingOnSale,
   isListingPublic,
   isListingVisibleTo,
+  isListingWithdrawn,
+  listingOnSaleSql,
+  listingPublicSql,
   listingVisibleSql,
   liveReservationSql,
+  mayStillSell,
   mayViewListing,
 } from './availability.js'
 
@@ -19,6 +23,8 @@ export {
 export { findListing } from './listings.service.js'
 export type { ListingRecord, ListingsService } from './listings.service.js'
 export { recordSales, returnSales } from './stock.js'
+/** A ban or an unban of a seller takes their listings off every public path or puts them back. */
+export { setSellerBanned } from './listings.service.js'
 export type { UnitsByListing } from './stock.js'
 export { actionOpenReports, dismissReport, lockReport } from './reports.service.js'
 export type { ReportResolution } from './reports.service.js'

@@ -3,6 +3,7 @@ import { categoryWithDescendants } from '../categories/index.js'
 import type { BlobStore } from '../images/index.js'
 import type { Ctx } from '../shared/index.js'
 import { encodeCursor } from '../shared/index.js'
+import { listingOnSaleSql } from './availability.js'
 import { hotQuery, type Bindings } from './hot-query.js'
 import { decodeKeyset, type KeyKind } from './keyset.js'
 import { invalidField } from './listings.errors.js'
@@ -102,9 +103,12 @@ function sortSpec(plan: SearchPlan): SortSpec {
   }
 }
 
-/** The WHERE clause of a plan; `status = 'active'` is a literal so partial indexes apply. */
+/**
+ * The WHERE clause of a plan. It starts with listingOnSaleSql (`status = 'active' and not
+ * seller_banned`) as literal text, so the partial indexes, which carry the same predicate, apply.
+ */
 function whereOf(plan: SearchPlan): Sql {
-  const parts: string[] = ["l.status = 'active'"]
+  const parts: string[] = [listingOnSaleSql('l')]
   const bindings: Bindings = {}
   const add = (sql: string, b: Bindings = none) => {
     parts.push(sql)
@@ -271,9 +275,9 @@ export async function radiusIsDense(
   const dLng = radiusKm / (111.32 * Math.max(0.01, Math.cos((origin.lat * Math.PI) / 180)))
   const { rows } = await db.raw<{ rows: { 'QUERY PLAN': [{ Plan: { Plans?: { 'Plan Rows': number }[] } }] }[] }>(
     `explain (format json)
-     select 1 from listings l where l.status = 'active' and l.lat between :latMin and :latMax and l.lng between :lngMin and :lngMax
+     select 1 from listings l where ${listingOnSaleSql('l')} and l.lat between :latMin and :latMax and l.lng between :lngMin and :lngMax
      union all
-     select 1 from listings l where l.status = 'active'`,
+     select 1 from listings l where ${listingOnSaleSql('l')}`,
     { latMin: origin.lat - dLat, latMax: origin.lat + dLat, lngMin: origin.lng - dLng, lngMax: origin.lng + dLng },
   )
   const [box, all] = (rows[0]?.['QUERY PLAN'][0].Plan.Plans ?? []).map((p) => p['Plan Rows'])

@@ -5,7 +5,7 @@ import { blobDeletions } from '../images/index.js'
 import type { BlobStore } from '../images/index.js'
 import { isTxCtx, type Actor, type Ctx, type TxCtx } from '../shared/index.js'
 import { pageOf } from '../shared/index.js'
-import { blockedEitherWaySql } from '../accounts/index.js'
+import { blockedEitherWaySql, userBannedSql } from '../accounts/index.js'
 import { decodeKeyset } from './keyset.js'
 import { hotQuery } from './hot-query.js'
 import { notifyWantMatches } from '../wants/index.js'
@@ -45,6 +45,7 @@ const RECORD_COLUMNS = [
   'lat',
   'lng',
   'removed_reason',
+  'seller_banned',
   'published_at',
   'created_at',
   'updated_at',
@@ -62,6 +63,15 @@ export async function findListing(
   const query = db('listings').where('id', id)
   if (opts.forUpdate) query.forUpdate()
   return query.first(RECORD_COLUMNS)
+}
+
+/**
+ * Takes a seller's listings off every public path (search, browse, detail, wishlists, carts,
+ * checkout, offers, new chats) or puts them back, in the caller's transaction: the ban's and
+ * the unban's (accounts and trust call it). Returns how many listings changed.
+ */
+export async function setSellerBanned(db: Db, sellerId: string, banned: boolean): Promise<number> {
+  return db('listings').where('seller_id', sellerId).whereNot('seller_banned', banned).update({ seller_banned: banned })
 }
 
 export type CatalogueDeps = {
@@ -168,6 +178,8 @@ export function createListingsService({ spine, blobs, reads = null }: CatalogueD
             quantity: body.quantity ?? 1,
             status: draft ? 'draft' : 'active',
             published_at: draft ? null : tx.db.fn.now(),
+            // A ban committed after this request's token check still reaches the new row.
+            seller_banned: tx.db.raw(userBannedSql('?'), [ctx.actor.id]),
             ...location,
           })
           .returning('id')

@@ -39,7 +39,7 @@ export type CardRow = Pick<
 
 /** A row of the full listing view (detailSelect). */
 export type DetailRow = Omit<CardRow, 'cover' | 'distance_km'> &
-  Pick<ListingRow, 'description' | 'sold_quantity' | 'updated_at'> & { images: ImageJson[] }
+  Pick<ListingRow, 'description' | 'sold_quantity' | 'updated_at' | 'seller_banned'> & { images: ImageJson[] }
 
 const IMAGE_JSON =
   "jsonb_build_object('id', i.id, 'position', i.position, 'width', i.width, 'height', i.height, 'variants', i.variants)"
@@ -97,7 +97,7 @@ export function cardSelect(db: Db, opts: { viewerId?: string; origin?: { lat: nu
 export function detailSelect(db: Db, viewerId?: string): Sql {
   const common = commonSql(db, viewerId)
   return {
-    sql: `${common.sql}, l.description, l.sold_quantity, l.updated_at,
+    sql: `${common.sql}, l.description, l.sold_quantity, l.updated_at, l.seller_banned,
           (select coalesce(jsonb_agg(${IMAGE_JSON} order by i.position), '[]'::jsonb) from listing_images i where i.listing_id = l.id) as images`,
     bindings: common.bindings,
   }

@@ -21,6 +21,8 @@ export type ListingRow = {
   lat: number | null
   lng: number | null
   removed_reason: string | null
+  /** The seller is banned: the listing is off every public path until the unban (setSellerBanned). */
+  seller_banned: boolean
   published_at: Date | null
   created_at: Date
   updated_at: Date
@@ -75,6 +77,7 @@ declare module 'knex/types/tables.js' {
       | 'lat'
       | 'lng'
       | 'removed_reason'
+      | 'seller_banned'
       | 'published_at'
       | 'created_at'
       | 'updated_at'

@@ -18,6 +18,7 @@ import {
   type OrderItemRow,
   type OrderRow,
 } from '../orders/index.js'
+import { mayStillSell } from '../listings/index.js'
 import type { Ctx, TxCtx } from '../shared/index.js'
 import { PaymentErrors } from './payments.errors.js'
 import type { PaymentsDeps } from './payments.deps.js'
@@ -37,19 +38,22 @@ export type ConfirmOutcome =
 type Refusal = { reason: string; message: string }
 
 const CANCELLED: Refusal = { reason: 'cancelled', message: 'The order was cancelled before its payment arrived' }
+const WITHDRAWN: Refusal = { reason: 'withdrawn', message: 'A listing was taken off sale before the payment arrived' }
 
 /** What the buyer is told (mail) about a late payment refunded for this reason. */
 function lateNote(refusal: Refusal): string {
   const why =
     refusal.reason === 'cancelled'
       ? 'You had cancelled this order before your payment arrived'
-      : refusal.reason === 'OFFER_NO_LONGER_VALID'
-        ? 'Your payment arrived after your checkout had expired, and the accepted offer it was priced with had expired or been used for another order meanwhile'
-        : refusal.reason === 'GIVEAWAY_LIMIT'
-          ? 'Your payment arrived after your checkout had expired, and you had meanwhile received this giveaway in another order (one per person)'
-          : refusal.reason.startsWith('COUPON_')
-            ? `Your payment arrived after your checkout had expired, and its coupon could no longer be used (${refusal.message.toLowerCase()})`
-            : 'Your payment arrived after your reservation had expired and the item was no longer available'
+      : refusal.reason === 'withdrawn'
+        ? 'The item was taken off sale before your payment arrived'
+        : refusal.reason === 'OFFER_NO_LONGER_VALID'
+          ? 'Your payment arrived after your checkout had expired, and the accepted offer it was priced with had expired or been used for another order meanwhile'
+          : refusal.reason === 'GIVEAWAY_LIMIT'
+            ? 'Your payment arrived after your checkout had expired, and you had meanwhile received this giveaway in another order (one per person)'
+            : refusal.reason.startsWith('COUPON_')
+              ? `Your payment arrived after your checkout had expired, and its coupon could no longer be used (${refusal.message.toLowerCase()})`
+              : 'Your payment arrived after your reservation had expired and the item was no longer available'
   return `${why}, so we refunded it in full.`
 }
 
@@ -78,6 +82,9 @@ export function createConfirmation(deps: PaymentsDeps, refunds: Refunds, unsettl
       exceptOrderId: order.id,
       ...(late ? { buyerId: order.buyer_id } : {}),
     })
+    // A listing taken off sale (removed, its seller banned) sells nothing, even to a payment
+    // made within its reservation: the buyer gets the money back.
+    if ([...units.keys()].some((id) => stock.has(id) && !mayStillSell(stock.get(id)!))) return WITHDRAWN
     for (const [listingId, quantity] of units) {
       const s = stock.get(listingId)
       const refusal = late
@@ -86,7 +93,7 @@ export function createConfirmation(deps: PaymentsDeps, refunds: Refunds, unsettl
             quantity,
             offerId: items.find((i) => i.listing_id === listingId && i.offer_id)?.offer_id ?? null,
           })
-        : !s || s.available < quantity
+        : !s || s.quantity - s.soldQuantity - s.held < quantity
           ? CartErrors.outOfStock(listingId, s?.available ?? 0)
           : undefined
       if (refusal) return { reason: refusal.code, message: refusal.message }
@@ -110,7 +117,9 @@ export function createConfirmation(deps: PaymentsDeps, refunds: Refunds, unsettl
       reason:
         refusal.reason === 'cancelled'
           ? 'Payment arrived after the order was cancelled'
-          : `Payment arrived after the checkout expired: ${refusal.message}`,
+          : refusal.reason === 'withdrawn'
+            ? 'Payment arrived after a listing was taken off sale'
+            : `Payment arrived after the checkout expired: ${refusal.message}`,
       origin: 'late_payment',
       requestedBy: null,
       status: 'refunded',

@@ -1,6 +1,8 @@
 import { TrustErrors } from './trust.errors.js'
 import { lockUser, revokeUserSessions, setUserBan, type UserRow } from '../accounts/index.js'
 import { audit, type AuditRow } from '../audit/index.js'
+import { setSellerBanned } from '../listings/index.js'
+import { setAuthorBanned } from '../wants/index.js'
 import {
   createCategory,
   deleteCategory,
@@ -85,7 +87,11 @@ export function createAdminService(deps: { spine: EventSpine }) {
       return { items: page.items.map(toAdminUser), nextCursor: page.nextCursor }
     },
 
-    /** Bans a user: their sessions end and their sockets drop at once, on every node. */
+    /**
+     * Bans a user: their sessions end and their sockets drop at once, on every node, and their
+     * listings and wants leave every public path (search, carts, checkout, offers, wishlists,
+     * want lists and matching) in the same transaction. Orders already paid stand.
+     */
     async ban(ctx: AdminCtx, userId: string, reason: string) {
       const user = await spine.transaction(ctx, async (tx) => {
         const row = await lockUser(tx.db, userId)
@@ -94,12 +100,15 @@ export function createAdminService(deps: { spine: EventSpine }) {
         if (row.banned_at) throw TrustErrors.alreadyBanned()
         const updated = await setUserBan(tx.db, userId, { reason })
         await revokeUserSessions(tx.db, userId, 'banned')
+        // Their listings and wants leave every public path in the same commit.
+        const listings = await setSellerBanned(tx.db, userId, true)
+        const wants = await setAuthorBanned(tx.db, userId, true)
         await audit(tx, {
           action: 'admin.user_banned',
           targetType: 'user',
           targetId: userId,
           before: { bannedAt: null },
-          after: { bannedAt: updated.banned_at, reason },
+          after: { bannedAt: updated.banned_at, reason, listingsHidden: listings, wantsHidden: wants },
           note: reason,
         })
         return updated
@@ -108,18 +117,21 @@ export function createAdminService(deps: { spine: EventSpine }) {
       return toAdminUser(user)
     },
 
+    /** Lifts a ban: the user may sign in again, and their listings and wants are back where they were. */
     async unban(ctx: AdminCtx, userId: string, note?: string) {
       return spine.transaction(ctx, async (tx) => {
         const row = await lockUser(tx.db, userId)
         if (!row) throw Errors.notFound('User')
         if (!row.banned_at) throw TrustErrors.notBanned()
         const updated = await setUserBan(tx.db, userId, null)
+        const listings = await setSellerBanned(tx.db, userId, false)
+        const wants = await setAuthorBanned(tx.db, userId, false)
         await audit(tx, {
           action: 'admin.user_unbanned',
           targetType: 'user',
           targetId: userId,
           before: { bannedAt: row.banned_at, reason: row.ban_reason },
-          after: { bannedAt: null },
+          after: { bannedAt: null, listingsShown: listings, wantsShown: wants },
           note,
         })
         return toAdminUser(updated)

@@ -6,8 +6,12 @@ export { wantsFeature } from './wants.feature.js'
 /** Want matching, run by listings in its own transaction when a listing is first published. */
 export { notifyWantMatches } from './want-matching.js'
 
-/** A want looked up by id, in the caller's database handle or transaction. */
+/** A want looked up by id, in the caller's database handle or transaction, and who may see it. */
 export { findWant } from './wants.service.js'
+export { isWantVisibleTo, openWantSql } from './visibility.js'
+
+/** A ban or an unban of an author takes their wants off every public path or puts them back. */
+export { setAuthorBanned } from './visibility.js'
 
 /** The error codes of wants (chat answers conversations about a want with them too). */
 export { WantErrors } from './wants.errors.js'

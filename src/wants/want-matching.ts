@@ -1,6 +1,7 @@
 import { blockedEitherWaySql } from '../accounts/index.js'
 import type { EventSpine } from '../events/index.js'
 import type { TxCtx } from '../shared/index.js'
+import { openWantSql } from './visibility.js'
 
 /** How near a want and a listing must be when both carry coordinates. */
 export const WANT_MATCH_RADIUS_KM = 50
@@ -11,7 +12,7 @@ export const WANT_MATCH_RADIUS_KM = 50
  * every word of the want's title appears in the listing (English stemming), the listing's
  * category is the want's or below it, its price is within `maxPrice`, and when both have
  * coordinates they are within 50 km (else, when both name a state, the same state). Authors
- * blocked by or blocking the seller are skipped. Returns how many were notified.
+ * blocked by or blocking the seller are skipped, and so are wants of banned authors (openWantSql). Returns how many were notified.
  */
 export async function notifyWantMatches(spine: EventSpine, tx: TxCtx, listingId: string): Promise<number> {
   const matches = tx.db.raw(
@@ -26,7 +27,7 @@ export async function notifyWantMatches(spine: EventSpine, tx: TxCtx, listingId:
      )
      select w.user_id, jsonb_build_object('wantId', w.id, 'listingId', l.id) as data
      from listing l
-     join wants w on w.status = 'open' and w.user_id <> l.seller_id and w.currency = l.currency
+     join wants w on ${openWantSql('w')} and w.user_id <> l.seller_id and w.currency = l.currency
      where numnode(w.match_query) > 0
        and w.match_query @@ l.search_vector
        and (w.max_price is null or l.price <= w.max_price)

@@ -53,7 +53,9 @@ export const wantsRoutes: FastifyPluginAsyncTypebox<{ wants: WantsService; rateL
   app.get(
     '/v1/wants/:id',
     {
-      schema: { tags, summary: 'One want', params: IdParams, response: { 200: Want, ...problems(404) } },
+      schema: { tags, summary: 'One want', params: IdParams, response: { 200: Want, ...problems(401, 404) } },
+      // Signed in, the author and admins still see a want of a banned author.
+      config: { auth: 'optional' },
     },
     async (req) => wants.get(ctxOf(req), req.params.id),
   )

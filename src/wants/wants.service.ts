@@ -1,15 +1,16 @@
-import { AccountErrors, isBlockedEitherWay } from '../accounts/index.js'
+import { AccountErrors, isBlockedEitherWay, userBannedSql } from '../accounts/index.js'
 import { insertMessage, openListingConversation } from '../chat/index.js'
 import { categoryWithDescendants } from '../categories/index.js'
 import type { Db } from '../db/index.js'
 import type { EventSpine } from '../events/index.js'
-import { ListingErrors, findListing, invalidField, isListingPublic } from '../listings/index.js'
+import { ListingErrors, findListing, invalidField, isListingOnSale, isListingPublic } from '../listings/index.js'
 import type { LocationInput } from '../listings/index.js'
 import type { Actor, Ctx } from '../shared/index.js'
 import { Errors } from '../shared/index.js'
 import { pageOf } from '../shared/index.js'
 import { decodeKeyset } from '../listings/index.js'
 import type { Message } from '../chat/index.js'
+import { isWantVisibleTo, openWantSql } from './visibility.js'
 import { WantErrors as E } from './wants.errors.js'
 import type { CreateWantBody, ListWantsQuery, UpdateWantBody, Want, WantResponseBody } from './wants.schemas.js'
 import type { WantRow } from './wants.tables.js'
@@ -37,6 +38,7 @@ const COLUMNS = [
   'w.lat',
   'w.lng',
   'w.status',
+  'w.author_banned',
   'w.created_at',
   'w.updated_at',
 ]
@@ -84,8 +86,8 @@ async function checkCategory(db: Db, categoryId: string | null | undefined): Pro
 export async function findWant(
   db: Db,
   id: string,
-): Promise<Pick<WantRow, 'id' | 'user_id' | 'status' | 'title'> | undefined> {
-  return db('wants').where('id', id).first('id', 'user_id', 'status', 'title')
+): Promise<Pick<WantRow, 'id' | 'user_id' | 'status' | 'title' | 'author_banned'> | undefined> {
+  return db('wants').where('id', id).first('id', 'user_id', 'status', 'title', 'author_banned')
 }
 
 /**
@@ -104,7 +106,7 @@ export function createWantsService({ spine }: { spine: EventSpine }) {
 
   async function ownWant(ctx: ActorCtx, id: string, opts: { allowAdmin?: boolean } = {}): Promise<WantView> {
     const row = await load(ctx.db, id)
-    if (!row) throw E.wantNotFound()
+    if (!row || !isWantVisibleTo(row, ctx.actor)) throw E.wantNotFound()
     if (row.user_id !== ctx.actor.id && !(opts.allowAdmin && ctx.actor.role === 'admin'))
       throw Errors.forbidden('Only the author may change this want')
     return row
@@ -123,6 +125,8 @@ export function createWantsService({ spine }: { spine: EventSpine }) {
           description: body.description?.trim() ?? '',
           category_id: body.categoryId ?? null,
           max_price: body.maxPrice ?? null,
+          // A ban committed after this request's token check still reaches the new row.
+          author_banned: ctx.db.raw(userBannedSql('?'), [ctx.actor.id]),
           ...locationColumns(body.location),
         })
         .returning('id')
@@ -131,7 +135,7 @@ export function createWantsService({ spine }: { spine: EventSpine }) {
 
     async get(ctx: Ctx, id: string): Promise<Want> {
       const row = await load(ctx.db, id)
-      if (!row) throw E.wantNotFound()
+      if (!row || !isWantVisibleTo(row, ctx.actor)) throw E.wantNotFound()
       return toWant(row)
     },
 
@@ -147,7 +151,7 @@ export function createWantsService({ spine }: { spine: EventSpine }) {
         query.where('w.user_id', ctx.actor!.id)
         if (q.status) query.where('w.status', q.status)
       } else {
-        query.whereRaw("w.status = 'open'")
+        query.whereRaw(openWantSql('w'))
       }
       const text = q.q?.trim()
       if (text) query.whereRaw("w.search_vector @@ websearch_to_tsquery('english', ?)", [text])
@@ -207,14 +211,14 @@ export function createWantsService({ spine }: { spine: EventSpine }) {
      */
     async respond(ctx: ActorCtx, wantId: string, body: WantResponseBody) {
       const want = await load(ctx.db, wantId)
-      if (!want) throw E.wantNotFound()
+      if (!want || !isWantVisibleTo(want, ctx.actor)) throw E.wantNotFound()
       if (want.status !== 'open') throw E.wantClosed()
       if (want.user_id === ctx.actor.id) throw E.ownWant()
       const listing = await findListing(ctx.db, body.listingId)
       if (!listing || (listing.seller_id !== ctx.actor.id && !isListingPublic(listing)))
         throw ListingErrors.listingNotFound()
       if (listing.seller_id !== ctx.actor.id) throw Errors.forbidden('Answer with one of your own listings')
-      if (listing.status !== 'active') throw ListingErrors.listingNotActive()
+      if (!isListingOnSale(listing)) throw ListingErrors.listingNotActive()
       // TEMPORARY: AccountErrors.blocked (accounts) replaces ListingErrors.blocked at merge.
       if (await isBlockedEitherWay(ctx.db, ctx.actor.id, want.user_id)) throw AccountErrors.blocked()
 

@@ -17,6 +17,8 @@ export type WantRow = {
   lat: number | null
   lng: number | null
   status: WantStatus
+  /** The author is banned: the want is off every public path until the unban (setAuthorBanned). */
+  author_banned: boolean
   closed_at: Date | null
   created_at: Date
   updated_at: Date
@@ -40,6 +42,7 @@ declare module 'knex/types/tables.js' {
       | 'lat'
       | 'lng'
       | 'status'
+      | 'author_banned'
       | 'closed_at'
       | 'created_at'
       | 'updated_at'

@@ -1,5 +1,5 @@
 import type { BlobStore } from '../images/index.js'
-import { ListingErrors as E, PUBLIC_LISTING_STATUSES, findListing, isListingPublic } from '../listings/index.js'
+import { ListingErrors as E, findListing, isListingPublic, listingPublicSql } from '../listings/index.js'
 import type { ListingCard } from '../listings/index.js'
 import { cardColumns, toCard, type CardRow } from '../listings/index.js'
 import type { Actor, Ctx } from '../shared/index.js'
@@ -10,7 +10,7 @@ type ActorCtx = Ctx & { actor: Actor }
 
 /**
  * Wishlists (favourites). Adding and removing are idempotent; the list shows listings that
- * are still public (active or sold), newest addition first. Price drops reach wishlisters
+ * are still public (active or sold, of a seller who is not banned), newest addition first. Price drops reach wishlisters
  * through the listings service.
  */
 export function createWishlistsService({ blobs }: { blobs: BlobStore }) {
@@ -41,7 +41,7 @@ export function createWishlistsService({ blobs }: { blobs: BlobStore }) {
         .join('listings as l', 'l.id', 'wl.listing_id')
         .join('users as u', 'u.id', 'l.seller_id')
         .where('wl.user_id', ctx.actor.id)
-        .whereIn('l.status', PUBLIC_LISTING_STATUSES)
+        .whereRaw(listingPublicSql('l'))
       if (after) query.whereRaw('(wl.created_at, wl.listing_id) < (?::timestamptz, ?::uuid)', after)
       const rows: (CardRow & { added_at: Date; added_key: string })[] = await query
         .orderBy([
