@@ -266,7 +266,11 @@ void t.test('#14 a conversation about a want goes from a seller to its author, n
   t.equal(cold.headers['content-type'], 'application/problem+json; charset=utf-8')
   t.equal(await conversations(), 0)
   t.equal(Number((await app.db('messages').count({ n: '*' }).first()).n), 0)
-  t.same(await app.db('user_events').where({ user_id: victim.id, event: 'message:new' }), [], 'the victim hears nothing')
+  t.same(
+    await app.db('user_events').where({ user_id: victim.id, event: 'message:new' }),
+    [],
+    'the victim hears nothing',
+  )
   t.same(await app.db('notifications').where({ user_id: victim.id, type: 'message' }), [])
 
   // Self, and no recipient at all.
