@@ -221,8 +221,8 @@ void t.test(
     const unpaid = (await checkout(app, buyer)).json
     t.equal(
       (await call(app, 'POST', `/v1/orders/${unpaid.order.id}/cancel`, { token: seller.accessToken })).statusCode,
-      403,
-      'not the seller',
+      404,
+      'not the seller (an unpaid order is nothing to its seller yet)',
     )
     t.equal(
       (await call(app, 'POST', `/v1/orders/${unpaid.order.id}/cancel`, { token: stranger.accessToken })).statusCode,
