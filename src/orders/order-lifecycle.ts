@@ -4,9 +4,9 @@ import type { Db } from '../db/index.js'
 import type { EventSpine } from '../events/index.js'
 import { recordSales, returnSales } from '../listings/index.js'
 import { enqueueMail } from '../mail/index.js'
-import { latePaymentRefundSql, type RefundRow } from '../payments/index.js'
 import type { Actor, TxCtx } from '../shared/index.js'
 import type { OrderItemRow, OrderRow, PaymentStatus, ShipmentRow, ShipmentStatus } from './orders.tables.js'
+import { latePaymentRefundSql, type RefundRow } from '../payments/index.js'
 
 /*
  * The steps that move an order's stock and state, shared by checkout, payment confirmation,
