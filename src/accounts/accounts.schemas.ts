@@ -44,13 +44,24 @@ export const TokenBody = StrictObject({ token: Token })
 export const ForgotPasswordBody = StrictObject({ email: Type.String({ minLength: 1, maxLength: 254 }) })
 export const ResetPasswordBody = StrictObject({ token: Token, password: Password })
 
+/**
+ * A picture a client will load: https only (never `javascript:`, `data:`, `file:` or plain
+ * `http:`), with a host and no user part. The database refuses anything else too.
+ */
+export const AvatarUrl = Type.String({
+  format: 'uri',
+  pattern: '^https://[^\\s/?#@]+([/?#]\\S*)?$',
+  maxLength: 1000,
+  description: 'An https URL',
+})
+
 const OptionalText = (max: number) => Type.Optional(OrNull(Type.String({ maxLength: max })))
 export const UpdateMeBody = StrictObject(
   {
     name: Type.Optional(Name),
     bio: OptionalText(1000),
     location: OptionalText(200),
-    avatarUrl: Type.Optional(OrNull(Type.String({ format: 'uri', maxLength: 1000 }))),
+    avatarUrl: Type.Optional(OrNull(AvatarUrl)),
   },
   { minProperties: 1 },
 )

@@ -271,8 +271,9 @@ export function createChatService(deps: ChatDeps) {
   return {
     /**
      * Opens the conversation between a buyer and a seller about a listing (or a want), or
-     * returns the existing one. The buyer side may always start one; a listing's owner can
-     * only return a conversation a buyer started (no cold messages from sellers).
+     * returns the existing one. About a listing, the buyer side starts it; about a want, a
+     * seller answering it, with its author. A listing's owner, or a want's author, can only
+     * return a conversation the other side started (no cold messages either way).
      */
     async open(ctx: ActorCtx, body: OpenConversationBody): Promise<{ created: boolean; conversation: Conversation }> {
       const me = ctx.actor.id
@@ -296,6 +297,7 @@ export function createChatService(deps: ChatDeps) {
         const { author, open } = await wantOf(ctx.db, body.wantId!, ctx.actor)
         wantOpen = open
         if (author === me) {
+          // The author only returns a conversation a seller opened about the want (below).
           if (!body.recipientId) throw ChatErrors.recipientRequired()
           buyerId = me
           sellerId = body.recipientId
@@ -310,21 +312,26 @@ export function createChatService(deps: ChatDeps) {
       const otherUser = await findUser(ctx.db, other)
       if (!otherUser || otherUser.banned_at) throw ChatErrors.recipientNotFound()
       if (await isBlockedEitherWay(ctx.db, me, other)) throw AccountErrors.blocked()
+      const pair = listing
+        ? { listing_id: listing.id, buyer_id: buyerId, seller_id: sellerId }
+        : { want_id: body.wantId!, buyer_id: buyerId, seller_id: sellerId }
+      const find = (db: Db) => {
+        const q = db('conversations').where(pair)
+        if (!listing) q.whereNull('listing_id')
+        return q.first('*')
+      }
+      // A listing's owner, or a want's author, only returns a conversation the other side
+      // opened: about a want, that is a seller answering it, to its author (no cold messages).
+      const returnOnly = listing ? listing.seller_id === me : buyerId === me
+      const refuseNew = () => (listing ? ChatErrors.conversationNotFound() : WantErrors.ownWant())
+      if (returnOnly && !(await find(ctx.db))) throw refuseNew()
       if (body.message) await deps.sendLimiter.consume(me)
 
       const { created, conversation, sent } = await spine.transaction(ctx, async (tx) => {
-        const pair = listing
-          ? { listing_id: listing.id, buyer_id: buyerId, seller_id: sellerId }
-          : { want_id: body.wantId!, buyer_id: buyerId, seller_id: sellerId }
-        const find = () => {
-          const q = tx.db('conversations').where(pair)
-          if (!listing) q.whereNull('listing_id')
-          return q.first('*')
-        }
-        let row = await find()
+        let row = await find(tx.db)
         let created = false
         if (!row) {
-          if (listing && listing.seller_id === me) throw ChatErrors.conversationNotFound()
+          if (returnOnly) throw refuseNew()
           if (listing && !isListingOnSale(listing)) throw ListingErrors.listingNotAvailable()
           if (!listing && !wantOpen) throw WantErrors.wantClosed()
           const conflict = listing
@@ -338,7 +345,7 @@ export function createChatService(deps: ChatDeps) {
           )
           created = rows.length === 1
           // Lost a race with the same open: the other transaction's row is there now.
-          row = rows[0] ?? (await find())
+          row = rows[0] ?? (await find(tx.db))
         }
         const sent = body.message ? await sendLocked(tx, row!.id, me, body.message, undefined) : undefined
         return { created, conversation: row!, sent }

@@ -5,6 +5,8 @@ export { ordersFeature } from './orders.plugin.js'
 export type { Commerce } from './orders.plugin.js'
 /** Who may see an order (the one definition), as a function and as SQL. */
 export { canSeeOrder, orderVisibleSql } from './order-lifecycle.js'
+/** "An honoured order" (paid, not a late payment refunded): the only kind its sellers see, as SQL and over rows. */
+export { honouredOrderSql, isHonoured } from './order-lifecycle.js'
 /** "A live order" (holds or owns its lines), as SQL. */
 export { liveOrderSql } from './order-lifecycle.js'
 /** Steps that move an order's stock and state, in the caller's transaction (payments and checkout use them). */

@@ -7,6 +7,7 @@ import { recordSales, returnSales } from '../listings/index.js'
 import { enqueueMail } from '../mail/index.js'
 import type { Actor, Ctx, TxCtx } from '../shared/index.js'
 import type { OrderItemRow, OrderRow, PaymentStatus, ShipmentRow, ShipmentStatus } from './orders.tables.js'
+import { latePaymentRefundSql, type RefundRow } from '../payments/index.js'
 
 /*
  * The steps that move an order's stock and state, shared by checkout, payment confirmation,
@@ -26,12 +27,36 @@ export function liveOrderSql(o = 'o'): string {
 }
 
 /**
- * The one definition of "who may see an order": its buyer, a seller of one of its lines
- * (their own lines only; see buildOrderViews), or an admin.
+ * The one definition of "an honoured order" as SQL over the orders row `o`: its money was
+ * taken and its units are (or were) the buyer's — paid, or a zero total confirmed at once.
+ * A payment that came late and was refunded because its units were gone was never honoured,
+ * whatever became of that refund (pending, done, or refused by Paystack and left to admins).
+ * Only an honoured order is its sellers' business: a sale, its events, the buyer's address.
+ */
+export function honouredOrderSql(o = 'o'): string {
+  return `(${o}.paid_at is not null and not ${latePaymentRefundSql(o)})`
+}
+
+/** honouredOrderSql over rows already loaded: the order and (at least) its refunds. */
+export function isHonoured(
+  order: Pick<OrderRow, 'id' | 'paid_at'>,
+  refunds: Pick<RefundRow, 'order_id' | 'origin'>[],
+): boolean {
+  return order.paid_at !== null && !refunds.some((r) => r.order_id === order.id && r.origin === 'late_payment')
+}
+
+/**
+ * The one definition of "who may see an order": its buyer, an admin, or a seller of one of
+ * its lines once the order is honoured (their own part only; see buildOrderViews). An
+ * unpaid checkout, or a late payment refunded, is nothing to its sellers.
  */
 export async function canSeeOrder(db: Db, order: Pick<OrderRow, 'id' | 'buyer_id'>, actor: Actor): Promise<boolean> {
   if (actor.role === 'admin' || order.buyer_id === actor.id) return true
-  return !!(await db('shipments').where({ order_id: order.id, seller_id: actor.id }).first('id'))
+  const { rows } = await db.raw<{ rows: { visible: boolean }[] }>(
+    `select ${orderVisibleSql('o', ':viewerId::uuid')} as visible from orders o where o.id = :orderId::uuid`,
+    { viewerId: actor.id, orderId: order.id },
+  )
+  return rows[0]?.visible === true
 }
 
 /**
@@ -39,7 +64,7 @@ export async function canSeeOrder(db: Db, order: Pick<OrderRow, 'id' | 'buyer_id
  * sees every order); `viewer` is an SQL expression such as `:viewerId::uuid`.
  */
 export function orderVisibleSql(o: string, viewer: string): string {
-  return `(${o}.buyer_id = ${viewer} or exists (select 1 from shipments vs where vs.order_id = ${o}.id and vs.seller_id = ${viewer}))`
+  return `(${o}.buyer_id = ${viewer} or (${honouredOrderSql(o)} and exists (select 1 from shipments vs where vs.order_id = ${o}.id and vs.seller_id = ${viewer})))`
 }
 
 export async function lockOrder(db: Db, orderId: string): Promise<OrderRow | undefined> {
@@ -162,8 +187,9 @@ export function statusAfterRefunds(total: number, refunded: number): PaymentStat
 }
 
 /**
- * `order:status` events to the buyer and, once the order has been paid, to each seller
- * (with only their own shipments), plus `order_status` notifications to `notify`.
+ * `order:status` events to the buyer and, once the order is honoured (honouredOrderSql), to
+ * each seller (with only their own shipments), plus `order_status` notifications to
+ * `notify` — never to a seller of an order that is not honoured.
  */
 export async function emitOrderStatus(
   spine: EventSpine,
@@ -178,13 +204,24 @@ export async function emitOrderStatus(
     }
   } = {},
 ): Promise<void> {
-  const order =
-    opts.known?.order ??
-    (await tx.db('orders').where('id', orderId).first('id', 'buyer_id', 'payment_status', 'paid_at'))
+  // An order just written by checkout has no refunds yet: paid means honoured.
+  const order = opts.known
+    ? { ...opts.known.order, honoured: opts.known.order.paid_at !== null }
+    : await tx
+        .db('orders as o')
+        .where('o.id', orderId)
+        .first<(Pick<OrderRow, 'id' | 'buyer_id' | 'payment_status'> & { honoured: boolean }) | undefined>(
+          'o.id',
+          'o.buyer_id',
+          'o.payment_status',
+          tx.db.raw(`${honouredOrderSql('o')} as honoured`),
+        )
   if (!order) return
   const shipments: Pick<ShipmentRow, 'id' | 'status' | 'seller_id'>[] =
     opts.known?.shipments ??
     (await tx.db('shipments').where('order_id', orderId).orderBy('seller_id').select('id', 'status', 'seller_id'))
+  const sellerIds = new Set(shipments.map((s) => s.seller_id))
+  sellerIds.delete(order.buyer_id)
   const events = [
     {
       userId: order.buyer_id,
@@ -196,9 +233,8 @@ export async function emitOrderStatus(
       },
     },
   ]
-  if (order.paid_at && opts.sellers !== false) {
-    for (const sellerId of new Set(shipments.map((s) => s.seller_id))) {
-      if (sellerId === order.buyer_id) continue
+  if (order.honoured && opts.sellers !== false) {
+    for (const sellerId of sellerIds) {
       events.push({
         userId: sellerId,
         event: 'order:status',
@@ -211,7 +247,7 @@ export async function emitOrderStatus(
     }
   }
   await spine.append(tx, events)
-  const targets = [...new Set(notify.userIds)]
+  const targets = [...new Set(notify.userIds)].filter((id) => order.honoured || !sellerIds.has(id))
   if (targets.length > 0) {
     await spine.notify(tx, targets, 'order_status', {
       orderId,

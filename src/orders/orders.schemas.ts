@@ -89,7 +89,10 @@ export const Order = Type.Object({
   refundedAmount: Money,
   currency: Type.String(),
   coupon: OrNull(Type.Object({ code: Type.String() })),
-  shippingAddress: ShippingAddress,
+  shippingAddress: OrNull({
+    ...ShippingAddress,
+    description: 'The buyer and admins always see it; a seller only while their shipment is not cancelled (else null)',
+  }),
   items: Type.Array(OrderItem),
   shipments: Type.Array(Shipment),
   payment: OrNull(OrderPayment),
@@ -108,7 +111,7 @@ export const Sale = Type.Object({
   orderId: Id,
   buyerId: Id,
   paymentStatus: PaymentStatus,
-  shippingAddress: ShippingAddress,
+  shippingAddress: OrNull({ ...ShippingAddress, description: 'Where to ship; null once the shipment is cancelled' }),
   items: Type.Array(OrderItem),
   createdAt: Timestamp,
 })

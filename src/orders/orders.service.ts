@@ -11,6 +11,7 @@ import {
   canSeeOrder,
   cancelShipments,
   emitOrderStatus,
+  honouredOrderSql,
   lockOrder,
   orderItems,
   PAID_STATES,
@@ -23,7 +24,7 @@ import {
 import { OrderErrors } from './orders.errors.js'
 import type { Order, ShipmentStatusBody } from './orders.schemas.js'
 import type { OrderItemRow, OrderRow, ShipmentRow, ShipmentStatus } from './orders.tables.js'
-import { addressOf, itemView, orderView, orderViews, shipmentViews, type Viewer } from './orders.views.js'
+import { itemView, orderView, orderViews, sellerAddress, shipmentViews, type Viewer } from './orders.views.js'
 
 type ActorCtx = Ctx & { actor: Actor }
 
@@ -85,7 +86,7 @@ export function createOrdersService(deps: OrdersDeps) {
       return orderView(ctx.db, orderId, viewerOf(ctx.actor))
     },
 
-    /** A seller's shipments of orders that have been paid, newest first. */
+    /** A seller's shipments of honoured orders (paid, not a late payment refunded), newest first. */
     async sales(ctx: ActorCtx, q: { status?: string; limit?: number; cursor?: string }) {
       const limit = q.limit ?? 20
       const after = decodeCursor(q.cursor, 2) as [string, string] | undefined
@@ -93,7 +94,7 @@ export function createOrdersService(deps: OrdersDeps) {
         .db('shipments as s')
         .join('orders as o', 'o.id', 's.order_id')
         .where('s.seller_id', ctx.actor.id)
-        .whereNotNull('o.paid_at')
+        .whereRaw(honouredOrderSql('o'))
       if (q.status) query.where('s.status', q.status)
       if (after) query.andWhereRaw('(s.created_at, s.id) < (?::timestamptz, ?::uuid)', after)
       const rows = await query
@@ -128,7 +129,7 @@ export function createOrdersService(deps: OrdersDeps) {
           orderId: r.order_id,
           buyerId: r.buyer_id,
           paymentStatus: r.payment_status,
-          shippingAddress: addressOf(r.shipping_address),
+          shippingAddress: sellerAddress(r, true, [r]),
           items: items.filter((it) => it.shipment_id === r.id).map(itemView),
           createdAt: r.created_at.toISOString(),
         })),

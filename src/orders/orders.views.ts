@@ -1,6 +1,7 @@
 import type { Db } from '../db/index.js'
 import { paymentsOf, refundsOf, type PaymentRow, type RefundRow } from '../payments/index.js'
 import type { Actor } from '../shared/index.js'
+import { isHonoured } from './order-lifecycle.js'
 import type { HistoryRow, OrderItemRow, OrderRow, ShipmentRow } from './orders.tables.js'
 import type { Order, Shipment } from './orders.schemas.js'
 
@@ -22,7 +23,7 @@ export type HistoryViewRow = Omit<HistoryRow, 'id'>
 /** How an order is shown: the buyer and admins see all of it; a seller only its own lines. */
 export type Viewer = { userId: string; role: Actor['role'] } | 'system'
 
-export function addressOf(a: Record<string, unknown>): Order['shippingAddress'] {
+export function addressOf(a: Record<string, unknown>): NonNullable<Order['shippingAddress']> {
   const s = (k: string) => (typeof a[k] === 'string' ? (a[k] as string) : '')
   const n = (k: string) => (typeof a[k] === 'string' ? (a[k] as string) : null)
   return {
@@ -100,29 +101,81 @@ export type OrderRows = {
   refunds: RefundViewRow[]
 }
 
-/** The API shape of orders from their rows (what orderViews loads, or what a caller just wrote). */
+const refundView = (r: RefundViewRow) => ({
+  id: r.id,
+  amount: r.amount,
+  currency: r.currency,
+  reason: r.reason,
+  origin: r.origin,
+  status: r.status,
+  createdAt: r.created_at.toISOString(),
+  processedAt: iso(r.processed_at),
+})
+
+/**
+ * Where a seller ships: the buyer's address, only while the seller's shipment of an honoured
+ * order is still to be (or being, or was) delivered — not for a cancelled one.
+ */
+export function sellerAddress(
+  order: Pick<OrderRow, 'shipping_address'>,
+  honoured: boolean,
+  shipments: Pick<ShipmentRow, 'status'>[],
+): Order['shippingAddress'] {
+  return honoured && shipments.some((s) => s.status !== 'cancelled') ? addressOf(order.shipping_address) : null
+}
+
+/**
+ * The API shape of orders from their rows (what orderViews loads, or what a caller just wrote).
+ * The buyer and admins see the whole order. A seller sees only their part: their lines and
+ * shipment, their lines' sum as subtotal and total (a coupon is the platform's cost, never
+ * theirs), no payment or refunds (between the buyer and the platform), and the address only
+ * as sellerAddress allows.
+ */
 export function buildOrderViews(orders: OrderRow[], rows: OrderRows, viewer: Viewer): Order[] {
   const sorted = [...rows.history].sort((a, b) => a.created_at.getTime() - b.created_at.getTime())
   return orders.map((o) => {
     const viewerId = viewer === 'system' ? undefined : viewer.userId
     const fullView = viewer === 'system' || viewer.role === 'admin' || viewerId === o.buyer_id
     const mine = (sellerId: string) => fullView || sellerId === viewerId
+    const items = rows.items.filter((i) => i.order_id === o.id && mine(i.seller_id))
+    const shipments = rows.shipments.filter((s) => s.order_id === o.id && mine(s.seller_id))
+    const refunds = rows.refunds.filter((r) => r.order_id === o.id)
     const payment = rows.payments.find((p) => p.order_id === o.id)
-    return {
+    const common = {
       id: o.id,
       buyerId: o.buyer_id,
       paymentStatus: o.payment_status,
+      currency: o.currency,
+      items: items.map(itemView),
+      shipments: shipments.map((s) => shipmentView(s, sorted)),
+      expiresAt: iso(o.expires_at),
+      paidAt: iso(o.paid_at),
+      cancelledAt: iso(o.cancelled_at),
+      createdAt: o.created_at.toISOString(),
+      updatedAt: o.updated_at.toISOString(),
+    }
+    if (!fullView) {
+      const ownSubtotal = items.reduce((sum, i) => sum + i.unit_price * i.quantity, 0)
+      return {
+        ...common,
+        subtotal: ownSubtotal,
+        discount: 0,
+        total: ownSubtotal,
+        refundedAmount: 0,
+        coupon: null,
+        shippingAddress: sellerAddress(o, isHonoured(o, refunds), shipments),
+        payment: null,
+        refunds: [],
+      }
+    }
+    return {
+      ...common,
       subtotal: o.subtotal,
       discount: o.discount,
       total: o.total,
       refundedAmount: o.refunded_amount,
-      currency: o.currency,
       coupon: o.coupon_code ? { code: o.coupon_code } : null,
       shippingAddress: addressOf(o.shipping_address),
-      items: rows.items.filter((i) => i.order_id === o.id && mine(i.seller_id)).map(itemView),
-      shipments: rows.shipments
-        .filter((s) => s.order_id === o.id && mine(s.seller_id))
-        .map((s) => shipmentView(s, sorted)),
       payment: payment
         ? {
             provider: 'paystack' as const,
@@ -130,27 +183,11 @@ export function buildOrderViews(orders: OrderRow[], rows: OrderRows, viewer: Vie
             amount: payment.amount,
             currency: payment.currency,
             status: payment.status,
-            authorizationUrl: fullView ? payment.authorization_url : null,
+            authorizationUrl: payment.authorization_url,
             paidAt: iso(payment.paid_at),
           }
         : null,
-      refunds: rows.refunds
-        .filter((r) => r.order_id === o.id)
-        .map((r) => ({
-          id: r.id,
-          amount: r.amount,
-          currency: r.currency,
-          reason: r.reason,
-          origin: r.origin,
-          status: r.status,
-          createdAt: r.created_at.toISOString(),
-          processedAt: iso(r.processed_at),
-        })),
-      expiresAt: iso(o.expires_at),
-      paidAt: iso(o.paid_at),
-      cancelledAt: iso(o.cancelled_at),
-      createdAt: o.created_at.toISOString(),
-      updatedAt: o.updated_at.toISOString(),
+      refunds: refunds.map(refundView),
     }
   })
 }

@@ -14,6 +14,7 @@ export type { PaymentGateway } from './paystack.client.js'
 /** Payment and refund rows, read and written in the caller's transaction. */
 export {
   expirePayment,
+  latePaymentRefundSql,
   markPaymentStarted,
   newPaymentSql,
   newReference,

@@ -28,6 +28,14 @@ export async function refundsOf(db: Db, orderIds: string[]): Promise<RefundRow[]
     .orderBy([{ column: 'created_at' }, { column: 'id' }])
 }
 
+/**
+ * SQL over the orders row `o`: a payment of the order came late and a refund of it was
+ * written (pending, sent, done or refused), because the order could no longer be honoured.
+ */
+export function latePaymentRefundSql(o: string): string {
+  return `exists (select 1 from refunds lr where lr.order_id = ${o}.id and lr.origin = 'late_payment')`
+}
+
 export async function refundById(db: Db, refundId: string): Promise<RefundRow | undefined> {
   return db('refunds').where('id', refundId).first()
 }

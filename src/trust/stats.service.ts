@@ -1,6 +1,6 @@
 import type { UserRow } from '../accounts/index.js'
 import type { CategoryRow } from '../categories/index.js'
-import type { OrderRow, ShipmentRow } from '../orders/index.js'
+import { honouredOrderSql, type OrderRow, type ShipmentRow } from '../orders/index.js'
 import type { Actor, Ctx } from '../shared/index.js'
 import { Errors } from '../shared/index.js'
 
@@ -24,6 +24,8 @@ export async function marketplaceStats(ctx: Ctx & { actor: Actor }, q: { from?: 
   const db = ctx.db
   const paidInRange = () =>
     db('orders as o').whereIn('o.payment_status', PAID).andWhere('o.paid_at', '>=', from).andWhere('o.paid_at', '<', to)
+  // Sales are honoured orders: a late payment refunded sold nothing (its money still shows in revenue).
+  const salesInRange = () => paidInRange().whereRaw(honouredOrderSql('o'))
 
   const [revenue, byPayment, byShipment, topCategories, topSellers] = await Promise.all([
     paidInRange()
@@ -45,7 +47,7 @@ export async function marketplaceStats(ctx: Ctx & { actor: Actor }, q: { from?: 
       .select('status')
       .count<(Pick<ShipmentRow, 'status'> & { n: number })[]>({ n: '*' })
       .groupBy('status'),
-    paidInRange()
+    salesInRange()
       .join('order_items as i', 'i.order_id', 'o.id')
       .join('listings as l', 'l.id', 'i.listing_id')
       .join('categories as c', 'c.id', 'l.category_id')
@@ -58,7 +60,7 @@ export async function marketplaceStats(ctx: Ctx & { actor: Actor }, q: { from?: 
       .groupBy('c.id', 'c.name')
       .orderBy([{ column: 'revenue', order: 'desc' }, { column: 'c.name' }])
       .limit(top),
-    paidInRange()
+    salesInRange()
       .join('order_items as i', 'i.order_id', 'o.id')
       .join('users as u', 'u.id', 'i.seller_id')
       .select<(Pick<UserRow, 'id' | 'name'> & { revenue: number; orders: number })[]>(
