@@ -49,8 +49,15 @@ export const chatFeature = fp<ChatFeatureOptions>(
       redis: app.redis,
       prefix: app.config.REDIS_PREFIX,
     })
-    const service = createChatService({ spine: app.spine, presence, sendLimiter })
-    const offers = createOffersService({ spine: app.spine })
+    const readLimiter = new SendLimiter({
+      scale: app.config.RATE_LIMIT_SCALE,
+      redis: app.redis,
+      prefix: app.config.REDIS_PREFIX,
+      name: 'chat-read',
+      points: app.config.CHAT_READ_LIMIT,
+    })
+    const service = createChatService({ spine: app.spine, presence, sendLimiter, readLimiter })
+    const offers = createOffersService({ spine: app.spine, sendLimiter })
     app.decorate('chat', { service, offers } satisfies ChatModule)
 
     app.addSchema(Offer)

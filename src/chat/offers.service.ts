@@ -10,6 +10,7 @@ import { ChatErrors } from './chat.errors.js'
 import { hydrateMessages, toOffer, type ConversationRow, type OfferRow } from './chat.model.js'
 import type { Offer } from './chat.schemas.js'
 import { insertMessage, participantConversation, type ActorCtx } from './chat.service.js'
+import type { SendLimiter } from './send-limiter.js'
 
 /** How long an accepted offer holds its price for the buyer. */
 export const ACCEPTED_OFFER_HOLD_HOURS = 48
@@ -31,8 +32,9 @@ type OfferedListing = Pick<ListingRecord, 'id' | 'seller_id' | 'status' | 'type'
  * Only the side that did not make a pending offer may accept, decline or counter it. Every
  * change sends `offer:updated` to both sides and an `offer` notification to the other one;
  * new offers (and counters) also appear in the conversation as messages of kind `offer`.
+ * Making or countering an offer is a send: it counts against the chat send limit.
  */
-export function createOffersService(deps: { spine: EventSpine }) {
+export function createOffersService(deps: { spine: EventSpine; sendLimiter: SendLimiter }) {
   const { spine } = deps
 
   async function listingFor(db: Db, listingId: string): Promise<OfferedListing> {
@@ -164,6 +166,7 @@ export function createOffersService(deps: { spine: EventSpine }) {
     /** The buyer offers a price on the conversation's listing (or another listing of the same seller). */
     async make(ctx: ActorCtx, conversationId: string, input: { listingId?: string; amount: number }): Promise<Offer> {
       const me = ctx.actor.id
+      await deps.sendLimiter.consume(me)
       const conversation = await participantConversation(ctx.db, conversationId, me)
       if (conversation.buyer_id !== me) throw ChatErrors.onlyBuyerCanOffer()
       const listingId = input.listingId ?? conversation.listing_id
@@ -233,6 +236,7 @@ export function createOffersService(deps: { spine: EventSpine }) {
     /** Marks the offer `countered` and makes a new pending offer from the caller's side. */
     async counter(ctx: ActorCtx, offerId: string, amount: number): Promise<Offer> {
       const me = ctx.actor.id
+      await deps.sendLimiter.consume(me)
       return spine.transaction(ctx, async (tx) => {
         const { offer, conversation } = await answerable(tx, offerId, me)
         const listing = await listingFor(tx.db, offer.listing_id)

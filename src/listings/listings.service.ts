@@ -288,7 +288,7 @@ export function createListingsService({ spine, blobs, reads = null }: CatalogueD
       q: { status?: ListingStatus; limit?: number; cursor?: string },
     ): Promise<{ items: ListingCard[]; nextCursor: string | null }> {
       const limit = q.limit ?? 20
-      const after = decodeKeyset(q.cursor, ['timestamp', 'uuid']) as [string, string] | undefined
+      const after = decodeKeyset(q.cursor, ['timestamp', 'uuid'], 'my-listings') as [string, string] | undefined
       const query = ctx.db('listings as l').join('users as u', 'u.id', 'l.seller_id').where('l.seller_id', ctx.actor.id)
       if (q.status) query.where('l.status', q.status)
       if (after) query.whereRaw('(l.created_at, l.id) < (?::timestamptz, ?::uuid)', after)
@@ -302,7 +302,7 @@ export function createListingsService({ spine, blobs, reads = null }: CatalogueD
           cardColumns(ctx.db, { viewerId: ctx.actor.id }),
           ctx.db.raw(`to_json(l.created_at) #>> '{}' as created_key`),
         ])
-      const page = pageOf(rows, limit, (r) => [r.created_key, r.id])
+      const page = pageOf(rows, limit, (r) => [r.created_key, r.id], 'my-listings')
       return { items: page.items.map((r) => toCard(r, blobs)), nextCursor: page.nextCursor }
     },
   }

@@ -141,7 +141,7 @@ export function createWantsService({ spine }: { spine: EventSpine }) {
       if (q.status === 'closed' && !q.mine)
         throw invalidField('/querystring/status', 'closed wants are listed with mine=true only')
       const limit = q.limit ?? 20
-      const after = decodeKeyset(q.cursor, ['timestamp', 'uuid']) as [string, string] | undefined
+      const after = decodeKeyset(q.cursor, ['timestamp', 'uuid'], 'wants') as [string, string] | undefined
       const query = ctx.db('wants as w').join('users as u', 'u.id', 'w.user_id')
       if (q.mine) {
         query.where('w.user_id', ctx.actor!.id)
@@ -163,7 +163,7 @@ export function createWantsService({ spine }: { spine: EventSpine }) {
         ])
         .limit(limit + 1)
         .select([...COLUMNS, ctx.db.raw(`to_json(w.created_at) #>> '{}' as created_key`)])
-      const page = pageOf(rows, limit, (r) => [r.created_key, r.id])
+      const page = pageOf(rows, limit, (r) => [r.created_key, r.id], 'wants')
       return { items: page.items.map(toWant), nextCursor: page.nextCursor }
     },
 
