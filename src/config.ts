@@ -50,6 +50,12 @@ export const EnvSchema = Type.Object({
   /** Failed coupon lookups (unknown codes) per user and per IP, per hour, times RATE_LIMIT_SCALE. */
   COUPON_FAILURE_LIMIT_PER_USER: Type.Integer({ minimum: 1, default: 10 }),
   COUPON_FAILURE_LIMIT_PER_IP: Type.Integer({ minimum: 1, default: 30 }),
+  /** Unpaid checkouts with live reservations a buyer may hold at once; 0 turns the cap off. */
+  CHECKOUT_MAX_UNPAID: Type.Integer({ minimum: 0, default: 3 }),
+  /** Across several unpaid checkouts, the share (%) of a listing's stock a buyer may hold; 0 turns it off. */
+  RESERVATION_MAX_SHARE_PERCENT: Type.Integer({ minimum: 0, maximum: 100, default: 50 }),
+  /** A wishlister gets at most one price-drop alert per listing in this many hours. */
+  PRICE_DROP_ALERT_HOURS: Type.Integer({ minimum: 0, default: 24 }),
 })
 
 export type Env = Static<typeof EnvSchema>

@@ -5,7 +5,7 @@ import { ListingErrors, isListingVisibleTo } from '../listings/index.js'
 import { previewCoupon } from '../coupons/index.js'
 import { CartErrors } from './cart.errors.js'
 import type { Cart, CartItem } from './cart.schemas.js'
-import { listingStock } from './pricing.js'
+import { linePrice, listingStock } from './pricing.js'
 
 export const MAX_CART_LINES = 50
 
@@ -47,7 +47,7 @@ export const cartService = {
         available: s.status === 'active' && !s.blocked && s.available >= l.quantity,
         availableQuantity: s.available,
         status: s.status,
-        ...(offer ? { offerId: offer.id } : {}),
+        ...(offer ? { offerId: offer.id, offerQuantity: offer.quantity } : {}),
         lineTotal: currentPrice * l.quantity,
         currency: s.currency,
         addedAt: l.added_at.toISOString(),
@@ -72,7 +72,8 @@ export const cartService = {
       total: subtotal - discount,
       currency: items[0]?.currency ?? 'NGN',
       coupon,
-      checkoutReady: items.length > 0 && items.every((i) => i.available),
+      checkoutReady:
+        items.length > 0 && items.every((i) => i.available && (i.offerQuantity ?? i.quantity) >= i.quantity),
     }
   },
 
@@ -86,7 +87,7 @@ export const cartService = {
     if (s.blocked) throw CartErrors.blocked(listingId)
     if (s.type === 'giveaway' && (quantity > 1 || s.giveawayTaken)) throw CartErrors.giveawayLimit(listingId)
     if (quantity > s.available) throw CartErrors.outOfStock(listingId, s.available)
-    const offer = s.offer
+    const { unitPrice } = linePrice(s, quantity)
     await ctx.db.transaction(async (trx) => {
       // Serialises this user's cart edits so the line cap holds.
       await trx('carts').insert({ user_id: userId }).onConflict('user_id').merge({ updated_at: trx.fn.now() })
@@ -101,11 +102,11 @@ export const cartService = {
           user_id: userId,
           listing_id: listingId,
           quantity,
-          unit_price: offer?.amount ?? s.price,
+          unit_price: unitPrice,
           currency: s.currency,
         })
         .onConflict(['user_id', 'listing_id'])
-        .merge({ quantity, unit_price: offer?.amount ?? s.price, updated_at: trx.fn.now() })
+        .merge({ quantity, unit_price: unitPrice, updated_at: trx.fn.now() })
     })
     return cartService.get(ctx)
   },

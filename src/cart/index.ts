@@ -5,8 +5,8 @@ export { cartFeature } from './cart.plugin.js'
 /** Errors of the cart and of checkout's stock checks. */
 export { CartErrors } from './cart.errors.js'
 /** Stock as the cart and checkout see it, and the listing locks every stock writer takes (caller's transaction). */
-export { listingStock, lockListings, stockAndReserve } from './pricing.js'
-export type { ListingStock } from './pricing.js'
+export { assertReservationCaps, linePrice, listingStock, lockListings, stockAndReserve } from './pricing.js'
+export type { ListingStock, ReservationLimits } from './pricing.js'
 /** The checkout's stock holds (reservations), written in the caller's transaction. */
 export { convertReservations, releaseReservations } from './pricing.js'
 /** Cart lines leaving after a sale or a moderator's removal (caller's transaction). */

@@ -19,7 +19,10 @@ const naira = (kobo: number) =>
   `₦${(kobo / 100).toLocaleString('en-NG', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`
 
 /** What an offer needs of its listing. */
-type OfferedListing = Pick<ListingRecord, 'id' | 'seller_id' | 'status' | 'type' | 'currency'>
+type OfferedListing = Pick<
+  ListingRecord,
+  'id' | 'seller_id' | 'status' | 'type' | 'currency' | 'quantity' | 'sold_quantity'
+>
 
 /**
  * Offers: structured negotiation inside a conversation.
@@ -44,9 +47,11 @@ export function createOffersService(deps: { spine: EventSpine; sendLimiter: Send
     return listing
   }
 
-  const assertOfferable = (listing: OfferedListing) => {
+  const assertOfferable = (listing: OfferedListing, quantity = 1) => {
     if (listing.type !== 'sale') throw ChatErrors.offerNotAllowed()
     if (listing.status !== 'active') throw ListingErrors.listingNotAvailable()
+    const left = listing.quantity - listing.sold_quantity
+    if (quantity > left) throw ChatErrors.offerQuantityTooLarge(left)
   }
 
   async function announce(tx: TxCtx, changed: OfferRow[], notice?: { userId: string; offer: OfferRow }): Promise<void> {
@@ -67,9 +72,10 @@ export function createOffersService(deps: { spine: EventSpine; sendLimiter: Send
     conversation: ConversationRow,
     listing: OfferedListing,
     makerId: string,
-    amount: number,
+    terms: { amount: number; quantity: number },
     parentOfferId: string | null,
   ): Promise<OfferRow> {
+    const { amount, quantity } = terms
     const pending = await tx
       .db('offers')
       .where({ conversation_id: conversation.id, listing_id: listing.id, status: 'pending' })
@@ -85,6 +91,7 @@ export function createOffersService(deps: { spine: EventSpine; sendLimiter: Send
         created_by: makerId,
         parent_offer_id: parentOfferId,
         amount,
+        quantity,
         currency: listing.currency,
         status: 'pending',
       })
@@ -93,7 +100,7 @@ export function createOffersService(deps: { spine: EventSpine; sendLimiter: Send
       senderId: makerId,
       kind: 'offer',
       offerId: offer!.id,
-      body: `${parentOfferId ? 'Counter-offer' : 'Offer'}: ${naira(amount)}`,
+      body: `${parentOfferId ? 'Counter-offer' : 'Offer'}: ${naira(amount)}${quantity > 1 ? ` each for ${quantity}` : ''}`,
     }))!
     const [message] = await hydrateMessages(tx.db, [row], new Map([[conversation.id, conversation]]))
     await spine.append(tx, [
@@ -164,7 +171,11 @@ export function createOffersService(deps: { spine: EventSpine; sendLimiter: Send
     },
 
     /** The buyer offers a price on the conversation's listing (or another listing of the same seller). */
-    async make(ctx: ActorCtx, conversationId: string, input: { listingId?: string; amount: number }): Promise<Offer> {
+    async make(
+      ctx: ActorCtx,
+      conversationId: string,
+      input: { listingId?: string; amount: number; quantity?: number },
+    ): Promise<Offer> {
       const me = ctx.actor.id
       await deps.sendLimiter.consume(me)
       const conversation = await participantConversation(ctx.db, conversationId, me)
@@ -176,7 +187,8 @@ export function createOffersService(deps: { spine: EventSpine; sendLimiter: Send
         ])
       const listing = await listingFor(ctx.db, listingId)
       if (listing.seller_id !== conversation.seller_id) throw ChatErrors.listingNotInConversation()
-      assertOfferable(listing)
+      const quantity = input.quantity ?? 1
+      assertOfferable(listing, quantity)
       if (await isBlockedEitherWay(ctx.db, me, conversation.seller_id)) throw AccountErrors.blocked()
       return spine.transaction(ctx, async (tx) => {
         const locked = await participantConversation(tx.db, conversationId, me, { lock: true })
@@ -186,7 +198,7 @@ export function createOffersService(deps: { spine: EventSpine; sendLimiter: Send
           .where({ buyer_id: me, listing_id: listingId, status: 'accepted' })
           .first('id')
         if (accepted) throw ChatErrors.offerAlreadyAccepted()
-        const offer = await createPending(tx, locked, listing, me, input.amount, null)
+        const offer = await createPending(tx, locked, listing, me, { amount: input.amount, quantity }, null)
         await announce(tx, [offer], { userId: locked.seller_id, offer })
         return toOffer(offer)
       })
@@ -197,7 +209,7 @@ export function createOffersService(deps: { spine: EventSpine; sendLimiter: Send
       const me = ctx.actor.id
       return spine.transaction(ctx, async (tx) => {
         const { offer } = await answerable(tx, offerId, me)
-        assertOfferable(await listingFor(tx.db, offer.listing_id))
+        assertOfferable(await listingFor(tx.db, offer.listing_id), offer.quantity)
         // A hold that has run out but not been swept yet must not block the new one.
         await expireAccepted(tx, { buyerId: offer.buyer_id, listingId: offer.listing_id })
         const live = await tx
@@ -234,15 +246,16 @@ export function createOffersService(deps: { spine: EventSpine; sendLimiter: Send
     },
 
     /** Marks the offer `countered` and makes a new pending offer from the caller's side. */
-    async counter(ctx: ActorCtx, offerId: string, amount: number): Promise<Offer> {
+    async counter(ctx: ActorCtx, offerId: string, amount: number, quantity?: number): Promise<Offer> {
       const me = ctx.actor.id
       await deps.sendLimiter.consume(me)
       return spine.transaction(ctx, async (tx) => {
         const { offer, conversation } = await answerable(tx, offerId, me)
         const listing = await listingFor(tx.db, offer.listing_id)
-        assertOfferable(listing)
+        const units = quantity ?? offer.quantity
+        assertOfferable(listing, units)
         const countered = await setStatus(tx, offer.id, { status: 'countered' })
-        const next = await createPending(tx, conversation, listing, me, amount, offer.id)
+        const next = await createPending(tx, conversation, listing, me, { amount, quantity: units }, offer.id)
         await announce(tx, [countered, next], { userId: offer.created_by, offer: next })
         return toOffer(next)
       })

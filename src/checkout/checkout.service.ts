@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import { audit } from '../audit/index.js'
-import { CartErrors, listingStock, lockListings, stockAndReserve, type ListingStock } from '../cart/index.js'
+import {
+  CartErrors,
+  assertReservationCaps,
+  linePrice,
+  listingStock,
+  lockListings,
+  stockAndReserve,
+  type ListingStock,
+} from '../cart/index.js'
 import type { Config } from '../config.js'
 import type { Db } from '../db/index.js'
 import type { EventSpine } from '../events/index.js'
@@ -37,7 +45,7 @@ import type { CheckoutBody, CheckoutResult, ShippingAddressInput } from './check
 
 /** What checkout needs: the checkout window, the gateway, payments (to undo a failed start) and the spine. */
 export type CheckoutDeps = {
-  config: Pick<Config, 'RESERVATION_TTL_SECONDS' | 'publicUrl'>
+  config: Pick<Config, 'RESERVATION_TTL_SECONDS' | 'publicUrl' | 'CHECKOUT_MAX_UNPAID' | 'RESERVATION_MAX_SHARE_PERCENT'>
   spine: EventSpine
   gateway: PaymentGateway
   payments: PaymentsService
@@ -180,8 +188,13 @@ export function createCheckoutService(deps: CheckoutDeps) {
   const { spine, gateway, payments } = deps
   const defaultCallback = `${deps.config.publicUrl}/v1/payments/paystack/callback`
 
+  const limits = {
+    maxUnpaidCheckouts: deps.config.CHECKOUT_MAX_UNPAID,
+    maxSharePercent: deps.config.RESERVATION_MAX_SHARE_PERCENT,
+  }
+
   function price(lines: CartLine[], buyerId: string, stock: Map<string, ListingStock>): PricedLine[] {
-    return lines.map((l) => {
+    const priced = lines.map((l) => {
       const s = stock.get(l.listing_id)
       if (!s || !isListingVisibleTo(s, buyerId)) throw ListingErrors.listingNotFound()
       if (s.status === 'removed') throw CartErrors.listingUnavailable(s.id)
@@ -189,8 +202,10 @@ export function createCheckoutService(deps: CheckoutDeps) {
       if (s.blocked) throw CartErrors.blocked(s.id)
       if (s.available < l.quantity) throw CartErrors.outOfStock(s.id, s.available)
       if (s.type === 'giveaway' && (l.quantity > 1 || s.giveawayTaken)) throw CartErrors.giveawayLimit(s.id)
-      return { listing: s, quantity: l.quantity, unitPrice: s.offer?.amount ?? s.price, offerId: s.offer?.id ?? null }
+      return { listing: s, quantity: l.quantity, ...linePrice(s, l.quantity) }
     })
+    assertReservationCaps(lines, stock, limits)
+    return priced
   }
 
   /**
@@ -229,7 +244,7 @@ export function createCheckoutService(deps: CheckoutDeps) {
     // The buyer's order:status event does not depend on stock: written before the locks.
     if (reference) await emitOrderStatus(spine, tx, order.id, { userIds: [] }, { known: { order, shipments } })
 
-    await lockListings(tx.db, p.ids)
+    await lockListings(tx.db, p.ids, { buyerId })
     // A new statement after the locks, so it sees every reservation committed before them.
     // With a payment to wait for, the same statement reserves the units (rolled back below
     // if a line no longer fits).
