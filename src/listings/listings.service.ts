@@ -21,7 +21,7 @@ import type {
   UpdateListingBody,
 } from './listings.schemas.js'
 import { cardColumns, detailSql, toCard, toListing, type CardRow, type DetailRow } from './listings.sql.js'
-import type { ListingRow } from './listings.tables.js'
+import type { ListingRow, PriceDropAlertRow } from './listings.tables.js'
 
 export type ActorCtx = Ctx & { actor: Actor }
 
@@ -69,9 +69,37 @@ export type CatalogueDeps = {
   blobs: BlobStore
   /** The read pool for the listing detail (PostgreSQL); null on PGlite. */
   reads?: ReadPool | null
+  /** A wishlister gets at most one price-drop alert per listing in this many hours (PRICE_DROP_ALERT_HOURS). */
+  priceDropAlertHours?: number
 }
 
 const isAdmin = (ctx: Ctx) => ctx.actor?.role === 'admin'
+
+/**
+ * The wishlisters a price drop alerts, recorded as alerted in the same statement: a first drop
+ * alerts everyone (not the seller, not across a block); after that a wishlister is alerted
+ * again only when the price falls below the lowest price they were already alerted of, and
+ * not within `hours` of their last alert. A seller's price going down and up again is then
+ * not a stream of alerts.
+ */
+async function priceDropAlertees(
+  db: Db,
+  drop: { listingId: string; sellerId: string; price: number; hours: number },
+): Promise<string[]> {
+  const { rows } = await db.raw<{ rows: Pick<PriceDropAlertRow, 'user_id'>[] }>(
+    `insert into price_drop_alerts as a (listing_id, user_id, lowest_price, alerted_at)
+     select w.listing_id, w.user_id, :price, now() from wishlists w
+      where w.listing_id = :listingId and w.user_id <> :sellerId::uuid
+        and not ${blockedEitherWaySql('w.user_id', ':sellerId::uuid')}
+     on conflict (listing_id, user_id) do update
+        set lowest_price = excluded.lowest_price, alerted_at = excluded.alerted_at
+      where excluded.lowest_price < a.lowest_price
+        and a.alerted_at <= now() - make_interval(hours => :hours)
+     returning user_id`,
+    drop,
+  )
+  return rows.map((r) => r.user_id)
+}
 
 /** Trims and checks the text fields the schema cannot (whitespace-only titles). */
 function cleanTitle(title: string): string {
@@ -121,7 +149,7 @@ async function committedUnits(db: Db, listing: ListingRecord): Promise<number> {
  * Listings: create, read, edit (with price-drop alerts and want matching on first
  * publication), remove (files deleted from storage), and a seller's own list.
  */
-export function createListingsService({ spine, blobs, reads = null }: CatalogueDeps) {
+export function createListingsService({ spine, blobs, reads = null, priceDropAlertHours = 24 }: CatalogueDeps) {
   async function detail(ctx: Ctx, id: string): Promise<DetailRow | undefined> {
     const { sql, bindings } = detailSql(ctx.db, id, ctx.actor?.id)
     return (await hotQuery<DetailRow>(ctx.db, sql, bindings, { prepared: true, reads }))[0]
@@ -227,12 +255,12 @@ export function createListingsService({ spine, blobs, reads = null }: CatalogueD
             updated_at: tx.db.fn.now(),
           })
         if (status === 'active' && cur.status !== 'draft' && price < cur.price) {
-          const wishlisters = tx
-            .db('wishlists as w')
-            .where('w.listing_id', id)
-            .whereNot('w.user_id', cur.seller_id)
-            .whereRaw(`not ${blockedEitherWaySql('w.user_id', ':sellerId::uuid')}`, { sellerId: cur.seller_id })
-            .select('w.user_id')
+          const wishlisters = await priceDropAlertees(tx.db, {
+            listingId: id,
+            sellerId: cur.seller_id,
+            price,
+            hours: priceDropAlertHours,
+          })
           await spine.notify(tx, wishlisters, 'price_drop', {
             listingId: id,
             oldPrice: cur.price,
