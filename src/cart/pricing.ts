@@ -271,7 +271,7 @@ export async function lockListings(db: Db, ids: string[], opts: { buyerId?: stri
   // A checkout first takes its buyer's lock (always before any listing's, so no deadlock): the
   // buyer's checkouts then run one at a time, and the caps on their reservations hold.
   if (opts.buyerId)
-    await db.raw(`select pg_advisory_xact_lock(hashtextextended('checkout-buyer:' || :buyerId, 0))`, {
+    await db.raw(`select pg_advisory_xact_lock(hashtextextended('checkout-buyer:' || :buyerId::text, 0))`, {
       buyerId: opts.buyerId,
     })
   if (ids.length === 0) return

@@ -88,13 +88,13 @@ async function priceDropAlertees(
 ): Promise<string[]> {
   const { rows } = await db.raw<{ rows: Pick<PriceDropAlertRow, 'user_id'>[] }>(
     `insert into price_drop_alerts as a (listing_id, user_id, lowest_price, alerted_at)
-     select w.listing_id, w.user_id, :price, now() from wishlists w
-      where w.listing_id = :listingId and w.user_id <> :sellerId::uuid
+     select w.listing_id, w.user_id, :price::bigint, now() from wishlists w
+      where w.listing_id = :listingId::uuid and w.user_id <> :sellerId::uuid
         and not ${blockedEitherWaySql('w.user_id', ':sellerId::uuid')}
      on conflict (listing_id, user_id) do update
         set lowest_price = excluded.lowest_price, alerted_at = excluded.alerted_at
       where excluded.lowest_price < a.lowest_price
-        and a.alerted_at <= now() - make_interval(hours => :hours)
+        and a.alerted_at <= now() - make_interval(hours => :hours::int)
      returning user_id`,
     drop,
   )
