@@ -75,9 +75,9 @@ void t.test('a tampered or foreign cursor is refused on the other lists', async 
   const app = await build(t)
   const user = await aUser(app)
   for (let i = 0; i < 3; i++) await aListing(app.db, user.id, { title: `Lamp ${i}` })
-  await app.db('notifications').insert(
-    Array.from({ length: 3 }, (_, i) => ({ user_id: user.id, type: 'message', data: { n: i } })),
-  )
+  await app
+    .db('notifications')
+    .insert(Array.from({ length: 3 }, (_, i) => ({ user_id: user.id, type: 'message', data: { n: i } })))
 
   t.equal((await pageAll(app, '/v1/notifications?limit=1', user.accessToken)).length, 3, 'notifications page')
   t.equal((await pageAll(app, '/v1/me/listings?limit=1', user.accessToken)).length, 3, 'my listings page')
@@ -102,61 +102,67 @@ void t.test('a tampered or foreign cursor is refused on the other lists', async 
 // ---------------------------------------------------------------------------------------------
 // 17a. Reservation caps: unpaid checkouts per buyer, and a share of a listing across them.
 
-void t.test('a buyer holds at most CHECKOUT_MAX_UNPAID unpaid checkouts; the next is 429 and changes nothing', async (t) => {
-  const { app } = await commerceApp(t, { CHECKOUT_MAX_UNPAID: 2 })
-  const seller = await aUser(app)
-  const buyer = await aUser(app)
-  const listings = [
-    await aListing(app.db, seller.id, { title: 'Lamp' }),
-    await aListing(app.db, seller.id, { title: 'Desk' }),
-    await aListing(app.db, seller.id, { title: 'Chair' }),
-  ]
-  const orders: string[] = []
-  for (const l of listings.slice(0, 2)) {
+void t.test(
+  'a buyer holds at most CHECKOUT_MAX_UNPAID unpaid checkouts; the next is 429 and changes nothing',
+  async (t) => {
+    const { app } = await commerceApp(t, { CHECKOUT_MAX_UNPAID: 2 })
+    const seller = await aUser(app)
+    const buyer = await aUser(app)
+    const listings = [
+      await aListing(app.db, seller.id, { title: 'Lamp' }),
+      await aListing(app.db, seller.id, { title: 'Desk' }),
+      await aListing(app.db, seller.id, { title: 'Chair' }),
+    ]
+    const orders: string[] = []
+    for (const l of listings.slice(0, 2)) {
+      await call(app, 'DELETE', '/v1/cart', { token: buyer.accessToken })
+      t.equal((await toCart(app, buyer, l.id)).statusCode, 200)
+      const co = await checkout(app, buyer)
+      t.equal(co.statusCode, 201, co.body)
+      orders.push(co.json.order.id as string)
+    }
     await call(app, 'DELETE', '/v1/cart', { token: buyer.accessToken })
-    t.equal((await toCart(app, buyer, l.id)).statusCode, 200)
-    const co = await checkout(app, buyer)
-    t.equal(co.statusCode, 201, co.body)
-    orders.push(co.json.order.id as string)
-  }
-  await call(app, 'DELETE', '/v1/cart', { token: buyer.accessToken })
-  await toCart(app, buyer, listings[2]!.id)
-  const refused = await checkout(app, buyer)
-  t.equal(refused.statusCode, 429, refused.body)
-  t.equal(refused.json.code, 'TOO_MANY_UNPAID_CHECKOUTS')
-  t.ok(Number(refused.headers['retry-after']) >= 1, 'Retry-After: when the first hold ends')
-  t.equal(await count(app, 'orders', { buyer_id: buyer.id }), 2, 'no third order')
-  t.equal(await available(app, listings[2]!.id), 1, 'nothing reserved')
+    await toCart(app, buyer, listings[2]!.id)
+    const refused = await checkout(app, buyer)
+    t.equal(refused.statusCode, 429, refused.body)
+    t.equal(refused.json.code, 'TOO_MANY_UNPAID_CHECKOUTS')
+    t.ok(Number(refused.headers['retry-after']) >= 1, 'Retry-After: when the first hold ends')
+    t.equal(await count(app, 'orders', { buyer_id: buyer.id }), 2, 'no third order')
+    t.equal(await available(app, listings[2]!.id), 1, 'nothing reserved')
 
-  // Cancelling an unpaid checkout frees a place.
-  t.equal((await call(app, 'POST', `/v1/orders/${orders[0]}/cancel`, { token: buyer.accessToken })).statusCode, 200)
-  t.equal((await checkout(app, buyer)).statusCode, 201, 'after a cancel the checkout goes through')
-})
+    // Cancelling an unpaid checkout frees a place.
+    t.equal((await call(app, 'POST', `/v1/orders/${orders[0]}/cancel`, { token: buyer.accessToken })).statusCode, 200)
+    t.equal((await checkout(app, buyer)).statusCode, 201, 'after a cancel the checkout goes through')
+  },
+)
 
-void t.test('across unpaid checkouts a buyer holds at most a share of a listing; one checkout may take all', async (t) => {
-  const { app } = await commerceApp(t)
-  const seller = await aUser(app)
-  const buyer = await aUser(app)
-  const other = await aUser(app)
-  const stock = await aListing(app.db, seller.id, { title: 'Dining chairs', quantity: 10 })
+void t.test(
+  'across unpaid checkouts a buyer holds at most a share of a listing; one checkout may take all',
+  async (t) => {
+    const { app } = await commerceApp(t)
+    const seller = await aUser(app)
+    const buyer = await aUser(app)
+    const other = await aUser(app)
+    const stock = await aListing(app.db, seller.id, { title: 'Dining chairs', quantity: 10 })
 
-  t.equal((await toCart(app, buyer, stock.id, 4)).statusCode, 200)
-  t.equal((await checkout(app, buyer)).statusCode, 201, 'a first checkout of 4 of 10')
-  await toCart(app, buyer, stock.id, 1)
-  t.equal((await checkout(app, buyer)).statusCode, 201, 'a second holding 5 of 10: half')
-  const refused = await checkout(app, buyer)
-  t.equal(refused.statusCode, 429, refused.body)
-  t.equal(refused.json.code, 'RESERVATION_LIMIT')
-  t.equal(refused.json.moreAllowed, 0)
-  t.ok(Number(refused.headers['retry-after']) >= 1)
-  t.equal(await available(app, stock.id), 5, 'the refused checkout reserved nothing')
-  t.equal(await count(app, 'orders', { buyer_id: buyer.id }), 2)
+    t.equal((await toCart(app, buyer, stock.id, 4)).statusCode, 200)
+    t.equal((await checkout(app, buyer)).statusCode, 201, 'a first checkout of 4 of 10')
+    await toCart(app, buyer, stock.id, 1)
+    t.equal((await checkout(app, buyer)).statusCode, 201, 'a second holding 5 of 10: half')
+    const refused = await checkout(app, buyer)
+    t.equal(refused.statusCode, 429, refused.body)
+    t.equal(refused.json.code, 'RESERVATION_LIMIT')
+    t.equal(refused.json.moreAllowed, 0)
+    t.ok(Number(refused.headers['retry-after']) >= 1)
+    t.equal(await available(app, stock.id), 5, 'the refused checkout reserved nothing')
+    t.equal(await count(app, 'orders', { buyer_id: buyer.id }), 2)
 
-  // Another buyer may take everything that is left in one checkout.
-  t.equal((await toCart(app, other, stock.id, 5)).statusCode, 200)
-  t.equal((await checkout(app, other)).statusCode, 201, 'one checkout may take all that is left')
-  t.equal(await available(app, stock.id), 0)
-})
+    // Another buyer may take everything that is left in one checkout.
+    t.equal((await toCart(app, other, stock.id, 5)).statusCode, 200)
+    t.equal((await checkout(app, other)).statusCode, 201, 'one checkout may take all that is left')
+    t.equal(await available(app, stock.id), 0)
+  },
+)
 
 void t.test('racing checkouts of one buyer cannot pass the unpaid-checkout cap together', async (t) => {
   const { app } = await commerceApp(t, { CHECKOUT_MAX_UNPAID: 1, RESERVATION_MAX_SHARE_PERCENT: 0 })
@@ -165,11 +171,7 @@ void t.test('racing checkouts of one buyer cannot pass the unpaid-checkout cap t
   const stock = await aListing(app.db, seller.id, { title: 'Mugs', quantity: 5 })
   await toCart(app, buyer, stock.id, 1)
   const results = await Promise.all(Array.from({ length: 4 }, () => checkout(app, buyer)))
-  t.same(
-    results.map((r) => r.statusCode).sort(),
-    [201, 429, 429, 429],
-    results.map((r) => r.body).join('\n'),
-  )
+  t.same(results.map((r) => r.statusCode).sort(), [201, 429, 429, 429], results.map((r) => r.body).join('\n'))
   t.equal(await available(app, stock.id), 4, 'one unit held')
 })
 
@@ -183,10 +185,7 @@ void t.test('an accepted offer prices at most its quantity; more units are refus
   })
   const offer = await anOffer(app, buyer, conversation.id, 6_000_00)
   t.equal(offer.quantity, 1, 'an offer is for one unit unless it says more')
-  t.equal(
-    (await call(app, 'POST', `/v1/offers/${offer.id}/accept`, { token: seller.accessToken })).statusCode,
-    200,
-  )
+  t.equal((await call(app, 'POST', `/v1/offers/${offer.id}/accept`, { token: seller.accessToken })).statusCode, 200)
 
   // A cart line of 3 units at the offer's price (as a line written before the offer was accepted).
   await fillCarts(app, [{ userId: buyer.id, listingId: listing.id, quantity: 3 }])
@@ -256,7 +255,10 @@ void t.test('price-drop alerts do not repeat on a down-and-up cycle', async (t) 
   }
   const alerts = () => count(app, 'notifications', { user_id: fan.id, type: 'price_drop' })
   const aDayLater = () =>
-    app.db('price_drop_alerts').where('user_id', fan.id).update({ alerted_at: app.db.raw("now() - interval '25 hours'") })
+    app
+      .db('price_drop_alerts')
+      .where('user_id', fan.id)
+      .update({ alerted_at: app.db.raw("now() - interval '25 hours'") })
 
   await setPrice(9_000_00)
   t.equal(await alerts(), 1, 'the first drop alerts')
@@ -271,7 +273,11 @@ void t.test('price-drop alerts do not repeat on a down-and-up cycle', async (t) 
   t.equal(await alerts(), 1, 'a day later, a drop not below the lowest alerted price: none')
   await setPrice(8_500_00)
   t.equal(await alerts(), 2, 'a day later, below the lowest alerted price: alerted')
-  const last = await app.db('notifications').where({ user_id: fan.id, type: 'price_drop' }).orderBy('created_at', 'desc').first()
+  const last = await app
+    .db('notifications')
+    .where({ user_id: fan.id, type: 'price_drop' })
+    .orderBy('created_at', 'desc')
+    .first()
   t.same(last?.data, { listingId: listing.id, oldPrice: 9_500_00, newPrice: 8_500_00, currency: 'NGN' })
 })
 
@@ -337,11 +343,7 @@ void t.test('guessing coupon codes is limited per user and per IP, on the cart a
   // Four failures from this IP: a third account from it is refused at once.
   const sameIp = await tryCode(buyers[2]!, coupon.code)
   t.equal(sameIp.statusCode, 429, 'the per-IP limit holds across accounts')
-  t.equal(
-    (await checkout(app, buyers[2]!)).statusCode,
-    201,
-    'a checkout without a typed code is not a lookup',
-  )
+  t.equal((await checkout(app, buyers[2]!)).statusCode, 201, 'a checkout without a typed code is not a lookup')
 })
 
 // ---------------------------------------------------------------------------------------------

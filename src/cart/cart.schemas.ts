@@ -17,7 +17,9 @@ export const CartItem = Type.Object({
   status: Type.String({ description: 'The listing status' }),
   offerId: Type.Optional(Id),
   offerQuantity: Type.Optional(
-    Type.Integer({ description: 'With offerId: the units the offer was agreed for (its price applies to at most these)' }),
+    Type.Integer({
+      description: 'With offerId: the units the offer was agreed for (its price applies to at most these)',
+    }),
   ),
   lineTotal: Money,
   currency: Type.String(),

@@ -197,6 +197,7 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService; offers: 
       },
       config: auth,
     },
-    async (req, reply) => reply.code(201).send(await offers.counter(actorCtx(req), req.params.id, req.body.amount, req.body.quantity)),
+    async (req, reply) =>
+      reply.code(201).send(await offers.counter(actorCtx(req), req.params.id, req.body.amount, req.body.quantity)),
   )
 }

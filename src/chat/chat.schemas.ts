@@ -116,7 +116,8 @@ export const ConversationsQuery = StrictObject({
 const OfferQuantity = Type.Integer({
   minimum: 1,
   maximum: 999,
-  description: 'Units the offer is for (default 1; a counter keeps the answered offer\'s); its price applies to at most these',
+  description:
+    "Units the offer is for (default 1; a counter keeps the answered offer's); its price applies to at most these",
 })
 export const MakeOfferBody = StrictObject({
   listingId: Type.Optional(Id),

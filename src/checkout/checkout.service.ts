@@ -45,7 +45,10 @@ import type { CheckoutBody, CheckoutResult, ShippingAddressInput } from './check
 
 /** What checkout needs: the checkout window, the gateway, payments (to undo a failed start) and the spine. */
 export type CheckoutDeps = {
-  config: Pick<Config, 'RESERVATION_TTL_SECONDS' | 'publicUrl' | 'CHECKOUT_MAX_UNPAID' | 'RESERVATION_MAX_SHARE_PERCENT'>
+  config: Pick<
+    Config,
+    'RESERVATION_TTL_SECONDS' | 'publicUrl' | 'CHECKOUT_MAX_UNPAID' | 'RESERVATION_MAX_SHARE_PERCENT'
+  >
   spine: EventSpine
   gateway: PaymentGateway
   payments: PaymentsService

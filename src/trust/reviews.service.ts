@@ -140,7 +140,11 @@ export function createReviewsService(deps: { spine: EventSpine }) {
     async listForSeller(ctx: Ctx, sellerId: string, q: PageQ) {
       const seller = await findUser(ctx.db, sellerId)
       if (!seller || seller.banned_at) throw Errors.notFound('User')
-      const result = await page(reviewsQuery(ctx.db).where('r.seller_id', sellerId).andWhere('r.status', 'visible'), q, `seller-reviews:${sellerId}`)
+      const result = await page(
+        reviewsQuery(ctx.db).where('r.seller_id', sellerId).andWhere('r.status', 'visible'),
+        q,
+        `seller-reviews:${sellerId}`,
+      )
       return {
         items: result.items.map(toReview),
         nextCursor: result.nextCursor,
