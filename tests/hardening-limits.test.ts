@@ -284,10 +284,10 @@ void t.test('price-drop alerts do not repeat on a down-and-up cycle', async (t) 
 // ---------------------------------------------------------------------------------------------
 // 17d. Offers count against the chat send limit.
 
-void t.test('making and countering offers count against the chat send limit', async (t) => {
+void t.test('making and countering offers (and answering wants) count against the chat send limit', async (t) => {
   // Scale 1: chat sends are 20 per user per 10 s.
   const app = await build(t, { RATE_LIMIT_SCALE: 1 })
-  const { buyer, seller, conversation } = await aConversation(app)
+  const { buyer, seller, listing, conversation } = await aConversation(app)
   const offer = await anOffer(app, buyer, conversation.id, 200_000_00)
   for (let i = 0; i < 20; i++) await aMessage(app, seller, conversation.id, `message ${i}`)
   const counter = await call(app, 'POST', `/v1/offers/${offer.id}/counter`, {
@@ -299,6 +299,20 @@ void t.test('making and countering offers count against the chat send limit', as
   t.ok(Number(counter.headers['retry-after']) >= 1)
   t.equal((await app.db('offers').where('id', offer.id).first('status'))?.status, 'pending', 'offer still pending')
   t.equal(await count(app, 'offers'), 1, 'no counter-offer stored')
+
+  // A sibling: answering a want with a message is a send too.
+  const want = await call(app, 'POST', '/v1/wants', {
+    token: buyer.accessToken,
+    body: { title: 'Looking for a sofa', description: 'Grey, three seats' },
+  })
+  t.equal(want.statusCode, 201, want.body)
+  const messages = await count(app, 'messages')
+  const answer = await call(app, 'POST', `/v1/wants/${want.json.id}/responses`, {
+    token: seller.accessToken,
+    body: { listingId: listing.id, message: 'I have one' },
+  })
+  t.equal(answer.statusCode, 429, answer.body)
+  t.equal(await count(app, 'messages'), messages, 'no message stored')
 
   // The buyer's offer used one of their 20: 19 messages, then the next offer is refused.
   for (let i = 0; i < 19; i++) await aMessage(app, buyer, conversation.id, `buyer ${i}`)

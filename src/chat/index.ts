@@ -29,6 +29,8 @@ export { insertMessage, openListingConversation } from './chat.service.js'
 export type ChatModule = {
   service: ChatService
   offers: OffersService
+  /** Takes one send from a user's chat allowance or throws 429 (other features' messages: want answers). */
+  countSend: (userId: string) => Promise<void>
 }
 
 declare module 'fastify' {
@@ -58,7 +60,11 @@ export const chatFeature = fp<ChatFeatureOptions>(
     })
     const service = createChatService({ spine: app.spine, presence, sendLimiter, readLimiter })
     const offers = createOffersService({ spine: app.spine, sendLimiter })
-    app.decorate('chat', { service, offers } satisfies ChatModule)
+    app.decorate('chat', {
+      service,
+      offers,
+      countSend: (userId) => sendLimiter.consume(userId),
+    } satisfies ChatModule)
 
     app.addSchema(Offer)
     app.addSchema(Message)

@@ -93,7 +93,14 @@ export async function findWant(
  * a listing, which opens (or reuses) the conversation about that listing and notifies the
  * author. New listings that match an open want notify its author (see want-matching.ts).
  */
-export function createWantsService({ spine }: { spine: EventSpine }) {
+export function createWantsService({
+  spine,
+  countSend = async () => {},
+}: {
+  spine: EventSpine
+  /** Takes one chat send from the user's allowance (or throws 429): an answer with a message is a send. */
+  countSend?: (userId: string) => Promise<void>
+}) {
   async function load(db: Db, id: string): Promise<WantView | undefined> {
     const row: WantView | undefined = await db('wants as w')
       .join('users as u', 'u.id', 'w.user_id')
@@ -217,6 +224,7 @@ export function createWantsService({ spine }: { spine: EventSpine }) {
       if (listing.status !== 'active') throw ListingErrors.listingNotActive()
       // TEMPORARY: AccountErrors.blocked (accounts) replaces ListingErrors.blocked at merge.
       if (await isBlockedEitherWay(ctx.db, ctx.actor.id, want.user_id)) throw AccountErrors.blocked()
+      if (body.message !== undefined && body.message.trim() !== '') await countSend(ctx.actor.id)
 
       return spine.transaction(ctx, async (tx) => {
         // The listing's conversation with the author (chat's rows, written in this transaction).
