@@ -14,7 +14,7 @@ import { authPlugin } from './auth/index.js'
 import { docsPlugin, errorsPlugin, registerJsonParser, sendProblem } from './http/index.js'
 import { EventSpine, noopPublisher, purgeOldEventsJob, type Publisher } from './events/index.js'
 import { MailSender } from './mail/index.js'
-import { Problem } from './shared/index.js'
+import { Problem, useCursorSecret } from './shared/index.js'
 import {
   LoginLimiter,
   accountsRoutes,
@@ -119,6 +119,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         : null
   redis?.on('error', (err) => app.log.warn({ err: err.message }, 'redis error'))
 
+  useCursorSecret(config.cursorSecret)
   app.decorate('db', db)
   app.decorate('config', config)
   app.decorate('redis', redis)

@@ -20,6 +20,8 @@ export const EnvSchema = Type.Object({
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   REDIS_PREFIX: Type.String({ default: 'oja:' }),
   JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  /** Signs list cursors; default: derived from JWT_SECRET. Every node must share it. */
+  CURSOR_SECRET: Type.Optional(Type.String({ minLength: 32 })),
   ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 30, default: 900 }),
   REFRESH_TOKEN_TTL_DAYS: Type.Integer({ minimum: 1, default: 30 }),
   PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
@@ -47,6 +49,17 @@ export const EnvSchema = Type.Object({
   TRUST_PROXY: Type.String({ default: 'false' }),
   REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 30_000 }),
   LIVE_MAX_CONNECTIONS_PER_USER: Type.Integer({ minimum: 1, maximum: 10_000, default: 20 }),
+  /** Read receipts per user per 10 s (REST and socket), times RATE_LIMIT_SCALE. */
+  CHAT_READ_LIMIT: Type.Integer({ minimum: 1, default: 60 }),
+  /** Failed coupon lookups (unknown codes) per user and per IP, per hour, times RATE_LIMIT_SCALE. */
+  COUPON_FAILURE_LIMIT_PER_USER: Type.Integer({ minimum: 1, default: 10 }),
+  COUPON_FAILURE_LIMIT_PER_IP: Type.Integer({ minimum: 1, default: 30 }),
+  /** Unpaid checkouts with live reservations a buyer may hold at once; 0 turns the cap off. */
+  CHECKOUT_MAX_UNPAID: Type.Integer({ minimum: 0, default: 3 }),
+  /** Across several unpaid checkouts, the share (%) of a listing's stock a buyer may hold; 0 turns it off. */
+  RESERVATION_MAX_SHARE_PERCENT: Type.Integer({ minimum: 0, maximum: 100, default: 50 }),
+  /** A wishlister gets at most one price-drop alert per listing in this many hours. */
+  PRICE_DROP_ALERT_HOURS: Type.Integer({ minimum: 0, default: 24 }),
 })
 
 export type Env = Static<typeof EnvSchema>
@@ -54,6 +67,8 @@ export type Env = Static<typeof EnvSchema>
 /** The resolved configuration: the environment plus what follows from it. */
 export type Config = Env & {
   jwtSecret: string
+  /** The secret list cursors are signed with (CURSOR_SECRET, else the JWT secret). */
+  cursorSecret: string
   publicUrl: string
   /** Whether demo data is loaded on an empty database. */
   seedDemo: boolean
@@ -131,6 +146,7 @@ export function loadConfig(
     trustProxy,
     nodeEnvExplicit,
     jwtSecret: parsed.JWT_SECRET ?? DEV_JWT_SECRET,
+    cursorSecret: parsed.CURSOR_SECRET ?? parsed.JWT_SECRET ?? DEV_JWT_SECRET,
     publicUrl: (parsed.PUBLIC_URL ?? `http://${parsed.HOST}:${parsed.PORT}`).replace(/\/$/, ''),
     seedDemo: parsed.SEED_DEMO ?? !parsed.DATABASE_URL,
   }

@@ -94,6 +94,8 @@ void t.test('a price drop reaches 10 000 wishlisters in one transaction, set-bas
   t.same(sample.data.data, { listingId: big.id, oldPrice: 90_000_00, newPrice: 75_000_00, currency: 'NGN' })
 
   // Atomic with the change: when storing the events fails, neither the price nor any alert stays.
+  // (The wishlisters were alerted just now; a day later a lower price alerts them again.)
+  await app.db('price_drop_alerts').update({ alerted_at: app.db.raw("now() - interval '25 hours'") })
   const before = Number((await app.db('notifications').count({ n: '*' }).first())?.n)
   const append = app.spine.append.bind(app.spine)
   app.spine.append = async () => {
@@ -111,4 +113,12 @@ void t.test('a price drop reaches 10 000 wishlisters in one transaction, set-bas
     'no notification without its event',
   )
   t.equal((await app.db('listings').where('id', big.id).first('price'))!.price, 75_000_00, 'price unchanged')
+  t.equal(
+    Number(
+      (await app.db('price_drop_alerts').whereRaw("alerted_at > now() - interval '1 hour'").count({ n: '*' }).first())
+        ?.n,
+    ),
+    0,
+    'no alert recorded either',
+  )
 })

@@ -38,4 +38,34 @@ export const CartErrors = {
   cartFull: defineError('CART_FULL', 409, (max: number) => `A cart holds at most ${max} listings`),
   cartEmpty: defineError('CART_EMPTY', 409, 'The cart is empty'),
   mixedCurrencies: defineError('MIXED_CURRENCIES', 409, 'All lines of an order must be in one currency'),
+  /** The buyer's accepted offer was agreed for fewer units than the line has. */
+  offerQuantityExceeded: defineError(
+    'OFFER_QUANTITY_EXCEEDED',
+    409,
+    (_listingId: string, offerQuantity: number) =>
+      `Your accepted offer is for ${offerQuantity} unit${offerQuantity === 1 ? '' : 's'}; buy at most that many at its price`,
+    (listingId, offerQuantity) => ({ data: { listingId, offerQuantity } }),
+  ),
+  /** The buyer already holds the most unpaid checkouts allowed at once (CHECKOUT_MAX_UNPAID). */
+  tooManyUnpaidCheckouts: defineError(
+    'TOO_MANY_UNPAID_CHECKOUTS',
+    429,
+    (max: number, _retryAfterSeconds: number) =>
+      `You have ${max} unpaid checkout${max === 1 ? '' : 's'} holding stock; pay or cancel one, or wait for it to expire`,
+    (max, retryAfterSeconds) => ({
+      data: { maxUnpaidCheckouts: max },
+      headers: { 'retry-after': String(retryAfterSeconds) },
+    }),
+  ),
+  /** Across several unpaid checkouts a buyer may hold only a share of a listing (RESERVATION_MAX_SHARE_PERCENT). */
+  reservationLimit: defineError(
+    'RESERVATION_LIMIT',
+    429,
+    (_listingId: string, _moreAllowed: number, _retryAfterSeconds: number) =>
+      'Your unpaid checkouts already hold your share of this listing; pay or cancel them first',
+    (listingId, moreAllowed, retryAfterSeconds) => ({
+      data: { listingId, moreAllowed },
+      headers: { 'retry-after': String(retryAfterSeconds) },
+    }),
+  ),
 }

@@ -70,11 +70,16 @@ export const cartRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Preview a coupon on the cart (the discount is locked at checkout)',
         body: CouponCodeBody,
-        response: { 200: Cart, ...problems(401, 403, 404, 409) },
+        response: { 200: Cart, ...problems(401, 403, 404, 409, 429) },
       },
       config: { auth: 'required' },
     },
-    async (req) => cart.setCoupon(actorCtx(req), req.body.code),
+    async (req) => {
+      const ctx = actorCtx(req)
+      return req.server.coupons.guard.lookup({ userId: ctx.actor.id, ip: req.ip }, () =>
+        cart.setCoupon(ctx, req.body.code),
+      )
+    },
   )
 
   app.delete(

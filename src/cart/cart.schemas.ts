@@ -16,6 +16,11 @@ export const CartItem = Type.Object({
   availableQuantity: Type.Integer(),
   status: Type.String({ description: 'The listing status' }),
   offerId: Type.Optional(Id),
+  offerQuantity: Type.Optional(
+    Type.Integer({
+      description: 'With offerId: the units the offer was agreed for (its price applies to at most these)',
+    }),
+  ),
   lineTotal: Money,
   currency: Type.String(),
   addedAt: Timestamp,

@@ -6,7 +6,7 @@ import { previewCoupon } from '../coupons/index.js'
 import { CartErrors } from './cart.errors.js'
 import { lineRefusal } from './line-rules.js'
 import type { Cart, CartItem } from './cart.schemas.js'
-import { listingStock } from './pricing.js'
+import { linePrice, listingStock } from './pricing.js'
 
 export const MAX_CART_LINES = 50
 
@@ -48,7 +48,7 @@ export const cartService = {
         available: isListingOnSale(s) && !s.blocked && s.available >= l.quantity,
         availableQuantity: s.available,
         status: s.status,
-        ...(offer ? { offerId: offer.id } : {}),
+        ...(offer ? { offerId: offer.id, offerQuantity: offer.quantity } : {}),
         lineTotal: currentPrice * l.quantity,
         currency: s.currency,
         addedAt: l.added_at.toISOString(),
@@ -73,7 +73,8 @@ export const cartService = {
       total: subtotal - discount,
       currency: items[0]?.currency ?? 'NGN',
       coupon,
-      checkoutReady: items.length > 0 && items.every((i) => i.available),
+      checkoutReady:
+        items.length > 0 && items.every((i) => i.available && (i.offerQuantity ?? i.quantity) >= i.quantity),
     }
   },
 
@@ -83,7 +84,7 @@ export const cartService = {
     const s = (await listingStock(ctx.db, [listingId], { buyerId: userId })).get(listingId)
     const refusal = lineRefusal(s, userId, { listingId, quantity })
     if (refusal || !s) throw refusal ?? ListingErrors.listingNotFound()
-    const offer = s.offer
+    const { unitPrice } = linePrice(s)
     await ctx.db.transaction(async (trx) => {
       // Serialises this user's cart edits so the line cap holds.
       await trx('carts').insert({ user_id: userId }).onConflict('user_id').merge({ updated_at: trx.fn.now() })
@@ -98,11 +99,11 @@ export const cartService = {
           user_id: userId,
           listing_id: listingId,
           quantity,
-          unit_price: offer?.amount ?? s.price,
+          unit_price: unitPrice,
           currency: s.currency,
         })
         .onConflict(['user_id', 'listing_id'])
-        .merge({ quantity, unit_price: offer?.amount ?? s.price, updated_at: trx.fn.now() })
+        .merge({ quantity, unit_price: unitPrice, updated_at: trx.fn.now() })
     })
     return cartService.get(ctx)
   },

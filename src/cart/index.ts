@@ -5,8 +5,8 @@ export { cartFeature } from './cart.plugin.js'
 /** Errors of the cart and of checkout's stock checks. */
 export { CartErrors } from './cart.errors.js'
 /** Stock as the cart and checkout see it, and the listing locks every stock writer takes (caller's transaction). */
-export { listingStock, lockListings, stockAndReserve } from './pricing.js'
-export type { ListingStock } from './pricing.js'
+export { assertReservationCaps, linePrice, listingStock, lockListings, stockAndReserve } from './pricing.js'
+export type { ListingStock, ReservationLimits } from './pricing.js'
 /** The one definition of "this buyer may have this line now" (cart, checkout, a late payment). */
 export { lineRefusal } from './line-rules.js'
 export type { BuyLine } from './line-rules.js'

@@ -11,7 +11,7 @@ export type BuyLine = { listingId: string; quantity: number; offerId?: string | 
  * `listingStock(..., { buyerId })` reads it: not withdrawn (removed, seller banned), visible, not their own, nobody
  * blocked, at most one unit of a giveaway and never a second one, enough units left, and,
  * when the line was priced with an accepted offer, that offer still theirs to use (accepted,
- * unexpired, not used by another live order). The cart, checkout and a late payment apply it;
+ * unexpired, not used by another live order), and an offer's price for at most its quantity. The cart, checkout and a late payment apply it;
  * it answers the first rule broken, or undefined.
  */
 export function lineRefusal(s: ListingStock | undefined, buyerId: string, line: BuyLine): AppError | undefined {
@@ -24,5 +24,8 @@ export function lineRefusal(s: ListingStock | undefined, buyerId: string, line: 
   if (s.type === 'giveaway' && (line.quantity > 1 || s.giveawayTaken)) return CartErrors.giveawayLimit(line.listingId)
   if (line.quantity > s.available) return CartErrors.outOfStock(line.listingId, s.available)
   if (line.offerId && s.offer?.id !== line.offerId) return CartErrors.offerGone(line.listingId)
+  // An accepted offer prices at most the units it was agreed for.
+  if (s.offer && line.quantity > s.offer.quantity)
+    return CartErrors.offerQuantityExceeded(line.listingId, s.offer.quantity)
   return undefined
 }

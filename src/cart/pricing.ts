@@ -2,6 +2,7 @@ import { blockedEitherWaySql } from '../accounts/index.js'
 import type { Db } from '../db/index.js'
 import { isListingOnSale, liveReservationSql } from '../listings/index.js'
 import { liveOrderSql } from '../orders/index.js'
+import { CartErrors } from './cart.errors.js'
 
 /** A listing as the cart and checkout see it: price and what is left to buy. */
 export type ListingStock = {
@@ -19,12 +20,18 @@ export type ListingStock = {
   /** Units held by live reservations (of other orders, when one is excluded). */
   held: number
   available: number
-  /** With `buyerId`: the buyer's accepted, unexpired, unused offer, whose amount replaces the price. */
-  offer?: { id: string; amount: number }
+  /** With `buyerId`: the buyer's accepted, unexpired, unused offer: its amount replaces the price of up to `quantity` units. */
+  offer?: { id: string; amount: number; quantity: number }
   /** With `buyerId`: a giveaway this buyer already has (or holds in a live order). */
   giveawayTaken?: boolean
   /** With `buyerId`: the buyer and the seller have blocked each other (either way). */
   blocked?: boolean
+  /** With `buyerId`: units of this listing the buyer's own live reservations hold (other orders), and until when the first does. */
+  heldByBuyer?: number
+  heldByBuyerUntil?: Date | null
+  /** With `buyerId`: the buyer's checkouts (other orders) whose reservations are live, and when the first ends. */
+  buyerUnpaidCheckouts?: number
+  buyerUnpaidUntil?: Date | null
 }
 
 type StockRow = {
@@ -41,8 +48,13 @@ type StockRow = {
   held: number
   offer_id?: string | null
   offer_amount?: number | null
+  offer_quantity?: number | null
   giveaway_taken?: boolean
   blocked?: boolean
+  mine?: number
+  mine_until?: Date | null
+  unpaid?: number
+  unpaid_until?: Date | null
 }
 
 /**
@@ -101,20 +113,31 @@ function stockQuery(
   const sql = `select l.id, l.seller_id, l.title, l.type, l.price, l.currency, l.status, l.seller_banned, l.quantity, l.sold_quantity, coalesce(h.held, 0)::int as held
        ${
          buyer
-           ? `, f.id as offer_id, f.amount as offer_amount, g.taken as giveaway_taken,
-         ${blockedEitherWaySql('l.seller_id', ':buyerId::uuid')} as blocked`
+           ? `, f.id as offer_id, f.amount as offer_amount, f.quantity as offer_quantity, g.taken as giveaway_taken,
+         ${blockedEitherWaySql('l.seller_id', ':buyerId::uuid')} as blocked,
+         coalesce(h.mine, 0)::int as mine, h.mine_until, b.unpaid, b.unpaid_until`
            : ''
        }
      from listings l
      left join lateral (
-       select sum(r.quantity) as held from reservations r
+       select sum(r.quantity) as held${
+         buyer
+           ? `, sum(r.quantity) filter (where r.buyer_id = :buyerId::uuid) as mine,
+              min(r.expires_at) filter (where r.buyer_id = :buyerId::uuid) as mine_until`
+           : ''
+       }
+       from reservations r
        where r.listing_id = l.id and ${liveReservationSql('r')}
          and r.order_id is distinct from :exceptOrderId::uuid
      ) h on true
      ${
        buyer
          ? `left join lateral (
-       select f.id, f.amount from offers f
+       select count(distinct r.order_id)::int as unpaid, min(r.expires_at) as unpaid_until from reservations r
+       where r.buyer_id = :buyerId::uuid and ${liveReservationSql('r')} and r.order_id is distinct from :exceptOrderId::uuid
+     ) b on true
+     left join lateral (
+       select f.id, f.amount, f.quantity from offers f
        where f.listing_id = l.id and f.buyer_id = :buyerId::uuid and f.status = 'accepted' and f.expires_at > now()
          and not exists (select 1 from order_items oi join orders o on o.id = oi.order_id where oi.offer_id = f.id and ${liveOrderSql('o')} and o.id is distinct from :exceptOrderId::uuid)
        order by f.amount limit 1
@@ -152,12 +175,62 @@ function toStock(rows: StockRow[], withBuyer: boolean): Map<string, ListingStock
           ? {
               giveawayTaken: r.giveaway_taken === true,
               blocked: r.blocked === true,
-              ...(r.offer_id ? { offer: { id: r.offer_id, amount: r.offer_amount! } } : {}),
+              heldByBuyer: r.mine ?? 0,
+              heldByBuyerUntil: r.mine_until ?? null,
+              buyerUnpaidCheckouts: r.unpaid ?? 0,
+              buyerUnpaidUntil: r.unpaid_until ?? null,
+              ...(r.offer_id
+                ? { offer: { id: r.offer_id, amount: r.offer_amount!, quantity: r.offer_quantity ?? 1 } }
+                : {}),
             }
           : {}),
       },
     ]),
   )
+}
+
+/**
+ * The unit price of a line the buyer may have (lineRefusal passed): the accepted offer's, or
+ * the listing's. lineRefusal refuses a line of more units than the offer was agreed for
+ * (OFFER_QUANTITY_EXCEEDED) rather than pricing it at the offer throughout.
+ */
+export function linePrice(s: ListingStock): { unitPrice: number; offerId: string | null } {
+  return s.offer ? { unitPrice: s.offer.amount, offerId: s.offer.id } : { unitPrice: s.price, offerId: null }
+}
+
+/** How many unpaid checkouts a buyer may hold, and what share of a listing across several. */
+export type ReservationLimits = { maxUnpaidCheckouts: number; maxSharePercent: number }
+
+const secondsUntil = (at: Date | null | undefined) =>
+  Math.max(1, Math.ceil(((at?.getTime() ?? Date.now()) - Date.now()) / 1000))
+
+/**
+ * The reservation caps of a checkout with something to pay (read with `buyerId`, this order
+ * excluded): the buyer may hold at most `maxUnpaidCheckouts` unpaid checkouts with live
+ * reservations at once (TOO_MANY_UNPAID_CHECKOUTS), and while they already hold units of a
+ * listing in another unpaid checkout, they may hold at most `maxSharePercent` of its stock
+ * left (at least one unit) across their checkouts (RESERVATION_LIMIT). One checkout may take
+ * any quantity that is available. Both answer 429 with Retry-After: when the buyer's first
+ * hold ends. A limit of 0 turns it off.
+ */
+export function assertReservationCaps(
+  lines: { listing_id: string; quantity: number }[],
+  stock: Map<string, ListingStock>,
+  limits: ReservationLimits,
+): void {
+  const held = lines.map((l) => ({ line: l, s: stock.get(l.listing_id)! }))
+  if (!held.some(({ s }) => s.type === 'sale')) return
+  const first = held[0]!.s
+  if (limits.maxUnpaidCheckouts > 0 && (first.buyerUnpaidCheckouts ?? 0) >= limits.maxUnpaidCheckouts)
+    throw CartErrors.tooManyUnpaidCheckouts(limits.maxUnpaidCheckouts, secondsUntil(first.buyerUnpaidUntil))
+  if (limits.maxSharePercent <= 0) return
+  for (const { line, s } of held) {
+    const mine = s.heldByBuyer ?? 0
+    if (mine === 0) continue
+    const cap = Math.max(1, Math.floor(((s.quantity - s.soldQuantity) * limits.maxSharePercent) / 100))
+    if (mine + line.quantity > cap)
+      throw CartErrors.reservationLimit(s.id, Math.max(0, cap - mine), secondsUntil(s.heldByBuyerUntil))
+  }
 }
 
 /** Reservations of an order that still hold turn into sold units (the order is paid). */
@@ -196,9 +269,19 @@ export async function releaseExpiredReservations(db: Db): Promise<number> {
  * KEY SHARE locks that inserting rows which reference a listing (order lines, reservations,
  * offers, wishlists) take.
  */
-export async function lockListings(db: Db, ids: string[]): Promise<void> {
-  if (ids.length === 0) return
-  await db.raw('select id from listings where id = any(?::uuid[]) order by id for no key update', [
-    [...new Set(ids)].sort(),
-  ])
+export async function lockListings(db: Db, ids: string[], opts: { buyerId?: string } = {}): Promise<void> {
+  const listingIds = [...new Set(ids)].sort()
+  // A checkout first takes its buyer's lock (always before any listing's, so no deadlock): the
+  // buyer's checkouts then run one at a time, and the caps on their reservations hold. In the
+  // same statement: the lock is a one-time filter, evaluated before the first row is locked.
+  if (opts.buyerId)
+    await db.raw(
+      `with buyer as (select pg_advisory_xact_lock(hashtextextended('checkout-buyer:' || :buyerId::text, 0)))
+       select l.id from listings l
+       where exists (select 1 from buyer) and l.id = any(:ids::uuid[])
+       order by l.id for no key update of l`,
+      { buyerId: opts.buyerId, ids: listingIds },
+    )
+  else if (listingIds.length > 0)
+    await db.raw('select id from listings where id = any(?::uuid[]) order by id for no key update', [listingIds])
 }

@@ -33,6 +33,13 @@ export const ChatErrors = {
     (status: string) => `The offer is ${status}, no longer pending`,
     (status) => ({ data: { offerStatus: status } }),
   ),
+  /** An offer (or counter) for more units than the listing has left. */
+  offerQuantityTooLarge: defineError(
+    'OFFER_QUANTITY_TOO_LARGE',
+    409,
+    (left: number) => `The listing has only ${left} unit${left === 1 ? '' : 's'} left to offer on`,
+    (left) => ({ data: { quantityLeft: left } }),
+  ),
   offerAlreadyPending: defineError(
     'OFFER_ALREADY_PENDING',
     409,

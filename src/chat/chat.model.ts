@@ -16,6 +16,7 @@ export function toOffer(r: OfferRow): Offer {
     buyerId: r.buyer_id,
     sellerId: r.seller_id,
     amount: r.amount,
+    quantity: r.quantity,
     currency: r.currency,
     status: r.status,
     createdBy: r.created_by,

@@ -123,7 +123,7 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService; offers: 
         body: MarkReadBody,
         response: {
           200: Type.Composite([ReadReceipt, Type.Object({ unreadCount: Type.Integer({ minimum: 0 }) })]),
-          ...problems(401, 403, 404),
+          ...problems(401, 403, 404, 429),
         },
       },
       config: auth,
@@ -141,7 +141,7 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService; offers: 
         description: "For the conversation's listing unless `listingId` names another listing of the same seller.",
         params: IdParams,
         body: MakeOfferBody,
-        response: { 201: OfferRef, ...problems(401, 403, 404, 409) },
+        response: { 201: OfferRef, ...problems(401, 403, 404, 409, 429) },
       },
       config: auth,
     },
@@ -193,10 +193,11 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService; offers: 
         description: 'The answered offer becomes `countered`; the answer is the new pending offer from your side.',
         params: IdParams,
         body: CounterOfferBody,
-        response: { 201: OfferRef, ...problems(401, 403, 404, 409) },
+        response: { 201: OfferRef, ...problems(401, 403, 404, 409, 429) },
       },
       config: auth,
     },
-    async (req, reply) => reply.code(201).send(await offers.counter(actorCtx(req), req.params.id, req.body.amount)),
+    async (req, reply) =>
+      reply.code(201).send(await offers.counter(actorCtx(req), req.params.id, req.body.amount, req.body.quantity)),
   )
 }

@@ -29,6 +29,7 @@ export const Offer = Type.Object(
     buyerId: Id,
     sellerId: Id,
     amount: Money,
+    quantity: Type.Integer({ minimum: 1, description: 'The units the offer is for; `amount` is the price of each' }),
     currency: Type.String(),
     status: OfferStatus,
     createdBy: Id,
@@ -112,13 +113,21 @@ export const ConversationsQuery = StrictObject({
   cursor: Type.Optional(Type.String({ maxLength: 512 })),
 })
 
+const OfferQuantity = Type.Integer({
+  minimum: 1,
+  maximum: 999,
+  description:
+    "Units the offer is for (default 1; a counter keeps the answered offer's); its price applies to at most these",
+})
 export const MakeOfferBody = StrictObject({
   listingId: Type.Optional(Id),
-  amount: Type.Integer({ minimum: 1, maximum: 1_000_000_000_000, description: 'Minor units (kobo)' }),
+  amount: Type.Integer({ minimum: 1, maximum: 1_000_000_000_000, description: 'Minor units (kobo), per unit' }),
+  quantity: Type.Optional(OfferQuantity),
   currency: Type.Optional(Currency),
 })
 export const CounterOfferBody = StrictObject({
-  amount: Type.Integer({ minimum: 1, maximum: 1_000_000_000_000, description: 'Minor units (kobo)' }),
+  amount: Type.Integer({ minimum: 1, maximum: 1_000_000_000_000, description: 'Minor units (kobo), per unit' }),
+  quantity: Type.Optional(OfferQuantity),
 })
 
 /** Socket payloads (client → server), validated with the same schemas as REST. */

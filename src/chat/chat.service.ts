@@ -20,6 +20,8 @@ export type ChatDeps = {
   /** Read at each send, so the realtime layer can plug in after the feature is built. */
   presence: Presence
   sendLimiter: SendLimiter
+  /** Read receipts (REST and the socket's `conversation:read`) per user. */
+  readLimiter: SendLimiter
 }
 
 /** A conversation's other party, listing and unread count, as its view shows them (one statement for a page). */
@@ -368,7 +370,7 @@ export function createChatService(deps: ChatDeps) {
     ): Promise<{ items: Conversation[]; nextCursor: string | null }> {
       const me = ctx.actor.id
       const limit = q.limit ?? 20
-      const after = decodeCursor(q.cursor, 2) as [string, string] | undefined
+      const after = decodeCursor(q.cursor, 2, 'conversations') as [string, string] | undefined
       if (
         after &&
         (typeof after[0] !== 'string' ||
@@ -403,7 +405,7 @@ export function createChatService(deps: ChatDeps) {
       const last = page[page.length - 1]
       return {
         items: await views(ctx.db, me, page),
-        nextCursor: merged.length > limit && last ? encodeCursor([last.activity_key, last.id]) : null,
+        nextCursor: merged.length > limit && last ? encodeCursor([last.activity_key, last.id], 'conversations') : null,
       }
     },
 
@@ -464,6 +466,7 @@ export function createChatService(deps: ChatDeps) {
       upToMessageId: string,
     ): Promise<ReadReceipt & { unreadCount: number }> {
       const me = ctx.actor.id
+      await deps.readLimiter.consume(me)
       const conversation = await participantConversation(ctx.db, conversationId, me)
       const message = await ctx
         .db('messages')

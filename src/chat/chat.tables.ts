@@ -33,6 +33,8 @@ export type OfferRow = {
   created_by: string
   parent_offer_id: string | null
   amount: number
+  /** The units the offer is for; its amount is the price of each. */
+  quantity: number
   currency: string
   status: Offer['status']
   expires_at: Date | null
@@ -58,7 +60,7 @@ declare module 'knex/types/tables.js' {
     messages: Table<MessageRow, 'id' | 'sender_id' | 'kind' | 'offer_id' | 'client_id' | 'created_at'>
     offers: Table<
       OfferRow,
-      'id' | 'parent_offer_id' | 'currency' | 'status' | 'expires_at' | 'responded_at' | 'created_at'
+      'id' | 'parent_offer_id' | 'quantity' | 'currency' | 'status' | 'expires_at' | 'responded_at' | 'created_at'
     >
     conversation_reads: Table<ConversationReadRow, 'read_at'>
   }

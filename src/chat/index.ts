@@ -29,6 +29,8 @@ export { insertMessage, openListingConversation } from './chat.service.js'
 export type ChatModule = {
   service: ChatService
   offers: OffersService
+  /** Takes one send from a user's chat allowance or throws 429 (other features' messages: want answers). */
+  countSend: (userId: string) => Promise<void>
 }
 
 declare module 'fastify' {
@@ -49,9 +51,20 @@ export const chatFeature = fp<ChatFeatureOptions>(
       redis: app.redis,
       prefix: app.config.REDIS_PREFIX,
     })
-    const service = createChatService({ spine: app.spine, presence, sendLimiter })
-    const offers = createOffersService({ spine: app.spine })
-    app.decorate('chat', { service, offers } satisfies ChatModule)
+    const readLimiter = new SendLimiter({
+      scale: app.config.RATE_LIMIT_SCALE,
+      redis: app.redis,
+      prefix: app.config.REDIS_PREFIX,
+      name: 'chat-read',
+      points: app.config.CHAT_READ_LIMIT,
+    })
+    const service = createChatService({ spine: app.spine, presence, sendLimiter, readLimiter })
+    const offers = createOffersService({ spine: app.spine, sendLimiter })
+    app.decorate('chat', {
+      service,
+      offers,
+      countSend: (userId) => sendLimiter.consume(userId),
+    } satisfies ChatModule)
 
     app.addSchema(Offer)
     app.addSchema(Message)

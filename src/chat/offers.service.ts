@@ -17,6 +17,7 @@ import { ChatErrors } from './chat.errors.js'
 import { hydrateMessages, toOffer, type ConversationRow, type OfferRow } from './chat.model.js'
 import type { Offer } from './chat.schemas.js'
 import { insertMessage, participantConversation, type ActorCtx } from './chat.service.js'
+import type { SendLimiter } from './send-limiter.js'
 
 /** How long an accepted offer holds its price for the buyer. */
 export const ACCEPTED_OFFER_HOLD_HOURS = 48
@@ -25,7 +26,10 @@ const naira = (kobo: number) =>
   `₦${(kobo / 100).toLocaleString('en-NG', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`
 
 /** What an offer needs of its listing. */
-type OfferedListing = Pick<ListingRecord, 'id' | 'seller_id' | 'status' | 'seller_banned' | 'type' | 'currency'>
+type OfferedListing = Pick<
+  ListingRecord,
+  'id' | 'seller_id' | 'status' | 'seller_banned' | 'type' | 'currency' | 'quantity' | 'sold_quantity'
+>
 
 /**
  * Offers: structured negotiation inside a conversation.
@@ -38,8 +42,9 @@ type OfferedListing = Pick<ListingRecord, 'id' | 'seller_id' | 'status' | 'selle
  * Only the side that did not make a pending offer may accept, decline or counter it. Every
  * change sends `offer:updated` to both sides and an `offer` notification to the other one;
  * new offers (and counters) also appear in the conversation as messages of kind `offer`.
+ * Making or countering an offer is a send: it counts against the chat send limit.
  */
-export function createOffersService(deps: { spine: EventSpine }) {
+export function createOffersService(deps: { spine: EventSpine; sendLimiter: SendLimiter }) {
   const { spine } = deps
 
   async function listingFor(db: Db, listingId: string): Promise<OfferedListing> {
@@ -52,9 +57,11 @@ export function createOffersService(deps: { spine: EventSpine }) {
     return listing
   }
 
-  const assertOfferable = (listing: OfferedListing) => {
+  const assertOfferable = (listing: OfferedListing, quantity = 1) => {
     if (listing.type !== 'sale') throw ChatErrors.offerNotAllowed()
     if (!isListingOnSale(listing)) throw ListingErrors.listingNotAvailable()
+    const left = listing.quantity - listing.sold_quantity
+    if (quantity > left) throw ChatErrors.offerQuantityTooLarge(left)
   }
 
   async function announce(tx: TxCtx, changed: OfferRow[], notice?: { userId: string; offer: OfferRow }): Promise<void> {
@@ -75,9 +82,10 @@ export function createOffersService(deps: { spine: EventSpine }) {
     conversation: ConversationRow,
     listing: OfferedListing,
     makerId: string,
-    amount: number,
+    terms: { amount: number; quantity: number },
     parentOfferId: string | null,
   ): Promise<OfferRow> {
+    const { amount, quantity } = terms
     const pending = await tx
       .db('offers')
       .where({ conversation_id: conversation.id, listing_id: listing.id, status: 'pending' })
@@ -93,6 +101,7 @@ export function createOffersService(deps: { spine: EventSpine }) {
         created_by: makerId,
         parent_offer_id: parentOfferId,
         amount,
+        quantity,
         currency: listing.currency,
         status: 'pending',
       })
@@ -101,7 +110,7 @@ export function createOffersService(deps: { spine: EventSpine }) {
       senderId: makerId,
       kind: 'offer',
       offerId: offer!.id,
-      body: `${parentOfferId ? 'Counter-offer' : 'Offer'}: ${naira(amount)}`,
+      body: `${parentOfferId ? 'Counter-offer' : 'Offer'}: ${naira(amount)}${quantity > 1 ? ` each for ${quantity}` : ''}`,
     }))!
     const [message] = await hydrateMessages(tx.db, [row], new Map([[conversation.id, conversation]]))
     await spine.append(tx, [
@@ -172,8 +181,13 @@ export function createOffersService(deps: { spine: EventSpine }) {
     },
 
     /** The buyer offers a price on the conversation's listing (or another listing of the same seller). */
-    async make(ctx: ActorCtx, conversationId: string, input: { listingId?: string; amount: number }): Promise<Offer> {
+    async make(
+      ctx: ActorCtx,
+      conversationId: string,
+      input: { listingId?: string; amount: number; quantity?: number },
+    ): Promise<Offer> {
       const me = ctx.actor.id
+      await deps.sendLimiter.consume(me)
       const conversation = await participantConversation(ctx.db, conversationId, me)
       if (conversation.buyer_id !== me) throw ChatErrors.onlyBuyerCanOffer()
       const listingId = input.listingId ?? conversation.listing_id
@@ -183,7 +197,8 @@ export function createOffersService(deps: { spine: EventSpine }) {
         ])
       const listing = await listingFor(ctx.db, listingId)
       if (listing.seller_id !== conversation.seller_id) throw ChatErrors.listingNotInConversation()
-      assertOfferable(listing)
+      const quantity = input.quantity ?? 1
+      assertOfferable(listing, quantity)
       if (await isBlockedEitherWay(ctx.db, me, conversation.seller_id)) throw AccountErrors.blocked()
       return spine.transaction(ctx, async (tx) => {
         const locked = await participantConversation(tx.db, conversationId, me, { lock: true })
@@ -193,7 +208,7 @@ export function createOffersService(deps: { spine: EventSpine }) {
           .where({ buyer_id: me, listing_id: listingId, status: 'accepted' })
           .first('id')
         if (accepted) throw ChatErrors.offerAlreadyAccepted()
-        const offer = await createPending(tx, locked, listing, me, input.amount, null)
+        const offer = await createPending(tx, locked, listing, me, { amount: input.amount, quantity }, null)
         await announce(tx, [offer], { userId: locked.seller_id, offer })
         return toOffer(offer)
       })
@@ -204,7 +219,7 @@ export function createOffersService(deps: { spine: EventSpine }) {
       const me = ctx.actor.id
       return spine.transaction(ctx, async (tx) => {
         const { offer } = await answerable(tx, offerId, me)
-        assertOfferable(await listingFor(tx.db, offer.listing_id))
+        assertOfferable(await listingFor(tx.db, offer.listing_id), offer.quantity)
         // A hold that has run out but not been swept yet must not block the new one.
         await expireAccepted(tx, { buyerId: offer.buyer_id, listingId: offer.listing_id })
         const live = await tx
@@ -241,14 +256,16 @@ export function createOffersService(deps: { spine: EventSpine }) {
     },
 
     /** Marks the offer `countered` and makes a new pending offer from the caller's side. */
-    async counter(ctx: ActorCtx, offerId: string, amount: number): Promise<Offer> {
+    async counter(ctx: ActorCtx, offerId: string, amount: number, quantity?: number): Promise<Offer> {
       const me = ctx.actor.id
+      await deps.sendLimiter.consume(me)
       return spine.transaction(ctx, async (tx) => {
         const { offer, conversation } = await answerable(tx, offerId, me)
         const listing = await listingFor(tx.db, offer.listing_id)
-        assertOfferable(listing)
+        const units = quantity ?? offer.quantity
+        assertOfferable(listing, units)
         const countered = await setStatus(tx, offer.id, { status: 'countered' })
-        const next = await createPending(tx, conversation, listing, me, amount, offer.id)
+        const next = await createPending(tx, conversation, listing, me, { amount, quantity: units }, offer.id)
         await announce(tx, [countered, next], { userId: offer.created_by, offer: next })
         return toOffer(next)
       })

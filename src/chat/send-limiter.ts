@@ -4,8 +4,10 @@ import { Errors } from '../shared/index.js'
 
 /**
  * Chat sends: 20 per user per 10 s (times RATE_LIMIT_SCALE; 0 turns it off), shared by the
- * socket and the REST fallback. With Redis the count is shared by every node; if Redis is
- * unreachable each node falls back to its own in-memory count rather than refusing sends.
+ * socket and the REST fallback, and by messages and offers (making or countering one). With
+ * Redis the count is shared by every node; if Redis is unreachable each node falls back to its
+ * own in-memory count rather than refusing sends. The same limiter, under another `name`,
+ * counts read receipts (CHAT_READ_LIMIT per 10 s).
  */
 export class SendLimiter {
   private readonly limiter?: RateLimiterAbstract
@@ -14,12 +16,14 @@ export class SendLimiter {
     scale: number
     redis?: Redis | null
     prefix: string
+    /** What is counted: `chat-send` (default) or `chat-read`. */
+    name?: string
     points?: number
     durationSeconds?: number
   }) {
     if (opts.scale <= 0) return
     const common = {
-      keyPrefix: `${opts.prefix}chat-send`,
+      keyPrefix: `${opts.prefix}${opts.name ?? 'chat-send'}`,
       points: Math.max(1, Math.round((opts.points ?? 20) * opts.scale)),
       duration: opts.durationSeconds ?? 10,
     }

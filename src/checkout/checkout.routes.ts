@@ -27,6 +27,14 @@ export const checkoutRoutes: FastifyPluginAsyncTypebox<{ checkout: CheckoutServi
         ...routeLimit(rateLimitScale, 30, '1 minute', (req) => `checkout:${req.actor?.id ?? req.ip}`),
       },
     },
-    async (req, reply) => reply.code(201).send(await checkout.checkout(actorCtx(req), req.body)),
+    async (req, reply) => {
+      const ctx = actorCtx(req)
+      const run = () => checkout.checkout(ctx, req.body)
+      // A code typed at checkout is a lookup like the cart's: failed ones are limited.
+      const result = req.body.couponCode
+        ? await req.server.coupons.guard.lookup({ userId: ctx.actor.id, ip: req.ip }, run)
+        : await run()
+      return reply.code(201).send(result)
+    },
   )
 }

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto'
 import { savedAddressOf } from '../accounts/index.js'
 import {
   CartErrors,
+  assertReservationCaps,
   lineRefusal,
+  linePrice,
   listingStock,
   lockListings,
   stockAndReserve,
@@ -44,7 +46,10 @@ import type { CheckoutBody, CheckoutResult, ShippingAddressInput } from './check
 
 /** What checkout needs: the checkout window, the gateway, payments (to undo a failed start) and the spine. */
 export type CheckoutDeps = {
-  config: Pick<Config, 'RESERVATION_TTL_SECONDS' | 'publicUrl'>
+  config: Pick<
+    Config,
+    'RESERVATION_TTL_SECONDS' | 'publicUrl' | 'CHECKOUT_MAX_UNPAID' | 'RESERVATION_MAX_SHARE_PERCENT'
+  >
   spine: EventSpine
   gateway: PaymentGateway
   payments: PaymentsService
@@ -174,13 +179,20 @@ export function createCheckoutService(deps: CheckoutDeps) {
   const { spine, gateway, payments } = deps
   const defaultCallback = `${deps.config.publicUrl}/v1/payments/paystack/callback`
 
+  const limits = {
+    maxUnpaidCheckouts: deps.config.CHECKOUT_MAX_UNPAID,
+    maxSharePercent: deps.config.RESERVATION_MAX_SHARE_PERCENT,
+  }
+
   function price(lines: CartLine[], buyerId: string, stock: Map<string, ListingStock>): PricedLine[] {
-    return lines.map((l) => {
+    const priced = lines.map((l) => {
       const s = stock.get(l.listing_id)
       const refusal = lineRefusal(s, buyerId, { listingId: l.listing_id, quantity: l.quantity })
       if (refusal || !s) throw refusal ?? ListingErrors.listingNotFound()
-      return { listing: s, quantity: l.quantity, unitPrice: s.offer?.amount ?? s.price, offerId: s.offer?.id ?? null }
+      return { listing: s, quantity: l.quantity, ...linePrice(s) }
     })
+    assertReservationCaps(lines, stock, limits)
+    return priced
   }
 
   /**
@@ -219,7 +231,7 @@ export function createCheckoutService(deps: CheckoutDeps) {
     // The buyer's order:status event does not depend on stock: written before the locks.
     if (reference) await emitOrderStatus(spine, tx, order.id, { userIds: [] }, { known: { order, shipments } })
 
-    await lockListings(tx.db, p.ids)
+    await lockListings(tx.db, p.ids, { buyerId })
     // A new statement after the locks, so it sees every reservation committed before them.
     // With a payment to wait for, the same statement reserves the units (rolled back below
     // if a line no longer fits).

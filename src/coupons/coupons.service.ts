@@ -168,7 +168,7 @@ export async function restoreRedemption(
 export const couponsAdmin = {
   async list(ctx: Ctx, q: { active?: boolean; limit?: number; cursor?: string }) {
     const limit = q.limit ?? 20
-    const after = decodeCursor(q.cursor, 2) as [string, string] | undefined
+    const after = decodeCursor(q.cursor, 2, 'admin-coupons') as [string, string] | undefined
     const query = ctx.db('coupons')
     if (q.active !== undefined) query.where('active', q.active)
     if (after) query.andWhereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', after)
@@ -179,7 +179,7 @@ export const couponsAdmin = {
       ])
       .limit(limit + 1)
       .select<(CouponRow & { cursor_at: string })[]>('*', ctx.db.raw("to_json(created_at) #>> '{}' as cursor_at"))
-    const page = pageOf(rows, limit, (r) => [r.cursor_at, r.id])
+    const page = pageOf(rows, limit, (r) => [r.cursor_at, r.id], 'admin-coupons')
     return { items: page.items.map(toCoupon), nextCursor: page.nextCursor }
   },
 

@@ -12,5 +12,7 @@ export {
   releaseRedemption,
   restoreRedemption,
 } from './coupons.service.js'
+/** The limit on failed lookups of typed codes (`app.coupons.guard`). */
+export type { CouponGuard, CouponLookupBy } from './coupon-guard.js'
 /** Its rows. */
 export type { CouponRedemptionRow, CouponRow } from './coupons.tables.js'

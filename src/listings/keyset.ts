@@ -26,11 +26,11 @@ function matches(kind: KeyKind, v: unknown): boolean {
 }
 
 /**
- * Decodes a keyset cursor and checks each value's kind, so a forged cursor is a 400 and
- * never reaches the database as a malformed value.
+ * Decodes a keyset cursor the server signed for this list (`scope`) and checks each value's
+ * kind, so a forged cursor is a 400 and never reaches the database as a malformed value.
  */
-export function decodeKeyset(cursor: string | undefined, kinds: KeyKind[]): unknown[] | undefined {
-  const values = decodeCursor(cursor, kinds.length)
+export function decodeKeyset(cursor: string | undefined, kinds: KeyKind[], scope: string): unknown[] | undefined {
+  const values = decodeCursor(cursor, kinds.length, scope)
   if (values && !kinds.every((k, i) => matches(k, values[i])))
     throw invalidField('/querystring/cursor', 'invalid cursor')
   return values

@@ -30,7 +30,12 @@ declare module 'fastify' {
  */
 export const listingsFeature = fp(
   async (app: FastifyInstance) => {
-    const deps = { spine: app.spine, blobs: app.blobs, reads: app.reads }
+    const deps = {
+      spine: app.spine,
+      blobs: app.blobs,
+      reads: app.reads,
+      priceDropAlertHours: app.config.PRICE_DROP_ALERT_HOURS,
+    }
     const catalogue: Catalogue = {
       blobs: app.blobs,
       listings: createListingsService(deps),

@@ -180,9 +180,10 @@ export function pageSql(db: Db, plan: SearchPlan): Sql {
           bindings: { afterKey: plan.after[0], afterId: plan.after[1] },
         }
       : { sql: '', bindings: none }
+    // The floor is pinned even when fewer than `size` rows match: every later page is bounded.
     const floorCols = bounded
-      ? `case when (select count(*) from w) >= ${size} then (select to_json(published_at) #>> '{}' from w order by published_at, id limit 1) end as floor_at,
-         case when (select count(*) from w) >= ${size} then (select id from w order by published_at, id limit 1) end as floor_id`
+      ? `(select to_json(published_at) #>> '{}' from w order by published_at, id limit 1) as floor_at,
+         (select id from w order by published_at, id limit 1) as floor_id`
       : ':floorAt::text as floor_at, :floorId::uuid as floor_id'
     const inner: Sql = {
       sql: `with w as materialized (
@@ -350,9 +351,26 @@ export function createSearchService({
       const limit = query.limit ?? 20
       const keyKind: KeyKind =
         sort === 'newest' ? 'timestamp' : sort === 'price_asc' || sort === 'price_desc' ? 'int' : 'number'
-      const cursor = decodeKeyset(query.cursor, ['string', 'string', keyKind, 'uuid', 'timestamp?', 'uuid?']) as
+      // The cursor is signed for this very search (sort and filters): another search's cursor,
+      // or one without the relevance window's floor, would rank every match.
+      const scope = `search:${JSON.stringify([
+        sort,
+        q ?? null,
+        query.categoryId ?? null,
+        query.condition ? [...new Set(query.condition)].sort() : null,
+        query.type ?? null,
+        query.minPrice ?? null,
+        query.maxPrice ?? null,
+        query.sellerId ?? null,
+        query.lat ?? null,
+        query.lng ?? null,
+        query.radiusKm ?? null,
+      ])}`
+      const cursor = decodeKeyset(query.cursor, ['string', 'string', keyKind, 'uuid', 'timestamp?', 'uuid?'], scope) as
         [string, string, string | number, string, string | null, string | null] | undefined
       if (cursor && (cursor[0] !== sort || !['exact', 'fuzzy'].includes(cursor[1])))
+        throw invalidField('/querystring/cursor', 'does not belong to this search')
+      if (cursor && sort === 'relevance' && !(cursor[4] && cursor[5]))
         throw invalidField('/querystring/cursor', 'does not belong to this search')
 
       let categoryIds: string[] | undefined
@@ -394,7 +412,7 @@ export function createSearchService({
       const last = items[items.length - 1]
       const floor = plan.floor ?? (last?.floor_at && last.floor_id ? [last.floor_at, last.floor_id] : [null, null])
       const nextCursor =
-        rows.length > limit && last ? encodeCursor([sort, plan.mode, last.cursor_key, last.id, ...floor]) : null
+        rows.length > limit && last ? encodeCursor([sort, plan.mode, last.cursor_key, last.id, ...floor], scope) : null
       return { items: items.map((r) => toCard(r, blobs)), nextCursor, ...(q ? { searchMode: plan.mode } : {}) }
     },
   }

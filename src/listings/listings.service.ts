@@ -21,7 +21,7 @@ import type {
   UpdateListingBody,
 } from './listings.schemas.js'
 import { cardColumns, detailSql, toCard, toListing, type CardRow, type DetailRow } from './listings.sql.js'
-import type { ListingRow } from './listings.tables.js'
+import type { ListingRow, PriceDropAlertRow } from './listings.tables.js'
 
 export type ActorCtx = Ctx & { actor: Actor }
 
@@ -79,9 +79,37 @@ export type CatalogueDeps = {
   blobs: BlobStore
   /** The read pool for the listing detail (PostgreSQL); null on PGlite. */
   reads?: ReadPool | null
+  /** A wishlister gets at most one price-drop alert per listing in this many hours (PRICE_DROP_ALERT_HOURS). */
+  priceDropAlertHours?: number
 }
 
 const isAdmin = (ctx: Ctx) => ctx.actor?.role === 'admin'
+
+/**
+ * The wishlisters a price drop alerts, recorded as alerted in the same statement: a first drop
+ * alerts everyone (not the seller, not across a block); after that a wishlister is alerted
+ * again only when the price falls below the lowest price they were already alerted of, and
+ * not within `hours` of their last alert. A seller's price going down and up again is then
+ * not a stream of alerts.
+ */
+async function priceDropAlertees(
+  db: Db,
+  drop: { listingId: string; sellerId: string; price: number; hours: number },
+): Promise<string[]> {
+  const { rows } = await db.raw<{ rows: Pick<PriceDropAlertRow, 'user_id'>[] }>(
+    `insert into price_drop_alerts as a (listing_id, user_id, lowest_price, alerted_at)
+     select w.listing_id, w.user_id, :price::bigint, now() from wishlists w
+      where w.listing_id = :listingId::uuid and w.user_id <> :sellerId::uuid
+        and not ${blockedEitherWaySql('w.user_id', ':sellerId::uuid')}
+     on conflict (listing_id, user_id) do update
+        set lowest_price = excluded.lowest_price, alerted_at = excluded.alerted_at
+      where excluded.lowest_price < a.lowest_price
+        and a.alerted_at <= now() - make_interval(hours => :hours::int)
+     returning user_id`,
+    drop,
+  )
+  return rows.map((r) => r.user_id)
+}
 
 /** Trims and checks the text fields the schema cannot (whitespace-only titles). */
 function cleanTitle(title: string): string {
@@ -131,7 +159,7 @@ async function committedUnits(db: Db, listing: ListingRecord): Promise<number> {
  * Listings: create, read, edit (with price-drop alerts and want matching on first
  * publication), remove (files deleted from storage), and a seller's own list.
  */
-export function createListingsService({ spine, blobs, reads = null }: CatalogueDeps) {
+export function createListingsService({ spine, blobs, reads = null, priceDropAlertHours = 24 }: CatalogueDeps) {
   async function detail(ctx: Ctx, id: string): Promise<DetailRow | undefined> {
     const { sql, bindings } = detailSql(ctx.db, id, ctx.actor?.id)
     return (await hotQuery<DetailRow>(ctx.db, sql, bindings, { prepared: true, reads }))[0]
@@ -239,12 +267,12 @@ export function createListingsService({ spine, blobs, reads = null }: CatalogueD
             updated_at: tx.db.fn.now(),
           })
         if (status === 'active' && cur.status !== 'draft' && price < cur.price) {
-          const wishlisters = tx
-            .db('wishlists as w')
-            .where('w.listing_id', id)
-            .whereNot('w.user_id', cur.seller_id)
-            .whereRaw(`not ${blockedEitherWaySql('w.user_id', ':sellerId::uuid')}`, { sellerId: cur.seller_id })
-            .select('w.user_id')
+          const wishlisters = await priceDropAlertees(tx.db, {
+            listingId: id,
+            sellerId: cur.seller_id,
+            price,
+            hours: priceDropAlertHours,
+          })
           await spine.notify(tx, wishlisters, 'price_drop', {
             listingId: id,
             oldPrice: cur.price,
@@ -300,7 +328,7 @@ export function createListingsService({ spine, blobs, reads = null }: CatalogueD
       q: { status?: ListingStatus; limit?: number; cursor?: string },
     ): Promise<{ items: ListingCard[]; nextCursor: string | null }> {
       const limit = q.limit ?? 20
-      const after = decodeKeyset(q.cursor, ['timestamp', 'uuid']) as [string, string] | undefined
+      const after = decodeKeyset(q.cursor, ['timestamp', 'uuid'], 'my-listings') as [string, string] | undefined
       const query = ctx.db('listings as l').join('users as u', 'u.id', 'l.seller_id').where('l.seller_id', ctx.actor.id)
       if (q.status) query.where('l.status', q.status)
       if (after) query.whereRaw('(l.created_at, l.id) < (?::timestamptz, ?::uuid)', after)
@@ -314,7 +342,7 @@ export function createListingsService({ spine, blobs, reads = null }: CatalogueD
           cardColumns(ctx.db, { viewerId: ctx.actor.id }),
           ctx.db.raw(`to_json(l.created_at) #>> '{}' as created_key`),
         ])
-      const page = pageOf(rows, limit, (r) => [r.created_key, r.id])
+      const page = pageOf(rows, limit, (r) => [r.created_key, r.id], 'my-listings')
       return { items: page.items.map((r) => toCard(r, blobs)), nextCursor: page.nextCursor }
     },
   }

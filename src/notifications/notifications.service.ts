@@ -16,7 +16,7 @@ const toNotification = (r: Listed) => ({
 export const notificationsService = {
   async list(ctx: Ctx & { actor: Actor }, q: { unread?: boolean; limit?: number; cursor?: string }) {
     const limit = q.limit ?? 20
-    const after = decodeCursor(q.cursor, 2) as [string, string] | undefined
+    const after = decodeCursor(q.cursor, 2, 'notifications') as [string, string] | undefined
     const query = ctx.db('notifications').where('user_id', ctx.actor.id)
     if (q.unread) query.whereNull('read_at')
     if (after) query.andWhereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', after)
@@ -35,7 +35,7 @@ export const notificationsService = {
         ctx.db.raw("to_json(created_at) #>> '{}' as cursor_at"),
       )
     // The cursor keeps the timestamp's microseconds (a JS Date would cut them and skip rows).
-    const page = pageOf(rows, limit, (r) => [r.cursor_at, r.id])
+    const page = pageOf(rows, limit, (r) => [r.cursor_at, r.id], 'notifications')
     return { items: page.items.map(toNotification), nextCursor: page.nextCursor }
   },
 

@@ -65,7 +65,7 @@ export function createOrdersService(deps: OrdersDeps) {
   return {
     async list(ctx: ActorCtx, q: { paymentStatus?: string; limit?: number; cursor?: string }) {
       const limit = q.limit ?? 20
-      const after = decodeCursor(q.cursor, 2) as [string, string] | undefined
+      const after = decodeCursor(q.cursor, 2, 'orders') as [string, string] | undefined
       const query = ctx.db('orders').where('buyer_id', ctx.actor.id)
       if (q.paymentStatus) query.where('payment_status', q.paymentStatus)
       if (after) query.andWhereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', after)
@@ -77,7 +77,7 @@ export function createOrdersService(deps: OrdersDeps) {
         .limit(limit + 1)
         .select<(OrderRow & { cursor_at: string })[]>('*', ctx.db.raw("to_json(created_at) #>> '{}' as cursor_at"))
       // Full-precision timestamps in cursors: a JS Date keeps only milliseconds and would skip rows.
-      const page = pageOf(rows, limit, (r) => [r.cursor_at, r.id])
+      const page = pageOf(rows, limit, (r) => [r.cursor_at, r.id], 'orders')
       return { items: await orderViews(ctx.db, page.items, viewerOf(ctx.actor)), nextCursor: page.nextCursor }
     },
 
@@ -89,7 +89,7 @@ export function createOrdersService(deps: OrdersDeps) {
     /** A seller's shipments of honoured orders (paid, not a late payment refunded), newest first. */
     async sales(ctx: ActorCtx, q: { status?: string; limit?: number; cursor?: string }) {
       const limit = q.limit ?? 20
-      const after = decodeCursor(q.cursor, 2) as [string, string] | undefined
+      const after = decodeCursor(q.cursor, 2, 'sales') as [string, string] | undefined
       const query = ctx
         .db('shipments as s')
         .join('orders as o', 'o.id', 's.order_id')
@@ -112,7 +112,7 @@ export function createOrdersService(deps: OrdersDeps) {
           'o.shipping_address',
           ctx.db.raw("to_json(s.created_at) #>> '{}' as cursor_at"),
         )
-      const page = pageOf(rows, limit, (r) => [r.cursor_at, r.id])
+      const page = pageOf(rows, limit, (r) => [r.cursor_at, r.id], 'sales')
       const shipments = await shipmentViews(ctx.db, page.items)
       const items: OrderItemRow[] = page.items.length
         ? await ctx

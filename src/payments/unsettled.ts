@@ -104,7 +104,8 @@ export function createUnsettled(deps: PaymentsDeps) {
   /** The admin list: open entries (or resolved ones), newest first, cursor paging. */
   async function list(ctx: Ctx, q: { resolved?: boolean; limit?: number; cursor?: string }) {
     const limit = q.limit ?? 20
-    const after = decodeCursor(q.cursor, 2) as [string, string] | undefined
+    const scope = q.resolved ? 'unsettled-payments:resolved' : 'unsettled-payments:open'
+    const after = decodeCursor(q.cursor, 2, scope) as [string, string] | undefined
     const query = ctx
       .db('unsettled_payments')
       // The cursor keeps the timestamp's microseconds (a JavaScript Date would drop them).
@@ -121,7 +122,7 @@ export function createUnsettled(deps: PaymentsDeps) {
         { column: 'id', order: 'desc' },
       ])
       .limit(limit + 1)
-    const page = pageOf(rows, limit, (r) => [r.cursor_at, r.id])
+    const page = pageOf(rows, limit, (r) => [r.cursor_at, r.id], scope)
     return { items: page.items.map(unsettledView), nextCursor: page.nextCursor }
   }
 

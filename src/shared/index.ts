@@ -2,7 +2,7 @@
 
 export { isTxCtx } from './context.js'
 export type { Actor, Ctx, Role, TxCtx } from './context.js'
-export { decodeCursor, encodeCursor, pageOf } from './cursor.js'
+export { decodeCursor, encodeCursor, pageOf, useCursorSecret } from './cursor.js'
 export { AppError, Errors, TITLES, defineError, errorCatalogue } from './errors.js'
 export type { ErrorDefinition, ErrorExtra, ProblemFieldError } from './errors.js'
 export {

@@ -60,7 +60,7 @@ export function createAdminService(deps: { spine: EventSpine }) {
   return {
     async listUsers(ctx: AdminCtx, q: { q?: string; banned?: boolean; limit?: number; cursor?: string }) {
       const limit = q.limit ?? 20
-      const after = decodeCursor(q.cursor, 2) as [string, string] | undefined
+      const after = decodeCursor(q.cursor, 2, 'admin-users') as [string, string] | undefined
       const query = ctx
         .db('users')
         .select<(AdminUserRow & { cursor_at: string })[]>(
@@ -83,7 +83,7 @@ export function createAdminService(deps: { spine: EventSpine }) {
           { column: 'id', order: 'desc' },
         ])
         .limit(limit + 1)
-      const page = pageOf(rows, limit, (r) => [r.cursor_at, r.id])
+      const page = pageOf(rows, limit, (r) => [r.cursor_at, r.id], 'admin-users')
       return { items: page.items.map(toAdminUser), nextCursor: page.nextCursor }
     },
 
@@ -153,7 +153,7 @@ export function createAdminService(deps: { spine: EventSpine }) {
       },
     ) {
       const limit = q.limit ?? 20
-      const after = decodeCursor(q.cursor, 1) as [number] | undefined
+      const after = decodeCursor(q.cursor, 1, 'audit-log') as [number] | undefined
       const query = ctx.db('audit_log').select('*')
       if (q.action) query.where('action', q.action)
       if (q.actorId) query.where('actor_id', q.actorId)
@@ -163,7 +163,7 @@ export function createAdminService(deps: { spine: EventSpine }) {
       if (q.to) query.where('created_at', '<', q.to)
       if (after) query.where('position', '<', Number(after[0]))
       const rows: AuditRow[] = await query.orderBy('position', 'desc').limit(limit + 1)
-      const page = pageOf(rows, limit, (r) => [r.position])
+      const page = pageOf(rows, limit, (r) => [r.position], 'audit-log')
       return {
         items: page.items.map((r) => ({
           id: r.id,

@@ -36,7 +36,7 @@ export function createModerationService(deps: {
   return {
     async reports(ctx: AdminCtx, q: { status?: 'open' | 'dismissed' | 'actioned'; limit?: number; cursor?: string }) {
       const limit = q.limit ?? 20
-      const after = decodeCursor(q.cursor, 2) as [string, string] | undefined
+      const after = decodeCursor(q.cursor, 2, 'admin-reports') as [string, string] | undefined
       const query = ctx
         .db('listing_reports as r')
         .join('listings as l', 'l.id', 'r.listing_id')
@@ -60,7 +60,7 @@ export function createModerationService(deps: {
           { column: 'r.id', order: 'desc' },
         ])
         .limit(limit + 1)
-      const page = pageOf(rows, limit, (r) => [r.cursor_at, r.id])
+      const page = pageOf(rows, limit, (r) => [r.cursor_at, r.id], 'admin-reports')
       return {
         items: page.items.map((r) => ({
           id: r.id,

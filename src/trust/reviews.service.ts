@@ -80,9 +80,9 @@ function toReview(r: ReviewView) {
 
 type PageQ = { limit?: number; cursor?: string }
 
-async function page(base: ReturnType<typeof reviewsQuery>, q: PageQ) {
+async function page(base: ReturnType<typeof reviewsQuery>, q: PageQ, scope: string) {
   const limit = q.limit ?? 20
-  const after = decodeCursor(q.cursor, 2) as [string, string] | undefined
+  const after = decodeCursor(q.cursor, 2, scope) as [string, string] | undefined
   if (after) base.whereRaw('(r.created_at, r.id) < (?::timestamptz, ?::uuid)', after)
   const rows = await base
     .orderBy([
@@ -90,7 +90,7 @@ async function page(base: ReturnType<typeof reviewsQuery>, q: PageQ) {
       { column: 'r.id', order: 'desc' },
     ])
     .limit(limit + 1)
-  return pageOf(rows, limit, (r) => [r.cursor_at, r.id])
+  return pageOf(rows, limit, (r) => [r.cursor_at, r.id], scope)
 }
 
 /** Reviews of sellers by buyers of received shipments; replies, flags and moderation. */
@@ -140,7 +140,11 @@ export function createReviewsService(deps: { spine: EventSpine }) {
     async listForSeller(ctx: Ctx, sellerId: string, q: PageQ) {
       const seller = await findUser(ctx.db, sellerId)
       if (!seller || seller.banned_at) throw Errors.notFound('User')
-      const result = await page(reviewsQuery(ctx.db).where('r.seller_id', sellerId).andWhere('r.status', 'visible'), q)
+      const result = await page(
+        reviewsQuery(ctx.db).where('r.seller_id', sellerId).andWhere('r.status', 'visible'),
+        q,
+        `seller-reviews:${sellerId}`,
+      )
       return {
         items: result.items.map(toReview),
         nextCursor: result.nextCursor,
@@ -158,7 +162,7 @@ export function createReviewsService(deps: { spine: EventSpine }) {
         )
         return qb
       }
-      const result = await page(ofListing(reviewsQuery(ctx.db)), q)
+      const result = await page(ofListing(reviewsQuery(ctx.db)), q, `listing-reviews:${listingId}`)
       const counts = await ofListing(ctx.db('reviews as r'))
         .select(...STARS.map((s) => ctx.db.raw(`count(*) filter (where r.rating = ${s})::int as stars_${s}`)))
         .first<StarCounts | undefined>()
@@ -204,7 +208,7 @@ export function createReviewsService(deps: { spine: EventSpine }) {
       const base = reviewsQuery(ctx.db).select<ReviewView[]>('r.status', 'r.open_flags', 'r.moderation_note')
       if (status === 'flagged') base.where('r.status', 'visible').andWhere('r.open_flags', '>', 0)
       else base.where('r.status', status)
-      const result = await page(base, q)
+      const result = await page(base, q, 'admin-reviews')
       const ids = result.items.map((r) => r.id)
       const flags: ReviewFlagRow[] = ids.length
         ? await ctx.db('review_flags').whereIn('review_id', ids).orderBy('created_at')

@@ -95,7 +95,14 @@ export async function findWant(
  * a listing, which opens (or reuses) the conversation about that listing and notifies the
  * author. New listings that match an open want notify its author (see want-matching.ts).
  */
-export function createWantsService({ spine }: { spine: EventSpine }) {
+export function createWantsService({
+  spine,
+  countSend = async () => {},
+}: {
+  spine: EventSpine
+  /** Takes one chat send from the user's allowance (or throws 429): an answer with a message is a send. */
+  countSend?: (userId: string) => Promise<void>
+}) {
   async function load(db: Db, id: string): Promise<WantView | undefined> {
     const row: WantView | undefined = await db('wants as w')
       .join('users as u', 'u.id', 'w.user_id')
@@ -145,7 +152,7 @@ export function createWantsService({ spine }: { spine: EventSpine }) {
       if (q.status === 'closed' && !q.mine)
         throw invalidField('/querystring/status', 'closed wants are listed with mine=true only')
       const limit = q.limit ?? 20
-      const after = decodeKeyset(q.cursor, ['timestamp', 'uuid']) as [string, string] | undefined
+      const after = decodeKeyset(q.cursor, ['timestamp', 'uuid'], 'wants') as [string, string] | undefined
       const query = ctx.db('wants as w').join('users as u', 'u.id', 'w.user_id')
       if (q.mine) {
         query.where('w.user_id', ctx.actor!.id)
@@ -167,7 +174,7 @@ export function createWantsService({ spine }: { spine: EventSpine }) {
         ])
         .limit(limit + 1)
         .select([...COLUMNS, ctx.db.raw(`to_json(w.created_at) #>> '{}' as created_key`)])
-      const page = pageOf(rows, limit, (r) => [r.created_key, r.id])
+      const page = pageOf(rows, limit, (r) => [r.created_key, r.id], 'wants')
       return { items: page.items.map(toWant), nextCursor: page.nextCursor }
     },
 
@@ -221,6 +228,7 @@ export function createWantsService({ spine }: { spine: EventSpine }) {
       if (!isListingOnSale(listing)) throw ListingErrors.listingNotActive()
       // TEMPORARY: AccountErrors.blocked (accounts) replaces ListingErrors.blocked at merge.
       if (await isBlockedEitherWay(ctx.db, ctx.actor.id, want.user_id)) throw AccountErrors.blocked()
+      if (body.message !== undefined && body.message.trim() !== '') await countSend(ctx.actor.id)
 
       return spine.transaction(ctx, async (tx) => {
         // The listing's conversation with the author (chat's rows, written in this transaction).

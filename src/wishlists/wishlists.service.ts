@@ -35,7 +35,7 @@ export function createWishlistsService({ blobs }: { blobs: BlobStore }) {
       q: { limit?: number; cursor?: string },
     ): Promise<{ items: { listing: ListingCard; addedAt: string }[]; nextCursor: string | null }> {
       const limit = q.limit ?? 20
-      const after = decodeKeyset(q.cursor, ['timestamp', 'uuid']) as [string, string] | undefined
+      const after = decodeKeyset(q.cursor, ['timestamp', 'uuid'], 'wishlist') as [string, string] | undefined
       const query = ctx
         .db('wishlists as wl')
         .join('listings as l', 'l.id', 'wl.listing_id')
@@ -54,7 +54,7 @@ export function createWishlistsService({ blobs }: { blobs: BlobStore }) {
           'wl.created_at as added_at',
           ctx.db.raw(`to_json(wl.created_at) #>> '{}' as added_key`),
         ])
-      const page = pageOf(rows, limit, (r) => [r.added_key, r.id])
+      const page = pageOf(rows, limit, (r) => [r.added_key, r.id], 'wishlist')
       return {
         items: page.items.map((r) => ({ listing: toCard(r, blobs), addedAt: r.added_at.toISOString() })),
         nextCursor: page.nextCursor,

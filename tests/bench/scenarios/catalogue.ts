@@ -15,6 +15,7 @@ import { bareServer, load } from '../lib.js'
 import { databaseUrl, templateName, withAdmin } from '../../helpers/pg.js'
 import { buildApp } from '../../../src/app.js'
 import { loadConfig } from '../../../src/config.js'
+import { encodeCursor } from '../../../src/shared/index.js'
 import { seedBulkListings } from '../../../seeds/bulk-listings.js'
 import { categoryWithDescendants } from '../../../src/categories/categories.service.js'
 import { detailSql } from '../../../src/listings/listings.sql.js'
@@ -121,8 +122,10 @@ export const scenario: Scenario = {
         [depth],
       )
     ).rows[0] as { at: string; id: string }
-    const deepCursor = Buffer.from(JSON.stringify(['newest', 'exact', deep.at, deep.id, null, null])).toString(
-      'base64url',
+    // Signed as the app signs it (buildApp above set the key): the scope names the search's sort and filters.
+    const deepCursor = encodeCursor(
+      ['newest', 'exact', deep.at, deep.id, null, null],
+      `search:${JSON.stringify(['newest', null, null, null, null, null, null, null, null, null, null])}`,
     )
 
     // The same SQL Oja sends, captured from its builders, for the bare reference.
