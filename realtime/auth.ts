@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { AuthErrors, resolveAccessToken } from '../src/auth/index.js'
+import type { SessionRow, UserRow } from '../src/accounts/index.js'
 import type { Db } from '../src/db/index.js'
 import type { Actor } from '../src/shared/index.js'
 import { Errors } from '../src/shared/index.js'
@@ -109,11 +110,14 @@ export async function refreshLive(
  * committed while a handshake was in flight.
  */
 export async function sessionEndReason(db: Db, actor: Actor): Promise<string | null> {
-  const row = (await db('sessions as s')
+  const row = await db('sessions as s')
     .join('users as u', 'u.id', 's.user_id')
     .where('s.id', actor.sessionId)
-    .first('s.revoked_at', 's.revoked_reason', 'u.banned_at')) as
-    { revoked_at: Date | null; revoked_reason: string | null; banned_at: Date | null } | undefined
+    .first<Pick<SessionRow, 'revoked_at' | 'revoked_reason'> & Pick<UserRow, 'banned_at'>>(
+      's.revoked_at',
+      's.revoked_reason',
+      'u.banned_at',
+    )
   if (!row) return 'session_ended'
   if (row.banned_at) return 'banned'
   if (row.revoked_at) return row.revoked_reason ?? 'session_ended'
