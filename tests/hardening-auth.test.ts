@@ -10,6 +10,7 @@ import * as argon2 from '@node-rs/argon2'
 import { assertSafeToServe, loadConfig } from '../src/config.js'
 import { LoginLimiter } from '../src/accounts/index.js'
 import type { OjaApp } from '../src/app.js'
+import type * as AccountsServiceModule from '../src/accounts/accounts.service.js'
 import { build, call, testDatabase, uniqueEmail, type Json, type TestApp } from './helpers/app.js'
 import { TEST_REDIS_URL } from './helpers/pg.js'
 import { tcpProxy } from './helpers/tcp-proxy.js'
@@ -172,7 +173,7 @@ void t.test('a mail written to the log instead of sent has its link token redact
 
 void t.test('reset-password checks the token before hashing the new password', async (t) => {
   const hashed: string[] = []
-  const { createAccountsService } = await t.mockImport<typeof import('../src/accounts/accounts.service.js')>(
+  const { createAccountsService } = await t.mockImport<typeof AccountsServiceModule>(
     '../src/accounts/accounts.service.js',
     {
       '@node-rs/argon2': {
