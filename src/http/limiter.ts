@@ -70,10 +70,11 @@ export function fallbackRateLimitStore(redis: Redis | null, nameSpace: string): 
       })
     }
 
-    child(routeOptions: { routeInfo?: { method?: string | string[]; url?: string } }): FastifyRateLimitStore {
+    child(routeOptions: Parameters<FastifyRateLimitStore['child']>[0]): FastifyRateLimitStore {
+      // At run time the plugin passes its merged limit options, with the route's own as `routeInfo`.
+      const route: { method?: string | string[]; url?: string } | undefined = Reflect.get(routeOptions, 'routeInfo')
       const store = new LimiterStore()
-      const method = [routeOptions.routeInfo?.method ?? ''].flat().join(',')
-      store.keyPrefix = `${nameSpace}${method}${routeOptions.routeInfo?.url ?? ''}:`
+      store.keyPrefix = `${nameSpace}${[route?.method ?? ''].flat().join(',')}${route?.url ?? ''}:`
       return store
     }
   }

@@ -16,10 +16,11 @@ type LoggedRequest = {
  * in the logs.
  */
 export function requestLogSerializer(req: LoggedRequest) {
+  const version = req.headers?.['accept-version']
   return {
     method: req.method,
     url: typeof req.url === 'string' ? redactSecrets(req.url) : req.url,
-    version: req.headers?.['accept-version'],
+    version: typeof version === 'string' ? version : undefined,
     host: req.host,
     remoteAddress: req.ip,
     remotePort: req.socket?.remotePort,
