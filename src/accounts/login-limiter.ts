@@ -4,7 +4,7 @@ import { createLimiter, retryAfterSeconds } from '../http/index.js'
 import { Errors } from '../shared/index.js'
 
 /**
- * Counts failed logins: 10 per account and IP together and 30 per IP, per 15 minutes
+ * Limits failed logins: 10 per account and IP together and 30 per IP, per 15 minutes
  * (times RATE_LIMIT_SCALE). Keying the account limit by IP as well means a stranger cannot
  * lock an account out from elsewhere.
  *

@@ -41,8 +41,9 @@ export const MAX_MAIL_ATTEMPTS = 12
 export const mailBackoffMs = (attempts: number) => Math.min(5_000 * 2 ** Math.max(0, attempts - 1), 3_600_000)
 
 /**
- * Delivers the outbox: SMTP when SMTP_URL is set, else the log (link tokens redacted). Rows are claimed with
- * SKIP LOCKED, so any number of nodes can run a sender; failures retry with back-off.
+ * Delivers the outbox: SMTP when SMTP_URL is set, else the log (link tokens redacted). Rows
+ * are claimed with SKIP LOCKED, so any number of nodes can run a sender; failures retry with
+ * back-off.
  */
 export class MailSender {
   private timer: NodeJS.Timeout | undefined
