@@ -433,6 +433,38 @@ void t.test('30 concurrent wrong passwords: at most 10 are checked, the rest are
   t.same(signIns, [200, 200, 200, 200, 200], 'five colleagues behind one address all sign in')
 })
 
+void t.test('per-IP limits count an IPv6 client by its /64: rotating addresses gains nothing', async (t) => {
+  const app = await build(t, { RATE_LIMIT_SCALE: 1 })
+  const u = await aUser(app)
+  const logins: number[] = []
+  for (let i = 1; i <= 11; i++)
+    logins.push(
+      (
+        await from(`2001:db8:5:6::${i.toString(16)}`, app, 'POST', '/v1/auth/login', {
+          email: u.email,
+          password: 'wrong',
+        })
+      ).statusCode,
+    )
+  t.same(logins, [...Array(10).fill(401), 429], 'ten guesses per account and /64, whatever the address')
+  const otherPrefix = await from('2001:db8:5:7::1', app, 'POST', '/v1/auth/login', {
+    email: u.email,
+    password: u.password,
+  })
+  t.equal(otherPrefix.statusCode, 200, 'another /64 is another client')
+
+  const mails: number[] = []
+  for (let i = 1; i <= 21; i++)
+    mails.push(
+      (
+        await from(`2001:db8:9:9:${i.toString(16)}::1`, app, 'POST', '/v1/auth/forgot-password', {
+          email: uniqueEmail(`v6-${i}`),
+        })
+      ).statusCode,
+    )
+  t.same(mails, [...Array(20).fill(202), 429], 'twenty reset mails per /64 an hour')
+})
+
 const SNEAKY_NAMES: [string, string][] = [
   ['Ada\u202Egnp.exe', 'a right-to-left override'],
   ['Ada\u2066Lovelace\u2069', 'a bidi isolate'],

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { actorCtx, consumeOrRefuse, createLimiter, ctxOf, routeLimit } from '../http/index.js'
+import { actorCtx, clientKey, consumeOrRefuse, createLimiter, ctxOf, routeLimit } from '../http/index.js'
 import { EmptyBody, IdParams, problems } from '../shared/index.js'
 import type { AccountsService } from './accounts.service.js'
 import {
@@ -147,8 +147,9 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountsServi
       },
       preHandler: async (req) => {
         if (!forgotByAccountAndIp || !forgotByIp) return
-        await consumeOrRefuse(forgotByIp, req.ip)
-        await consumeOrRefuse(forgotByAccountAndIp, `${req.body.email.trim().toLowerCase()}|${req.ip}`)
+        const client = clientKey(req.ip)
+        await consumeOrRefuse(forgotByIp, client)
+        await consumeOrRefuse(forgotByAccountAndIp, `${req.body.email.trim().toLowerCase()}|${client}`)
       },
     },
     async (req, reply) => {

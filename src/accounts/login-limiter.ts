@@ -1,12 +1,12 @@
 import type { Redis } from 'ioredis'
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
-import { createLimiter, retryAfterSeconds } from '../http/index.js'
+import { clientKey, createLimiter, retryAfterSeconds } from '../http/index.js'
 import { Errors } from '../shared/index.js'
 
 /**
  * Limits failed logins: 10 per account and IP together and 30 per IP, per 15 minutes
  * (times RATE_LIMIT_SCALE). Keying the account limit by IP as well means a stranger cannot
- * lock an account out from elsewhere.
+ * lock an account out from elsewhere. An IPv6 client counts by its /64 (see clientKey).
  *
  * Every attempt takes its point before the password is checked (`attempt`), in one atomic
  * step per counter, so concurrent wrong guesses cannot all pass a check made before any of
@@ -34,7 +34,11 @@ export class LoginLimiter {
   /** Counts an attempt before its password is checked; refuses with 429 when either limit is used up. */
   async attempt(email: string, ip: string): Promise<void> {
     if (!this.byAccountAndIp || !this.byIp) return
-    const results = await Promise.allSettled([this.byAccountAndIp.consume(`${email}|${ip}`), this.byIp.consume(ip)])
+    const client = clientKey(ip)
+    const results = await Promise.allSettled([
+      this.byAccountAndIp.consume(`${email}|${client}`),
+      this.byIp.consume(client),
+    ])
     let refusal: RateLimiterRes | undefined
     for (const r of results) {
       if (r.status === 'fulfilled') continue
@@ -47,6 +51,7 @@ export class LoginLimiter {
   /** The password was right: the account+IP count starts again, and the attempt does not count against the IP. */
   async succeed(email: string, ip: string): Promise<void> {
     if (!this.byAccountAndIp || !this.byIp) return
-    await Promise.all([this.byAccountAndIp.delete(`${email}|${ip}`), this.byIp.reward(ip, 1)])
+    const client = clientKey(ip)
+    await Promise.all([this.byAccountAndIp.delete(`${email}|${client}`), this.byIp.reward(client, 1)])
   }
 }

@@ -1,4 +1,4 @@
-import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit'
+import { normalizeIP, type FastifyRateLimitStore, type FastifyRateLimitStoreCtor } from '@fastify/rate-limit'
 import type { Redis } from 'ioredis'
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
 import { Errors } from '../shared/index.js'
@@ -28,6 +28,15 @@ export async function consumeOrRefuse(limiter: RateLimiterAbstract, key: string)
     if (err instanceof RateLimiterRes) throw Errors.rateLimited(retryAfterSeconds(err))
     throw err
   }
+}
+
+/**
+ * A client address as a per-IP limit counts it: an IPv6 address by its /64 (what one
+ * subscriber is given, so rotating within it gains nothing), as `@fastify/rate-limit` keys
+ * its own limits; IPv4 as it is.
+ */
+export function clientKey(ip: string): string {
+  return normalizeIP(ip)
 }
 
 export function retryAfterSeconds(res: RateLimiterRes): number {
