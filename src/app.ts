@@ -11,7 +11,14 @@ import { createDb, createReadPool, migrateLatest, type Knex, type ReadPool } fro
 import { seedCategories } from '../seeds/categories.js'
 import { seedDemo } from '../seeds/demo.js'
 import { authPlugin } from './auth/index.js'
-import { docsPlugin, errorsPlugin, registerJsonParser, sendProblem } from './http/index.js'
+import {
+  docsPlugin,
+  errorsPlugin,
+  fallbackRateLimitStore,
+  registerJsonParser,
+  requestLogSerializer,
+  sendProblem,
+} from './http/index.js'
 import { EventSpine, noopPublisher, purgeOldEventsJob, type Publisher } from './events/index.js'
 import { MailSender } from './mail/index.js'
 import { Problem, useCursorSecret } from './shared/index.js'
@@ -81,10 +88,15 @@ export type OjaApp = FastifyInstance
 
 /** Builds the whole HTTP application; never listens (src/server.ts does). */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<OjaApp> {
+  // Request logs never carry a secret query parameter (`?token=`): the request serializer redacts
+  // them, on a logger we are given (its own serializers would win over Fastify's) as on our own.
+  const serializers = { req: requestLogSerializer }
   const app = Fastify({
     ...(typeof options.logger === 'object'
-      ? { loggerInstance: options.logger }
-      : { logger: options.logger ?? { level: config.LOG_LEVEL } }),
+      ? { loggerInstance: options.logger.child({}, { serializers }) }
+      : options.logger === false
+        ? { logger: false }
+        : { logger: { level: options.logger === true ? 'info' : config.LOG_LEVEL, serializers } }),
     bodyLimit: config.BODY_LIMIT_BYTES,
     // A hop count trusts that many proxies nearest to us (proxy-addr's hop index, 0 = the socket's peer).
     trustProxy:
@@ -152,6 +164,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id)
     if (closing) reply.header('connection', 'close')
+    // A signed-in user's answers are theirs alone: no shared or local cache keeps them.
+    if (req.actor && !reply.hasHeader('cache-control')) reply.header('cache-control', 'private, no-store')
   })
   app.addHook('onClose', async () => {
     await Promise.all([mail.stop(), sweeper.stop()])
@@ -173,8 +187,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     })
     await app.register(rateLimit, {
       global: false,
-      nameSpace: `${config.REDIS_PREFIX}rl:`,
-      ...(redis ? { redis } : {}),
+      // Counted in Redis, or in this node's memory while Redis cannot be reached (never skipped).
+      store: fallbackRateLimitStore(redis, `${config.REDIS_PREFIX}rl:`),
       skipOnError: true,
       errorResponseBuilder: (_req, ctx) => {
         const retry = Math.max(1, Math.ceil(ctx.ttl / 1000))

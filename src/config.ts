@@ -155,9 +155,16 @@ export function loadConfig(
 /**
  * Refuses to serve on a real database with development's conveniences (the public Paystack
  * simulator, a known JWT secret) unless NODE_ENV says so: a forgotten NODE_ENV must not
- * quietly give goods away. Called by the server at start (src/server.ts).
+ * quietly give goods away. In production it also refuses to run without SMTP_URL. Called by
+ * the server at start (src/server.ts).
  */
 export function assertSafeToServe(config: Config): void {
+  // Without SMTP, mail only reaches the log: in production nobody could verify an address or
+  // reset a password (and the links must not sit in the log).
+  if (config.NODE_ENV === 'production' && !config.SMTP_URL)
+    throw new ConfigError([
+      'SMTP_URL: required when NODE_ENV=production (without it verification and password reset mails are never sent)',
+    ])
   if (!config.DATABASE_URL || config.nodeEnvExplicit) return
   const missing = [!config.JWT_SECRET && 'JWT_SECRET', !config.PAYSTACK_SECRET_KEY && 'PAYSTACK_SECRET_KEY'].filter(
     (m): m is string => typeof m === 'string',

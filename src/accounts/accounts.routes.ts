@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { actorCtx, ctxOf } from '../http/index.js'
-import { routeLimit } from '../http/index.js'
+import { actorCtx, clientKey, consumeOrRefuse, createLimiter, ctxOf, routeLimit } from '../http/index.js'
 import { EmptyBody, IdParams, problems } from '../shared/index.js'
 import type { AccountsService } from './accounts.service.js'
 import {
@@ -32,6 +31,26 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountsServi
     ip: req.ip,
     userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : undefined,
   })
+
+  // Answers of /v1/auth/* carry tokens (or say whether a token worked): no cache may keep them.
+  app.addHook('onSend', async (req, reply) => {
+    if (req.routeOptions.url?.startsWith('/v1/auth/')) reply.header('cache-control', 'no-store')
+  })
+
+  // Forgot-password: 5 per account and IP, 20 per IP, an hour. Keyed by the email alone, anyone
+  // could use up a victim's allowance and lock them out of resetting; the IP cap stops one
+  // client mailing many accounts.
+  const hourly = (name: string, points: number) =>
+    rateLimitScale > 0
+      ? createLimiter({
+          redis: app.redis,
+          keyPrefix: `${app.config.REDIS_PREFIX}${name}`,
+          points: Math.max(1, Math.round(points * rateLimitScale)),
+          durationSeconds: 3600,
+        })
+      : undefined
+  const forgotByAccountAndIp = hourly('forgot-acct:', 5)
+  const forgotByIp = hourly('forgot-ip:', 20)
 
   app.post(
     '/v1/auth/register',
@@ -126,16 +145,11 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountsServi
         body: ForgotPasswordBody,
         response: { 202: Type.Null(), ...problems(429) },
       },
-      config: {
-        ...routeLimit(
-          rateLimitScale,
-          5,
-          '1 hour',
-          (req) =>
-            `forgot:${String((req.body as { email?: string } | undefined)?.email ?? '')
-              .trim()
-              .toLowerCase()}`,
-        ),
+      preHandler: async (req) => {
+        if (!forgotByAccountAndIp || !forgotByIp) return
+        const client = clientKey(req.ip)
+        await consumeOrRefuse(forgotByIp, client)
+        await consumeOrRefuse(forgotByAccountAndIp, `${req.body.email.trim().toLowerCase()}|${client}`)
       },
     },
     async (req, reply) => {
@@ -151,8 +165,9 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountsServi
         tags,
         summary: 'Set a new password with the mailed token',
         body: ResetPasswordBody,
-        response: { 204: Type.Null(), ...problems() },
+        response: { 204: Type.Null(), ...problems(429) },
       },
+      config: { ...routeLimit(rateLimitScale, 20, '15 minutes') },
     },
     async (req, reply) => {
       await accounts.resetPassword(ctxOf(req), req.body.token, req.body.password)

@@ -1,9 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { Id, OrNull, StrictObject, Timestamp } from '../shared/index.js'
+import { Id, NameText, OrNull, StrictObject, Timestamp } from '../shared/index.js'
 
 const Email = Type.String({ format: 'email', maxLength: 254 })
 const Password = Type.String({ minLength: 8, maxLength: 200 })
-const Name = Type.String({ minLength: 1, maxLength: 100 })
+const Name = NameText({ minLength: 1, maxLength: 100 })
 const Token = Type.String({ minLength: 10, maxLength: 200 })
 
 export const Me = Type.Object({
@@ -83,7 +83,7 @@ export type Address = Static<typeof Address>
 
 /** The fields of a postal address: saved addresses and a checkout's one-off address share them. */
 export const postalAddressFields = {
-  fullName: Type.String({ minLength: 1, maxLength: 120 }),
+  fullName: NameText({ minLength: 1, maxLength: 120 }),
   phone: Type.String({ pattern: '^\\+?[0-9 ()-]{7,20}$' }),
   line1: Type.String({ minLength: 1, maxLength: 200 }),
   line2: Type.Optional(OrNull(Type.String({ maxLength: 200 }))),

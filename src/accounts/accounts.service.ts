@@ -155,13 +155,11 @@ export function createAccountsService(deps: AccountsDeps) {
     async login(ctx: Ctx, input: { email: string; password: string }, meta: SessionMeta) {
       const email = normEmail(input.email)
       const ip = meta.ip ?? 'unknown'
-      await deps.loginLimiter.check(email, ip)
+      // Counted before the password is checked, so concurrent guesses cannot overtake the count.
+      await deps.loginLimiter.attempt(email, ip)
       const user = await User.query(ctx.db).whereRaw('lower(email) = ?', [email]).first()
       const ok = await argonVerify(user?.passwordHash ?? (await dummyHash), input.password).catch(() => false)
-      if (!user || !ok) {
-        await deps.loginLimiter.fail(email, ip)
-        throw AccountErrors.invalidCredentials()
-      }
+      if (!user || !ok) throw AccountErrors.invalidCredentials()
       await deps.loginLimiter.succeed(email, ip)
       if (user.bannedAt) throw AuthErrors.banned()
       const tokens = await startSession(ctx.db, user, meta)
@@ -287,12 +285,32 @@ export function createAccountsService(deps: AccountsDeps) {
       if (queued) deps.mailQueued()
     },
 
-    /** Sets a new password from a reset token and ends every session of the account. */
+    /**
+     * Sets a new password from a reset token, ends every session of the account and spends
+     * every other reset link it has outstanding (an older mail must not reset it again).
+     */
     async resetPassword(ctx: Ctx, token: string, password: string): Promise<void> {
+      // The token is looked up before the password is hashed: a wrong token costs an index
+      // lookup, not an argon2 run (the route is unauthenticated).
+      const pending = await ctx
+        .db('user_tokens')
+        .where({ token_hash: sha256(token), purpose: 'reset_password' })
+        .whereNull('used_at')
+        .andWhere('expires_at', '>', ctx.db.fn.now())
+        .first('user_id')
+      if (!pending) throw AccountErrors.invalidToken()
       const passwordHash = await argonHash(password, ARGON_OPTS)
       const userId = await spine.transaction(ctx, async (tx) => {
+        // The account's row first: two resets with two of its links run one after the other
+        // (the second finds its link spent) instead of deadlocking on each other's tokens.
+        await tx.db('users').where('id', pending.user_id).forUpdate().first('id')
         const userId = await consumeUserToken(tx.db, token, 'reset_password')
         await User.query(tx.db).where('id', userId).patch({ passwordHash, updatedAt: new Date() })
+        await tx
+          .db('user_tokens')
+          .where({ user_id: userId, purpose: 'reset_password' })
+          .whereNull('used_at')
+          .update({ used_at: tx.db.fn.now() })
         await tx
           .db('sessions')
           .where('user_id', userId)

@@ -1,16 +1,18 @@
 import type { Redis } from 'ioredis'
-import {
-  RateLimiterMemory,
-  RateLimiterRedis,
-  type RateLimiterAbstract,
-  type RateLimiterRes,
-} from 'rate-limiter-flexible'
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
+import { clientKey, createLimiter, retryAfterSeconds } from '../http/index.js'
 import { Errors } from '../shared/index.js'
 
 /**
- * Counts failed logins: 10 per account and IP together and 30 per IP, per 15 minutes
+ * Limits failed logins: 10 per account and IP together and 30 per IP, per 15 minutes
  * (times RATE_LIMIT_SCALE). Keying the account limit by IP as well means a stranger cannot
- * lock an account out from elsewhere. A successful login clears the account+IP count.
+ * lock an account out from elsewhere. An IPv6 client counts by its /64 (see clientKey).
+ *
+ * Every attempt takes its point before the password is checked (`attempt`), in one atomic
+ * step per counter, so concurrent wrong guesses cannot all pass a check made before any of
+ * them was counted; a success gives the points back (`succeed`). While Redis is unreachable
+ * the counts are kept in this node's memory (see createLimiter), so logins neither fail nor
+ * go unlimited.
  */
 export class LoginLimiter {
   private readonly byAccountAndIp?: RateLimiterAbstract
@@ -18,40 +20,38 @@ export class LoginLimiter {
 
   constructor(opts: { scale: number; redis?: Redis | null; prefix: string }) {
     if (opts.scale <= 0) return
-    const make = (keyPrefix: string, points: number) => {
-      const common = {
+    const make = (keyPrefix: string, points: number) =>
+      createLimiter({
+        redis: opts.redis,
         keyPrefix: `${opts.prefix}${keyPrefix}`,
         points: Math.max(1, Math.round(points * opts.scale)),
-        duration: 15 * 60,
-      }
-      return opts.redis ? new RateLimiterRedis({ ...common, storeClient: opts.redis }) : new RateLimiterMemory(common)
-    }
+        durationSeconds: 15 * 60,
+      })
     this.byAccountAndIp = make('login-fail-acct:', 10)
     this.byIp = make('login-fail-ip:', 30)
   }
 
-  /** Refuses with 429 when either limit is already used up. */
-  async check(email: string, ip: string): Promise<void> {
+  /** Counts an attempt before its password is checked; refuses with 429 when either limit is used up. */
+  async attempt(email: string, ip: string): Promise<void> {
     if (!this.byAccountAndIp || !this.byIp) return
-    const [acct, byIp] = await Promise.all([this.byAccountAndIp.get(`${email}|${ip}`), this.byIp.get(ip)])
-    for (const [res, limiter] of [
-      [acct, this.byAccountAndIp],
-      [byIp, this.byIp],
-    ] as const) {
-      if (res && res.consumedPoints >= limiter.points)
-        throw Errors.rateLimited(Math.max(1, Math.ceil(res.msBeforeNext / 1000)))
-    }
-  }
-
-  async fail(email: string, ip: string): Promise<void> {
-    if (!this.byAccountAndIp || !this.byIp) return
-    await Promise.all([
-      this.byAccountAndIp.penalty(`${email}|${ip}`, 1).catch((r: RateLimiterRes) => r),
-      this.byIp.penalty(ip, 1).catch((r: RateLimiterRes) => r),
+    const client = clientKey(ip)
+    const results = await Promise.allSettled([
+      this.byAccountAndIp.consume(`${email}|${client}`),
+      this.byIp.consume(client),
     ])
+    let refusal: RateLimiterRes | undefined
+    for (const r of results) {
+      if (r.status === 'fulfilled') continue
+      if (!(r.reason instanceof RateLimiterRes)) throw r.reason
+      if (!refusal || r.reason.msBeforeNext > refusal.msBeforeNext) refusal = r.reason
+    }
+    if (refusal) throw Errors.rateLimited(retryAfterSeconds(refusal))
   }
 
+  /** The password was right: the account+IP count starts again, and the attempt does not count against the IP. */
   async succeed(email: string, ip: string): Promise<void> {
-    await this.byAccountAndIp?.delete(`${email}|${ip}`)
+    if (!this.byAccountAndIp || !this.byIp) return
+    const client = clientKey(ip)
+    await Promise.all([this.byAccountAndIp.delete(`${email}|${client}`), this.byIp.reward(client, 1)])
   }
 }

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { Currency, Id, Money, OrNull, PageQuery, StrictObject, Timestamp } from '../shared/index.js'
+import { Currency, Id, Money, NameText, OrNull, PageQuery, StrictObject, Timestamp } from '../shared/index.js'
 
 export const ListingType = Type.Union([Type.Literal('sale'), Type.Literal('giveaway')])
 export const Condition = Type.Union([
@@ -27,7 +27,7 @@ export type ListingStatus = Static<typeof ListingStatus>
 export const Text = (opts: { minLength?: number; maxLength: number; description?: string }) =>
   Type.String({ pattern: '^[^\\u0000]*$', ...opts })
 
-const Title = Text({ minLength: 3, maxLength: 120 })
+const Title = NameText({ minLength: 3, maxLength: 120 })
 const Description = Text({ maxLength: 5000 })
 const Quantity = Type.Integer({ minimum: 1, maximum: 10_000 })
 

@@ -1,6 +1,7 @@
 import nodemailer, { type Transporter } from 'nodemailer'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Db, Knex } from '../db/index.js'
+import { redactSecrets } from '../shared/index.js'
 import type { MailOutboxRow } from './mail.tables.js'
 
 export type OutgoingMail = { to: string; subject: string; text: string; html?: string }
@@ -40,8 +41,9 @@ export const MAX_MAIL_ATTEMPTS = 12
 export const mailBackoffMs = (attempts: number) => Math.min(5_000 * 2 ** Math.max(0, attempts - 1), 3_600_000)
 
 /**
- * Delivers the outbox: SMTP when SMTP_URL is set, else the log. Rows are claimed with
- * SKIP LOCKED, so any number of nodes can run a sender; failures retry with back-off.
+ * Delivers the outbox: SMTP when SMTP_URL is set, else the log (link tokens redacted). Rows
+ * are claimed with SKIP LOCKED, so any number of nodes can run a sender; failures retry with
+ * back-off.
  */
 export class MailSender {
   private timer: NodeJS.Timeout | undefined
@@ -127,8 +129,10 @@ export class MailSender {
 
   private async send(row: OutboxRow): Promise<void> {
     if (!this.transport) {
+      // The links' tokens are redacted: whoever reads the log must not be able to reset a
+      // password or verify an address with them (the full text stays in mail_outbox).
       this.log.info(
-        { to: row.to_address, subject: row.subject, text: row.text_body },
+        { to: row.to_address, subject: row.subject, text: redactSecrets(row.text_body) },
         'mail (no SMTP_URL: logged, not sent)',
       )
       return

@@ -3,6 +3,7 @@
 export { isTxCtx } from './context.js'
 export type { Actor, Ctx, Role, TxCtx } from './context.js'
 export { decodeCursor, encodeCursor, pageOf, useCursorSecret } from './cursor.js'
+export { redactSecrets } from './redact.js'
 export { AppError, Errors, TITLES, defineError, errorCatalogue } from './errors.js'
 export type { ErrorDefinition, ErrorExtra, ProblemFieldError } from './errors.js'
 export {
@@ -11,6 +12,7 @@ export {
   Id,
   IdParams,
   Money,
+  NameText,
   OrNull,
   Page,
   PageQuery,

@@ -73,3 +73,25 @@ export function problems(...statuses: number[]): Record<number, typeof ProblemRe
   for (const s of statuses) out[s] = ProblemRef
   return out
 }
+
+/**
+ * Characters a name may not hold: controls (NUL, newlines, tabs, escapes), the invisible
+ * format characters (soft hyphen, bidi marks, embeddings, overrides and isolates, zero-width
+ * spaces, joiners and non-joiners, word joiner, BOM) and line/paragraph separators. They let a
+ * name read differently from what it is (`\u202E` turns "Ada gnp.exe" around) or look blank.
+ * Written as BMP ranges, not `\p{…}`, so the pattern means the same with and without the `u`
+ * flag (Ajv, TypeBox, OpenAPI tools).
+ */
+const NOT_IN_NAMES =
+  '\\u0000-\\u001F\\u007F-\\u009F\\u00AD\\u061C\\u180E\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\uFEFF\\uFFF9-\\uFFFB'
+/** What looks blank: the spaces (Unicode Zs) and the fillers that render as nothing. */
+const BLANK = ' \\u00A0\\u1680\\u2000-\\u200A\\u202F\\u205F\\u3000\\u115F\\u1160\\u2800\\u3164\\uFFA0'
+
+/**
+ * A name or title other people see (display names, listing and want titles, category names,
+ * the name on an address): refused with 400 VALIDATION_FAILED when it holds a control,
+ * invisible format or line-separator character, or nothing visible. The pattern is linear on
+ * any input (no backtracking blow-up on a long body).
+ */
+export const NameText = (opts: { minLength?: number; maxLength: number; description?: string }) =>
+  Type.String({ pattern: `^[${BLANK}]*[^${NOT_IN_NAMES}${BLANK}][^${NOT_IN_NAMES}]*$`, ...opts })

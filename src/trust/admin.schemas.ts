@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import { Id, OrNull, StrictObject, Timestamp, PageQuery } from '../shared/index.js'
+import { Id, NameText, OrNull, StrictObject, Timestamp, PageQuery } from '../shared/index.js'
 
 export const BanBody = StrictObject({ reason: Type.String({ minLength: 1, maxLength: 500 }) })
 export const UnbanBody = Type.Optional(StrictObject({ note: Type.Optional(Type.String({ maxLength: 500 })) }))
@@ -46,7 +46,7 @@ export const AuditQuery = StrictObject({
 
 const Slug = Type.String({ pattern: '^[a-z0-9]+(-[a-z0-9]+)*$', maxLength: 80 })
 export const CategoryInput = StrictObject({
-  name: Type.String({ minLength: 1, maxLength: 80 }),
+  name: NameText({ minLength: 1, maxLength: 80 }),
   slug: Slug,
   parentId: Type.Optional(OrNull(Id)),
   position: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
