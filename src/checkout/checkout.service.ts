@@ -346,7 +346,7 @@ export function createCheckoutService(deps: CheckoutDeps) {
         await payments.failCheckout(ctx, order.id, message)
         throw PaymentErrors.providerUnavailable()
       }
-      const payment = await markPaymentStarted(ctx, order.id, init)
+      const payment = await markPaymentStarted(ctx, order.id, { ...init, reference })
       // A webhook may have moved the order on meanwhile; then show it as it is now.
       const view = payment
         ? buildOrderViews([order], { ...rows, payments: [payment] }, viewer)[0]!

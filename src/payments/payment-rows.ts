@@ -1,4 +1,4 @@
-import { audit } from '../audit/index.js'
+import { auditFromSql } from '../audit/index.js'
 import type { Db } from '../db/index.js'
 import type { Ctx } from '../shared/index.js'
 import type { PaymentRow, RefundRow } from './payments.tables.js'
@@ -78,29 +78,33 @@ export function newPaymentSql(p: { amount: number; currency: string; reference: 
 export async function markPaymentStarted(
   ctx: Pick<Ctx, 'db' | 'actor' | 'requestId'>,
   orderId: string,
-  init: { authorization_url: string; access_code: string },
+  init: { reference: string; authorization_url: string; access_code: string },
 ): Promise<NewPaymentRow | undefined> {
-  return ctx.db.transaction(async (trx) => {
-    const [payment] = await trx('payments')
-      .where({ order_id: orderId, status: 'initializing' })
-      .update({
-        status: 'pending',
-        authorization_url: init.authorization_url,
-        access_code: init.access_code,
-        updated_at: trx.fn.now(),
-      })
-      .returning('*')
-    if (payment)
-      await audit(
-        { ...ctx, db: trx },
-        {
-          action: 'payment.started',
-          targetType: 'order',
-          targetId: orderId,
-          before: { payment: { status: 'initializing' } },
-          after: { payment: { status: 'pending', reference: payment.reference } },
-        },
-      )
-    return payment
-  })
+  // The change and its audit row in one statement (atomic without a transaction of its own).
+  const entry = auditFromSql(
+    ctx,
+    {
+      action: 'payment.started',
+      targetType: 'order',
+      targetId: orderId,
+      before: { payment: { status: 'initializing' } },
+      after: { payment: { status: 'pending', reference: init.reference } },
+    },
+    'p',
+  )
+  const { rows } = await ctx.db.raw<{ rows: NewPaymentRow[] }>(
+    `with p as (
+       update payments set status = 'pending', authorization_url = :authorizationUrl, access_code = :accessCode, updated_at = now()
+       where order_id = :orderId and status = 'initializing'
+       returning *
+     ), a as (${entry.sql})
+     select * from p`,
+    {
+      ...entry.bindings,
+      orderId,
+      authorizationUrl: init.authorization_url,
+      accessCode: init.access_code,
+    },
+  )
+  return rows[0]
 }

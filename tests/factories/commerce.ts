@@ -3,6 +3,7 @@ import type { Test } from 'tap'
 import type { Env } from '../../src/config.js'
 import { build, call, type TestApp } from '../helpers/app.js'
 import { FakePaystack } from '../fakes/paystack.js'
+import { reconcile } from '../helpers/reconcile.js'
 import type { SignedInUser } from './users.js'
 
 export const ADDRESS = {
@@ -13,10 +14,16 @@ export const ADDRESS = {
   state: 'Lagos',
 }
 
-/** An app wired to a fresh fake Paystack on loopback (both closed when the test ends). */
+/**
+ * An app wired to a fresh fake Paystack on loopback (both closed when the test ends). When
+ * the test ends, its money is reconciled with the fake's records (tests/helpers/reconcile.ts):
+ * any difference fails the test. `reconcile: false` for a test that leaves a difference on
+ * purpose (and says why).
+ */
 export async function commerceApp(
   t: Test,
   overrides: Partial<Env> = {},
+  opts: { reconcile?: boolean } = {},
 ): Promise<{ app: TestApp; paystack: FakePaystack }> {
   const paystack = await FakePaystack.start()
   t.teardown(() => paystack.close())
@@ -28,6 +35,17 @@ export async function commerceApp(
   })
   // Background webhook work must end before the app (and its pool) closes.
   t.teardown(() => app.commerce.idle())
+  if (opts.reconcile !== false)
+    // Teardowns run last-registered first, so this one sees the app still open. A teardown
+    // that throws fails the test but stops the teardowns after it: close both first.
+    t.teardown(async () => {
+      await app.commerce.idle()
+      const problems = await reconcile(app, paystack)
+      if (problems.length === 0) return
+      await app.close()
+      await paystack.close()
+      throw new Error(`reconciliation after the test:\n${problems.join('\n')}`)
+    })
   return { app, paystack }
 }
 

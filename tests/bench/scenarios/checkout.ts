@@ -70,6 +70,16 @@ async function listings(app: OjaApp, sellerId: string, n: number, quantity: numb
   return rows.map((r) => r.id)
 }
 
+/**
+ * CPU of this process (Oja, the load generator and the Paystack fake share it) per request
+ * sent since `from`: steadier than the rate on a noisy machine, and what a change to Oja's
+ * own code moves.
+ */
+const cpuPerRequest = (from: NodeJS.CpuUsage, requests: number) => {
+  const used = process.cpuUsage(from)
+  return (used.user + used.system) / 1000 / Math.max(1, requests)
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 type Burst = { rps: number; p50: number; p95: number; p99: number; codes: Record<string, number> }
@@ -180,6 +190,7 @@ export const scenario: Scenario = {
       const runs = ctx.quick ? 1 : 3
       const hotBuyers = await buyers(app, 256)
       const oja: Burst[] = []
+      const hotCpu: number[] = []
       const bare: Burst[] = []
       const notes: string[] = []
       const deadlocksBefore = await deadlocks(db, dbName)
@@ -195,6 +206,7 @@ export const scenario: Scenario = {
           hotBuyers.map((b) => ({ user_id: b.id, listing_id: listingId!, quantity: 1, unit_price: 5_000_00 })),
         )
         let i = 0
+        const cpu0 = process.cpuUsage()
         ctx.log(
           `hot listing run ${run + 1}/${runs}: ${stock} units, ${hotBuyers.length} buyers over ${CONNECTIONS} connections`,
         )
@@ -204,6 +216,7 @@ export const scenario: Scenario = {
           amount: Math.round(stock * 1.25),
           requests: [checkoutRequest(() => hotBuyers[i++ % hotBuyers.length]!)],
         })
+        hotCpu.push(cpuPerRequest(cpu0, i))
         const reserved = Number(
           (
             (await db('reservations')
@@ -244,7 +257,7 @@ export const scenario: Scenario = {
         variant: 'oja',
         ...pick(oja),
         target: 'exactly the stock; no 5xx, no deadlock',
-        note: `each of ${runs} runs: ${[...new Set(notes)].join(' | ')}; ${deadlocksAfter - deadlocksBefore} deadlocks`,
+        note: `each of ${runs} runs: ${[...new Set(notes)].join(' | ')}; ${deadlocksAfter - deadlocksBefore} deadlocks; Node CPU ${median(hotCpu).toFixed(2)} ms/request`,
       })
       rows.push({
         scenario: 'checkout: 1 hot listing, 256 buyers × 32 connections',
@@ -261,6 +274,7 @@ export const scenario: Scenario = {
       )
       const duration = ctx.quick ? 3 : 10
       let j = 0
+      const manyCpu0 = process.cpuUsage()
       ctx.log(`many listings: ${duration} s × ${ctx.quick ? 1 : 3} runs`)
       const manyOja = await load({
         url: ojaUrl,
@@ -270,6 +284,7 @@ export const scenario: Scenario = {
         warmupSeconds: ctx.quick ? 1 : 2,
         requests: [checkoutRequest(() => manyBuyers[j++ % manyBuyers.length]!)],
       })
+      const manyCpu = cpuPerRequest(manyCpu0, j)
       let k = 0
       const manyRef = await load({
         url: ref.url,
@@ -291,7 +306,7 @@ export const scenario: Scenario = {
         p50: manyOja.p50,
         p95: manyOja.p95,
         p99: manyOja.p99,
-        note: `${manyOja.non2xx} non-2xx, ${manyOja.errors} errors; Paystack = loopback fake`,
+        note: `${manyOja.non2xx} non-2xx, ${manyOja.errors} errors; Paystack = loopback fake; Node CPU ${manyCpu.toFixed(2)} ms/request`,
       })
       rows.push({
         scenario: 'checkout: 256 listings, sustained',
