@@ -136,6 +136,10 @@ export const scenario: Scenario = {
           REDIS_URL: ctx.redisUrl,
           REDIS_PREFIX: `oja-bench:${dbName}:`,
           RATE_LIMIT_SCALE: 0,
+          // The load reuses 256 buyers for every checkout: the abuse caps on unpaid checkouts
+          // (tested in tests/hardening-limits.test.ts) would refuse most of it.
+          CHECKOUT_MAX_UNPAID: 0,
+          RESERVATION_MAX_SHARE_PERCENT: 0,
           MIGRATE_ON_START: false,
           SEED_DEMO: false,
           PAYSTACK_SECRET_KEY: paystack.secretKey,

@@ -96,6 +96,9 @@ async function run(ctx: BenchContext): Promise<BenchRow[]> {
           MIGRATE_ON_START: 'false',
           SEED_DEMO: 'false',
           RATE_LIMIT_SCALE: '0',
+          // 100 buyers check out again and again without paying: past the unpaid-checkout cap.
+          CHECKOUT_MAX_UNPAID: '0',
+          RESERVATION_MAX_SHARE_PERCENT: '0',
           LOG_LEVEL: 'error',
           PAYSTACK_SECRET_KEY: paystack.secretKey,
           PAYSTACK_BASE_URL: paystack.url,
