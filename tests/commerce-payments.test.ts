@@ -1,32 +1,17 @@
 import t from 'tap'
-import { call, type TestApp } from './helpers/app.js'
-import { aUser, anAdmin, type SignedInUser } from './factories/users.js'
+import { call } from './helpers/app.js'
+import { aUser, anAdmin } from './factories/users.js'
 import { aListing } from './factories/listings.js'
-import { aCoupon, available, checkout, commerceApp, postWebhook, sweep, toCart } from './factories/commerce.js'
-
-/** A checkout waiting for payment. */
-async function pending(app: TestApp, buyer: SignedInUser, listingId: string, body: Record<string, unknown> = {}) {
-  await toCart(app, buyer, listingId)
-  const res = await checkout(app, buyer, body)
-  if (res.statusCode !== 201) throw new Error(res.body)
-  return {
-    orderId: res.json.order.id as string,
-    reference: res.json.payment.reference as string,
-    total: res.json.order.total as number,
-  }
-}
-
-/** Moves an order's checkout window (and its reservations) into the past. */
-async function expireWindow(app: TestApp, orderId: string) {
-  await app
-    .db('orders')
-    .where('id', orderId)
-    .update({ expires_at: app.db.raw("now() - interval '1 second'") })
-  await app
-    .db('reservations')
-    .where('order_id', orderId)
-    .update({ expires_at: app.db.raw("now() - interval '1 second'") })
-}
+import {
+  aCoupon,
+  available,
+  commerceApp,
+  expireWindow,
+  pendingCheckout,
+  postWebhook,
+  sweep,
+  toCart,
+} from './factories/commerce.js'
 
 const count = async (q: Promise<{ n?: unknown } | undefined>) => Number((await q)?.n ?? 0)
 
@@ -35,7 +20,7 @@ void t.test('20 duplicate charge.success webhooks at once plus a verify call: on
   const seller = await aUser(app)
   const buyer = await aUser(app)
   const listing = await aListing(app.db, seller.id, { quantity: 1 })
-  const { orderId, reference } = await pending(app, buyer, listing.id)
+  const { orderId, reference } = await pendingCheckout(app, buyer, listing.id)
   paystack.pay(reference)
 
   const hook = paystack.chargeSuccess(reference)
@@ -105,7 +90,7 @@ void t.test('confirm steps racing past dedupe still make one transition', async 
   const seller = await aUser(app)
   const buyer = await aUser(app)
   const listing = await aListing(app.db, seller.id, { quantity: 2 })
-  const { reference } = await pending(app, buyer, listing.id)
+  const { reference } = await pendingCheckout(app, buyer, listing.id)
   paystack.pay(reference)
   const results = await Promise.all(
     Array.from({ length: 15 }, () => app.commerce.payments.confirmByReference({ db: app.db, log: app.log }, reference)),
@@ -120,7 +105,7 @@ void t.test('a forged signature changes nothing', async (t) => {
   const seller = await aUser(app)
   const buyer = await aUser(app)
   const listing = await aListing(app.db, seller.id)
-  const { orderId, reference } = await pending(app, buyer, listing.id)
+  const { orderId, reference } = await pendingCheckout(app, buyer, listing.id)
   paystack.pay(reference)
   const real = paystack.chargeSuccess(reference)
 
@@ -174,7 +159,7 @@ for (const mode of ['tamperAmount', 'wrongCurrency'] as const) {
       const seller = await aUser(app)
       const buyer = await aUser(app)
       const listing = await aListing(app.db, seller.id)
-      const { orderId, reference } = await pending(app, buyer, listing.id)
+      const { orderId, reference } = await pendingCheckout(app, buyer, listing.id)
       paystack.pay(reference)
       paystack.modes.verify = mode
       const hook = await postWebhook(app, paystack.chargeSuccess(reference))
@@ -212,7 +197,7 @@ void t.test('verify-payment asks Paystack and answers for what it says', async (
   const stranger = await aUser(app)
   const admin = await anAdmin(app)
   const listing = await aListing(app.db, seller.id)
-  const { orderId, reference } = await pending(app, buyer, listing.id)
+  const { orderId, reference } = await pendingCheckout(app, buyer, listing.id)
 
   const notYet = await call(app, 'POST', `/v1/orders/${orderId}/verify-payment`, { token: buyer.accessToken, body: {} })
   t.equal(notYet.statusCode, 409)
@@ -271,7 +256,7 @@ void t.test('reservation expiry frees stock; the sweeper expires the checkout an
   const [slow, quick] = [await aUser(app), await aUser(app)]
   const listing = await aListing(app.db, seller.id, { quantity: 1 })
   const coupon = await aCoupon(app, { usage_limit: 1 })
-  const first = await pending(app, slow, listing.id, { couponCode: coupon.code })
+  const first = await pendingCheckout(app, slow, listing.id, { couponCode: coupon.code })
   t.equal(await available(app, listing.id), 0)
   await toCart(app, quick, listing.id).then((r) => t.equal(r.json.code, 'OUT_OF_STOCK', 'held by the first buyer'))
 
@@ -294,7 +279,7 @@ void t.test('reservation expiry frees stock; the sweeper expires the checkout an
   )
   t.equal(paystack.callsTo('/transaction/verify').length, 1, 'Paystack was asked once more before expiring')
 
-  const second = await pending(app, quick, listing.id, { couponCode: coupon.code })
+  const second = await pendingCheckout(app, quick, listing.id, { couponCode: coupon.code })
   t.ok(second.orderId, 'the next buyer gets the unit and the coupon')
 })
 
@@ -303,11 +288,11 @@ void t.test('a late payment after the stock is gone is refunded and the buyer to
   const seller = await aUser(app)
   const [late, other] = [await aUser(app), await aUser(app)]
   const listing = await aListing(app.db, seller.id, { quantity: 1, price: 12_000_00 })
-  const first = await pending(app, late, listing.id)
+  const first = await pendingCheckout(app, late, listing.id)
   await expireWindow(app, first.orderId)
   await sweep(app)
   // Someone else buys the unit.
-  const second = await pending(app, other, listing.id)
+  const second = await pendingCheckout(app, other, listing.id)
   paystack.pay(second.reference)
   t.equal(
     (await call(app, 'POST', `/v1/orders/${second.orderId}/verify-payment`, { token: other.accessToken })).json
@@ -359,7 +344,7 @@ void t.test('a late payment while the stock is still there is honoured', async (
   const buyer = await aUser(app)
   const listing = await aListing(app.db, seller.id, { quantity: 1 })
   const coupon = await aCoupon(app, { usage_limit: 1 })
-  const first = await pending(app, buyer, listing.id, { couponCode: coupon.code })
+  const first = await pendingCheckout(app, buyer, listing.id, { couponCode: coupon.code })
   await expireWindow(app, first.orderId)
   await sweep(app)
   t.equal((await app.db('coupons').where('id', coupon.id).first())!.used_count, 0)
@@ -379,7 +364,7 @@ void t.test('the sweeper re-verifies a payment whose webhook and redirect were l
   const seller = await aUser(app)
   const buyer = await aUser(app)
   const listing = await aListing(app.db, seller.id)
-  const { orderId, reference } = await pending(app, buyer, listing.id)
+  const { orderId, reference } = await pendingCheckout(app, buyer, listing.id)
   paystack.pay(reference)
   t.equal((await sweep(app))['commerce-reverify-payments'], 0, 'too recent to ask about')
   await app
@@ -396,7 +381,7 @@ void t.test('a webhook whose processing fails is retried by the sweeper', async 
   const seller = await aUser(app)
   const buyer = await aUser(app)
   const listing = await aListing(app.db, seller.id)
-  const { orderId, reference } = await pending(app, buyer, listing.id)
+  const { orderId, reference } = await pendingCheckout(app, buyer, listing.id)
   paystack.pay(reference)
   paystack.modes.verify = 'error500'
   t.equal((await postWebhook(app, paystack.chargeSuccess(reference))).statusCode, 200, 'answered 200 at once')
@@ -450,7 +435,7 @@ void t.test('refund webhooks: amounts as strings or numbers, processed and faile
   const buyer = await aUser(app)
   const admin = await anAdmin(app)
   const listing = await aListing(app.db, seller.id, { price: 30_000_00 })
-  const { orderId, reference } = await pending(app, buyer, listing.id)
+  const { orderId, reference } = await pendingCheckout(app, buyer, listing.id)
   // A refund webhook for a payment never confirmed: nothing of it can have been refunded.
   await postWebhook(
     app,

@@ -9,30 +9,22 @@ import { call, type TestApp } from './helpers/app.js'
 import { aUser, anAdmin, type SignedInUser } from './factories/users.js'
 import { aListing } from './factories/listings.js'
 import { aConversation, anOffer } from './factories/chat.js'
-import { aCoupon, checkout, commerceApp, paidOrder, postWebhook, sweep, toCart } from './factories/commerce.js'
+import {
+  aCoupon,
+  checkout,
+  commerceApp,
+  expireWindow,
+  paidOrder,
+  pendingCheckout,
+  postWebhook,
+  sweep,
+  toCart,
+} from './factories/commerce.js'
 import type { FakePaystack } from './fakes/paystack.js'
-
-/** A checkout waiting for payment. */
-async function pending(app: TestApp, buyer: SignedInUser, listingIds: string[], body: Record<string, unknown> = {}) {
-  for (const id of listingIds) {
-    const put = await toCart(app, buyer, id)
-    if (put.statusCode !== 200) throw new Error(`cart: ${put.body}`)
-  }
-  const res = await checkout(app, buyer, body)
-  if (res.statusCode !== 201) throw new Error(`checkout: ${res.body}`)
-  return { orderId: res.json.order.id as string, reference: res.json.payment.reference as string }
-}
 
 /** The checkout window closes and the sweeper expires the order (Paystack still says `ongoing`). */
 async function expire(app: TestApp, orderId: string) {
-  await app
-    .db('orders')
-    .where('id', orderId)
-    .update({ expires_at: app.db.raw("now() - interval '1 second'") })
-  await app
-    .db('reservations')
-    .where('order_id', orderId)
-    .update({ expires_at: app.db.raw("now() - interval '1 second'") })
+  await expireWindow(app, orderId)
   await sweep(app)
   const order = await app.db('orders').where('id', orderId).first('payment_status')
   if (order?.payment_status !== 'expired') throw new Error(`not expired: ${order?.payment_status}`)
@@ -257,7 +249,7 @@ void t.test('item 4: a late payment whose accepted offer was used by another pai
   })
   const offer = await anOffer(app, buyer, conversation.id, 800_00)
   t.equal((await call(app, 'POST', `/v1/offers/${offer.id}/accept`, { token: seller.accessToken })).statusCode, 200)
-  const first = await pending(app, buyer, [listing.id])
+  const first = await pendingCheckout(app, buyer, [listing.id])
   t.match((await app.db('order_items').where('order_id', first.orderId).first())!, {
     offer_id: offer.id,
     unit_price: 800_00,
@@ -265,7 +257,7 @@ void t.test('item 4: a late payment whose accepted offer was used by another pai
   await expire(app, first.orderId)
 
   // The offer is free again: a second checkout uses it and is paid.
-  const second = await pending(app, buyer, [])
+  const second = await pendingCheckout(app, buyer, [])
   t.equal((await payLate(app, paystack, buyer, second)).paymentStatus, 'paid')
 
   // The first payment lands now, at the same offer price.
@@ -292,7 +284,7 @@ void t.test('item 4: a late payment that would give one person a second giveaway
   const buyer = await aUser(app)
   const gift = await aListing(app.db, giver.id, { type: 'giveaway', quantity: 3 })
   const chair = await aListing(app.db, seller.id, { price: 5_000_00, quantity: 3 })
-  const first = await pending(app, buyer, [gift.id, chair.id])
+  const first = await pendingCheckout(app, buyer, [gift.id, chair.id])
   await expire(app, first.orderId)
 
   // The buyer takes the giveaway alone (no payment): confirmed at once.
@@ -329,10 +321,10 @@ void t.test(
       )
     const usedCount = async () => (await app.db('coupons').where('id', coupon.id).first())!.used_count as number
 
-    const first = await pending(app, a, [listing.id], { couponCode: coupon.code })
+    const first = await pendingCheckout(app, a, [listing.id], { couponCode: coupon.code })
     await expire(app, first.orderId)
     t.equal(await usedCount(), 0, 'the expired checkout gave its use back')
-    const second = await pending(app, b, [listing.id], { couponCode: coupon.code })
+    const second = await pendingCheckout(app, b, [listing.id], { couponCode: coupon.code })
     t.equal((await payLate(app, paystack, b, second)).paymentStatus, 'paid')
 
     const late = await payLate(app, paystack, a, first)
@@ -347,7 +339,7 @@ void t.test(
     t.equal((await call(app, 'POST', `/v1/orders/${second.orderId}/cancel`, { token: b.accessToken })).statusCode, 200)
     t.equal(await usedCount(), 0)
     t.equal(await liveUses(), 0)
-    const third = await pending(app, c, [listing.id], { couponCode: coupon.code })
+    const third = await pendingCheckout(app, c, [listing.id], { couponCode: coupon.code })
     t.ok(third.orderId)
     t.equal(await usedCount(), 1)
     t.equal(await liveUses(), 1, 'never more live uses than the limit')
@@ -360,9 +352,9 @@ void t.test('item 4: a late payment over the per-user coupon limit is refunded',
   const buyer = await aUser(app)
   const listing = await aListing(app.db, seller.id, { price: 10_000_00, quantity: 5 })
   const coupon = await aCoupon(app, { per_user_limit: 1 })
-  const first = await pending(app, buyer, [listing.id], { couponCode: coupon.code })
+  const first = await pendingCheckout(app, buyer, [listing.id], { couponCode: coupon.code })
   await expire(app, first.orderId)
-  const second = await pending(app, buyer, [listing.id], { couponCode: coupon.code })
+  const second = await pendingCheckout(app, buyer, [listing.id], { couponCode: coupon.code })
   t.equal((await payLate(app, paystack, buyer, second)).paymentStatus, 'paid')
   const late = await payLate(app, paystack, buyer, first)
   t.equal(late.paymentStatus, 'refunded')
@@ -383,7 +375,7 @@ void t.test('item 4: a late payment that breaks no rule is still honoured, coupo
   const offer = await anOffer(app, buyer, conversation.id, 900_00)
   await call(app, 'POST', `/v1/offers/${offer.id}/accept`, { token: seller.accessToken })
   const coupon = await aCoupon(app, { usage_limit: 1, per_user_limit: 1 })
-  const first = await pending(app, buyer, [listing.id], { couponCode: coupon.code })
+  const first = await pendingCheckout(app, buyer, [listing.id], { couponCode: coupon.code })
   await expire(app, first.orderId)
   const late = await payLate(app, paystack, buyer, first)
   t.equal(late.paymentStatus, 'paid')
@@ -464,14 +456,14 @@ void t.test('item 7: every change of an order’s payment status has an audit ro
 
   // pending → expired (sweeper) → paid (late, every rule holds).
   const table = await aListing(app.db, seller.id, { price: 70_00 })
-  const slow = await pending(app, buyer, [table.id])
+  const slow = await pendingCheckout(app, buyer, [table.id])
   await expire(app, slow.orderId)
   await payLate(app, paystack, buyer, slow)
   orders.push(slow.orderId)
 
   // pending → expired (cancelled unpaid) → refunded (the payment lands anyway).
   const rug = await aListing(app.db, seller.id, { price: 40_00 })
-  const dropped = await pending(app, buyer, [rug.id])
+  const dropped = await pendingCheckout(app, buyer, [rug.id])
   t.equal(
     (await call(app, 'POST', `/v1/orders/${dropped.orderId}/cancel`, { token: buyer.accessToken })).statusCode,
     200,

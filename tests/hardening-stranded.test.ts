@@ -8,30 +8,9 @@
 import t from 'tap'
 import { call, type TestApp } from './helpers/app.js'
 import { reconcile } from './helpers/reconcile.js'
-import { aUser, anAdmin, type SignedInUser } from './factories/users.js'
+import { aUser, anAdmin } from './factories/users.js'
 import { aListing } from './factories/listings.js'
-import { checkout, commerceApp, paidOrder, postWebhook, sweep, toCart } from './factories/commerce.js'
-
-/** A checkout waiting for payment. */
-async function pending(app: TestApp, buyer: SignedInUser, listingId: string) {
-  await toCart(app, buyer, listingId)
-  const res = await checkout(app, buyer)
-  if (res.statusCode !== 201) throw new Error(res.body)
-  return {
-    orderId: res.json.order.id as string,
-    reference: res.json.payment.reference as string,
-    total: res.json.order.total as number,
-  }
-}
-
-/** Moves an order's checkout window (and its reservations) into the past. */
-async function expireWindow(app: TestApp, orderId: string) {
-  for (const table of ['orders', 'reservations'])
-    await app
-      .db(table)
-      .where(table === 'orders' ? 'id' : 'order_id', orderId)
-      .update({ expires_at: app.db.raw("now() - interval '1 second'") })
-}
+import { commerceApp, expireWindow, paidOrder, pendingCheckout, postWebhook, sweep } from './factories/commerce.js'
 
 /**
  * Time passes until every retry is due: a webhook received an hour ago, and each back-off
@@ -58,7 +37,7 @@ void t.test(
     const seller = await aUser(app)
     const buyer = await aUser(app)
     const listing = await aListing(app.db, seller.id, { quantity: 1 })
-    const { orderId, reference } = await pending(app, buyer, listing.id)
+    const { orderId, reference } = await pendingCheckout(app, buyer, listing.id)
     paystack.pay(reference)
     paystack.modes.verify = 'error500'
     t.equal((await postWebhook(app, paystack.chargeSuccess(reference))).statusCode, 200)
@@ -103,7 +82,7 @@ void t.test('a checkout Paystack cannot be asked about for 72 h is expired and r
   const buyer = await aUser(app)
   const admin = await anAdmin(app)
   const listing = await aListing(app.db, seller.id)
-  const { orderId, reference } = await pending(app, buyer, listing.id)
+  const { orderId, reference } = await pendingCheckout(app, buyer, listing.id)
   paystack.modes.verify = 'error500'
   await expireWindow(app, orderId)
   await sweep(app)
@@ -132,7 +111,7 @@ void t.test('verify says ongoing: the charge.success stays unprocessed and is re
   const seller = await aUser(app)
   const buyer = await aUser(app)
   const listing = await aListing(app.db, seller.id)
-  const { orderId, reference } = await pending(app, buyer, listing.id)
+  const { orderId, reference } = await pendingCheckout(app, buyer, listing.id)
   paystack.pay(reference)
   const hook = paystack.chargeSuccess(reference)
   // Paystack's verify lags its webhook.
@@ -172,7 +151,7 @@ void t.test('webhook replays back off, keep going past 20 tries up to 72 h, then
   const buyer = await aUser(app)
   const admin = await anAdmin(app)
   const listing = await aListing(app.db, seller.id)
-  const { orderId, reference } = await pending(app, buyer, listing.id)
+  const { orderId, reference } = await pendingCheckout(app, buyer, listing.id)
   paystack.pay(reference)
   paystack.modes.verify = 'error500'
   await postWebhook(app, paystack.chargeSuccess(reference))
@@ -244,8 +223,8 @@ void t.test('the reconciliation job heals a success whose webhook never came, af
   const gone = await aListing(app.db, seller.id, { quantity: 1, price: 12_000_00 })
 
   // Two checkouts expire unpaid (verify says ongoing at the window's end).
-  const kept = await pending(app, early, keep.id)
-  const lost = await pending(app, late, gone.id)
+  const kept = await pendingCheckout(app, early, keep.id)
+  const lost = await pendingCheckout(app, late, gone.id)
   await expireWindow(app, kept.orderId)
   await expireWindow(app, lost.orderId)
   t.same(
@@ -290,7 +269,7 @@ void t.test(
     const buyer = await aUser(app)
     const [admin, admin2] = [await anAdmin(app), await anAdmin(app)]
     const listing = await aListing(app.db, seller.id, { price: 20_000_00 })
-    const { orderId, reference, total } = await pending(app, buyer, listing.id)
+    const { orderId, reference, total } = await pendingCheckout(app, buyer, listing.id)
     // Paystack captured less than the order's total (the buyer paid a tampered amount).
     paystack.pay(reference)
     paystack.transactions.get(reference)!.amount = total - 100

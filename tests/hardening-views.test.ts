@@ -8,23 +8,16 @@ import t from 'tap'
 import { build, call, type Json, type TestApp } from './helpers/app.js'
 import { aUser, anAdmin, type SignedInUser } from './factories/users.js'
 import { aListing } from './factories/listings.js'
-import { aCoupon, checkout, commerceApp, paidOrder, postWebhook, sweep, toCart } from './factories/commerce.js'
+import {
+  aCoupon,
+  commerceApp,
+  expireWindow,
+  paidOrder,
+  pendingCheckout,
+  postWebhook,
+  sweep,
+} from './factories/commerce.js'
 import { up as avatarMigration } from '../migrations/20261207130001_avatar_url_https.js'
-
-/** A checkout waiting for payment. */
-async function pending(app: TestApp, buyer: SignedInUser, listingId: string) {
-  await toCart(app, buyer, listingId)
-  const res = await checkout(app, buyer)
-  if (res.statusCode !== 201) throw new Error(res.body)
-  return { orderId: res.json.order.id as string, reference: res.json.payment.reference as string }
-}
-
-/** Moves an order's checkout window (and its reservations) into the past. */
-async function expireWindow(app: TestApp, orderId: string) {
-  const past = app.db.raw("now() - interval '1 second'")
-  await app.db('orders').where('id', orderId).update({ expires_at: past })
-  await app.db('reservations').where('order_id', orderId).update({ expires_at: past })
-}
 
 /** Everything stored for a user about an order: live events and notifications. */
 async function heardOf(app: TestApp, userId: string, orderId: string) {
@@ -47,7 +40,7 @@ async function latePaymentAfterStockGone(app: TestApp, paystack: Awaited<ReturnT
   const seller = await aUser(app)
   const [late, other] = [await aUser(app), await aUser(app)]
   const listing = await aListing(app.db, seller.id, { quantity: 1, price: 12_000_00 })
-  const first = await pending(app, late, listing.id)
+  const first = await pendingCheckout(app, late, listing.id)
   await expireWindow(app, first.orderId)
   await sweep(app)
   const sold = await paidOrder(app, paystack, other, [listing.id])
@@ -74,7 +67,7 @@ void t.test('#5 a late payment refunded is no sale: not listed, 404 and unheard 
   // A sibling: a buyer cancels an unpaid checkout, then pays it anyway: refunded, no sale.
   const canceller = await aUser(app)
   const lamp = await aListing(app.db, seller.id, { quantity: 1, price: 3_000_00 })
-  const cancelled = await pending(app, canceller, lamp.id)
+  const cancelled = await pendingCheckout(app, canceller, lamp.id)
   const cancel = await call(app, 'POST', `/v1/orders/${cancelled.orderId}/cancel`, { token: canceller.accessToken })
   t.equal(cancel.statusCode, 200, cancel.body)
   paystack.pay(cancelled.reference)
@@ -144,7 +137,7 @@ void t.test('#5 an unpaid checkout is nothing to its seller yet', async (t) => {
   const { app, paystack } = await commerceApp(t)
   const [seller, buyer] = [await aUser(app), await aUser(app)]
   const listing = await aListing(app.db, seller.id)
-  const { orderId, reference } = await pending(app, buyer, listing.id)
+  const { orderId, reference } = await pendingCheckout(app, buyer, listing.id)
   t.equal((await call(app, 'GET', `/v1/orders/${orderId}`, { token: seller.accessToken })).statusCode, 404)
   t.same(await saleOrders(app, seller), [])
   paystack.pay(reference)

@@ -46,3 +46,8 @@ export async function revokeUserSessions(db: Db, userId: string, reason: string)
 export function userBannedSql(userExpr: string): string {
   return `(select u.banned_at is not null from users u where u.id = ${userExpr} for share)`
 }
+
+/** Every admin, as a subquery selecting `user_id` (for the spine's `notify`), in the caller's handle or transaction. */
+export function adminsQuery(db: Db) {
+  return db('users').where('role', 'admin').select('id as user_id')
+}

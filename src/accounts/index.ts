@@ -20,6 +20,9 @@ export { savedAddressOf, type SavedAddress } from './addresses.js'
 /** A user looked up by id (chat's recipients, trust's review pages), in the caller's handle or transaction. */
 export { findUser } from './accounts.admin.js'
 
+/** Every admin as a `user_id` subquery (payments' alerts to admins). */
+export { adminsQuery } from './accounts.admin.js'
+
 /** Bans and unbans (trust's admin tools), in the caller's transaction. */
 export { lockUser, revokeUserSessions, setUserBan } from './accounts.admin.js'
 /** A user's ban as SQL, for inserts of their listings and wants that may race a ban. */

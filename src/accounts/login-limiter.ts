@@ -24,7 +24,8 @@ export class LoginLimiter {
       createLimiter({
         redis: opts.redis,
         keyPrefix: `${opts.prefix}${keyPrefix}`,
-        points: Math.max(1, Math.round(points * opts.scale)),
+        points,
+        scale: opts.scale,
         durationSeconds: 15 * 60,
       })
     this.byAccountAndIp = make('login-fail-acct:', 10)

@@ -11,15 +11,11 @@ export type AuditEntry = {
   note?: string
 }
 
-/**
- * Appends one audit row in the caller's transaction, with the actor and request id of the
- * context (a system job has neither). The table refuses UPDATE and DELETE.
- */
-export async function audit(
-  ctx: Pick<Ctx, 'db' | 'actor' | 'requestId'> & { db: Db },
-  entry: AuditEntry,
-): Promise<void> {
-  await ctx.db('audit_log').insert({
+type AuditCtx = Pick<Ctx, 'actor' | 'requestId'>
+
+/** The audit row of an entry, with the actor and request id of the context (a system job has neither). */
+function auditRow(ctx: AuditCtx, entry: AuditEntry) {
+  return {
     action: entry.action,
     actor_id: ctx.actor?.id ?? null,
     actor_role: ctx.actor?.role ?? 'system',
@@ -29,35 +25,40 @@ export async function audit(
     after: entry.after === undefined ? null : JSON.stringify(entry.after),
     note: entry.note ?? null,
     request_id: ctx.requestId ?? null,
-  })
+  }
+}
+
+/** The casts a bound value needs in an `insert ... select` (elsewhere the column's type decides). */
+const CASTS: Partial<Record<keyof ReturnType<typeof auditRow>, string>> = {
+  actor_id: '::uuid',
+  before: '::jsonb',
+  after: '::jsonb',
+}
+
+/**
+ * Appends one audit row in the caller's transaction, with the actor and request id of the
+ * context. The table refuses UPDATE and DELETE.
+ */
+export async function audit(ctx: AuditCtx & { db: Db }, entry: AuditEntry): Promise<void> {
+  await ctx.db('audit_log').insert(auditRow(ctx, entry))
 }
 
 /**
  * The same entry as an `insert ... select` over `source` (a CTE of the caller's statement):
  * one row per row of `source`, so a change and its audit row go to the database as one
  * statement, and no row is written when the change matched nothing. Put `sql` in a CTE of
- * that statement and pass `bindings` (named, all prefixed `audit`) with the caller's.
+ * that statement and pass `bindings` (named, all prefixed `audit_`) with the caller's.
  */
 export function auditFromSql(
-  ctx: Pick<Ctx, 'actor' | 'requestId'>,
+  ctx: AuditCtx,
   entry: AuditEntry,
   source: string,
 ): { sql: string; bindings: Record<string, string | null> } {
+  const row = auditRow(ctx, entry)
+  const columns = Object.keys(row) as (keyof typeof row)[]
   return {
-    sql: `insert into audit_log (action, actor_id, actor_role, target_type, target_id, before, after, note, request_id)
-       select :auditAction, :auditActorId::uuid, :auditActorRole, :auditTargetType, :auditTargetId,
-              :auditBefore::jsonb, :auditAfter::jsonb, :auditNote, :auditRequestId
-       from ${source}`,
-    bindings: {
-      auditAction: entry.action,
-      auditActorId: ctx.actor?.id ?? null,
-      auditActorRole: ctx.actor?.role ?? 'system',
-      auditTargetType: entry.targetType,
-      auditTargetId: entry.targetId,
-      auditBefore: entry.before === undefined ? null : JSON.stringify(entry.before),
-      auditAfter: entry.after === undefined ? null : JSON.stringify(entry.after),
-      auditNote: entry.note ?? null,
-      auditRequestId: ctx.requestId ?? null,
-    },
+    sql: `insert into audit_log (${columns.join(', ')})
+       select ${columns.map((c) => `:audit_${c}${CASTS[c] ?? ''}`).join(', ')} from ${source}`,
+    bindings: Object.fromEntries(columns.map((c) => [`audit_${c}`, row[c]])),
   }
 }

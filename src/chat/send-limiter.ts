@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis'
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
-import { Errors } from '../shared/index.js'
+import type { RateLimiterAbstract } from 'rate-limiter-flexible'
+import { consumeOrRefuse, createLimiter } from '../http/index.js'
 
 /**
  * Chat sends: 20 per user per 10 s (times RATE_LIMIT_SCALE; 0 turns it off), shared by the
@@ -22,24 +22,17 @@ export class SendLimiter {
     durationSeconds?: number
   }) {
     if (opts.scale <= 0) return
-    const common = {
+    this.limiter = createLimiter({
+      redis: opts.redis,
       keyPrefix: `${opts.prefix}${opts.name ?? 'chat-send'}`,
-      points: Math.max(1, Math.round((opts.points ?? 20) * opts.scale)),
-      duration: opts.durationSeconds ?? 10,
-    }
-    this.limiter = opts.redis
-      ? new RateLimiterRedis({ ...common, storeClient: opts.redis, insuranceLimiter: new RateLimiterMemory(common) })
-      : new RateLimiterMemory(common)
+      points: opts.points ?? 20,
+      scale: opts.scale,
+      durationSeconds: opts.durationSeconds ?? 10,
+    })
   }
 
   /** Takes one send from the user's allowance or throws 429 RATE_LIMITED with Retry-After. */
   async consume(userId: string): Promise<void> {
-    if (!this.limiter) return
-    try {
-      await this.limiter.consume(userId)
-    } catch (err) {
-      if (err instanceof RateLimiterRes) throw Errors.rateLimited(Math.max(1, Math.ceil(err.msBeforeNext / 1000)))
-      throw err
-    }
+    if (this.limiter) await consumeOrRefuse(this.limiter, userId)
   }
 }

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis'
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
+import { createLimiter, retryAfterSeconds } from '../http/index.js'
 import { AppError, Errors } from '../shared/index.js'
 import { CouponErrors } from './coupons.errors.js'
 
@@ -19,16 +20,14 @@ export class CouponGuard {
 
   constructor(opts: { scale: number; redis?: Redis | null; prefix: string; perUser: number; perIp: number }) {
     if (opts.scale <= 0) return
-    const make = (keyPrefix: string, points: number) => {
-      const common = {
+    const make = (keyPrefix: string, points: number) =>
+      createLimiter({
+        redis: opts.redis,
         keyPrefix: `${opts.prefix}${keyPrefix}`,
-        points: Math.max(1, Math.round(points * opts.scale)),
-        duration: 60 * 60,
-      }
-      return opts.redis
-        ? new RateLimiterRedis({ ...common, storeClient: opts.redis, insuranceLimiter: new RateLimiterMemory(common) })
-        : new RateLimiterMemory(common)
-    }
+        points,
+        scale: opts.scale,
+        durationSeconds: 60 * 60,
+      })
     this.byUser = make('coupon-fail-user:', opts.perUser)
     this.byIp = make('coupon-fail-ip:', opts.perIp)
   }
@@ -51,8 +50,7 @@ export class CouponGuard {
       [user, this.byUser],
       [ip, this.byIp],
     ] as const) {
-      if (res && res.consumedPoints >= limiter.points)
-        throw Errors.rateLimited(Math.max(1, Math.ceil(res.msBeforeNext / 1000)))
+      if (res && res.consumedPoints >= limiter.points) throw Errors.rateLimited(retryAfterSeconds(res))
     }
   }
 

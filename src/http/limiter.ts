@@ -4,7 +4,7 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAb
 import { Errors } from '../shared/index.js'
 
 /**
- * A counter of `points` per key per `durationSeconds`. With Redis the count is shared by every
+ * A counter of `points` (times `scale`) per key per `durationSeconds`. With Redis the count is shared by every
  * node; while Redis cannot be reached each node counts in its own memory (rate-limiter-flexible's
  * insurance limiter) instead of failing the request or letting everything through.
  */
@@ -13,8 +13,11 @@ export function createLimiter(opts: {
   keyPrefix: string
   points: number
   durationSeconds: number
+  /** RATE_LIMIT_SCALE: multiplies `points` (at least 1 remains). */
+  scale?: number
 }): RateLimiterAbstract {
-  const common = { keyPrefix: opts.keyPrefix, points: opts.points, duration: opts.durationSeconds }
+  const points = opts.scale === undefined ? opts.points : Math.max(1, Math.round(opts.points * opts.scale))
+  const common = { keyPrefix: opts.keyPrefix, points, duration: opts.durationSeconds }
   return opts.redis
     ? new RateLimiterRedis({ ...common, storeClient: opts.redis, insuranceLimiter: new RateLimiterMemory(common) })
     : new RateLimiterMemory(common)

@@ -1,3 +1,4 @@
+import { adminsQuery } from '../accounts/index.js'
 import { audit } from '../audit/index.js'
 import type { Db } from '../db/index.js'
 import {
@@ -112,8 +113,7 @@ export function createRefunds(deps: PaymentsDeps) {
         after: { refundId: q.id, status, amount: left },
         note: note.slice(0, 300),
       })
-      const admins = tx.db('users').where('role', 'admin').select('id as user_id')
-      await spine.notify(tx, admins, 'refund_adjusted', {
+      await spine.notify(tx, adminsQuery(tx.db), 'refund_adjusted', {
         orderId: order.id,
         refundId: q.id,
         previousAmount: q.amount,
@@ -151,8 +151,7 @@ export function createRefunds(deps: PaymentsDeps) {
         note: message,
       })
       await emitOrderStatus(spine, tx, order.id)
-      const admins = tx.db('users').where('role', 'admin').select('id as user_id')
-      await spine.notify(tx, admins, 'refund_failed', {
+      await spine.notify(tx, adminsQuery(tx.db), 'refund_failed', {
         orderId: order.id,
         refundId,
         amount: refund.amount,

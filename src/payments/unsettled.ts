@@ -1,3 +1,4 @@
+import { adminsQuery } from '../accounts/index.js'
 import type { Db } from '../db/index.js'
 import { decodeCursor, pageOf, type Ctx } from '../shared/index.js'
 import type { PaymentsDeps } from './payments.deps.js'
@@ -81,14 +82,14 @@ export function createUnsettled(deps: PaymentsDeps) {
         { reference: entry.reference, kind: entry.kind, detail: entry.detail },
         'payment unsettled; admins told',
       )
-      const admins = tx.db('users').where('role', 'admin').select('id as user_id')
-      await spine.notify(tx, admins, 'payment_unsettled', {
-        unsettledId: row.id,
-        reference: row.reference,
-        orderId: row.order_id,
-        kind: row.kind,
-        paystackAmount: row.paystack_amount === null ? null : Number(row.paystack_amount),
-        ojaAmount: row.oja_amount === null ? null : Number(row.oja_amount),
+      const { id, reference, orderId, kind, paystackAmount, ojaAmount } = unsettledView(row)
+      await spine.notify(tx, adminsQuery(tx.db), 'payment_unsettled', {
+        unsettledId: id,
+        reference,
+        orderId,
+        kind,
+        paystackAmount,
+        ojaAmount,
       })
     })
   }

@@ -70,6 +70,36 @@ export async function toCart(app: TestApp, user: SignedInUser, listingId: string
   return call(app, 'PUT', `/v1/cart/items/${listingId}`, { token: user.accessToken, body: { quantity } })
 }
 
+/**
+ * A checkout waiting for payment: the listings go into the buyer's cart (none: the cart as it
+ * is), then checkout. Throws unless both answer as they should.
+ */
+export async function pendingCheckout(
+  app: TestApp,
+  buyer: SignedInUser,
+  listingIds: string | string[],
+  body: Record<string, unknown> = {},
+): Promise<{ orderId: string; reference: string; total: number }> {
+  for (const id of [listingIds].flat()) {
+    const put = await toCart(app, buyer, id)
+    if (put.statusCode !== 200) throw new Error(`cart: ${put.body}`)
+  }
+  const res = await checkout(app, buyer, body)
+  if (res.statusCode !== 201) throw new Error(`checkout: ${res.body}`)
+  return {
+    orderId: res.json.order.id as string,
+    reference: res.json.payment.reference as string,
+    total: res.json.order.total as number,
+  }
+}
+
+/** Moves an order's checkout window (and its reservations) into the past. */
+export async function expireWindow(app: TestApp, orderId: string): Promise<void> {
+  const past = app.db.raw("now() - interval '1 second'")
+  await app.db('orders').where('id', orderId).update({ expires_at: past })
+  await app.db('reservations').where('order_id', orderId).update({ expires_at: past })
+}
+
 export async function checkout(
   app: TestApp,
   user: SignedInUser,
