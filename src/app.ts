@@ -41,6 +41,7 @@ import { listingsFeature } from './listings/index.js'
 import { wantsFeature } from './wants/index.js'
 import { wishlistsFeature } from './wishlists/index.js'
 import { paymentsFeature } from './payments/index.js'
+import { createLedger, ledgerFeature, type Ledger } from './ledger/index.js'
 import { cartFeature } from './cart/index.js'
 import { couponsFeature } from './coupons/index.js'
 import { checkoutFeature } from './checkout/index.js'
@@ -75,6 +76,7 @@ declare module 'fastify' {
     /** Plain pg connections for the hottest reads (PostgreSQL only). */
     reads: ReadPool | null
     spine: EventSpine
+    ledger: Ledger
     mail: MailSender
     sweeper: Sweeper
     services: Services
@@ -139,6 +141,15 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('reads', reads)
   const spine = new EventSpine(options.publisher ?? noopPublisher)
   app.decorate('spine', spine)
+  // Seller money's ledger: stateless functions over its tables, used by payments, orders and the money features.
+  app.decorate(
+    'ledger',
+    createLedger({
+      spine,
+      rates: { feeBps: config.PLATFORM_FEE_BPS, vatBps: config.VAT_BPS },
+      escrowReleaseDays: config.ESCROW_RELEASE_DAYS,
+    }),
+  )
   const mail = new MailSender(db, app.log, {
     smtpUrl: config.SMTP_URL,
     from: config.MAIL_FROM,
@@ -272,6 +283,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     await app.register(couponsFeature)
     await app.register(checkoutFeature)
     await app.register(ordersFeature)
+    await app.register(ledgerFeature)
     await app.register(chatFeature, options.presence ? { presence: options.presence } : {})
     await app.register(trustFeature, {
       removeListing: (ctx, id, opts) => app.catalogue.listings.remove(ctx, id, opts),

@@ -39,6 +39,14 @@ export const EnvSchema = Type.Object({
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
   MAIL_FROM: Type.String({ minLength: 3, default: 'Oja <no-reply@oja.local>' }),
   RESERVATION_TTL_SECONDS: Type.Integer({ minimum: 10, default: 900 }),
+  /** The platform's fee on each order line, in basis points. */
+  PLATFORM_FEE_BPS: Type.Integer({ minimum: 0, maximum: 10_000, default: 500 }),
+  /** VAT on the platform's fee, in basis points (Nigeria: 7.5 %). */
+  VAT_BPS: Type.Integer({ minimum: 0, maximum: 10_000, default: 750 }),
+  /** Days after `delivered` before a shipment's money is released without the buyer (a decimal). */
+  ESCROW_RELEASE_DAYS: Type.Number({ minimum: 0, default: 3 }),
+  /** The smallest payout, in kobo. */
+  PAYOUT_MIN_AMOUNT: Type.Integer({ minimum: 1, default: 100_000 }),
   RATE_LIMIT_SCALE: Type.Number({ minimum: 0, default: 1 }),
   MIGRATE_ON_START: Type.Boolean({ default: true }),
   SEED_DEMO: Type.Optional(Type.Boolean()),

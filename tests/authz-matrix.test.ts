@@ -170,6 +170,8 @@ const MATRIX: Record<string, Entry> = {
   'GET /v1/notifications': { expect: SIGNED_IN },
   'POST /v1/notifications/read': { expect: SIGNED_IN, setup: async () => ({ body: { all: true } }) },
   'GET /v1/me/events': { expect: SIGNED_IN },
+  'GET /v1/me/balance': { expect: SIGNED_IN },
+  'GET /v1/me/ledger': { expect: SIGNED_IN },
   'GET /v1/categories': { expect: PUBLIC },
 
   'POST /v1/listings': {
@@ -322,6 +324,13 @@ const MATRIX: Record<string, Entry> = {
       params: { id: (await aShipment(w.app.db, w.owner.id, w.peer.id, { status: 'delivered' })).shipmentId },
     }),
   },
+  'POST /v1/shipments/{id}/handover': {
+    expect: OWNER_ONLY,
+    setup: async (w) => ({
+      params: { id: (await aShipment(w.app.db, w.peer.id, w.owner.id, { status: 'delivered' })).shipmentId },
+      body: { code: '123456' },
+    }),
+  },
   'POST /v1/shipments/{id}/reviews': {
     expect: OWNER_ONLY,
     setup: async (w) => ({
@@ -442,6 +451,7 @@ const MATRIX: Record<string, Entry> = {
   },
   'GET /v1/admin/audit-log': { expect: ADMIN },
   'GET /v1/admin/payments/unsettled': { expect: ADMIN },
+  'GET /v1/admin/ledger/check': { expect: ADMIN },
   'GET /v1/admin/stats': { expect: ADMIN },
   'GET /v1/admin/categories': { expect: ADMIN },
   'POST /v1/admin/categories': {

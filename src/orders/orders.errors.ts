@@ -19,6 +19,23 @@ export const OrderErrors = {
     (remaining: number) => `At most ${remaining} kobo can still be refunded`,
     (remaining) => ({ data: { refundable: remaining } }),
   ),
+  handoverWrong: defineError(
+    'HANDOVER_CODE_WRONG',
+    422,
+    (triesLeft: number) =>
+      `That is not the buyer's hand-over code; ${triesLeft} ${triesLeft === 1 ? 'try' : 'tries'} left`,
+    (triesLeft) => ({ data: { triesLeft } }),
+  ),
+  handoverLocked: defineError(
+    'HANDOVER_LOCKED',
+    423,
+    'Too many wrong hand-over codes: this shipment can no longer be handed over by code; the buyer confirms receipt in the app',
+  ),
+  noHandover: defineError(
+    'HANDOVER_NOT_AVAILABLE',
+    409,
+    'This shipment has no hand-over code (it was not paid through Oja)',
+  ),
   sellerOnly: () => Errors.forbidden('Only the seller moves a shipment on'),
   buyerOnly: () => Errors.forbidden('Only the buyer can do this'),
 }

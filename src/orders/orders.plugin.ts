@@ -29,7 +29,7 @@ declare module 'fastify' {
 export const ordersFeature = fp(
   async (app: FastifyInstance) => {
     const payments = app.payments
-    const orders = createOrdersService({ spine: app.spine, payments: payments.service })
+    const orders = createOrdersService({ spine: app.spine, payments: payments.service, ledger: app.ledger })
     app.decorate('commerce', {
       payments: payments.service,
       orders,

@@ -10,6 +10,7 @@ import {
   RefundResult,
   Sale,
   ShipmentStatusBody,
+  HandoverBody,
 } from './orders.schemas.js'
 import type { OrdersService } from './orders.service.js'
 
@@ -118,6 +119,22 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<{ orders: OrdersService }> 
       config: { auth: 'required' },
     },
     async (req) => orders.confirmReceived(actorCtx(req), req.params.id),
+  )
+
+  app.post(
+    '/v1/shipments/:id/handover',
+    {
+      schema: {
+        tags,
+        summary:
+          "The seller enters the buyer's 6-digit hand-over code at a meet-up: the shipment is received and its money released. 422 HANDOVER_CODE_WRONG; the 5th wrong code and every try after it 423 HANDOVER_LOCKED",
+        params: IdParams,
+        body: HandoverBody,
+        response: { 200: Order, ...problems(401, 403, 404, 409, 422, 423) },
+      },
+      config: { auth: 'required' },
+    },
+    async (req) => orders.handover(actorCtx(req), req.params.id, req.body.code),
   )
 
   app.post(

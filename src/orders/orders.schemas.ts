@@ -37,6 +37,8 @@ export const Shipment = Type.Object({
   deliveredAt: OrNull(Timestamp),
   receivedAt: OrNull(Timestamp),
   cancelledAt: OrNull(Timestamp),
+  /** The buyer's 6-digit code for a meet-up hand-over (paid shipment not yet received); only the buyer sees it. */
+  handoverCode: Type.Optional(Type.String({ pattern: '^[0-9]{6}$' })),
   history: Type.Array(ShipmentHistoryEntry),
 })
 export type Shipment = Static<typeof Shipment>
@@ -126,6 +128,10 @@ export const ShipmentStatusBody = StrictObject({
   note: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
 })
 export type ShipmentStatusBody = Static<typeof ShipmentStatusBody>
+
+export const HandoverBody = StrictObject({
+  code: Type.String({ pattern: '^[0-9]{6}$', description: "The buyer's 6-digit hand-over code" }),
+})
 
 export const RefundBody = StrictObject({
   amount: Type.Optional(

@@ -3,8 +3,9 @@ import { lockListings } from '../cart/index.js'
 import { releaseRedemption } from '../coupons/index.js'
 import type { Db } from '../db/index.js'
 import type { EventSpine } from '../events/index.js'
+import { HANDOVER_TRIES, type Ledger } from '../ledger/index.js'
 import { expirePayment, paymentOf, PaymentErrors, refundById, type PaymentsService } from '../payments/index.js'
-import type { Actor, Ctx } from '../shared/index.js'
+import type { Actor, Ctx, TxCtx } from '../shared/index.js'
 import { decodeCursor, pageOf } from '../shared/index.js'
 import { Errors } from '../shared/index.js'
 import {
@@ -34,11 +35,38 @@ const viewerOf = (actor: Actor): Viewer => ({ userId: actor.id, role: actor.role
 const SELLER_STEPS: ShipmentStatus[] = ['pending', 'sent', 'en_route', 'delivered']
 
 /** What the orders service needs: the event spine, and payments for refunds and verification. */
-export type OrdersDeps = { spine: EventSpine; payments: PaymentsService }
+export type OrdersDeps = { spine: EventSpine; payments: PaymentsService; ledger: Ledger }
 
 /** Orders, sales and shipments: reading, moving shipments on, cancelling, refunding. */
 export function createOrdersService(deps: OrdersDeps) {
-  const { spine, payments } = deps
+  const { spine, payments, ledger } = deps
+
+  /** The shipment arrived (the buyer said so, or the seller entered the buyer's code): its money is released. */
+  async function markReceived(
+    tx: TxCtx,
+    order: OrderRow,
+    shipment: ShipmentRow,
+    actorId: string,
+    how: 'received' | 'handover',
+  ): Promise<void> {
+    await tx
+      .db('shipments')
+      .where('id', shipment.id)
+      .update({ status: 'received', received_at: tx.db.fn.now(), updated_at: tx.db.fn.now() })
+    await tx.db('shipment_history').insert({
+      shipment_id: shipment.id,
+      from_status: shipment.status,
+      status: 'received',
+      actor_id: actorId,
+      note: how === 'handover' ? "Handed over: the seller entered the buyer's code" : 'Received by the buyer',
+    })
+    await ledger.release(tx, shipment.id, how, actorId)
+    await emitOrderStatus(spine, tx, order.id, {
+      userIds: [how === 'handover' ? order.buyer_id : shipment.seller_id],
+      shipmentId: shipment.id,
+      status: 'received',
+    })
+  }
 
   async function visibleOrder(ctx: ActorCtx, orderId: string): Promise<OrderRow> {
     const order = await ctx.db('orders').where('id', orderId).first()
@@ -181,20 +209,33 @@ export function createOrdersService(deps: OrdersDeps) {
         orderId = order.id
         if (order.buyer_id !== ctx.actor.id) throw OrderErrors.buyerOnly()
         if (shipment.status !== 'delivered') throw OrderErrors.invalidTransition(shipment.status, 'received')
-        await tx
-          .db('shipments')
-          .where('id', shipmentId)
-          .update({ status: 'received', received_at: tx.db.fn.now(), updated_at: tx.db.fn.now() })
-        await tx.db('shipment_history').insert({
-          shipment_id: shipmentId,
-          from_status: shipment.status,
-          status: 'received',
-          actor_id: ctx.actor.id,
-          note: 'Received by the buyer',
-        })
-        await emitOrderStatus(spine, tx, order.id, { userIds: [shipment.seller_id], shipmentId, status: 'received' })
+        await markReceived(tx, order, shipment, ctx.actor.id, 'received')
       })
       return orderView(ctx.db, orderId, viewerOf(ctx.actor))
+    },
+
+    /**
+     * The seller enters the buyer's 6-digit code at a meet-up: the shipment is received and its
+     * money released. A wrong code is counted (committed) before it is refused; the 5th locks.
+     */
+    async handover(ctx: ActorCtx, shipmentId: string, code: string): Promise<Order> {
+      const outcome = await spine.transaction(ctx, async (tx) => {
+        const { order, shipment } = await lockShipment(tx.db, ctx.actor, shipmentId)
+        if (shipment.seller_id !== ctx.actor.id) throw OrderErrors.sellerOnly()
+        if (!PAID_STATES.includes(order.payment_status) || order.cancelled_at) throw OrderErrors.notPaid()
+        if (shipment.status === 'received' || shipment.status === 'cancelled')
+          throw OrderErrors.invalidTransition(shipment.status, 'received')
+        const attempt = await ledger.handoverAttempt(tx.db, shipmentId, code)
+        if (attempt === 'ok') await markReceived(tx, order, shipment, ctx.actor.id, 'handover')
+        return { attempt, orderId: order.id }
+      })
+      if (outcome.attempt === 'none') throw OrderErrors.noHandover()
+      if (outcome.attempt === 'locked') throw OrderErrors.handoverLocked()
+      if (outcome.attempt === 'wrong') {
+        const m = await ledger.escrowOf(ctx.db, shipmentId)
+        throw OrderErrors.handoverWrong(Math.max(0, HANDOVER_TRIES - (m?.handover_failures ?? 0)))
+      }
+      return orderView(ctx.db, outcome.orderId, viewerOf(ctx.actor))
     },
 
     /**

@@ -1,3 +1,4 @@
+import { handoverCodesOf } from '../ledger/index.js'
 import type { Db } from '../db/index.js'
 import { paymentsOf, refundsOf, type PaymentRow, type RefundRow } from '../payments/index.js'
 import type { Actor } from '../shared/index.js'
@@ -38,7 +39,7 @@ export function addressOf(a: Record<string, unknown>): NonNullable<Order['shippi
   }
 }
 
-function shipmentView(s: ShipmentRow, history: HistoryViewRow[]): Shipment {
+function shipmentView(s: ShipmentRow, history: HistoryViewRow[], handoverCode?: string): Shipment {
   return {
     id: s.id,
     orderId: s.order_id,
@@ -50,6 +51,7 @@ function shipmentView(s: ShipmentRow, history: HistoryViewRow[]): Shipment {
     deliveredAt: iso(s.delivered_at),
     receivedAt: iso(s.received_at),
     cancelledAt: iso(s.cancelled_at),
+    ...(handoverCode !== undefined ? { handoverCode } : {}),
     history: history
       .filter((h) => h.shipment_id === s.id)
       .map((h) => ({
@@ -99,6 +101,8 @@ export type OrderRows = {
   history: HistoryViewRow[]
   payments: PaymentViewRow[]
   refunds: RefundViewRow[]
+  /** Hand-over codes of shipments in escrow, by shipment id: shown to the buyer only. */
+  handoverCodes?: Map<string, string>
 }
 
 const refundView = (r: RefundViewRow) => ({
@@ -147,7 +151,16 @@ export function buildOrderViews(orders: OrderRow[], rows: OrderRows, viewer: Vie
       paymentStatus: o.payment_status,
       currency: o.currency,
       items: items.map(itemView),
-      shipments: shipments.map((s) => shipmentView(s, sorted)),
+      shipments: shipments.map((s) =>
+        shipmentView(
+          s,
+          sorted,
+          viewerId === o.buyer_id &&
+            (s.status === 'pending' || s.status === 'sent' || s.status === 'en_route' || s.status === 'delivered')
+            ? rows.handoverCodes?.get(s.id)
+            : undefined,
+        ),
+      ),
       expiresAt: iso(o.expires_at),
       paidAt: iso(o.paid_at),
       cancelledAt: iso(o.cancelled_at),
@@ -217,7 +230,18 @@ export async function orderViews(db: Db, orders: OrderRow[], viewer: Viewer): Pr
     db,
     shipments.map((s) => s.id),
   )
-  return buildOrderViews(orders, { items, shipments, history, payments, refunds }, viewer)
+  const mine = viewer !== 'system' && orders.some((o) => o.buyer_id === viewer.userId)
+  const handoverCodes = mine
+    ? await handoverCodesOf(
+        db,
+        shipments.map((s) => s.id),
+      )
+    : undefined
+  return buildOrderViews(
+    orders,
+    { items, shipments, history, payments, refunds, ...(handoverCodes ? { handoverCodes } : {}) },
+    viewer,
+  )
 }
 
 export async function orderView(db: Db, orderId: string, viewer: Viewer): Promise<Order> {

@@ -109,7 +109,9 @@ export function createConfirmation(deps: PaymentsDeps, refunds: Refunds, unsettl
    * Gives a paid order its money back when it cannot have its goods (see refusalOf). Runs in
    * the confirming transaction.
    */
-  async function refundLatePayment(tx: TxCtx, order: OrderRow, refusal: Refusal): Promise<string> {
+  async function refundLatePayment(tx: TxCtx, order: OrderRow, refusal: Refusal, paystackFee: number): Promise<string> {
+    // The money was taken but buys nothing: held as unmatched until its refund goes out.
+    await deps.ledger.capture(tx, { order, lines: [], honoured: false, paystackFee })
     await releaseHolds(tx.db, order.id)
     await cancelShipments(tx.db, order.id, null, 'Payment arrived when the order could no longer be had; refunded')
     const refundId = await refunds.requestRefund(tx, order, {
@@ -157,8 +159,9 @@ export function createConfirmation(deps: PaymentsDeps, refunds: Refunds, unsettl
         })
       const items = await orderItems(tx.db, order.id)
       const refusal = await refusalOf(tx, order, items)
+      const paystackFee = amountOf(verified.fees) ?? 0
       if (refusal) {
-        refundId = await refundLatePayment(tx, order, refusal)
+        refundId = await refundLatePayment(tx, order, refusal, paystackFee)
         return { outcome: 'late_refunded', orderId: order.id }
       }
       await convertToSold(tx.db, order, items)
@@ -175,6 +178,18 @@ export function createConfirmation(deps: PaymentsDeps, refunds: Refunds, unsettl
           currency: payment.currency,
           providerTransactionId: verified.id,
         },
+      })
+      // The sellers' shares go to their pending balances (escrow) until the trade is done.
+      await deps.ledger.capture(tx, {
+        order,
+        lines: items.map((i) => ({
+          shipmentId: i.shipment_id,
+          sellerId: i.seller_id,
+          unitPrice: i.unit_price,
+          quantity: i.quantity,
+        })),
+        honoured: true,
+        paystackFee,
       })
       await emitOrderStatus(spine, tx, order.id, { userIds: [order.buyer_id, ...(await sellersOf(tx.db, order.id))] })
       await queuePaidMails(tx.db, { ...order, payment_status: 'paid' }, items, deps.config.publicUrl)

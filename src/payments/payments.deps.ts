@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Config } from '../config.js'
 import type { EventSpine } from '../events/index.js'
+import type { Ledger } from '../ledger/index.js'
 import type { Background } from './background.js'
 import type { PaymentGateway } from './paystack.client.js'
 
@@ -11,6 +12,8 @@ export type PaymentsDeps = {
     'publicUrl' | 'PAYSTACK_TIMEOUT_MS' | 'PAYSTACK_RECONCILE_INTERVAL_MS' | 'PAYSTACK_RECONCILE_WINDOW_HOURS'
   >
   spine: EventSpine
+  /** Seller money: every captured payment and every refund posts its journal. */
+  ledger: Ledger
   gateway: PaymentGateway
   /** Wakes the mail sender after a transaction that queued mail committed. */
   mailQueued: () => void

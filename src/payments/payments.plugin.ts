@@ -68,6 +68,7 @@ export const paymentsFeature = fp(
     const service = createPaymentsService({
       config,
       spine: app.spine,
+      ledger: app.ledger,
       gateway,
       mailQueued: () => app.mail.kick(),
       background,

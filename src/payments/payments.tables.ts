@@ -32,7 +32,9 @@ export type RefundRow = {
   amount: number
   currency: string
   reason: string
-  origin: 'admin' | 'buyer_cancel' | 'late_payment' | 'provider'
+  origin: 'admin' | 'buyer_cancel' | 'late_payment' | 'provider' | 'dispute'
+  /** Set when the refund is for one shipment (a dispute's). */
+  shipment_id: string | null
   /** `cancelled`: queued here, then nothing was left to refund (Paystack had refunded the rest otherwise). */
   status: 'pending' | 'processing' | 'processed' | 'failed' | 'cancelled'
   provider_refund_id: number | null
@@ -117,6 +119,7 @@ declare module 'knex/types/tables.js' {
     refunds: Table<
       RefundRow,
       | 'id'
+      | 'shipment_id'
       | 'status'
       | 'provider_refund_id'
       | 'attempts'

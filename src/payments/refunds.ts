@@ -27,6 +27,24 @@ export function createRefunds(deps: PaymentsDeps) {
   const refundLeaseMs = Math.max(120_000, deps.config.PAYSTACK_TIMEOUT_MS * 3)
 
   /**
+   * Posts what changed in the order's refunds to the ledger (src/ledger: owed to the buyer,
+   * taken back from the sale, settled by Paystack). Every transaction here that changes a
+   * refund's amount or status ends with it; the order is locked.
+   */
+  async function syncLedger(tx: { db: Db }, order: Pick<OrderRow, 'id' | 'total' | 'currency'>): Promise<void> {
+    const rows = await tx
+      .db('refunds')
+      .where('order_id', order.id)
+      .orderBy('created_at')
+      .select('id', 'amount', 'status', 'shipment_id')
+    await deps.ledger.refundsChanged(
+      tx,
+      order,
+      rows.map((r) => ({ id: r.id, amount: r.amount, status: r.status, shipmentId: r.shipment_id })),
+    )
+  }
+
+  /**
    * Writes a refund to send and counts it against the order at once (so refunds can never
    * exceed what was paid); the order's new payment status is audited as `action`.
    */
@@ -36,8 +54,10 @@ export function createRefunds(deps: PaymentsDeps) {
     input: {
       amount: number
       reason: string
-      origin: 'admin' | 'buyer_cancel' | 'late_payment'
+      origin: 'admin' | 'buyer_cancel' | 'late_payment' | 'dispute'
       requestedBy: string | null
+      /** A refund for one shipment (a dispute's): the ledger takes it from that shipment. */
+      shipmentId?: string
       status?: OrderRow['payment_status']
       /** The audit action of the change (`admin.order_refunded`, `order.cancelled`, ...). */
       action: string
@@ -57,6 +77,7 @@ export function createRefunds(deps: PaymentsDeps) {
         reason: input.reason,
         origin: input.origin,
         requested_by: input.requestedBy,
+        shipment_id: input.shipmentId ?? null,
       })
       .returning('id')
     const refunded = order.refunded_amount + input.amount
@@ -66,6 +87,7 @@ export function createRefunds(deps: PaymentsDeps) {
       after: { refundId: refund!.id, amount: input.amount, origin: input.origin, ...input.after },
       ...(input.note !== undefined ? { note: input.note } : {}),
     })
+    await syncLedger(tx, order)
     return refund!.id
   }
 
@@ -150,6 +172,7 @@ export function createRefunds(deps: PaymentsDeps) {
         after: { refundId, refundStatus: 'failed', amount: refund.amount },
         note: message,
       })
+      await syncLedger(tx, order)
       await emitOrderStatus(spine, tx, order.id)
       await spine.notify(tx, adminsQuery(tx.db), 'refund_failed', {
         orderId: order.id,
@@ -211,6 +234,7 @@ export function createRefunds(deps: PaymentsDeps) {
       if (!refund) return
       const amount = amountOf(accepted.amount) ?? refund.amount
       await adoptAccepted(tx, order, refund, amountOf(accepted.id), amount)
+      await syncLedger(tx, order)
       await audit(tx, {
         action: 'refund.submitted',
         targetType: 'order',
@@ -414,6 +438,7 @@ export function createRefunds(deps: PaymentsDeps) {
         })
         await emitOrderStatus(spine, tx, order.id, { userIds: [order.buyer_id] })
       }
+      await syncLedger(tx, order)
     })
   }
 
