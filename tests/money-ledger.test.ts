@@ -11,7 +11,7 @@ import { aCoupon, commerceApp, paidOrder, sweep } from './factories/commerce.js'
 import { aListing } from './factories/listings.js'
 import { aUser, anAdmin, type SignedInUser } from './factories/users.js'
 
-type Json = Record<string, any>
+type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const RATES = { feeBps: 500, vatBps: 750 }
 
@@ -36,7 +36,7 @@ async function sale(app: TestApp, price: number) {
   return { seller, buyer, listing }
 }
 
-t.test('the arithmetic: fee, VAT and reversals in whole kobo, nothing made or lost', async (t) => {
+void t.test('the arithmetic: fee, VAT and reversals in whole kobo, nothing made or lost', async (t) => {
   t.same(lineSplit(7_500_000, RATES), { gross: 7_500_000, fee: 375_000, vat: 28_125, share: 7_096_875 })
   // 61 728.35 → 61 728 fee; 4 629.6 → 4 630 VAT.
   t.same(lineSplit(1_234_567, RATES), { gross: 1_234_567, fee: 61_728, vat: 4_630, share: 1_168_209 })
@@ -70,7 +70,7 @@ t.test('the arithmetic: fee, VAT and reversals in whole kobo, nothing made or lo
   t.pass('2 000 random splits, reversals and apportionments add up')
 })
 
-t.test('at payment each seller’s share goes to pending, the coupon is the platform’s cost', async (t) => {
+void t.test('at payment each seller’s share goes to pending, the coupon is the platform’s cost', async (t) => {
   const { app, paystack } = await commerceApp(t)
   const sofa = await sale(app, 7_500_000)
   const lampSeller = await aUser(app, { name: 'Lola Lamps' })
@@ -127,7 +127,7 @@ t.test('at payment each seller’s share goes to pending, the coupon is the plat
   t.equal((await balanceOf(app, sofa.seller)).pending, 7_096_875, 'a second confirmation posts nothing')
 })
 
-t.test('release: when the buyer confirms receipt, once', async (t) => {
+void t.test('release: when the buyer confirms receipt, once', async (t) => {
   const { app, paystack } = await commerceApp(t)
   const { seller, buyer, listing } = await sale(app, 7_500_000)
   const order = await paidOrder(app, paystack, buyer, [listing.id])
@@ -151,7 +151,7 @@ t.test('release: when the buyer confirms receipt, once', async (t) => {
   t.equal((await balanceOf(app, seller)).available, 7_096_875, 'released once')
 })
 
-t.test(
+void t.test(
   'the hand-over code: only the buyer sees it, only the seller uses it, once; 5 wrong tries lock it',
   async (t) => {
     const { app, paystack } = await commerceApp(t)
@@ -228,7 +228,7 @@ t.test(
   },
 )
 
-t.test('concurrent hand-overs with the right code release once', async (t) => {
+void t.test('concurrent hand-overs with the right code release once', async (t) => {
   const { app, paystack } = await commerceApp(t)
   const { seller, buyer, listing } = await sale(app, 7_500_000)
   const order = await paidOrder(app, paystack, buyer, [listing.id])
@@ -253,7 +253,7 @@ t.test('concurrent hand-overs with the right code release once', async (t) => {
   )
 })
 
-t.test(
+void t.test(
   'refunds: before release from pending, after release from available; a full refund reverses exactly',
   async (t) => {
     const { app, paystack } = await commerceApp(t)
@@ -300,7 +300,7 @@ t.test(
   },
 )
 
-t.test('a refund after release may take available below zero; a failed refund gives it back', async (t) => {
+void t.test('a refund after release may take available below zero; a failed refund gives it back', async (t) => {
   const { app, paystack } = await commerceApp(t)
   const admin = await anAdmin(app)
   const { seller, buyer, listing } = await sale(app, 1_000_000)
@@ -348,7 +348,7 @@ t.test('a refund after release may take available below zero; a failed refund gi
   )
 })
 
-t.test('the sweeper releases escrow ESCROW_RELEASE_DAYS after delivery, once, and not before', async (t) => {
+void t.test('the sweeper releases escrow ESCROW_RELEASE_DAYS after delivery, once, and not before', async (t) => {
   const { app, paystack } = await commerceApp(t, { ESCROW_RELEASE_DAYS: 0.00002 }) // about 1.7 s
   const { seller, buyer, listing } = await sale(app, 7_500_000)
   const order = await paidOrder(app, paystack, buyer, [listing.id])
@@ -368,7 +368,7 @@ t.test('the sweeper releases escrow ESCROW_RELEASE_DAYS after delivery, once, an
   t.equal(ran['ledger-release-escrow'] ?? 0, 0, 'the sweeper finds nothing left')
 })
 
-t.test('the database keeps the ledger honest: append-only, journals that balance', async (t) => {
+void t.test('the database keeps the ledger honest: append-only, journals that balance', async (t) => {
   const { app, paystack } = await commerceApp(t)
   const { buyer, listing } = await sale(app, 7_500_000)
   await paidOrder(app, paystack, buyer, [listing.id])
