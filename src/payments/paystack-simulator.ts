@@ -247,7 +247,10 @@ export class PaystackSimulator {
     return [...this.recipients.values()].find((r) => r.recipientCode === code || String(r.id) === code)
   }
 
-  /** The NGN balance in kobo: the opening balance, charges less fees, less processed refunds and transfers that hold money. */
+  /**
+   * The NGN balance in kobo: the opening balance, plus charges paid less their fees, less
+   * processed refunds and transfers `pending` or `success` (a failed one gives its amount back).
+   */
   balance(): number {
     let balance = this.openingBalance
     for (const tx of this.byReference.values()) if (tx.status === 'success') balance += tx.amount - feesOf(tx.amount)

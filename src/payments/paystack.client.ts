@@ -2,8 +2,9 @@ import type Paystack from 'paystack-sdk'
 
 /*
  * The Paystack gateway: the only code that talks to Paystack. A small typed client for the
- * calls we need (charges, refunds, and transfers for seller payouts), reusing paystack-sdk's types: the SDK itself hard-codes its origin, takes no
- * timeout and does not URL-encode the reference in verify (docs/architecture.md, Paystack client).
+ * calls we need (charges, refunds, and transfers for seller payouts), reusing paystack-sdk's
+ * types: the SDK itself hard-codes its origin, takes no timeout and does not URL-encode the
+ * reference in verify (docs/architecture.md, Paystack client).
  */
 
 type VerifyAnswer = Awaited<ReturnType<Paystack['transaction']['verify']>>
