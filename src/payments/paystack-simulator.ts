@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
-import { amountOf } from './paystack.client.js'
+import { amountOf, TRANSFER_REFERENCE } from './paystack.client.js'
 import { signPaystackBody } from './webhook-signature.js'
 
 /*
@@ -9,6 +9,11 @@ import { signPaystackBody } from './webhook-signature.js'
  * unset, so `npm start` shows a whole purchase without the internet: the same API paths
  * and payloads as Paystack, a hosted page with "Pay" and "Fail" buttons, and signed
  * webhooks. State lives in memory (a development tool for one node). Refused in production.
+ *
+ * Payouts too: Nigerian banks, account resolution (any 10 digits at a listed bank resolve to
+ * a made-up name, except numbers starting with `000`), recipients, transfers from a balance
+ * (₦10,000,000 to start, plus charges less fees, less processed refunds and transfers) and a
+ * signed `transfer.success` webhook a moment after each transfer.
  */
 
 type SimTransaction = {
@@ -37,13 +42,90 @@ type SimRefund = {
   createdAt: string
 }
 
+type SimBank = { id: number; name: string; slug: string; code: string; longcode: string }
+
+type SimRecipient = {
+  id: number
+  recipientCode: string
+  name: string
+  currency: string
+  accountNumber: string
+  accountName: string
+  bank: SimBank
+  createdAt: string
+}
+
+type SimTransfer = {
+  id: number
+  reference: string
+  transferCode: string
+  amount: number
+  currency: string
+  reason: string
+  recipient: SimRecipient
+  status: 'pending' | 'success' | 'failed' | 'reversed'
+  createdAt: string
+  updatedAt: string
+  transferredAt: string | null
+}
+
+/** Nigerian banks (names, codes and slugs as on Paystack; the ids are the simulator's own), by name. */
+const BANKS: readonly SimBank[] = [
+  { id: 1, name: 'Access Bank', slug: 'access-bank', code: '044', longcode: '044150149' },
+  { id: 2, name: 'Fidelity Bank', slug: 'fidelity-bank', code: '070', longcode: '070150003' },
+  { id: 3, name: 'First Bank of Nigeria', slug: 'first-bank-of-nigeria', code: '011', longcode: '011151003' },
+  { id: 4, name: 'Guaranty Trust Bank', slug: 'guaranty-trust-bank', code: '058', longcode: '058152036' },
+  { id: 5, name: 'Kuda Bank', slug: 'kuda-bank', code: '50211', longcode: '50211' },
+  { id: 6, name: 'Moniepoint MFB', slug: 'moniepoint-mfb-ng', code: '50515', longcode: '50515' },
+  { id: 7, name: 'OPay Digital Services Limited (OPay)', slug: 'paycom', code: '999992', longcode: '999992' },
+  { id: 8, name: 'PalmPay', slug: 'palmpay', code: '999991', longcode: '999991' },
+  { id: 9, name: 'Sterling Bank', slug: 'sterling-bank', code: '232', longcode: '232150016' },
+  { id: 10, name: 'Test Bank', slug: 'test-bank', code: '001', longcode: '001' },
+  { id: 11, name: 'United Bank For Africa', slug: 'united-bank-for-africa', code: '033', longcode: '033153513' },
+  { id: 12, name: 'Wema Bank', slug: 'wema-bank', code: '035', longcode: '035150103' },
+  { id: 13, name: 'Zenith Bank', slug: 'zenith-bank', code: '057', longcode: '057150013' },
+]
+
+const FIRST_NAMES = [
+  'ADAEZE',
+  'BOLANLE',
+  'CHIDI',
+  'DAMILOLA',
+  'EMEKA',
+  'FUNMILAYO',
+  'GBENGA',
+  'HAUWA',
+  'IFEOMA',
+  'JIDE',
+]
+const LAST_NAMES = ['ADEYEMI', 'BELLO', 'CHUKWU', 'DANJUMA', 'EZE', 'FASHOLA', 'GARBA', 'IBRAHIM', 'NWOSU', 'OKAFOR']
+
+/** Paystack's fee on a local card charge, as verify reports it: 1.5 % + ₦100, at most ₦2,000. */
+const feesOf = (amount: number) => Math.min(Math.round(amount * 0.015) + 10_000, 200_000)
+
+export type SimulatorSettings = {
+  /** The opening NGN balance in kobo (default ₦10,000,000, so a demo payout works at once). */
+  balance?: number
+  /** How long a transfer stays `pending` before it succeeds (default 1.5 s). */
+  transferDelayMs?: number
+}
+
 export class PaystackSimulator {
   readonly secretKey = `sk_test_simulator_${randomBytes(16).toString('hex')}`
   private readonly byReference = new Map<string, SimTransaction>()
   private readonly byAccessCode = new Map<string, SimTransaction>()
   private readonly refunds: SimRefund[] = []
+  private readonly recipients = new Map<string, SimRecipient>()
+  private readonly transfers = new Map<string, SimTransfer>()
   private nextId = 4_000_000_000
   private readonly timers = new Set<NodeJS.Timeout>()
+  private readonly openingBalance: number
+  readonly transferDelayMs: number
+
+  constructor(settings: SimulatorSettings = {}) {
+    this.openingBalance = settings.balance ?? 1_000_000_000
+    this.transferDelayMs = settings.transferDelayMs ?? 1500
+  }
 
   /** Runs `fn` later, as Paystack reports some outcomes later; cancelled by stop(). */
   later(ms: number, fn: () => void): void {
@@ -128,6 +210,97 @@ export class PaystackSimulator {
   allRefunds(): SimRefund[] {
     return [...this.refunds]
   }
+
+  banks(): readonly SimBank[] {
+    return BANKS
+  }
+
+  /** The name the bank holds for an account: made up from its digits; none for `000…` or an unknown bank. */
+  resolve(accountNumber: string, bankCode: string): { name: string; bank: SimBank } | undefined {
+    const bank = BANKS.find((b) => b.code === bankCode)
+    if (!bank || !/^\d{10}$/.test(accountNumber) || accountNumber.startsWith('000')) return undefined
+    const digits = [...accountNumber].map(Number)
+    const sum = digits.reduce((a, b) => a + b, 0)
+    return { name: `${FIRST_NAMES[sum % 10]} ${LAST_NAMES[digits[9]!]} ${LAST_NAMES[digits[8]!]}`, bank }
+  }
+
+  /** A recipient for an account; the same account again gives the same recipient. */
+  recipientFor(input: { name: string; accountNumber: string; bank: SimBank; accountName: string; currency: string }) {
+    const key = `${input.bank.code}:${input.accountNumber}:${input.currency}`
+    const existing = this.recipients.get(key)
+    if (existing) return existing
+    const recipient: SimRecipient = {
+      id: this.nextId++,
+      recipientCode: `RCP_${randomBytes(8).toString('hex')}`,
+      name: input.name,
+      currency: input.currency,
+      accountNumber: input.accountNumber,
+      accountName: input.accountName,
+      bank: input.bank,
+      createdAt: new Date().toISOString(),
+    }
+    this.recipients.set(key, recipient)
+    return recipient
+  }
+
+  recipientByCode(code: string): SimRecipient | undefined {
+    return [...this.recipients.values()].find((r) => r.recipientCode === code || String(r.id) === code)
+  }
+
+  /**
+   * The NGN balance in kobo: the opening balance, plus charges paid less their fees, less
+   * processed refunds and transfers `pending` or `success` (a failed one gives its amount back).
+   */
+  balance(): number {
+    let balance = this.openingBalance
+    for (const tx of this.byReference.values()) if (tx.status === 'success') balance += tx.amount - feesOf(tx.amount)
+    for (const r of this.refunds) if (r.status === 'processed') balance -= r.amount
+    for (const tr of this.transfers.values())
+      if (tr.status === 'pending' || tr.status === 'success') balance -= tr.amount
+    return balance
+  }
+
+  /** A transfer from the balance, `pending`; refused as a duplicate reference or for want of balance. */
+  transfer(input: {
+    reference: string
+    amount: number
+    currency: string
+    reason: string
+    recipient: SimRecipient
+  }): SimTransfer | 'duplicate' | 'insufficient' {
+    if (this.transfers.has(input.reference)) return 'duplicate'
+    if (input.amount > this.balance()) return 'insufficient'
+    const now = new Date().toISOString()
+    const transfer: SimTransfer = {
+      id: this.nextId++,
+      ...input,
+      transferCode: `TRF_${randomBytes(8).toString('hex')}`,
+      status: 'pending',
+      createdAt: now,
+      updatedAt: now,
+      transferredAt: null,
+    }
+    this.transfers.set(transfer.reference, transfer)
+    return transfer
+  }
+
+  findTransfer(reference: string): SimTransfer | undefined {
+    return this.transfers.get(reference)
+  }
+
+  allTransfers(): SimTransfer[] {
+    return [...this.transfers.values()]
+  }
+
+  /** Paystack's outcome of a pending transfer (the balance follows); undefined unless it was pending. */
+  settleTransfer(reference: string, outcome: 'success' | 'failed'): SimTransfer | undefined {
+    const transfer = this.transfers.get(reference)
+    if (transfer?.status !== 'pending') return undefined
+    transfer.status = outcome
+    transfer.updatedAt = new Date().toISOString()
+    if (outcome === 'success') transfer.transferredAt = transfer.updatedAt
+    return transfer
+  }
 }
 
 /**
@@ -178,7 +351,7 @@ export function transactionData(tx: SimTransaction) {
     currency: tx.currency,
     ip_address: '127.0.0.1',
     metadata: tx.metadata ?? '',
-    fees: Math.min(Math.round(tx.amount * 0.015) + 10_000, 200_000),
+    fees: feesOf(tx.amount),
     requested_amount: tx.amount,
     customer: {
       id: 1,
@@ -227,6 +400,76 @@ function refundData(r: SimRefund) {
     expected_at: new Date(Date.now() + 86_400_000).toISOString(),
     createdAt: r.createdAt,
     updatedAt: r.createdAt,
+  }
+}
+
+function bankData(b: SimBank) {
+  return {
+    id: b.id,
+    name: b.name,
+    slug: b.slug,
+    code: b.code,
+    longcode: b.longcode,
+    gateway: null,
+    pay_with_bank: false,
+    supports_transfer: true,
+    active: true,
+    is_deleted: false,
+    country: 'Nigeria',
+    currency: 'NGN',
+    type: 'nuban',
+    createdAt: '2016-07-14T10:04:29.000Z',
+    updatedAt: '2024-01-01T00:00:00.000Z',
+  }
+}
+
+function recipientData(r: SimRecipient) {
+  return {
+    active: true,
+    createdAt: r.createdAt,
+    currency: r.currency,
+    description: null,
+    domain: 'test',
+    email: null,
+    id: r.id,
+    integration: 1,
+    metadata: null,
+    name: r.name,
+    recipient_code: r.recipientCode,
+    type: 'nuban',
+    updatedAt: r.createdAt,
+    is_deleted: false,
+    isDeleted: false,
+    details: {
+      authorization_code: null,
+      account_number: r.accountNumber,
+      account_name: r.accountName,
+      bank_code: r.bank.code,
+      bank_name: r.bank.name,
+    },
+  }
+}
+
+/** A transfer as Paystack describes it: `recipient` is the id when created, the recipient elsewhere. */
+function transferData(tr: SimTransfer, recipientInFull: boolean) {
+  return {
+    amount: tr.amount,
+    createdAt: tr.createdAt,
+    currency: tr.currency,
+    domain: 'test',
+    failures: null,
+    id: tr.id,
+    integration: 1,
+    reason: tr.reason,
+    reference: tr.reference,
+    source: 'balance',
+    source_details: null,
+    status: tr.status,
+    titan_code: null,
+    transfer_code: tr.transferCode,
+    transferred_at: tr.transferredAt,
+    updatedAt: tr.updatedAt,
+    recipient: recipientInFull ? recipientData(tr.recipient) : tr.recipient.id,
   }
 }
 
@@ -428,6 +671,166 @@ export const simulatorRoutes: FastifyPluginAsync<SimulatorOptions> = async (
     )
     return { status: true, message: 'Transactions retrieved', data: data.map(transactionData), meta }
   })
+
+  app.get('/bank', { schema: { ...hide, response: { 200: Answer, 400: Answer, 401: Answer } } }, async (req, reply) => {
+    // Cursor pagination: `next` names the last bank of the page before.
+    const query = req.query as Record<string, string | undefined>
+    const banks = simulator.banks()
+    const perPage = Math.max(1, Math.min(Number(query.perPage) || 50, 100))
+    const after = query.next ? Number(/^bank:(\d+)$/.exec(Buffer.from(query.next, 'base64').toString())?.[1]) : 0
+    if (Number.isNaN(after)) return reply.code(400).send({ status: false, message: 'Invalid cursor' })
+    const start = after ? banks.findIndex((b) => b.id === after) + 1 : 0
+    const page = banks.slice(start, start + perPage)
+    const cursor = (b: SimBank) => Buffer.from(`bank:${b.id}`).toString('base64')
+    return {
+      status: true,
+      message: 'Banks retrieved',
+      data: page.map(bankData),
+      meta: {
+        next: start + perPage < banks.length ? cursor(page[page.length - 1]!) : null,
+        previous: start > 0 ? cursor(banks[start]!) : null,
+        perPage,
+      },
+    }
+  })
+
+  app.get(
+    '/bank/resolve',
+    { schema: { ...hide, response: { 200: Answer, 401: Answer, 422: Answer } } },
+    async (req, reply) => {
+      const query = req.query as Record<string, string | undefined>
+      const resolved = simulator.resolve(query.account_number ?? '', query.bank_code ?? '')
+      if (!resolved)
+        return reply
+          .code(422)
+          .send({ status: false, message: 'Could not resolve account name. Check parameters or try again.' })
+      return {
+        status: true,
+        message: 'Account number resolved',
+        data: { account_number: query.account_number, account_name: resolved.name, bank_id: resolved.bank.id },
+      }
+    },
+  )
+
+  app.post(
+    '/transferrecipient',
+    { schema: { ...hide, body: AnyBody, response: { 201: Answer, 400: Answer, 401: Answer } } },
+    async (req, reply) => {
+      const b = req.body as Record<string, unknown>
+      const currency = typeof b.currency === 'string' ? b.currency : 'NGN'
+      if (b.type !== 'nuban' || typeof b.name !== 'string' || !b.name.trim() || currency !== 'NGN')
+        return reply.code(400).send({
+          status: false,
+          message: 'Invalid recipient: type nuban, a name and currency NGN are required',
+          code: 'invalid_params',
+          type: 'validation_error',
+        })
+      const accountNumber = typeof b.account_number === 'string' ? b.account_number : ''
+      const bankCode = typeof b.bank_code === 'string' ? b.bank_code : ''
+      if (!simulator.banks().some((bank) => bank.code === bankCode))
+        return reply.code(400).send({ status: false, message: 'Invalid bank code', type: 'validation_error' })
+      const resolved = simulator.resolve(accountNumber, bankCode)
+      if (!resolved)
+        return reply.code(400).send({ status: false, message: 'Cannot resolve account', type: 'validation_error' })
+      const recipient = simulator.recipientFor({
+        name: b.name,
+        accountNumber,
+        bank: resolved.bank,
+        accountName: resolved.name,
+        currency,
+      })
+      return reply
+        .code(201)
+        .send({ status: true, message: 'Transfer recipient created successfully', data: recipientData(recipient) })
+    },
+  )
+
+  app.post(
+    '/transfer',
+    { schema: { ...hide, body: AnyBody, response: { 200: Answer, 400: Answer, 401: Answer } } },
+    async (req, reply) => {
+      const b = req.body as Record<string, unknown>
+      const invalid = (message: string) =>
+        reply.code(400).send({ status: false, message, code: 'invalid_params', type: 'validation_error' })
+      const amount = amountOf(b.amount)
+      const currency = typeof b.currency === 'string' ? b.currency : 'NGN'
+      if (b.source !== 'balance') return invalid('Invalid source')
+      if (amount === undefined || amount <= 0) return invalid('Invalid amount')
+      const reference = b.reference === undefined ? `trf_${randomBytes(10).toString('hex')}` : String(b.reference)
+      if (!TRANSFER_REFERENCE.test(reference))
+        return invalid(
+          'Invalid transfer reference: 16 to 50 lowercase letters, digits, dashes and underscores are allowed',
+        )
+      const recipient = simulator.recipientByCode(String(b.recipient ?? ''))
+      if (!recipient)
+        return reply
+          .code(400)
+          .send({ status: false, message: 'Recipient specified is invalid', type: 'validation_error' })
+      if (currency !== recipient.currency)
+        return reply
+          .code(400)
+          .send({ status: false, message: 'Currency does not match the recipient', type: 'validation_error' })
+      const transfer = simulator.transfer({
+        reference,
+        amount,
+        currency,
+        reason: typeof b.reason === 'string' ? b.reason : '',
+        recipient,
+      })
+      if (transfer === 'duplicate')
+        return reply.code(400).send({
+          status: false,
+          message: 'Transfer reference already exists',
+          code: 'duplicate_reference',
+          type: 'validation_error',
+        })
+      if (transfer === 'insufficient')
+        return reply.code(400).send({
+          status: false,
+          message: 'Your balance is not enough to fulfil this request',
+          code: 'insufficient_balance',
+          type: 'validation_error',
+        })
+      // The bank pays a moment later; Paystack reports it by webhook.
+      simulator.later(simulator.transferDelayMs, () => {
+        const paid = simulator.settleTransfer(transfer.reference, 'success')
+        if (!paid) return
+        sendSigned('transfer.success', {
+          ...transferData(paid, true),
+          session: { provider: null, id: null },
+          created_at: paid.createdAt,
+          updated_at: paid.updatedAt,
+        }).catch((err) => req.log.warn({ err }, 'simulator webhook failed'))
+      })
+      return { status: true, message: 'Transfer has been queued', data: transferData(transfer, false) }
+    },
+  )
+
+  app.get(
+    '/transfer/verify/:reference',
+    { schema: { ...hide, response: { 200: Answer, 401: Answer, 404: Answer } } },
+    async (req, reply) => {
+      const transfer = simulator.findTransfer((req.params as { reference: string }).reference)
+      if (!transfer) return reply.code(404).send({ status: false, message: 'Transfer not found' })
+      return { status: true, message: 'Transfer retrieved', data: transferData(transfer, true) }
+    },
+  )
+
+  app.get('/transfer', { schema: { ...hide, response: { 200: Answer, 401: Answer } } }, async (req) => {
+    const { data, meta } = pageOfList(
+      simulator.allTransfers(),
+      req.query as Record<string, string | undefined>,
+      (tr) => tr.createdAt,
+      (tr) => tr.status,
+    )
+    return { status: true, message: 'Transfers retrieved', data: data.map((tr) => transferData(tr, true)), meta }
+  })
+
+  app.get('/balance', { schema: { ...hide, response: { 200: Answer, 401: Answer } } }, async () => ({
+    status: true,
+    message: 'Balances retrieved',
+    data: [{ currency: 'NGN', balance: simulator.balance() }],
+  }))
 
   app.get('/checkout/:code', { schema: hide }, async (req, reply) => {
     const tx = simulator.byCode((req.params as { code: string }).code)

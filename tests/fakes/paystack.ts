@@ -1,6 +1,13 @@
 /**
  * A fake Paystack on loopback for tests: a real node:http server answering the documented
  * paths with the documented payloads (Paystack's API reference), and switches to misbehave.
+ *
+ * Transfers (seller payouts): banks, account resolution, recipients, transfers and the
+ * balance. The balance is worked out from the fake's records whenever it is read (opening
+ * balance + successful charges less their fees − processed refunds − transfers pending or
+ * paid), so a test that changes a record by hand moves it too; `balance = n` sets it from now
+ * on. A test decides each transfer's outcome with settleTransfer(), which answers the signed
+ * webhook to post (tests/factories/commerce.ts, postWebhook), as chargeSuccess() does.
  */
 import { createHmac, randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
@@ -21,8 +28,12 @@ export type FakeMode =
   | 'wrongCurrency'
   /** initialize: 400 duplicate_reference. */
   | 'duplicateReference'
-  /** refund: do the work, then never answer (an answer lost to a timeout). */
+  /** refund, transfer: do the work, then never answer (an answer lost to a timeout). */
   | 'lostAnswer'
+  /** transfer: create it in status `otp` (the integration asks for an OTP; no money moves). */
+  | 'otp'
+  /** transfer: 400 insufficient_balance, whatever the balance. */
+  | 'insufficientBalance'
 
 export type FakeTransaction = {
   id: number
@@ -52,39 +63,231 @@ export type FakeRefund = {
 
 export type FakeCall = { method: string; path: string; body: unknown; authorization: string | undefined }
 
+export type FakeBank = { id: number; name: string; slug: string; code: string; longcode: string }
+
+export type FakeRecipient = {
+  id: number
+  recipient_code: string
+  type: 'nuban'
+  name: string
+  currency: string
+  account_number: string
+  account_name: string
+  bank_code: string
+  bank_name: string
+  createdAt: string
+  updatedAt: string
+}
+
+export type FakeTransferStatus = 'pending' | 'otp' | 'success' | 'failed' | 'reversed' | 'abandoned'
+
+export type FakeTransfer = {
+  id: number
+  reference: string
+  transfer_code: string
+  amount: number
+  currency: string
+  reason: string
+  recipient_code: string
+  status: FakeTransferStatus
+  createdAt: string
+  updatedAt: string
+  transferred_at: string | null
+}
+
+type Webhook = { payload: string; headers: Record<string, string> }
+
+/**
+ * Nigerian banks as `GET /bank?country=nigeria` lists them (names, codes and slugs as on
+ * Paystack; the ids are the fake's own), in Paystack's order (by name).
+ */
+export const FAKE_BANKS: readonly FakeBank[] = [
+  { id: 1, name: 'Access Bank', slug: 'access-bank', code: '044', longcode: '044150149' },
+  { id: 2, name: 'Fidelity Bank', slug: 'fidelity-bank', code: '070', longcode: '070150003' },
+  { id: 3, name: 'First Bank of Nigeria', slug: 'first-bank-of-nigeria', code: '011', longcode: '011151003' },
+  { id: 4, name: 'Guaranty Trust Bank', slug: 'guaranty-trust-bank', code: '058', longcode: '058152036' },
+  { id: 5, name: 'Kuda Bank', slug: 'kuda-bank', code: '50211', longcode: '50211' },
+  { id: 6, name: 'Moniepoint MFB', slug: 'moniepoint-mfb-ng', code: '50515', longcode: '50515' },
+  { id: 7, name: 'OPay Digital Services Limited (OPay)', slug: 'paycom', code: '999992', longcode: '999992' },
+  { id: 8, name: 'PalmPay', slug: 'palmpay', code: '999991', longcode: '999991' },
+  { id: 9, name: 'Sterling Bank', slug: 'sterling-bank', code: '232', longcode: '232150016' },
+  { id: 10, name: 'Test Bank', slug: 'test-bank', code: '001', longcode: '001' },
+  { id: 11, name: 'United Bank For Africa', slug: 'united-bank-for-africa', code: '033', longcode: '033153513' },
+  { id: 12, name: 'Wema Bank', slug: 'wema-bank', code: '035', longcode: '035150103' },
+  { id: 13, name: 'Zenith Bank', slug: 'zenith-bank', code: '057', longcode: '057150013' },
+]
+
+const FIRST_NAMES = [
+  'ADAEZE',
+  'BOLANLE',
+  'CHIDI',
+  'DAMILOLA',
+  'EMEKA',
+  'FUNMILAYO',
+  'GBENGA',
+  'HAUWA',
+  'IFEOMA',
+  'JIDE',
+]
+const LAST_NAMES = ['ADEYEMI', 'BELLO', 'CHUKWU', 'DANJUMA', 'EZE', 'FASHOLA', 'GARBA', 'IBRAHIM', 'NWOSU', 'OKAFOR']
+
+/**
+ * The name a bank gives an account nobody registered: made up from its digits, the same
+ * every time; a number starting with `000` (or not 10 digits) resolves to nothing.
+ */
+export function fakeAccountName(accountNumber: string): string | undefined {
+  if (!/^\d{10}$/.test(accountNumber) || accountNumber.startsWith('000')) return undefined
+  const digits = [...accountNumber].map(Number)
+  const sum = digits.reduce((a, b) => a + b, 0)
+  return `${FIRST_NAMES[sum % 10]} ${LAST_NAMES[digits[9]!]} ${LAST_NAMES[digits[8]!]}`
+}
+
+/** Paystack's fee on a local card charge, as the fake reports it on verify: 1.5 % + ₦100, at most ₦2,000. */
+export const fakeFees = (amount: number) => Math.min(Math.round(amount * 0.015) + 10_000, 200_000)
+
+/** A transfer reference Paystack accepts: lowercase letters, digits, `-` and `_`, 16 to 50 of them. */
+const TRANSFER_REFERENCE = /^[a-z0-9_-]{16,50}$/
+/** Transfers that hold money: queued or paid (an `otp` one has not left yet). */
+const HOLDS_MONEY: readonly FakeTransferStatus[] = ['pending', 'success']
+
 export class FakePaystack {
   readonly transactions = new Map<string, FakeTransaction>()
   readonly refunds: FakeRefund[] = []
   readonly calls: FakeCall[] = []
+  /** Transfers by our reference: what Paystack holds, to compare with Oja's ledger. */
+  readonly transfers = new Map<string, FakeTransfer>()
+  /** Transfer recipients by `recipient_code`. */
+  readonly recipients = new Map<string, FakeRecipient>()
+  /**
+   * Account names a test registers, by `bankCode:accountNumber` (`accounts.set('058:0123456789',
+   * 'ADA OBI')`); they win over the made-up name of fakeAccountName().
+   */
+  readonly accounts = new Map<string, string>()
+  /** The most banks one `GET /bank` page holds (Paystack: 100); lower it to make a test follow the cursor. */
+  bankPageLimit = 100
   modes: {
     initialize: FakeMode
     verify: FakeMode
     refund: FakeMode
     listRefunds: FakeMode
     listTransactions: FakeMode
+    listBanks: FakeMode
+    resolve: FakeMode
+    createRecipient: FakeMode
+    /** `POST /transfer`: also 'lostAnswer', 'otp', 'insufficientBalance', 'duplicateReference'. */
+    transfer: FakeMode
+    verifyTransfer: FakeMode
+    listTransfers: FakeMode
+    balance: FakeMode
   } = {
     initialize: 'ok',
     verify: 'ok',
     refund: 'ok',
     listRefunds: 'ok',
     listTransactions: 'ok',
+    listBanks: 'ok',
+    resolve: 'ok',
+    createRecipient: 'ok',
+    transfer: 'ok',
+    verifyTransfer: 'ok',
+    listTransfers: 'ok',
+    balance: 'ok',
   }
   private nextId = 3_000_000_000
   private readonly hanging = new Set<ServerResponse>()
+  /** What the balance holds beyond the records: the opening balance, and every `balance = n`. */
+  private balanceOffset: number
 
   private constructor(
     readonly server: Server,
     readonly url: string,
     readonly secretKey: string,
-  ) {}
+    openingBalance: number,
+  ) {
+    this.balanceOffset = openingBalance
+  }
 
-  static async start(secretKey = `sk_test_${randomBytes(12).toString('hex')}`): Promise<FakePaystack> {
+  /**
+   * A fake on a free loopback port. `balance`: the opening NGN balance in kobo (default
+   * ₦10,000,000, so a payout does not need charges first; `fake.balance = 0` to refuse one).
+   */
+  static async start(
+    secretKey = `sk_test_${randomBytes(12).toString('hex')}`,
+    opts: { balance?: number } = {},
+  ): Promise<FakePaystack> {
     const holder: { fake?: FakePaystack } = {}
     const server = createServer((req, res) => void holder.fake!.handle(req, res))
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
     const { port } = server.address() as AddressInfo
-    holder.fake = new FakePaystack(server, `http://127.0.0.1:${port}`, secretKey)
+    holder.fake = new FakePaystack(server, `http://127.0.0.1:${port}`, secretKey, opts.balance ?? 1_000_000_000)
     return holder.fake
+  }
+
+  /**
+   * The NGN balance in kobo, as `GET /balance` answers it: worked out from the records, so it
+   * follows them (a charge paid adds its amount less its fees, a refund marked `processed`
+   * takes its amount, a transfer `pending` or `success` takes its amount; `failed`, `reversed`
+   * or `abandoned` gives it back). Setting it (`fake.balance = 0`) shifts it to that figure.
+   */
+  get balance(): number {
+    let balance = this.balanceOffset
+    for (const tx of this.transactions.values()) if (tx.status === 'success') balance += tx.amount - fakeFees(tx.amount)
+    for (const r of this.refunds) if (r.status === 'processed') balance -= r.amount
+    for (const tr of this.transfers.values()) if (HOLDS_MONEY.includes(tr.status)) balance -= tr.amount
+    return balance
+  }
+
+  set balance(kobo: number) {
+    this.balanceOffset += kobo - this.balance
+  }
+
+  setBalance(kobo: number): void {
+    this.balance = kobo
+  }
+
+  /**
+   * Paystack's outcome of a transfer: its status becomes `outcome` (the balance follows), and
+   * the answer is the signed `transfer.<outcome>` webhook to post to Oja.
+   */
+  settleTransfer(reference: string, outcome: 'success' | 'failed' | 'reversed'): Webhook {
+    const tr = this.transfers.get(reference)
+    if (!tr) throw new Error(`fake paystack: no transfer ${reference}`)
+    const now = new Date().toISOString()
+    tr.status = outcome
+    tr.updatedAt = now
+    if (outcome === 'success') tr.transferred_at = now
+    return this.transferWebhook(reference)
+  }
+
+  /** The signed `transfer.success|failed|reversed` webhook of a transfer as it stands (to send it again, say). */
+  transferWebhook(reference: string): Webhook {
+    const tr = this.transfers.get(reference)
+    if (!tr) throw new Error(`fake paystack: no transfer ${reference}`)
+    // Paystack sends transfer.success, transfer.failed and transfer.reversed, nothing else.
+    if (tr.status !== 'success' && tr.status !== 'failed' && tr.status !== 'reversed')
+      throw new Error(`fake paystack: transfer ${reference} is ${tr.status}, Paystack sends no webhook for that`)
+    return this.webhook(`transfer.${tr.status}`, {
+      ...this.transferData(tr, true),
+      session: { provider: null, id: null },
+      created_at: tr.createdAt,
+      updated_at: tr.updatedAt,
+    })
+  }
+
+  /** The `POST /transfer` calls, or those for one reference (to assert it was sent once). */
+  transferCalls(reference?: string): FakeCall[] {
+    return this.calls.filter(
+      (c) =>
+        c.method === 'POST' &&
+        c.path === '/transfer' &&
+        (reference === undefined || (c.body as { reference?: unknown }).reference === reference),
+    )
+  }
+
+  /** The name the bank holds for an account: a registered one, else a made-up one, else none. */
+  accountName(bankCode: string, accountNumber: string): string | undefined {
+    if (!FAKE_BANKS.some((b) => b.code === bankCode)) return undefined
+    return this.accounts.get(`${bankCode}:${accountNumber}`) ?? fakeAccountName(accountNumber)
   }
 
   async close(): Promise<void> {
@@ -136,7 +339,7 @@ export class FakePaystack {
   }
 
   /** A signed webhook as Paystack would POST it. */
-  webhook(event: string, data: unknown): { payload: string; headers: Record<string, string> } {
+  webhook(event: string, data: unknown): Webhook {
     const payload = JSON.stringify({ event, data })
     return { payload, headers: { 'content-type': 'application/json', 'x-paystack-signature': this.sign(payload) } }
   }
@@ -179,7 +382,7 @@ export class FakePaystack {
       ip_address: '127.0.0.1',
       metadata: tx.metadata ?? '',
       log: null,
-      fees: 0,
+      fees: fakeFees(tx.amount),
       fees_split: null,
       plan: null,
       split: {},
@@ -249,6 +452,77 @@ export class FakePaystack {
       id: r.id,
       createdAt: r.createdAt,
       updatedAt: r.createdAt,
+    }
+  }
+
+  bankData(b: FakeBank) {
+    return {
+      id: b.id,
+      name: b.name,
+      slug: b.slug,
+      code: b.code,
+      longcode: b.longcode,
+      gateway: null,
+      pay_with_bank: false,
+      supports_transfer: true,
+      active: true,
+      is_deleted: false,
+      country: 'Nigeria',
+      currency: 'NGN',
+      type: 'nuban',
+      createdAt: '2016-07-14T10:04:29.000Z',
+      updatedAt: '2024-01-01T00:00:00.000Z',
+    }
+  }
+
+  recipientData(r: FakeRecipient) {
+    return {
+      active: true,
+      createdAt: r.createdAt,
+      currency: r.currency,
+      description: null,
+      domain: 'test',
+      email: null,
+      id: r.id,
+      integration: 1,
+      metadata: null,
+      name: r.name,
+      recipient_code: r.recipient_code,
+      type: r.type,
+      updatedAt: r.updatedAt,
+      is_deleted: false,
+      isDeleted: false,
+      details: {
+        authorization_code: null,
+        account_number: r.account_number,
+        account_name: r.account_name,
+        bank_code: r.bank_code,
+        bank_name: r.bank_name,
+      },
+    }
+  }
+
+  /** A transfer as Paystack describes it: `recipient` is the id when created, the recipient elsewhere. */
+  transferData(tr: FakeTransfer, recipientInFull: boolean) {
+    const recipient = this.recipients.get(tr.recipient_code)!
+    return {
+      amount: tr.amount,
+      createdAt: tr.createdAt,
+      currency: tr.currency,
+      domain: 'test',
+      failures: null,
+      id: tr.id,
+      integration: 1,
+      reason: tr.reason,
+      reference: tr.reference,
+      source: 'balance',
+      source_details: null,
+      status: tr.status,
+      titan_code: null,
+      transfer_code: tr.transfer_code,
+      transferred_at: tr.transferred_at,
+      updatedAt: tr.updatedAt,
+      recipient: recipientInFull ? this.recipientData(recipient) : recipient.id,
     }
   }
 
@@ -478,6 +752,198 @@ export class FakePaystack {
         'Transactions retrieved',
       )
       return this.send(res, 200, { ...answer, data: answer.data.map((tx) => this.transactionData(tx)) })
+    }
+
+    if (req.method === 'GET' && url.pathname === '/bank') {
+      if (this.misbehave(this.modes.listBanks, res)) return
+      // Cursor pagination: `next` names the last bank of the page before.
+      const q = url.searchParams
+      const perPage = Math.max(1, Math.min(Number(q.get('perPage')) || 50, 100, this.bankPageLimit))
+      const after = q.get('next')
+        ? Number(/^bank:(\d+)$/.exec(Buffer.from(q.get('next')!, 'base64').toString())?.[1])
+        : 0
+      if (Number.isNaN(after)) return this.send(res, 400, { status: false, message: 'Invalid cursor' })
+      const start = after ? FAKE_BANKS.findIndex((b) => b.id === after) + 1 : 0
+      const page = FAKE_BANKS.slice(start, start + perPage)
+      const more = start + perPage < FAKE_BANKS.length
+      return this.send(res, 200, {
+        status: true,
+        message: 'Banks retrieved',
+        data: page.map((b) => this.bankData(b)),
+        meta: {
+          next: more ? Buffer.from(`bank:${page[page.length - 1]!.id}`).toString('base64') : null,
+          previous: start > 0 ? Buffer.from(`bank:${FAKE_BANKS[start]!.id}`).toString('base64') : null,
+          perPage,
+        },
+      })
+    }
+
+    if (req.method === 'GET' && url.pathname === '/bank/resolve') {
+      if (this.misbehave(this.modes.resolve, res)) return
+      const accountNumber = url.searchParams.get('account_number') ?? ''
+      const bank = FAKE_BANKS.find((b) => b.code === url.searchParams.get('bank_code'))
+      const name = bank && this.accountName(bank.code, accountNumber)
+      if (!bank || !name)
+        return this.send(res, 422, {
+          status: false,
+          message: 'Could not resolve account name. Check parameters or try again.',
+        })
+      return this.send(res, 200, {
+        status: true,
+        message: 'Account number resolved',
+        data: { account_number: accountNumber, account_name: name, bank_id: bank.id },
+      })
+    }
+
+    if (req.method === 'POST' && url.pathname === '/transferrecipient') {
+      if (this.misbehave(this.modes.createRecipient, res)) return
+      const accountNumber = typeof body.account_number === 'string' ? body.account_number : ''
+      const bank = FAKE_BANKS.find((b) => b.code === body.bank_code)
+      const currency = typeof body.currency === 'string' ? body.currency : 'NGN'
+      if (body.type !== 'nuban' || typeof body.name !== 'string' || !body.name.trim() || currency !== 'NGN')
+        return this.send(res, 400, {
+          status: false,
+          message: 'Invalid recipient: type nuban, a name and currency NGN are required',
+          type: 'validation_error',
+          code: 'invalid_params',
+        })
+      if (!bank) return this.send(res, 400, { status: false, message: 'Invalid bank code', type: 'validation_error' })
+      const accountName = this.accountName(bank.code, accountNumber)
+      if (!accountName)
+        return this.send(res, 400, { status: false, message: 'Cannot resolve account', type: 'validation_error' })
+      // A duplicate account number gives the existing recipient back.
+      const existing = [...this.recipients.values()].find(
+        (r) => r.bank_code === bank.code && r.account_number === accountNumber && r.currency === currency,
+      )
+      const now = new Date().toISOString()
+      const recipient: FakeRecipient = existing ?? {
+        id: this.nextId++,
+        recipient_code: `RCP_${randomBytes(8).toString('hex')}`,
+        type: 'nuban',
+        name: body.name,
+        currency,
+        account_number: accountNumber,
+        account_name: accountName,
+        bank_code: bank.code,
+        bank_name: bank.name,
+        createdAt: now,
+        updatedAt: now,
+      }
+      this.recipients.set(recipient.recipient_code, recipient)
+      return this.send(res, 201, {
+        status: true,
+        message: 'Transfer recipient created successfully',
+        data: this.recipientData(recipient),
+      })
+    }
+
+    if (req.method === 'POST' && url.pathname === '/transfer') {
+      const mode = this.modes.transfer
+      if (this.misbehave(mode, res)) return
+      const amount = typeof body.amount === 'number' ? body.amount : Number(body.amount)
+      const currency = typeof body.currency === 'string' ? body.currency : 'NGN'
+      if (body.source !== 'balance')
+        return this.send(res, 400, { status: false, message: 'Invalid source', type: 'validation_error' })
+      if (!Number.isInteger(amount) || amount <= 0)
+        return this.send(res, 400, {
+          status: false,
+          message: 'Invalid amount',
+          type: 'validation_error',
+          code: 'invalid_params',
+        })
+      const reference = body.reference === undefined ? `trf_${randomBytes(10).toString('hex')}` : String(body.reference)
+      if (!TRANSFER_REFERENCE.test(reference))
+        return this.send(res, 400, {
+          status: false,
+          message: 'Invalid transfer reference: 16 to 50 lowercase letters, digits, dashes and underscores are allowed',
+          type: 'validation_error',
+          code: 'invalid_params',
+        })
+      const key = String(body.recipient ?? '')
+      const recipient = this.recipients.get(key) ?? [...this.recipients.values()].find((r) => String(r.id) === key)
+      if (!recipient)
+        return this.send(res, 400, {
+          status: false,
+          message: 'Recipient specified is invalid',
+          type: 'validation_error',
+        })
+      if (currency !== recipient.currency)
+        return this.send(res, 400, {
+          status: false,
+          message: 'Currency does not match the recipient',
+          type: 'validation_error',
+        })
+      if (this.transfers.has(reference) || mode === 'duplicateReference')
+        return this.send(res, 400, {
+          status: false,
+          message: 'Transfer reference already exists',
+          type: 'validation_error',
+          code: 'duplicate_reference',
+        })
+      if (mode === 'insufficientBalance' || amount > this.balance)
+        return this.send(res, 400, {
+          status: false,
+          message: 'Your balance is not enough to fulfil this request',
+          type: 'validation_error',
+          code: 'insufficient_balance',
+        })
+      const now = new Date().toISOString()
+      const transfer: FakeTransfer = {
+        id: this.nextId++,
+        reference,
+        transfer_code: `TRF_${randomBytes(8).toString('hex')}`,
+        amount,
+        currency,
+        reason: typeof body.reason === 'string' ? body.reason : '',
+        recipient_code: recipient.recipient_code,
+        status: mode === 'otp' ? 'otp' : 'pending',
+        createdAt: now,
+        updatedAt: now,
+        transferred_at: null,
+      }
+      this.transfers.set(reference, transfer)
+      if (mode === 'lostAnswer') {
+        this.hanging.add(res)
+        return
+      }
+      return this.send(res, 200, {
+        status: true,
+        message: transfer.status === 'otp' ? 'Transfer requires OTP to continue' : 'Transfer has been queued',
+        data: this.transferData(transfer, false),
+      })
+    }
+
+    const verifyTransfer = /^\/transfer\/verify\/(.+)$/.exec(url.pathname)
+    if (req.method === 'GET' && verifyTransfer) {
+      if (this.misbehave(this.modes.verifyTransfer, res)) return
+      const transfer = this.transfers.get(decodeURIComponent(verifyTransfer[1]!))
+      if (!transfer) return this.send(res, 404, { status: false, message: 'Transfer not found' })
+      return this.send(res, 200, {
+        status: true,
+        message: 'Transfer retrieved',
+        data: this.transferData(transfer, true),
+      })
+    }
+
+    if (req.method === 'GET' && url.pathname === '/transfer') {
+      if (this.misbehave(this.modes.listTransfers, res)) return
+      const answer = this.page(
+        [...this.transfers.values()],
+        url,
+        (tr) => tr.createdAt,
+        (tr) => tr.status,
+        'Transfers retrieved',
+      )
+      return this.send(res, 200, { ...answer, data: answer.data.map((tr) => this.transferData(tr, true)) })
+    }
+
+    if (req.method === 'GET' && url.pathname === '/balance') {
+      if (this.misbehave(this.modes.balance, res)) return
+      return this.send(res, 200, {
+        status: true,
+        message: 'Balances retrieved',
+        data: [{ currency: 'NGN', balance: this.balance }],
+      })
     }
 
     return this.send(res, 404, { status: false, message: 'Not found' })
