@@ -2,10 +2,17 @@
 
 /** The feature's plugin: balances, ledger, the admin check, the escrow release job. */
 export { ledgerFeature } from './ledger.plugin.js'
-export type { LedgerCheckPart } from './ledger.plugin.js'
 /** Seller money over the double-entry ledger: capture, refunds, escrow, payouts, balances. */
 export { createLedger, HANDOVER_TRIES } from './ledger.service.js'
-export type { Balance, Ledger, LedgerDeps, LedgerEntryView, PayoutMoney, ReleaseReason } from './ledger.service.js'
+export type {
+  Balance,
+  Ledger,
+  LedgerCheckPart,
+  LedgerDeps,
+  LedgerEntryView,
+  PayoutMoney,
+  ReleaseReason,
+} from './ledger.service.js'
 export { handoverCodesOf } from './escrow.js'
 export type { CapturedLine, CapturedOrder, RefundState } from './escrow.js'
 /** The check of the ledger against itself and Oja's records. */

@@ -1,18 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Ctx } from '../shared/index.js'
-import { checkLedger, type Mismatch } from './check.js'
 import { ledgerRoutes } from './ledger.routes.js'
-
-/** More checks of the ledger against the outside world (Paystack's lists), added by the features that know it. */
-export type LedgerCheckPart = (ctx: Ctx) => Promise<Mismatch[]>
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Adds a part to the ledger check (`GET /v1/admin/ledger/check`). */
-    addLedgerCheck(part: LedgerCheckPart): void
-    /** The whole ledger check: the ledger against itself, Oja's records and every added part. */
-    checkLedger(ctx: Ctx): Promise<Mismatch[]>
     /** Releases every shipment's money now due (the sweeper's job, run at once): how many were released. */
     releaseEscrow(): Promise<number>
   }
@@ -25,15 +17,8 @@ declare module 'fastify' {
 export const ledgerFeature = fp(
   async (app: FastifyInstance) => {
     const ledger = app.ledger
-    const parts: LedgerCheckPart[] = []
     const system: Ctx = { db: app.db, log: app.log }
-    app.decorate('addLedgerCheck', (part: LedgerCheckPart) => void parts.push(part))
-    app.decorate('checkLedger', async (ctx: Ctx) => {
-      const out = await checkLedger(ctx.db)
-      for (const part of parts) out.push(...(await part(ctx)))
-      return out
-    })
-    await app.register(ledgerRoutes, { ledger, check: () => app.checkLedger(system) })
+    await app.register(ledgerRoutes, { ledger, check: () => ledger.check(system) })
 
     // Escrow released without the buyer: found under the sweeper's lock, moved after it in
     // transactions of 100 (each release happens once per shipment under its row lock, whichever

@@ -11,6 +11,7 @@ import {
   type CapturedOrder,
   type RefundState,
 } from './escrow.js'
+import { checkLedger, type Mismatch } from './check.js'
 import { postJournal } from './journal.js'
 import type { EntryRow } from './ledger.tables.js'
 import type { Rates } from './shares.js'
@@ -48,6 +49,9 @@ export type LedgerEntryView = {
 }
 
 export type LedgerDeps = { spine: EventSpine; rates: Rates; escrowReleaseDays: number }
+
+/** A check of the ledger against the outside world (Paystack's lists), added by the feature that knows it. */
+export type LedgerCheckPart = (ctx: Ctx) => Promise<Mismatch[]>
 
 /**
  * Seller money over the ledger: what a payment, a refund, a release, a dispute and a payout
@@ -312,7 +316,26 @@ export function createLedger(deps: LedgerDeps) {
     return released
   }
 
+  const checkParts: LedgerCheckPart[] = []
+
+  /** Adds a part to the ledger check, at start-up (payments: charges and refunds; payouts: transfers). */
+  function addCheck(part: LedgerCheckPart): void {
+    checkParts.push(part)
+  }
+
+  /**
+   * The whole check (`GET /v1/admin/ledger/check`, and the suite after every money test): the
+   * ledger against itself and Oja's records (check.ts), then every added part.
+   */
+  async function check(ctx: Ctx): Promise<Mismatch[]> {
+    const out = await checkLedger(ctx.db)
+    for (const part of checkParts) out.push(...(await part(ctx)))
+    return out
+  }
+
   return {
+    addCheck,
+    check,
     capture,
     refundsChanged,
     release,

@@ -9,8 +9,27 @@ export type { ConfirmOutcome } from './confirmation.js'
 /** Errors of payments, webhooks and refunds. */
 export { PaymentErrors } from './payments.errors.js'
 /** The Paystack gateway and its failure (checkout initializes a payment through it). */
-export { PaystackError } from './paystack.client.js'
-export type { PaymentGateway } from './paystack.client.js'
+export {
+  amountOf,
+  isDuplicateTransferReference,
+  isInsufficientBalance,
+  PaystackError,
+  TRANSFER_REFERENCE,
+} from './paystack.client.js'
+export type {
+  ListPage,
+  ListQuery,
+  PaymentGateway,
+  PaystackBank,
+  PaystackRecipient,
+  PaystackRefund,
+  PaystackTransaction,
+  PaystackTransfer,
+  PaystackTransferStatus,
+  ResolvedAccount,
+} from './paystack.client.js'
+/** A handler of a Paystack webhook event, added by the feature that owns the event (payouts: transfer.*). */
+export type { EventHandler } from './webhooks.js'
 /** Payment and refund rows, read and written in the caller's transaction. */
 export {
   expirePayment,

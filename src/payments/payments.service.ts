@@ -34,6 +34,8 @@ export function createPaymentsService(deps: PaymentsDeps) {
     submitRefund: refunds.submitRefund,
     recordWebhook: webhooks.recordWebhook,
     processEvent: webhooks.processEvent,
+    /** Adds the handler of a Paystack event another feature owns (payouts: transfer.*). */
+    onWebhook: webhooks.on,
     failCheckout: unpaid.failCheckout,
     expireOrder: unpaid.expireOrder,
     expireDueCheckouts: sweeps.expireDueCheckouts,

@@ -14,7 +14,7 @@ export type WebhookPayload = { event: string; data: Record<string, unknown> }
 const FINAL_NOT_PAID = new Set(['failed', 'reversed'])
 
 /** What a Paystack event does once stored; an event with no handler is recorded and marked processed. */
-type EventHandler = (ctx: Ctx, event: string, data: Record<string, unknown>) => Promise<unknown>
+export type EventHandler = (ctx: Ctx, event: string, data: Record<string, unknown>) => Promise<unknown>
 
 /**
  * Webhook intake: a verified webhook is stored once (deduplicated), answered at once, and
@@ -23,7 +23,7 @@ type EventHandler = (ctx: Ctx, event: string, data: Record<string, unknown>) => 
  */
 export function createWebhooks(confirmation: Confirmation, refunds: Refunds) {
   const onRefund: EventHandler = (ctx, event, data) => refunds.applyRefundEvent(ctx, event, data)
-  /** Handlers by event name (transfer.* events slot in here). */
+  /** Handlers by event name; features add theirs with `on` (payouts: transfer.*). */
   const handlers: Record<string, EventHandler> = {
     'charge.success': async (ctx, _event, data) => {
       if (typeof data.reference !== 'string') return
@@ -99,5 +99,14 @@ export function createWebhooks(confirmation: Confirmation, refunds: Refunds) {
     }
   }
 
-  return { recordWebhook, processEvent }
+  /**
+   * Adds the handler of an event another feature owns (payouts: `transfer.success`, ...),
+   * at start-up. It throws to have the event retried later, like the handlers here.
+   */
+  function on(event: string, handler: EventHandler): void {
+    if (Object.hasOwn(handlers, event)) throw new Error(`a handler for ${event} exists already`)
+    handlers[event] = handler
+  }
+
+  return { recordWebhook, processEvent, on }
 }

@@ -8,7 +8,7 @@
  *   agrees with the money (paid states have a successful payment; pending, failed and
  *   expired orders hold none); and every Paystack success belongs to an order.
  * - Per listing: sold ≤ quantity, and sold + live reservations ≤ quantity.
- * - Ledger: app.checkLedger (src/ledger/check.ts): journals sum to zero, balances equal their
+ * - Ledger: app.ledger.check (src/ledger/check.ts): journals sum to zero, balances equal their
  *   entries, every capture and refund agrees with its row (and with Paystack's lists).
  * - Audit: the last audit row of an order that records a payment status names the order's
  *   current status (every change of it is audited), a payment that reached `pending` has its
@@ -128,7 +128,7 @@ export async function reconcile(app: TestApp, paystack: FakePaystack): Promise<s
         problems.push(`refund ${r.id} of order ${o.id} is processed with no refund.processed audit row`)
   }
   // The ledger against itself, Oja's rows and (through the parts features add) Paystack's lists.
-  for (const m of await app.checkLedger({ db: app.db, log: app.log }))
+  for (const m of await app.ledger.check({ db: app.db, log: app.log }))
     problems.push(`ledger ${m.kind} ${m.ref}: ${m.detail}`)
   return problems
 }
