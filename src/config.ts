@@ -45,6 +45,8 @@ export const EnvSchema = Type.Object({
   VAT_BPS: Type.Integer({ minimum: 0, maximum: 10_000, default: 750 }),
   /** Days after `delivered` before a shipment's money is released without the buyer (a decimal). */
   ESCROW_RELEASE_DAYS: Type.Number({ minimum: 0, default: 3 }),
+  /** How often the ledger is checked against itself and Paystack's lists (admins hear of differences). */
+  LEDGER_CHECK_INTERVAL_HOURS: Type.Number({ minimum: 0.001, default: 24 }),
   /** The smallest payout, in kobo. */
   PAYOUT_MIN_AMOUNT: Type.Integer({ minimum: 1, default: 100_000 }),
   RATE_LIMIT_SCALE: Type.Number({ minimum: 0, default: 1 }),

@@ -362,6 +362,7 @@ void t.test('reconcile() finds a broken state', async (t) => {
     new RegExp(`order ${order.id} is expired although its payment was taken`),
     new RegExp(`listing ${listing.id}: 1 sold and 2 reserved of 2`),
     new RegExp(`order ${order.id} is expired but its audit trail ends at payment.paid → paid`),
+    new RegExp(`ledger paystack_refunds_differ ${order.payment.reference as string}: Paystack holds 100000 of refunds`),
   ])
-  t.equal(problems.length, 4)
+  t.equal(problems.length, 5)
 })

@@ -402,3 +402,67 @@ void t.test('the database keeps the ledger honest: append-only, journals that ba
   t.equal((await call(app, 'GET', '/v1/admin/ledger/check', { token: user.accessToken })).statusCode, 403)
   t.equal((await call(app, 'GET', '/v1/me/balance')).statusCode, 401)
 })
+
+void t.test('the daily check records each run and tells admins what differs', async (t) => {
+  // The test breaks Oja's records on purpose (a payment marked paid behind the ledger's back).
+  const { app, paystack } = await commerceApp(t, { LEDGER_CHECK_INTERVAL_HOURS: 0.001 }, { reconcile: false })
+  const admin = await anAdmin(app)
+  const { buyer, listing } = await sale(app, 7_500_000)
+  await paidOrder(app, paystack, buyer, [listing.id])
+  await sweep(app)
+  t.equal(
+    await app
+      .db('ledger_checks')
+      .count<{ n: string }[]>('* as n')
+      .then((r) => Number(r[0]!.n)),
+    1,
+    'a fresh database only starts the clock',
+  )
+  await app.db('ledger_checks').update({ started_at: app.db.raw("now() - interval '1 hour'") })
+  await sweep(app)
+  const seen: string[] = []
+  const waitForRun = async () => {
+    for (let i = 0; i < 100; i++) {
+      const run = await app
+        .db('ledger_checks')
+        .whereNotNull('mismatches')
+        .whereNotIn('id', seen)
+        .orderBy('started_at', 'desc')
+        .first()
+      if (run?.finished_at) {
+        seen.push(run.id)
+        return run
+      }
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    throw new Error('the ledger check did not finish')
+  }
+  const clean = await waitForRun()
+  t.equal(clean.balanced, true, 'a clean ledger')
+  t.same(clean.mismatches, [])
+
+  const other = await aListing(app.db, (await aUser(app)).id, { price: 300_000 })
+  const pending = await call(app, 'PUT', `/v1/cart/items/${other.id}`, {
+    token: buyer.accessToken,
+    body: { quantity: 1 },
+  })
+  t.equal(pending.statusCode, 200)
+  const co = await call(app, 'POST', '/v1/checkout', {
+    token: buyer.accessToken,
+    body: {
+      address: { fullName: 'Bola', phone: '+2348012345678', line1: '1 Allen Ave', city: 'Ikeja', state: 'Lagos' },
+    },
+    headers: { 'idempotency-key': 'daily-check' },
+  })
+  t.equal(co.statusCode, 201)
+  await app.db('payments').where('order_id', co.json.order.id).update({ status: 'success', paid_at: app.db.fn.now() })
+  await app.db('ledger_checks').update({ started_at: app.db.raw("now() - interval '1 hour'") })
+  await sweep(app)
+  const broken = await waitForRun()
+  t.equal(broken.balanced, false)
+  t.match(broken.mismatches, [{ kind: 'capture_mismatch', ref: co.json.order.id }])
+  const note = await app.db('notifications').where({ user_id: admin.id, type: 'ledger_mismatch' }).first()
+  t.match(note?.data, { checkId: broken.id, count: 1 }, 'admins are told')
+  const live = await call(app, 'GET', '/v1/admin/ledger/check', { token: admin.accessToken })
+  t.equal(live.json.balanced, false, 'and the live check agrees')
+})

@@ -299,3 +299,48 @@ export async function handoverCodesOf(db: Db, shipmentIds: string[]): Promise<Ma
   const rows = await db('shipment_money').whereIn('shipment_id', shipmentIds).select('shipment_id', 'handover_code')
   return new Map(rows.map((r) => [r.shipment_id, r.handover_code]))
 }
+
+/**
+ * Releases many shipments' money at once (the sweeper's batches), set-based: the rows still
+ * in escrow are locked, one journal per shipment (`release:<shipment>`, the same key as a
+ * single release, so each happens once whichever path gets there first) and its two entries
+ * are written in three statements, and the rows marked released. Returns what moved.
+ */
+export async function releaseMany(
+  db: Db,
+  shipmentIds: string[],
+  reason: string,
+): Promise<{ shipmentId: string; orderId: string; sellerId: string; currency: string; amount: number }[]> {
+  if (shipmentIds.length === 0) return []
+  const { rows } = await db.raw<{
+    rows: { shipment_id: string; order_id: string; seller_id: string; currency: string; amount: number }[]
+  }>(
+    `with due as (
+       select shipment_id, order_id, seller_id, currency, share - refunded_share as amount
+         from shipment_money where shipment_id = any(:ids::uuid[]) and state = 'pending'
+        order by shipment_id for update),
+     journals as (
+       insert into ledger_journals (kind, dedupe_key, memo)
+       select 'release', 'release:' || shipment_id, :reason from due where amount > 0
+       on conflict (dedupe_key) do nothing
+       returning id, dedupe_key),
+     entries as (
+       insert into ledger_entries (journal_id, account, seller_id, type, amount, currency, order_id, shipment_id)
+       select j.id, a.account, due.seller_id, 'release', a.sign * due.amount, due.currency, due.order_id, due.shipment_id
+         from due join journals j on j.dedupe_key = 'release:' || due.shipment_id
+        cross join (values ('seller_pending', -1), ('seller_available', 1)) as a(account, sign)),
+     moved as (
+       update shipment_money m set state = 'released', released_at = now(), release_reason = :reason, updated_at = now()
+         from due where m.shipment_id = due.shipment_id
+       returning m.shipment_id)
+     select due.* from due join moved using (shipment_id)`,
+    { ids: shipmentIds, reason },
+  )
+  return rows.map((r) => ({
+    shipmentId: r.shipment_id,
+    orderId: r.order_id,
+    sellerId: r.seller_id,
+    currency: r.currency,
+    amount: r.amount,
+  }))
+}

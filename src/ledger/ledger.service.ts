@@ -6,6 +6,7 @@ import { decodeCursor, pageOf } from '../shared/index.js'
 import {
   moveEscrow,
   postCapture,
+  releaseMany,
   syncRefunds,
   type CapturedLine,
   type CapturedOrder,
@@ -302,15 +303,38 @@ export function createLedger(deps: LedgerDeps) {
     return rows.map((r) => r.shipment_id)
   }
 
-  /** Releases the given shipments' money (timeout), in transactions of up to 100. Returns how many moved. */
+  /**
+   * Releases the given shipments' money (timeout), set-based in transactions of 500
+   * (releaseMany), each seller told per shipment (`funds_released`). Returns how many moved.
+   */
   async function releaseDue(ctx: Ctx, shipmentIds: string[]): Promise<number> {
     let released = 0
-    for (let i = 0; i < shipmentIds.length; i += 100) {
-      const chunk = shipmentIds.slice(i, i + 100)
+    for (let i = 0; i < shipmentIds.length; i += 500) {
+      const chunk = shipmentIds.slice(i, i + 500)
       released += await spine.transaction(ctx, async (tx) => {
-        let n = 0
-        for (const id of chunk) if ((await release(tx, id, 'timeout', null)) !== undefined) n++
-        return n
+        const moved = await releaseMany(tx.db, chunk, 'timeout')
+        const told = moved.filter((m) => m.amount > 0)
+        if (told.length > 0)
+          await spine.notify(
+            tx,
+            tx.db.raw('select user_id, data from jsonb_to_recordset(?::jsonb) as x(user_id uuid, data jsonb)', [
+              JSON.stringify(
+                told.map((m) => ({
+                  user_id: m.sellerId,
+                  data: {
+                    shipmentId: m.shipmentId,
+                    orderId: m.orderId,
+                    amount: m.amount,
+                    currency: m.currency,
+                    reason: 'timeout',
+                  },
+                })),
+              ),
+            ]),
+            'funds_released',
+            'per row',
+          )
+        return moved.length
       })
     }
     return released

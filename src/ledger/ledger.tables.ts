@@ -97,8 +97,19 @@ export type ShipmentMoneyRow = {
   updated_at: Date
 }
 
+/** One run of the daily ledger check. */
+export type LedgerCheckRow = {
+  id: string
+  started_at: Date
+  finished_at: Date | null
+  balanced: boolean | null
+  mismatches: { kind: string; ref: string; detail: string }[] | null
+  error: string | null
+}
+
 declare module 'knex/types/tables.js' {
   interface Tables {
+    ledger_checks: Table<LedgerCheckRow, 'id' | 'started_at' | 'finished_at' | 'balanced' | 'mismatches' | 'error'>
     ledger_journals: Table<JournalRow, 'id' | 'memo' | 'actor_id' | 'created_at'>
     ledger_entries: Table<
       EntryRow,

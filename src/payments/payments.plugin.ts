@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Background } from './background.js'
+import { paystackLedgerCheck } from './ledger-check.js'
 import { paymentsRoutes } from './payments.routes.js'
 import { createPaymentsService, type PaymentsService } from './payments.service.js'
 import { PaystackSimulator, simulatorRoutes } from './paystack-simulator.js'
@@ -65,7 +66,7 @@ export const paymentsFeature = fp(
       )
 
     const background = new Background(app.log)
-    const service = createPaymentsService({
+    const deps = {
       config,
       spine: app.spine,
       ledger: app.ledger,
@@ -73,8 +74,11 @@ export const paymentsFeature = fp(
       mailQueued: () => app.mail.kick(),
       background,
       log: app.log,
-    })
+    }
+    const service = createPaymentsService(deps)
     app.decorate('payments', { service, gateway, simulator, idle: () => background.idle() })
+    // The ledger check compares captures and refunds with Paystack's lists too.
+    app.ledger.addCheck(paystackLedgerCheck(deps))
     app.addHook('preClose', async () => {
       simulator?.stop()
       await background.idle()

@@ -9,12 +9,12 @@ import type { Unsettled } from './unsettled.js'
 /** What one reconciliation saw and did. */
 export type ReconcileReport = { transactions: number; refunds: number; healed: number; unsettled: number }
 
-const PER_PAGE = 100
+export const PER_PAGE = 100
 /** A bound on the pages read per list (20 000 rows at 100 a page), so a bad `meta` cannot loop. */
 const MAX_PAGES = 200
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
-async function listAll<T>(fetchPage: (page: number) => Promise<ListPage<T>>): Promise<T[]> {
+export async function listAll<T>(fetchPage: (page: number) => Promise<ListPage<T>>): Promise<T[]> {
   const all: T[] = []
   for (let page = 1; page <= MAX_PAGES; page++) {
     const { data, meta } = await fetchPage(page)
@@ -26,7 +26,7 @@ async function listAll<T>(fetchPage: (page: number) => Promise<ListPage<T>>): Pr
 }
 
 /** The transaction a Paystack refund belongs to: its reference when Paystack embeds it, else its id. */
-function refundTransaction(r: PaystackRefund): { reference: string | undefined; id: number | undefined } {
+export function refundTransaction(r: PaystackRefund): { reference: string | undefined; id: number | undefined } {
   const tx: unknown = r.transaction
   if (tx && typeof tx === 'object') {
     const t = tx as { reference?: unknown; id?: unknown }
