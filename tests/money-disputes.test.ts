@@ -686,3 +686,58 @@ void t.test(
     t.equal((await resolve(app, admin, id, { outcome: 'refund' })).json.code, 'DISPUTE_RESOLVED', 'not resolved twice')
   },
 )
+
+void t.test('an order cancelled while its shipment is disputed: the refund comes from the held money', async (t) => {
+  const { app, paystack } = await commerceApp(t)
+  const admin = await anAdmin(app)
+  const { seller, buyer, order, shipmentId } = await paidSale(app, paystack)
+  const id = await opened(app, buyer, shipmentId)
+  const cancel = await call(app, 'POST', `/v1/orders/${order.id}/cancel`, { token: buyer.accessToken })
+  t.equal(cancel.statusCode, 200, 'nothing was sent: the buyer may still cancel')
+  t.match(await balanceOf(app, seller), { pending: 0, onHold: 0, available: 0 }, 'the whole share went back')
+  t.same(
+    paystack.refunds.map((r) => r.amount),
+    [7_500_000],
+  )
+  const split = await resolve(app, admin, id, { outcome: 'split', refundAmount: 1 })
+  t.equal(split.statusCode, 422, 'nothing is left to refund')
+  t.equal(split.json.refundable ?? split.json.data?.refundable, 0)
+  const res = await resolve(app, admin, id, { outcome: 'refund', note: 'Refunded by the cancellation' })
+  t.equal(res.statusCode, 200)
+  t.match(res.json, { status: 'resolved', outcome: 'refund', refundAmount: 0, refundId: null })
+  t.equal(paystack.refunds.length, 1, 'no second refund')
+  t.same(await balanceOf(app, seller), {
+    currency: 'NGN',
+    pending: 0,
+    available: 0,
+    onHold: 0,
+    inTransit: 0,
+    paidOut: 0,
+  })
+})
+
+void t.test('after an earlier partial refund, refund gives back what is left of the shipment', async (t) => {
+  const { app, paystack } = await commerceApp(t)
+  const admin = await anAdmin(app)
+  const { seller, buyer, order, shipmentId } = await paidSale(app, paystack)
+  const first = await call(app, 'POST', `/v1/admin/orders/${order.id}/refund`, {
+    token: admin.accessToken,
+    body: { reason: 'Late delivery', amount: 1_000_000 },
+  })
+  t.equal(first.statusCode, 201)
+  const id = await opened(app, buyer, shipmentId)
+  const held = SHARE - reversedAt(lineSplit(7_500_000, RATES), 1_000_000).share
+  t.match(await balanceOf(app, seller), { pending: 0, onHold: held })
+  const tooMuch = await resolve(app, admin, id, { outcome: 'split', refundAmount: 6_500_001 })
+  t.equal(tooMuch.json.refundable ?? tooMuch.json.data?.refundable, 6_500_000)
+  const res = await resolve(app, admin, id, { outcome: 'refund' })
+  t.equal(res.statusCode, 200)
+  t.equal(res.json.refundAmount, 6_500_000)
+  t.same(
+    paystack.refunds.map((r) => r.amount),
+    [1_000_000, 6_500_000],
+  )
+  t.match(await balanceOf(app, seller), { pending: 0, onHold: 0, available: 0 })
+  const after = await call(app, 'GET', `/v1/orders/${order.id}`, { token: buyer.accessToken })
+  t.equal(after.json.paymentStatus, 'refunded')
+})
