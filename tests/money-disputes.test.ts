@@ -741,3 +741,27 @@ void t.test('after an earlier partial refund, refund gives back what is left of 
   const after = await call(app, 'GET', `/v1/orders/${order.id}`, { token: buyer.accessToken })
   t.equal(after.json.paymentStatus, 'refunded')
 })
+
+void t.test('thread messages are limited as chat sends are: 20 per user per 10 s', async (t) => {
+  const { app, paystack } = await commerceApp(t, { RATE_LIMIT_SCALE: 1 })
+  const { seller, buyer, shipmentId } = await paidSale(app, paystack)
+  const id = await opened(app, buyer, shipmentId)
+  const statuses: number[] = []
+  for (let i = 0; i < 21; i++)
+    statuses.push(
+      (await call(app, 'POST', `/v1/disputes/${id}/messages`, { token: buyer.accessToken, body: { body: `n${i}` } }))
+        .statusCode,
+    )
+  t.same(statuses.slice(0, 20), Array(20).fill(201))
+  const limited = await call(app, 'POST', `/v1/disputes/${id}/messages`, {
+    token: buyer.accessToken,
+    body: { body: 'once more' },
+  })
+  t.equal(limited.statusCode, 429)
+  t.equal(limited.json.code, 'RATE_LIMITED')
+  const other = await call(app, 'POST', `/v1/disputes/${id}/messages`, {
+    token: seller.accessToken,
+    body: { body: 'hi' },
+  })
+  t.equal(other.statusCode, 201, 'per user')
+})

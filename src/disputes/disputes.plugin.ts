@@ -13,7 +13,7 @@ export const disputesFeature = fp(
     const disputes = createDisputesService({ spine: app.spine, ledger: app.ledger, payments: app.payments.service })
     await app.register(async (scope) => {
       await scope.register(idempotencyPlugin, { db: app.db })
-      await scope.register(disputesRoutes, { disputes })
+      await scope.register(disputesRoutes, { disputes, rateLimitScale: app.config.RATE_LIMIT_SCALE })
     })
   },
   { name: 'oja-disputes', dependencies: ['oja-auth', 'oja-errors', 'oja-payments', 'oja-orders', 'oja-ledger'] },

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { actorCtx } from '../http/index.js'
+import { actorCtx, routeLimit } from '../http/index.js'
 import { IdempotencyHeaders } from '../idempotency/index.js'
 import { IdParams, problems } from '../shared/index.js'
 import {
@@ -16,7 +16,10 @@ import type { DisputesService } from './disputes.service.js'
 
 const tags = ['disputes']
 
-export const disputesRoutes: FastifyPluginAsyncTypebox<{ disputes: DisputesService }> = async (app, { disputes }) => {
+export const disputesRoutes: FastifyPluginAsyncTypebox<{ disputes: DisputesService; rateLimitScale: number }> = async (
+  app,
+  { disputes, rateLimitScale },
+) => {
   app.post(
     '/v1/shipments/:id/disputes',
     {
@@ -71,13 +74,17 @@ export const disputesRoutes: FastifyPluginAsyncTypebox<{ disputes: DisputesServi
       schema: {
         tags,
         summary:
-          "A message in an open dispute's thread by its buyer, its seller or an admin; the other parties get a `dispute` notification. 409 DISPUTE_RESOLVED once resolved",
+          "A message in an open dispute's thread by its buyer, its seller or an admin; the other parties get a `dispute` notification. 409 DISPUTE_RESOLVED once resolved; 20 per user per 10 s (as chat sends)",
         params: IdParams,
         body: DisputeMessageBody,
         headers: IdempotencyHeaders,
-        response: { 201: DisputeMessage, ...problems(401, 403, 404, 409) },
+        response: { 201: DisputeMessage, ...problems(401, 403, 404, 409, 429) },
       },
-      config: { auth: 'required', idempotency: 'optional' },
+      config: {
+        auth: 'required',
+        idempotency: 'optional',
+        ...routeLimit(rateLimitScale, 20, '10 seconds', (req) => `dispute-message:${req.actor?.id ?? req.ip}`),
+      },
     },
     async (req, reply) => {
       const message = await disputes.addMessage(actorCtx(req), req.params.id, req.body.body)
