@@ -48,6 +48,8 @@ export interface ServerToClientEvents {
   'offer:updated': (payload: Delivered<Offer>) => void
   'notification:new': (payload: Delivered<NotificationData>) => void
   'order:status': (payload: Delivered<OrderStatusData>) => void
+  /** A new dispute, to admins only (stored per admin, so it is in their resync too). */
+  'admin:dispute': (payload: Delivered<{ disputeId: string; shipmentId: string }>) => void
   typing: (payload: { data: TypingEvent }) => void
   /**
    * Sent just before the server ends the connection for good (logout, ban, password reset);

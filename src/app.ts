@@ -46,6 +46,7 @@ import { cartFeature } from './cart/index.js'
 import { couponsFeature } from './coupons/index.js'
 import { checkoutFeature } from './checkout/index.js'
 import { ordersFeature } from './orders/index.js'
+import { disputesFeature } from './disputes/index.js'
 import { chatFeature, type Presence } from './chat/index.js'
 import { trustFeature } from './trust/index.js'
 
@@ -284,6 +285,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     await app.register(checkoutFeature)
     await app.register(ordersFeature)
     await app.register(ledgerFeature)
+    await app.register(disputesFeature)
     await app.register(chatFeature, options.presence ? { presence: options.presence } : {})
     await app.register(trustFeature, {
       removeListing: (ctx, id, opts) => app.catalogue.listings.remove(ctx, id, opts),

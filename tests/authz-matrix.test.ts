@@ -126,6 +126,30 @@ const image = async (w: World, listingId: string) => {
   return (res.json() as Json).id as string
 }
 
+/** A shipment the owner bought from the peer, sent, its money in escrow (as a paid order's would be). */
+async function heldShipment(w: World): Promise<string> {
+  const { orderId, shipmentId } = await aShipment(w.app.db, w.owner.id, w.peer.id, { status: 'sent' })
+  await w.app.db('shipment_money').insert({
+    shipment_id: shipmentId,
+    order_id: orderId,
+    seller_id: w.peer.id,
+    gross: 10_000_00,
+    fee: 50_000,
+    vat: 3_750,
+    share: 946_250,
+    handover_code: '123456',
+  })
+  return shipmentId
+}
+/** An open dispute of the owner (the buyer) with the peer (the seller). */
+async function dispute(w: World): Promise<string> {
+  const res = await call(w.app, 'POST', `/v1/shipments/${await heldShipment(w)}/disputes`, {
+    token: w.owner.accessToken,
+    body: { reason: 'not_received', detail: 'Nothing came' },
+  })
+  return res.json.id as string
+}
+
 const MATRIX: Record<string, Entry> = {
   'GET /health': { expect: PUBLIC },
   'GET /ready': { expect: PUBLIC },
@@ -336,6 +360,30 @@ const MATRIX: Record<string, Entry> = {
     setup: async (w) => ({
       params: { id: (await aShipment(w.app.db, w.owner.id, w.peer.id)).shipmentId },
       body: { rating: 5, body: 'Great' },
+    }),
+  },
+  'POST /v1/shipments/{id}/disputes': {
+    expect: OWNER_ONLY,
+    setup: async (w) => ({
+      params: { id: await heldShipment(w) },
+      body: { reason: 'damaged', detail: 'Broken on arrival' },
+    }),
+  },
+  'GET /v1/disputes': { expect: SIGNED_IN },
+  'GET /v1/disputes/{id}': {
+    expect: OWNER_OR_ADMIN,
+    setup: async (w) => ({ params: { id: await dispute(w) } }),
+  },
+  'POST /v1/disputes/{id}/messages': {
+    expect: OWNER_OR_ADMIN,
+    setup: async (w) => ({ params: { id: await dispute(w) }, body: { body: 'Any news?' } }),
+  },
+  'GET /v1/admin/disputes': { expect: ADMIN },
+  'POST /v1/admin/disputes/{id}/resolve': {
+    expect: ADMIN,
+    setup: async (w) => ({
+      params: { id: await dispute(w) },
+      body: { outcome: 'release', note: 'Delivered after all' },
     }),
   },
   'POST /v1/admin/orders/{id}/refund': {

@@ -142,6 +142,11 @@ export function createLedger(deps: LedgerDeps) {
     return db('shipment_money').where('shipment_id', shipmentId).first()
   }
 
+  /** The escrow rows of every paid shipment of an order (a dispute measures its refund against them). */
+  function escrowOfOrder(db: Db, orderId: string) {
+    return db('shipment_money').where('order_id', orderId).orderBy('shipment_id')
+  }
+
   /**
    * Checks a hand-over code for a shipment in escrow, in the caller's transaction: `ok`, or
    * `wrong` (the try is counted), or `locked` after 5 wrong tries (every try after that too),
@@ -366,6 +371,7 @@ export function createLedger(deps: LedgerDeps) {
     hold,
     unhold,
     escrowOf,
+    escrowOfOrder,
     handoverAttempt,
     payoutStarted,
     payoutPaid,

@@ -7,6 +7,8 @@ export type { Commerce } from './orders.plugin.js'
 export { canSeeOrder, orderVisibleSql } from './order-lifecycle.js'
 /** "An honoured order" (paid, not a late payment refunded): the only kind its sellers see, as SQL and over rows. */
 export { honouredOrderSql, isHonoured } from './order-lifecycle.js'
+/** The payment states of an order whose money Oja holds (wholly or in part). */
+export { PAID_STATES } from './order-lifecycle.js'
 /** "A live order" (holds or owns its lines), as SQL. */
 export { liveOrderSql } from './order-lifecycle.js'
 /** Steps that move an order's stock and state, in the caller's transaction (payments and checkout use them). */
