@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto'
 import type { Db } from '../db/index.js'
 import { postJournal, type Entry } from './journal.js'
 import type { EscrowState, SellerAccount, ShipmentMoneyRow } from './ledger.tables.js'
-import { apportion, grossOfRefunded, reversedAt, sumSplits, type Rates, type Split } from './shares.js'
+import { apportionCapped, grossOfRefunded, reversedAt, sumSplits, type Rates, type Split } from './shares.js'
 
 /** The bucket that holds a shipment's money in each escrow state. */
 export const BUCKET_OF: Record<EscrowState, SellerAccount> = {
@@ -123,7 +123,7 @@ const settles = (r: RefundState) => (r.status === 'processing' || r.status === '
  * failed, or taken on by Paystack) is posted as the difference, so every refund path posts
  * its journal by calling this once. What is owed to the buyer is taken back from the sale:
  * a shipment's own refunds from that shipment, the rest from all shipments in proportion to
- * what is left of them, each from the bucket that holds its money now (pending, on hold, or
+ * their gross (none beyond what is left of it), each from the bucket that holds its money now (pending, on hold, or
  * available, which may go below zero); a coupon's part returns to the coupon's cost.
  */
 export async function syncRefunds(db: Db, order: CapturedOrder, refunds: RefundState[]): Promise<void> {
@@ -206,8 +206,11 @@ async function reverseSales(
       ),
     ),
   )
-  const spread = apportion(
+  // Spread in proportion to each shipment's gross (not to what is left of it), so a later
+  // dispute refund of one shipment does not shift an earlier order-wide refund onto the others.
+  const spread = apportionCapped(
     Math.max(0, wanted - targeted.reduce((s, x) => s + x, 0)),
+    money.map((m) => m.gross),
     money.map((m, i) => m.gross - targeted[i]!),
   )
   const entries: Entry[] = []

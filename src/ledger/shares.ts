@@ -86,3 +86,36 @@ export function grossOfRefunded(refunded: number, total: number, gross: number):
   if (refunded >= total) return gross
   return Math.min(gross, mulDivRound(refunded, gross, total))
 }
+
+/**
+ * Splits `amount` over `weights` in proportion, no part above its `cap`: what a capped part
+ * cannot take goes to the others, in proportion to their weights. The parts sum to
+ * `amount` when the caps allow it (else to the sum of the caps).
+ */
+export function apportionCapped(amount: number, weights: number[], caps: number[]): number[] {
+  const parts = weights.map(() => 0)
+  let left = Math.min(
+    amount,
+    caps.reduce((s, c) => s + Math.max(0, c), 0),
+  )
+  let open = weights.map((_, i) => i).filter((i) => caps[i]! > 0)
+  while (left > 0 && open.length > 0) {
+    const share = apportion(
+      left,
+      open.map((i) => Math.max(1, weights[i]!)),
+    )
+    let given = 0
+    const next: number[] = []
+    open.forEach((i, k) => {
+      const room = caps[i]! - parts[i]!
+      const take = Math.min(room, share[k]!)
+      parts[i] = parts[i]! + take
+      given += take
+      if (parts[i]! < caps[i]!) next.push(i)
+    })
+    left -= given
+    if (given === 0) break
+    open = next
+  }
+  return parts
+}
