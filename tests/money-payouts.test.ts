@@ -376,6 +376,13 @@ void t.test('Idempotency-Key, limits and refusals', async (t) => {
   t.equal(reused.statusCode, 409)
   t.equal(reused.json.code, 'IDEMPOTENCY_KEY_REUSED')
 
+  // A banned seller is refused by sign-in itself.
+  await app.db('users').where('id', seller.id).update({ banned_at: new Date() })
+  const banned = await withdraw(app, seller, { amount: 100_000 })
+  t.equal(banned.statusCode, 403)
+  t.equal(banned.json.code, 'ACCOUNT_BANNED')
+  await app.db('users').where('id', seller.id).update({ banned_at: null })
+
   // After a refund of released money, available can be negative: nothing can be withdrawn.
   const broke = await aUser(app)
   await setAccount(app, broke, '058', '2223334445')
@@ -418,7 +425,14 @@ void t.test('a lost answer is verified, never sent twice', async (t) => {
   t.equal(down.json.status, 'pending')
   t.notOk(paystack.transfers.has(down.json.reference))
   paystack.modes.transfer = 'ok'
-  await sweepAll(app)
+  // Two nodes' sweepers at once: the lease lets one of them send it.
+  const system = { db: app.db, log: app.log }
+  const sent = await Promise.all([
+    app.payouts.service.send(system, down.json.id, true),
+    app.payouts.service.send(system, down.json.id, true),
+  ])
+  t.same(sent.sort(), [false, true], 'one sender, the other left it alone')
+  t.equal(paystack.transferCalls(down.json.reference).length, 2, 'the refused send and one more, no third')
   t.equal((await payoutRow(app, down.json.id)).status, 'processing')
   t.equal(paystack.transfers.get(down.json.reference)?.amount, 1_000_000)
   t.ok(
