@@ -42,6 +42,7 @@ import { wantsFeature } from './wants/index.js'
 import { wishlistsFeature } from './wishlists/index.js'
 import { paymentsFeature } from './payments/index.js'
 import { createLedger, ledgerFeature, type Ledger } from './ledger/index.js'
+import { payoutsFeature } from './payouts/index.js'
 import { cartFeature } from './cart/index.js'
 import { couponsFeature } from './coupons/index.js'
 import { checkoutFeature } from './checkout/index.js'
@@ -286,6 +287,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     await app.register(ordersFeature)
     await app.register(ledgerFeature)
     await app.register(disputesFeature)
+    await app.register(payoutsFeature) // after payments (gateway, webhooks) and the ledger
     await app.register(chatFeature, options.presence ? { presence: options.presence } : {})
     await app.register(trustFeature, {
       removeListing: (ctx, id, opts) => app.catalogue.listings.remove(ctx, id, opts),

@@ -3,6 +3,7 @@
  * (anonymous, another user, the owner of the resource, an admin), each against a fresh
  * resource, checked against the expectation declared here. A route without an entry fails.
  */
+import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import sharp from 'sharp'
 import type { OjaApp } from '../src/app.js'
@@ -115,6 +116,31 @@ const review = async (w: World) => {
     })
   ).json.id as string
 }
+/** The caller's payout account (the built-in Paystack simulator resolves any 10 digits at a listed bank). */
+const payoutAccount = async (w: World, caller: Caller) => {
+  if (caller === 'anon') return {}
+  await call(w.app, 'PUT', '/v1/me/payout-account', {
+    token: w[caller].accessToken,
+    body: { bankCode: '058', accountNumber: '0123456789' },
+  })
+  return {}
+}
+/** A failed payout of the owner's, written straight to the database (no money moves). */
+const payout = async (w: World) => {
+  const id = randomUUID()
+  await w.app.db('payouts').insert({
+    id,
+    seller_id: w.owner.id,
+    amount: 100_000,
+    status: 'failed',
+    reference: `oja-po-${id.replace(/-/g, '')}`,
+    recipient_code: 'RCP_authz',
+    bank_name: 'Test Bank',
+    account_number_last4: '6789',
+    failure_reason: 'test',
+  })
+  return id
+}
 const image = async (w: World, listingId: string) => {
   const { body, contentType } = multipart(await png())
   const res = await w.app.inject({
@@ -196,6 +222,19 @@ const MATRIX: Record<string, Entry> = {
   'GET /v1/me/events': { expect: SIGNED_IN },
   'GET /v1/me/balance': { expect: SIGNED_IN },
   'GET /v1/me/ledger': { expect: SIGNED_IN },
+  'GET /v1/banks': { expect: SIGNED_IN },
+  'GET /v1/me/payout-account': { expect: SIGNED_IN, setup: payoutAccount },
+  'PUT /v1/me/payout-account': {
+    expect: SIGNED_IN,
+    setup: async () => ({ body: { bankCode: '058', accountNumber: '0123456789' } }),
+  },
+  'DELETE /v1/me/payout-account': { expect: SIGNED_IN, setup: payoutAccount },
+  'POST /v1/payouts': {
+    expect: SIGNED_IN,
+    setup: async () => ({ body: { amount: 100_000 }, headers: { 'idempotency-key': randomUUID() } }),
+  },
+  'GET /v1/payouts': { expect: SIGNED_IN },
+  'GET /v1/payouts/{id}': { expect: OWNER_OR_ADMIN, setup: async (w) => ({ params: { id: await payout(w) } }) },
   'GET /v1/categories': { expect: PUBLIC },
 
   'POST /v1/listings': {
@@ -500,6 +539,8 @@ const MATRIX: Record<string, Entry> = {
   'GET /v1/admin/audit-log': { expect: ADMIN },
   'GET /v1/admin/payments/unsettled': { expect: ADMIN },
   'GET /v1/admin/ledger/check': { expect: ADMIN },
+  'GET /v1/admin/payouts': { expect: ADMIN },
+  'POST /v1/admin/payouts/{id}/retry': { expect: ADMIN, setup: async (w) => ({ params: { id: await payout(w) } }) },
   'GET /v1/admin/stats': { expect: ADMIN },
   'GET /v1/admin/categories': { expect: ADMIN },
   'POST /v1/admin/categories': {
