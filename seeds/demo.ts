@@ -4,6 +4,7 @@ import type { Knex } from 'knex'
 import { seedCatalogueDemo } from './catalogue-demo.js'
 import { seedChatDemo } from './chat-demo.js'
 import { seedCommerceDemo } from './commerce-demo.js'
+import { seedMoneyDemo } from './money-demo.js'
 
 export const DEMO_PASSWORD = 'demo-password'
 export const DEMO_USERS = [
@@ -23,7 +24,7 @@ export type DemoSeeder = (trx: Knex.Transaction, users: { id: string; email: str
  * The features' demo data, in the order it is loaded (each may build on the ones before it:
  * the chat demo talks about a catalogue listing).
  */
-export const DEMO_SEEDERS: readonly DemoSeeder[] = [seedCatalogueDemo, seedChatDemo, seedCommerceDemo]
+export const DEMO_SEEDERS: readonly DemoSeeder[] = [seedCatalogueDemo, seedChatDemo, seedCommerceDemo, seedMoneyDemo]
 
 /**
  * Demo data on an empty database: users (password `demo-password`), then each of `seeders`

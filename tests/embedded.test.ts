@@ -119,5 +119,42 @@ void t.test(
     t.equal(sent.statusCode, 201, sent.body)
     const history = await call(app, 'GET', `/v1/conversations/${conv.json.id}/messages`, { token: buyer.accessToken })
     t.ok((history.json.items as { body: string }[]).some((m) => m.body === 'Thank you!'))
+
+    // Seller money: the demo seller has pending, available and paid-out money, and a live
+    // payout goes through the simulator's transfer and its signed transfer.success webhook.
+    const login = async (email: string) =>
+      (await call(app, 'POST', '/v1/auth/login', { body: { email, password: 'demo-password' } })).json
+        .accessToken as string
+    const ada = await login('ada@demo.oja')
+    const balance = await call(app, 'GET', '/v1/me/balance', { token: ada })
+    t.same(
+      balance.json,
+      { currency: 'NGN', pending: 2_365_625, available: 703_250, onHold: 0, inTransit: 0, paidOut: 1_000_000 },
+      'the demo seller: a bookshelf in escrow, the rest of a fan released, ₦10,000 paid out',
+    )
+    const banks = await call(app, 'GET', '/v1/banks', { token: ada })
+    t.ok(banks.json.length > 5, 'banks from the simulator')
+    const account = await call(app, 'PUT', '/v1/me/payout-account', {
+      token: ada,
+      body: { bankCode: '058', accountNumber: '0123456789' },
+    })
+    t.equal(account.statusCode, 200, account.body)
+    const payout = await call(app, 'POST', '/v1/payouts', {
+      token: ada,
+      body: {},
+      headers: { 'idempotency-key': 'embedded-payout' },
+    })
+    t.equal(payout.statusCode, 201, payout.body)
+    t.equal(payout.json.amount, 703_250, 'all of available by default')
+    let status = payout.json.status as string
+    for (let i = 0; i < 60 && status !== 'paid'; i++) {
+      await new Promise((r) => setTimeout(r, 100))
+      await app.commerce.idle()
+      status = (await call(app, 'GET', `/v1/payouts/${payout.json.id}`, { token: ada })).json.status
+    }
+    t.equal(status, 'paid', 'paid by the simulator’s signed transfer.success')
+    t.match((await call(app, 'GET', '/v1/me/balance', { token: ada })).json, { available: 0, paidOut: 1_703_250 })
+    const check = await call(app, 'GET', '/v1/admin/ledger/check', { token: await login('admin@demo.oja') })
+    t.same(check.json, { balanced: true, mismatches: [] }, 'the ledger agrees with itself and the simulator')
   },
 )

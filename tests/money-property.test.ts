@@ -251,6 +251,72 @@ const steps: Step[] = [
     },
   },
   {
+    name: 'open dispute',
+    run: async (w) => {
+      const s = w.r.pick([...(await openShipments(w)).filter((x) => x.state === 'pending'), undefined])
+      if (!s) return 'nothing in escrow'
+      const buyer = w.buyers.find((x) => x.id === s.buyer_id)!
+      const res = ok(
+        await call(w.app, 'POST', `/v1/shipments/${s.id}/disputes`, {
+          token: buyer.accessToken,
+          body: { reason: w.r.pick(['not_received', 'not_as_described', 'damaged', 'other']), detail: 'property' },
+        }),
+        201,
+        409,
+      )
+      return `dispute on ${s.id}: ${res.statusCode}`
+    },
+  },
+  {
+    name: 'resolve dispute',
+    run: async (w) => {
+      const open = await w.app.db('disputes').where('status', 'open').select('id')
+      const d = w.r.pick([...open, undefined])
+      if (!d) return 'no open dispute'
+      const outcome = w.r.pick(['release', 'refund', 'split'] as const)
+      const res = ok(
+        await call(w.app, 'POST', `/v1/admin/disputes/${d.id}/resolve`, {
+          token: w.admin.accessToken,
+          body: { outcome, note: 'property', ...(outcome === 'split' ? { refundAmount: w.r.int(1, 200_000) } : {}) },
+        }),
+        200,
+        422,
+        502,
+      )
+      return `resolve ${d.id} as ${outcome}: ${res.statusCode}`
+    },
+  },
+  {
+    name: 'payout',
+    run: async (w) => {
+      const seller = w.r.pick(w.sellers)
+      const balance = ok(await call(w.app, 'GET', '/v1/me/balance', { token: seller.accessToken }), 200).json
+      const amount = balance.available > 200 && w.r.chance(0.5) ? w.r.int(100, balance.available) : undefined
+      const res = ok(
+        await call(w.app, 'POST', '/v1/payouts', {
+          token: seller.accessToken,
+          body: amount ? { amount } : {},
+          headers: { 'idempotency-key': `p-${w.r.int(0, 1e9)}` },
+        }),
+        201,
+        422,
+      )
+      return `payout ${amount ?? 'all'} by ${seller.id}: ${res.statusCode}`
+    },
+  },
+  {
+    name: 'transfer outcome',
+    run: async (w) => {
+      const open = [...w.paystack.transfers.values()].filter((x) => x.status === 'pending' || x.status === 'success')
+      const tr = w.r.pick([...open, undefined])
+      if (!tr) return 'no transfer to settle'
+      const outcome = tr.status === 'success' ? 'reversed' : w.r.pick(['success', 'success', 'failed'] as const)
+      const hook = w.paystack.settleTransfer(tr.reference, outcome)
+      await Promise.all([postWebhook(w.app, hook), w.r.chance(0.3) ? postWebhook(w.app, hook) : undefined])
+      return `transfer ${tr.reference} ${outcome}`
+    },
+  },
+  {
     name: 'release sweeper',
     run: async (w) => {
       await w.app
@@ -265,7 +331,7 @@ const steps: Step[] = [
 
 /** One random walk of `length` steps; every step is followed by the full check. */
 async function walk(t: Test, seed: number, length: number) {
-  const { app, paystack } = await commerceApp(t)
+  const { app, paystack } = await commerceApp(t, { PAYOUT_MIN_AMOUNT: 100 })
   const w: World = {
     app,
     paystack,
@@ -276,6 +342,14 @@ async function walk(t: Test, seed: number, length: number) {
     r: rng(seed),
     orders: [],
   }
+  for (const [i, seller] of w.sellers.entries())
+    ok(
+      await call(app, 'PUT', '/v1/me/payout-account', {
+        token: seller.accessToken,
+        body: { bankCode: '058', accountNumber: `012345678${i}` },
+      }),
+      200,
+    )
   const log: string[] = []
   for (let i = 0; i < length; i++) {
     const step = w.r.pick(steps)
@@ -287,6 +361,8 @@ async function walk(t: Test, seed: number, length: number) {
         cause: err,
       })
     }
+    await app.commerce.idle()
+    await app.payouts.idle()
     await app.commerce.idle()
     log.push(`${i} ${step.name}: ${said}`)
     const problems = await reconcile(app, paystack)
@@ -304,4 +380,4 @@ async function walk(t: Test, seed: number, length: number) {
 
 const fixed = process.env.MONEY_SEED ? [Number(process.env.MONEY_SEED)] : undefined
 const seeds = fixed ?? [1, 2, 3].map((i) => (Date.now() + i * 7_919) % 1_000_000)
-for (const seed of seeds) void t.test(`random money walk, seed ${seed}`, async (t) => walk(t, seed, 40))
+for (const seed of seeds) void t.test(`random money walk, seed ${seed}`, async (t) => walk(t, seed, 60))

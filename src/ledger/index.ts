@@ -13,7 +13,7 @@ export type {
   PayoutMoney,
   ReleaseReason,
 } from './ledger.service.js'
-export { handoverCodesOf } from './escrow.js'
+export { handoverCodesOf, releaseMany } from './escrow.js'
 export type { CapturedLine, CapturedOrder, RefundState } from './escrow.js'
 /** The check of the ledger against itself and Oja's records. */
 export { checkLedger } from './check.js'

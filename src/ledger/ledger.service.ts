@@ -170,7 +170,7 @@ export function createLedger(deps: LedgerDeps) {
   }
 
   /** A payout leaves the seller's available balance for in-transit (once). */
-  function payoutStarted(tx: TxCtx, p: PayoutMoney): Promise<boolean> {
+  function payoutStarted(tx: { db: Db }, p: PayoutMoney): Promise<boolean> {
     const at = { sellerId: p.sellerId, payoutId: p.id }
     return postJournal(tx.db, {
       kind: 'payout',
@@ -184,7 +184,7 @@ export function createLedger(deps: LedgerDeps) {
   }
 
   /** Paystack paid it: the money leaves in-transit and Paystack's balance (once). */
-  function payoutPaid(tx: TxCtx, p: PayoutMoney): Promise<boolean> {
+  function payoutPaid(tx: { db: Db }, p: PayoutMoney): Promise<boolean> {
     return postJournal(tx.db, {
       kind: 'payout_paid',
       key: `payout:${p.id}:paid`,
@@ -201,7 +201,7 @@ export function createLedger(deps: LedgerDeps) {
    * when it had not been paid; when Paystack reverses a paid one, the money is back in
    * Paystack's balance.
    */
-  function payoutReturned(tx: TxCtx, p: PayoutMoney, wasPaid: boolean): Promise<boolean> {
+  function payoutReturned(tx: { db: Db }, p: PayoutMoney, wasPaid: boolean): Promise<boolean> {
     const back = {
       account: 'seller_available' as const,
       sellerId: p.sellerId,
