@@ -6,6 +6,9 @@
  * queries counted) and PostgreSQL's CPU per shipment (the postgres processes' CPU from
  * /proc, so run it on a quiet machine). Then the ledger check over all of it, timed.
  *
+ * The payouts phase: each seller's one payout (sessions and payout accounts set up first, not
+ * timed), sent to the fake Paystack and confirmed by its webhook, then the check again.
+ *
  * The reference is the same release done by PostgreSQL alone in three set-based statements
  * (journals, entries, escrow rows) with no notifications: the floor for this work here.
  */
@@ -209,9 +212,69 @@ async function run(ctx: BenchContext): Promise<BenchRow[]> {
       await client.end()
     }
 
-    // Payouts: added with the payouts feature.
-    void q0
+    // Payouts: every seller sets a payout account (not measured), then withdraws all of
+    // available; the fake Paystack pays each transfer and its signed webhook confirms it.
+    const { rows: sellerRows } = await app.db.raw<{ rows: { seller_id: string }[] }>(
+      'select distinct seller_id from shipment_money',
+    )
+    const { rows: sessions } = await app.db.raw<{ rows: { id: string; user_id: string }[] }>(
+      `insert into sessions (user_id, expires_at) select unnest(?::uuid[]), now() + interval '1 day' returning id, user_id`,
+      [sellerRows.map((r) => r.seller_id)],
+    )
+    const tokens = sessions.map((x) => app!.jwt.sign({ sub: x.user_id, sid: x.id, role: 'user' }))
+    const inBatches = async <T>(items: T[], size: number, fn: (item: T, i: number) => Promise<void>) => {
+      for (let i = 0; i < items.length; i += size)
+        await Promise.all(items.slice(i, i + size).map((item, k) => fn(item, i + k)))
+    }
+    await inBatches(tokens, 20, async (token, i) => {
+      const res = await app!.inject({
+        method: 'PUT',
+        url: '/v1/me/payout-account',
+        headers: { authorization: `Bearer ${token}` },
+        payload: { bankCode: '058', accountNumber: String(1_000_000_000 + i) },
+      })
+      if (res.statusCode !== 200) throw new Error(`payout account: ${res.statusCode} ${res.body}`)
+    })
     q0 = counter.count()
+    cpu0 = postgresCpuSeconds()
+    t0 = performance.now()
+    const references: string[] = []
+    await inBatches(tokens, 20, async (token, i) => {
+      const res = await app!.inject({
+        method: 'POST',
+        url: '/v1/payouts',
+        headers: { authorization: `Bearer ${token}`, 'idempotency-key': `bench-${i}` },
+        payload: {},
+      })
+      if (res.statusCode !== 201) throw new Error(`payout: ${res.statusCode} ${res.body}`)
+      references.push((res.json() as { reference: string }).reference)
+    })
+    await app.payouts.idle()
+    const requestedMs = performance.now() - t0
+    await inBatches(references, 20, async (reference) => {
+      const hook = paystack.settleTransfer(reference, 'success')
+      const res = await app!.inject({
+        method: 'POST',
+        url: '/v1/webhooks/paystack',
+        headers: hook.headers,
+        payload: hook.payload,
+      })
+      if (res.statusCode !== 200) throw new Error(`webhook: ${res.statusCode}`)
+    })
+    await app.commerce.idle()
+    const payoutMs = performance.now() - t0
+    const payoutCpu = postgresCpuSeconds() - cpu0
+    const payoutStatements = counter.count() - q0
+    const paid = Number((await app.db('payouts').where('status', 'paid').count<{ n: string }[]>('* as n'))[0]!.n)
+    if (paid !== references.length) throw new Error(`paid ${paid} of ${references.length} payouts`)
+    rows.push({
+      scenario: 'money',
+      variant: 'payouts',
+      rps: references.length / (payoutMs / 1000),
+      note: `${references.length} payouts (all of ${shipments} shipments' money): requested and sent in ${(requestedMs / 1000).toFixed(1)} s, paid in ${(payoutMs / 1000).toFixed(1)} s; per shipment ${(payoutStatements / shipments).toFixed(2)} statements, ${((payoutCpu * 1000) / shipments).toFixed(2)} ms PostgreSQL CPU (per payout ${(payoutStatements / references.length).toFixed(1)}, ${((payoutCpu * 1000) / references.length).toFixed(2)} ms)`,
+    })
+    const after = await app.ledger.check({ db: app.db, log: app.log })
+    if (after.length > 0) throw new Error(`ledger check after payouts: ${after[0]!.detail}`)
   } finally {
     await app?.close()
     await paystack.close()
