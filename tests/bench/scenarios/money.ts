@@ -68,7 +68,7 @@ async function seed(app: OjaApp, shipments: number, sellers: number): Promise<vo
         rows: { order_id: string; shipment_id: string; seller_id: string }[]
       }>(
         `with s as (
-           select g, (:sellers::uuid[])[1 + (g % :sellerCount)] as seller_id from generate_series(1, :n) g
+           select g, (:sellers::uuid[])[1 + ((g + :offset) % :sellerCount)] as seller_id from generate_series(1, :n) g
          ), l as (
            insert into listings (seller_id, title, description, type, price, condition, category_id, quantity, sold_quantity, status)
            select seller_id, 'Bench chair ' || g, 'Solid', 'sale', :price, 'good', :category, 1, 1, 'sold' from s
@@ -100,6 +100,7 @@ async function seed(app: OjaApp, shipments: number, sellers: number): Promise<vo
         {
           sellers: sellerRows.map((r) => r.id),
           sellerCount: sellerRows.length,
+          offset: start,
           n,
           price,
           category,
@@ -124,6 +125,8 @@ async function run(ctx: BenchContext): Promise<BenchRow[]> {
   const rows: BenchRow[] = []
   const name = await createTestDatabase()
   const paystack = await FakePaystack.start()
+  // Enough in Paystack's balance for every payout (the fake starts at ₦10,000,000).
+  paystack.setBalance(1_000_000_000_000)
   let app: OjaApp | undefined
   try {
     app = await buildApp(
