@@ -372,6 +372,11 @@ async function walk(t: Test, seed: number, length: number) {
     }
   }
   const mix = new Set(log.map((l) => l.split(':')[0]!.replace(/^\d+ /, '')))
+  // What the walk did that moved something (steps that found nothing to do say "no"/"nothing").
+  const acted = log.filter((l) => !/: (no|nothing) /.test(l)).map((l) => l.split(':')[0]!.replace(/^\d+ /, ''))
+  t.comment(
+    `seed ${seed}: ${[...new Set(acted)].map((k) => `${k} ×${acted.filter((a) => a === k).length}`).join(', ')}`,
+  )
   t.ok(
     mix.size >= Math.min(steps.length, 6),
     `seed ${seed}: ${length} steps over ${mix.size} kinds, balanced after each`,
@@ -380,4 +385,4 @@ async function walk(t: Test, seed: number, length: number) {
 
 const fixed = process.env.MONEY_SEED ? [Number(process.env.MONEY_SEED)] : undefined
 const seeds = fixed ?? [1, 2, 3].map((i) => (Date.now() + i * 7_919) % 1_000_000)
-for (const seed of seeds) void t.test(`random money walk, seed ${seed}`, async (t) => walk(t, seed, 60))
+for (const seed of seeds) void t.test(`random money walk, seed ${seed}`, async (t) => walk(t, seed, 80))
