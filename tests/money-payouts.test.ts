@@ -370,6 +370,8 @@ void t.test('Idempotency-Key, limits and refusals', async (t) => {
   t.equal(twice.statusCode, 201)
   t.equal(twice.json.id, once.json.id, 'the same payout')
   t.equal(twice.body, once.body, 'the first answer, as it was')
+  t.equal(twice.headers.location, `/v1/payouts/${once.json.id}`, 'with its Location')
+  t.equal(twice.headers['idempotent-replayed'], 'true')
   t.equal((await app.db('payouts').where('seller_id', seller.id)).length, 1)
   t.equal(paystack.transferCalls(once.json.reference).length, 1)
   const reused = await withdraw(app, seller, { amount: 2_000_000 }, key)

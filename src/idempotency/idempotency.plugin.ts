@@ -49,7 +49,7 @@ export function requestHash(req: Pick<FastifyRequest, 'method' | 'url' | 'body'>
     .digest('hex')
 }
 
-type KeyRow = Pick<IdempotencyKeyRow, 'request_hash' | 'status_code' | 'response_body'> & {
+type KeyRow = Pick<IdempotencyKeyRow, 'request_hash' | 'status_code' | 'response_body' | 'location'> & {
   fresh: boolean
   stale: boolean
 }
@@ -80,6 +80,7 @@ export const idempotencyPlugin = fp(
             ? ''
             : JSON.stringify(row.response_body)
       reply.code(row.status_code!).header('idempotent-replayed', 'true')
+      if (row.location) reply.header('location', row.location)
       if (text === '') return reply.send()
       return reply
         .type(row.status_code! >= 400 ? 'application/problem+json; charset=utf-8' : 'application/json; charset=utf-8')
@@ -99,7 +100,7 @@ export const idempotencyPlugin = fp(
         .returning('key')
       if (inserted.length > 0) return 'claimed'
       const { rows } = await db.raw<{ rows: KeyRow[] }>(
-        `select request_hash, status_code, response_body,
+        `select request_hash, status_code, response_body, location,
                 created_at > now() - ${TTL} as fresh,
                 status_code is null and created_at < now() - (:staleMs * interval '1 millisecond') as stale
          from idempotency_keys where user_id = :userId and route = :route and key = :key`,
@@ -180,7 +181,11 @@ export const idempotencyPlugin = fp(
       // The exact response text is kept (as a JSON string) so a replay is byte-identical.
       await db('idempotency_keys')
         .where({ user_id: c.userId, route: c.route, key: c.key })
-        .update({ status_code: status, response_body: JSON.stringify(typeof payload === 'string' ? payload : '') })
+        .update({
+          status_code: status,
+          response_body: JSON.stringify(typeof payload === 'string' ? payload : ''),
+          location: typeof reply.getHeader('location') === 'string' ? String(reply.getHeader('location')) : null,
+        })
       return payload
     })
 

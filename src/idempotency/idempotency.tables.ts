@@ -8,11 +8,13 @@ export type IdempotencyKeyRow = {
   request_hash: string
   status_code: number | null
   response_body: unknown
+  /** The first answer's Location header, replayed with it. */
+  location: string | null
   created_at: Date
 }
 
 declare module 'knex/types/tables.js' {
   interface Tables {
-    idempotency_keys: Table<IdempotencyKeyRow, 'status_code' | 'response_body' | 'created_at'>
+    idempotency_keys: Table<IdempotencyKeyRow, 'status_code' | 'response_body' | 'location' | 'created_at'>
   }
 }
