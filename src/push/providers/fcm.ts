@@ -85,7 +85,7 @@ type FcmErrorBody = {
   }
 }
 
-function fcmError(answer: HttpAnswer): { status?: string; errorCode?: string; message?: string; onToken: boolean } {
+function fcmError(answer: HttpAnswer): { detail?: string; errorCode?: string; onToken: boolean } {
   let body: FcmErrorBody
   try {
     body = JSON.parse(answer.text) as FcmErrorBody
@@ -98,16 +98,24 @@ function fcmError(answer: HttpAnswer): { status?: string; errorCode?: string; me
   const message = typeof body.error?.message === 'string' ? body.error.message : undefined
   // FCM says "The registration token is not a valid FCM registration token"; older answers
   // name the field instead.
-  const onToken =
-    /registration token/i.test(message ?? '') ||
-    details.some((d) => d.fieldViolations?.some((v) => v.field === 'message.token'))
-  return { status: body.error?.status, errorCode, message, onToken }
+  const fields = details.flatMap((d) => d.fieldViolations?.map((v) => v.field) ?? [])
+  const onToken = /registration token/i.test(message ?? '') || fields.includes('message.token')
+  const status = body.error?.status
+  const detail = [
+    status,
+    errorCode !== status ? errorCode : undefined,
+    fields.length ? `(${fields.join(', ')})` : undefined,
+    message,
+  ]
+    .filter(Boolean)
+    .join(' ')
+  return { detail: detail || undefined, errorCode, onToken }
 }
 
 /** A failed token exchange, as google-auth-library's transport (gaxios) reports it. */
 type TokenError = {
   status?: number
-  response?: { status?: number; headers?: Headers; data?: unknown }
+  response?: { status?: number; headers?: { get?: (name: string) => string | null }; data?: unknown }
   message?: string
 }
 
@@ -116,7 +124,9 @@ function tokenExchangeResult(err: unknown): PushResult {
   const status = e.response?.status ?? e.status
   const message = `FCM token exchange: ${e.message ?? String(err)}`
   if (status === undefined || status === 429 || status >= 500) {
-    const retryAfter = e.response?.headers instanceof Headers ? e.response.headers.get('retry-after') : undefined
+    // gaxios's Headers are not always this realm's: ask for get() rather than instanceof.
+    const headers = e.response?.headers
+    const retryAfter = typeof headers?.get === 'function' ? headers.get('retry-after') : undefined
     return retryResult(message, retryAfter)
   }
   // invalid_grant and friends: a wrong key, a deleted account, a clock far off.
@@ -198,8 +208,7 @@ export function createFcmSender(opts: FcmSenderOptions): PushSender {
       return typeof name === 'string' ? { outcome: 'sent', providerId: name } : { outcome: 'sent' }
     }
     const error = fcmError(answer)
-    const detail = [error.status, error.errorCode, error.message].filter(Boolean).join(' ')
-    const describe = () => describeAnswer('FCM', answer, detail || undefined)
+    const describe = () => describeAnswer('FCM', answer, error.detail)
     if (error.errorCode === 'UNREGISTERED') return { outcome: 'gone' }
     if (answer.status === 400 && error.onToken) return { outcome: 'gone' }
     if (answer.status === 429 || answer.status >= 500) return retryResult(describe(), answer.headers.get('retry-after'))
