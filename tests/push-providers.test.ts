@@ -122,6 +122,17 @@ void t.test('Web Push', async (t) => {
     )
   })
 
+  void t.test('a TTL out of range is brought within 0 to 4 weeks rather than refused', async (t) => {
+    const sub = fake.newSubscription()
+    fake.setOnline(sub.id, true)
+    t.equal((await sender.send(webDevice(sub), chatMessage({ ttlSeconds: -5 }))).outcome, 'sent')
+    t.equal((await sender.send(webDevice(sub), chatMessage({ ttlSeconds: 1e9 }))).outcome, 'sent')
+    t.same(
+      fake.pushesFor(sub.id).map((p) => p.ttl),
+      [0, 2_419_200],
+    )
+  })
+
   void t.test('silent: the payload says silent, at low urgency', async (t) => {
     const sub = fake.newSubscription()
     t.equal((await sender.send(webDevice(sub), chatMessage({ silent: true }))).outcome, 'sent')
@@ -158,7 +169,12 @@ void t.test('Web Push', async (t) => {
     t.same(await sender.send(webDevice(fake.newSubscription()), chatMessage()), { outcome: 'gone' }, 'mode gone')
     fake.mode = 'ok'
     const broken = { ...fake.newSubscription(), keys: { p256dh: 'bm90LWEta2V5', auth: 'c2hvcnQ' } }
-    t.same(await sender.send(webDevice(broken), chatMessage()), { outcome: 'gone' }, 'unusable keys')
+    t.same(await sender.send(webDevice(broken), chatMessage()), { outcome: 'gone' }, 'keys of the wrong size')
+    const offCurve = Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 0xff)]).toString('base64url')
+    const notAPoint = { ...fake.newSubscription(), keys: { p256dh: offCurve, auth: broken.keys.auth.repeat(4) } }
+    t.same(await sender.send(webDevice(notAPoint), chatMessage()), { outcome: 'gone' }, 'p256dh not on P-256')
+    const ftp = { ...fake.newSubscription(), endpoint: 'ftp://push.example/x' }
+    t.same(await sender.send(webDevice(ftp), chatMessage()), { outcome: 'gone' }, 'an endpoint that is not http(s)')
     t.same(await sender.send(webDevice(null), chatMessage()), { outcome: 'gone' }, 'no subscription at all')
   })
 

@@ -1,6 +1,6 @@
 import { Expo, type ExpoPushMessage, type ExpoPushTicket } from 'expo-server-sdk'
 import type { PushDevice, PushMessage, PushResult, PushSender } from '../providers.js'
-import { describeAnswer, fitBody, post, retryResult } from './http.js'
+import { describeAnswer, fitBody, post, retryResult, ttlOf } from './http.js'
 
 /*
  * Expo push. expo-server-sdk fixes its URL when it is loaded (EXPO_BASE_URL, "for internal
@@ -27,7 +27,8 @@ export function expoMessage(token: string, message: PushMessage): ExpoPushMessag
   }
   if (message.badge !== undefined) expo.badge = message.badge
   if (message.collapseKey !== undefined) expo.collapseId = message.collapseKey
-  if (message.ttlSeconds !== undefined) expo.ttl = message.ttlSeconds
+  const ttl = ttlOf(message)
+  if (ttl !== undefined) expo.ttl = ttl
   return expo
 }
 

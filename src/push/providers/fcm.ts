@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { JWT } from 'google-auth-library'
 import type { PushDevice, PushMessage, PushResult, PushSender } from '../providers.js'
-import { describeAnswer, fitBody, post, retryResult, type HttpAnswer } from './http.js'
+import { describeAnswer, fitBody, post, retryResult, ttlOf, type HttpAnswer } from './http.js'
 
 /*
  * Firebase Cloud Messaging, HTTP v1 (Android, and iOS through APNs). google-auth-library's JWT
@@ -49,7 +49,7 @@ function apnsCollapseId(collapseKey: string): string {
 /** The HTTP v1 `message` for one device. */
 export function fcmMessage(token: string, message: PushMessage, now = Date.now()): Record<string, unknown> {
   const loud = !message.silent
-  const ttl = message.ttlSeconds
+  const ttl = ttlOf(message)
   const apnsHeaders: Record<string, string> = {
     // A push that only wakes the app or sets the badge must go at priority 5.
     'apns-priority': loud ? '10' : '5',

@@ -89,6 +89,16 @@ export function fitBody(
   return cut(fits)
 }
 
+/** The longest TTL every service takes (FCM: 4 weeks). */
+export const MAX_TTL_SECONDS = 2_419_200
+
+/** `ttlSeconds` as a whole number of seconds between 0 and 4 weeks; undefined leaves each service its default. */
+export function ttlOf(message: PushMessage): number | undefined {
+  const ttl = message.ttlSeconds
+  if (ttl === undefined || Number.isNaN(ttl)) return undefined
+  return Math.min(MAX_TTL_SECONDS, Math.max(0, Math.floor(ttl)))
+}
+
 /** A short description of a push service's error answer for the outbox's log. */
 export function describeAnswer(service: string, answer: HttpAnswer, detail?: string): string {
   const text = detail ?? answer.text.slice(0, 200)

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto'
+import { createHash, createPublicKey } from 'node:crypto'
 import webpush from 'web-push'
 import type { PushDevice, PushMessage, PushResult, PushSender } from '../providers.js'
-import { describeAnswer, fitBody, post, retryResult } from './http.js'
+import { describeAnswer, fitBody, post, retryResult, ttlOf } from './http.js'
 
 /*
  * Web Push (RFC 8030, payload encryption RFC 8291, VAPID RFC 8292). The `web-push` library
@@ -40,6 +40,37 @@ function payloadOf(message: PushMessage): string {
   })
 }
 
+/**
+ * Whether a subscription can ever take a push: an http(s) endpoint, `p256dh` a point on P-256
+ * (65 bytes, uncompressed) and an `auth` secret of at least 16 bytes. One that cannot is gone.
+ */
+function usable(subscription: NonNullable<PushDevice['subscription']>): boolean {
+  let endpoint: URL
+  try {
+    endpoint = new URL(subscription.endpoint)
+  } catch {
+    return false
+  }
+  if (endpoint.protocol !== 'https:' && endpoint.protocol !== 'http:') return false
+  const p256dh = Buffer.from(subscription.keys?.p256dh ?? '', 'base64url')
+  if (Buffer.from(subscription.keys?.auth ?? '', 'base64url').length < 16) return false
+  if (p256dh.length !== 65 || p256dh[0] !== 4) return false
+  try {
+    createPublicKey({
+      key: {
+        kty: 'EC',
+        crv: 'P-256',
+        x: p256dh.subarray(1, 33).toString('base64url'),
+        y: p256dh.subarray(33).toString('base64url'),
+      },
+      format: 'jwk',
+    })
+    return true
+  } catch {
+    return false
+  }
+}
+
 export type WebPushSenderOptions = { publicKey: string; privateKey: string; subject: string; timeoutMs: number }
 
 export function createWebPushSender(opts: WebPushSenderOptions): PushSender {
@@ -49,24 +80,23 @@ export function createWebPushSender(opts: WebPushSenderOptions): PushSender {
 
   async function send(device: PushDevice, message: PushMessage): Promise<PushResult> {
     const subscription = device.subscription
-    if (!subscription || !/^https?:\/\//.test(subscription.endpoint)) return { outcome: 'gone' }
+    if (!subscription || !usable(subscription)) return { outcome: 'gone' }
     const fitted = fitBody(message, WEB_PUSH_MAX_PLAINTEXT, (m) => Buffer.byteLength(payloadOf(m)))
     if (!fitted)
       return { outcome: 'failed', error: `Web Push payload over ${WEB_PUSH_MAX_PLAINTEXT} bytes even without a body` }
 
+    const ttl = ttlOf(message)
     let request: ReturnType<typeof webpush.generateRequestDetails>
     try {
       request = webpush.generateRequestDetails(subscription, payloadOf(fitted), {
         vapidDetails,
         contentEncoding: 'aes128gcm',
         urgency: message.silent ? 'low' : 'normal',
-        ...(message.ttlSeconds !== undefined ? { TTL: message.ttlSeconds } : {}),
+        ...(ttl !== undefined ? { TTL: ttl } : {}),
         ...(message.collapseKey !== undefined ? { topic: webPushTopic(message.collapseKey) } : {}),
       })
-    } catch {
-      // The VAPID keys were checked at start-up: what is left is a subscription whose keys
-      // cannot encrypt anything (p256dh not a P-256 point, auth too short). It never will.
-      return { outcome: 'gone' }
+    } catch (err) {
+      return { outcome: 'failed', error: `Web Push request not made: ${(err as Error).message}` }
     }
     const headers: Record<string, string> = {}
     for (const [name, value] of Object.entries(request.headers)) {
