@@ -205,11 +205,8 @@ export function createDisputesService(deps: DisputesDeps) {
             actorId: ctx.actor.id,
             data: { disputeId: id, status: 'open', shipmentId, orderId: order.id },
           })
-          // New disputes appear live in the admin console (stored per admin: the spine's only live path).
-          await spine.append(
-            tx,
-            admins.map((userId) => ({ userId, event: 'admin:dispute', data: { disputeId: id, shipmentId } })),
-          )
+          // New disputes appear live in the admin console (every admin's connections, not stored).
+          spine.toAdmins(tx, 'admin:dispute', { disputeId: id, shipmentId })
           await audit(tx, {
             action: 'dispute.opened',
             targetType: 'dispute',
