@@ -4,6 +4,7 @@
  */
 import type { Actor } from '../src/shared/index.js'
 import type { AdminEvents } from '../src/events/index.js'
+import type { Notification } from '../src/notifications/index.js'
 import type {
   ConversationReadPayload,
   Message,
@@ -39,13 +40,8 @@ export type AckError = {
 }
 export type Ack<T> = AckOk<T> | AckError
 
-export type NotificationData = {
-  id: string
-  type: string
-  data: Record<string, unknown>
-  readAt: string | null
-  createdAt: string
-}
+/** A notification as `notification:new` carries it: one of the types, each with its own `data` (the API's `Notification`). */
+export type NotificationData = Notification
 export type OrderStatusData = { orderId: string; paymentStatus: string; shipments: { id: string; status: string }[] }
 
 /** Server → client. Stored events carry `{seq, data}`; `typing`, the admin events and `session:ended` are not stored. */

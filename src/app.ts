@@ -33,7 +33,7 @@ import {
   type ProfileExtras,
 } from './accounts/index.js'
 import { purgeIdempotencyKeysJob } from './idempotency/index.js'
-import { notificationsRoutes } from './notifications/index.js'
+import { notificationsFeature } from './notifications/index.js'
 import { categoriesFeature } from './categories/index.js'
 import { Sweeper } from './jobs/index.js'
 import { imagesFeature } from './images/index.js'
@@ -274,7 +274,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
     // Features, in dependency order.
     await app.register(accountsRoutes, { accounts: services.accounts, rateLimitScale: config.RATE_LIMIT_SCALE })
-    await app.register(notificationsRoutes)
+    await app.register(notificationsFeature)
     await app.register(categoriesFeature)
     await app.register(imagesFeature)
     await app.register(listingsFeature)

@@ -1,6 +1,6 @@
 import type { Job } from '../jobs/index.js'
 import type { Knex } from '../db/index.js'
-import { insertNotifications } from '../notifications/index.js'
+import { insertNotifications, type NotificationDataOf, type NotificationType } from '../notifications/index.js'
 import type { Ctx, TxCtx } from '../shared/index.js'
 import { isTxCtx } from '../shared/index.js'
 import type { UserEventRow } from './events.tables.js'
@@ -130,13 +130,15 @@ export class EventSpine {
    * set-based statements whatever the number of users (a price drop may reach thousands).
    * `targets` is a list of user ids or a subquery selecting a `user_id` column; with `data`
    * `'per row'` it is a subquery selecting `user_id` and a jsonb `data` column, one row per
-   * notification.
+   * notification. `type` and `data` are typed by the notification schemas
+   * (src/notifications/notifications.schemas.ts): a type or a field they do not describe
+   * does not compile (per-row data is built in SQL: keep it to the same schema).
    */
-  async notify(
+  async notify<T extends NotificationType>(
     tx: TxCtx,
     targets: string[] | Knex.QueryBuilder | Knex.Raw,
-    type: string,
-    data: Record<string, unknown> | 'per row',
+    type: T,
+    data: NotificationDataOf<T> | 'per row',
   ): Promise<NewNotification[]> {
     if (Array.isArray(targets) && targets.length === 0) return []
     const source = Array.isArray(targets)
