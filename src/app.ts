@@ -49,6 +49,7 @@ import { checkoutFeature } from './checkout/index.js'
 import { ordersFeature } from './orders/index.js'
 import { disputesFeature } from './disputes/index.js'
 import { chatFeature, type Presence } from './chat/index.js'
+import { digestFeature } from './digest/index.js'
 import { trustFeature } from './trust/index.js'
 
 export type BuildOptions = {
@@ -289,6 +290,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     await app.register(disputesFeature)
     await app.register(payoutsFeature) // after payments (gateway, webhooks) and the ledger
     await app.register(chatFeature, options.presence ? { presence: options.presence } : {})
+    await app.register(digestFeature) // after chat: its presence says who is away
     await app.register(trustFeature, {
       removeListing: (ctx, id, opts) => app.catalogue.listings.remove(ctx, id, opts),
     })
