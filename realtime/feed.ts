@@ -40,7 +40,7 @@ export function mountFeed(app: FastifyInstance, hub: Hub): void {
       tags: ['live'],
       summary: 'Plain WebSocket feed of live events (upgrade only)',
       description:
-        'Frames are `{"event","seq","data"}` (seq is null for typing). Close codes: 4001 session ended (do not reconnect), ' +
+        'Frames are `{"event","seq","data"}` (seq is null for events that are not stored: typing, and the admin events admins get). Close codes: 4001 session ended (do not reconnect), ' +
         '4002 resync (reconnect with lastSeq), 4003 access token expired (refresh it, reconnect with lastSeq), 1012 server restarting.',
       querystring: FeedQuery,
       response: { 426: Type.Ref('Problem'), ...problems(401, 403, 409, 429) },
@@ -65,6 +65,7 @@ export function mountFeed(app: FastifyInstance, hub: Hub): void {
         userId: actor.id,
         sessionId: actor.sessionId,
         transport: 'feed',
+        admin: actor.role === 'admin',
         deliver: (event, seq, data) => {
           if (socket.readyState !== socket.OPEN) return
           if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {

@@ -25,12 +25,15 @@ import type { OjaIo } from './relay.js'
 type OjaSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>
 type UntypedEmit = { emit(event: string, ...args: unknown[]): boolean }
 
+/** The room of admins' sockets (on every node); admin events reach them, and admins' feeds, through the hub. */
+export const ADMINS_ROOM = 'admins'
+
 /** Typing indicators a socket may send per second (beyond that they are dropped with RATE_LIMITED). */
 const TYPING_PER_SECOND = 5
 
 /**
  * The Socket.IO side: handshake authentication (same rules as REST, `connect_error` with
- * `err.data = {code, status}`), rooms `user:<id>` and `session:<id>`, the connection's
+ * `err.data = {code, status}`), rooms `user:<id>`, `session:<id>` and, for admins, `admins`; the connection's
  * ordered event stream, and the chat's request events with `{ok, data}` acks.
  */
 export function mountGateway(app: FastifyInstance, io: OjaIo, hub: Hub, handlers: ChatHandlers): void {
@@ -57,11 +60,13 @@ export function mountGateway(app: FastifyInstance, io: OjaIo, hub: Hub, handlers
     const { actor, lastSeq } = socket.data
     const log = app.log.child({ socketId: socket.id, userId: actor.id })
     void socket.join([`user:${actor.id}`, `session:${actor.sessionId}`])
+    if (actor.role === 'admin') void socket.join(ADMINS_ROOM)
     const conn: Connection = {
       id: socket.id,
       userId: actor.id,
       sessionId: actor.sessionId,
       transport: 'socket.io',
+      admin: actor.role === 'admin',
       deliver: (event, seq, data) =>
         void (socket as unknown as UntypedEmit).emit(event, seq === null ? { data } : { seq, data }),
       end: (reason, final) => {
@@ -90,6 +95,12 @@ export function mountGateway(app: FastifyInstance, io: OjaIo, hub: Hub, handlers
       refreshLive(app, socket.data.actor, (payload as { token?: unknown } | undefined)?.token).then(
         (fresh) => {
           socket.data.actor = fresh.actor
+          // The role is read again with the token: a demoted admin stops getting admin events.
+          const admin = fresh.actor.role === 'admin'
+          if (admin !== conn.admin) {
+            hub.setAdmin(conn, admin)
+            void (admin ? socket.join(ADMINS_ROOM) : socket.leave(ADMINS_ROOM))
+          }
           deadline.set(fresh.expiresAt)
           answer({ ok: true, data: { expiresAt: new Date(fresh.expiresAt).toISOString() } })
         },

@@ -7,7 +7,9 @@ export interface Connection {
   readonly userId: string
   readonly sessionId: string
   readonly transport: 'socket.io' | 'feed'
-  /** Sends one event; `seq` is null for events that are not stored (typing). */
+  /** Whether its user is an admin (role at connect, or at the last in-band token refresh): it gets admin events. */
+  admin: boolean
+  /** Sends one event; `seq` is null for events that are not stored (typing, admin events). */
   deliver(event: string, seq: number | null, data: unknown): void
   /**
    * Closes the connection. `final` (logout, ban): the client must not just reconnect;
@@ -41,6 +43,8 @@ function limiter(n: number) {
  */
 export class Hub {
   private readonly byUser = new Map<string, Map<Connection, DeliveryStream>>()
+  /** This node's connections of admins (the `admins` room, both transports). */
+  private readonly admins = new Set<Connection>()
   private readonly limit = limiter(4)
 
   constructor(
@@ -70,6 +74,7 @@ export class Hub {
     let conns = this.byUser.get(conn.userId)
     if (!conns) this.byUser.set(conn.userId, (conns = new Map()))
     conns.set(conn, stream)
+    if (conn.admin) this.admins.add(conn)
     return stream.start(lastSeq, () => this.limit(() => this.opts.latestSeq(conn.userId)))
   }
 
@@ -77,6 +82,7 @@ export class Hub {
     const conns = this.byUser.get(conn.userId)
     const stream = conns?.get(conn)
     if (!conns || !stream) return
+    this.admins.delete(conn)
     stream.end()
     conns.delete(conn)
     if (conns.size === 0) this.byUser.delete(conn.userId)
@@ -98,6 +104,18 @@ export class Hub {
       for (const conn of this.byUser.get(userId)?.keys() ?? []) conn.deliver(event, null, data)
   }
 
+  /** Unstored admin events (a flag, a report, a dispute) to this node's admin connections. */
+  toAdmins(events: { event: string; data: unknown }[]): void {
+    for (const conn of this.admins) for (const e of events) conn.deliver(e.event, null, e.data)
+  }
+
+  /** A connection's user became, or stopped being, an admin (seen at an in-band token refresh). */
+  setAdmin(conn: Connection, admin: boolean): void {
+    conn.admin = admin
+    if (admin && this.byUser.get(conn.userId)?.has(conn)) this.admins.add(conn)
+    else this.admins.delete(conn)
+  }
+
   /** Ends this node's connections of a user, or of one of its sessions. */
   disconnect(target: DisconnectTarget): number {
     const conns = [...(this.byUser.get(target.userId)?.keys() ?? [])].filter(
@@ -108,6 +126,11 @@ export class Hub {
       conn.end(target.reason, true)
     }
     return conns.length
+  }
+
+  /** Admin connections on this node. */
+  get adminCount(): number {
+    return this.admins.size
   }
 
   /** Live connections of a user on this node. */

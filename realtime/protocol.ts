@@ -3,6 +3,8 @@
  * Socket.IO at `/socket.io/` and the plain WebSocket feed at `/v1/stream`.
  */
 import type { Actor } from '../src/shared/index.js'
+import type { AdminEvents } from '../src/events/index.js'
+import type { Notification } from '../src/notifications/index.js'
 import type {
   ConversationReadPayload,
   Message,
@@ -15,6 +17,12 @@ import type {
 
 /** A stored event as a socket receives it: the user's `seq` and the event's data. */
 export type Delivered<T> = { seq: number; data: T }
+
+/** An event that is not stored (typing, admin events): no `seq`, not in the resync. */
+export type Unstored<T> = { data: T }
+
+/** The admin events' data, by event. */
+export type { AdminEvents } from '../src/events/index.js'
 
 /** The handshake: `io(url, { auth: { token, lastSeq } })`; pass a function to send the latest lastSeq on every reconnect. */
 export type HandshakeAuth = { token: string; lastSeq?: number }
@@ -32,25 +40,25 @@ export type AckError = {
 }
 export type Ack<T> = AckOk<T> | AckError
 
-export type NotificationData = {
-  id: string
-  type: string
-  data: Record<string, unknown>
-  readAt: string | null
-  createdAt: string
-}
+/** A notification as `notification:new` carries it: one of the types, each with its own `data` (the API's `Notification`). */
+export type NotificationData = Notification
 export type OrderStatusData = { orderId: string; paymentStatus: string; shipments: { id: string; status: string }[] }
 
-/** Server → client. Stored events carry `{seq, data}`; `typing` and `session:ended` are not stored. */
+/** Server → client. Stored events carry `{seq, data}`; `typing`, the admin events and `session:ended` are not stored. */
 export interface ServerToClientEvents {
   'message:new': (payload: Delivered<Message>) => void
   'message:read': (payload: Delivered<ReadReceipt>) => void
   'offer:updated': (payload: Delivered<Offer>) => void
   'notification:new': (payload: Delivered<NotificationData>) => void
   'order:status': (payload: Delivered<OrderStatusData>) => void
-  /** A new dispute, to admins only (stored per admin, so it is in their resync too). */
-  'admin:dispute': (payload: Delivered<{ disputeId: string; shipmentId: string }>) => void
-  typing: (payload: { data: TypingEvent }) => void
+  /**
+   * Admin events, to every live connection of every admin (the `admins` room) and nobody
+   * else; not stored, so not in the resync: after a reconnect the console reloads its queues.
+   */
+  'admin:flag': (payload: Unstored<AdminEvents['admin:flag']>) => void
+  'admin:report': (payload: Unstored<AdminEvents['admin:report']>) => void
+  'admin:dispute': (payload: Unstored<AdminEvents['admin:dispute']>) => void
+  typing: (payload: Unstored<TypingEvent>) => void
   /**
    * Sent just before the server ends the connection for good (logout, ban, password reset);
    * `code` is what REST now answers that session's token: `ACCOUNT_BANNED` or `SESSION_REVOKED`.
@@ -73,9 +81,13 @@ export interface ClientToServerEvents {
 /** A stored event on the wire between nodes. */
 export type WireEvent = { userId: string; seq: number; event: string; data: unknown }
 
+/** An admin event on the wire between nodes (every node hands it to its admins' connections). */
+export type AdminWireEvent = { event: string; data: unknown }
+
 /** Node ↔ node through the adapter (serverSideEmit). */
 export interface InterServerEvents {
   'oja:events': (events: WireEvent[]) => void
+  'oja:admins': (events: AdminWireEvent[]) => void
   'oja:ephemeral': (userIds: string[], event: string, data: unknown) => void
   'oja:disconnect': (target: { userId: string; sessionId?: string; reason: string }) => void
   /** A node's Redis came back: its publishes during the outage may be lost, so every node re-reads. */

@@ -1,10 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Server } from 'socket.io'
-import type { Publisher, StoredEvent } from '../src/events/index.js'
+import type { AdminBroadcast, Publisher, StoredEvent } from '../src/events/index.js'
 import type { Presence } from '../src/chat/index.js'
 import type { DisconnectTarget, Hub } from './hub.js'
 import type {
   ClientToServerEvents,
+  AdminWireEvent,
   InterServerEvents,
   ServerToClientEvents,
   SocketData,
@@ -22,7 +23,8 @@ const PRESENCE_TIMEOUT_MS = 500
  * Moves deliveries between nodes through the Socket.IO adapter. Each commit's events leave
  * this node as one `serverSideEmit` (not one room broadcast per event); every node hands
  * them to its own connections of those users (the `user:<id>` rooms, and the plain
- * feed's connections, which Socket.IO rooms cannot reach). A node that receives events is
+ * feed's connections, which Socket.IO rooms cannot reach), and admin events to its admins'
+ * connections (the `admins` room, and admins' feeds). A node that receives events is
  * what orders them per connection and fills gaps from the database (see DeliveryStream).
  */
 export class Relay {
@@ -33,6 +35,7 @@ export class Relay {
   ) {
     if (!opts.clustered) return
     io.on('oja:events', (events) => hub.deliver(events))
+    io.on('oja:admins', (events) => hub.toAdmins(events))
     io.on('oja:ephemeral', (userIds, event, data) => hub.ephemeral(userIds, event, data))
     io.on('oja:disconnect', (target) => hub.disconnect(target))
     io.on('oja:resync', () => void hub.resyncAll())
@@ -45,6 +48,11 @@ export class Relay {
       const wire: WireEvent[] = events.map((e) => ({ userId: e.userId, seq: e.seq, event: e.event, data: e.data }))
       this.hub.deliver(wire)
       for (let i = 0; i < wire.length; i += CHUNK) this.broadcast('oja:events', wire.slice(i, i + CHUNK))
+    },
+    toAdmins: (events: AdminBroadcast[]) => {
+      const wire: AdminWireEvent[] = events.map((e) => ({ event: e.event, data: e.data }))
+      this.hub.toAdmins(wire)
+      this.broadcast('oja:admins', wire)
     },
     disconnect: (target: DisconnectTarget) => {
       this.hub.disconnect(target)

@@ -33,7 +33,7 @@ import {
   type ProfileExtras,
 } from './accounts/index.js'
 import { purgeIdempotencyKeysJob } from './idempotency/index.js'
-import { notificationsRoutes } from './notifications/index.js'
+import { notificationsFeature } from './notifications/index.js'
 import { categoriesFeature } from './categories/index.js'
 import { Sweeper } from './jobs/index.js'
 import { imagesFeature } from './images/index.js'
@@ -49,6 +49,7 @@ import { checkoutFeature } from './checkout/index.js'
 import { ordersFeature } from './orders/index.js'
 import { disputesFeature } from './disputes/index.js'
 import { chatFeature, type Presence } from './chat/index.js'
+import { digestFeature } from './digest/index.js'
 import { trustFeature } from './trust/index.js'
 
 export type BuildOptions = {
@@ -274,7 +275,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
     // Features, in dependency order.
     await app.register(accountsRoutes, { accounts: services.accounts, rateLimitScale: config.RATE_LIMIT_SCALE })
-    await app.register(notificationsRoutes)
+    await app.register(notificationsFeature)
     await app.register(categoriesFeature)
     await app.register(imagesFeature)
     await app.register(listingsFeature)
@@ -289,6 +290,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     await app.register(disputesFeature)
     await app.register(payoutsFeature) // after payments (gateway, webhooks) and the ledger
     await app.register(chatFeature, options.presence ? { presence: options.presence } : {})
+    await app.register(digestFeature) // after chat: its presence says who is away
     await app.register(trustFeature, {
       removeListing: (ctx, id, opts) => app.catalogue.listings.remove(ctx, id, opts),
     })

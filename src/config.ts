@@ -70,6 +70,13 @@ export const EnvSchema = Type.Object({
   RESERVATION_MAX_SHARE_PERCENT: Type.Integer({ minimum: 0, maximum: 100, default: 50 }),
   /** A wishlister gets at most one price-drop alert per listing in this many hours. */
   PRICE_DROP_ALERT_HOURS: Type.Integer({ minimum: 0, default: 24 }),
+  /**
+   * Chat messages still unread this many minutes after the first of them arrived, with the
+   * user away, go out as one mail (a decimal: `0.02` ≈ 1 s, for tests).
+   */
+  UNREAD_DIGEST_MINUTES: Type.Number({ minimum: 0.001, maximum: 10_080, default: 30 }),
+  /** Where mailed links point (the web app or a universal-link domain); default PUBLIC_URL. */
+  APP_LINK_BASE: Type.Optional(Type.String({ pattern: '^https?://' })),
 })
 
 export type Env = Static<typeof EnvSchema>
@@ -80,6 +87,8 @@ export type Config = Env & {
   /** The secret list cursors are signed with (CURSOR_SECRET, else the JWT secret). */
   cursorSecret: string
   publicUrl: string
+  /** Where mailed links point: APP_LINK_BASE, else publicUrl (no trailing slash). */
+  appLinkBase: string
   /** Whether demo data is loaded on an empty database. */
   seedDemo: boolean
   /** Which X-Forwarded-For entries to believe: none, the last N hops, or those added by these proxies. */
@@ -151,13 +160,15 @@ export function loadConfig(
   const nodeEnvExplicit = (env.NODE_ENV !== undefined && env.NODE_ENV !== '') || overrides.NODE_ENV !== undefined
   const trustProxy = parseTrustProxy(parsed.TRUST_PROXY)
   if (typeof trustProxy === 'string') throw new ConfigError([`TRUST_PROXY: ${trustProxy}`])
+  const publicUrl = (parsed.PUBLIC_URL ?? `http://${parsed.HOST}:${parsed.PORT}`).replace(/\/$/, '')
   return {
     ...parsed,
     trustProxy,
     nodeEnvExplicit,
     jwtSecret: parsed.JWT_SECRET ?? DEV_JWT_SECRET,
     cursorSecret: parsed.CURSOR_SECRET ?? parsed.JWT_SECRET ?? DEV_JWT_SECRET,
-    publicUrl: (parsed.PUBLIC_URL ?? `http://${parsed.HOST}:${parsed.PORT}`).replace(/\/$/, ''),
+    publicUrl,
+    appLinkBase: (parsed.APP_LINK_BASE ?? publicUrl).replace(/\/$/, ''),
     seedDemo: parsed.SEED_DEMO ?? !parsed.DATABASE_URL,
   }
 }

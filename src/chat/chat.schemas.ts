@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { Currency, Id, Money, OrNull, StrictObject, Timestamp } from '../shared/index.js'
+import { Currency, Id, Money, OrNull, StrictObject, StringEnum, Timestamp } from '../shared/index.js'
 
 /** Message bodies: 1 to 4 000 characters with at least one that is not white space. */
 export const MESSAGE_MAX_LENGTH = 4000
@@ -17,9 +17,7 @@ export const ClientId = Type.String({
   description: 'Client-chosen id; resending with the same one returns the original message',
 })
 
-export const OfferStatus = Type.Union(
-  ['pending', 'accepted', 'declined', 'countered', 'withdrawn', 'expired'].map((s) => Type.Literal(s)),
-)
+export const OfferStatus = StringEnum(['pending', 'accepted', 'declined', 'countered', 'withdrawn', 'expired'])
 
 export const Offer = Type.Object(
   {

@@ -31,6 +31,8 @@ export type ChatModule = {
   offers: OffersService
   /** Takes one send from a user's chat allowance or throws 429 (other features' messages: want answers). */
   countSend: (userId: string) => Promise<void>
+  /** Who has a live connection on any node (the unread digest mails only those away). */
+  presence: Presence
 }
 
 declare module 'fastify' {
@@ -64,6 +66,7 @@ export const chatFeature = fp<ChatFeatureOptions>(
       service,
       offers,
       countSend: (userId) => sendLimiter.consume(userId),
+      presence,
     } satisfies ChatModule)
 
     app.addSchema(Offer)

@@ -2,6 +2,7 @@ import { adminsQuery } from '../accounts/index.js'
 import { audit } from '../audit/index.js'
 import type { Db } from '../db/index.js'
 import type { EventSpine } from '../events/index.js'
+import type { NotificationDataOf } from '../notifications/index.js'
 import { grossOfRefunded, mulDivRound, type Ledger } from '../ledger/index.js'
 import { emitOrderStatus, lockOrder, PAID_STATES, type OrderRow } from '../orders/index.js'
 import { paymentOf, PaymentErrors, refundById, type PaymentsService, type RefundRow } from '../payments/index.js'
@@ -100,7 +101,7 @@ export function createDisputesService(deps: DisputesDeps) {
    */
   async function tell(
     tx: TxCtx,
-    input: { parties: string[]; admins: string[]; actorId: string; data: Record<string, unknown> },
+    input: { parties: string[]; admins: string[]; actorId: string; data: NotificationDataOf<'dispute'> },
   ): Promise<void> {
     const to = [...new Set([...input.parties, ...input.admins])].filter((id) => id !== input.actorId)
     await spine.notify(tx, to, 'dispute', input.data)
@@ -205,11 +206,8 @@ export function createDisputesService(deps: DisputesDeps) {
             actorId: ctx.actor.id,
             data: { disputeId: id, status: 'open', shipmentId, orderId: order.id },
           })
-          // New disputes appear live in the admin console (stored per admin: the spine's only live path).
-          await spine.append(
-            tx,
-            admins.map((userId) => ({ userId, event: 'admin:dispute', data: { disputeId: id, shipmentId } })),
-          )
+          // New disputes appear live in the admin console (every admin's connections, not stored).
+          spine.toAdmins(tx, 'admin:dispute', { disputeId: id, shipmentId })
           await audit(tx, {
             action: 'dispute.opened',
             targetType: 'dispute',

@@ -1,10 +1,18 @@
 import type { Job } from '../jobs/index.js'
 import type { Knex } from '../db/index.js'
-import { insertNotifications } from '../notifications/index.js'
+import { insertNotifications, type NotificationDataOf, type NotificationType } from '../notifications/index.js'
 import type { Ctx, TxCtx } from '../shared/index.js'
 import { isTxCtx } from '../shared/index.js'
 import type { UserEventRow } from './events.tables.js'
-import type { Publisher, StoredEvent } from './events.types.js'
+import { isAdminBroadcast } from './events.types.js'
+import type {
+  AdminBroadcast,
+  AdminEventName,
+  AdminEvents,
+  PendingEvent,
+  Publisher,
+  StoredEvent,
+} from './events.types.js'
 
 export type NewEvent = { userId: string; event: string; data: unknown }
 /** A notification as `notify` returns it. */
@@ -38,19 +46,41 @@ export class EventSpine {
    */
   async transaction<T>(ctx: Ctx, fn: (tx: TxCtx) => Promise<T>): Promise<T> {
     if (isTxCtx(ctx)) return fn(ctx)
-    const pending: StoredEvent[] = []
+    const pending: PendingEvent[] = []
     const result = await (ctx.db as Knex).transaction((trx) => fn({ ...ctx, db: trx, pending }))
     if (pending.length > 0) this.publish(ctx, pending)
     return result
   }
 
-  publish(ctx: Pick<Ctx, 'log'>, events: StoredEvent[]): void {
+  /** Hands a committed transaction's events to the publisher: stored events, then admin broadcasts. */
+  publish(ctx: Pick<Ctx, 'log'>, events: PendingEvent[]): void {
+    const stored: StoredEvent[] = []
+    const admins: AdminBroadcast[] = []
+    for (const e of events) {
+      if (isAdminBroadcast(e)) admins.push(e)
+      else stored.push(e)
+    }
     try {
-      this.publisher.publish(events)
+      if (stored.length > 0) this.publisher.publish(stored)
     } catch (err) {
       // Live delivery is best effort: the events are stored and reach clients on resync.
       ctx.log.warn({ err }, 'event publish failed')
     }
+    try {
+      if (admins.length > 0) this.publisher.toAdmins?.(admins)
+    } catch (err) {
+      // Not stored: an admin whose console missed one sees it when the queue is next loaded.
+      ctx.log.warn({ err }, 'admin broadcast failed')
+    }
+  }
+
+  /**
+   * An event for every admin's live connections on every node (the console's queues appear
+   * live), sent once the transaction commits and never if it rolls back. It is not stored
+   * per admin and has no `seq`.
+   */
+  toAdmins<E extends AdminEventName>(tx: TxCtx, event: E, data: AdminEvents[E]): void {
+    tx.pending.push({ audience: 'admins', event, data } as AdminBroadcast)
   }
 
   /** Drops live connections of a user or one session, on every node (after the change committed). */
@@ -100,13 +130,15 @@ export class EventSpine {
    * set-based statements whatever the number of users (a price drop may reach thousands).
    * `targets` is a list of user ids or a subquery selecting a `user_id` column; with `data`
    * `'per row'` it is a subquery selecting `user_id` and a jsonb `data` column, one row per
-   * notification.
+   * notification. `type` and `data` are typed by the notification schemas
+   * (src/notifications/notifications.schemas.ts): a type or a field they do not describe
+   * does not compile (per-row data is built in SQL: keep it to the same schema).
    */
-  async notify(
+  async notify<T extends NotificationType>(
     tx: TxCtx,
     targets: string[] | Knex.QueryBuilder | Knex.Raw,
-    type: string,
-    data: Record<string, unknown> | 'per row',
+    type: T,
+    data: NotificationDataOf<T> | 'per row',
   ): Promise<NewNotification[]> {
     if (Array.isArray(targets) && targets.length === 0) return []
     const source = Array.isArray(targets)

@@ -4,5 +4,12 @@
 export { EventSpine, purgeOldEventsJob } from './events.service.js'
 
 /** How stored events leave the node (the realtime layer provides a publisher; tests use the no-op one). */
-export { noopPublisher } from './events.types.js'
-export type { Publisher, StoredEvent } from './events.types.js'
+export { isAdminBroadcast, noopPublisher } from './events.types.js'
+export type {
+  AdminBroadcast,
+  AdminEventName,
+  AdminEvents,
+  PendingEvent,
+  Publisher,
+  StoredEvent,
+} from './events.types.js'

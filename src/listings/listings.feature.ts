@@ -6,6 +6,7 @@ import { createListingImagesService, type ListingImagesService } from './listing
 import { listingsRoutes } from './listings.routes.js'
 import { createSearchService, type SearchService } from './listings.search.js'
 import { createListingsService, type ListingsService } from './listings.service.js'
+import { createReportsService } from './reports.service.js'
 
 /**
  * The listings services of this app, for other features that act on a listing in their own
@@ -45,7 +46,12 @@ export const listingsFeature = fp(
     app.decorate('catalogue', catalogue)
 
     const rateLimitScale = app.config.RATE_LIMIT_SCALE
-    await app.register(listingsRoutes, { listings: catalogue.listings, search: catalogue.search, rateLimitScale })
+    await app.register(listingsRoutes, {
+      listings: catalogue.listings,
+      search: catalogue.search,
+      reports: createReportsService({ spine: app.spine }),
+      rateLimitScale,
+    })
     await app.register(listingImagesRoutes, { images: catalogue.images, rateLimitScale })
   },
   { name: 'oja-listings', dependencies: ['oja-auth', 'oja-images'] },

@@ -5,7 +5,7 @@ import { routeLimit } from '../http/index.js'
 import { IdParams, Page, problems } from '../shared/index.js'
 import type { ListingsService } from './listings.service.js'
 import type { SearchService } from './listings.search.js'
-import { reportsService } from './reports.service.js'
+import type { ReportsService } from './reports.service.js'
 import {
   CreateListingBody,
   Listing,
@@ -25,8 +25,9 @@ const byUser = (prefix: string) => (req: { actor?: { id: string }; ip: string })
 export const listingsRoutes: FastifyPluginAsyncTypebox<{
   listings: ListingsService
   search: SearchService
+  reports: ReportsService
   rateLimitScale: number
-}> = async (app, { listings, search, rateLimitScale }) => {
+}> = async (app, { listings, search, reports, rateLimitScale }) => {
   app.post(
     '/v1/listings',
     {
@@ -129,6 +130,6 @@ export const listingsRoutes: FastifyPluginAsyncTypebox<{
       },
       config: { auth: 'required', ...routeLimit(rateLimitScale, 20, '1 hour', byUser('report')) },
     },
-    async (req, reply) => reply.code(201).send(await reportsService.create(actorCtx(req), req.params.id, req.body)),
+    async (req, reply) => reply.code(201).send(await reports.create(actorCtx(req), req.params.id, req.body)),
   )
 }

@@ -313,7 +313,8 @@ export function createListingsService({ spine, blobs, reads = null, priceDropAle
             after: { status: 'removed' },
             note: reason ?? undefined,
           })
-          await spine.notify(tx, [cur.seller_id], 'listing_removed', { listingId: id, reason })
+          // An admin's removal always has a reason: theirs, or the default above.
+          await spine.notify(tx, [cur.seller_id], 'listing_removed', { listingId: id, reason: reason! })
         }
         return ids
       })

@@ -1,4 +1,5 @@
 import type { Db } from '../db/index.js'
+import type { EventSpine } from '../events/index.js'
 import type { Actor, Ctx } from '../shared/index.js'
 import { isListingPublic } from './availability.js'
 import { ListingErrors as E } from './listings.errors.js'
@@ -8,33 +9,42 @@ import type { ListingReportRow } from './listings.tables.js'
 
 /**
  * Reports: a signed-in user flags a listing for the moderators (the trust feature reads
- * `listing_reports` for its queue). One open report per reporter and listing.
+ * `listing_reports` for its queue, and admins' consoles hear of each new one live as
+ * `admin:report`). One open report per reporter and listing.
  */
-export const reportsService = {
-  async create(ctx: Ctx & { actor: Actor }, listingId: string, body: ReportBody) {
-    const listing = await findListing(ctx.db, listingId)
-    if (!listing || !isListingPublic(listing)) throw E.listingNotFound()
-    if (listing.seller_id === ctx.actor.id) throw E.ownListing('report')
-    const { rows } = await ctx.db.raw<{
-      rows: Pick<ListingReportRow, 'id' | 'listing_id' | 'reason' | 'detail' | 'status' | 'created_at'>[]
-    }>(
-      `insert into listing_reports (listing_id, reporter_id, reason, detail) values (:listingId, :reporterId, :reason, :detail)
-       on conflict (listing_id, reporter_id) where status = 'open' do nothing
-       returning id, listing_id, reason, detail, status, created_at`,
-      { listingId, reporterId: ctx.actor.id, reason: body.reason, detail: body.detail?.trim() || null },
-    )
-    const row = rows[0]
-    if (!row) throw E.alreadyReported()
-    return {
-      id: row.id,
-      listingId: row.listing_id,
-      reason: row.reason,
-      detail: row.detail,
-      status: row.status,
-      createdAt: row.created_at.toISOString(),
-    }
-  },
+export function createReportsService(deps: { spine: EventSpine }) {
+  const { spine } = deps
+  return {
+    async create(ctx: Ctx & { actor: Actor }, listingId: string, body: ReportBody) {
+      const listing = await findListing(ctx.db, listingId)
+      if (!listing || !isListingPublic(listing)) throw E.listingNotFound()
+      if (listing.seller_id === ctx.actor.id) throw E.ownListing('report')
+      const row = await spine.transaction(ctx, async (tx) => {
+        const { rows } = await tx.db.raw<{
+          rows: Pick<ListingReportRow, 'id' | 'listing_id' | 'reason' | 'detail' | 'status' | 'created_at'>[]
+        }>(
+          `insert into listing_reports (listing_id, reporter_id, reason, detail) values (:listingId, :reporterId, :reason, :detail)
+           on conflict (listing_id, reporter_id) where status = 'open' do nothing
+           returning id, listing_id, reason, detail, status, created_at`,
+          { listingId, reporterId: ctx.actor.id, reason: body.reason, detail: body.detail?.trim() || null },
+        )
+        const created = rows[0]
+        if (!created) throw E.alreadyReported()
+        spine.toAdmins(tx, 'admin:report', { listingId, reportId: created.id, reason: created.reason })
+        return created
+      })
+      return {
+        id: row.id,
+        listingId: row.listing_id,
+        reason: row.reason,
+        detail: row.detail,
+        status: row.status,
+        createdAt: row.created_at.toISOString(),
+      }
+    },
+  }
 }
+export type ReportsService = ReturnType<typeof createReportsService>
 
 /** A moderator's decision on reports: who decided, when (now), and why. */
 export type ReportResolution = { resolvedBy: string; note: string }

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Db, Knex } from '../db/index.js'
-import type { StoredEvent } from '../events/index.js'
+import type { PendingEvent } from '../events/index.js'
 
 export type Role = 'user' | 'admin'
 
@@ -15,8 +15,11 @@ export type Ctx = {
   requestId?: string
 }
 
-/** A context inside one open transaction; events appended here are published after commit. */
-export type TxCtx = Ctx & { db: Knex.Transaction; pending: StoredEvent[] }
+/**
+ * A context inside one open transaction; events appended here (and admin broadcasts) are
+ * published after commit.
+ */
+export type TxCtx = Ctx & { db: Knex.Transaction; pending: PendingEvent[] }
 
 export function isTxCtx(ctx: Ctx): ctx is TxCtx {
   return 'pending' in ctx

@@ -199,6 +199,8 @@ export function createReviewsService(deps: { spine: EventSpine }) {
           .where('id', reviewId)
           .increment('open_flags', 1)
           .returning<Pick<ReviewRow, 'open_flags'>[]>('open_flags')
+        // The moderation queue appears live in admins' consoles.
+        spine.toAdmins(tx, 'admin:flag', { reviewId, reason })
         return { reviewId, openFlags: row!.open_flags }
       })
     },

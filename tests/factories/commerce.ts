@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Test } from 'tap'
 import type { Env } from '../../src/config.js'
+import type { Publisher } from '../../src/events/index.js'
 import { build, call, type TestApp } from '../helpers/app.js'
 import { FakePaystack } from '../fakes/paystack.js'
 import { reconcile } from '../helpers/reconcile.js'
@@ -18,21 +19,25 @@ export const ADDRESS = {
  * An app wired to a fresh fake Paystack on loopback (both closed when the test ends). When
  * the test ends, its money is reconciled with the fake's records (tests/helpers/reconcile.ts):
  * any difference fails the test. `reconcile: false` for a test that leaves a difference on
- * purpose (and says why).
+ * purpose (and says why). `publisher` sees what is published live (the default publishes nothing).
  */
 export async function commerceApp(
   t: Test,
   overrides: Partial<Env> = {},
-  opts: { reconcile?: boolean } = {},
+  opts: { reconcile?: boolean; publisher?: Publisher } = {},
 ): Promise<{ app: TestApp; paystack: FakePaystack }> {
   const paystack = await FakePaystack.start()
   t.teardown(() => paystack.close())
-  const app = await build(t, {
-    PAYSTACK_SECRET_KEY: paystack.secretKey,
-    PAYSTACK_BASE_URL: paystack.url,
-    PAYSTACK_TIMEOUT_MS: 2000,
-    ...overrides,
-  })
+  const app = await build(
+    t,
+    {
+      PAYSTACK_SECRET_KEY: paystack.secretKey,
+      PAYSTACK_BASE_URL: paystack.url,
+      PAYSTACK_TIMEOUT_MS: 2000,
+      ...overrides,
+    },
+    opts.publisher ? { publisher: opts.publisher } : {},
+  )
   // Background webhook work must end before the app (and its pool) closes.
   t.teardown(() => app.commerce.idle())
   if (opts.reconcile !== false)

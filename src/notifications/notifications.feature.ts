@@ -1,0 +1,16 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { notificationsRoutes } from './notifications.routes.js'
+import { notificationSchemas } from './notifications.schemas.js'
+
+/**
+ * The notifications feature: its schemas (each type's `data`, and the union discriminated by
+ * `type`) registered on the whole app, for its routes and the OpenAPI document, and its routes.
+ */
+export const notificationsFeature = fp(
+  async (app: FastifyInstance) => {
+    for (const schema of notificationSchemas) app.addSchema(schema)
+    await app.register(notificationsRoutes)
+  },
+  { name: 'oja-notifications' },
+)
