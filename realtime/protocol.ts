@@ -48,6 +48,8 @@ export interface ServerToClientEvents {
   'offer:updated': (payload: Delivered<Offer>) => void
   'notification:new': (payload: Delivered<NotificationData>) => void
   'order:status': (payload: Delivered<OrderStatusData>) => void
+  /** The caller's unread counts changed (a message to them, a read on any device, notifications read). */
+  'unread:updated': (payload: Delivered<{ messages: number; notifications: number; conversations: number }>) => void
   /** A new dispute, to admins only (stored per admin, so it is in their resync too). */
   'admin:dispute': (payload: Delivered<{ disputeId: string; shipmentId: string }>) => void
   typing: (payload: { data: TypingEvent }) => void
