@@ -129,6 +129,7 @@ export const listingsRoutes: FastifyPluginAsyncTypebox<{
       },
       config: { auth: 'required', ...routeLimit(rateLimitScale, 20, '1 hour', byUser('report')) },
     },
-    async (req, reply) => reply.code(201).send(await reportsService.create(actorCtx(req), req.params.id, req.body)),
+    async (req, reply) =>
+      reply.code(201).send(await reportsService.create(actorCtx(req), req.params.id, req.body, app.spine)),
   )
 }

@@ -1,4 +1,6 @@
+import { adminsQuery } from '../accounts/index.js'
 import type { Db } from '../db/index.js'
+import type { EventSpine } from '../events/index.js'
 import type { Actor, Ctx } from '../shared/index.js'
 import { isListingPublic } from './availability.js'
 import { ListingErrors as E } from './listings.errors.js'
@@ -8,23 +10,32 @@ import type { ListingReportRow } from './listings.tables.js'
 
 /**
  * Reports: a signed-in user flags a listing for the moderators (the trust feature reads
- * `listing_reports` for its queue). One open report per reporter and listing.
+ * `listing_reports` for its queue), who are told (`listing_reported`, which reaches their
+ * devices). One open report per reporter and listing.
  */
 export const reportsService = {
-  async create(ctx: Ctx & { actor: Actor }, listingId: string, body: ReportBody) {
+  async create(ctx: Ctx & { actor: Actor }, listingId: string, body: ReportBody, spine: EventSpine) {
     const listing = await findListing(ctx.db, listingId)
     if (!listing || !isListingPublic(listing)) throw E.listingNotFound()
     if (listing.seller_id === ctx.actor.id) throw E.ownListing('report')
-    const { rows } = await ctx.db.raw<{
-      rows: Pick<ListingReportRow, 'id' | 'listing_id' | 'reason' | 'detail' | 'status' | 'created_at'>[]
-    }>(
-      `insert into listing_reports (listing_id, reporter_id, reason, detail) values (:listingId, :reporterId, :reason, :detail)
-       on conflict (listing_id, reporter_id) where status = 'open' do nothing
-       returning id, listing_id, reason, detail, status, created_at`,
-      { listingId, reporterId: ctx.actor.id, reason: body.reason, detail: body.detail?.trim() || null },
-    )
-    const row = rows[0]
-    if (!row) throw E.alreadyReported()
+    const row = await spine.transaction(ctx, async (tx) => {
+      const { rows } = await tx.db.raw<{
+        rows: Pick<ListingReportRow, 'id' | 'listing_id' | 'reason' | 'detail' | 'status' | 'created_at'>[]
+      }>(
+        `insert into listing_reports (listing_id, reporter_id, reason, detail) values (:listingId, :reporterId, :reason, :detail)
+         on conflict (listing_id, reporter_id) where status = 'open' do nothing
+         returning id, listing_id, reason, detail, status, created_at`,
+        { listingId, reporterId: ctx.actor.id, reason: body.reason, detail: body.detail?.trim() || null },
+      )
+      const report = rows[0]
+      if (!report) throw E.alreadyReported()
+      await spine.notify(tx, adminsQuery(tx.db).whereNot('id', ctx.actor.id), 'listing_reported', {
+        listingId,
+        reportId: report.id,
+        reason: report.reason,
+      })
+      return report
+    })
     return {
       id: row.id,
       listingId: row.listing_id,

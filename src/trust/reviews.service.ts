@@ -4,7 +4,7 @@ import type { EventSpine } from '../events/index.js'
 import type { Actor, Ctx, TxCtx } from '../shared/index.js'
 import { decodeCursor, pageOf } from '../shared/index.js'
 import { Errors } from '../shared/index.js'
-import { findUser } from '../accounts/index.js'
+import { adminsQuery, findUser } from '../accounts/index.js'
 import { ListingErrors, findListing, isListingVisibleTo } from '../listings/index.js'
 import { shipmentForReview } from '../orders/index.js'
 import { ReviewErrors } from './trust.errors.js'
@@ -199,6 +199,11 @@ export function createReviewsService(deps: { spine: EventSpine }) {
           .where('id', reviewId)
           .increment('open_flags', 1)
           .returning<Pick<ReviewRow, 'open_flags'>[]>('open_flags')
+        // The moderators are told (their devices too: `review_flagged` pushes).
+        await spine.notify(tx, adminsQuery(tx.db).whereNot('id', ctx.actor.id), 'review_flagged', {
+          reviewId,
+          reason,
+        })
         return { reviewId, openFlags: row!.open_flags }
       })
     },
