@@ -12,6 +12,7 @@ import type { PushDevice, PushMessage, PushPlatform, PushResult, PushSender } fr
 import { build, call, type Json, type LooseDb, type TestApp } from './helpers/app.js'
 import { aUser, anAdmin, type SignedInUser } from './factories/users.js'
 import { aListing } from './factories/listings.js'
+import { aShipment } from './factories/trust.js'
 import { aConversation, aMessage, anOffer } from './factories/chat.js'
 import { commerceApp, paidOrder } from './factories/commerce.js'
 import { connect, startNodes } from './helpers/nodes.js'
@@ -681,15 +682,15 @@ void t.test('two nodes: online on node B, no push from node A; two workers never
   }
 })
 
-void t.test('admins: flags, reports and disputes reach their devices', async (t) => {
+void t.test('admins: listing reports, review flags and disputes reach their devices', async (t) => {
   const { app, push } = await pushApp(t)
   const admin = await anAdmin(app)
   const adminPhone = await register(app, admin)
   const seller = await aUser(app)
-  const reporter = await aUser(app)
+  const buyer = await aUser(app)
   const listing = await aListing(app.db, seller.id, { title: 'Lamp' })
   const report = await call(app, 'POST', `/v1/listings/${listing.id}/reports`, {
-    token: reporter.accessToken,
+    token: buyer.accessToken,
     body: { reason: 'counterfeit' },
   })
   t.equal(report.statusCode, 201)
@@ -703,4 +704,47 @@ void t.test('admins: flags, reports and disputes reach their devices', async (t)
       },
     },
   ])
+
+  const received = await aShipment(app.db, buyer.id, seller.id)
+  const review = await call(app, 'POST', `/v1/shipments/${received.shipmentId}/reviews`, {
+    token: buyer.accessToken,
+    body: { rating: 2, body: 'Not as shown' },
+  })
+  t.equal(review.statusCode, 201)
+  const flag = await call(app, 'POST', `/v1/reviews/${review.json.id}/flags`, {
+    token: seller.accessToken,
+    body: { reason: 'abusive' },
+  })
+  t.equal(flag.statusCode, 201, flag.body)
+  await deliver(app)
+  t.match(push.to(adminPhone)[1], {
+    message: { body: 'Review flagged: abusive', data: { type: 'review_flagged', reviewId: review.json.id } },
+  })
+
+  // A dispute over a shipment whose money is held.
+  const held = await aShipment(app.db, buyer.id, seller.id, { status: 'sent' })
+  await app.db('shipment_money').insert({
+    shipment_id: held.shipmentId,
+    order_id: held.orderId,
+    seller_id: seller.id,
+    gross: 10_000_00,
+    fee: 50_000,
+    vat: 3_750,
+    share: 946_250,
+    handover_code: '123456',
+  })
+  const dispute = await call(app, 'POST', `/v1/shipments/${held.shipmentId}/disputes`, {
+    token: buyer.accessToken,
+    body: { reason: 'not_received', detail: 'Nothing came' },
+  })
+  t.equal(dispute.statusCode, 201, dispute.body)
+  await deliver(app)
+  t.match(push.to(adminPhone)[2], {
+    message: {
+      title: 'Dispute',
+      body: 'A dispute was opened on an order',
+      data: { type: 'dispute', disputeId: dispute.json.id, status: 'open' },
+    },
+  })
+  t.equal(push.to(adminPhone).length, 3, 'one push each')
 })
