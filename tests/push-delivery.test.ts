@@ -748,3 +748,39 @@ void t.test('admins: listing reports, review flags and disputes reach their devi
   })
   t.equal(push.to(adminPhone).length, 3, 'one push each')
 })
+
+void t.test("a want's answer: its message and its notification are one push", async (t) => {
+  const { app, push } = await pushApp(t)
+  const author = await aUser(app, { name: 'Ada' })
+  const seller = await aUser(app, { name: 'Bola' })
+  const phone = await register(app, author)
+  const want = await call(app, 'POST', '/v1/wants', {
+    token: author.accessToken,
+    body: { title: 'Baby cot', maxPrice: 5_000_000 },
+  })
+  t.equal(want.statusCode, 201)
+  const withMessage = await aListing(app.db, seller.id, { title: 'Wooden cot' })
+  const answer = await call(app, 'POST', `/v1/wants/${want.json.id}/responses`, {
+    token: seller.accessToken,
+    body: { listingId: withMessage.id, message: 'Mine is like new' },
+  })
+  t.ok([200, 201].includes(answer.statusCode), answer.body)
+  await deliver(app)
+  t.equal(push.to(phone).length, 1, 'one push')
+  t.match(push.to(phone)[0]!.message, { body: 'Bola: Mine is like new', data: { type: 'message' } })
+
+  const other = await aUser(app, { name: 'Chidi' })
+  const bare = await aListing(app.db, other.id, { title: 'Travel cot' })
+  const plain = await call(app, 'POST', `/v1/wants/${want.json.id}/responses`, {
+    token: other.accessToken,
+    body: { listingId: bare.id },
+  })
+  t.ok([200, 201].includes(plain.statusCode), plain.body)
+  await deliver(app)
+  t.equal(push.to(phone).length, 2)
+  t.match(push.to(phone)[1]!.message, {
+    title: 'Your want: Baby cot',
+    body: 'Chidi answered with Travel cot',
+    data: { type: 'want_response', wantId: want.json.id, listingId: bare.id },
+  })
+})
