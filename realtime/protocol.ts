@@ -51,6 +51,8 @@ export interface ServerToClientEvents {
   'offer:updated': (payload: Delivered<Offer>) => void
   'notification:new': (payload: Delivered<NotificationData>) => void
   'order:status': (payload: Delivered<OrderStatusData>) => void
+  /** The caller's unread counts changed (a message to them, a read on any device, notifications read). */
+  'unread:updated': (payload: Delivered<{ messages: number; notifications: number; conversations: number }>) => void
   /**
    * Admin events, to every live connection of every admin (the `admins` room) and nobody
    * else; not stored, so not in the resync: after a reconnect the console reloads its queues.

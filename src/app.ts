@@ -50,6 +50,7 @@ import { ordersFeature } from './orders/index.js'
 import { disputesFeature } from './disputes/index.js'
 import { chatFeature, type Presence } from './chat/index.js'
 import { digestFeature } from './digest/index.js'
+import { emitUnread, pushFeature, type PushPlatform, type PushSender } from './push/index.js'
 import { trustFeature } from './trust/index.js'
 
 export type BuildOptions = {
@@ -61,10 +62,12 @@ export type BuildOptions = {
   publisher?: Publisher
   /** Who has a live connection (the realtime layer's relay); default: nobody is online. */
   presence?: Presence
+  /** Push senders per platform (tests record); default: the providers the environment configures. */
+  pushSenders?: Partial<Record<PushPlatform, PushSender>>
   /** Creates the HTTP server (the realtime layer creates it first, to put Socket.IO on it). */
   serverFactory?: FastifyServerFactory
   logger?: FastifyBaseLogger | boolean
-  /** Start the background loops (mail, sweeper); default true. */
+  /** Start the background loops (mail, push, sweeper); default true. */
   background?: boolean
 }
 
@@ -182,7 +185,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     if (req.actor && !reply.hasHeader('cache-control')) reply.header('cache-control', 'private, no-store')
   })
   app.addHook('onClose', async () => {
-    await Promise.all([mail.stop(), sweeper.stop()])
+    await Promise.all([mail.stop(), sweeper.stop(), app.hasDecorator('push') ? app.push.worker.stop() : undefined])
     if (ownsRedis) redis?.disconnect()
     await reads?.end()
     if (ownsDb) await db.destroy()
@@ -275,7 +278,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
     // Features, in dependency order.
     await app.register(accountsRoutes, { accounts: services.accounts, rateLimitScale: config.RATE_LIMIT_SCALE })
-    await app.register(notificationsFeature)
+    // Reading notifications moves the unread counts: `unread:updated` in the same transaction.
+    await app.register(notificationsFeature, { onRead: (tx, userId) => emitUnread(spine, tx, [userId]) })
     await app.register(categoriesFeature)
     await app.register(imagesFeature)
     await app.register(listingsFeature)
@@ -291,6 +295,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     await app.register(payoutsFeature) // after payments (gateway, webhooks) and the ledger
     await app.register(chatFeature, options.presence ? { presence: options.presence } : {})
     await app.register(digestFeature) // after chat: its presence says who is away
+    await app.register(pushFeature, {
+      ...(options.presence ? { presence: options.presence } : {}),
+      ...(options.pushSenders ? { senders: options.pushSenders } : {}),
+    })
     await app.register(trustFeature, {
       removeListing: (ctx, id, opts) => app.catalogue.listings.remove(ctx, id, opts),
     })
@@ -304,6 +312,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     if (options.background !== false) {
       app.addHook('onReady', async () => {
         mail.start()
+        app.push.worker.start()
         sweeper.start()
       })
     }

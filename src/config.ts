@@ -77,6 +77,21 @@ export const EnvSchema = Type.Object({
   UNREAD_DIGEST_MINUTES: Type.Number({ minimum: 0.001, maximum: 10_080, default: 30 }),
   /** Where mailed links point (the web app or a universal-link domain); default PUBLIC_URL. */
   APP_LINK_BASE: Type.Optional(Type.String({ pattern: '^https?://' })),
+  /** Web Push (VAPID) keys, base64url, and the subject (`mailto:` or `https:`); unset: web push goes to the log. */
+  VAPID_PUBLIC_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  VAPID_PRIVATE_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  VAPID_SUBJECT: Type.Optional(Type.String({ pattern: '^(mailto:|https?://)' })),
+  /** Firebase Cloud Messaging HTTP v1: the service account's JSON, or a path to it; unset: FCM goes to the log. */
+  FCM_SERVICE_ACCOUNT: Type.Optional(Type.String({ minLength: 1 })),
+  FCM_BASE_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  GOOGLE_TOKEN_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  /** Expo push: an access token when the project requires one, and the API's URL (default Expo's). */
+  EXPO_ACCESS_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
+  EXPO_PUSH_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  /** Outbox rows a push worker claims per pass. */
+  PUSH_WORKER_BATCH: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+  /** How often each node's push worker looks for due pushes (besides the kick after each commit). */
+  PUSH_POLL_INTERVAL_MS: Type.Integer({ minimum: 50, default: 2000 }),
 })
 
 export type Env = Static<typeof EnvSchema>

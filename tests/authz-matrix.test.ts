@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import sharp from 'sharp'
+import webpush from 'web-push'
 import type { OjaApp } from '../src/app.js'
 import { build, call, type Json } from './helpers/app.js'
 import { aUser, anAdmin, type SignedInUser } from './factories/users.js'
@@ -217,6 +218,25 @@ const MATRIX: Record<string, Entry> = {
   'GET /v1/me/blocks': { expect: SIGNED_IN },
   'PUT /v1/me/blocks/{userId}': { expect: SIGNED_IN, setup: async (w) => ({ params: { userId: w.peer.id } }) },
   'DELETE /v1/me/blocks/{userId}': { expect: SIGNED_IN, setup: async (w) => ({ params: { userId: w.peer.id } }) },
+  'POST /v1/me/devices': {
+    expect: SIGNED_IN,
+    setup: async () => ({ body: { platform: 'fcm', token: `fcm-${randomUUID()}` } }),
+  },
+  'GET /v1/me/devices': { expect: SIGNED_IN },
+  'DELETE /v1/me/devices/{id}': {
+    expect: OWNER_ONLY,
+    setup: async (w) => {
+      const res = await call(w.app, 'POST', '/v1/me/devices', {
+        token: w.owner.accessToken,
+        body: { platform: 'fcm', token: `fcm-${randomUUID()}` },
+      })
+      return { params: { id: res.json.id } }
+    },
+  },
+  'GET /v1/push/vapid-public-key': { expect: PUBLIC },
+  'GET /v1/me/notification-preferences': { expect: SIGNED_IN },
+  'PATCH /v1/me/notification-preferences': { expect: SIGNED_IN, setup: async () => ({ body: { unreadDigest: true } }) },
+  'GET /v1/me/unread': { expect: SIGNED_IN },
   'GET /v1/notifications': { expect: SIGNED_IN },
   'POST /v1/notifications/read': { expect: SIGNED_IN, setup: async () => ({ body: { all: true } }) },
   'GET /v1/me/events': { expect: SIGNED_IN },
@@ -470,6 +490,14 @@ const MATRIX: Record<string, Entry> = {
       return { params: { id: conversationId }, body: { upToMessageId: messages.json.items[0].id } }
     },
   },
+  'PUT /v1/conversations/{id}/mute': {
+    expect: OWNER_ONLY,
+    setup: async (w) => ({ params: { id: (await conversation(w)).conversationId } }),
+  },
+  'DELETE /v1/conversations/{id}/mute': {
+    expect: OWNER_ONLY,
+    setup: async (w) => ({ params: { id: (await conversation(w)).conversationId } }),
+  },
   'POST /v1/conversations/{id}/offers': {
     expect: OWNER_ONLY,
     setup: async (w) => ({ params: { id: (await buyerConversation(w)).conversationId }, body: { amount: 90_000_00 } }),
@@ -577,7 +605,14 @@ function verdict(expect: Expect, status: number): boolean {
 }
 
 void t.test('authorization matrix over every route', async (t) => {
-  const app = await build(t, { DATABASE_POOL_MAX: 10 })
+  // Real VAPID keys, so that the public key route answers (without keys it is 404 WEB_PUSH_NOT_CONFIGURED).
+  const vapid = webpush.generateVAPIDKeys()
+  const app = await build(t, {
+    DATABASE_POOL_MAX: 10,
+    VAPID_PUBLIC_KEY: vapid.publicKey,
+    VAPID_PRIVATE_KEY: vapid.privateKey,
+    VAPID_SUBJECT: 'mailto:ops@oja.test',
+  })
   const world: World = {
     app,
     owner: await aUser(app, { name: 'Owner' }),

@@ -55,8 +55,20 @@ void t.test('chat across two nodes: send, every device, read receipts, typing, d
   await sellerB.recorder.next('message:new', (m) => m.id === second.data.id)
   await sellerFeedB.recorder.next('message:new', (m) => m.id === second.data.id)
   t.equal(sellerB.recorder.of('message:new').length, 2, 'two messages, no duplicate')
-  t.same(sellerB.recorder.seqs(), [1, 2], 'seqs in order, no gap')
-  t.same(sellerFeedB.recorder.seqs(), [1, 2], 'the feed sees the same seqs')
+  // Each message to the seller moves their unread counts: `unread:updated` follows it, in the same commit.
+  await sellerB.recorder.next('unread:updated', (u) => u.messages === 2)
+  await sellerFeedB.recorder.next('unread:updated', (u) => u.messages === 2)
+  t.same(
+    sellerB.recorder.received.filter((r) => r.payload.seq).map((r) => [r.payload.seq, r.event]),
+    [
+      [1, 'message:new'],
+      [2, 'unread:updated'],
+      [3, 'message:new'],
+      [4, 'unread:updated'],
+    ],
+    'seqs in order, no gap',
+  )
+  t.same(sellerFeedB.recorder.seqs(), [1, 2, 3, 4], 'the feed sees the same seqs')
 
   // The seller reads on node B; the buyer on node A gets the receipt.
   const read = await request(sellerB.socket, 'conversation:read', {
@@ -213,12 +225,21 @@ void t.test('a `message` notification only when the recipient has no live connec
     clientId: 'n-3',
   })
   t.equal(await messageNotes(), 1, 'offline everywhere: notified')
-  // When the seller comes back with its lastSeq, the notification is among what it missed.
-  const back = await connect(t, b!, { token: seller.accessToken, lastSeq: 2 })
+  // When the seller comes back with its lastSeq, the notification is among what it missed
+  // (each message was followed by the seller's `unread:updated`).
+  const back = await connect(t, b!, { token: seller.accessToken, lastSeq: 4 })
   const note = await back.recorder.next('notification:new')
   t.match(note.payload.data, { type: 'message', data: { conversationId: conversation.id, messageId: sent.data.id } })
   await back.recorder.next('message:new', (m) => m.id === sent.data.id)
-  t.same(back.recorder.seqs(), [3, 4], 'exactly what was missed, in order')
+  t.same(
+    back.recorder.received.filter((r) => r.payload.seq).map((r) => [r.payload.seq, r.event]),
+    [
+      [5, 'message:new'],
+      [6, 'unread:updated'],
+      [7, 'notification:new'],
+    ],
+    'exactly what was missed, in order',
+  )
 })
 
 void t.test('sends over the socket share the per-user rate limit', async (t) => {

@@ -84,8 +84,10 @@ void t.test(
         clientId: `b-${i}`,
       })
     await first.recorder.next('message:new', (m) => m.body === 'before 2')
+    // Each message to the seller is followed by their `unread:updated`.
+    await first.recorder.next('unread:updated', (u) => u.messages === 3)
     first.socket.disconnect()
-    t.equal(last, 3)
+    t.equal(last, 6)
 
     for (let i = 0; i < 4; i++)
       await request(buyerB.socket, 'message:send', {
@@ -101,8 +103,10 @@ void t.test(
     })
     await racing
     await again.recorder.next('message:new', (m) => m.body === 'right after')
-    // Offline meanwhile, the seller also got a `message` notification for each message while away.
-    t.same(again.recorder.seqs(), range(4, 12), 'what was missed, then the live one: no gap, no duplicate')
+    await again.recorder.next('unread:updated', (u) => u.messages === 8)
+    // Offline meanwhile, the seller also got a `message` notification for each message while away
+    // (message:new, unread:updated, notification:new each).
+    t.same(again.recorder.seqs(), range(7, 20), 'what was missed, then the live one: no gap, no duplicate')
     t.same(
       again.recorder.of('message:new').map((r) => r.payload.data.body),
       ['while away 0', 'while away 1', 'while away 2', 'while away 3', 'right after'],
@@ -110,10 +114,10 @@ void t.test(
     t.equal(again.recorder.of('notification:new').length, 4)
 
     // The REST resync gives the same events.
-    const rest = await call(b!.app, 'GET', '/v1/me/events?after=3', { token: seller.accessToken })
+    const rest = await call(b!.app, 'GET', '/v1/me/events?after=6', { token: seller.accessToken })
     t.same(
       rest.json.items.map((e: { seq: number }) => e.seq),
-      range(4, 12),
+      range(7, 20),
     )
   },
 )
@@ -184,6 +188,7 @@ void t.test(
       clientId: 'c-0',
     })
     await buyerA.recorder.next('message:new', (m) => m.body === 'before the cut')
+    await buyerA.recorder.next('unread:updated', (u) => u.messages === 1)
 
     proxy.cut()
     await until(() => !b.realtime.link!.up, 'node B to notice')
@@ -212,6 +217,8 @@ void t.test(
     // Resync during the outage: a client that (re)connects with its lastSeq gets everything.
     const buyerBack = await connect(t, a, { token: buyer.accessToken, lastSeq: 1 })
     await buyerBack.recorder.next('message:new', (m) => m.body === 'during the cut (socket)')
+    // The last event of the outage: the socket message's `message` notification (after its unread:updated).
+    await buyerBack.recorder.next('notification:new', (n) => n.data?.messageId === viaSocket.data.id)
     t.same(
       buyerBack.recorder.of('message:new').map((r) => r.payload.data.body),
       ['during the cut (REST)', 'during the cut (socket)'],
@@ -219,7 +226,7 @@ void t.test(
     // Node B could not ask whether the buyer was online, so it notified (better twice than never).
     const buyerLast = lastSeqOf(buyerBack.recorder)
     t.same(buyerBack.recorder.seqs(), range(2, buyerLast), 'contiguous')
-    t.same(buyerA.recorder.seqs(), [1], 'the buyer that stayed on node A has not seen them yet')
+    t.same(buyerA.recorder.seqs(), [1, 2], 'the buyer that stayed on node A has not seen them yet')
 
     proxy.restore()
     await until(() => b.realtime.link!.up, 'node B’s Redis link to return', 20_000)
@@ -241,9 +248,10 @@ void t.test(
       clientId: 'c-3',
     })
     await buyerA.recorder.next('message:new', (m) => m.id === after.data.id)
+    await buyerA.recorder.next('unread:updated', (u) => u.messages === 4)
     t.same(
       buyerA.recorder.seqs(),
-      range(1, buyerLast + 1),
+      range(1, buyerLast + 2),
       'live again, no notification: the buyer is known to be online',
     )
     // The app's own Redis client (rate limits) reconnects on its own schedule.

@@ -131,6 +131,27 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService; offers: 
     async (req) => chat.markRead(actorCtx(req), req.params.id, req.body.upToMessageId),
   )
 
+  for (const [method, muted, summary] of [
+    ['PUT', true, 'Mute a conversation: no push for it (idempotent)'],
+    ['DELETE', false, 'Unmute a conversation (idempotent)'],
+  ] as const) {
+    app.route({
+      method,
+      url: '/v1/conversations/:id/mute',
+      schema: {
+        tags,
+        summary,
+        params: IdParams,
+        response: { 204: Type.Null(), ...problems(401, 403, 404) },
+      },
+      config: auth,
+      handler: async (req, reply) => {
+        await chat.setMuted(actorCtx(req), req.params.id, muted)
+        return reply.code(204).send(null)
+      },
+    })
+  }
+
   const offerTags = ['offers']
   app.post(
     '/v1/conversations/:id/offers',

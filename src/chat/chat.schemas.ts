@@ -76,6 +76,7 @@ export const Conversation = Type.Object(
     otherUser: UserSummary,
     lastMessage: OrNull(Type.Ref('Message')),
     unreadCount: Type.Integer({ minimum: 0 }),
+    muted: Type.Boolean({ description: 'I muted it: no push for it' }),
     lastActivityAt: Timestamp,
     createdAt: Timestamp,
   },

@@ -36,12 +36,44 @@ type ConversationDetail = Pick<ConversationRow, 'id'> & {
   l_status: ListingRow['status']
   l_seller: ListingRow['seller_id']
   unread: number
+  muted: boolean
 }
 
 const otherParty = (c: Pick<ConversationRow, 'buyer_id' | 'seller_id'>, me: string) =>
   c.buyer_id === me ? c.seller_id : c.buyer_id
 const partiesOf = (rows: Pick<ConversationRow, 'id' | 'buyer_id' | 'seller_id'>[]) =>
   new Map(rows.map((c) => [c.id, { buyer_id: c.buyer_id, seller_id: c.seller_id }]))
+
+/**
+ * Whether message `m` is unread by user `me` whose read pointer in its conversation is `r`
+ * (a left-joined conversation_reads row), as SQL: sent by someone else, after the pointer.
+ * The one rule of the conversation list's `unreadCount` and of the badge's counts.
+ */
+export function unreadMessageSql(m: string, r: string, me: string): string {
+  return `${m}.sender_id is distinct from ${me} and (${r}.message_id is null or (${m}.created_at, ${m}.id) > (${r}.message_created_at, ${r}.message_id))`
+}
+
+/**
+ * A user's unread chat, as a subquery of one row (`messages`: unread messages addressed to
+ * them, `conversations`: conversations with any); `me` is an SQL expression naming the user.
+ * Conversations read up to their last message are skipped without counting.
+ */
+export function unreadChatSql(me: string): string {
+  return `select coalesce(sum(x.n), 0)::int as messages, (count(*) filter (where x.n > 0))::int as conversations
+    from (
+      select (select count(*) from messages m where m.conversation_id = c.id and ${unreadMessageSql('m', 'r', me)}) as n
+        from conversations c
+        left join conversation_reads r on r.conversation_id = c.id and r.user_id = ${me}
+       where (c.buyer_id = ${me} or c.seller_id = ${me})
+         and c.last_message_at is not null
+         and (r.message_id is null or c.last_message_at > r.message_created_at)
+    ) as x`
+}
+
+/** Whether user `me` muted conversation `conversation` (both SQL expressions). */
+export function conversationMutedSql(conversation: string, me: string): string {
+  return `exists (select 1 from conversation_mutes mu where mu.user_id = ${me} and mu.conversation_id = ${conversation})`
+}
 
 /** The conversation when `userId` is one of its two participants; otherwise 404 (existence is not revealed). */
 export async function participantConversation(
@@ -160,8 +192,8 @@ export function createChatService(deps: ChatDeps) {
         `select c.id, u.id as other_id, u.name as other_name, u.avatar_url as other_avatar,
                 l.id as l_id, l.title as l_title, l.price as l_price, l.currency as l_currency, l.status as l_status, l.seller_id as l_seller,
                 (select count(*)::int from messages m
-                  where m.conversation_id = c.id and m.sender_id is distinct from :me
-                    and (r.message_id is null or (m.created_at, m.id) > (r.message_created_at, r.message_id))) as unread
+                  where m.conversation_id = c.id and ${unreadMessageSql('m', 'r', ':me')}) as unread,
+                ${conversationMutedSql('c.id', ':me')} as muted
            from conversations c
            join users u on u.id = case when c.buyer_id = :me then c.seller_id else c.buyer_id end
            left join listings l on l.id = c.listing_id
@@ -198,6 +230,7 @@ export function createChatService(deps: ChatDeps) {
         otherUser: { id: d.other_id, name: d.other_name, avatarUrl: d.other_avatar },
         lastMessage: lastBy.get(c.id) ?? null,
         unreadCount: d.unread,
+        muted: d.muted,
         lastActivityAt: c.last_activity_at.toISOString(),
         createdAt: c.created_at.toISOString(),
       }
@@ -504,6 +537,19 @@ export function createChatService(deps: ChatDeps) {
       })
       const [view] = await views(ctx.db, me, [conversation])
       return { ...pointer, unreadCount: view!.unreadCount }
+    },
+
+    /** Mutes (or unmutes) a conversation for the caller: no push for it (a participant only, else 404). */
+    async setMuted(ctx: ActorCtx, conversationId: string, muted: boolean): Promise<void> {
+      const me = ctx.actor.id
+      await participantConversation(ctx.db, conversationId, me)
+      if (muted)
+        await ctx
+          .db('conversation_mutes')
+          .insert({ user_id: me, conversation_id: conversationId })
+          .onConflict(['user_id', 'conversation_id'])
+          .ignore()
+      else await ctx.db('conversation_mutes').where({ user_id: me, conversation_id: conversationId }).delete()
     },
 
     /** Whom a typing indicator goes to: the other participant, unless either blocked the other. */

@@ -51,6 +51,13 @@ export type ConversationReadRow = {
   read_at: Date
 }
 
+/** A participant's mute of a conversation: no push (and no unread digest) for it. */
+export type ConversationMuteRow = {
+  user_id: string
+  conversation_id: string
+  created_at: Date
+}
+
 declare module 'knex/types/tables.js' {
   interface Tables {
     conversations: Table<
@@ -63,5 +70,6 @@ declare module 'knex/types/tables.js' {
       'id' | 'parent_offer_id' | 'quantity' | 'currency' | 'status' | 'expires_at' | 'responded_at' | 'created_at'
     >
     conversation_reads: Table<ConversationReadRow, 'read_at'>
+    conversation_mutes: Table<ConversationMuteRow, 'created_at'>
   }
 }

@@ -22,6 +22,8 @@ export {
   TypingPayload,
   type TypingEvent,
 } from './chat.schemas.js'
+/** Unread messages and muted conversations as SQL (push's badge and filters, the unread counts). */
+export { conversationMutedSql, unreadChatSql, unreadMessageSql } from './chat.service.js'
 /** A want's answer, in the caller's transaction: the listing's conversation (now about the want) and its message. */
 export { insertMessage, openListingConversation } from './chat.service.js'
 

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
-import type { Presence } from '../chat/index.js'
+import { conversationMutedSql, type Presence } from '../chat/index.js'
 import type { Knex } from '../db/index.js'
 import type { Job } from '../jobs/index.js'
 import { enqueueMail } from '../mail/index.js'
@@ -79,7 +79,8 @@ async function candidates(trx: Knex.Transaction, minutes: number): Promise<strin
       where m.sender_id is distinct from p.user_id
         and (r.message_id is null or (m.created_at, m.id) > (r.message_created_at, r.message_id))
         and (s.covered_until is null or m.created_at > s.covered_until)
-        and not coalesce(s.off, false)`,
+        and not coalesce(s.off, false)
+        and not ${conversationMutedSql('c.id', 'p.user_id')}`,
     { ...start, batch: BATCH },
   )
   return found.rows.map((r) => r.user_id)
@@ -117,7 +118,8 @@ async function bursts(trx: Knex.Transaction, users: string[], minutes: number): 
          left join wants w on w.id = c.want_id
          join messages m on m.conversation_id = c.id and m.sender_id is distinct from c.user_id
          left join conversation_reads r on r.conversation_id = c.id and r.user_id = c.user_id
-        where r.message_id is null or (m.created_at, m.id) > (r.message_created_at, r.message_id)
+        where (r.message_id is null or (m.created_at, m.id) > (r.message_created_at, r.message_id))
+          and not ${conversationMutedSql('c.id', 'c.user_id')}
         group by c.user_id, c.email, c.name, c.id, c.floor, o.name, l.title, w.title
        having count(*) filter (where m.created_at > c.floor) > 0
      ), per_user as (

@@ -18,3 +18,10 @@ export async function isDigestOff(db: Db, userId: string): Promise<boolean> {
   const row = await db('digest_settings').where('user_id', userId).first('off')
   return row?.off ?? false
 }
+
+/** Which of these users have their unread digest off (the preferences' `unreadDigest`). */
+export async function digestOffOf(db: Db, userIds: string[]): Promise<Set<string>> {
+  if (userIds.length === 0) return new Set()
+  const rows = await db('digest_settings').whereIn('user_id', userIds).where('off', true).select('user_id')
+  return new Set(rows.map((r) => r.user_id))
+}

@@ -7,7 +7,7 @@ export { digestFeature } from './digest.feature.js'
  * The user's digest switch, for whoever else turns it (the notification preferences'
  * `unreadDigest` is its other door).
  */
-export { isDigestOff, setDigestOff } from './digest.settings.js'
+export { digestOffOf, isDigestOff, setDigestOff } from './digest.settings.js'
 
 /** The tables this feature owns. */
 export type { DigestCursorRow, DigestRunRow, DigestSettingsRow } from './digest.tables.js'

@@ -34,11 +34,29 @@ const toStored = (r: UserEventRow): StoredEvent => ({
 })
 
 /**
+ * Runs after every append, in the appending transaction, with the events just stored (other
+ * features derive their own rows from them: push's outbox, unread counts). A hook that
+ * appends events itself is called again with those: it must ignore what it appended.
+ */
+export type AppendHook = (tx: TxCtx, events: StoredEvent[]) => Promise<void>
+
+/**
  * The event spine: user-facing events are written in the same transaction as the change
  * that causes them, each with the user's next `seq`, and published only after commit.
  */
 export class EventSpine {
+  private readonly hooks: AppendHook[] = []
+
   constructor(private readonly publisher: Publisher) {}
+
+  /**
+   * Registers a hook run after each append in the same transaction (a feature reacting to
+   * events without the events module knowing it). Hooks run in registration order; one that
+   * throws rolls the transaction back, like any other statement of it.
+   */
+  onAppend(hook: AppendHook): void {
+    this.hooks.push(hook)
+  }
 
   /**
    * Runs `fn` in one transaction (or inside the caller's, when ctx already has one) and
@@ -98,9 +116,23 @@ export class EventSpine {
     const input = JSON.stringify(
       events.map((e, ord) => ({ user_id: e.userId, event: e.event, data: e.data ?? null, ord })),
     )
+    return this.appendSelect(
+      tx,
+      tx.db.raw('select * from jsonb_to_recordset(?::jsonb) as x(user_id uuid, event text, data jsonb, ord int)', [
+        input,
+      ]),
+    )
+  }
+
+  /**
+   * Appends the events a query selects, in one statement: `source` selects `user_id` (uuid),
+   * `event` (text), `data` (jsonb) and `ord` (int: the order of a user's events). Events whose
+   * data the database computes (unread counts) cost no extra round trip.
+   */
+  async appendSelect(tx: TxCtx, source: Knex.Raw): Promise<StoredEvent[]> {
     const { rows } = await tx.db.raw<{ rows: UserEventRow[] }>(
       `with input as (
-         select * from jsonb_to_recordset(?::jsonb) as x(user_id uuid, event text, data jsonb, ord int)
+         select user_id, event, data, ord from (?) as s
        ), counts as (
          select user_id, count(*)::bigint as n from input group by user_id
        ), bumped as (
@@ -116,12 +148,14 @@ export class EventSpine {
        insert into user_events (user_id, seq, event, data)
        select user_id, seq, event, data from numbered order by user_id, seq
        returning user_id, seq, event, data, created_at`,
-      [input],
+      [source],
     )
+    if (rows.length === 0) return []
     const stored = rows
       .map(toStored)
       .sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : a.seq - b.seq))
     tx.pending.push(...stored)
+    for (const hook of this.hooks) await hook(tx, stored)
     return stored
   }
 

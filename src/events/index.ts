@@ -2,6 +2,8 @@
 
 /** The event spine (app.ts builds it; features append, notify and run transactions through it) and its purge job. */
 export { EventSpine, purgeOldEventsJob } from './events.service.js'
+/** What a feature registers with `spine.onAppend` to derive its rows from stored events, in their transaction. */
+export type { AppendHook } from './events.service.js'
 
 /** How stored events leave the node (the realtime layer provides a publisher; tests use the no-op one). */
 export { isAdminBroadcast, noopPublisher } from './events.types.js'

@@ -1,3 +1,4 @@
+import { adminsQuery } from '../accounts/index.js'
 import type { Db } from '../db/index.js'
 import type { EventSpine } from '../events/index.js'
 import type { Actor, Ctx } from '../shared/index.js'
@@ -31,6 +32,12 @@ export function createReportsService(deps: { spine: EventSpine }) {
         const created = rows[0]
         if (!created) throw E.alreadyReported()
         spine.toAdmins(tx, 'admin:report', { listingId, reportId: created.id, reason: created.reason })
+        // The moderators are told (their devices too: `listing_reported` pushes).
+        await spine.notify(tx, adminsQuery(tx.db).whereNot('id', ctx.actor.id), 'listing_reported', {
+          listingId,
+          reportId: created.id,
+          reason: created.reason,
+        })
         return created
       })
       return {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { notificationsRoutes } from './notifications.routes.js'
+import { notificationsRoutes, type NotificationsRoutesOptions } from './notifications.routes.js'
 import { notificationSchemas } from './notifications.schemas.js'
 
 /**
@@ -8,9 +8,9 @@ import { notificationSchemas } from './notifications.schemas.js'
  * `type`) registered on the whole app, for its routes and the OpenAPI document, and its routes.
  */
 export const notificationsFeature = fp(
-  async (app: FastifyInstance) => {
+  async (app: FastifyInstance, opts: NotificationsRoutesOptions) => {
     for (const schema of notificationSchemas) app.addSchema(schema)
-    await app.register(notificationsRoutes)
+    await app.register(notificationsRoutes, opts)
   },
   { name: 'oja-notifications' },
 )

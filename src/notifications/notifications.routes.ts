@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { actorCtx } from '../http/index.js'
-import { Id, Page, PageQuery, StrictObject, Timestamp, problems } from '../shared/index.js'
+import { Id, Page, PageQuery, StrictObject, Timestamp, problems, type TxCtx } from '../shared/index.js'
 import { notificationsService as notifications } from './notifications.service.js'
 
 const tags = ['notifications']
@@ -23,7 +23,12 @@ const MarkReadBody = Type.Union([
   StrictObject({ all: Type.Literal(true) }),
 ])
 
-export const notificationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
+export type NotificationsRoutesOptions = {
+  /** Runs in the transaction that marked some notifications read (the unread counts' event). */
+  onRead?: (tx: TxCtx, userId: string) => Promise<void>
+}
+
+export const notificationsRoutes: FastifyPluginAsyncTypebox<NotificationsRoutesOptions> = async (app, opts) => {
   app.get(
     '/v1/notifications',
     {
@@ -50,7 +55,14 @@ export const notificationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
       config: { auth: 'required' },
     },
-    async (req) => notifications.markRead(actorCtx(req), req.body),
+    async (req) => {
+      const ctx = actorCtx(req)
+      return app.spine.transaction(ctx, async (tx) => {
+        const result = await notifications.markRead({ ...tx, actor: ctx.actor }, req.body)
+        if (result.updated > 0 && opts.onRead) await opts.onRead(tx, ctx.actor.id)
+        return result
+      })
+    },
   )
 
   app.get(

@@ -138,6 +138,17 @@ export const LedgerMismatchNotificationData = Data(
   { checkId: Id, count: Type.Integer({ minimum: 1 }), first: Text('The first difference, in words') },
 )
 
+export const ReviewFlaggedNotificationData = Data(
+  'ReviewFlagged',
+  'Admins: a review was flagged for moderation (GET /v1/admin/reviews)',
+  { reviewId: Id, reason: Text('Why it was flagged') },
+)
+export const ListingReportedNotificationData = Data(
+  'ListingReported',
+  'Admins: a listing was reported (GET /v1/admin/reports)',
+  { listingId: Id, reportId: Id, reason: Text('The report’s reason') },
+)
+
 /** Each notification type's `data` schema. */
 export const NotificationDataSchemas = {
   message: MessageNotificationData,
@@ -157,6 +168,8 @@ export const NotificationDataSchemas = {
   payout_pending: PayoutPendingNotificationData,
   payout_otp: PayoutOtpNotificationData,
   ledger_mismatch: LedgerMismatchNotificationData,
+  review_flagged: ReviewFlaggedNotificationData,
+  listing_reported: ListingReportedNotificationData,
 } as const
 
 export type NotificationType = keyof typeof NotificationDataSchemas

@@ -4,7 +4,7 @@ import type { EventSpine } from '../events/index.js'
 import type { Actor, Ctx, TxCtx } from '../shared/index.js'
 import { decodeCursor, pageOf } from '../shared/index.js'
 import { Errors } from '../shared/index.js'
-import { findUser } from '../accounts/index.js'
+import { adminsQuery, findUser } from '../accounts/index.js'
 import { ListingErrors, findListing, isListingVisibleTo } from '../listings/index.js'
 import { shipmentForReview } from '../orders/index.js'
 import { ReviewErrors } from './trust.errors.js'
@@ -201,6 +201,11 @@ export function createReviewsService(deps: { spine: EventSpine }) {
           .returning<Pick<ReviewRow, 'open_flags'>[]>('open_flags')
         // The moderation queue appears live in admins' consoles.
         spine.toAdmins(tx, 'admin:flag', { reviewId, reason })
+        // The moderators are told (their devices too: `review_flagged` pushes).
+        await spine.notify(tx, adminsQuery(tx.db).whereNot('id', ctx.actor.id), 'review_flagged', {
+          reviewId,
+          reason,
+        })
         return { reviewId, openFlags: row!.open_flags }
       })
     },

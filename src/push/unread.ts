@@ -1,0 +1,59 @@
+import { unreadChatSql } from '../chat/index.js'
+import type { Db } from '../db/index.js'
+import type { AppendHook, EventSpine } from '../events/index.js'
+import type { TxCtx } from '../shared/index.js'
+
+/** What a user has not read yet, on any device: the badge is `messages + notifications`. */
+export type UnreadCounts = { notifications: number; messages: number; conversations: number }
+
+/** The counts of each user of a `uuid[]` binding, one row per user (`user_id` and the three counts). */
+const COUNTS_SQL = `select u.user_id,
+    (select count(*)::int from notifications n where n.user_id = u.user_id and n.read_at is null) as notifications,
+    chat.messages, chat.conversations
+  from unnest(?::uuid[]) as u(user_id)
+  cross join lateral (${unreadChatSql('u.user_id')}) as chat`
+
+/** Unread counts of some users, in one statement. */
+export async function unreadOf(db: Db, userIds: string[]): Promise<Map<string, UnreadCounts>> {
+  if (userIds.length === 0) return new Map()
+  const { rows } = await db.raw<{ rows: (UnreadCounts & { user_id: string })[] }>(COUNTS_SQL, [userIds])
+  return new Map(rows.map(({ user_id, ...counts }) => [user_id, counts]))
+}
+
+/**
+ * Appends `unread:updated` with each user's counts as they now stand in this transaction, in
+ * one statement (the counts are computed by the insert). Every change that moves a user's
+ * counts appends an event to that user first, which locks their event counter until commit:
+ * so the counts of the last `unread:updated` a user receives are those of every committed change.
+ */
+export async function emitUnread(spine: EventSpine, tx: TxCtx, userIds: string[]): Promise<void> {
+  if (userIds.length === 0) return
+  await spine.appendSelect(
+    tx,
+    tx.db.raw(
+      `select c.user_id, 'unread:updated'::text as event,
+              jsonb_build_object('messages', c.messages, 'notifications', c.notifications, 'conversations', c.conversations) as data,
+              0 as ord
+         from (${COUNTS_SQL}) as c`,
+      [userIds],
+    ),
+  )
+}
+
+/**
+ * The spine hook that keeps `unread:updated` exact: a message to someone (not its sender's own
+ * copy) and a read receipt (the reader's own copy) change that user's counts. Reading
+ * notifications tells it through `emitUnread` (notifications' onRead); a new notification
+ * does not (its own `notification:new` says the count went up by one).
+ */
+export function unreadHook(spine: EventSpine): AppendHook {
+  return async (tx, events) => {
+    const users = new Set<string>()
+    for (const e of events) {
+      const data = e.data as { senderId?: string | null; userId?: string } | null
+      if (e.event === 'message:new' && data?.senderId !== e.userId) users.add(e.userId)
+      else if (e.event === 'message:read' && data?.userId === e.userId) users.add(e.userId)
+    }
+    await emitUnread(spine, tx, [...users])
+  }
+}
