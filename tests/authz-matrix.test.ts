@@ -241,6 +241,8 @@ const MATRIX: Record<string, Entry> = {
   'POST /v1/notifications/read': { expect: SIGNED_IN, setup: async () => ({ body: { all: true } }) },
   'GET /v1/me/events': { expect: SIGNED_IN },
   'GET /v1/me/balance': { expect: SIGNED_IN },
+  // A signed link from a mail: no sign-in; a bad token is 400 DIGEST_LINK_INVALID.
+  'GET /v1/digest/unsubscribe': { expect: PUBLIC, setup: async () => ({ query: 'token=not-a-token' }) },
   'GET /v1/me/ledger': { expect: SIGNED_IN },
   'GET /v1/banks': { expect: SIGNED_IN },
   'GET /v1/me/payout-account': { expect: SIGNED_IN, setup: payoutAccount },

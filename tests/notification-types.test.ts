@@ -37,6 +37,8 @@ const CONTRACT_TYPES = [
   'payout_pending',
   'payout_otp',
   'ledger_mismatch',
+  'review_flagged',
+  'listing_reported',
 ]
 
 /** Ajv over the schemas the app registers (the discriminator's OpenAPI mapping is left to the document). */
@@ -175,6 +177,12 @@ void t.test('every notification type, as the API and notification:new carry it, 
       checkId: randomUUID(),
       count: 1,
       first: 'seller x: cached pending differs',
+    })
+    await app.spine.notify(tx, admins, 'review_flagged', { reviewId: randomUUID(), reason: 'abusive' })
+    await app.spine.notify(tx, admins, 'listing_reported', {
+      listingId: randomUUID(),
+      reportId: randomUUID(),
+      reason: 'scam',
     })
   })
 

@@ -6,6 +6,7 @@
  * types, quiet hours, and two workers never sending one push twice.
  */
 import t, { type Test } from 'tap'
+import webpush from 'web-push'
 import { randomBytes } from 'node:crypto'
 import type { OjaApp } from '../src/app.js'
 import type { PushDevice, PushMessage, PushPlatform, PushResult, PushSender } from '../src/push/index.js'
@@ -238,14 +239,15 @@ void t.test('the VAPID public key: 404 without keys, the key with them', async (
   const none = await call(app, 'GET', '/v1/push/vapid-public-key')
   t.equal(none.statusCode, 404)
   t.equal(none.json.code, 'WEB_PUSH_NOT_CONFIGURED')
+  const vapid = webpush.generateVAPIDKeys()
   const keyed = await build(t, {
-    VAPID_PUBLIC_KEY: 'BPublicKeyBase64url_-',
-    VAPID_PRIVATE_KEY: 'private',
+    VAPID_PUBLIC_KEY: vapid.publicKey,
+    VAPID_PRIVATE_KEY: vapid.privateKey,
     VAPID_SUBJECT: 'mailto:ops@oja.test',
   })
   const res = await call(keyed, 'GET', '/v1/push/vapid-public-key')
   t.equal(res.statusCode, 200)
-  t.same(res.json, { publicKey: 'BPublicKeyBase64url_-' })
+  t.same(res.json, { publicKey: vapid.publicKey })
 })
 
 void t.test('notification preferences: every type on by default, merged, 400s', async (t) => {

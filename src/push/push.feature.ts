@@ -51,7 +51,8 @@ export function pushConfigOf(config: Config): PushConfig {
           },
         }
       : {}),
-    ...(config.EXPO_ACCESS_TOKEN || config.EXPO_PUSH_URL
+    // Expo needs no key: in production it always sends; elsewhere only when pointed somewhere.
+    ...(config.EXPO_ACCESS_TOKEN || config.EXPO_PUSH_URL || config.NODE_ENV === 'production'
       ? {
           expo: {
             ...(config.EXPO_ACCESS_TOKEN ? { accessToken: config.EXPO_ACCESS_TOKEN } : {}),
