@@ -24,6 +24,11 @@ export const EnvSchema = Type.Object({
   CURSOR_SECRET: Type.Optional(Type.String({ minLength: 32 })),
   ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 30, default: 900 }),
   REFRESH_TOKEN_TTL_DAYS: Type.Integer({ minimum: 1, default: 30 }),
+  /**
+   * A rotated refresh token presented again this many seconds after its rotation answers the
+   * session's current pair (a retry after a lost answer) instead of revoking the family; 0: never.
+   */
+  REFRESH_REUSE_GRACE_SECONDS: Type.Integer({ minimum: 0, maximum: 3600, default: 30 }),
   PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   PAYSTACK_SECRET_KEY: Type.Optional(Type.String({ minLength: 1 })),
   PAYSTACK_BASE_URL: Type.String({ pattern: '^https?://', default: 'https://api.paystack.co' }),

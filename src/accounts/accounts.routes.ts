@@ -16,12 +16,12 @@ import {
   RegisterBody,
   ResetPasswordBody,
   TokenBody,
+  TokenPair,
   UpdateMeBody,
   UserIdParams,
 } from './accounts.schemas.js'
 
 const tags = ['accounts']
-const TokenPair = Type.Object({ accessToken: Type.String(), refreshToken: Type.String() })
 
 export const accountsRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountsService; rateLimitScale: number }> = async (
   app,

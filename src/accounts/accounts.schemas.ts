@@ -32,7 +32,15 @@ export const PublicProfile = Type.Object({
   activeListings: Type.Integer(),
 })
 
-export const AuthResult = Type.Object({ user: Me, accessToken: Type.String(), refreshToken: Type.String() })
+/** The access token's lifetime in seconds, on every answer that carries tokens. */
+const ExpiresIn = Type.Integer({ minimum: 1, description: 'Seconds until the access token expires' })
+export const TokenPair = Type.Object({ accessToken: Type.String(), refreshToken: Type.String(), expiresIn: ExpiresIn })
+export const AuthResult = Type.Object({
+  user: Me,
+  accessToken: Type.String(),
+  refreshToken: Type.String(),
+  expiresIn: ExpiresIn,
+})
 
 export const RegisterBody = StrictObject({ email: Email, password: Password, name: Name })
 export const LoginBody = StrictObject({

@@ -1,5 +1,5 @@
 import type { Job } from '../jobs/index.js'
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash, createHmac, randomBytes } from 'node:crypto'
 import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2'
 import type { Config } from '../config.js'
 import type { Db } from '../db/index.js'
@@ -17,7 +17,7 @@ import type { BlockRow, RefreshTokenRow, SessionRow, UserRow } from './accounts.
 const ARGON_OPTS = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } // OWASP's argon2id minimum
 
 export type SessionMeta = { ip?: string; userAgent?: string }
-export type TokenPair = { accessToken: string; refreshToken: string }
+export type TokenPair = { accessToken: string; refreshToken: string; expiresIn: number }
 export type ProfileExtras = (
   db: Db,
   userId: string,
@@ -57,7 +57,10 @@ function toAddress(a: AddressModel): Address {
 }
 
 export type AccountsDeps = {
-  config: Pick<Config, 'REFRESH_TOKEN_TTL_DAYS' | 'publicUrl'>
+  config: Pick<
+    Config,
+    'REFRESH_TOKEN_TTL_DAYS' | 'ACCESS_TOKEN_TTL_SECONDS' | 'REFRESH_REUSE_GRACE_SECONDS' | 'appLinkBase' | 'jwtSecret'
+  >
   spine: EventSpine
   signAccess: (claims: { sub: string; sid: string; role: Role }) => string
   loginLimiter: LoginLimiter
@@ -70,6 +73,12 @@ export function createAccountsService(deps: AccountsDeps) {
   const { spine, config } = deps
   // A fixed hash to verify against when the email is unknown, so both failures cost the same.
   const dummyHash = argonHash('not-a-real-password', ARGON_OPTS)
+  const expiresIn = config.ACCESS_TOKEN_TTL_SECONDS
+  // A rotation's new refresh token follows from the old one (keyed with the server's secret),
+  // so a retry with the old token within the grace window can be answered with the same new
+  // token although only hashes are stored.
+  const rotationKey = createHmac('sha256', config.jwtSecret).update('oja:refresh-rotation').digest()
+  const rotatedToken = (previous: string) => createHmac('sha256', rotationKey).update(previous).digest('base64url')
 
   async function startSession(db: Db, user: Pick<User, 'id' | 'role'>, meta: SessionMeta): Promise<TokenPair> {
     const expiresAt = new Date(Date.now() + config.REFRESH_TOKEN_TTL_DAYS * 86_400_000)
@@ -83,7 +92,11 @@ export function createAccountsService(deps: AccountsDeps) {
       .returning('id')
     const refreshToken = newToken()
     await db('refresh_tokens').insert({ session_id: session!.id, token_hash: sha256(refreshToken) })
-    return { accessToken: deps.signAccess({ sub: user.id, sid: session!.id, role: user.role }), refreshToken }
+    return {
+      accessToken: deps.signAccess({ sub: user.id, sid: session!.id, role: user.role }),
+      refreshToken,
+      expiresIn,
+    }
   }
 
   async function issueUserToken(
@@ -107,7 +120,7 @@ export function createAccountsService(deps: AccountsDeps) {
     await enqueueMail(db, {
       to: user.email,
       subject: 'Confirm your email for Oja',
-      text: `Hello ${user.name},\n\nConfirm your email address: ${config.publicUrl}/verify-email?token=${token}\n\nThe link works once and expires in 48 hours.`,
+      text: `Hello ${user.name},\n\nConfirm your email address: ${config.appLinkBase}/verify-email?token=${token}\n\nThe link works once and expires in 48 hours.`,
     })
   }
 
@@ -166,8 +179,12 @@ export function createAccountsService(deps: AccountsDeps) {
       return { user: toMe(user), ...tokens }
     },
 
-    /** Rotates a refresh token. Presenting one that was already rotated revokes the family. */
-    async refresh(ctx: Ctx, refreshToken: string) {
+    /**
+     * Rotates a refresh token. Presenting one that was already rotated revokes the family,
+     * except within REFRESH_REUSE_GRACE_SECONDS of its rotation: then the session's current
+     * pair is answered again (a retry after a lost answer, or parallel refreshes).
+     */
+    async refresh(ctx: Ctx, refreshToken: string): Promise<TokenPair> {
       const outcome = await spine.transaction(ctx, async (tx) => {
         const row = (await tx
           .db('refresh_tokens as r')
@@ -184,6 +201,10 @@ export function createAccountsService(deps: AccountsDeps) {
             'u.id as user_id',
             'u.role',
             'u.banned_at',
+            // The database's clock, read after the lock: a parallel rotation just committed is in grace.
+            tx.db.raw('(r.used_at > clock_timestamp() - make_interval(secs => ?)) as in_grace', [
+              config.REFRESH_REUSE_GRACE_SECONDS,
+            ]),
           )) as
           | {
               id: string
@@ -194,12 +215,31 @@ export function createAccountsService(deps: AccountsDeps) {
               user_id: string
               role: Role
               banned_at: Date | null
+              in_grace: boolean | null
             }
           | undefined
         if (!row) return { error: AccountErrors.invalidRefreshToken() }
         // A ban ended the session too; saying so lets the app show "suspended", not "signed out".
         if (row.banned_at) return { error: AuthErrors.banned() }
         if (row.revoked_at || row.expires_at < new Date()) return { error: AccountErrors.invalidRefreshToken() }
+        const pair = (token: string): TokenPair => ({
+          accessToken: deps.signAccess({ sub: row.user_id, sid: row.session_id, role: row.role }),
+          refreshToken: token,
+          expiresIn,
+        })
+        if (row.used_at && row.in_grace) {
+          // Follow the rotations from the presented token to the session's current one.
+          let token = refreshToken
+          for (let step = 0; step < 20; step++) {
+            token = rotatedToken(token)
+            const next = await tx
+              .db('refresh_tokens')
+              .where({ token_hash: sha256(token), session_id: row.session_id })
+              .first('used_at')
+            if (!next) break
+            if (!next.used_at) return { tokens: pair(token) }
+          }
+        }
         if (row.used_at) {
           await tx
             .db('sessions')
@@ -211,15 +251,13 @@ export function createAccountsService(deps: AccountsDeps) {
           )
           return { error: AccountErrors.refreshTokenReused(), revokedSession: row.session_id, userId: row.user_id }
         }
-        await tx.db('refresh_tokens').where('id', row.id).update({ used_at: tx.db.fn.now() })
-        const next = newToken()
+        await tx
+          .db('refresh_tokens')
+          .where('id', row.id)
+          .update({ used_at: tx.db.raw('clock_timestamp()') })
+        const next = rotatedToken(refreshToken)
         await tx.db('refresh_tokens').insert({ session_id: row.session_id, token_hash: sha256(next) })
-        return {
-          tokens: {
-            accessToken: deps.signAccess({ sub: row.user_id, sid: row.session_id, role: row.role }),
-            refreshToken: next,
-          },
-        }
+        return { tokens: pair(next) }
       })
       // The revocation must commit even though the caller gets an error.
       if ('revokedSession' in outcome && outcome.revokedSession)
@@ -277,7 +315,7 @@ export function createAccountsService(deps: AccountsDeps) {
           to: user.email,
           subject: 'Reset your Oja password',
           text:
-            `Hello ${user.name},\n\nChoose a new password: ${config.publicUrl}/reset-password?token=${token}\n\n` +
+            `Hello ${user.name},\n\nChoose a new password: ${config.appLinkBase}/reset-password?token=${token}\n\n` +
             'The link works once and expires in one hour. If you did not ask for it, ignore this mail.',
         })
         return true
