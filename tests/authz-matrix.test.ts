@@ -205,6 +205,13 @@ const MATRIX: Record<string, Entry> = {
     expect: PUBLIC,
     setup: async () => ({ body: { token: 'x'.repeat(43), password: 'long enough pw' } }),
   },
+  // The pages of the mailed links (HTML): public, the token is the credential.
+  'GET /verify-email': { expect: PUBLIC, setup: async () => ({ query: `token=${'x'.repeat(43)}` }) },
+  'GET /reset-password': { expect: PUBLIC, setup: async () => ({ query: `token=${'x'.repeat(43)}` }) },
+  'POST /reset-password': {
+    expect: PUBLIC,
+    setup: async () => ({ body: { token: 'x'.repeat(43), password: 'long enough pw' } }),
+  },
   'GET /v1/me': { expect: SIGNED_IN },
   'PATCH /v1/me': { expect: SIGNED_IN, setup: async () => ({ body: { bio: 'hello' } }) },
   'GET /v1/users/{id}': { expect: PUBLIC, setup: async (w) => ({ params: { id: w.owner.id } }) },

@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox'
 import { actorCtx, clientKey, consumeOrRefuse, createLimiter, ctxOf, routeLimit } from '../http/index.js'
 import { EmptyBody, IdParams, problems } from '../shared/index.js'
 import type { AccountsService } from './accounts.service.js'
+import { linkPages } from './link-pages.js'
 import {
   Address,
   AddressInput,
@@ -31,6 +32,10 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountsServi
     ip: req.ip,
     userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : undefined,
   })
+
+  // The mailed links' pages, when the links point at Oja itself rather than at a web app.
+  if (!app.config.APP_LINK_BASE || app.config.appLinkBase === app.config.publicUrl)
+    await app.register(linkPages, { accounts, rateLimitScale })
 
   // Answers of /v1/auth/* carry tokens (or say whether a token worked): no cache may keep them.
   app.addHook('onSend', async (req, reply) => {

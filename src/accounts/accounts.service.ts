@@ -323,6 +323,17 @@ export function createAccountsService(deps: AccountsDeps) {
       if (queued) deps.mailQueued()
     },
 
+    /** Whether a reset link's token would still work (the reset page shows its form only then). */
+    async resetTokenUsable(ctx: Ctx, token: string): Promise<boolean> {
+      const row = await ctx
+        .db('user_tokens')
+        .where({ token_hash: sha256(token), purpose: 'reset_password' })
+        .whereNull('used_at')
+        .andWhere('expires_at', '>', ctx.db.fn.now())
+        .first('id')
+      return row !== undefined
+    },
+
     /**
      * Sets a new password from a reset token, ends every session of the account and spends
      * every other reset link it has outstanding (an older mail must not reset it again).
