@@ -82,6 +82,11 @@ export const EnvSchema = Type.Object({
   UNREAD_DIGEST_MINUTES: Type.Number({ minimum: 0.001, maximum: 10_080, default: 30 }),
   /** Where mailed links point (the web app or a universal-link domain); default PUBLIC_URL. */
   APP_LINK_BASE: Type.Optional(Type.String({ pattern: '^https?://' })),
+  /**
+   * Comma list of allowed checkout `callbackUrl` prefixes, custom app schemes included
+   * (`ojaapp://`, `https://app.example.com`); unset: any http(s) URL.
+   */
+  PAYMENT_CALLBACK_ORIGINS: Type.Optional(Type.String()),
   /** Web Push (VAPID) keys, base64url, and the subject (`mailto:` or `https:`); unset: web push goes to the log. */
   VAPID_PUBLIC_KEY: Type.Optional(Type.String({ minLength: 1 })),
   VAPID_PRIVATE_KEY: Type.Optional(Type.String({ minLength: 1 })),
@@ -109,6 +114,8 @@ export type Config = Env & {
   publicUrl: string
   /** Where mailed links point: APP_LINK_BASE, else publicUrl (no trailing slash). */
   appLinkBase: string
+  /** The allowed checkout callbackUrl prefixes (PAYMENT_CALLBACK_ORIGINS); undefined: any http(s) URL. */
+  paymentCallbackOrigins: string[] | undefined
   /** Whether demo data is loaded on an empty database. */
   seedDemo: boolean
   /** Which X-Forwarded-For entries to believe: none, the last N hops, or those added by these proxies. */
@@ -151,6 +158,27 @@ export function parseTrustProxy(value: string): false | number | string[] | stri
   return entries
 }
 
+/** Schemes a browser would run or read locally: never a place to send a payer back to. */
+const UNSAFE_SCHEMES = new Set(['javascript', 'data', 'vbscript', 'file', 'blob', 'about'])
+
+/**
+ * PAYMENT_CALLBACK_ORIGINS: a comma list of `scheme://…` prefixes; unset or empty: undefined
+ * (any http(s) URL). Returns a message when an entry is not such a prefix.
+ */
+export function parseCallbackOrigins(value: string | undefined): string[] | undefined | string {
+  if (value === undefined || value.trim() === '') return undefined
+  const entries = value
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '')
+  const bad = entries.filter((e) => {
+    const m = /^([a-z][a-z0-9+.-]*):\/\/\S*$/i.exec(e)
+    return !m || UNSAFE_SCHEMES.has(m[1]!.toLowerCase())
+  })
+  if (bad.length > 0) return `not a scheme://… prefix (or a scheme no payer may be sent to): ${bad.join(', ')}`
+  return entries
+}
+
 const DEV_JWT_SECRET = 'oja-development-secret-do-not-use-in-production-0123456789'
 
 /**
@@ -180,6 +208,9 @@ export function loadConfig(
   const nodeEnvExplicit = (env.NODE_ENV !== undefined && env.NODE_ENV !== '') || overrides.NODE_ENV !== undefined
   const trustProxy = parseTrustProxy(parsed.TRUST_PROXY)
   if (typeof trustProxy === 'string') throw new ConfigError([`TRUST_PROXY: ${trustProxy}`])
+  const paymentCallbackOrigins = parseCallbackOrigins(parsed.PAYMENT_CALLBACK_ORIGINS)
+  if (typeof paymentCallbackOrigins === 'string')
+    throw new ConfigError([`PAYMENT_CALLBACK_ORIGINS: ${paymentCallbackOrigins}`])
   const publicUrl = (parsed.PUBLIC_URL ?? `http://${parsed.HOST}:${parsed.PORT}`).replace(/\/$/, '')
   return {
     ...parsed,
@@ -189,6 +220,7 @@ export function loadConfig(
     cursorSecret: parsed.CURSOR_SECRET ?? parsed.JWT_SECRET ?? DEV_JWT_SECRET,
     publicUrl,
     appLinkBase: (parsed.APP_LINK_BASE ?? publicUrl).replace(/\/$/, ''),
+    paymentCallbackOrigins,
     seedDemo: parsed.SEED_DEMO ?? !parsed.DATABASE_URL,
   }
 }

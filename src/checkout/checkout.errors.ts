@@ -7,6 +7,12 @@ export const CheckoutErrors = {
     400,
     'Give a shipping address or addressId (there is no default address)',
   ),
+  /** PAYMENT_CALLBACK_ORIGINS does not list the callbackUrl's prefix (unset: it is not http(s)). */
+  callbackUrlNotAllowed: defineError(
+    'CALLBACK_URL_NOT_ALLOWED',
+    400,
+    'The callbackUrl is not one of the addresses this server may send a payer back to',
+  ),
   /** The listings' terms kept moving while the order was being written. */
   termsChanged: defineError(
     'CHECKOUT_CHANGED',

@@ -15,9 +15,10 @@ export const CheckoutBody = StrictObject(
     couponCode: Type.Optional(CouponCode),
     callbackUrl: Type.Optional(
       Type.String({
-        pattern: '^https?://[^\\s]+$',
+        minLength: 1,
         maxLength: 2000,
-        description: 'Where Paystack sends the browser after paying',
+        description:
+          'Where Paystack sends the browser after paying: must start with one of PAYMENT_CALLBACK_ORIGINS (custom app schemes such as `ojaapp://` included); unset, any http(s) URL. Else 400 CALLBACK_URL_NOT_ALLOWED',
       }),
     ),
   },

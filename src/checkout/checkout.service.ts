@@ -41,6 +41,7 @@ import {
 import type { Actor, Ctx, TxCtx } from '../shared/index.js'
 import { Errors } from '../shared/index.js'
 import { ListingErrors } from '../listings/index.js'
+import { isCallbackUrlAllowed } from './callback-url.js'
 import { CheckoutErrors } from './checkout.errors.js'
 import type { CheckoutBody, CheckoutResult, ShippingAddressInput } from './checkout.schemas.js'
 
@@ -48,7 +49,11 @@ import type { CheckoutBody, CheckoutResult, ShippingAddressInput } from './check
 export type CheckoutDeps = {
   config: Pick<
     Config,
-    'RESERVATION_TTL_SECONDS' | 'publicUrl' | 'CHECKOUT_MAX_UNPAID' | 'RESERVATION_MAX_SHARE_PERCENT'
+    | 'RESERVATION_TTL_SECONDS'
+    | 'publicUrl'
+    | 'CHECKOUT_MAX_UNPAID'
+    | 'RESERVATION_MAX_SHARE_PERCENT'
+    | 'paymentCallbackOrigins'
   >
   spine: EventSpine
   gateway: PaymentGateway
@@ -270,6 +275,11 @@ export function createCheckoutService(deps: CheckoutDeps) {
   return {
     async checkout(ctx: BuyerCtx, input: CheckoutBody): Promise<CheckoutResult> {
       const buyerId = ctx.actor.id
+      if (
+        input.callbackUrl !== undefined &&
+        !isCallbackUrlAllowed(input.callbackUrl, deps.config.paymentCallbackOrigins)
+      )
+        throw CheckoutErrors.callbackUrlNotAllowed()
       // The cart's lines, the buyer's email and the cart's coupon in one read.
       const buyer = await ctx
         .db('users as u')
