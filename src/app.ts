@@ -32,7 +32,7 @@ import {
   type AccountsService,
   type ProfileExtras,
 } from './accounts/index.js'
-import { purgeIdempotencyKeysJob } from './idempotency/index.js'
+import { idempotencyPlugin, purgeIdempotencyKeysJob } from './idempotency/index.js'
 import { notificationsFeature } from './notifications/index.js'
 import { categoriesFeature } from './categories/index.js'
 import { Sweeper } from './jobs/index.js'
@@ -218,6 +218,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     })
     await app.register(authPlugin, { secret: config.jwtSecret, accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS, db })
     await app.register(docsPlugin)
+    // Idempotency-Key for every route whose config asks for it (the features' own scopes may register it too: it runs once).
+    await app.register(idempotencyPlugin, { db })
 
     const profileExtras: ProfileExtras = async (db, userId) => {
       const [rating, activeListings] = await Promise.all([ratingOf(db, userId), activeListingsOf(db, userId)])
