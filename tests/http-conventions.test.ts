@@ -61,6 +61,9 @@ void t.test('public reads carry an ETag and answer a matching If-None-Match with
     304,
   )
 
+  const head = await app.inject({ method: 'HEAD', url, headers: { 'if-none-match': changed.headers.etag as string } })
+  t.equal(head.statusCode, 304, 'HEAD too')
+
   // A 404 is not tagged.
   const missing = await call(app, 'GET', '/v1/listings/00000000-0000-4000-8000-000000000000')
   t.equal(missing.statusCode, 404)

@@ -36,7 +36,8 @@ export function noneMatch(header: string | undefined, etag: string): boolean {
 export const etagPlugin = fp(
   async (app: FastifyInstance, opts: EtagOptions) => {
     app.addHook('onSend', async (req, reply, payload) => {
-      const read = opts.routes[`${req.method} ${req.routeOptions.url}`]
+      // HEAD is answered by the GET route (Fastify's exposed HEAD routes): the same validator.
+      const read = opts.routes[`${req.method === 'HEAD' ? 'GET' : req.method} ${req.routeOptions.url}`]
       if (!read || reply.statusCode !== 200) return payload
       if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload
       const etag = etagOf(payload)
