@@ -3,6 +3,7 @@ import { build, call } from './helpers/app.js'
 import { aUser, anAdmin } from './factories/users.js'
 import { listingBody } from './factories/catalogue.js'
 import { aConversation } from './factories/chat.js'
+import { aShipment } from './factories/trust.js'
 import { etagOf, noneMatch } from '../src/http/index.js'
 
 void t.test('If-None-Match: weak comparison, lists and *', async (t) => {
@@ -244,4 +245,35 @@ void t.test('a choice of values: one error naming the allowed values', async (t)
   t.same(query.json.errors, [
     { path: '/querystring/sort', message: 'must be one of: newest, price_asc, price_desc, relevance, distance' },
   ])
+})
+
+void t.test('reviews and their flags: Location and replays', async (t) => {
+  const app = await build(t)
+  const [buyer, seller, reader] = [await aUser(app), await aUser(app), await aUser(app)]
+  const { shipmentId } = await aShipment(app.db, buyer.id, seller.id)
+  const review = (key: string) =>
+    call(app, 'POST', `/v1/shipments/${shipmentId}/reviews`, {
+      token: buyer.accessToken,
+      body: { rating: 5, body: 'As described' },
+      headers: { 'idempotency-key': key },
+    })
+  const created = await review('review-1')
+  t.equal(created.statusCode, 201, created.body)
+  t.equal(created.headers.location, `/v1/users/${seller.id}/reviews`)
+  const again = await review('review-1')
+  t.equal(again.statusCode, 201, 'replayed, not 409 already reviewed')
+  t.equal(again.body, created.body)
+
+  const flag = () =>
+    call(app, 'POST', `/v1/reviews/${created.json.id}/flags`, {
+      token: reader.accessToken,
+      body: { reason: 'rude' },
+      headers: { 'idempotency-key': 'flag-1' },
+    })
+  const flagged = await flag()
+  t.equal(flagged.statusCode, 201, flagged.body)
+  t.equal(flagged.headers.location, `/v1/reviews/${created.json.id}/flags`)
+  const flaggedAgain = await flag()
+  t.equal(flaggedAgain.body, flagged.body)
+  t.equal(flaggedAgain.headers['idempotent-replayed'], 'true')
 })
