@@ -14,6 +14,7 @@ import { authPlugin } from './auth/index.js'
 import {
   docsPlugin,
   errorsPlugin,
+  etagPlugin,
   fallbackRateLimitStore,
   registerJsonParser,
   requestLogSerializer,
@@ -32,7 +33,7 @@ import {
   type AccountsService,
   type ProfileExtras,
 } from './accounts/index.js'
-import { purgeIdempotencyKeysJob } from './idempotency/index.js'
+import { idempotencyPlugin, purgeIdempotencyKeysJob } from './idempotency/index.js'
 import { notificationsFeature } from './notifications/index.js'
 import { categoriesFeature } from './categories/index.js'
 import { Sweeper } from './jobs/index.js'
@@ -218,6 +219,18 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     })
     await app.register(authPlugin, { secret: config.jwtSecret, accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS, db })
     await app.register(docsPlugin)
+    // Idempotency-Key for every route whose config asks for it (the features' own scopes may register it too: it runs once).
+    await app.register(idempotencyPlugin, { db })
+    // The public reads: ETag, If-None-Match → 304, and how long a cache may keep them.
+    await app.register(etagPlugin, {
+      routes: {
+        'GET /v1/listings/:id': { maxAge: 0 },
+        'GET /v1/categories': { maxAge: 300, anonymous: true },
+        'GET /v1/users/:id': { maxAge: 0 },
+        'GET /v1/users/:id/reviews': { maxAge: 0 },
+        'GET /v1/listings/:id/reviews': { maxAge: 0 },
+      },
+    })
 
     const profileExtras: ProfileExtras = async (db, userId) => {
       const [rating, activeListings] = await Promise.all([ratingOf(db, userId), activeListingsOf(db, userId)])

@@ -310,6 +310,7 @@ void t.test('admin refunds: partial, full, too much, idempotent, Paystack down o
 
   const partial = await refund({ amount: 10_000_00, reason: 'Arrived scratched' }, 'refund-1')
   t.equal(partial.statusCode, 201, partial.body)
+  t.equal(partial.headers.location, `/v1/orders/${order.id}`, 'Location: the order the refund shows on')
   t.equal(partial.json.order.paymentStatus, 'partially_refunded')
   t.match(partial.json.refund, {
     amount: 10_000_00,
@@ -318,6 +319,7 @@ void t.test('admin refunds: partial, full, too much, idempotent, Paystack down o
     reason: 'Arrived scratched',
   })
   const replay = await refund({ amount: 10_000_00, reason: 'Arrived scratched' }, 'refund-1')
+  t.equal(replay.headers.location, `/v1/orders/${order.id}`, 'replayed with its Location')
   t.equal(replay.statusCode, 201)
   t.equal(replay.body, partial.body, 'the replay is the first answer')
   t.equal(replay.headers['idempotent-replayed'], 'true')

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { IdempotencyHeaders } from '../idempotency/index.js'
 import { Type } from '@sinclair/typebox'
 import { actorCtx } from '../http/index.js'
 import { EmptyBody, IdParams, OrNull, Page, problems } from '../shared/index.js'
@@ -25,6 +26,7 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService; offers: 
 ) => {
   const tags = ['chat']
   const auth = { auth: 'required' as const }
+  const creating = { auth: 'required' as const, idempotency: 'optional' as const }
 
   app.post(
     '/v1/conversations',
@@ -35,13 +37,17 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService; offers: 
         description:
           '201 when it was created, 200 when it already existed. With `message`, the first message is sent too.',
         body: OpenConversationBody,
+        headers: IdempotencyHeaders,
         response: { 200: ConversationRef, 201: ConversationRef, ...problems(401, 403, 404, 409, 429) },
       },
-      config: auth,
+      config: creating,
     },
     async (req, reply) => {
       const { created, conversation } = await chat.open(actorCtx(req), req.body)
-      return reply.code(created ? 201 : 200).send(conversation)
+      return reply
+        .code(created ? 201 : 200)
+        .header('location', `/v1/conversations/${conversation.id}`)
+        .send(conversation)
     },
   )
 
@@ -102,13 +108,18 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService; offers: 
           '201 with the new message; a resend with the same `clientId` stores nothing and answers 200 with the original.',
         params: IdParams,
         body: SendMessageBody,
+        headers: IdempotencyHeaders,
         response: { 200: MessageRef, 201: MessageRef, ...problems(401, 403, 404, 409, 429) },
       },
-      config: auth,
+      config: creating,
     },
     async (req, reply) => {
       const { created, message } = await chat.send(actorCtx(req), req.params.id, req.body)
-      return reply.code(created ? 201 : 200).send(message)
+      // A message has no GET of its own: Location names the conversation's messages.
+      return reply
+        .code(created ? 201 : 200)
+        .header('location', `/v1/conversations/${req.params.id}/messages`)
+        .send(message)
     },
   )
 
@@ -162,11 +173,15 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService; offers: 
         description: "For the conversation's listing unless `listingId` names another listing of the same seller.",
         params: IdParams,
         body: MakeOfferBody,
+        headers: IdempotencyHeaders,
         response: { 201: OfferRef, ...problems(401, 403, 404, 409, 429) },
       },
-      config: auth,
+      config: creating,
     },
-    async (req, reply) => reply.code(201).send(await offers.make(actorCtx(req), req.params.id, req.body)),
+    async (req, reply) => {
+      const offer = await offers.make(actorCtx(req), req.params.id, req.body)
+      return reply.code(201).header('location', `/v1/offers/${offer.id}`).send(offer)
+    },
   )
 
   app.get(
@@ -214,11 +229,14 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService; offers: 
         description: 'The answered offer becomes `countered`; the answer is the new pending offer from your side.',
         params: IdParams,
         body: CounterOfferBody,
+        headers: IdempotencyHeaders,
         response: { 201: OfferRef, ...problems(401, 403, 404, 409, 429) },
       },
-      config: auth,
+      config: creating,
     },
-    async (req, reply) =>
-      reply.code(201).send(await offers.counter(actorCtx(req), req.params.id, req.body.amount, req.body.quantity)),
+    async (req, reply) => {
+      const offer = await offers.counter(actorCtx(req), req.params.id, req.body.amount, req.body.quantity)
+      return reply.code(201).header('location', `/v1/offers/${offer.id}`).send(offer)
+    },
   )
 }

@@ -45,7 +45,7 @@ export const Message = Type.Object(
     id: Id,
     conversationId: Id,
     senderId: OrNull(Id),
-    kind: Type.Union([Type.Literal('text'), Type.Literal('offer'), Type.Literal('system')]),
+    kind: StringEnum(['text', 'offer', 'system']),
     body: Type.String(),
     offer: Type.Optional(Type.Ref('Offer')),
     clientId: OrNull(Type.String()),

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { IdempotencyHeaders } from '../idempotency/index.js'
 import { actorCtx, ctxOf } from '../http/index.js'
 import { IdParams, Page, problems } from '../shared/index.js'
 import { Coupon, CreateCouponBody, ListCouponsQuery, UpdateCouponBody } from './coupons.schemas.js'
@@ -43,11 +44,15 @@ export const couponsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary:
           'Create a coupon (percent or flat; minimum order, maximum discount, expiry, total and per-user limits)',
         body: CreateCouponBody,
+        headers: IdempotencyHeaders,
         response: { 201: Coupon, ...problems(401, 403, 409) },
       },
-      config: { auth: 'admin' },
+      config: { auth: 'admin', idempotency: 'optional' },
     },
-    async (req, reply) => reply.code(201).send(await couponsAdmin.create(actorCtx(req), req.body)),
+    async (req, reply) => {
+      const coupon = await couponsAdmin.create(actorCtx(req), req.body)
+      return reply.code(201).header('location', `/v1/admin/coupons/${coupon.id}`).send(coupon)
+    },
   )
 
   app.patch(

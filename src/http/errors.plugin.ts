@@ -45,16 +45,57 @@ const PG_CODES: Record<string, () => AppError> = {
   '55P03': () => HttpErrors.tryAgain('The item is busy; try again'),
 }
 
+const oneOf = (values: unknown[]) =>
+  `must be one of: ${values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')}`
+
+/**
+ * Ajv's errors as one entry per field and failure. A choice of values says which: `enum`
+ * ("must be one of: a, b, c"), and a union of constants (an `anyOf` of `const`, which Ajv
+ * reports once per branch and once more for the `anyOf`) is folded into that one entry too.
+ */
 function validationErrors(err: FastifyError): ProblemFieldError[] {
-  return (err.validation ?? []).map((v) => {
+  const all = err.validation ?? []
+  // The `anyOf`s whose branches are all constants, by schema path: their allowed values.
+  const constChoices = new Map<string, unknown[]>()
+  for (const v of all) {
+    if (v.keyword !== 'const') continue
+    const m = /^(.*)\/anyOf\/\d+\/const$/.exec(v.schemaPath)
+    if (!m) continue
+    const list = constChoices.get(m[1]!) ?? []
+    list.push((v.params as { allowedValue?: unknown }).allowedValue)
+    constChoices.set(m[1]!, list)
+  }
+  // An anyOf with another kind of branch (a pattern, an object) keeps Ajv's own errors.
+  for (const v of all) {
+    const m = /^(.*?)\/anyOf\/\d+\//.exec(v.schemaPath)
+    if (m && constChoices.has(m[1]!) && v.keyword !== 'const') constChoices.delete(m[1]!)
+  }
+  const out: ProblemFieldError[] = []
+  const seen = new Set<string>()
+  for (const v of all) {
     const params = v.params as Record<string, unknown>
     let path = `/${err.validationContext ?? 'body'}${v.instancePath}`
     if (typeof params.missingProperty === 'string') path += `/${params.missingProperty}`
+    let entry: ProblemFieldError
     if (typeof params.additionalProperty === 'string') {
-      return { path: `${path}/${params.additionalProperty}`, message: 'unknown field' }
+      entry = { path: `${path}/${params.additionalProperty}`, message: 'unknown field' }
+    } else if (v.keyword === 'enum' && Array.isArray(params.allowedValues)) {
+      entry = { path, message: oneOf(params.allowedValues) }
+    } else if (v.keyword === 'const' && constChoices.has(v.schemaPath.replace(/\/anyOf\/\d+\/const$/, ''))) {
+      continue // folded into its anyOf's entry
+    } else if (v.keyword === 'anyOf' && constChoices.has(v.schemaPath.replace(/\/anyOf$/, ''))) {
+      entry = { path, message: oneOf(constChoices.get(v.schemaPath.replace(/\/anyOf$/, ''))!) }
+    } else if (v.keyword === 'const') {
+      entry = { path, message: oneOf([params.allowedValue]) }
+    } else {
+      entry = { path, message: v.message ?? 'is invalid' }
     }
-    return { path, message: v.message ?? 'is invalid' }
-  })
+    const id = `${entry.path}\u0000${entry.message}`
+    if (seen.has(id)) continue
+    seen.add(id)
+    out.push(entry)
+  }
+  return out
 }
 
 /** The database is unreachable (connection refused, cut, pool timeout): a 503, not a 500. */

@@ -15,6 +15,8 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     idempotencyClaim?: IdempotencyClaim
+    /** Set by the first idempotency hook to see the request, so a second registration (a feature's scope) does nothing. */
+    idempotencySeen?: boolean
   }
 }
 
@@ -64,7 +66,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
  * replayed for the same key and request within 24 h; another request with the key gets 409
  * IDEMPOTENCY_KEY_REUSED. 5xx and 429 answers are not stored, so the client can retry.
  *
- * Register it inside the encapsulated scope whose routes use it.
+ * The app registers it once at its root; a feature may register it in its own scope too (the
+ * request is then handled by the first hook only).
  */
 export const idempotencyPlugin = fp(
   async (app: FastifyInstance, opts: IdempotencyOptions) => {
@@ -111,7 +114,8 @@ export const idempotencyPlugin = fp(
 
     app.addHook('preHandler', async (req, reply) => {
       const mode = req.routeOptions.config?.idempotency
-      if (!mode) return
+      if (!mode || req.idempotencySeen) return
+      req.idempotencySeen = true
       const header = req.headers['idempotency-key']
       if (header === undefined) {
         if (mode === 'required') throw IdempotencyErrors.required()

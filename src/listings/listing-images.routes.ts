@@ -54,7 +54,8 @@ export const listingImagesRoutes: FastifyPluginAsyncTypebox<{
         }
         return file.toBuffer()
       })
-      return reply.code(201).send(image)
+      // A photo has no GET of its own: Location names the listing that now shows it.
+      return reply.code(201).header('location', `/v1/listings/${req.params.id}`).send(image)
     },
   )
 

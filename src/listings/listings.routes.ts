@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { actorCtx, ctxOf } from '../http/index.js'
 import { routeLimit } from '../http/index.js'
+import { IdempotencyHeaders } from '../idempotency/index.js'
 import { IdParams, Page, problems } from '../shared/index.js'
 import type { ListingsService } from './listings.service.js'
 import type { SearchService } from './listings.search.js'
@@ -35,11 +36,19 @@ export const listingsRoutes: FastifyPluginAsyncTypebox<{
         tags,
         summary: 'Create a listing (published unless `draft`)',
         body: CreateListingBody,
-        response: { 201: Listing, ...problems(401, 403, 429) },
+        headers: IdempotencyHeaders,
+        response: { 201: Listing, ...problems(401, 403, 409, 429) },
       },
-      config: { auth: 'required', ...routeLimit(rateLimitScale, 100, '1 hour', byUser('listing-create')) },
+      config: {
+        auth: 'required',
+        idempotency: 'optional',
+        ...routeLimit(rateLimitScale, 100, '1 hour', byUser('listing-create')),
+      },
     },
-    async (req, reply) => reply.code(201).send(await listings.create(actorCtx(req), req.body)),
+    async (req, reply) => {
+      const listing = await listings.create(actorCtx(req), req.body)
+      return reply.code(201).header('location', `/v1/listings/${listing.id}`).send(listing)
+    },
   )
 
   app.get(
@@ -126,10 +135,20 @@ export const listingsRoutes: FastifyPluginAsyncTypebox<{
         summary: 'Flag a listing for the moderators',
         params: IdParams,
         body: ReportBody,
+        headers: IdempotencyHeaders,
         response: { 201: ListingReport, ...problems(401, 403, 404, 409, 429) },
       },
-      config: { auth: 'required', ...routeLimit(rateLimitScale, 20, '1 hour', byUser('report')) },
+      config: {
+        auth: 'required',
+        idempotency: 'optional',
+        ...routeLimit(rateLimitScale, 20, '1 hour', byUser('report')),
+      },
     },
-    async (req, reply) => reply.code(201).send(await reports.create(actorCtx(req), req.params.id, req.body)),
+    // A report has no GET of its own for the reporter: Location names the listing reported.
+    async (req, reply) =>
+      reply
+        .code(201)
+        .header('location', `/v1/listings/${req.params.id}`)
+        .send(await reports.create(actorCtx(req), req.params.id, req.body)),
   )
 }

@@ -1,19 +1,19 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { Currency, Id, Money, NameText, OrNull, PageQuery, StrictObject, Timestamp } from '../shared/index.js'
+import {
+  Currency,
+  Id,
+  Money,
+  NameText,
+  OrNull,
+  PageQuery,
+  StrictObject,
+  StringEnum,
+  Timestamp,
+} from '../shared/index.js'
 
-export const ListingType = Type.Union([Type.Literal('sale'), Type.Literal('giveaway')])
-export const Condition = Type.Union([
-  Type.Literal('new'),
-  Type.Literal('like_new'),
-  Type.Literal('good'),
-  Type.Literal('fair'),
-])
-export const ListingStatus = Type.Union([
-  Type.Literal('draft'),
-  Type.Literal('active'),
-  Type.Literal('sold'),
-  Type.Literal('removed'),
-])
+export const ListingType = StringEnum(['sale', 'giveaway'])
+export const Condition = StringEnum(['new', 'like_new', 'good', 'fair'])
+export const ListingStatus = StringEnum(['draft', 'active', 'sold', 'removed'])
 export type ListingType = Static<typeof ListingType>
 export type Condition = Static<typeof Condition>
 export type ListingStatus = Static<typeof ListingStatus>
@@ -77,7 +77,7 @@ export const UpdateListingBody = StrictObject(
     quantity: Type.Optional(Quantity),
     location: Type.Optional(OrNull(LocationInput)),
     status: Type.Optional(
-      Type.Union([Type.Literal('draft'), Type.Literal('active')], {
+      StringEnum(['draft', 'active'], {
         description:
           '`active` publishes a draft (or relists a sold listing whose quantity was raised); `draft` unpublishes',
       }),
@@ -134,13 +134,7 @@ export const ListingCard = Type.Object({
 })
 export type ListingCard = Static<typeof ListingCard>
 
-export const SearchSort = Type.Union([
-  Type.Literal('newest'),
-  Type.Literal('price_asc'),
-  Type.Literal('price_desc'),
-  Type.Literal('relevance'),
-  Type.Literal('distance'),
-])
+export const SearchSort = StringEnum(['newest', 'price_asc', 'price_desc', 'relevance', 'distance'])
 export type SearchSort = Static<typeof SearchSort>
 
 export const SearchQuery = StrictObject({
@@ -165,7 +159,7 @@ export const SearchPage = Type.Object({
   items: Type.Array(ListingCard),
   nextCursor: OrNull(Type.String()),
   searchMode: Type.Optional(
-    Type.Union([Type.Literal('exact'), Type.Literal('fuzzy')], {
+    StringEnum(['exact', 'fuzzy'], {
       description: 'With `q`: `fuzzy` when the exact search found little and typo-tolerant matching was used',
     }),
   ),
@@ -178,11 +172,15 @@ export const ImageOrderBody = StrictObject({
 })
 export const ImageParams = StrictObject({ id: Id, imageId: Id })
 
-export const ReportReason = Type.Union(
-  ['prohibited', 'scam', 'counterfeit', 'offensive', 'wrong_category', 'duplicate', 'other'].map((s) =>
-    Type.Literal(s),
-  ),
-)
+export const ReportReason = StringEnum([
+  'prohibited',
+  'scam',
+  'counterfeit',
+  'offensive',
+  'wrong_category',
+  'duplicate',
+  'other',
+])
 export const ReportBody = StrictObject({ reason: ReportReason, detail: Type.Optional(Text({ maxLength: 2000 })) })
 export type ReportBody = Static<typeof ReportBody>
 export const ListingReport = Type.Object({
@@ -190,6 +188,6 @@ export const ListingReport = Type.Object({
   listingId: Id,
   reason: Type.String(),
   detail: OrNull(Type.String()),
-  status: Type.Union([Type.Literal('open'), Type.Literal('dismissed'), Type.Literal('actioned')]),
+  status: StringEnum(['open', 'dismissed', 'actioned']),
   createdAt: Timestamp,
 })

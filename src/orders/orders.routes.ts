@@ -153,6 +153,8 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<{ orders: OrdersService }> 
     },
     async (req, reply) => {
       const { status, body } = await orders.adminRefund(actorCtx(req), req.params.id, req.body)
+      // A refund has no GET of its own: Location names the order it shows on.
+      if (status === 201) reply.header('location', `/v1/orders/${req.params.id}`)
       return reply.code(status).send(body)
     },
   )

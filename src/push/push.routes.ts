@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { IdempotencyHeaders } from '../idempotency/index.js'
 import { Type } from '@sinclair/typebox'
 import { actorCtx } from '../http/index.js'
 import { IdParams, problems } from '../shared/index.js'
@@ -32,9 +33,10 @@ export const pushRoutes: FastifyPluginAsyncTypebox<{ vapidPublicKey: string | un
         description:
           'The same token (web push: the same `subscription.endpoint`) again answers 201 with the same id, the device moved to this session and user. A device belongs to the session that registered it: logout removes it.',
         body: RegisterDeviceBody,
-        response: { 201: RegisteredDevice, ...problems(401, 403) },
+        headers: IdempotencyHeaders,
+        response: { 201: RegisteredDevice, ...problems(401, 403, 409) },
       },
-      config: auth,
+      config: { ...auth, idempotency: 'optional' },
     },
     async (req, reply) => {
       const device = await devices.register(actorCtx(req), req.body)

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { IdempotencyHeaders } from '../idempotency/index.js'
 import { Type } from '@sinclair/typebox'
 import { actorCtx } from '../http/index.js'
 import { IdParams, Page, problems } from '../shared/index.js'
@@ -97,11 +98,17 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminService }> = a
         tags,
         summary: 'Add a category',
         body: CategoryInput,
+        headers: IdempotencyHeaders,
         response: { 201: AdminCategory, ...problems(401, 403, 404, 409) },
       },
-      config: admin,
+      config: { ...admin, idempotency: 'optional' },
     },
-    async (req, reply) => reply.code(201).send(await service.createCategory(actorCtx(req), req.body)),
+    // A category has no GET of its own: Location names the admin's category list.
+    async (req, reply) =>
+      reply
+        .code(201)
+        .header('location', '/v1/admin/categories')
+        .send(await service.createCategory(actorCtx(req), req.body)),
   )
 
   app.patch(

@@ -1,7 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { actorCtx } from '../http/index.js'
-import { Id, IdParams, OrNull, Page, PageQuery, StrictObject, Timestamp, problems } from '../shared/index.js'
+import {
+  Id,
+  IdParams,
+  OrNull,
+  Page,
+  PageQuery,
+  StrictObject,
+  StringEnum,
+  Timestamp,
+  problems,
+} from '../shared/index.js'
 import type { ModerationService } from './moderation.service.js'
 import { marketplaceStats } from './stats.service.js'
 
@@ -60,9 +70,7 @@ export const moderationRoutes: FastifyPluginAsyncTypebox<{ moderation: Moderatio
         tags,
         summary: 'Reported listings, newest first (open by default)',
         querystring: StrictObject({
-          status: Type.Optional(
-            Type.Union([Type.Literal('open'), Type.Literal('dismissed'), Type.Literal('actioned')]),
-          ),
+          status: Type.Optional(StringEnum(['open', 'dismissed', 'actioned'])),
           ...PageQuery,
         }),
         response: { 200: Page(Report), ...problems(401, 403) },

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { IdempotencyHeaders } from '../idempotency/index.js'
 import { Type } from '@sinclair/typebox'
 import { actorCtx, ctxOf } from '../http/index.js'
 import { Id, IdParams, OrNull, problems } from '../shared/index.js'
@@ -26,11 +27,16 @@ export const reviewsRoutes: FastifyPluginAsyncTypebox<{ reviews: ReviewsService 
         summary: 'The buyer reviews the seller of a received shipment, once',
         params: IdParams,
         body: CreateReviewBody,
+        headers: IdempotencyHeaders,
         response: { 201: Review, ...problems(401, 403, 404, 409) },
       },
-      config: { auth: 'required' },
+      config: { auth: 'required', idempotency: 'optional' },
     },
-    async (req, reply) => reply.code(201).send(await reviews.create(actorCtx(req), req.params.id, req.body)),
+    // A review has no GET of its own: Location names the seller's reviews, where it shows.
+    async (req, reply) => {
+      const review = await reviews.create(actorCtx(req), req.params.id, req.body)
+      return reply.code(201).header('location', `/v1/users/${review.sellerId}/reviews`).send(review)
+    },
   )
 
   app.get(
@@ -84,11 +90,17 @@ export const reviewsRoutes: FastifyPluginAsyncTypebox<{ reviews: ReviewsService 
         summary: 'Flag a review for moderators',
         params: IdParams,
         body: FlagBody,
+        headers: IdempotencyHeaders,
         response: { 201: Type.Object({ reviewId: Id, openFlags: Type.Integer() }), ...problems(401, 403, 404, 409) },
       },
-      config: { auth: 'required' },
+      config: { auth: 'required', idempotency: 'optional' },
     },
-    async (req, reply) => reply.code(201).send(await reviews.flag(actorCtx(req), req.params.id, req.body.reason)),
+    // A flag has no URL of its own (moderators see flags in /v1/admin/reviews): Location names the review's flags.
+    async (req, reply) =>
+      reply
+        .code(201)
+        .header('location', `/v1/reviews/${req.params.id}/flags`)
+        .send(await reviews.flag(actorCtx(req), req.params.id, req.body.reason)),
   )
 
   app.get(

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import { Id, OrNull, PageQuery, StrictObject, Timestamp } from '../shared/index.js'
+import { Id, OrNull, PageQuery, StrictObject, StringEnum, Timestamp } from '../shared/index.js'
 
 export const RatingSummary = Type.Object({
   average: OrNull(Type.Number()),
@@ -28,7 +28,7 @@ export const Review = Type.Object({
 export const AdminReview = Type.Composite([
   Review,
   Type.Object({
-    status: Type.Union([Type.Literal('visible'), Type.Literal('hidden')]),
+    status: StringEnum(['visible', 'hidden']),
     openFlags: Type.Integer(),
     flags: Type.Array(
       Type.Object({ userId: Id, reason: Type.String(), createdAt: Timestamp, resolved: Type.Boolean() }),
@@ -50,13 +50,11 @@ export const CreateReviewBody = StrictObject({
 export const ReplyBody = StrictObject({ body: Type.String({ minLength: 1, maxLength: 2000 }) })
 export const FlagBody = StrictObject({ reason: Type.String({ minLength: 1, maxLength: 500 }) })
 export const ModerateBody = StrictObject({
-  action: Type.Union([Type.Literal('hide'), Type.Literal('restore'), Type.Literal('dismiss_flags')]),
+  action: StringEnum(['hide', 'restore', 'dismiss_flags']),
   note: Type.String({ minLength: 1, maxLength: 1000 }),
 })
 export const ReviewsQuery = StrictObject({ ...PageQuery })
 export const AdminReviewsQuery = StrictObject({
-  status: Type.Optional(
-    Type.Union([Type.Literal('flagged'), Type.Literal('visible'), Type.Literal('hidden')], { default: 'flagged' }),
-  ),
+  status: Type.Optional(StringEnum(['flagged', 'visible', 'hidden'], { default: 'flagged' })),
   ...PageQuery,
 })

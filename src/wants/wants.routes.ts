@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { IdempotencyHeaders } from '../idempotency/index.js'
 import { Type } from '@sinclair/typebox'
 import { actorCtx, ctxOf } from '../http/index.js'
 import { routeLimit } from '../http/index.js'
@@ -26,14 +27,19 @@ export const wantsRoutes: FastifyPluginAsyncTypebox<{ wants: WantsService; rateL
         tags,
         summary: 'Post an item request',
         body: CreateWantBody,
-        response: { 201: Want, ...problems(401, 403, 429) },
+        headers: IdempotencyHeaders,
+        response: { 201: Want, ...problems(401, 403, 409, 429) },
       },
       config: {
         auth: 'required',
+        idempotency: 'optional',
         ...routeLimit(rateLimitScale, 50, '1 hour', (req) => `want-create:${req.actor?.id ?? req.ip}`),
       },
     },
-    async (req, reply) => reply.code(201).send(await wants.create(actorCtx(req), req.body)),
+    async (req, reply) => {
+      const want = await wants.create(actorCtx(req), req.body)
+      return reply.code(201).header('location', `/v1/wants/${want.id}`).send(want)
+    },
   )
 
   app.get(
@@ -100,16 +106,22 @@ export const wantsRoutes: FastifyPluginAsyncTypebox<{ wants: WantsService; rateL
         summary: 'Answer a want with one of my listings: opens (or reuses) the conversation and notifies the author',
         params: IdParams,
         body: WantResponseBody,
+        headers: IdempotencyHeaders,
         response: { 200: WantResponseResult, 201: WantResponseResult, ...problems(401, 403, 404, 409, 429) },
       },
       config: {
         auth: 'required',
+        idempotency: 'optional',
         ...routeLimit(rateLimitScale, 20, '10 seconds', (req) => `want-response:${req.actor?.id ?? req.ip}`),
       },
     },
     async (req, reply) => {
       const result = await wants.respond(actorCtx(req), req.params.id, req.body)
-      return reply.code(result.created ? 201 : 200).send(result)
+      // The response lives in the conversation it opened (or reused).
+      return reply
+        .code(result.created ? 201 : 200)
+        .header('location', `/v1/conversations/${result.conversationId}`)
+        .send(result)
     },
   )
 }

@@ -1,11 +1,11 @@
 import { Message as ChatMessage } from '../chat/index.js'
 import { Type, type Static } from '@sinclair/typebox'
 import { Location, LocationInput, SellerSummary, Text } from '../listings/index.js'
-import { Id, Money, NameText, OrNull, PageQuery, StrictObject, Timestamp } from '../shared/index.js'
+import { Id, Money, NameText, OrNull, PageQuery, StrictObject, StringEnum, Timestamp } from '../shared/index.js'
 
 const Title = NameText({ minLength: 3, maxLength: 120 })
 const Description = Text({ maxLength: 2000 })
-export const WantStatus = Type.Union([Type.Literal('open'), Type.Literal('closed')])
+export const WantStatus = StringEnum(['open', 'closed'])
 
 export const Want = Type.Object({
   id: Id,
