@@ -12,33 +12,10 @@ import { grossOfRefunded, lineSplit, mulDivRound, reversedAt } from '../src/ledg
 import { call, type Json, type TestApp } from './helpers/app.js'
 import { aCoupon, commerceApp, paidOrder } from './factories/commerce.js'
 import { aListing } from './factories/listings.js'
+import { balanceOf, moveTo, paidSale, RATES } from './factories/money.js'
 import { aUser, anAdmin, type SignedInUser } from './factories/users.js'
 
-const RATES = { feeBps: 500, vatBps: 750 }
 const SHARE = lineSplit(7_500_000, RATES).share // 7 096 875
-
-async function balanceOf(app: TestApp, user: SignedInUser): Promise<Json> {
-  const res = await call(app, 'GET', '/v1/me/balance', { token: user.accessToken })
-  if (res.statusCode !== 200) throw new Error(`balance: ${res.statusCode} ${res.body}`)
-  return res.json
-}
-
-async function moveTo(app: TestApp, seller: SignedInUser, shipmentId: string, status: string) {
-  const res = await call(app, 'POST', `/v1/shipments/${shipmentId}/status`, {
-    token: seller.accessToken,
-    body: { status },
-  })
-  if (res.statusCode !== 200) throw new Error(`move: ${res.statusCode} ${res.body}`)
-}
-
-/** A seller, a buyer, and the seller's listing at `price`, paid for by the buyer. */
-async function paidSale(app: TestApp, paystack: Parameters<typeof paidOrder>[1], price = 7_500_000) {
-  const seller = await aUser(app, { name: 'Sade Seller' })
-  const buyer = await aUser(app, { name: 'Bola Buyer' })
-  const listing = await aListing(app.db, seller.id, { price })
-  const order = await paidOrder(app, paystack, buyer, [listing.id])
-  return { seller, buyer, order, shipmentId: order.shipments[0].id as string }
-}
 
 const open = (
   app: TestApp,

@@ -9,8 +9,8 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import t from 'tap'
 import { call, type TestApp } from './helpers/app.js'
-import { commerceApp, paidOrder, postWebhook, sweep } from './factories/commerce.js'
-import { aListing } from './factories/listings.js'
+import { commerceApp, postWebhook, sweep } from './factories/commerce.js'
+import { balanceOf, receivedSale } from './factories/money.js'
 import { aUser, anAdmin, type SignedInUser } from './factories/users.js'
 import type { FakePaystack } from './fakes/paystack.js'
 
@@ -19,27 +19,9 @@ type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-exp
 /** The seller's share of a 5,000,000 kobo line at 5 % fee and 7.5 % VAT on it. */
 const SHARE = 5_000_000 - 250_000 - 18_750
 
-async function balanceOf(app: TestApp, user: SignedInUser): Promise<Json> {
-  const res = await call(app, 'GET', '/v1/me/balance', { token: user.accessToken })
-  if (res.statusCode !== 200) throw new Error(`balance: ${res.statusCode} ${res.body}`)
-  return res.json
-}
-
 /** A seller whose sale of `price` was received by the buyer: its share is available. */
 async function sellerWithMoney(app: TestApp, paystack: FakePaystack, price = 5_000_000): Promise<SignedInUser> {
-  const seller = await aUser(app, { name: 'Sade Seller' })
-  const buyer = await aUser(app, { name: 'Bola Buyer' })
-  const listing = await aListing(app.db, seller.id, { price })
-  const order = await paidOrder(app, paystack, buyer, [listing.id])
-  const shipmentId = order.shipments[0].id as string
-  const moved = await call(app, 'POST', `/v1/shipments/${shipmentId}/status`, {
-    token: seller.accessToken,
-    body: { status: 'delivered' },
-  })
-  if (moved.statusCode !== 200) throw new Error(`move: ${moved.statusCode} ${moved.body}`)
-  const received = await call(app, 'POST', `/v1/shipments/${shipmentId}/received`, { token: buyer.accessToken })
-  if (received.statusCode !== 200) throw new Error(`received: ${received.statusCode} ${received.body}`)
-  return seller
+  return (await receivedSale(app, paystack, price)).seller
 }
 
 async function setAccount(app: TestApp, user: SignedInUser, bankCode = '058', accountNumber = '0123456789') {

@@ -2,3 +2,6 @@
 
 export { Sweeper } from './sweeper.js'
 export type { Job } from './sweeper.js'
+
+/** The loop of an outbox sender (mail, push): kicked after a commit, polling otherwise. */
+export { PollLoop } from './poll-loop.js'

@@ -1,7 +1,7 @@
-import { randomInt } from 'node:crypto'
+import { randomInt, randomUUID } from 'node:crypto'
 import type { Db } from '../db/index.js'
 import { postJournal, type Entry } from './journal.js'
-import type { EscrowState, SellerAccount, ShipmentMoneyRow } from './ledger.tables.js'
+import type { EscrowState, NewShipmentMoney, SellerAccount, ShipmentMoneyRow } from './ledger.tables.js'
 import { apportionCapped, grossOfRefunded, reversedAt, sumSplits, type Rates, type Split } from './shares.js'
 
 /** The bucket that holds a shipment's money in each escrow state. */
@@ -50,19 +50,7 @@ export async function postCapture(
     }
   }
   let gross = 0
-  const rows: Omit<
-    ShipmentMoneyRow,
-    | 'refunded_gross'
-    | 'refunded_share'
-    | 'refunded_fee'
-    | 'refunded_vat'
-    | 'state'
-    | 'release_reason'
-    | 'released_at'
-    | 'handover_failures'
-    | 'created_at'
-    | 'updated_at'
-  >[] = []
+  const rows: NewShipmentMoney[] = []
   for (const [shipmentId, s] of shipments) {
     const split = sumSplits(s.lines, rates)
     if (split.gross === 0) continue
@@ -169,18 +157,12 @@ export async function syncRefunds(db: Db, order: CapturedOrder, refunds: RefundS
   if (entries.length === 0) return
   await postJournal(db, {
     kind: 'refund',
-    key: `refund:${order.id}:${await nextSync(db, order.id)}`,
+    // The sync is idempotent by its differences, not by its key: each posting has its own
+    // (counting an order's earlier postings would scan the journals on every refund).
+    key: `refund:${order.id}:${randomUUID()}`,
     currency: order.currency,
     entries,
   })
-}
-
-/** The sequence number of the next refund posting of an order (its journals' keys). */
-async function nextSync(db: Db, orderId: string): Promise<number> {
-  const row = await db('ledger_journals')
-    .where('dedupe_key', 'like', `refund:${orderId}:%`)
-    .count<{ count: string }[]>('* as count')
-  return Number(row[0]?.count ?? 0) + 1
 }
 
 /** The sale entries that give back what the order's counted refunds stand for now, as differences. */

@@ -107,6 +107,23 @@ export type LedgerCheckRow = {
   error: string | null
 }
 
+/** The columns of shipment_money the database fills in. */
+type ShipmentMoneyDefaulted =
+  | 'currency'
+  | 'refunded_gross'
+  | 'refunded_share'
+  | 'refunded_fee'
+  | 'refunded_vat'
+  | 'state'
+  | 'release_reason'
+  | 'released_at'
+  | 'handover_failures'
+  | 'created_at'
+  | 'updated_at'
+
+/** A new escrow row as capture writes it. */
+export type NewShipmentMoney = Omit<ShipmentMoneyRow, Exclude<ShipmentMoneyDefaulted, 'currency'>>
+
 declare module 'knex/types/tables.js' {
   interface Tables {
     ledger_checks: Table<LedgerCheckRow, 'id' | 'started_at' | 'finished_at' | 'balanced' | 'mismatches' | 'error'>
@@ -127,19 +144,6 @@ declare module 'knex/types/tables.js' {
       SellerBalanceRow,
       'currency' | 'pending' | 'available' | 'on_hold' | 'in_transit' | 'updated_at'
     >
-    shipment_money: Table<
-      ShipmentMoneyRow,
-      | 'currency'
-      | 'refunded_gross'
-      | 'refunded_share'
-      | 'refunded_fee'
-      | 'refunded_vat'
-      | 'state'
-      | 'release_reason'
-      | 'released_at'
-      | 'handover_failures'
-      | 'created_at'
-      | 'updated_at'
-    >
+    shipment_money: Table<ShipmentMoneyRow, ShipmentMoneyDefaulted>
   }
 }

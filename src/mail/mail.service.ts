@@ -1,6 +1,7 @@
 import nodemailer, { type Transporter } from 'nodemailer'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Db, Knex } from '../db/index.js'
+import { PollLoop } from '../jobs/index.js'
 import { redactSecrets } from '../shared/index.js'
 import type { MailOutboxRow } from './mail.tables.js'
 
@@ -38,6 +39,9 @@ function smtpOptions(smtpUrl: string) {
 export const MAX_MAIL_ATTEMPTS = 12
 
 /** Back-off after the n-th failed attempt: 5 s, 10 s, 20 s, ... capped at one hour. */
+/** Mails one pass sends at most. */
+const MAIL_BATCH = 20
+
 export const mailBackoffMs = (attempts: number) => Math.min(5_000 * 2 ** Math.max(0, attempts - 1), 3_600_000)
 
 /**
@@ -46,10 +50,8 @@ export const mailBackoffMs = (attempts: number) => Math.min(5_000 * 2 ** Math.ma
  * back-off.
  */
 export class MailSender {
-  private timer: NodeJS.Timeout | undefined
-  private running: Promise<void> | undefined
-  private stopped = true
   private readonly transport: Transporter | undefined
+  private readonly loop: PollLoop
 
   constructor(
     private readonly db: Knex,
@@ -57,42 +59,30 @@ export class MailSender {
     private readonly opts: { smtpUrl?: string; from: string; pollMs: number },
   ) {
     this.transport = opts.smtpUrl ? nodemailer.createTransport(smtpOptions(opts.smtpUrl)) : undefined
+    // The next pass waits its poll interval even after a full batch (as before).
+    this.loop = new PollLoop(async () => (await this.deliverDue(), false), {
+      pollMs: opts.pollMs,
+      log,
+      name: 'mail delivery',
+    })
   }
 
   start(): void {
-    this.stopped = false
-    this.schedule(0)
+    this.loop.start()
   }
 
   /** Runs a delivery pass soon (after a mail was queued). */
   kick(): void {
-    if (!this.stopped) this.schedule(0)
+    this.loop.kick()
   }
 
   async stop(): Promise<void> {
-    this.stopped = true
-    if (this.timer) clearTimeout(this.timer)
-    await this.running
+    await this.loop.stop()
     this.transport?.close()
   }
 
-  private schedule(ms: number): void {
-    if (this.timer) clearTimeout(this.timer)
-    this.timer = setTimeout(() => {
-      if (this.running) return this.schedule(50)
-      this.running = this.deliverDue()
-        .then(() => {})
-        .catch((err) => this.log.warn({ err }, 'mail delivery pass failed'))
-        .finally(() => {
-          this.running = undefined
-          if (!this.stopped) this.schedule(this.opts.pollMs)
-        })
-    }, ms)
-    this.timer.unref()
-  }
-
   /** One pass: sends what is due, up to a batch. Returns how many were sent. */
-  async deliverDue(batch = 20): Promise<number> {
+  async deliverDue(batch = MAIL_BATCH): Promise<number> {
     let sent = 0
     await this.db.transaction(async (trx) => {
       const rows = await trx('mail_outbox')

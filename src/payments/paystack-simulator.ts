@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { amountOf, TRANSFER_REFERENCE } from './paystack.client.js'
+import { cardFeeOf, madeUpAccountName, PAYSTACK_BANKS, type PaystackBankData } from './paystack-data.js'
 import { signPaystackBody } from './webhook-signature.js'
 
 /*
@@ -42,7 +43,7 @@ type SimRefund = {
   createdAt: string
 }
 
-type SimBank = { id: number; name: string; slug: string; code: string; longcode: string }
+type SimBank = PaystackBankData
 
 type SimRecipient = {
   id: number
@@ -68,40 +69,6 @@ type SimTransfer = {
   updatedAt: string
   transferredAt: string | null
 }
-
-/** Nigerian banks (names, codes and slugs as on Paystack; the ids are the simulator's own), by name. */
-const BANKS: readonly SimBank[] = [
-  { id: 1, name: 'Access Bank', slug: 'access-bank', code: '044', longcode: '044150149' },
-  { id: 2, name: 'Fidelity Bank', slug: 'fidelity-bank', code: '070', longcode: '070150003' },
-  { id: 3, name: 'First Bank of Nigeria', slug: 'first-bank-of-nigeria', code: '011', longcode: '011151003' },
-  { id: 4, name: 'Guaranty Trust Bank', slug: 'guaranty-trust-bank', code: '058', longcode: '058152036' },
-  { id: 5, name: 'Kuda Bank', slug: 'kuda-bank', code: '50211', longcode: '50211' },
-  { id: 6, name: 'Moniepoint MFB', slug: 'moniepoint-mfb-ng', code: '50515', longcode: '50515' },
-  { id: 7, name: 'OPay Digital Services Limited (OPay)', slug: 'paycom', code: '999992', longcode: '999992' },
-  { id: 8, name: 'PalmPay', slug: 'palmpay', code: '999991', longcode: '999991' },
-  { id: 9, name: 'Sterling Bank', slug: 'sterling-bank', code: '232', longcode: '232150016' },
-  { id: 10, name: 'Test Bank', slug: 'test-bank', code: '001', longcode: '001' },
-  { id: 11, name: 'United Bank For Africa', slug: 'united-bank-for-africa', code: '033', longcode: '033153513' },
-  { id: 12, name: 'Wema Bank', slug: 'wema-bank', code: '035', longcode: '035150103' },
-  { id: 13, name: 'Zenith Bank', slug: 'zenith-bank', code: '057', longcode: '057150013' },
-]
-
-const FIRST_NAMES = [
-  'ADAEZE',
-  'BOLANLE',
-  'CHIDI',
-  'DAMILOLA',
-  'EMEKA',
-  'FUNMILAYO',
-  'GBENGA',
-  'HAUWA',
-  'IFEOMA',
-  'JIDE',
-]
-const LAST_NAMES = ['ADEYEMI', 'BELLO', 'CHUKWU', 'DANJUMA', 'EZE', 'FASHOLA', 'GARBA', 'IBRAHIM', 'NWOSU', 'OKAFOR']
-
-/** Paystack's fee on a local card charge, as verify reports it: 1.5 % + ₦100, at most ₦2,000. */
-const feesOf = (amount: number) => Math.min(Math.round(amount * 0.015) + 10_000, 200_000)
 
 export type SimulatorSettings = {
   /** The opening NGN balance in kobo (default ₦10,000,000, so a demo payout works at once). */
@@ -212,16 +179,14 @@ export class PaystackSimulator {
   }
 
   banks(): readonly SimBank[] {
-    return BANKS
+    return PAYSTACK_BANKS
   }
 
   /** The name the bank holds for an account: made up from its digits; none for `000…` or an unknown bank. */
   resolve(accountNumber: string, bankCode: string): { name: string; bank: SimBank } | undefined {
-    const bank = BANKS.find((b) => b.code === bankCode)
-    if (!bank || !/^\d{10}$/.test(accountNumber) || accountNumber.startsWith('000')) return undefined
-    const digits = [...accountNumber].map(Number)
-    const sum = digits.reduce((a, b) => a + b, 0)
-    return { name: `${FIRST_NAMES[sum % 10]} ${LAST_NAMES[digits[9]!]} ${LAST_NAMES[digits[8]!]}`, bank }
+    const bank = PAYSTACK_BANKS.find((b) => b.code === bankCode)
+    const name = madeUpAccountName(accountNumber)
+    return bank && name ? { name, bank } : undefined
   }
 
   /** A recipient for an account; the same account again gives the same recipient. */
@@ -253,7 +218,7 @@ export class PaystackSimulator {
    */
   balance(): number {
     let balance = this.openingBalance
-    for (const tx of this.byReference.values()) if (tx.status === 'success') balance += tx.amount - feesOf(tx.amount)
+    for (const tx of this.byReference.values()) if (tx.status === 'success') balance += tx.amount - cardFeeOf(tx.amount)
     for (const r of this.refunds) if (r.status === 'processed') balance -= r.amount
     for (const tr of this.transfers.values())
       if (tr.status === 'pending' || tr.status === 'success') balance -= tr.amount
@@ -351,7 +316,7 @@ export function transactionData(tx: SimTransaction) {
     currency: tx.currency,
     ip_address: '127.0.0.1',
     metadata: tx.metadata ?? '',
-    fees: feesOf(tx.amount),
+    fees: cardFeeOf(tx.amount),
     requested_amount: tx.amount,
     customer: {
       id: 1,

@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { blockedEitherWaySql } from '../accounts/index.js'
 import { conversationMutedSql, type Presence } from '../chat/index.js'
 import type { Knex } from '../db/index.js'
+import { PollLoop } from '../jobs/index.js'
 import type { Job } from '../jobs/index.js'
 import { liveDevicesOf, toPushDevice } from './devices.js'
 import { inQuietHours, preferencesOf } from './preferences.js'
@@ -82,49 +83,34 @@ const errorText = (err: unknown) => String((err as Error)?.message ?? err).slice
  * whose lease runs out (a crashed node) is claimed again.
  */
 export class PushWorker {
-  private timer: NodeJS.Timeout | undefined
-  private running: Promise<void> | undefined
-  private stopped = true
   private readonly leaseMs: number
   private readonly sendTimeoutMs: number
   private readonly maxAgeMs: number
+  private readonly loop: PollLoop
 
   constructor(private readonly opts: PushWorkerOptions) {
     this.leaseMs = opts.leaseMs ?? 60_000
     this.sendTimeoutMs = opts.sendTimeoutMs ?? Math.floor(this.leaseMs / 3)
     this.maxAgeMs = opts.maxAgeMs ?? 24 * 3600_000
+    // A full batch means more is due: the next pass runs at once.
+    this.loop = new PollLoop(async () => (await this.deliverDue()).claimed >= opts.batch, {
+      pollMs: opts.pollMs,
+      log: opts.log,
+      name: 'push',
+    })
   }
 
   start(): void {
-    this.stopped = false
-    this.schedule(0)
+    this.loop.start()
   }
 
   /** Runs a pass soon (after a push was queued and committed). */
   kick(): void {
-    if (!this.stopped) this.schedule(0)
+    this.loop.kick()
   }
 
   async stop(): Promise<void> {
-    this.stopped = true
-    if (this.timer) clearTimeout(this.timer)
-    await this.running
-  }
-
-  private schedule(ms: number): void {
-    if (this.timer) clearTimeout(this.timer)
-    this.timer = setTimeout(() => {
-      if (this.running) return this.schedule(50)
-      let full = false
-      this.running = this.deliverDue()
-        .then((pass) => void (full = pass.claimed >= this.opts.batch))
-        .catch((err) => this.opts.log.warn({ err }, 'push pass failed'))
-        .finally(() => {
-          this.running = undefined
-          if (!this.stopped) this.schedule(full ? 0 : this.opts.pollMs)
-        })
-    }, ms)
-    this.timer.unref()
+    await this.loop.stop()
   }
 
   /** One pass: claims up to a batch of due rows and delivers them. */

@@ -12,6 +12,12 @@
 import { createHmac, randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import {
+  cardFeeOf,
+  madeUpAccountName,
+  PAYSTACK_BANKS,
+  type PaystackBankData,
+} from '../../src/payments/paystack-data.js'
 
 /** How the next calls to an endpoint behave. */
 export type FakeMode =
@@ -63,7 +69,7 @@ export type FakeRefund = {
 
 export type FakeCall = { method: string; path: string; body: unknown; authorization: string | undefined }
 
-export type FakeBank = { id: number; name: string; slug: string; code: string; longcode: string }
+export type FakeBank = PaystackBankData
 
 export type FakeRecipient = {
   id: number
@@ -97,53 +103,14 @@ export type FakeTransfer = {
 
 type Webhook = { payload: string; headers: Record<string, string> }
 
-/**
- * Nigerian banks as `GET /bank?country=nigeria` lists them (names, codes and slugs as on
- * Paystack; the ids are the fake's own), in Paystack's order (by name).
- */
-export const FAKE_BANKS: readonly FakeBank[] = [
-  { id: 1, name: 'Access Bank', slug: 'access-bank', code: '044', longcode: '044150149' },
-  { id: 2, name: 'Fidelity Bank', slug: 'fidelity-bank', code: '070', longcode: '070150003' },
-  { id: 3, name: 'First Bank of Nigeria', slug: 'first-bank-of-nigeria', code: '011', longcode: '011151003' },
-  { id: 4, name: 'Guaranty Trust Bank', slug: 'guaranty-trust-bank', code: '058', longcode: '058152036' },
-  { id: 5, name: 'Kuda Bank', slug: 'kuda-bank', code: '50211', longcode: '50211' },
-  { id: 6, name: 'Moniepoint MFB', slug: 'moniepoint-mfb-ng', code: '50515', longcode: '50515' },
-  { id: 7, name: 'OPay Digital Services Limited (OPay)', slug: 'paycom', code: '999992', longcode: '999992' },
-  { id: 8, name: 'PalmPay', slug: 'palmpay', code: '999991', longcode: '999991' },
-  { id: 9, name: 'Sterling Bank', slug: 'sterling-bank', code: '232', longcode: '232150016' },
-  { id: 10, name: 'Test Bank', slug: 'test-bank', code: '001', longcode: '001' },
-  { id: 11, name: 'United Bank For Africa', slug: 'united-bank-for-africa', code: '033', longcode: '033153513' },
-  { id: 12, name: 'Wema Bank', slug: 'wema-bank', code: '035', longcode: '035150103' },
-  { id: 13, name: 'Zenith Bank', slug: 'zenith-bank', code: '057', longcode: '057150013' },
-]
+/** Nigerian banks as `GET /bank?country=nigeria` lists them (the same list the simulator serves). */
+export const FAKE_BANKS: readonly FakeBank[] = PAYSTACK_BANKS
 
-const FIRST_NAMES = [
-  'ADAEZE',
-  'BOLANLE',
-  'CHIDI',
-  'DAMILOLA',
-  'EMEKA',
-  'FUNMILAYO',
-  'GBENGA',
-  'HAUWA',
-  'IFEOMA',
-  'JIDE',
-]
-const LAST_NAMES = ['ADEYEMI', 'BELLO', 'CHUKWU', 'DANJUMA', 'EZE', 'FASHOLA', 'GARBA', 'IBRAHIM', 'NWOSU', 'OKAFOR']
+/** The made-up name of an account nobody registered (see madeUpAccountName). */
+export const fakeAccountName = madeUpAccountName
 
-/**
- * The name a bank gives an account nobody registered: made up from its digits, the same
- * every time; a number starting with `000` (or not 10 digits) resolves to nothing.
- */
-export function fakeAccountName(accountNumber: string): string | undefined {
-  if (!/^\d{10}$/.test(accountNumber) || accountNumber.startsWith('000')) return undefined
-  const digits = [...accountNumber].map(Number)
-  const sum = digits.reduce((a, b) => a + b, 0)
-  return `${FIRST_NAMES[sum % 10]} ${LAST_NAMES[digits[9]!]} ${LAST_NAMES[digits[8]!]}`
-}
-
-/** Paystack's fee on a local card charge, as the fake reports it on verify: 1.5 % + ₦100, at most ₦2,000. */
-export const fakeFees = (amount: number) => Math.min(Math.round(amount * 0.015) + 10_000, 200_000)
+/** Paystack's fee on a local card charge, as the fake reports it on verify. */
+export const fakeFees = cardFeeOf
 
 /** A transfer reference Paystack accepts: lowercase letters, digits, `-` and `_`, 16 to 50 of them. */
 const TRANSFER_REFERENCE = /^[a-z0-9_-]{16,50}$/
