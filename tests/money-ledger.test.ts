@@ -451,3 +451,25 @@ void t.test('the daily check records each run and tells admins what differs', as
   const live = await call(app, 'GET', '/v1/admin/ledger/check', { token: admin.accessToken })
   t.equal(live.json.balanced, false, 'and the live check agrees')
 })
+
+void t.test('a seller’s ledger is theirs alone, and its cursor cannot be forged', async (t) => {
+  const { app, paystack } = await commerceApp(t)
+  const { seller, buyer, listing } = await sale(app, 7_500_000)
+  await paidOrder(app, paystack, buyer, [listing.id])
+  const other = await aUser(app)
+  const theirs = await call(app, 'GET', '/v1/me/ledger', { token: other.accessToken })
+  t.equal(theirs.statusCode, 200)
+  t.same(theirs.json, { items: [], nextCursor: null }, 'another user sees none of the seller’s entries')
+  t.same((await call(app, 'GET', '/v1/me/ledger', { token: buyer.accessToken })).json.items, [], 'nor does the buyer')
+  const first = await call(app, 'GET', '/v1/me/ledger?limit=1', { token: seller.accessToken })
+  t.equal(first.json.items.length, 1)
+  const cursor = first.json.nextCursor as string
+  const forged = `${cursor.slice(0, -2)}${cursor.endsWith('A') ? 'B' : 'A'}${cursor.slice(-1)}`
+  const bad = await call(app, 'GET', `/v1/me/ledger?cursor=${encodeURIComponent(forged)}`, {
+    token: seller.accessToken,
+  })
+  t.equal(bad.statusCode, 400)
+  t.equal(bad.json.code, 'VALIDATION_FAILED')
+  const ok = await call(app, 'GET', `/v1/me/ledger?cursor=${encodeURIComponent(cursor)}`, { token: seller.accessToken })
+  t.equal(ok.json.items.length, 2, 'the real cursor pages on')
+})
