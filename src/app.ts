@@ -252,6 +252,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       '/health',
       {
         schema: {
+          operationId: 'getHealth',
           tags: ['system'],
           summary: 'Liveness',
           response: { 200: Type.Object({ status: Type.Literal('ok') }) },
@@ -263,6 +264,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       '/ready',
       {
         schema: {
+          operationId: 'getReadiness',
           tags: ['system'],
           summary: 'Readiness: the database (and Redis, where configured) answer',
           response: {

@@ -238,6 +238,7 @@ void t.test('the OpenAPI document: the notification is a union discriminated by 
     t.equal(data?.type, 'object', `${type}: its data is the named schema ${dataRef}`)
     t.equal(data?.additionalProperties, false, `${type}: with every field listed`)
   }
-  const list = doc.paths['/v1/notifications'].get.responses['200'].content['application/json'].schema
-  t.equal(list.properties.items.items.$ref, '#/components/schemas/Notification', 'GET /v1/notifications answers them')
+  const listRef = doc.paths['/v1/notifications'].get.responses['200'].content['application/json'].schema.$ref as string
+  const list = schemas[listRef.replace('#/components/schemas/', '')]
+  t.equal(list?.properties.items.items.$ref, '#/components/schemas/Notification', 'GET /v1/notifications answers them')
 })

@@ -28,7 +28,7 @@ void t.test('health, readiness and the OpenAPI document', async (t) => {
   t.same(ready.json, { status: 'ok', database: 'ok', redis: 'ok' })
   const doc = await call(app, 'GET', '/docs/json')
   t.equal(doc.statusCode, 200)
-  t.equal(doc.json.openapi, '3.0.3')
+  t.equal(doc.json.openapi, '3.1.0')
   t.ok(doc.json.paths['/v1/auth/register'].post.requestBody, 'request bodies documented')
   t.ok(doc.json.paths['/v1/me'].get.security, 'auth documented')
   t.notOk(doc.json.paths['/v1/auth/login'].post.security, 'public routes carry no security')

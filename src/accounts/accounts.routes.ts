@@ -61,6 +61,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountsServi
     '/v1/auth/register',
     {
       schema: {
+        operationId: 'register',
         tags,
         summary: 'Create an account',
         body: RegisterBody,
@@ -74,7 +75,13 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountsServi
   app.post(
     '/v1/auth/login',
     {
-      schema: { tags, summary: 'Sign in', body: LoginBody, response: { 200: AuthResult, ...problems(401, 403, 429) } },
+      schema: {
+        operationId: 'login',
+        tags,
+        summary: 'Sign in',
+        body: LoginBody,
+        response: { 200: AuthResult, ...problems(401, 403, 429) },
+      },
     },
     async (req) => accounts.login(ctxOf(req), req.body, meta(req)),
   )
@@ -83,6 +90,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountsServi
     '/v1/auth/refresh',
     {
       schema: {
+        operationId: 'refreshTokens',
         tags,
         summary: 'Rotate a refresh token for a new pair',
         body: RefreshBody,
@@ -96,6 +104,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountsServi
     '/v1/auth/logout',
     {
       schema: {
+        operationId: 'logout',
         tags,
         summary: 'End the session of a refresh token',
         body: RefreshBody,
@@ -112,6 +121,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountsServi
     '/v1/auth/verify-email',
     {
       schema: {
+        operationId: 'verifyEmail',
         tags,
         summary: 'Confirm an email address with the mailed token',
         body: TokenBody,
@@ -125,6 +135,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountsServi
     '/v1/auth/resend-verification',
     {
       schema: {
+        operationId: 'resendVerification',
         tags,
         summary: 'Mail a new verification link',
         body: EmptyBody,
@@ -145,6 +156,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountsServi
     '/v1/auth/forgot-password',
     {
       schema: {
+        operationId: 'forgotPassword',
         tags,
         summary: 'Mail a password reset link (always 202)',
         body: ForgotPasswordBody,
@@ -167,6 +179,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountsServi
     '/v1/auth/reset-password',
     {
       schema: {
+        operationId: 'resetPassword',
         tags,
         summary: 'Set a new password with the mailed token',
         body: ResetPasswordBody,
@@ -183,7 +196,12 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountsServi
   app.get(
     '/v1/me',
     {
-      schema: { tags, summary: 'Own profile', response: { 200: Me, ...problems(401, 403) } },
+      schema: {
+        operationId: 'getMe',
+        tags,
+        summary: 'Own profile',
+        response: { 200: Me, ...problems(401, 403) },
+      },
       config: { auth: 'required' },
     },
     async (req) => accounts.getMe(actorCtx(req)),
@@ -192,7 +210,13 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountsServi
   app.patch(
     '/v1/me',
     {
-      schema: { tags, summary: 'Edit own profile', body: UpdateMeBody, response: { 200: Me, ...problems(401, 403) } },
+      schema: {
+        operationId: 'updateMe',
+        tags,
+        summary: 'Edit own profile',
+        body: UpdateMeBody,
+        response: { 200: Me, ...problems(401, 403) },
+      },
       config: { auth: 'required' },
     },
     async (req) => accounts.updateMe(actorCtx(req), req.body),
@@ -201,7 +225,13 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountsServi
   app.get(
     '/v1/users/:id',
     {
-      schema: { tags, summary: 'Public profile', params: IdParams, response: { 200: PublicProfile, ...problems(404) } },
+      schema: {
+        operationId: 'getUser',
+        tags,
+        summary: 'Public profile',
+        params: IdParams,
+        response: { 200: PublicProfile, ...problems(404) },
+      },
     },
     async (req) => accounts.publicProfile(ctxOf(req), req.params.id),
   )
@@ -209,7 +239,12 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountsServi
   app.get(
     '/v1/me/addresses',
     {
-      schema: { tags, summary: 'Shipping addresses', response: { 200: Type.Array(Address), ...problems(401, 403) } },
+      schema: {
+        operationId: 'listAddresses',
+        tags,
+        summary: 'Shipping addresses',
+        response: { 200: Type.Array(Address), ...problems(401, 403) },
+      },
       config: { auth: 'required' },
     },
     async (req) => accounts.listAddresses(actorCtx(req)),
@@ -219,6 +254,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountsServi
     '/v1/me/addresses',
     {
       schema: {
+        operationId: 'createAddress',
         tags,
         summary: 'Add a shipping address',
         body: AddressInput,
@@ -233,6 +269,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountsServi
     '/v1/me/addresses/:id',
     {
       schema: {
+        operationId: 'updateAddress',
         tags,
         summary: 'Edit a shipping address',
         params: IdParams,
@@ -248,6 +285,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountsServi
     '/v1/me/addresses/:id',
     {
       schema: {
+        operationId: 'deleteAddress',
         tags,
         summary: 'Delete a shipping address',
         params: IdParams,
@@ -265,6 +303,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountsServi
     '/v1/me/blocks',
     {
       schema: {
+        operationId: 'listBlocks',
         tags,
         summary: 'Users I have blocked',
         response: {
@@ -281,6 +320,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountsServi
     '/v1/me/blocks/:userId',
     {
       schema: {
+        operationId: 'blockUser',
         tags,
         summary: 'Block a user: no chat or offers either way',
         params: UserIdParams,
@@ -298,6 +338,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountsServi
     '/v1/me/blocks/:userId',
     {
       schema: {
+        operationId: 'unblockUser',
         tags,
         summary: 'Unblock a user',
         params: UserIdParams,

@@ -78,6 +78,7 @@ export const linkPages: FastifyPluginAsyncTypebox<{ accounts: AccountsService; r
     '/verify-email',
     {
       schema: {
+        operationId: 'verifyEmailPage',
         tags,
         summary: 'The mailed verification link: verifies and says so (HTML)',
         querystring: TokenQuery,
@@ -101,6 +102,7 @@ export const linkPages: FastifyPluginAsyncTypebox<{ accounts: AccountsService; r
     '/reset-password',
     {
       schema: {
+        operationId: 'resetPasswordPage',
         tags,
         summary: 'The mailed reset link: a form for the new password (HTML)',
         querystring: TokenQuery,
@@ -119,6 +121,7 @@ export const linkPages: FastifyPluginAsyncTypebox<{ accounts: AccountsService; r
     '/reset-password',
     {
       schema: {
+        operationId: 'submitResetPasswordPage',
         tags,
         summary: 'The reset form posts here (form-urlencoded token, password); answers HTML',
         consumes: ['application/x-www-form-urlencoded'],

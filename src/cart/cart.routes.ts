@@ -13,6 +13,7 @@ export const cartRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/v1/cart',
     {
       schema: {
+        operationId: 'getCart',
         tags,
         summary: 'My cart: current prices, price changes since adding, availability, coupon preview',
         response: { 200: Cart, ...problems(401, 403) },
@@ -26,6 +27,7 @@ export const cartRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/v1/cart/items/:listingId',
     {
       schema: {
+        operationId: 'putCartItem',
         tags,
         summary: 'Put a listing in the cart with a quantity (own listings and unavailable quantities are refused)',
         params: ListingParams,
@@ -41,6 +43,7 @@ export const cartRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/v1/cart/items/:listingId',
     {
       schema: {
+        operationId: 'removeCartItem',
         tags,
         summary: 'Remove a line',
         params: ListingParams,
@@ -54,7 +57,12 @@ export const cartRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     '/v1/cart',
     {
-      schema: { tags, summary: 'Empty the cart', response: { 204: Type.Null(), ...problems(401, 403) } },
+      schema: {
+        operationId: 'clearCart',
+        tags,
+        summary: 'Empty the cart',
+        response: { 204: Type.Null(), ...problems(401, 403) },
+      },
       config: { auth: 'required' },
     },
     async (req, reply) => {
@@ -67,6 +75,7 @@ export const cartRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/v1/cart/coupon',
     {
       schema: {
+        operationId: 'applyCartCoupon',
         tags,
         summary: 'Preview a coupon on the cart (the discount is locked at checkout)',
         body: CouponCodeBody,
@@ -85,7 +94,12 @@ export const cartRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     '/v1/cart/coupon',
     {
-      schema: { tags, summary: 'Remove the coupon from the cart', response: { 200: Cart, ...problems(401, 403) } },
+      schema: {
+        operationId: 'removeCartCoupon',
+        tags,
+        summary: 'Remove the coupon from the cart',
+        response: { 200: Cart, ...problems(401, 403) },
+      },
       config: { auth: 'required' },
     },
     async (req) => cart.removeCoupon(actorCtx(req)),

@@ -20,6 +20,7 @@ export const categoriesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/v1/categories',
     {
       schema: {
+        operationId: 'getCategoryTree',
         tags: ['catalogue'],
         summary: 'The category tree',
         response: { 200: Type.Array(Type.Ref('CategoryNode')), ...problems() },

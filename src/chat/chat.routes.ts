@@ -32,6 +32,7 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService; offers: 
     '/v1/conversations',
     {
       schema: {
+        operationId: 'openConversation',
         tags,
         summary: 'Open (or return the existing) conversation about a listing or a want',
         description:
@@ -55,6 +56,7 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService; offers: 
     '/v1/conversations',
     {
       schema: {
+        operationId: 'listConversations',
         tags,
         summary: 'My conversations, newest activity first',
         querystring: ConversationsQuery,
@@ -69,6 +71,7 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService; offers: 
     '/v1/conversations/:id',
     {
       schema: {
+        operationId: 'getConversation',
         tags,
         summary: 'One of my conversations',
         params: IdParams,
@@ -83,6 +86,7 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService; offers: 
     '/v1/conversations/:id/messages',
     {
       schema: {
+        operationId: 'listMessages',
         tags,
         summary: 'History, newest first',
         description: '`nextCursor` is the id to pass as `before` for the next (older) page.',
@@ -102,6 +106,7 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService; offers: 
     '/v1/conversations/:id/messages',
     {
       schema: {
+        operationId: 'sendMessage',
         tags,
         summary: 'Send a message (REST fallback of the socket event `message:send`)',
         description:
@@ -127,6 +132,7 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService; offers: 
     '/v1/conversations/:id/read',
     {
       schema: {
+        operationId: 'markConversationRead',
         tags,
         summary: 'Read receipt: I have read up to this message',
         description: 'The pointer only moves forward; both participants get `message:read` when it moves.',
@@ -142,14 +148,15 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService; offers: 
     async (req) => chat.markRead(actorCtx(req), req.params.id, req.body.upToMessageId),
   )
 
-  for (const [method, muted, summary] of [
-    ['PUT', true, 'Mute a conversation: no push for it (idempotent)'],
-    ['DELETE', false, 'Unmute a conversation (idempotent)'],
+  for (const [method, muted, operationId, summary] of [
+    ['PUT', true, 'muteConversation', 'Mute a conversation: no push for it (idempotent)'],
+    ['DELETE', false, 'unmuteConversation', 'Unmute a conversation (idempotent)'],
   ] as const) {
     app.route({
       method,
       url: '/v1/conversations/:id/mute',
       schema: {
+        operationId,
         tags,
         summary,
         params: IdParams,
@@ -168,6 +175,7 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService; offers: 
     '/v1/conversations/:id/offers',
     {
       schema: {
+        operationId: 'makeOffer',
         tags: offerTags,
         summary: 'The buyer offers a price',
         description: "For the conversation's listing unless `listingId` names another listing of the same seller.",
@@ -188,6 +196,7 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService; offers: 
     '/v1/offers/:id',
     {
       schema: {
+        operationId: 'getOffer',
         tags: offerTags,
         summary: 'An offer I am party to',
         params: IdParams,
@@ -199,15 +208,16 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService; offers: 
   )
 
   const answers = [
-    ['accept', 'Accept a pending offer: its price holds for the buyer for 48 hours', offers.accept],
-    ['decline', 'Decline a pending offer', offers.decline],
-    ['withdraw', 'Withdraw a pending offer you made', offers.withdraw],
+    ['accept', 'acceptOffer', 'Accept a pending offer: its price holds for the buyer for 48 hours', offers.accept],
+    ['decline', 'declineOffer', 'Decline a pending offer', offers.decline],
+    ['withdraw', 'withdrawOffer', 'Withdraw a pending offer you made', offers.withdraw],
   ] as const
-  for (const [action, summary, run] of answers) {
+  for (const [action, operationId, summary, run] of answers) {
     app.post(
       `/v1/offers/:id/${action}`,
       {
         schema: {
+          operationId,
           tags: offerTags,
           summary,
           params: IdParams,
@@ -224,6 +234,7 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService; offers: 
     '/v1/offers/:id/counter',
     {
       schema: {
+        operationId: 'counterOffer',
         tags: offerTags,
         summary: 'Counter a pending offer with another amount',
         description: 'The answered offer becomes `countered`; the answer is the new pending offer from your side.',

@@ -14,6 +14,7 @@ export const checkoutRoutes: FastifyPluginAsyncTypebox<{ checkout: CheckoutServi
     '/v1/checkout',
     {
       schema: {
+        operationId: 'checkout',
         tags: ['checkout'],
         summary:
           'Check out the cart: reserves stock for RESERVATION_TTL_SECONDS, creates the order and starts the Paystack payment. Needs an Idempotency-Key',

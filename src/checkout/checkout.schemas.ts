@@ -5,7 +5,7 @@ import { Order } from '../orders/index.js'
 import { postalAddressFields } from '../accounts/index.js'
 import { Id, Money, StrictObject, Timestamp } from '../shared/index.js'
 
-export const ShippingAddressInput = StrictObject(postalAddressFields)
+export const ShippingAddressInput = StrictObject(postalAddressFields, { title: 'ShippingAddressInput' })
 export type ShippingAddressInput = Static<typeof ShippingAddressInput>
 
 export const CheckoutBody = StrictObject(
@@ -22,19 +22,25 @@ export const CheckoutBody = StrictObject(
       }),
     ),
   },
-  { description: 'addressId or address; with neither, the default address is used' },
+  { title: 'CheckoutBody', description: 'addressId or address; with neither, the default address is used' },
 )
 export type CheckoutBody = Static<typeof CheckoutBody>
 
-export const CheckoutPayment = Type.Object({
-  provider: StringEnum(['paystack']),
-  reference: Type.String(),
-  authorizationUrl: Type.String(),
-  accessCode: Type.String(),
-  amount: Money,
-  currency: Type.String(),
-  expiresAt: Timestamp,
-})
+export const CheckoutPayment = Type.Object(
+  {
+    provider: StringEnum(['paystack']),
+    reference: Type.String(),
+    authorizationUrl: Type.String(),
+    accessCode: Type.String(),
+    amount: Money,
+    currency: Type.String(),
+    expiresAt: Timestamp,
+  },
+  { title: 'CheckoutPayment' },
+)
 
-export const CheckoutResult = Type.Object({ order: Order, payment: OrNull(CheckoutPayment) })
+export const CheckoutResult = Type.Object(
+  { order: Order, payment: OrNull(CheckoutPayment) },
+  { title: 'CheckoutResult' },
+)
 export type CheckoutResult = Static<typeof CheckoutResult>

@@ -12,6 +12,7 @@ export const couponsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/v1/admin/coupons',
     {
       schema: {
+        operationId: 'listCoupons',
         tags,
         summary: 'Coupons, newest first',
         querystring: ListCouponsQuery,
@@ -26,6 +27,7 @@ export const couponsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/v1/admin/coupons/:id',
     {
       schema: {
+        operationId: 'getCoupon',
         tags,
         summary: 'One coupon with its use count',
         params: IdParams,
@@ -40,6 +42,7 @@ export const couponsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/v1/admin/coupons',
     {
       schema: {
+        operationId: 'createCoupon',
         tags,
         summary:
           'Create a coupon (percent or flat; minimum order, maximum discount, expiry, total and per-user limits)',
@@ -59,6 +62,7 @@ export const couponsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/v1/admin/coupons/:id',
     {
       schema: {
+        operationId: 'updateCoupon',
         tags,
         summary: 'Edit a coupon (the code stays)',
         params: IdParams,

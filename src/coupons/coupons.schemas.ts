@@ -7,21 +7,24 @@ export const CouponCode = Type.String({
 })
 const CouponType = StringEnum(['percent', 'flat'])
 
-export const Coupon = Type.Object({
-  id: Id,
-  code: Type.String(),
-  type: CouponType,
-  value: Type.Integer({ description: 'percent: 1-100; flat: kobo off' }),
-  minOrder: OrNull(Money),
-  maxDiscount: OrNull(Money),
-  expiresAt: OrNull(Timestamp),
-  usageLimit: OrNull(Type.Integer()),
-  perUserLimit: OrNull(Type.Integer()),
-  usedCount: Type.Integer(),
-  active: Type.Boolean(),
-  createdAt: Timestamp,
-  updatedAt: Timestamp,
-})
+export const Coupon = Type.Object(
+  {
+    id: Id,
+    code: Type.String(),
+    type: CouponType,
+    value: Type.Integer({ description: 'percent: 1-100; flat: kobo off' }),
+    minOrder: OrNull(Money),
+    maxDiscount: OrNull(Money),
+    expiresAt: OrNull(Timestamp),
+    usageLimit: OrNull(Type.Integer()),
+    perUserLimit: OrNull(Type.Integer()),
+    usedCount: Type.Integer(),
+    active: Type.Boolean(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  },
+  { title: 'Coupon' },
+)
 export type Coupon = Static<typeof Coupon>
 
 const editable = {
@@ -35,11 +38,14 @@ const editable = {
   active: Type.Boolean(),
 }
 
-export const CreateCouponBody = StrictObject({
-  code: CouponCode,
-  ...editable,
-  active: Type.Optional(Type.Boolean({ default: true })),
-})
+export const CreateCouponBody = StrictObject(
+  {
+    code: CouponCode,
+    ...editable,
+    active: Type.Optional(Type.Boolean({ default: true })),
+  },
+  { title: 'CreateCouponBody' },
+)
 export type CreateCouponBody = Static<typeof CreateCouponBody>
 
 export const UpdateCouponBody = Type.Partial(StrictObject(editable), { additionalProperties: false, minProperties: 1 })
@@ -47,4 +53,4 @@ export type UpdateCouponBody = Static<typeof UpdateCouponBody>
 
 export const ListCouponsQuery = StrictObject({ active: Type.Optional(Type.Boolean()), ...PageQuery })
 
-export const CouponCodeBody = StrictObject({ code: CouponCode })
+export const CouponCodeBody = StrictObject({ code: CouponCode }, { title: 'CouponCodeBody' })

@@ -18,6 +18,7 @@ export const digestRoutes: FastifyPluginAsyncTypebox<{ secret: string }> = async
     '/v1/digest/unsubscribe',
     {
       schema: {
+        operationId: 'unsubscribeDigest',
         tags: ['notifications'],
         summary: 'Turn the unread-messages digest off (the link at the foot of each digest mail)',
         description:

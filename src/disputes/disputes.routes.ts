@@ -24,6 +24,7 @@ export const disputesRoutes: FastifyPluginAsyncTypebox<{ disputes: DisputesServi
     '/v1/shipments/:id/disputes',
     {
       schema: {
+        operationId: 'openDispute',
         tags,
         summary:
           'The buyer disputes a shipment before its money is released: the money goes on hold until an admin resolves it. 409 ALREADY_RELEASED after release, DISPUTE_EXISTS while one is open (its id in `disputeId`), NOTHING_IN_ESCROW when no money is held (a giveaway), DISPUTE_NOT_OPENABLE for an unpaid or cancelled order or shipment',
@@ -44,6 +45,7 @@ export const disputesRoutes: FastifyPluginAsyncTypebox<{ disputes: DisputesServi
     '/v1/disputes',
     {
       schema: {
+        operationId: 'listDisputes',
         tags,
         summary: 'My disputes as a buyer or a seller, newest first (admins see every dispute at /v1/admin/disputes)',
         querystring: DisputeListQuery,
@@ -58,6 +60,7 @@ export const disputesRoutes: FastifyPluginAsyncTypebox<{ disputes: DisputesServi
     '/v1/disputes/:id',
     {
       schema: {
+        operationId: 'getDispute',
         tags,
         summary: 'A dispute with its thread (oldest message first): its buyer, its seller and admins',
         params: IdParams,
@@ -72,6 +75,7 @@ export const disputesRoutes: FastifyPluginAsyncTypebox<{ disputes: DisputesServi
     '/v1/disputes/:id/messages',
     {
       schema: {
+        operationId: 'postDisputeMessage',
         tags,
         summary:
           "A message in an open dispute's thread by its buyer, its seller or an admin; the other parties get a `dispute` notification. 409 DISPUTE_RESOLVED once resolved; 20 per user per 10 s (as chat sends)",
@@ -96,6 +100,7 @@ export const disputesRoutes: FastifyPluginAsyncTypebox<{ disputes: DisputesServi
     '/v1/admin/disputes',
     {
       schema: {
+        operationId: 'listAllDisputes',
         tags: ['admin'],
         summary: 'Every dispute (optionally by status), newest first',
         querystring: DisputeListQuery,
@@ -110,6 +115,7 @@ export const disputesRoutes: FastifyPluginAsyncTypebox<{ disputes: DisputesServi
     '/v1/admin/disputes/:id/resolve',
     {
       schema: {
+        operationId: 'resolveDispute',
         tags: ['admin'],
         summary:
           "Decide an open dispute: `release` the shipment's money to the seller, `refund` the shipment's paid share to the buyer through Paystack, or `split` (refund `refundAmount`, release the rest). 400 without refundAmount on a split; 422 REFUND_EXCEEDS_SHIPMENT above the refundable amount; 409 DISPUTE_RESOLVED the second time; 502 REFUND_REJECTED when Paystack refuses the refund (the dispute stays resolved, the refund failed: admins are told)",

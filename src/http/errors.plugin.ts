@@ -185,9 +185,17 @@ export function toProblem(
   return fromAppError(HttpErrors.internal(), true)
 }
 
+/** Told of every problem answered (the test suite checks each code is one its route declares). */
+export type ProblemObserver = (req: FastifyRequest, problem: { status: number; code: string }) => void
+let observer: ProblemObserver | undefined
+export function observeProblems(fn: ProblemObserver | undefined): void {
+  observer = fn
+}
+
 /** Sends any error as a problem; also used for errors Fastify raises before routing (bad URLs). */
 export function sendProblem(err: unknown, req: FastifyRequest, reply: FastifyReply) {
   const { problem, headers, internal } = toProblem(err, req.url.split('?')[0])
+  observer?.(req, problem)
   if (internal) req.log.error({ err, reqId: req.id }, 'request failed')
   else if (problem.status >= 500) req.log.warn({ err, reqId: req.id }, 'request failed')
   return reply

@@ -15,6 +15,7 @@ export const ledgerRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger; check: ()
     '/v1/me/balance',
     {
       schema: {
+        operationId: 'getBalance',
         tags,
         summary: 'My money as a seller, in kobo: pending (escrow), available, on hold (disputes), in transit, paid out',
         response: { 200: Balance, ...problems(401, 403) },
@@ -32,6 +33,7 @@ export const ledgerRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger; check: ()
     '/v1/me/ledger',
     {
       schema: {
+        operationId: 'listLedgerEntries',
         tags,
         summary: 'My ledger entries as a seller, newest first (cursor paging); amounts are signed on their bucket',
         querystring: LedgerQuery,
@@ -50,6 +52,7 @@ export const ledgerRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger; check: ()
     '/v1/admin/ledger/check',
     {
       schema: {
+        operationId: 'checkLedger',
         tags: ['admin'],
         summary:
           'Checks the ledger: every journal sums to zero, every balance equals its entries, and every captured payment, refund and payout agrees with Oja’s records and Paystack’s',

@@ -28,6 +28,7 @@ export const listingImagesRoutes: FastifyPluginAsyncTypebox<{
     '/v1/listings/:id/images',
     {
       schema: {
+        operationId: 'uploadListingImages',
         tags,
         summary: 'Add a photo (multipart field `file`: JPEG, PNG or WebP by content, max 10 MB, max 5 per listing)',
         consumes: ['multipart/form-data'],
@@ -63,6 +64,7 @@ export const listingImagesRoutes: FastifyPluginAsyncTypebox<{
     '/v1/listings/:id/images/:imageId',
     {
       schema: {
+        operationId: 'deleteListingImage',
         tags,
         summary: 'Delete a photo (its files too)',
         params: ImageParams,
@@ -80,6 +82,7 @@ export const listingImagesRoutes: FastifyPluginAsyncTypebox<{
     '/v1/listings/:id/images/order',
     {
       schema: {
+        operationId: 'reorderListingImages',
         tags,
         summary: 'Reorder the photos (the first is the cover)',
         params: IdParams,

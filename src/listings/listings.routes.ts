@@ -33,6 +33,7 @@ export const listingsRoutes: FastifyPluginAsyncTypebox<{
     '/v1/listings',
     {
       schema: {
+        operationId: 'createListing',
         tags,
         summary: 'Create a listing (published unless `draft`)',
         body: CreateListingBody,
@@ -55,6 +56,7 @@ export const listingsRoutes: FastifyPluginAsyncTypebox<{
     '/v1/listings',
     {
       schema: {
+        operationId: 'searchListings',
         tags,
         summary: 'Search and browse active listings',
         description:
@@ -71,6 +73,7 @@ export const listingsRoutes: FastifyPluginAsyncTypebox<{
     '/v1/listings/:id',
     {
       schema: {
+        operationId: 'getListing',
         tags,
         summary: 'One listing with photos, seller and available quantity',
         params: IdParams,
@@ -85,6 +88,7 @@ export const listingsRoutes: FastifyPluginAsyncTypebox<{
     '/v1/listings/:id',
     {
       schema: {
+        operationId: 'updateListing',
         tags,
         summary: "Edit one's listing; a lower price alerts wishlisters",
         params: IdParams,
@@ -100,6 +104,7 @@ export const listingsRoutes: FastifyPluginAsyncTypebox<{
     '/v1/listings/:id',
     {
       schema: {
+        operationId: 'deleteListing',
         tags,
         summary: 'Remove a listing (seller or admin); its photos are deleted',
         params: IdParams,
@@ -117,6 +122,7 @@ export const listingsRoutes: FastifyPluginAsyncTypebox<{
     '/v1/me/listings',
     {
       schema: {
+        operationId: 'listMyListings',
         tags,
         summary: 'My listings in every status, newest first',
         querystring: MyListingsQuery,
@@ -131,6 +137,7 @@ export const listingsRoutes: FastifyPluginAsyncTypebox<{
     '/v1/listings/:id/reports',
     {
       schema: {
+        operationId: 'reportListing',
         tags,
         summary: 'Flag a listing for the moderators',
         params: IdParams,

@@ -31,39 +31,48 @@ const Title = NameText({ minLength: 3, maxLength: 120 })
 const Description = Text({ maxLength: 5000 })
 const Quantity = Type.Integer({ minimum: 1, maximum: 10_000 })
 
-export const LocationInput = StrictObject({
-  city: Text({ minLength: 1, maxLength: 100 }),
-  state: Text({ minLength: 1, maxLength: 100 }),
-  lat: Type.Optional(Type.Number({ minimum: -90, maximum: 90 })),
-  lng: Type.Optional(Type.Number({ minimum: -180, maximum: 180 })),
-})
+export const LocationInput = StrictObject(
+  {
+    city: Text({ minLength: 1, maxLength: 100 }),
+    state: Text({ minLength: 1, maxLength: 100 }),
+    lat: Type.Optional(Type.Number({ minimum: -90, maximum: 90 })),
+    lng: Type.Optional(Type.Number({ minimum: -180, maximum: 180 })),
+  },
+  { title: 'LocationInput' },
+)
 export type LocationInput = Static<typeof LocationInput>
 
-export const Location = Type.Object({
-  city: OrNull(Type.String()),
-  state: OrNull(Type.String()),
-  lat: OrNull(Type.Number()),
-  lng: OrNull(Type.Number()),
-})
+export const Location = Type.Object(
+  {
+    city: OrNull(Type.String()),
+    state: OrNull(Type.String()),
+    lat: OrNull(Type.Number()),
+    lng: OrNull(Type.Number()),
+  },
+  { title: 'Location' },
+)
 
-export const CreateListingBody = StrictObject({
-  title: Title,
-  description: Description,
-  type: ListingType,
-  price: Type.Optional(
-    Type.Integer({
-      minimum: 0,
-      maximum: 1_000_000_000_000,
-      description: 'Minor units (kobo); required for a sale, 0 or absent for a giveaway',
-    }),
-  ),
-  currency: Type.Optional(Currency),
-  condition: Condition,
-  categoryId: Id,
-  quantity: Type.Optional(Quantity),
-  location: Type.Optional(LocationInput),
-  draft: Type.Optional(Type.Boolean({ description: 'Save without publishing' })),
-})
+export const CreateListingBody = StrictObject(
+  {
+    title: Title,
+    description: Description,
+    type: ListingType,
+    price: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 1_000_000_000_000,
+        description: 'Minor units (kobo); required for a sale, 0 or absent for a giveaway',
+      }),
+    ),
+    currency: Type.Optional(Currency),
+    condition: Condition,
+    categoryId: Id,
+    quantity: Type.Optional(Quantity),
+    location: Type.Optional(LocationInput),
+    draft: Type.Optional(Type.Boolean({ description: 'Save without publishing' })),
+  },
+  { title: 'CreateListingBody' },
+)
 export type CreateListingBody = Static<typeof CreateListingBody>
 
 export const UpdateListingBody = StrictObject(
@@ -83,21 +92,30 @@ export const UpdateListingBody = StrictObject(
       }),
     ),
   },
-  { minProperties: 1 },
+  { title: 'UpdateListingBody', minProperties: 1 },
 )
 export type UpdateListingBody = Static<typeof UpdateListingBody>
 
-export const ImageVariants = Type.Object({ thumb: Type.String(), medium: Type.String(), large: Type.String() })
-export const ListingImage = Type.Object({
-  id: Id,
-  url: Type.String({ description: 'The large variant' }),
-  variants: ImageVariants,
-  width: Type.Integer(),
-  height: Type.Integer(),
-  position: Type.Integer(),
-})
+export const ImageVariants = Type.Object(
+  { thumb: Type.String(), medium: Type.String(), large: Type.String() },
+  { title: 'ImageVariants' },
+)
+export const ListingImage = Type.Object(
+  {
+    id: Id,
+    url: Type.String({ description: 'The large variant' }),
+    variants: ImageVariants,
+    width: Type.Integer(),
+    height: Type.Integer(),
+    position: Type.Integer(),
+  },
+  { title: 'ListingImage' },
+)
 
-export const SellerSummary = Type.Object({ id: Id, name: Type.String(), avatarUrl: OrNull(Type.String()) })
+export const SellerSummary = Type.Object(
+  { id: Id, name: Type.String(), avatarUrl: OrNull(Type.String()) },
+  { title: 'SellerSummary' },
+)
 
 const listingCore = {
   id: Id,
@@ -118,20 +136,26 @@ const listingCore = {
   createdAt: Timestamp,
 }
 
-export const Listing = Type.Object({
-  ...listingCore,
-  description: Type.String(),
-  soldQuantity: Type.Integer(),
-  images: Type.Array(ListingImage),
-  updatedAt: Timestamp,
-})
+export const Listing = Type.Object(
+  {
+    ...listingCore,
+    description: Type.String(),
+    soldQuantity: Type.Integer(),
+    images: Type.Array(ListingImage),
+    updatedAt: Timestamp,
+  },
+  { title: 'Listing' },
+)
 export type Listing = Static<typeof Listing>
 
-export const ListingCard = Type.Object({
-  ...listingCore,
-  image: OrNull(ListingImage),
-  distanceKm: Type.Optional(Type.Number({ description: 'Present when lat/lng were given' })),
-})
+export const ListingCard = Type.Object(
+  {
+    ...listingCore,
+    image: OrNull(ListingImage),
+    distanceKm: Type.Optional(Type.Number({ description: 'Present when lat/lng were given' })),
+  },
+  { title: 'ListingCard' },
+)
 export type ListingCard = Static<typeof ListingCard>
 
 export const SearchSort = StringEnum(['newest', 'price_asc', 'price_desc', 'relevance', 'distance'])
@@ -155,21 +179,27 @@ export const SearchQuery = StrictObject({
 })
 export type SearchQuery = Static<typeof SearchQuery>
 
-export const SearchPage = Type.Object({
-  items: Type.Array(ListingCard),
-  nextCursor: OrNull(Type.String()),
-  searchMode: Type.Optional(
-    StringEnum(['exact', 'fuzzy'], {
-      description: 'With `q`: `fuzzy` when the exact search found little and typo-tolerant matching was used',
-    }),
-  ),
-})
+export const SearchPage = Type.Object(
+  {
+    items: Type.Array(ListingCard),
+    nextCursor: OrNull(Type.String()),
+    searchMode: Type.Optional(
+      StringEnum(['exact', 'fuzzy'], {
+        description: 'With `q`: `fuzzy` when the exact search found little and typo-tolerant matching was used',
+      }),
+    ),
+  },
+  { title: 'SearchPage' },
+)
 
 export const MyListingsQuery = StrictObject({ status: Type.Optional(ListingStatus), ...PageQuery })
 
-export const ImageOrderBody = StrictObject({
-  imageIds: Type.Array(Id, { minItems: 1, maxItems: 5, uniqueItems: true }),
-})
+export const ImageOrderBody = StrictObject(
+  {
+    imageIds: Type.Array(Id, { minItems: 1, maxItems: 5, uniqueItems: true }),
+  },
+  { title: 'ImageOrderBody' },
+)
 export const ImageParams = StrictObject({ id: Id, imageId: Id })
 
 export const ReportReason = StringEnum([
@@ -181,13 +211,19 @@ export const ReportReason = StringEnum([
   'duplicate',
   'other',
 ])
-export const ReportBody = StrictObject({ reason: ReportReason, detail: Type.Optional(Text({ maxLength: 2000 })) })
+export const ReportBody = StrictObject(
+  { reason: ReportReason, detail: Type.Optional(Text({ maxLength: 2000 })) },
+  { title: 'ReportBody' },
+)
 export type ReportBody = Static<typeof ReportBody>
-export const ListingReport = Type.Object({
-  id: Id,
-  listingId: Id,
-  reason: Type.String(),
-  detail: OrNull(Type.String()),
-  status: StringEnum(['open', 'dismissed', 'actioned']),
-  createdAt: Timestamp,
-})
+export const ListingReport = Type.Object(
+  {
+    id: Id,
+    listingId: Id,
+    reason: Type.String(),
+    detail: OrNull(Type.String()),
+    status: StringEnum(['open', 'dismissed', 'actioned']),
+    createdAt: Timestamp,
+  },
+  { title: 'ListingReport' },
+)

@@ -33,6 +33,7 @@ export const notificationsRoutes: FastifyPluginAsyncTypebox<NotificationsRoutesO
     '/v1/notifications',
     {
       schema: {
+        operationId: 'listNotifications',
         tags,
         summary: 'My notifications, newest first',
         querystring: StrictObject({ unread: Type.Optional(Type.Boolean()), ...PageQuery }),
@@ -48,6 +49,7 @@ export const notificationsRoutes: FastifyPluginAsyncTypebox<NotificationsRoutesO
     '/v1/notifications/read',
     {
       schema: {
+        operationId: 'markNotificationsRead',
         tags,
         summary: 'Mark notifications read',
         body: MarkReadBody,
@@ -69,6 +71,7 @@ export const notificationsRoutes: FastifyPluginAsyncTypebox<NotificationsRoutesO
     '/v1/me/events',
     {
       schema: {
+        operationId: 'listEvents',
         tags,
         summary: 'Stored events after a seq, in order: the resync after a reconnect',
         querystring: StrictObject({

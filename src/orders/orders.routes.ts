@@ -21,6 +21,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<{ orders: OrdersService }> 
     '/v1/orders',
     {
       schema: {
+        operationId: 'listOrders',
         tags,
         summary: 'My orders as a buyer, newest first',
         querystring: ListOrdersQuery,
@@ -35,6 +36,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<{ orders: OrdersService }> 
     '/v1/orders/:id',
     {
       schema: {
+        operationId: 'getOrder',
         tags,
         summary: 'An order: visible to its buyer, the sellers of its lines (their own lines) and admins',
         params: IdParams,
@@ -49,6 +51,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<{ orders: OrdersService }> 
     '/v1/orders/:id/verify-payment',
     {
       schema: {
+        operationId: 'verifyOrderPayment',
         tags,
         summary: 'After the Paystack redirect: the server asks Paystack and marks the order paid only when it is',
         params: IdParams,
@@ -64,6 +67,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<{ orders: OrdersService }> 
     '/v1/orders/:id/cancel',
     {
       schema: {
+        operationId: 'cancelOrder',
         tags,
         summary: 'The buyer cancels before anything is sent; a paid order is refunded',
         params: IdParams,
@@ -80,6 +84,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<{ orders: OrdersService }> 
     '/v1/sales',
     {
       schema: {
+        operationId: 'listSales',
         tags,
         summary: 'My shipments as a seller (paid orders), newest first',
         querystring: ListSalesQuery,
@@ -94,6 +99,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<{ orders: OrdersService }> 
     '/v1/shipments/:id/status',
     {
       schema: {
+        operationId: 'updateShipmentStatus',
         tags,
         summary:
           'The seller moves its shipment on: sent, en_route, delivered (forward only), with tracking number, carrier and note',
@@ -110,6 +116,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<{ orders: OrdersService }> 
     '/v1/shipments/:id/received',
     {
       schema: {
+        operationId: 'confirmShipmentReceived',
         tags,
         summary: 'The buyer confirms a delivered shipment arrived (opens reviews)',
         params: IdParams,
@@ -125,6 +132,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<{ orders: OrdersService }> 
     '/v1/shipments/:id/handover',
     {
       schema: {
+        operationId: 'handOverShipment',
         tags,
         summary:
           "The seller enters the buyer's 6-digit hand-over code at a meet-up: the shipment is received and its money released. 422 HANDOVER_CODE_WRONG; the 5th wrong code and every try after it 423 HANDOVER_LOCKED",
@@ -141,6 +149,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<{ orders: OrdersService }> 
     '/v1/admin/orders/:id/refund',
     {
       schema: {
+        operationId: 'refundOrder',
         tags: ['admin'],
         summary:
           'Refund an order in full (no amount) or in part through Paystack. 201: Paystack accepted it; 202: queued, Paystack unreachable, retried',

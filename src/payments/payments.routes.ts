@@ -59,6 +59,7 @@ export const paymentsRoutes: FastifyPluginAsyncTypebox<PaymentsRoutesOptions> = 
     '/v1/webhooks/paystack',
     {
       schema: {
+        operationId: 'receivePaystackWebhook',
         tags,
         summary:
           'Paystack events (x-paystack-signature = HMAC-SHA512 of the raw body); answered at once, processed after',
@@ -86,6 +87,7 @@ export const paymentsRoutes: FastifyPluginAsyncTypebox<PaymentsRoutesOptions> = 
     '/v1/payments/paystack/callback',
     {
       schema: {
+        operationId: 'paystackCallbackPage',
         tags,
         summary:
           'Where Paystack sends the browser after paying: the server verifies the payment and shows the outcome (HTML)',
@@ -132,6 +134,7 @@ export const paymentsRoutes: FastifyPluginAsyncTypebox<PaymentsRoutesOptions> = 
     '/v1/admin/payments/unsettled',
     {
       schema: {
+        operationId: 'listUnsettledPayments',
         tags: ['admin'],
         summary:
           'Payments Oja could not settle by itself (money without goods or refund, or the reverse), newest first; an entry resolves itself once Paystack and Oja agree',

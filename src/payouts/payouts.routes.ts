@@ -24,6 +24,7 @@ export const payoutsRoutes: FastifyPluginAsyncTypebox<{ payouts: PayoutsService 
     '/v1/banks',
     {
       schema: {
+        operationId: 'listBanks',
         tags,
         summary: 'Nigerian banks a payout can go to (from Paystack, cached for an hour)',
         response: { 200: BankList, ...problems(401, 403, 503) },
@@ -37,6 +38,7 @@ export const payoutsRoutes: FastifyPluginAsyncTypebox<{ payouts: PayoutsService 
     '/v1/me/payout-account',
     {
       schema: {
+        operationId: 'getPayoutAccount',
         tags,
         summary: 'My payout account (the full account number is never shown); 404 when none',
         response: { 200: PayoutAccount, ...problems(401, 403, 404) },
@@ -50,6 +52,7 @@ export const payoutsRoutes: FastifyPluginAsyncTypebox<{ payouts: PayoutsService 
     '/v1/me/payout-account',
     {
       schema: {
+        operationId: 'setPayoutAccount',
         tags,
         summary:
           'Set my payout account: Paystack resolves the name the bank holds and makes it a transfer recipient. 422 BANK_ACCOUNT_UNRESOLVED or BANK_CODE_UNKNOWN; 409 PAYOUT_IN_PROGRESS while a payout is on its way; a change is mailed to me',
@@ -65,6 +68,7 @@ export const payoutsRoutes: FastifyPluginAsyncTypebox<{ payouts: PayoutsService 
     '/v1/me/payout-account',
     {
       schema: {
+        operationId: 'deletePayoutAccount',
         tags,
         summary:
           'Remove my payout account (mailed to me); 404 when none, 409 PAYOUT_IN_PROGRESS while a payout is on its way',
@@ -82,6 +86,7 @@ export const payoutsRoutes: FastifyPluginAsyncTypebox<{ payouts: PayoutsService 
     '/v1/payouts',
     {
       schema: {
+        operationId: 'createPayout',
         tags,
         summary:
           'Withdraw available money to my payout account (default: all of it). Needs an Idempotency-Key. 422 PAYOUT_NOT_ALLOWED (with `reason`) below PAYOUT_MIN_AMOUNT, above available, or without a payout account',
@@ -102,6 +107,7 @@ export const payoutsRoutes: FastifyPluginAsyncTypebox<{ payouts: PayoutsService 
     '/v1/payouts',
     {
       schema: {
+        operationId: 'listPayouts',
         tags,
         summary: 'My payouts, newest first',
         querystring: ListPayoutsQuery,
@@ -116,6 +122,7 @@ export const payoutsRoutes: FastifyPluginAsyncTypebox<{ payouts: PayoutsService 
     '/v1/payouts/:id',
     {
       schema: {
+        operationId: 'getPayout',
         tags,
         summary: 'One of my payouts (admins: any)',
         params: IdParams,
@@ -130,6 +137,7 @@ export const payoutsRoutes: FastifyPluginAsyncTypebox<{ payouts: PayoutsService 
     '/v1/admin/payouts',
     {
       schema: {
+        operationId: 'listAllPayouts',
         tags: ['admin'],
         summary: 'Payouts, newest first, optionally of one status (pending: waiting for Paystack’s balance or answer)',
         querystring: AdminPayoutsQuery,
@@ -144,6 +152,7 @@ export const payoutsRoutes: FastifyPluginAsyncTypebox<{ payouts: PayoutsService 
     '/v1/admin/payouts/:id/retry',
     {
       schema: {
+        operationId: 'retryPayout',
         tags: ['admin'],
         summary:
           'Send a pending payout again now (same reference; Paystack is asked first), or verify a processing one now. 409 PAYOUT_NOT_RETRYABLE for a failed, paid or reversed one; 409 PAYOUT_BUSY while it is being sent',

@@ -28,6 +28,7 @@ export const pushRoutes: FastifyPluginAsyncTypebox<{ vapidPublicKey: string | un
     '/v1/me/devices',
     {
       schema: {
+        operationId: 'registerDevice',
         tags,
         summary: 'Register this device for push',
         description:
@@ -48,6 +49,7 @@ export const pushRoutes: FastifyPluginAsyncTypebox<{ vapidPublicKey: string | un
     '/v1/me/devices',
     {
       schema: {
+        operationId: 'listDevices',
         tags,
         summary: 'My devices registered for push',
         response: { 200: Type.Object({ items: Type.Array(Device) }), ...problems(401, 403) },
@@ -61,6 +63,7 @@ export const pushRoutes: FastifyPluginAsyncTypebox<{ vapidPublicKey: string | un
     '/v1/me/devices/:id',
     {
       schema: {
+        operationId: 'deleteDevice',
         tags,
         summary: 'Remove one of my devices',
         params: IdParams,
@@ -78,6 +81,7 @@ export const pushRoutes: FastifyPluginAsyncTypebox<{ vapidPublicKey: string | un
     '/v1/push/vapid-public-key',
     {
       schema: {
+        operationId: 'getVapidPublicKey',
         tags,
         summary: "The server's VAPID public key, for web clients' subscriptions",
         description: '404 `WEB_PUSH_NOT_CONFIGURED` when this server has no VAPID keys.',
@@ -94,6 +98,7 @@ export const pushRoutes: FastifyPluginAsyncTypebox<{ vapidPublicKey: string | un
     '/v1/me/notification-preferences',
     {
       schema: {
+        operationId: 'getNotificationPreferences',
         tags,
         summary: 'My notification preferences',
         response: { 200: NotificationPreferences, ...problems(401, 403) },
@@ -107,6 +112,7 @@ export const pushRoutes: FastifyPluginAsyncTypebox<{ vapidPublicKey: string | un
     '/v1/me/notification-preferences',
     {
       schema: {
+        operationId: 'updateNotificationPreferences',
         tags,
         summary: 'Change my notification preferences (merged)',
         description:
@@ -123,6 +129,7 @@ export const pushRoutes: FastifyPluginAsyncTypebox<{ vapidPublicKey: string | un
     '/v1/me/unread',
     {
       schema: {
+        operationId: 'getUnread',
         tags,
         summary: 'What I have not read, on any device (the badge is messages + notifications)',
         response: { 200: Unread, ...problems(401, 403) },

@@ -57,8 +57,13 @@ export const PageQuery = {
   cursor: Type.Optional(Type.String({ maxLength: 512 })),
 }
 
+/** A page of items with the cursor of the next one; named `<Item>Page` in the OpenAPI document when the item is named. */
 export function Page<T extends TSchema>(item: T) {
-  return Type.Object({ items: Type.Array(item), nextCursor: OrNull(Type.String()) })
+  const name = typeof item.title === 'string' ? item.title : typeof item.$ref === 'string' ? item.$ref : undefined
+  return Type.Object(
+    { items: Type.Array(item), nextCursor: OrNull(Type.String()) },
+    name ? { title: `${name}Page` } : {},
+  )
 }
 
 /** An empty body for POST actions: absent, or `{}`. */

@@ -24,6 +24,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminService }> = a
     '/v1/admin/users',
     {
       schema: {
+        operationId: 'searchUsers',
         tags,
         summary: 'Find users',
         querystring: AdminUsersQuery,
@@ -38,6 +39,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminService }> = a
     '/v1/admin/users/:id/ban',
     {
       schema: {
+        operationId: 'banUser',
         tags,
         summary: 'Ban a user: sessions and sockets end at once',
         params: IdParams,
@@ -53,6 +55,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminService }> = a
     '/v1/admin/users/:id/unban',
     {
       schema: {
+        operationId: 'unbanUser',
         tags,
         summary: 'Lift a ban',
         params: IdParams,
@@ -68,6 +71,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminService }> = a
     '/v1/admin/audit-log',
     {
       schema: {
+        operationId: 'listAuditLog',
         tags,
         summary: 'The append-only trail of payment state changes and admin actions',
         querystring: AuditQuery,
@@ -82,6 +86,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminService }> = a
     '/v1/admin/categories',
     {
       schema: {
+        operationId: 'listAdminCategories',
         tags,
         summary: 'Every category with its listing count',
         response: { 200: Type.Array(AdminCategory), ...problems(401, 403) },
@@ -95,6 +100,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminService }> = a
     '/v1/admin/categories',
     {
       schema: {
+        operationId: 'createCategory',
         tags,
         summary: 'Add a category',
         body: CategoryInput,
@@ -115,6 +121,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminService }> = a
     '/v1/admin/categories/:id',
     {
       schema: {
+        operationId: 'updateCategory',
         tags,
         summary: 'Rename, re-slug, move or reorder a category',
         params: IdParams,
@@ -130,6 +137,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminService }> = a
     '/v1/admin/categories/:id',
     {
       schema: {
+        operationId: 'deleteCategory',
         tags,
         summary: 'Delete an unused category',
         params: IdParams,

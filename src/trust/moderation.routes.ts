@@ -67,6 +67,7 @@ export const moderationRoutes: FastifyPluginAsyncTypebox<{ moderation: Moderatio
     '/v1/admin/reports',
     {
       schema: {
+        operationId: 'listReports',
         tags,
         summary: 'Reported listings, newest first (open by default)',
         querystring: StrictObject({
@@ -84,6 +85,7 @@ export const moderationRoutes: FastifyPluginAsyncTypebox<{ moderation: Moderatio
     '/v1/admin/reports/:id/dismiss',
     {
       schema: {
+        operationId: 'dismissReport',
         tags,
         summary: 'Close a report without action',
         params: IdParams,
@@ -99,6 +101,7 @@ export const moderationRoutes: FastifyPluginAsyncTypebox<{ moderation: Moderatio
     '/v1/admin/listings/:id/remove',
     {
       schema: {
+        operationId: 'removeListing',
         tags,
         summary: 'Remove a listing: the seller is told why, its reports close, it leaves search and carts',
         params: IdParams,
@@ -122,6 +125,7 @@ export const moderationRoutes: FastifyPluginAsyncTypebox<{ moderation: Moderatio
     '/v1/admin/stats',
     {
       schema: {
+        operationId: 'getStats',
         tags,
         summary:
           'Revenue by day, orders by status, top categories and sellers over [from, to) (default: the last 30 days)',

@@ -23,6 +23,7 @@ export const reviewsRoutes: FastifyPluginAsyncTypebox<{ reviews: ReviewsService 
     '/v1/shipments/:id/reviews',
     {
       schema: {
+        operationId: 'createReview',
         tags,
         summary: 'The buyer reviews the seller of a received shipment, once',
         params: IdParams,
@@ -43,6 +44,7 @@ export const reviewsRoutes: FastifyPluginAsyncTypebox<{ reviews: ReviewsService 
     '/v1/users/:id/reviews',
     {
       schema: {
+        operationId: 'listUserReviews',
         tags,
         summary: "A seller's visible reviews, with the rating summary",
         params: IdParams,
@@ -57,6 +59,7 @@ export const reviewsRoutes: FastifyPluginAsyncTypebox<{ reviews: ReviewsService 
     '/v1/listings/:id/reviews',
     {
       schema: {
+        operationId: 'listListingReviews',
         tags,
         summary: 'Visible reviews of sales of this listing, with their summary',
         params: IdParams,
@@ -71,6 +74,7 @@ export const reviewsRoutes: FastifyPluginAsyncTypebox<{ reviews: ReviewsService 
     '/v1/reviews/:id/reply',
     {
       schema: {
+        operationId: 'replyToReview',
         tags,
         summary: "The seller's public reply, once",
         params: IdParams,
@@ -86,6 +90,7 @@ export const reviewsRoutes: FastifyPluginAsyncTypebox<{ reviews: ReviewsService 
     '/v1/reviews/:id/flags',
     {
       schema: {
+        operationId: 'flagReview',
         tags,
         summary: 'Flag a review for moderators',
         params: IdParams,
@@ -107,6 +112,7 @@ export const reviewsRoutes: FastifyPluginAsyncTypebox<{ reviews: ReviewsService 
     '/v1/admin/reviews',
     {
       schema: {
+        operationId: 'listReviewsForModeration',
         tags: ['admin'],
         summary: 'Moderation queue (flagged by default)',
         querystring: AdminReviewsQuery,
@@ -124,6 +130,7 @@ export const reviewsRoutes: FastifyPluginAsyncTypebox<{ reviews: ReviewsService 
     '/v1/admin/reviews/:id/moderate',
     {
       schema: {
+        operationId: 'moderateReview',
         tags: ['admin'],
         summary: 'Hide, restore or dismiss flags; hidden reviews leave every average at once',
         params: IdParams,

@@ -24,6 +24,7 @@ export const wantsRoutes: FastifyPluginAsyncTypebox<{ wants: WantsService; rateL
     '/v1/wants',
     {
       schema: {
+        operationId: 'createWant',
         tags,
         summary: 'Post an item request',
         body: CreateWantBody,
@@ -46,6 +47,7 @@ export const wantsRoutes: FastifyPluginAsyncTypebox<{ wants: WantsService; rateL
     '/v1/wants',
     {
       schema: {
+        operationId: 'listWants',
         tags,
         summary: "Everyone's open wants, or mine with mine=true; newest first",
         querystring: ListWantsQuery,
@@ -59,7 +61,13 @@ export const wantsRoutes: FastifyPluginAsyncTypebox<{ wants: WantsService; rateL
   app.get(
     '/v1/wants/:id',
     {
-      schema: { tags, summary: 'One want', params: IdParams, response: { 200: Want, ...problems(401, 404) } },
+      schema: {
+        operationId: 'getWant',
+        tags,
+        summary: 'One want',
+        params: IdParams,
+        response: { 200: Want, ...problems(401, 404) },
+      },
       // Signed in, the author and admins still see a want of a banned author.
       config: { auth: 'optional' },
     },
@@ -70,6 +78,7 @@ export const wantsRoutes: FastifyPluginAsyncTypebox<{ wants: WantsService; rateL
     '/v1/wants/:id',
     {
       schema: {
+        operationId: 'updateWant',
         tags,
         summary: 'Edit, close or reopen my want',
         params: IdParams,
@@ -85,6 +94,7 @@ export const wantsRoutes: FastifyPluginAsyncTypebox<{ wants: WantsService; rateL
     '/v1/wants/:id',
     {
       schema: {
+        operationId: 'deleteWant',
         tags,
         summary: 'Delete a want (author or admin)',
         params: IdParams,
@@ -102,6 +112,7 @@ export const wantsRoutes: FastifyPluginAsyncTypebox<{ wants: WantsService; rateL
     '/v1/wants/:id/responses',
     {
       schema: {
+        operationId: 'respondToWant',
         tags,
         summary: 'Answer a want with one of my listings: opens (or reuses) the conversation and notifies the author',
         params: IdParams,

@@ -7,29 +7,35 @@ const Title = NameText({ minLength: 3, maxLength: 120 })
 const Description = Text({ maxLength: 2000 })
 export const WantStatus = StringEnum(['open', 'closed'])
 
-export const Want = Type.Object({
-  id: Id,
-  userId: Id,
-  author: SellerSummary,
-  title: Type.String(),
-  description: Type.String(),
-  categoryId: OrNull(Id),
-  maxPrice: OrNull(Money),
-  currency: Type.String(),
-  location: OrNull(Location),
-  status: WantStatus,
-  createdAt: Timestamp,
-  updatedAt: Timestamp,
-})
+export const Want = Type.Object(
+  {
+    id: Id,
+    userId: Id,
+    author: SellerSummary,
+    title: Type.String(),
+    description: Type.String(),
+    categoryId: OrNull(Id),
+    maxPrice: OrNull(Money),
+    currency: Type.String(),
+    location: OrNull(Location),
+    status: WantStatus,
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  },
+  { title: 'Want' },
+)
 export type Want = Static<typeof Want>
 
-export const CreateWantBody = StrictObject({
-  title: Title,
-  description: Type.Optional(Description),
-  categoryId: Type.Optional(Id),
-  maxPrice: Type.Optional(Money),
-  location: Type.Optional(LocationInput),
-})
+export const CreateWantBody = StrictObject(
+  {
+    title: Title,
+    description: Type.Optional(Description),
+    categoryId: Type.Optional(Id),
+    maxPrice: Type.Optional(Money),
+    location: Type.Optional(LocationInput),
+  },
+  { title: 'CreateWantBody' },
+)
 export type CreateWantBody = Static<typeof CreateWantBody>
 
 export const UpdateWantBody = StrictObject(
@@ -41,7 +47,7 @@ export const UpdateWantBody = StrictObject(
     location: Type.Optional(OrNull(LocationInput)),
     status: Type.Optional(WantStatus),
   },
-  { minProperties: 1 },
+  { title: 'UpdateWantBody', minProperties: 1 },
 )
 export type UpdateWantBody = Static<typeof UpdateWantBody>
 
@@ -54,17 +60,23 @@ export const ListWantsQuery = StrictObject({
 })
 export type ListWantsQuery = Static<typeof ListWantsQuery>
 
-export const WantResponseBody = StrictObject({
-  listingId: Id,
-  message: Type.Optional(Text({ minLength: 1, maxLength: 2000 })),
-})
+export const WantResponseBody = StrictObject(
+  {
+    listingId: Id,
+    message: Type.Optional(Text({ minLength: 1, maxLength: 2000 })),
+  },
+  { title: 'WantResponseBody' },
+)
 export type WantResponseBody = Static<typeof WantResponseBody>
 
 /** The chat feature's Message schema (registered by src/chat under `$id: 'Message'`). */
 export const Message = Type.Ref(ChatMessage)
 
-export const WantResponseResult = Type.Object({
-  conversationId: Id,
-  created: Type.Boolean({ description: 'false when the conversation about this listing already existed' }),
-  message: OrNull(Message),
-})
+export const WantResponseResult = Type.Object(
+  {
+    conversationId: Id,
+    created: Type.Boolean({ description: 'false when the conversation about this listing already existed' }),
+    message: OrNull(Message),
+  },
+  { title: 'WantResponseResult' },
+)

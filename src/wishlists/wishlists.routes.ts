@@ -15,6 +15,7 @@ export const wishlistsRoutes: FastifyPluginAsyncTypebox<{ wishlists: WishlistsSe
     '/v1/me/wishlist',
     {
       schema: {
+        operationId: 'listWishlist',
         tags,
         summary: 'My favourites, most recently added first',
         querystring: WishlistQuery,
@@ -29,6 +30,7 @@ export const wishlistsRoutes: FastifyPluginAsyncTypebox<{ wishlists: WishlistsSe
     '/v1/me/wishlist/:listingId',
     {
       schema: {
+        operationId: 'addToWishlist',
         tags,
         summary: 'Add a listing to my favourites (idempotent)',
         params: WishlistParams,
@@ -46,6 +48,7 @@ export const wishlistsRoutes: FastifyPluginAsyncTypebox<{ wishlists: WishlistsSe
     '/v1/me/wishlist/:listingId',
     {
       schema: {
+        operationId: 'removeFromWishlist',
         tags,
         summary: 'Remove a listing from my favourites (idempotent)',
         params: WishlistParams,

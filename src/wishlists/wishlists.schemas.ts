@@ -4,7 +4,10 @@ import { Id, OrNull, PageQuery, StrictObject, Timestamp } from '../shared/index.
 
 export const WishlistParams = StrictObject({ listingId: Id })
 export const WishlistQuery = StrictObject({ ...PageQuery })
-export const WishlistPage = Type.Object({
-  items: Type.Array(Type.Object({ listing: ListingCard, addedAt: Timestamp })),
-  nextCursor: OrNull(Type.String()),
-})
+export const WishlistPage = Type.Object(
+  {
+    items: Type.Array(Type.Object({ listing: ListingCard, addedAt: Timestamp })),
+    nextCursor: OrNull(Type.String()),
+  },
+  { title: 'WishlistPage' },
+)

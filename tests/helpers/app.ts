@@ -1,12 +1,38 @@
 import { randomBytes } from 'node:crypto'
+import { appendFileSync } from 'node:fs'
 import type { Test } from 'tap'
 import type { InjectOptions, LightMyRequestResponse } from 'fastify'
 import { buildApp, type BuildOptions, type OjaApp } from '../../src/app.js'
 import type { Knex } from '../../src/db/index.js'
 import { loadConfig, type Config, type Env } from '../../src/config.js'
+import { allowedCodes, observeProblems } from '../../src/http/index.js'
 import { createTestDatabase, databaseUrl, dropTestDatabase, TEST_REDIS_URL } from './pg.js'
 
 export type TestDb = { name: string; url: string }
+
+/**
+ * Every problem a test's request gets must carry a code its route declares (the OpenAPI
+ * document lists them, from src/http/route-problems.ts). With OJA_RECORD_PROBLEMS=<file>, the
+ * codes are written there instead (`npm run problems:record` regenerates the table).
+ */
+const undeclared: string[] = []
+observeProblems((req, problem) => {
+  const id = (req.routeOptions.schema as { operationId?: unknown } | undefined)?.operationId
+  if (typeof id !== 'string') return
+  const recordTo = process.env.OJA_RECORD_PROBLEMS
+  if (recordTo) {
+    appendFileSync(recordTo, `${id}\t${problem.code}\n`)
+    return
+  }
+  if (!allowedCodes(id, req.routeOptions.config?.auth).has(problem.code))
+    undeclared.push(`${req.method} ${req.routeOptions.url} (${id}) answered ${problem.status} ${problem.code}`)
+})
+
+function checkDeclaredProblems(): void {
+  const found = undeclared.splice(0)
+  if (found.length > 0)
+    throw new Error(`problem codes not declared for their routes (src/http/route-problems.ts):\n${found.join('\n')}`)
+}
 
 /** A fresh database cloned from the migrated template, dropped when the test ends. */
 export async function testDatabase(t: Test): Promise<TestDb> {
@@ -58,6 +84,7 @@ export async function build(
   const testDb = options.testDb ?? (await testDatabase(t))
   const app = await buildApp(testConfig(testDb, overrides), { background: false, ...options })
   t.teardown(() => app.close())
+  t.teardown(checkDeclaredProblems)
   await app.ready()
   return Object.assign(app as Omit<OjaApp, 'db'> & { db: LooseDb }, { testDb })
 }
