@@ -21,7 +21,17 @@ const paymentStatusWrites = [
 ]
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', '.tap/', 'coverage/', '.scratch*', 'tests/artifacts/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'data/',
+      '.tap/',
+      'coverage/',
+      '.scratch*',
+      'tests/artifacts/',
+      'clients/typescript/src/schema.d.ts',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

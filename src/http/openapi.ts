@@ -23,8 +23,8 @@ type Doc = {
 type Operation = {
   operationId?: string
   summary?: string
-  requestBody?: { content?: Record<string, { schema?: Json; example?: unknown }> }
-  responses?: Record<string, Response>
+  requestBody?: { required?: boolean; content?: Record<string, { schema?: Json; example?: unknown }> }
+  responses?: Record<string, Response | { $ref: string }>
   security?: unknown[]
   [k: string]: unknown
 }
@@ -52,6 +52,8 @@ export const COMMON_CODES = [
 export const AUTH_CODES = ['UNAUTHENTICATED', 'TOKEN_EXPIRED', 'SESSION_REVOKED', 'ACCOUNT_BANNED'] as const
 /** And an admin route: the caller is not an admin. */
 export const ADMIN_CODES = ['FORBIDDEN'] as const
+
+const SHARED = new Set<string>([...COMMON_CODES, ...AUTH_CODES, ...ADMIN_CODES])
 
 /** The codes a route declares, by operationId: its own, without the common ones. */
 export function declaredCodes(operationId: string): readonly string[] {
@@ -317,6 +319,19 @@ export type RouteAuth = (method: string, path: string) => string | undefined
 /** The finishing pass; see the module comment. Throws OpenApiNamingError on a clash of names. */
 export function finishDocument(doc: Doc, authOf: RouteAuth): Doc {
   const components: Record<string, Json> = { ...(doc.components?.schemas ?? {}) }
+  const sharedResponses: Record<string, Response> = {}
+  const sharedNames = new Map<string, string>()
+  const sharedResponse = (status: string, response: Response): { $ref: string } => {
+    const key = canonical(response)
+    let name = sharedNames.get(key)
+    if (!name) {
+      const taken = Object.keys(sharedResponses).filter((n) => n.startsWith(`Problem${status}`)).length
+      name = taken === 0 ? `Problem${status}` : `Problem${status}_${taken + 1}`
+      sharedNames.set(key, name)
+      sharedResponses[name] = response
+    }
+    return { $ref: `#/components/responses/${name}` }
+  }
   const statusOf = new Map(errorCatalogue().map((e) => [e.code, e.status]))
   const paths: Record<string, Record<string, Operation>> = {}
   for (const [path, ops] of Object.entries(doc.paths ?? {})) {
@@ -337,7 +352,10 @@ export function finishDocument(doc: Doc, authOf: RouteAuth): Doc {
           content[type] = { ...media, ...(schema ? { schema } : {}) }
           if (schema && type.includes('json')) content[type]!.example = sample(schema, components)
         }
-        next.requestBody = { ...op.requestBody, content }
+        // An action's empty body (`{}` or none) may be left out.
+        const json = resolve(content['application/json']?.schema, components)
+        const empty = json.type === 'object' && Object.keys((json.properties as Json | undefined) ?? {}).length === 0
+        next.requestBody = { ...op.requestBody, content, ...(empty ? { required: false } : {}) }
       }
       // Answers.
       const auth = authOf(method.toUpperCase(), path)
@@ -348,8 +366,8 @@ export function finishDocument(doc: Doc, authOf: RouteAuth): Doc {
         if (!status) continue
         byStatus.set(status, [...(byStatus.get(status) ?? []), code])
       }
-      const responses: Record<string, Response> = {}
-      for (const [status, res] of Object.entries(op.responses ?? {})) {
+      const responses: Record<string, Response | { $ref: string }> = {}
+      for (const [status, res] of Object.entries(op.responses ?? {}) as [string, Response][]) {
         const media = res.content?.['application/json']
         const schema = media?.schema
         const isProblem = Number(status) >= 400
@@ -387,16 +405,18 @@ export function finishDocument(doc: Doc, authOf: RouteAuth): Doc {
       }
       const declaredStatuses = Object.keys(op.responses ?? {}).filter((s) => Number(s) >= 400)
       for (const status of new Set([...declaredStatuses, ...byStatus.keys()])) {
-        const list = byStatus.get(status) ?? []
+        const list = (byStatus.get(status) ?? []).sort()
         if (list.length === 0) continue
-        responses[status] = {
-          description: problemDescription(status, list.sort()),
+        const response: Response = {
+          description: problemDescription(status, list),
           content: {
             'application/problem+json': {
               schema: { allOf: [{ $ref: '#/components/schemas/Problem' }], properties: { code: { enum: list } } },
             },
           },
         }
+        // The problems many routes share (bad input, sign-in, overload) are one named response each.
+        responses[status] = list.some((c) => !SHARED.has(c)) ? response : sharedResponse(status, response)
       }
       next.responses = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => Number(a) - Number(b)))
       paths[path][method] = next
@@ -410,5 +430,5 @@ export function finishDocument(doc: Doc, authOf: RouteAuth): Doc {
     components[n] = { ...(hoisted as Json), ...(s.title ? { title: s.title } : {}) }
   }
   const sorted = Object.fromEntries(Object.entries(components).sort(([a], [b]) => a.localeCompare(b)))
-  return { ...doc, paths, components: { ...doc.components, schemas: sorted } }
+  return { ...doc, paths, components: { ...doc.components, schemas: sorted, responses: sharedResponses } }
 }

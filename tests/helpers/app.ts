@@ -28,10 +28,12 @@ observeProblems((req, problem) => {
     undeclared.push(`${req.method} ${req.routeOptions.url} (${id}) answered ${problem.status} ${problem.code}`)
 })
 
-function checkDeclaredProblems(): void {
+/** A teardown that throws stops the ones after it: the app is closed first. */
+async function checkDeclaredProblems(app: OjaApp): Promise<void> {
   const found = undeclared.splice(0)
-  if (found.length > 0)
-    throw new Error(`problem codes not declared for their routes (src/http/route-problems.ts):\n${found.join('\n')}`)
+  if (found.length === 0) return
+  await app.close()
+  throw new Error(`problem codes not declared for their routes (src/http/route-problems.ts):\n${found.join('\n')}`)
 }
 
 /** A fresh database cloned from the migrated template, dropped when the test ends. */
@@ -84,7 +86,7 @@ export async function build(
   const testDb = options.testDb ?? (await testDatabase(t))
   const app = await buildApp(testConfig(testDb, overrides), { background: false, ...options })
   t.teardown(() => app.close())
-  t.teardown(checkDeclaredProblems)
+  t.teardown(() => checkDeclaredProblems(app))
   await app.ready()
   return Object.assign(app as Omit<OjaApp, 'db'> & { db: LooseDb }, { testDb })
 }
