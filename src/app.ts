@@ -218,19 +218,18 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       },
     })
     await app.register(authPlugin, { secret: config.jwtSecret, accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS, db })
-    await app.register(docsPlugin)
+    // The public reads: ETag, If-None-Match → 304, and how long a cache may keep them.
+    const publicReads = {
+      'GET /v1/listings/:id': { maxAge: 0 },
+      'GET /v1/categories': { maxAge: 300, anonymous: true },
+      'GET /v1/users/:id': { maxAge: 0 },
+      'GET /v1/users/:id/reviews': { maxAge: 0 },
+      'GET /v1/listings/:id/reviews': { maxAge: 0 },
+    }
+    await app.register(docsPlugin, { conditionalReads: Object.keys(publicReads) })
     // Idempotency-Key for every route whose config asks for it (the features' own scopes may register it too: it runs once).
     await app.register(idempotencyPlugin, { db })
-    // The public reads: ETag, If-None-Match → 304, and how long a cache may keep them.
-    await app.register(etagPlugin, {
-      routes: {
-        'GET /v1/listings/:id': { maxAge: 0 },
-        'GET /v1/categories': { maxAge: 300, anonymous: true },
-        'GET /v1/users/:id': { maxAge: 0 },
-        'GET /v1/users/:id/reviews': { maxAge: 0 },
-        'GET /v1/listings/:id/reviews': { maxAge: 0 },
-      },
-    })
+    await app.register(etagPlugin, { routes: publicReads })
 
     const profileExtras: ProfileExtras = async (db, userId) => {
       const [rating, activeListings] = await Promise.all([ratingOf(db, userId), activeListingsOf(db, userId)])

@@ -21,6 +21,8 @@ void t.test('the same key and body replays the first response; another body is r
   t.equal(replay.body, first.body, 'byte for byte the same body')
   t.equal(replay.headers['idempotent-replayed'], 'true')
   t.match(replay.headers['content-type'], /^application\/json/)
+  t.equal(first.headers.location, `/v1/orders/${first.json.order.id}`, 'Location names the order')
+  t.equal(replay.headers.location, first.headers.location, 'and the replay keeps it')
   // Key order in the body does not make it another request.
   const reordered = await call(app, 'POST', '/v1/checkout', {
     token: buyer.accessToken,

@@ -209,6 +209,12 @@ void t.test('every 201 carries Location; creating POSTs replay with a key', asyn
       body: { name: 'Kites', slug: 'kites' },
       location: () => '/v1/admin/categories',
     },
+    {
+      url: '/v1/me/addresses',
+      token: buyer.accessToken,
+      body: { fullName: 'Ada Obi', phone: '+2348012345678', line1: '1 Marina', city: 'Lagos', state: 'Lagos' },
+      location: (j) => `/v1/me/addresses/${String(j.id)}`,
+    },
   ]
   for (const c of cases) {
     const res = await post(c.url, c.token, c.body, `key-${c.url}`)
@@ -226,6 +232,13 @@ void t.test('every 201 carries Location; creating POSTs replay with a key', asyn
   const opened = await post('/v1/conversations', other.accessToken, { listingId: listing.id })
   t.equal(opened.statusCode, 201)
   t.equal(opened.headers.location, `/v1/conversations/${opened.json.id}`)
+
+  // Registering names the new public profile.
+  const registered = await call(app, 'POST', '/v1/auth/register', {
+    body: { email: `loc-${Date.now()}@test.oja`, password: 'correct horse battery staple', name: 'Located' },
+  })
+  t.equal(registered.statusCode, 201)
+  t.equal(registered.headers.location, `/v1/users/${registered.json.user.id}`)
 })
 
 void t.test('a choice of values: one error naming the allowed values', async (t) => {

@@ -86,6 +86,15 @@ void t.test('the document is valid OpenAPI 3.1 and complete for generators', asy
   t.equal(listing.schema.$ref, '#/components/schemas/Listing')
   t.equal(listing.example.currency, 'NGN', 'with an example that reads like a listing')
 
+  // The public reads say they answer 304 to If-None-Match.
+  const detail = doc.paths['/v1/listings/{id}'].get
+  t.ok(detail.responses['304'], 'GET /v1/listings/{id} documents 304')
+  t.ok(
+    detail.parameters.some((p: Json) => p.in === 'header' && p.name === 'if-none-match'),
+    'and its If-None-Match header',
+  )
+  t.ok(detail.responses['200'].headers.ETag, 'and the ETag it answers')
+
   // A route's own problem codes are listed with their status.
   const checkout = doc.paths['/v1/checkout'].post.responses
   t.match(checkout['409'].content['application/problem+json'].schema.properties.code.enum, ['CART_EMPTY'])

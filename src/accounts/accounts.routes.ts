@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { actorCtx, clientKey, consumeOrRefuse, createLimiter, ctxOf, routeLimit } from '../http/index.js'
+import { IdempotencyHeaders } from '../idempotency/index.js'
 import { EmptyBody, IdParams, problems } from '../shared/index.js'
 import type { AccountsService } from './accounts.service.js'
 import { linkPages } from './link-pages.js'
@@ -69,7 +70,10 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountsServi
       },
       config: { ...routeLimit(rateLimitScale, 20, '1 hour') },
     },
-    async (req, reply) => reply.code(201).send(await accounts.register(ctxOf(req), req.body, meta(req))),
+    async (req, reply) => {
+      const result = await accounts.register(ctxOf(req), req.body, meta(req))
+      return reply.code(201).header('location', `/v1/users/${result.user.id}`).send(result)
+    },
   )
 
   app.post(
@@ -258,11 +262,16 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountsServi
         tags,
         summary: 'Add a shipping address',
         body: AddressInput,
+        headers: IdempotencyHeaders,
         response: { 201: Address, ...problems(401, 403, 409) },
       },
-      config: { auth: 'required' },
+      config: { auth: 'required', idempotency: 'optional' },
     },
-    async (req, reply) => reply.code(201).send(await accounts.createAddress(actorCtx(req), req.body)),
+    async (req, reply) => {
+      const address = await accounts.createAddress(actorCtx(req), req.body)
+      // Its URL is where it is edited and deleted (the list is GET /v1/me/addresses).
+      return reply.code(201).header('location', `/v1/me/addresses/${address.id}`).send(address)
+    },
   )
 
   app.patch(

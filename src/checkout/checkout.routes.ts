@@ -35,7 +35,7 @@ export const checkoutRoutes: FastifyPluginAsyncTypebox<{ checkout: CheckoutServi
       const result = req.body.couponCode
         ? await req.server.coupons.guard.lookup({ userId: ctx.actor.id, ip: req.ip }, run)
         : await run()
-      return reply.code(201).send(result)
+      return reply.code(201).header('location', `/v1/orders/${result.order.id}`).send(result)
     },
   )
 }

@@ -12,7 +12,7 @@ const openApiPath = (url: string) => url.replace(/:(\w+)/g, '{$1}')
  * finished by `finishDocument` (named components, problem codes per route, examples).
  */
 export const docsPlugin = fp(
-  async (app: FastifyInstance) => {
+  async (app: FastifyInstance, opts: { conditionalReads?: string[] }) => {
     // The auth kind of each operation, as the routes were registered (for the codes they may answer).
     const authOf = new Map<string, string>()
     await app.register(swagger, {
@@ -46,9 +46,11 @@ export const docsPlugin = fp(
       },
       transformObject: (documentObject) => {
         const doc = 'openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject
-        return finishDocument(doc as Parameters<typeof finishDocument>[0], (method, path) =>
-          authOf.get(`${method} ${path}`),
-        ) as typeof doc
+        const conditional = new Set((opts.conditionalReads ?? []).map((r) => openApiPath(r)))
+        return finishDocument(doc as Parameters<typeof finishDocument>[0], {
+          authOf: (method, path) => authOf.get(`${method} ${path}`),
+          conditional: (method, path) => conditional.has(`${method} ${path}`),
+        }) as typeof doc
       },
     })
     await app.register(swaggerUi, { routePrefix: '/docs' })

@@ -28,7 +28,11 @@ type Operation = {
   security?: unknown[]
   [k: string]: unknown
 }
-type Response = { description?: string; content?: Record<string, { schema?: Json; example?: unknown }> }
+type Response = {
+  description?: string
+  headers?: Json
+  content?: Record<string, { schema?: Json; example?: unknown }>
+}
 
 /** Codes any route may answer, whatever it does: the HTTP layer's and the schema check's. */
 export const COMMON_CODES = [
@@ -313,11 +317,16 @@ function problemDescription(status: string, codes: string[]): string {
   return [`Problem (RFC 9457), status ${status}. \`code\` is one of:`, ...lines].join('\n')
 }
 
-/** What the route config tells the document: the operation's auth kind, by method and path. */
-export type RouteAuth = (method: string, path: string) => string | undefined
+/** What the routes' config tells the document, by method and OpenAPI path. */
+export type RouteFacts = {
+  /** The operation's auth kind (`required`, `optional`, `admin`), if any. */
+  authOf: (method: string, path: string) => string | undefined
+  /** The public reads that answer ETag and 304 to If-None-Match. */
+  conditional: (method: string, path: string) => boolean
+}
 
 /** The finishing pass; see the module comment. Throws OpenApiNamingError on a clash of names. */
-export function finishDocument(doc: Doc, authOf: RouteAuth): Doc {
+export function finishDocument(doc: Doc, { authOf, conditional }: RouteFacts): Doc {
   const components: Record<string, Json> = { ...(doc.components?.schemas ?? {}) }
   const sharedResponses: Record<string, Response> = {}
   const sharedNames = new Map<string, string>()
@@ -417,6 +426,22 @@ export function finishDocument(doc: Doc, authOf: RouteAuth): Doc {
         }
         // The problems many routes share (bad input, sign-in, overload) are one named response each.
         responses[status] = list.some((c) => !SHARED.has(c)) ? response : sharedResponse(status, response)
+      }
+      if (conditional(method.toUpperCase(), path)) {
+        next.parameters = [
+          ...((op.parameters as unknown[] | undefined) ?? []),
+          {
+            in: 'header',
+            name: 'if-none-match',
+            required: false,
+            schema: { type: 'string' },
+            description: 'The ETag of the copy you hold: answered 304 with no body while it is current',
+          },
+        ]
+        const ok = responses['200'] as Response | undefined
+        if (ok)
+          ok.headers = { ETag: { description: 'A strong validator of this exact body', schema: { type: 'string' } } }
+        responses['304'] = { description: REASONS['304']! }
       }
       next.responses = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => Number(a) - Number(b)))
       paths[path][method] = next
