@@ -12,6 +12,7 @@ import { seedCategories } from '../seeds/categories.js'
 import { seedDemo } from '../seeds/demo.js'
 import { authPlugin } from './auth/index.js'
 import {
+  asyncApiPlugin,
   docsPlugin,
   errorsPlugin,
   etagPlugin,
@@ -219,6 +220,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     })
     await app.register(authPlugin, { secret: config.jwtSecret, accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS, db })
     await app.register(docsPlugin)
+    await app.register(asyncApiPlugin)
     // Idempotency-Key for every route whose config asks for it (the features' own scopes may register it too: it runs once).
     await app.register(idempotencyPlugin, { db })
     // The public reads: ETag, If-None-Match → 304, and how long a cache may keep them.

@@ -2,6 +2,7 @@
 
 export { actorCtx, ctxOf } from './context.js'
 export { docsPlugin } from './docs.plugin.js'
+export { asyncApiPlugin } from './asyncapi.plugin.js'
 export { etagOf, etagPlugin, noneMatch, type PublicRead } from './etag.js'
 export { errorsPlugin, sendProblem, toProblem } from './errors.plugin.js'
 export { registerJsonParser } from './json-parser.js'
