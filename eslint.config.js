@@ -57,8 +57,11 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: '^\\.\\./(src/[^/.]+|(?!src/)[^/.]+)/(?!index\\.js$)',
-              message: "Import another folder through its index.ts (its public surface), e.g. '../listings/index.js'.",
+              // A folder's schemas file (`chat.schemas.ts`, `shared/schemas.ts`) is public too: pure TypeBox,
+              // which realtime/protocol.ts (and a client reusing it) imports without the server.
+              regex: '^\\.\\./(src/[^/.]+|(?!src/)[^/.]+)/(?!index\\.js$|(?:[\\w-]+\\.)?schemas\\.js$)',
+              message:
+                "Import another folder through its index.ts (its public surface), e.g. '../listings/index.js', or its pure schemas file.",
             },
             {
               regex: '(^|/)seeds/',

@@ -2,28 +2,19 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import type { WebSocket } from 'ws'
-import { StrictObject, problems } from '../src/shared/index.js'
+import { problems } from '../src/shared/index.js'
 import { RealtimeErrors } from './realtime.errors.js'
 import { authenticateLive, checkConnectionCap, sessionEndReason, TokenDeadline } from './auth.js'
 import type { Connection, Hub } from './hub.js'
-import type { FeedFrame } from './protocol.js'
-
-const FeedQuery = StrictObject({
-  token: Type.Optional(
-    Type.String({ minLength: 1, maxLength: 4096, description: 'Access token (or send Authorization: Bearer)' }),
-  ),
-  lastSeq: Type.Optional(
-    Type.Integer({ minimum: 0, description: 'The last seq the client has; the missed events are sent first' }),
-  ),
-})
+import { FeedClose, FeedQuery, type FeedFrame } from './protocol.js'
 
 /** Sends a ping this often; a client that has not answered the previous one is cut. */
 const HEARTBEAT_MS = 30_000
 /** A client that cannot keep up (this much unsent) is cut; it reconnects with its lastSeq. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024
 
-/** WebSocket close codes the feed uses. */
-export const FeedClose = { sessionEnded: 4001, resync: 4002, tokenExpired: 4003, shutdown: 1012 } as const
+/** WebSocket close codes the feed uses (defined with the protocol). */
+export { FeedClose }
 
 /**
  * `GET /v1/stream?token=&lastSeq=`: the same server events as Socket.IO, as JSON text frames
@@ -47,7 +38,7 @@ export function mountFeed(app: FastifyInstance, hub: Hub): void {
     },
     preHandler: async (req) => {
       if (!req.ws) return
-      const query = req.query as { token?: string; lastSeq?: number }
+      const query = req.query as FeedQuery
       const header = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1]
       const { actor, lastSeq, expiresAt } = await authenticateLive(app, query.token ?? header, query.lastSeq)
       checkConnectionCap(app, hub.count(actor.id))

@@ -13,14 +13,15 @@ import {
 } from './auth.js'
 import { ackError, validate, type AnySocketHandler, type ChatHandlers } from './handlers.js'
 import type { Connection, Hub } from './hub.js'
-import type {
-  ClientToServerEvents,
-  ConnectErrorData,
-  InterServerEvents,
-  ServerToClientEvents,
-  SocketData,
+import {
+  ClientEvents,
+  type Ack,
+  type ClientEventReply,
+  type ClientToServerEvents,
+  type ConnectErrorData,
+  type ServerToClientEvents,
 } from './protocol.js'
-import type { OjaIo } from './relay.js'
+import type { InterServerEvents, OjaIo, SocketData } from './relay.js'
 
 type OjaSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>
 type UntypedEmit = { emit(event: string, ...args: unknown[]): boolean }
@@ -91,25 +92,28 @@ export function mountGateway(app: FastifyInstance, io: OjaIo, hub: Hub, handlers
       hub.detach(conn)
     })
     socket.on('auth:refresh', (payload: unknown, ack: unknown) => {
-      const answer = typeof ack === 'function' ? (ack as (res: unknown) => void) : () => {}
-      refreshLive(app, socket.data.actor, (payload as { token?: unknown } | undefined)?.token).then(
-        (fresh) => {
-          socket.data.actor = fresh.actor
-          // The role is read again with the token: a demoted admin stops getting admin events.
-          const admin = fresh.actor.role === 'admin'
-          if (admin !== conn.admin) {
-            hub.setAdmin(conn, admin)
-            void (admin ? socket.join(ADMINS_ROOM) : socket.leave(ADMINS_ROOM))
-          }
-          deadline.set(fresh.expiresAt)
-          answer({ ok: true, data: { expiresAt: new Date(fresh.expiresAt).toISOString() } })
-        },
-        (err: unknown) => {
-          const { ack: refusal, internal } = ackError(err)
-          if (internal) log.error({ err }, 'auth:refresh failed')
-          answer(refusal)
-        },
-      )
+      const answer =
+        typeof ack === 'function' ? (ack as (res: Ack<ClientEventReply<'auth:refresh'>>) => void) : () => {}
+      Promise.resolve()
+        .then(() => refreshLive(app, socket.data.actor, validate(ClientEvents['auth:refresh'].payload, payload).token))
+        .then(
+          (fresh) => {
+            socket.data.actor = fresh.actor
+            // The role is read again with the token: a demoted admin stops getting admin events.
+            const admin = fresh.actor.role === 'admin'
+            if (admin !== conn.admin) {
+              hub.setAdmin(conn, admin)
+              void (admin ? socket.join(ADMINS_ROOM) : socket.leave(ADMINS_ROOM))
+            }
+            deadline.set(fresh.expiresAt)
+            answer({ ok: true, data: { expiresAt: new Date(fresh.expiresAt).toISOString() } })
+          },
+          (err: unknown) => {
+            const { ack: refusal, internal } = ackError(err)
+            if (internal) log.error({ err }, 'auth:refresh failed')
+            answer(refusal)
+          },
+        )
     })
     hub.attach(conn, lastSeq).catch((err: unknown) => log.warn({ err }, 'live stream failed to start'))
     // A logout that committed while this handshake was in flight was broadcast before the

@@ -1,18 +1,15 @@
 import { FormatRegistry, type TSchema, type Static } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import {
-  ConversationReadPayload,
-  MessageSendPayload,
-  TypingPayload,
-  type ChatService,
-  type Message,
-  type ReadReceipt,
-  type TypingEvent,
-} from '../src/chat/index.js'
-import type { ActorCtx } from '../src/chat/index.js'
+import type { ChatService, ActorCtx } from '../src/chat/index.js'
 import { toProblem } from '../src/http/index.js'
 import { Errors } from '../src/shared/index.js'
-import type { AckError, ClientToServerEvents } from './protocol.js'
+import {
+  ClientEvents,
+  type AckError,
+  type ClientEventName,
+  type ClientEventReply,
+  type ServerEventData,
+} from './protocol.js'
 
 // The REST side validates formats with Ajv; TypeBox's compiler needs them registered once.
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -36,26 +33,31 @@ const handler = <S extends TSchema, R>(
  */
 export function createChatHandlers(deps: {
   chat: ChatService
-  typing: (userIds: string[], data: TypingEvent) => void
+  typing: (userIds: string[], data: ServerEventData<'typing'>) => void
 }) {
   const { chat } = deps
   return {
     'message:send': handler(
-      MessageSendPayload,
-      async (ctx, p): Promise<Message> =>
+      ClientEvents['message:send'].payload,
+      async (ctx, p): Promise<ClientEventReply<'message:send'>> =>
         (await chat.send(ctx, p.conversationId, { body: p.body, clientId: p.clientId })).message,
     ),
     'conversation:read': handler(
-      ConversationReadPayload,
-      async (ctx, p): Promise<ReadReceipt & { unreadCount: number }> =>
+      ClientEvents['conversation:read'].payload,
+      async (ctx, p): Promise<ClientEventReply<'conversation:read'>> =>
         chat.markRead(ctx, p.conversationId, p.upToMessageId),
     ),
-    typing: handler(TypingPayload, async (ctx, p): Promise<{ delivered: true }> => {
+    typing: handler(ClientEvents.typing.payload, async (ctx, p): Promise<ClientEventReply<'typing'>> => {
       const peer = await chat.typingPeer(ctx, p.conversationId)
       deps.typing([peer], { conversationId: p.conversationId, userId: ctx.actor.id, isTyping: p.isTyping })
       return { delivered: true }
     }),
-  } satisfies Record<Exclude<keyof ClientToServerEvents, 'auth:refresh'>, AnySocketHandler>
+  } satisfies {
+    [E in Exclude<ClientEventName, 'auth:refresh'>]: SocketHandler<
+      (typeof ClientEvents)[E]['payload'],
+      ClientEventReply<E>
+    >
+  }
 }
 
 export type ChatHandlers = ReturnType<typeof createChatHandlers>

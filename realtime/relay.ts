@@ -2,15 +2,29 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Server } from 'socket.io'
 import type { AdminBroadcast, Publisher, StoredEvent } from '../src/events/index.js'
 import type { Presence } from '../src/chat/index.js'
+import type { Actor } from '../src/shared/index.js'
 import type { DisconnectTarget, Hub } from './hub.js'
-import type {
-  ClientToServerEvents,
-  AdminWireEvent,
-  InterServerEvents,
-  ServerToClientEvents,
-  SocketData,
-  WireEvent,
-} from './protocol.js'
+import type { ClientToServerEvents, ServerToClientEvents } from './protocol.js'
+
+/** A stored event on the wire between nodes. */
+export type WireEvent = { userId: string; seq: number; event: string; data: unknown }
+
+/** An admin event on the wire between nodes (every node hands it to its admins' connections). */
+export type AdminWireEvent = { event: string; data: unknown }
+
+/** Node ↔ node through the adapter (serverSideEmit); not part of the client protocol. */
+export interface InterServerEvents {
+  'oja:events': (events: WireEvent[]) => void
+  'oja:admins': (events: AdminWireEvent[]) => void
+  'oja:ephemeral': (userIds: string[], event: string, data: unknown) => void
+  'oja:disconnect': (target: { userId: string; sessionId?: string; reason: string }) => void
+  /** A node's Redis came back: its publishes during the outage may be lost, so every node re-reads. */
+  'oja:resync': () => void
+  'oja:presence': (userId: string, reply: (connections: number) => void) => void
+}
+
+/** What the server keeps on each socket. */
+export type SocketData = { actor: Actor; lastSeq?: number; expiresAt: number }
 
 export type OjaIo = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>
 

@@ -12,6 +12,7 @@ import { seedCategories } from '../seeds/categories.js'
 import { seedDemo } from '../seeds/demo.js'
 import { authPlugin } from './auth/index.js'
 import {
+  asyncApiPlugin,
   docsPlugin,
   errorsPlugin,
   etagPlugin,
@@ -227,6 +228,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       'GET /v1/listings/:id/reviews': { maxAge: 0 },
     }
     await app.register(docsPlugin, { conditionalReads: Object.keys(publicReads) })
+    await app.register(asyncApiPlugin)
     // Idempotency-Key for every route whose config asks for it (the features' own scopes may register it too: it runs once).
     await app.register(idempotencyPlugin, { db })
     await app.register(etagPlugin, { routes: publicReads })

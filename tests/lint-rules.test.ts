@@ -36,6 +36,16 @@ void t.test('a deep import into another feature fails the lint; its index.ts doe
     (await rulesFiring(fromRealtime, `${root}realtime/lint-probe.ts`)).includes('no-restricted-imports'),
     'realtime → a feature’s file',
   )
+  // A folder's schemas file is public too (pure TypeBox: realtime/protocol.ts and its clients import it).
+  const schemas = "import { Message } from '../src/chat/chat.schemas.js'\nexport const m = Message\n"
+  t.same(await rulesFiring(schemas, `${root}realtime/lint-probe.ts`), [], 'realtime → a feature’s schemas file passes')
+  const shared = "import { Id } from '../shared/schemas.js'\nexport const i = Id\n"
+  t.same(await rulesFiring(shared, `${root}src/chat/lint-probe.ts`), [], 'a feature → shared/schemas.ts passes')
+  const notSchemas = "import { x } from '../chat/chat.schemas.helpers.js'\nexport const y = x\n"
+  t.ok(
+    (await rulesFiring(notSchemas, `${root}src/wants/lint-probe.ts`)).includes('no-restricted-imports'),
+    'a file merely named like one does not',
+  )
   const viaIndex = "import { findListing } from '../listings/index.js'\nexport const f = findListing\n"
   t.same(await rulesFiring(viaIndex, `${root}src/wants/lint-probe.ts`), [], 'through index.ts it passes')
   const seeds = "import { seedDemo } from '../../seeds/demo.js'\nexport const s = seedDemo\n"

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { Currency, Id, Money, OrNull, StrictObject, StringEnum, Timestamp } from '../shared/index.js'
+import { Currency, Id, Money, OrNull, StrictObject, StringEnum, Timestamp } from '../shared/schemas.js'
 
 /** Message bodies: 1 to 4 000 characters with at least one that is not white space. */
 export const MESSAGE_MAX_LENGTH = 4000
@@ -136,4 +136,6 @@ export const TypingPayload = StrictObject({ conversationId: Id, isTyping: Type.B
 export type MessageSendPayload = Static<typeof MessageSendPayload>
 export type ConversationReadPayload = Static<typeof ConversationReadPayload>
 export type TypingPayload = Static<typeof TypingPayload>
-export type TypingEvent = { conversationId: string; userId: string; isTyping: boolean }
+/** What the other participant gets (`typing`, server → client; not stored). */
+export const TypingEvent = Type.Object({ conversationId: Id, userId: Id, isTyping: Type.Boolean() })
+export type TypingEvent = Static<typeof TypingEvent>

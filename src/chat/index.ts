@@ -20,7 +20,7 @@ export {
   Offer,
   ReadReceipt,
   TypingPayload,
-  type TypingEvent,
+  TypingEvent,
 } from './chat.schemas.js'
 /** Unread messages and muted conversations as SQL (push's badge and filters, the unread counts). */
 export { conversationMutedSql, unreadChatSql, unreadMessageSql } from './chat.service.js'

@@ -1,3 +1,6 @@
+import type { Static } from '@sinclair/typebox'
+import type { AdminEventSchemas } from './events.schemas.js'
+
 /** One stored, user-facing event (a row of `user_events`). */
 export type StoredEvent = {
   userId: string
@@ -10,16 +13,9 @@ export type StoredEvent = {
 /**
  * Events for admins' live connections only (the admin console's queues appear live). They
  * are not stored per user and carry no `seq`: an admin's console reloads its queues after a
- * reconnect instead of replaying them.
+ * reconnect instead of replaying them. Their data are the schemas of events.schemas.ts.
  */
-export type AdminEvents = {
-  /** A review was flagged. */
-  'admin:flag': { reviewId: string; reason: string }
-  /** A listing was reported. */
-  'admin:report': { listingId: string; reportId: string; reason: string }
-  /** A buyer opened a dispute. */
-  'admin:dispute': { disputeId: string; shipmentId: string }
-}
+export type AdminEvents = { [E in keyof typeof AdminEventSchemas]: Static<(typeof AdminEventSchemas)[E]> }
 export type AdminEventName = keyof AdminEvents
 
 /** One admin event on its way out (collected on the transaction, published after commit). */

@@ -15,3 +15,12 @@ export type {
   Publisher,
   StoredEvent,
 } from './events.types.js'
+
+/** The data of the admin events and of `unread:updated`, as schemas (realtime/protocol.ts documents them). */
+export {
+  AdminDisputeEvent,
+  AdminEventSchemas,
+  AdminFlagEvent,
+  AdminReportEvent,
+  UnreadCounts,
+} from './events.schemas.js'

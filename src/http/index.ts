@@ -2,6 +2,7 @@
 
 export { actorCtx, ctxOf } from './context.js'
 export { docsPlugin } from './docs.plugin.js'
+export { asyncApiPlugin } from './asyncapi.plugin.js'
 export { etagOf, etagPlugin, noneMatch, type PublicRead } from './etag.js'
 export { errorsPlugin, observeProblems, sendProblem, toProblem } from './errors.plugin.js'
 export type { ProblemObserver } from './errors.plugin.js'

@@ -1,5 +1,5 @@
 import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox'
-import { Id, OrNull, StringEnum, Timestamp } from '../shared/index.js'
+import { Id, OrNull, StringEnum, Timestamp } from '../shared/schemas.js'
 
 /**
  * Every notification type and its `data`, as stored: one named schema per type. The event

@@ -7,6 +7,7 @@ import { recordSales, returnSales } from '../listings/index.js'
 import { enqueueMail } from '../mail/index.js'
 import type { Actor, Ctx, TxCtx } from '../shared/index.js'
 import type { OrderItemRow, OrderRow, PaymentStatus, ShipmentRow, ShipmentStatus } from './orders.tables.js'
+import type { OrderStatusEvent } from './orders.schemas.js'
 import { latePaymentRefundSql, type RefundRow } from '../payments/index.js'
 
 /*
@@ -222,7 +223,7 @@ export async function emitOrderStatus(
     (await tx.db('shipments').where('order_id', orderId).orderBy('seller_id').select('id', 'status', 'seller_id'))
   const sellerIds = new Set(shipments.map((s) => s.seller_id))
   sellerIds.delete(order.buyer_id)
-  const events = [
+  const events: { userId: string; event: 'order:status'; data: OrderStatusEvent }[] = [
     {
       userId: order.buyer_id,
       event: 'order:status',

@@ -1,9 +1,22 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { OrNull, StringEnum } from '../shared/index.js'
-import { Id, Money, PageQuery, StrictObject, Timestamp } from '../shared/index.js'
+import { OrNull, StringEnum } from '../shared/schemas.js'
+import { Id, Money, PageQuery, StrictObject, Timestamp } from '../shared/schemas.js'
 
 export const PaymentStatus = StringEnum(['pending', 'paid', 'failed', 'expired', 'refunded', 'partially_refunded'])
 export const ShipmentStatus = StringEnum(['pending', 'sent', 'en_route', 'delivered', 'received', 'cancelled'])
+
+/** `order:status` (a live event): an order's payment status and its shipments' statuses, to the buyer and to each seller (their own shipments). */
+export const OrderStatusEvent = Type.Object(
+  {
+    orderId: Id,
+    paymentStatus: PaymentStatus,
+    shipments: Type.Array(Type.Object({ id: Id, status: ShipmentStatus }), {
+      description: 'The buyer gets every shipment; a seller only theirs',
+    }),
+  },
+  { description: 'An order moved on' },
+)
+export type OrderStatusEvent = Static<typeof OrderStatusEvent>
 
 export const ShippingAddress = Type.Object(
   {

@@ -1,10 +1,10 @@
 import { unreadChatSql } from '../chat/index.js'
 import type { Db } from '../db/index.js'
-import type { AppendHook, EventSpine } from '../events/index.js'
+import type { AppendHook, EventSpine, UnreadCounts } from '../events/index.js'
 import type { TxCtx } from '../shared/index.js'
 
-/** What a user has not read yet, on any device: the badge is `messages + notifications`. */
-export type UnreadCounts = { notifications: number; messages: number; conversations: number }
+/** What a user has not read yet, on any device: the badge is `messages + notifications` (`unread:updated`'s data). */
+export type { UnreadCounts }
 
 /** The counts of each user of a `uuid[]` binding, one row per user (`user_id` and the three counts). */
 const COUNTS_SQL = `select u.user_id,

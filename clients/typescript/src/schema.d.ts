@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/docs/asyncapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The AsyncAPI 3 document of the live events (Socket.IO and /v1/stream) */
+        get: operations["getAsyncApiDocument"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -2677,6 +2694,16 @@ export interface components {
             /** @enum {string} */
             reason: "received" | "handover" | "timeout" | "dispute";
         };
+        /**
+         * GetAsyncApiDocumentResponse
+         * @description An AsyncAPI 3 document
+         */
+        GetAsyncApiDocumentResponse: {
+            /** @description The AsyncAPI version, 3.1.0 */
+            asyncapi: string;
+        } & {
+            [key: string]: unknown;
+        };
         /** GetCategoryTreeResponse */
         GetCategoryTreeResponse: components["schemas"]["CategoryNode"][];
         /** GetHealthResponse */
@@ -4630,6 +4657,21 @@ export interface components {
     };
     responses: {
         /**
+         * @description Problem (RFC 9457), status 500. `code` is one of:
+         *     - `INTERNAL`: Something went wrong on our side; it has been logged
+         */
+        Problem500: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": {
+                    /** @enum {unknown} */
+                    code?: "INTERNAL";
+                } & components["schemas"]["Problem"];
+            };
+        };
+        /**
          * @description Problem (RFC 9457), status 400. `code` is one of:
          *     - `BAD_REQUEST`: detail=>detail
          *     - `BAD_URL`: The URL is not valid
@@ -4741,21 +4783,6 @@ export interface components {
             };
         };
         /**
-         * @description Problem (RFC 9457), status 500. `code` is one of:
-         *     - `INTERNAL`: Something went wrong on our side; it has been logged
-         */
-        Problem500: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": {
-                    /** @enum {unknown} */
-                    code?: "INTERNAL";
-                } & components["schemas"]["Problem"];
-            };
-        };
-        /**
          * @description Problem (RFC 9457), status 401. `code` is one of:
          *     - `SESSION_REVOKED`: This session has ended; sign in again
          *     - `TOKEN_EXPIRED`: The access token has expired; refresh it
@@ -4811,6 +4838,39 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    getAsyncApiDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: An AsyncAPI 3 document */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "asyncapi": "text"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GetAsyncApiDocumentResponse"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            408: components["responses"]["Problem408"];
+            413: components["responses"]["Problem413"];
+            414: components["responses"]["Problem414"];
+            415: components["responses"]["Problem415"];
+            429: components["responses"]["Problem429"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
     getHealth: {
         parameters: {
             query?: never;
@@ -5421,7 +5481,10 @@ export interface operations {
     getUser: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the copy you hold: answered 304 with no body while it is current */
+                "if-none-match"?: string;
+            };
             path: {
                 /** @description Opaque id */
                 id: string;
@@ -5433,6 +5496,8 @@ export interface operations {
             /** @description OK: Public profile */
             200: {
                 headers: {
+                    /** @description A strong validator of this exact body */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5453,6 +5518,13 @@ export interface operations {
                      */
                     "application/json": components["schemas"]["PublicProfile"];
                 };
+            };
+            /** @description Not modified: the copy you hold (If-None-Match) is current */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             400: components["responses"]["Problem400"];
             408: components["responses"]["Problem408"];
@@ -5513,7 +5585,10 @@ export interface operations {
     createAddress: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Required on checkout: the same key and body within 24 h replays the first response */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5912,7 +5987,10 @@ export interface operations {
     getCategoryTree: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the copy you hold: answered 304 with no body while it is current */
+                "if-none-match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5921,6 +5999,8 @@ export interface operations {
             /** @description OK: The category tree */
             200: {
                 headers: {
+                    /** @description A strong validator of this exact body */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5961,6 +6041,13 @@ export interface operations {
                      */
                     "application/json": components["schemas"]["GetCategoryTreeResponse"];
                 };
+            };
+            /** @description Not modified: the copy you hold (If-None-Match) is current */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             400: components["responses"]["Problem400"];
             408: components["responses"]["Problem408"];
@@ -6174,7 +6261,10 @@ export interface operations {
     getListing: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the copy you hold: answered 304 with no body while it is current */
+                "if-none-match"?: string;
+            };
             path: {
                 /** @description Opaque id */
                 id: string;
@@ -6186,6 +6276,8 @@ export interface operations {
             /** @description OK: One listing with photos, seller and available quantity */
             200: {
                 headers: {
+                    /** @description A strong validator of this exact body */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6237,6 +6329,13 @@ export interface operations {
                      */
                     "application/json": components["schemas"]["Listing"];
                 };
+            };
+            /** @description Not modified: the copy you hold (If-None-Match) is current */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
@@ -12265,7 +12364,10 @@ export interface operations {
                 limit?: number;
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description The ETag of the copy you hold: answered 304 with no body while it is current */
+                "if-none-match"?: string;
+            };
             path: {
                 /** @description Opaque id */
                 id: string;
@@ -12277,6 +12379,8 @@ export interface operations {
             /** @description OK: A seller's visible reviews, with the rating summary */
             200: {
                 headers: {
+                    /** @description A strong validator of this exact body */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12322,6 +12426,13 @@ export interface operations {
                      */
                     "application/json": components["schemas"]["ReviewPage"];
                 };
+            };
+            /** @description Not modified: the copy you hold (If-None-Match) is current */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             400: components["responses"]["Problem400"];
             408: components["responses"]["Problem408"];
@@ -12339,7 +12450,10 @@ export interface operations {
                 limit?: number;
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description The ETag of the copy you hold: answered 304 with no body while it is current */
+                "if-none-match"?: string;
+            };
             path: {
                 /** @description Opaque id */
                 id: string;
@@ -12351,6 +12465,8 @@ export interface operations {
             /** @description OK: Visible reviews of sales of this listing, with their summary */
             200: {
                 headers: {
+                    /** @description A strong validator of this exact body */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12396,6 +12512,13 @@ export interface operations {
                      */
                     "application/json": components["schemas"]["ReviewPage"];
                 };
+            };
+            /** @description Not modified: the copy you hold (If-None-Match) is current */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             400: components["responses"]["Problem400"];
             408: components["responses"]["Problem408"];
