@@ -454,6 +454,8 @@ void t.test('DELETE /v1/me: erases exactly what it says, keeps trades with the a
   })
   t.equal(device.statusCode, 201)
   const second = await anotherSession(app, buyer)
+  t.ok((await app.db('user_events').where('user_id', buyer.id)).length > 0, 'the buyer has events before')
+  t.ok((await app.db('idempotency_keys').where('user_id', buyer.id)).length > 0, 'and stored checkout answers')
   await call(app, 'PATCH', '/v1/me', {
     token: buyer.accessToken,
     body: { bio: 'Collector of chairs', location: 'Yaba' },
@@ -475,6 +477,9 @@ void t.test('DELETE /v1/me: erases exactly what it says, keeps trades with the a
   t.equal((await app.db('wishlists').where('user_id', buyer.id)).length, 0, 'wishlist gone')
   t.equal((await app.db('notifications').where('user_id', buyer.id)).length, 0, 'notifications gone')
   t.equal((await app.db('user_tokens').where('user_id', buyer.id)).length, 0, 'links gone')
+  t.equal((await app.db('user_events').where('user_id', buyer.id)).length, 0, 'its event stream gone')
+  t.equal((await app.db('idempotency_keys').where('user_id', buyer.id)).length, 0, 'stored answers gone')
+  t.equal((await app.db('carts').where('user_id', buyer.id)).length, 0, 'cart gone')
   t.equal((await app.db('sessions').where('user_id', buyer.id).whereNull('revoked_at')).length, 0, 'sessions ended')
   const messages = await app.db('messages').where('conversation_id', conversationId).orderBy('created_at')
   t.same(

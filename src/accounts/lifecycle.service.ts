@@ -547,6 +547,9 @@ export function createLifecycleService(deps: LifecycleDeps) {
           'carts',
           'notifications',
           'notification_preferences',
+          // The account's own event stream (message copies) and stored answers (a checkout's address).
+          'user_events',
+          'idempotency_keys',
         ] as const)
           await tx.db(table).where('user_id', userId).delete()
         await tx.db('payout_accounts').where('seller_id', userId).delete()
