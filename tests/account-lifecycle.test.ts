@@ -611,3 +611,18 @@ void t.test(
     t.ok((await app.db('refunds').where('order_id', pending.orderId)).length > 0, 'it is refunded')
   },
 )
+
+void t.test('GET /v1/me/export: a section over the limit is cut there and named, never silently', async (t) => {
+  const app = await build(t)
+  const u = await aUser(app)
+  await app.db.raw(
+    `insert into notifications (user_id, type, data)
+     select ?::uuid, 'price_drop', jsonb_build_object('n', g) from generate_series(1, 10001) g`,
+    [u.id],
+  )
+  const res = await call(app, 'GET', '/v1/me/export', { token: u.accessToken })
+  t.equal(res.statusCode, 200)
+  t.equal(res.json.notifications.length, 10_000)
+  t.same(res.json.truncated, ['notifications'])
+  t.same(res.json.limits, { perSection: 10_000 })
+})

@@ -280,7 +280,7 @@ export function createLifecycleService(deps: LifecycleDeps) {
             'addresses',
             db('addresses')
               .where('user_id', id)
-              .orderBy('created_at')
+              .orderBy(['created_at', 'id'])
               .select(
                 'id',
                 'full_name',
@@ -299,7 +299,7 @@ export function createLifecycleService(deps: LifecycleDeps) {
             'listings',
             db('listings')
               .where('seller_id', id)
-              .orderBy('created_at')
+              .orderBy(['created_at', 'id'])
               .select(
                 'id',
                 'title',
@@ -329,7 +329,7 @@ export function createLifecycleService(deps: LifecycleDeps) {
             'wants',
             db('wants')
               .where('user_id', id)
-              .orderBy('created_at')
+              .orderBy(['created_at', 'id'])
               .select(
                 'id',
                 'title',
@@ -352,14 +352,14 @@ export function createLifecycleService(deps: LifecycleDeps) {
             db('wishlists as w')
               .join('listings as l', 'l.id', 'w.listing_id')
               .where('w.user_id', id)
-              .orderBy('w.created_at')
+              .orderBy(['w.created_at', 'w.listing_id'])
               .select('w.listing_id', 'l.title', 'w.created_at'),
           )
           const orders = await section(
             'orders',
             db('orders as o')
               .where('o.buyer_id', id)
-              .orderBy('o.created_at')
+              .orderBy(['o.created_at', 'o.id'])
               .select(
                 'o.id',
                 'o.payment_status',
@@ -390,7 +390,7 @@ export function createLifecycleService(deps: LifecycleDeps) {
             db('shipments as s')
               .join('orders as o', 'o.id', 's.order_id')
               .where('s.seller_id', id)
-              .orderBy('s.created_at')
+              .orderBy(['s.created_at', 's.id'])
               .select(
                 's.id',
                 's.order_id',
@@ -436,17 +436,17 @@ export function createLifecycleService(deps: LifecycleDeps) {
           ]
           const reviewsWritten = await section(
             'reviewsWritten',
-            db('reviews').where('buyer_id', id).orderBy('created_at').select(reviewColumns),
+            db('reviews').where('buyer_id', id).orderBy(['created_at', 'id']).select(reviewColumns),
           )
           const reviewsReceived = await section(
             'reviewsReceived',
-            db('reviews').where('seller_id', id).orderBy('created_at').select(reviewColumns),
+            db('reviews').where('seller_id', id).orderBy(['created_at', 'id']).select(reviewColumns),
           )
           const notifications = await section(
             'notifications',
             db('notifications')
               .where('user_id', id)
-              .orderBy('created_at')
+              .orderBy(['created_at', 'id'])
               .select('id', 'type', 'data', 'read_at', 'created_at'),
           )
           return {
