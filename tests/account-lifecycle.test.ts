@@ -560,6 +560,7 @@ void t.test("DELETE /v1/me: the seller's listings are removed and their photos g
   )
   t.equal((await app.db('listing_images').where('listing_id', listing.id)).length, 0, 'photos gone')
   t.equal((await call(app, 'GET', `/v1/listings/${listing.id}`)).statusCode, 404)
+  t.equal((await call(app, 'GET', `/v1/users/${seller.id}/reviews`)).statusCode, 404, 'no review page either')
   t.equal((await app.db('shipments').where('seller_id', seller.id)).length, 1, 'the sale stays')
   t.equal(
     (await app.db('audit_log').where({ action: 'account.deleted', target_id: seller.id }).first()).after
