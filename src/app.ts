@@ -29,6 +29,7 @@ import {
   accountsRoutes,
   activeListingsOf,
   createAccountsService,
+  lifecycleRoutes,
   purgeUserTokensJob,
   ratingOf,
   type AccountsService,
@@ -294,6 +295,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
     // Features, in dependency order.
     await app.register(accountsRoutes, { accounts: services.accounts, rateLimitScale: config.RATE_LIMIT_SCALE })
+    await app.register(lifecycleRoutes, { rateLimitScale: config.RATE_LIMIT_SCALE })
     // Reading notifications moves the unread counts: `unread:updated` in the same transaction.
     await app.register(notificationsFeature, { onRead: (tx, userId) => emitUnread(spine, tx, [userId]) })
     await app.register(categoriesFeature)

@@ -216,6 +216,41 @@ const MATRIX: Record<string, Entry> = {
   'PATCH /v1/me': { expect: SIGNED_IN, setup: async () => ({ body: { bio: 'hello' } }) },
   'GET /v1/users/{id}': { expect: PUBLIC, setup: async (w) => ({ params: { id: w.owner.id } }) },
   'GET /v1/me/addresses': { expect: SIGNED_IN },
+  // Account lifecycle: the same password again (nothing changes); a new address (only mailed).
+  'POST /v1/me/password': {
+    expect: SIGNED_IN,
+    setup: async (w, caller) => {
+      const password = caller === 'anon' ? 'long enough pw' : w[caller].password
+      return { body: { currentPassword: password, newPassword: password } }
+    },
+  },
+  'POST /v1/me/email': {
+    expect: SIGNED_IN,
+    setup: async (w, caller) => ({
+      body: { newEmail: `moved-${randomUUID()}@t.oja`, password: caller === 'anon' ? 'x' : w[caller].password },
+    }),
+  },
+  'GET /v1/me/sessions': { expect: SIGNED_IN },
+  'DELETE /v1/me/sessions/{id}': {
+    expect: OWNER_ONLY,
+    setup: async (w) => {
+      const res = await call(w.app, 'POST', '/v1/auth/login', {
+        body: { email: w.owner.email, password: w.owner.password },
+      })
+      const sessions = await call(w.app, 'GET', '/v1/me/sessions', { token: res.json.accessToken })
+      return { params: { id: sessions.json.items.find((s: Json) => s.current).id } }
+    },
+  },
+  'GET /v1/me/export': { expect: SIGNED_IN },
+  // Erasure ends the account: each signed-in caller erases a fresh account of its kind.
+  'DELETE /v1/me': {
+    expect: SIGNED_IN,
+    setup: async (w, caller) => {
+      if (caller === 'anon') return { body: { password: 'long enough pw' } }
+      const fresh = caller === 'admin' ? await anAdmin(w.app) : await aUser(w.app)
+      return { body: { password: fresh.password }, headers: { authorization: `Bearer ${fresh.accessToken}` } }
+    },
+  },
   'POST /v1/me/addresses': { expect: SIGNED_IN, setup: async () => ({ body: ADDRESS }) },
   'PATCH /v1/me/addresses/{id}': {
     expect: OWNER_ONLY,

@@ -3,12 +3,15 @@ import type { UserRow } from './accounts.tables.js'
 
 /** Account lookups and changes other features make, in the caller's database handle or transaction. */
 
-/** A user by id (whether it exists and is banned, and its name), for other features' checks. */
+/**
+ * A user by id (whether it exists and is banned, and its name), for other features' checks;
+ * an erased account is not found (no new conversations with it, no review page).
+ */
 export async function findUser(
   db: Db,
   userId: string,
 ): Promise<Pick<UserRow, 'id' | 'name' | 'role' | 'banned_at'> | undefined> {
-  return db('users').where('id', userId).first('id', 'name', 'role', 'banned_at')
+  return db('users').where('id', userId).whereNull('deleted_at').first('id', 'name', 'role', 'banned_at')
 }
 
 /** A user row, locked for the caller's transaction (an admin is about to ban or unban it). */

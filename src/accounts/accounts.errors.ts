@@ -17,4 +17,17 @@ export const AccountErrors = {
   defaultAddressRequired: defineError('DEFAULT_ADDRESS_REQUIRED', 409, 'Make another address the default instead'),
   /** Either user has blocked the other: no messages, no offers, no sale between them. */
   blocked: defineError('BLOCKED', 403, 'One of you has blocked the other'),
+  /**
+   * A signed-in user's own password, asked again before a sensitive change, was wrong. 403, not
+   * 401: the session is still good, and a client must not take it for "signed out".
+   */
+  wrongPassword: defineError('WRONG_PASSWORD', 403, 'The password is wrong'),
+  emailUnchanged: defineError('EMAIL_UNCHANGED', 409, 'That is already the email address of this account'),
+  /** Erasure must wait: `data.reasons` lists what is still open (`paid_order`, `sale`, `payout`, `dispute`). */
+  openTrades: defineError(
+    'ACCOUNT_HAS_OPEN_TRADES',
+    409,
+    (reasons: string[]) => `The account still has open trades (${reasons.join(', ')}); finish them first`,
+    (reasons) => ({ data: { reasons } }),
+  ),
 }

@@ -20,6 +20,8 @@ export class User extends Model {
   banReason!: string | null
   createdAt!: Date
   updatedAt!: Date
+  /** When the account was erased. */
+  deletedAt!: Date | null
 }
 
 export class AddressModel extends Model {

@@ -9,12 +9,13 @@ import type { Actor, Ctx, Role } from '../shared/index.js'
 import { Errors } from '../shared/index.js'
 import { AuthErrors } from '../auth/index.js'
 import { AccountErrors } from './accounts.errors.js'
+import { switchEmail } from './lifecycle.service.js'
 import type { LoginLimiter } from './login-limiter.js'
 import { AddressModel, User } from './accounts.model.js'
 import type { Address, AddressInput, AddressPatch, Me, UpdateMeBody } from './accounts.schemas.js'
 import type { BlockRow, RefreshTokenRow, SessionRow, UserRow } from './accounts.tables.js'
 
-const ARGON_OPTS = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } // OWASP's argon2id minimum
+export const ARGON_OPTS = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } // OWASP's argon2id minimum
 
 export type SessionMeta = { ip?: string; userAgent?: string }
 export type TokenPair = { accessToken: string; refreshToken: string; expiresIn: number }
@@ -124,16 +125,20 @@ export function createAccountsService(deps: AccountsDeps) {
     })
   }
 
-  /** Takes a single-use token: marks it used and returns its user, or fails. */
-  async function consumeUserToken(db: Db, token: string, purpose: string): Promise<string> {
+  /** Takes a single-use token: marks it used and returns its user (and an email change's new address), or fails. */
+  async function consumeUserToken(
+    db: Db,
+    token: string,
+    purpose: string,
+  ): Promise<{ userId: string; newEmail: string | null }> {
     const [row] = await db('user_tokens')
       .where({ token_hash: sha256(token), purpose })
       .whereNull('used_at')
       .andWhere('expires_at', '>', db.fn.now())
       .update({ used_at: db.fn.now() })
-      .returning('user_id')
+      .returning(['user_id', 'new_email'])
     if (!row) throw AccountErrors.invalidToken()
-    return row.user_id
+    return { userId: row.user_id, newEmail: row.new_email }
   }
 
   async function getUser(db: Db, id: string): Promise<User> {
@@ -257,6 +262,7 @@ export function createAccountsService(deps: AccountsDeps) {
           .update({ used_at: tx.db.raw('clock_timestamp()') })
         const next = rotatedToken(refreshToken)
         await tx.db('refresh_tokens').insert({ session_id: row.session_id, token_hash: sha256(next) })
+        await tx.db('sessions').where('id', row.session_id).update({ last_used_at: tx.db.fn.now() })
         return { tokens: pair(next) }
       })
       // The revocation must commit even though the caller gets an error.
@@ -288,12 +294,19 @@ export function createAccountsService(deps: AccountsDeps) {
       spine.disconnect(ctx, { userId: row.user_id, sessionId: row.session_id, reason: 'logout' })
     },
 
+    /** Verifies the account's email, or, with an email change's link, switches it to the new address. */
     async verifyEmail(ctx: Ctx, token: string): Promise<Me> {
-      return spine.transaction(ctx, async (tx) => {
-        const userId = await consumeUserToken(tx.db, token, 'verify_email')
+      const outcome = await spine.transaction(ctx, async (tx) => {
+        const { userId, newEmail } = await consumeUserToken(tx.db, token, 'verify_email')
+        if (newEmail) {
+          await switchEmail(tx.db, userId, newEmail, config.appLinkBase)
+          return { switched: true, me: toMe(await getUser(tx.db, userId)) }
+        }
         const [user] = await User.query(tx.db).where('id', userId).patch({ emailVerifiedAt: new Date() }).returning('*')
-        return toMe(user!)
+        return { switched: false, me: toMe(user!) }
       })
+      if (outcome.switched) deps.mailQueued()
+      return outcome.me
     },
 
     async resendVerification(ctx: Ctx & { actor: Actor }): Promise<void> {
@@ -309,7 +322,7 @@ export function createAccountsService(deps: AccountsDeps) {
       const email = normEmail(emailInput)
       const queued = await spine.transaction(ctx, async (tx) => {
         const user = await User.query(tx.db).whereRaw('lower(email) = ?', [email]).first()
-        if (!user || user.bannedAt) return false
+        if (!user || user.bannedAt || user.deletedAt) return false
         const token = await issueUserToken(tx.db, user.id, 'reset_password', 3_600_000)
         await enqueueMail(tx.db, {
           to: user.email,
@@ -353,7 +366,7 @@ export function createAccountsService(deps: AccountsDeps) {
         // The account's row first: two resets with two of its links run one after the other
         // (the second finds its link spent) instead of deadlocking on each other's tokens.
         await tx.db('users').where('id', pending.user_id).forUpdate().first('id')
-        const userId = await consumeUserToken(tx.db, token, 'reset_password')
+        const { userId } = await consumeUserToken(tx.db, token, 'reset_password')
         await User.query(tx.db).where('id', userId).patch({ passwordHash, updatedAt: new Date() })
         await tx
           .db('user_tokens')
@@ -385,7 +398,7 @@ export function createAccountsService(deps: AccountsDeps) {
 
     async publicProfile(ctx: Ctx, userId: string) {
       const user = await User.query(ctx.db).findById(userId)
-      if (!user || user.bannedAt) throw Errors.notFound('User')
+      if (!user || user.bannedAt || user.deletedAt) throw Errors.notFound('User')
       const extras = await deps.profileExtras(ctx.db, userId)
       return {
         id: user.id,

@@ -15,6 +15,8 @@ export type UserRow = {
   ban_reason: string | null
   created_at: Date
   updated_at: Date
+  /** When the account was erased (its row stays, scrubbed, for the orders and ledger that name it). */
+  deleted_at: Date | null
 }
 
 /** A signed-in device: access tokens name it, logout and bans revoke it. */
@@ -24,6 +26,8 @@ export type SessionRow = {
   user_agent: string | null
   ip: string | null
   created_at: Date
+  /** Sign-in, then every refresh. */
+  last_used_at: Date
   expires_at: Date
   revoked_at: Date | null
   revoked_reason: string | null
@@ -47,6 +51,8 @@ export type UserTokenRow = {
   expires_at: Date
   used_at: Date | null
   created_at: Date
+  /** An email change's new address (a `verify_email` token that switches the email when used). */
+  new_email: string | null
 }
 
 /** A postal address of an account (at most one default). */
@@ -82,10 +88,14 @@ declare module 'knex/types/tables.js' {
       | 'ban_reason'
       | 'created_at'
       | 'updated_at'
+      | 'deleted_at'
     >
-    sessions: Table<SessionRow, 'id' | 'user_agent' | 'ip' | 'created_at' | 'revoked_at' | 'revoked_reason'>
+    sessions: Table<
+      SessionRow,
+      'id' | 'user_agent' | 'ip' | 'created_at' | 'last_used_at' | 'revoked_at' | 'revoked_reason'
+    >
     refresh_tokens: Table<RefreshTokenRow, 'id' | 'created_at' | 'used_at'>
-    user_tokens: Table<UserTokenRow, 'id' | 'used_at' | 'created_at'>
+    user_tokens: Table<UserTokenRow, 'id' | 'used_at' | 'created_at' | 'new_email'>
     addresses: Table<AddressRow, 'id' | 'line2' | 'country' | 'postal_code' | 'is_default' | 'created_at'>
     blocks: Table<BlockRow, 'created_at'>
   }

@@ -2,6 +2,8 @@
 
 /** The feature's routes, its service and what app.ts wires into it (login limits, profile figures, the token purge job). */
 export { accountsRoutes } from './accounts.routes.js'
+/** Password and email changes, sessions, export and erasure (registered right after accountsRoutes). */
+export { lifecycleRoutes } from './lifecycle.routes.js'
 export { createAccountsService, purgeUserTokensJob } from './accounts.service.js'
 export type { AccountsService, ProfileExtras } from './accounts.service.js'
 export { LoginLimiter } from './login-limiter.js'
