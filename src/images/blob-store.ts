@@ -1,21 +1,31 @@
 import { randomUUID } from 'node:crypto'
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { BlobError, del, put } from '@vercel/blob'
 import type { Config } from '../config.js'
 import { ImageErrors } from './images.errors.js'
 
-/** A stored file: its pathname in the store (our key) and the URL clients load it from. */
+/**
+ * A stored file: its pathname in the store (our key) and its URL: the one clients load it from,
+ * or for a private file the store's own address, which only the server can read.
+ */
 export type StoredBlob = { pathname: string; url: string }
 
+/** Pathnames under this prefix are private: never public, read only through `BlobStore.read`. */
+export const PRIVATE_PREFIX = 'private/'
+export const isPrivatePathname = (pathname: string) => pathname.startsWith(PRIVATE_PREFIX)
+
 /**
- * Where listing photos live. Two drivers: Vercel Blob when BLOB_READ_WRITE_TOKEN is set,
- * local disk (served at /uploads/) otherwise. Pathnames are chosen by the server, never by
- * a client.
+ * Where photos live. Two drivers: Vercel Blob when BLOB_READ_WRITE_TOKEN is set, local disk
+ * (served at /uploads/) otherwise. Pathnames are chosen by the server, never by a client. A
+ * pathname under `private/` (chat photos) is stored private: a Vercel Blob with `access:
+ * 'private'` (its URL needs the store's token), or a file outside the served tree on disk.
  */
 export interface BlobStore {
   readonly kind: 'vercel' | 'local'
   put(pathname: string, body: Buffer, contentType: string): Promise<StoredBlob>
+  /** The bytes of a private file (null when it is gone); for Oja routes that check who asks. */
+  read(blob: StoredBlob): Promise<Buffer | null>
   /** Deletes files by pathname; a file already gone is not an error. */
   delete(pathnames: string[]): Promise<void>
   /** The absolute URL of a stored URL (local URLs are stored relative to PUBLIC_URL). */
@@ -51,7 +61,7 @@ export class VercelBlobStore implements BlobStore {
     checkPathname(pathname)
     try {
       const result = await put(pathname, body, {
-        access: 'public',
+        access: isPrivatePathname(pathname) ? 'private' : 'public',
         contentType,
         token: this.token,
         addRandomSuffix: false,
@@ -62,6 +72,24 @@ export class VercelBlobStore implements BlobStore {
     } catch (err) {
       throw StorageUnavailable(err)
     }
+  }
+
+  async read(blob: StoredBlob): Promise<Buffer | null> {
+    checkPathname(blob.pathname)
+    // What `get(url, {access:'private'})` of @vercel/blob does (a GET with the token), written
+    // out because `get` accepts only *.blob.vercel-storage.com URLs.
+    let res: Response
+    try {
+      res = await fetch(blob.url, {
+        headers: { authorization: `Bearer ${this.token}` },
+        signal: AbortSignal.timeout(15_000),
+      })
+    } catch (err) {
+      throw StorageUnavailable(err)
+    }
+    if (res.status === 404) return null
+    if (!res.ok) throw StorageUnavailable(new Error(`blob read: HTTP ${res.status}`))
+    return Buffer.from(await res.arrayBuffer())
   }
 
   async delete(pathnames: string[]): Promise<void> {
@@ -80,23 +108,40 @@ export class VercelBlobStore implements BlobStore {
   }
 }
 
-/** Files under UPLOADS_DIR, served by the app itself at `/uploads/<pathname>`. */
+/**
+ * Files under UPLOADS_DIR, served by the app itself at `/uploads/<pathname>`; private files
+ * (`private/...`) under `<UPLOADS_DIR>-private`, a sibling that is not served.
+ */
 export class LocalBlobStore implements BlobStore {
   readonly kind = 'local' as const
   readonly root: string
+  readonly privateRoot: string
 
   constructor(
     root: string,
     private readonly publicUrl: string,
   ) {
     this.root = path.resolve(root)
+    this.privateRoot = `${this.root}-private`
   }
 
   private fileOf(pathname: string): string {
     checkPathname(pathname)
-    const file = path.resolve(this.root, pathname)
-    if (!file.startsWith(this.root + path.sep)) throw new Error(`blob pathname escapes the root: ${pathname}`)
+    const [root, rest] = isPrivatePathname(pathname)
+      ? [this.privateRoot, pathname.slice(PRIVATE_PREFIX.length)]
+      : [this.root, pathname]
+    const file = path.resolve(root, rest)
+    if (!file.startsWith(root + path.sep)) throw new Error(`blob pathname escapes the root: ${pathname}`)
     return file
+  }
+
+  async read(blob: StoredBlob): Promise<Buffer | null> {
+    try {
+      return await readFile(this.fileOf(blob.pathname))
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
+      throw StorageUnavailable(err)
+    }
   }
 
   async put(pathname: string, body: Buffer, _contentType: string): Promise<StoredBlob> {
@@ -110,7 +155,7 @@ export class LocalBlobStore implements BlobStore {
     } catch (err) {
       throw StorageUnavailable(err)
     }
-    return { pathname, url: `/uploads/${pathname}` }
+    return { pathname, url: isPrivatePathname(pathname) ? pathname : `/uploads/${pathname}` }
   }
 
   async delete(pathnames: string[]): Promise<void> {
