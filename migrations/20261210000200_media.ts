@@ -3,11 +3,11 @@ import type { Knex } from 'knex'
 /** The rule of 20261207130001: an https URL with a host and no user part (what clients may set). */
 const HTTPS_URL = '^https://[^[:space:]/?#@]+([/?#][^[:space:]]*)?$'
 /**
- * An avatar Oja stored itself on local disk: `<PUBLIC_URL>/uploads/avatars/<user>/<file>.webp`.
- * PUBLIC_URL may be plain http in development; clients still can only set https URLs (the API's
- * schema), so this admits nothing a client chose.
+ * An avatar Oja stored itself: `<store origin>/.../avatars/<user>/<file>.webp` (on local disk
+ * `<PUBLIC_URL>/uploads/avatars/...`). PUBLIC_URL may be plain http in development; clients
+ * still can only set https URLs (the API's schema), so this admits nothing a client chose.
  */
-const OWN_AVATAR_URL = '^https?://[^[:space:]/?#@]+(/[^[:space:]?#]*)?/uploads/avatars/[a-z0-9-]+/[a-z0-9-]+\\.webp$'
+const OWN_AVATAR_URL = '^https?://[^[:space:]/?#@]+(/[^[:space:]?#]*)?/avatars/[a-z0-9-]+/[a-z0-9-]+\\.webp$'
 
 /**
  * Media: uploaded avatars and photo messages in chat.

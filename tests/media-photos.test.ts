@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import sharp from 'sharp'
 import t, { type Test } from 'tap'
 import type { OjaApp } from '../src/app.js'
 import { build, call, type Json } from './helpers/app.js'
 import { FakeBlobApi } from './fakes/blob.js'
 import { aUser } from './factories/users.js'
-import { aPng, createListing, phoneJpeg, uploadPhoto } from './factories/catalogue.js'
+import { aPng, createListing, exifHasGps, metadataOf, phoneJpeg, uploadPhoto } from './factories/catalogue.js'
 
 process.env.VERCEL_BLOB_RETRIES = '0'
 
@@ -185,4 +188,124 @@ void t.test('concurrent uploads to one listing never exceed 5 photos', async (t)
   )
   t.equal(fake.blobs.size, 15)
   t.equal(await count(app, 'blob_deletions'), 0)
+})
+
+async function putAvatar(app: OjaApp, token: string | undefined, parts: (Buffer | Part)[]) {
+  const { payload, headers } = multipartOf(parts.map((p) => (Buffer.isBuffer(p) ? { data: p } : p)))
+  const res = await app.inject({
+    method: 'PUT',
+    url: '/v1/me/avatar',
+    headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    payload,
+  })
+  let json: Json = {}
+  try {
+    json = res.json() as Json
+  } catch {
+    // not JSON
+  }
+  return Object.assign(res, { json })
+}
+
+void t.test('PUT /v1/me/avatar: a clean square WebP, the old one deleted, the profile shows it', async (t) => {
+  const { app, fake } = await withBlobFake(t)
+  const user = await aUser(app)
+  const jpeg = await phoneJpeg({ width: 1200, height: 900, orientation: 6 })
+  t.ok(exifHasGps((await sharp(jpeg).metadata()).exif), 'the upload carries GPS coordinates')
+
+  const res = await putAvatar(app, user.accessToken, [jpeg])
+  t.equal(res.statusCode, 200, res.body)
+  const me = await call(app, 'GET', '/v1/me', { token: user.accessToken })
+  t.same(res.json, me.json, 'the same shape and values as GET /v1/me')
+  t.match(res.json.avatarUrl, new RegExp(`^${fake.url}/files/avatars/${user.id}/[0-9a-f-]+-thumb\\.webp$`))
+  t.equal(fake.blobs.size, 1, 'one file: the square avatar')
+  const file = await fetch(res.json.avatarUrl).then(async (r) => Buffer.from(await r.arrayBuffer()))
+  const meta = await metadataOf(file)
+  t.equal(meta.format, 'webp')
+  t.same([meta.width, meta.height], [320, 320])
+  t.equal(meta.exif, undefined, 'no EXIF')
+  t.same(meta.rawMarkers, [], 'no metadata chunk in the file')
+  const profile = await call(app, 'GET', `/v1/users/${user.id}`)
+  t.equal(profile.json.avatarUrl, res.json.avatarUrl, 'the public profile shows it')
+
+  const first = [...fake.blobs.keys()]
+  const again = await putAvatar(app, user.accessToken, [await aPng()])
+  t.equal(again.statusCode, 200)
+  t.not(again.json.avatarUrl, res.json.avatarUrl)
+  t.equal(fake.blobs.size, 1, 'the previous avatar was deleted')
+  t.notOk(fake.blobs.has(first[0]!))
+  t.equal(await count(app, 'blob_deletions'), 0)
+
+  // Refusals: nothing stored, the avatar unchanged.
+  const before = [...fake.blobs.keys()]
+  const text = await putAvatar(app, user.accessToken, [{ data: notAnImage, filename: 'me.jpg' }])
+  t.equal(text.statusCode, 415)
+  t.equal(text.json.code, 'INVALID_IMAGE')
+  const gif = await sharp(await aPng())
+    .gif()
+    .toBuffer()
+  t.equal((await putAvatar(app, user.accessToken, [{ data: gif, filename: 'me.png' }])).statusCode, 415, 'GIF')
+  const huge = Buffer.concat([jpeg.subarray(0, 3), Buffer.alloc(11 * 1024 * 1024, 7)])
+  const big = await putAvatar(app, user.accessToken, [huge])
+  t.equal(big.statusCode, 413)
+  t.equal(big.json.code, 'PAYLOAD_TOO_LARGE')
+  t.equal((await putAvatar(app, user.accessToken, [{ data: jpeg, field: 'photo' }])).statusCode, 400, 'wrong field')
+  t.equal((await putAvatar(app, undefined, [jpeg])).statusCode, 401)
+  const json = await call(app, 'PUT', '/v1/me/avatar', { token: user.accessToken, body: { file: 'x' } })
+  t.equal(json.statusCode, 415, 'JSON is not an upload')
+  const { payload, headers } = multipartOf([{ data: jpeg }])
+  const patchMultipart = await app.inject({
+    method: 'PATCH',
+    url: '/v1/me',
+    headers: { ...headers, authorization: `Bearer ${user.accessToken}` },
+    payload,
+  })
+  t.equal(patchMultipart.statusCode, 415, 'other account routes still take JSON only')
+  t.same([...fake.blobs.keys()], before, 'no file stored by a refused upload')
+  t.equal((await call(app, 'GET', '/v1/me', { token: user.accessToken })).json.avatarUrl, again.json.avatarUrl)
+  t.equal(await count(app, 'blob_deletions'), 0)
+
+  // Replaced by an outside URL: the uploaded file goes with the sweeper.
+  const patched = await call(app, 'PATCH', '/v1/me', {
+    token: user.accessToken,
+    body: { avatarUrl: 'https://cdn.example.com/me.png' },
+  })
+  t.equal(patched.statusCode, 200)
+  t.equal(await count(app, 'blob_deletions'), 1)
+  app.sweeper.start()
+  await app.sweeper.runOnce()
+  await app.sweeper.stop()
+  t.equal(fake.blobs.size, 0, 'the uploaded avatar was deleted')
+})
+
+void t.test('concurrent avatar uploads leave exactly one stored avatar', async (t) => {
+  const { app, fake } = await withBlobFake(t)
+  const user = await aUser(app)
+  const photos = await Promise.all(Array.from({ length: 6 }, (_, i) => phoneJpeg({ width: 300 + i, height: 200 })))
+  const results = await Promise.all(photos.map((p) => putAvatar(app, user.accessToken, [p])))
+  t.same(
+    results.map((r) => r.statusCode),
+    Array(6).fill(200),
+  )
+  const me = await call(app, 'GET', '/v1/me', { token: user.accessToken })
+  t.equal(fake.blobs.size, 1, 'every replaced avatar was deleted')
+  t.equal(me.json.avatarUrl, fake.fileUrl([...fake.blobs.keys()][0]!), 'the one left is the current avatar')
+  t.equal(await count(app, 'blob_deletions'), 0)
+})
+
+void t.test('local disk: the avatar is served at /uploads/avatars/', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'oja-uploads-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const app = await build(t, { UPLOADS_DIR: dir })
+  const user = await aUser(app)
+  const res = await putAvatar(app, user.accessToken, [await phoneJpeg()])
+  t.equal(res.statusCode, 200, res.body)
+  t.match(res.json.avatarUrl, new RegExp(`^http://oja\\.test/uploads/avatars/${user.id}/[0-9a-f-]+-thumb\\.webp$`))
+  const served = await app.inject({ method: 'GET', url: new URL(res.json.avatarUrl).pathname })
+  t.equal(served.statusCode, 200)
+  t.equal(served.headers['content-type'], 'image/webp')
+  t.equal((await metadataOf(served.rawPayload)).exif, undefined)
+  const again = await putAvatar(app, user.accessToken, [await aPng()])
+  t.equal(again.statusCode, 200)
+  t.same(readdirSync(path.join(dir, 'avatars', user.id)), [new URL(again.json.avatarUrl).pathname.split('/').pop()])
 })
