@@ -9,7 +9,8 @@ export type FakeBlobRequest = { method: string; path: string; headers: IncomingM
  * A loopback fake of the Vercel Blob API, as `@vercel/blob` 2.8 calls it
  * (`PUT /?pathname=` with the raw body, `POST /delete` `{urls}`,
  * `GET /?url=` for head). Errors are `{error:{code,message}}`. Stored files are served back at
- * `<origin>/files/<pathname>` so tests can inspect what was uploaded.
+ * `<origin>/files/<pathname>` so tests can inspect what was uploaded; a private one
+ * (`x-vercel-blob-access: private`) only to a request bearing the store's token.
  */
 export class FakeBlobApi {
   readonly blobs = new Map<string, StoredFakeBlob>()
@@ -73,6 +74,9 @@ export class FakeBlobApi {
     if (req.method === 'GET' && url.pathname.startsWith('/files/')) {
       const blob = this.blobs.get(decodeURIComponent(url.pathname.slice('/files/'.length)))
       if (!blob) return void res.writeHead(404).end('not found')
+      // A private blob answers only with the store's token (what `get(..., {access:'private'})` sends).
+      if (blob.access === 'private' && req.headers.authorization !== `Bearer ${this.token}`)
+        return this.error(res, 403, 'forbidden', 'This blob is private')
       return void res
         .writeHead(200, { 'content-type': blob.contentType, 'content-length': blob.body.length })
         .end(blob.body)
