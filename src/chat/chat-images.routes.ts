@@ -101,7 +101,10 @@ export const chatImagesRoutes: FastifyPluginAsyncTypebox<{ images: ChatImagesSer
         description: 'Anyone else, signed in or not, gets 404 (or 401): the files have no public URL.',
         params: ImageFileParams,
         response: {
-          200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary', description: 'image/webp' }),
+          200: {
+            description: 'The WebP file',
+            content: { 'image/webp': { schema: Type.Unsafe<Buffer>({ type: 'string', format: 'binary' }) } },
+          },
           ...problems(401, 403, 404, 503),
         },
       },
