@@ -69,7 +69,12 @@ const getFile = (app: Pick<OjaApp, 'inject'>, url: string, token?: string) =>
 async function withBlobFake(t: Test, env: Record<string, unknown> = {}) {
   const fake = await FakeBlobApi.start()
   t.teardown(() => fake.close())
-  const app = await build(t, { BLOB_READ_WRITE_TOKEN: fake.token, VERCEL_BLOB_API_URL: fake.url, ...env })
+  const app = await build(t, {
+    BLOB_READ_WRITE_TOKEN: fake.token,
+    BLOB_PRIVATE_READ_WRITE_TOKEN: fake.privateToken,
+    VERCEL_BLOB_API_URL: fake.url,
+    ...env,
+  })
   return { app, fake }
 }
 
@@ -88,7 +93,13 @@ void t.test('a photo message: both participants get it live and in the list; the
   t.teardown(() => fake.close())
   const {
     nodes: [node],
-  } = await startNodes(t, 1, () => ({ env: { BLOB_READ_WRITE_TOKEN: fake.token, VERCEL_BLOB_API_URL: fake.url } }))
+  } = await startNodes(t, 1, () => ({
+    env: {
+      BLOB_READ_WRITE_TOKEN: fake.token,
+      BLOB_PRIVATE_READ_WRITE_TOKEN: fake.privateToken,
+      VERCEL_BLOB_API_URL: fake.url,
+    },
+  }))
   const app = node!.app
   const { buyer, seller, conversation } = await aConversation(app)
   const buyerPhone = await connect(t, node!, { token: buyer.accessToken })
@@ -146,6 +157,8 @@ void t.test('a photo message: both participants get it live and in the list; the
     t.equal(blob.access, 'private', `${pathname} stored private`)
     const direct = await fetch(fake.fileUrl(pathname))
     t.equal(direct.status, 403, 'the store itself refuses a reader without the token')
+    const publicToken = await fetch(fake.fileUrl(pathname), { headers: { authorization: `Bearer ${fake.token}` } })
+    t.equal(publicToken.status, 403, 'nor the public store’s token: it is in the private store')
   }
   for (const variant of ['thumb', 'medium', 'large'] as const) {
     for (const [who, token] of [
@@ -387,4 +400,20 @@ void t.test('local disk: chat photos live outside the served /uploads/ tree', as
   t.equal(ok.statusCode, 200)
   t.equal((await metadataOf(ok.rawPayload)).format, 'webp')
   t.equal((await getFile(app, res.json.image.variants.medium, outsider.accessToken)).statusCode, 404)
+})
+
+void t.test('Vercel Blob without a private store: unguessable keys, still served by Oja only', async (t) => {
+  const { app, fake } = await withBlobFake(t, { BLOB_PRIVATE_READ_WRITE_TOKEN: undefined })
+  const { buyer, seller, conversation } = await aConversation(app)
+  const outsider = await aUser(app)
+  const res = await sendImage(app, buyer.accessToken, conversation.id, [photo(await phoneJpeg())])
+  t.equal(res.statusCode, 201, res.body)
+  t.equal(fake.blobs.size, 3)
+  for (const [pathname, blob] of fake.blobs) {
+    t.match(pathname, new RegExp(`^private/chat/${conversation.id}/${res.json.image.id}-`), 'a random key')
+    t.equal(blob.access, 'public', 'in the public store (the fallback)')
+  }
+  t.notMatch(JSON.stringify(res.json), fake.url, "the store's URLs are never given to clients")
+  t.equal((await getFile(app, res.json.image.url, seller.accessToken)).statusCode, 200)
+  t.equal((await getFile(app, res.json.image.url, outsider.accessToken)).statusCode, 404)
 })

@@ -18,8 +18,9 @@ export const isPrivatePathname = (pathname: string) => pathname.startsWith(PRIVA
 /**
  * Where photos live. Two drivers: Vercel Blob when BLOB_READ_WRITE_TOKEN is set, local disk
  * (served at /uploads/) otherwise. Pathnames are chosen by the server, never by a client. A
- * pathname under `private/` (chat photos) is stored private: a Vercel Blob with `access:
- * 'private'` (its URL needs the store's token), or a file outside the served tree on disk.
+ * pathname under `private/` (chat photos) is stored private: in the private Vercel Blob store
+ * (BLOB_PRIVATE_READ_WRITE_TOKEN; see VercelBlobStore for the fallback without one), or a file
+ * outside the served tree on disk. Clients reach private files only through Oja's routes.
  */
 export interface BlobStore {
   readonly kind: 'vercel' | 'local'
@@ -46,6 +47,12 @@ function checkPathname(pathname: string): void {
  * Vercel Blob through the real `@vercel/blob` client. The client reads its API origin only
  * from `process.env.VERCEL_BLOB_API_URL`, so a configured origin is copied there (tests aim
  * it at a loopback fake); the token is always passed explicitly, which skips Vercel OIDC.
+ *
+ * A Vercel Blob store is public or private as a whole, so private files (`private/...`) go to
+ * a second, private store when its token is configured (BLOB_PRIVATE_READ_WRITE_TOKEN); read
+ * back with that token. Without one they go to the public store under their random pathname,
+ * which only Oja knows (clients get Oja's own URL, never the store's): unguessable, but not
+ * protected by the store itself.
  */
 export class VercelBlobStore implements BlobStore {
   readonly kind = 'vercel' as const
@@ -53,17 +60,24 @@ export class VercelBlobStore implements BlobStore {
   constructor(
     private readonly token: string,
     apiUrl?: string,
+    private readonly privateToken?: string,
   ) {
     if (apiUrl) process.env.VERCEL_BLOB_API_URL = apiUrl
   }
 
+  /** The private store's token for a private pathname when there is one. */
+  private privateStoreFor(pathname: string): string | undefined {
+    return isPrivatePathname(pathname) ? this.privateToken : undefined
+  }
+
   async put(pathname: string, body: Buffer, contentType: string): Promise<StoredBlob> {
     checkPathname(pathname)
+    const privateToken = this.privateStoreFor(pathname)
     try {
       const result = await put(pathname, body, {
-        access: isPrivatePathname(pathname) ? 'private' : 'public',
+        access: privateToken ? 'private' : 'public',
         contentType,
-        token: this.token,
+        token: privateToken ?? this.token,
         addRandomSuffix: false,
         allowOverwrite: false,
         cacheControlMaxAge: 31_536_000,
@@ -80,8 +94,9 @@ export class VercelBlobStore implements BlobStore {
     // out because `get` accepts only *.blob.vercel-storage.com URLs.
     let res: Response
     try {
+      const privateToken = this.privateStoreFor(blob.pathname)
       res = await fetch(blob.url, {
-        headers: { authorization: `Bearer ${this.token}` },
+        headers: privateToken ? { authorization: `Bearer ${privateToken}` } : {},
         signal: AbortSignal.timeout(15_000),
       })
     } catch (err) {
@@ -97,7 +112,13 @@ export class VercelBlobStore implements BlobStore {
     pathnames.forEach(checkPathname)
     try {
       // Vercel Blob deletes by URL or pathname, up to 1000 per call; unknown ones are ignored.
-      for (let i = 0; i < pathnames.length; i += 1000) await del(pathnames.slice(i, i + 1000), { token: this.token })
+      const byToken = new Map<string, string[]>()
+      for (const p of pathnames) {
+        const token = this.privateStoreFor(p) ?? this.token
+        byToken.set(token, [...(byToken.get(token) ?? []), p])
+      }
+      for (const [token, list] of byToken)
+        for (let i = 0; i < list.length; i += 1000) await del(list.slice(i, i + 1000), { token })
     } catch (err) {
       throw StorageUnavailable(err instanceof BlobError ? err : new Error(String(err)))
     }
@@ -173,8 +194,16 @@ export class LocalBlobStore implements BlobStore {
 
 /** The configured store: Vercel Blob with a token, local disk without. */
 export function createBlobStore(
-  config: Pick<Config, 'BLOB_READ_WRITE_TOKEN' | 'VERCEL_BLOB_API_URL' | 'UPLOADS_DIR' | 'publicUrl'>,
+  config: Pick<
+    Config,
+    'BLOB_READ_WRITE_TOKEN' | 'BLOB_PRIVATE_READ_WRITE_TOKEN' | 'VERCEL_BLOB_API_URL' | 'UPLOADS_DIR' | 'publicUrl'
+  >,
 ): BlobStore {
-  if (config.BLOB_READ_WRITE_TOKEN) return new VercelBlobStore(config.BLOB_READ_WRITE_TOKEN, config.VERCEL_BLOB_API_URL)
+  if (config.BLOB_READ_WRITE_TOKEN)
+    return new VercelBlobStore(
+      config.BLOB_READ_WRITE_TOKEN,
+      config.VERCEL_BLOB_API_URL,
+      config.BLOB_PRIVATE_READ_WRITE_TOKEN,
+    )
   return new LocalBlobStore(config.UPLOADS_DIR, config.publicUrl)
 }
