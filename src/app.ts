@@ -28,6 +28,7 @@ import {
   LoginLimiter,
   accountsRoutes,
   activeListingsOf,
+  avatarFeature,
   createAccountsService,
   lifecycleRoutes,
   purgeUserTokensJob,
@@ -300,6 +301,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     await app.register(notificationsFeature, { onRead: (tx, userId) => emitUnread(spine, tx, [userId]) })
     await app.register(categoriesFeature)
     await app.register(imagesFeature)
+    await app.register(avatarFeature) // after images: the avatar files live in app.blobs
     await app.register(listingsFeature)
     await app.register(wantsFeature)
     await app.register(wishlistsFeature)

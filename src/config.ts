@@ -39,6 +39,8 @@ export const EnvSchema = Type.Object({
   /** How far back each reconciliation looks (Paystack retries for 72 h; a day more). */
   PAYSTACK_RECONCILE_WINDOW_HOURS: Type.Integer({ minimum: 1, maximum: 744, default: 96 }),
   BLOB_READ_WRITE_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
+  /** A second, private Vercel Blob store for chat photos (a store is public or private as a whole). */
+  BLOB_PRIVATE_READ_WRITE_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
   VERCEL_BLOB_API_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   UPLOADS_DIR: Type.String({ minLength: 1, default: './data/uploads' }),
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),

@@ -214,6 +214,7 @@ const MATRIX: Record<string, Entry> = {
   },
   'GET /v1/me': { expect: SIGNED_IN },
   'PATCH /v1/me': { expect: SIGNED_IN, setup: async () => ({ body: { bio: 'hello' } }) },
+  'PUT /v1/me/avatar': { expect: SIGNED_IN, setup: async () => ({ multipart: await png() }) },
   'GET /v1/users/{id}': { expect: PUBLIC, setup: async (w) => ({ params: { id: w.owner.id } }) },
   'GET /v1/me/addresses': { expect: SIGNED_IN },
   // Account lifecycle: the same password again (nothing changes); a new address (only mailed).
@@ -523,6 +524,24 @@ const MATRIX: Record<string, Entry> = {
   'POST /v1/conversations/{id}/messages': {
     expect: OWNER_ONLY,
     setup: async (w) => ({ params: { id: (await conversation(w)).conversationId }, body: { body: 'Yes it is' } }),
+  },
+  'POST /v1/conversations/{id}/images': {
+    expect: OWNER_ONLY,
+    setup: async (w) => ({ params: { id: (await conversation(w)).conversationId }, multipart: await png() }),
+  },
+  'GET /v1/conversations/{id}/images/{imageId}/{variant}': {
+    expect: OWNER_ONLY,
+    setup: async (w) => {
+      const { conversationId } = await conversation(w)
+      const { body, contentType } = multipart(await png())
+      const res = await w.app.inject({
+        method: 'POST',
+        url: `/v1/conversations/${conversationId}/images`,
+        headers: { authorization: `Bearer ${w.peer.accessToken}`, 'content-type': contentType },
+        payload: body,
+      })
+      return { params: { id: conversationId, imageId: res.json().image.id as string, variant: 'thumb' } }
+    },
   },
   'POST /v1/conversations/{id}/read': {
     expect: OWNER_ONLY,

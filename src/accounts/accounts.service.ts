@@ -4,6 +4,7 @@ import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2'
 import type { Config } from '../config.js'
 import type { Db } from '../db/index.js'
 import type { EventSpine } from '../events/index.js'
+import { blobDeletions } from '../images/index.js'
 import { enqueueMail } from '../mail/index.js'
 import type { Actor, Ctx, Role } from '../shared/index.js'
 import { Errors } from '../shared/index.js'
@@ -388,10 +389,21 @@ export function createAccountsService(deps: AccountsDeps) {
     },
 
     async updateMe(ctx: Ctx & { actor: Actor }, patch: UpdateMeBody): Promise<Me> {
-      const [user] = await User.query(ctx.db)
-        .where('id', ctx.actor.id)
-        .patch({ ...patch, ...(patch.name ? { name: patch.name.trim() } : {}), updatedAt: new Date() })
-        .returning('*')
+      const user = await spine.transaction(ctx, async (tx) => {
+        if (patch.avatarUrl !== undefined) {
+          // An uploaded avatar replaced by a URL (or cleared): its files go, by the blob sweeper.
+          const old = await tx.db('users').where('id', ctx.actor.id).forUpdate().first('avatar_pathnames')
+          if (old?.avatar_pathnames?.length) {
+            await blobDeletions.schedule(tx.db, old.avatar_pathnames)
+            await tx.db('users').where('id', ctx.actor.id).update({ avatar_pathnames: null })
+          }
+        }
+        const [patched] = await User.query(tx.db)
+          .where('id', ctx.actor.id)
+          .patch({ ...patch, ...(patch.name ? { name: patch.name.trim() } : {}), updatedAt: new Date() })
+          .returning('*')
+        return patched
+      })
       if (!user) throw Errors.notFound('User')
       return toMe(user)
     },

@@ -11,6 +11,8 @@ export type UserRow = {
   bio: string | null
   location: string | null
   avatar_url: string | null
+  /** The stored files of an avatar uploaded with PUT /v1/me/avatar (null for none or an outside URL). */
+  avatar_pathnames: string[] | null
   banned_at: Date | null
   ban_reason: string | null
   created_at: Date
@@ -84,6 +86,7 @@ declare module 'knex/types/tables.js' {
       | 'bio'
       | 'location'
       | 'avatar_url'
+      | 'avatar_pathnames'
       | 'banned_at'
       | 'ban_reason'
       | 'created_at'

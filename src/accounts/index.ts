@@ -7,6 +7,8 @@ export { lifecycleRoutes } from './lifecycle.routes.js'
 export { createAccountsService, purgeUserTokensJob } from './accounts.service.js'
 export type { AccountsService, ProfileExtras } from './accounts.service.js'
 export { LoginLimiter } from './login-limiter.js'
+/** Uploaded profile pictures (PUT /v1/me/avatar); registered after the images feature. */
+export { avatarFeature } from './avatar.feature.js'
 export { activeListingsOf, ratingOf } from './profile-stats.js'
 
 /** Account error codes other features answer too (BLOCKED). */

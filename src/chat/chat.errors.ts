@@ -4,6 +4,8 @@ import { defineError } from '../shared/index.js'
 export const ChatErrors = {
   /** The conversation does not exist or the caller is not one of its two participants. */
   conversationNotFound: defineError('CONVERSATION_NOT_FOUND', 404, 'Conversation not found'),
+  /** No such photo in this conversation (or the caller is not a participant, or its file is gone). */
+  imageNotFound: defineError('IMAGE_NOT_FOUND', 404, 'No such photo in this conversation'),
   messageNotFound: defineError('MESSAGE_NOT_FOUND', 404, 'No such message in this conversation'),
   offerNotFound: defineError('OFFER_NOT_FOUND', 404, 'Offer not found'),
   recipientNotFound: defineError('RECIPIENT_NOT_FOUND', 404, 'The other person was not found'),

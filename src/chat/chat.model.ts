@@ -1,6 +1,6 @@
 import type { Db } from '../db/index.js'
 import type { Conversation, Message, Offer } from './chat.schemas.js'
-import type { MessageRow, OfferRow } from './chat.tables.js'
+import type { MessageImageRow, MessageRow, OfferRow } from './chat.tables.js'
 
 export type { ConversationRow, MessageRow, OfferRow } from './chat.tables.js'
 
@@ -27,6 +27,14 @@ export function toOffer(r: OfferRow): Offer {
   }
 }
 
+const toMessageImage = (img: MessageImageRow) => ({
+  id: img.id,
+  url: img.urls.large,
+  variants: { thumb: img.urls.thumb, medium: img.urls.medium, large: img.urls.large },
+  width: img.width,
+  height: img.height,
+})
+
 export function toMessage(r: MessageRow, offer: OfferRow | undefined, readAt: Date | null): Message {
   return {
     id: r.id,
@@ -35,6 +43,7 @@ export function toMessage(r: MessageRow, offer: OfferRow | undefined, readAt: Da
     kind: r.kind,
     body: r.body,
     ...(offer ? { offer: toOffer(offer) } : {}),
+    ...(r.image ? { image: toMessageImage(r.image) } : {}),
     clientId: r.client_id,
     createdAt: r.created_at.toISOString(),
     readAt: iso(readAt),

@@ -40,14 +40,49 @@ export const Offer = Type.Object(
 )
 export type Offer = Static<typeof Offer>
 
+/** The variants of a chat photo: Oja URLs that answer only the conversation's participants. */
+const PrivateImageUrl = Type.String({
+  description: "An Oja URL; send the participant's `Authorization: Bearer` token to load it",
+})
+export const MessageImage = Type.Object(
+  {
+    id: Id,
+    url: PrivateImageUrl,
+    variants: Type.Object({ thumb: PrivateImageUrl, medium: PrivateImageUrl, large: PrivateImageUrl }),
+    width: Type.Integer({ description: 'Of the original, after applying its EXIF orientation' }),
+    height: Type.Integer(),
+  },
+  {
+    title: 'MessageImage',
+    description: 'The photo of a message of kind `image`; `url` is the large variant',
+    examples: [
+      {
+        id: '9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64',
+        url: 'https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/large',
+        variants: {
+          thumb:
+            'https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/thumb',
+          medium:
+            'https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/medium',
+          large:
+            'https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/large',
+        },
+        width: 1200,
+        height: 1600,
+      },
+    ],
+  },
+)
+
 export const Message = Type.Object(
   {
     id: Id,
     conversationId: Id,
     senderId: OrNull(Id),
-    kind: StringEnum(['text', 'offer', 'system']),
-    body: Type.String(),
+    kind: StringEnum(['text', 'offer', 'system', 'image']),
+    body: Type.String({ description: 'The text; for a photo (`kind: image`) its caption, possibly empty' }),
     offer: Type.Optional(Type.Ref('Offer')),
+    image: Type.Optional(MessageImage),
     clientId: OrNull(Type.String()),
     createdAt: Timestamp,
     readAt: OrNull(Timestamp),
@@ -102,6 +137,23 @@ export const OpenConversationBody = Type.Union(
 export type OpenConversationBody = { listingId?: string; wantId?: string; recipientId?: string; message?: string }
 
 export const SendMessageBody = StrictObject({ body: MessageBodyText, clientId: Type.Optional(ClientId) })
+/** For the OpenAPI document: the multipart fields of a photo message (read from the stream). */
+export const SendImageBody = Type.Object(
+  {
+    // Optional only for the validator, which never sees the multipart stream: the handler requires it.
+    file: Type.Optional(
+      Type.String({ format: 'binary', description: 'Required: the photo (JPEG, PNG or WebP by content, max 10 MB)' }),
+    ),
+    clientId: Type.Optional(ClientId),
+    caption: Type.Optional(MessageBodyText),
+  },
+  { examples: [{ file: '(binary JPEG)', clientId: 'a1b2c3-photo-1', caption: 'The scratch on the left arm' }] },
+)
+export const ImageFileParams = StrictObject({
+  id: Id,
+  imageId: Id,
+  variant: StringEnum(['thumb', 'medium', 'large']),
+})
 export const MarkReadBody = StrictObject({ upToMessageId: Id })
 export const MessagesQuery = StrictObject({
   before: Type.Optional(Id),

@@ -8,7 +8,7 @@ import { ListingErrors, findListing, isListingOnSale, isListingVisibleTo, type L
 import { WantErrors, findWant, isWantVisibleTo } from '../wants/index.js'
 import { ChatErrors } from './chat.errors.js'
 import { hydrateMessages, toMessage, type ConversationRow, type MessageRow } from './chat.model.js'
-import type { ConversationReadRow } from './chat.tables.js'
+import type { ConversationReadRow, MessageImageRow } from './chat.tables.js'
 import type { Conversation, Message, OpenConversationBody, ReadReceipt } from './chat.schemas.js'
 import type { Presence } from './presence.js'
 import type { SendLimiter } from './send-limiter.js'
@@ -126,6 +126,7 @@ export async function insertMessage(
     body: string
     offerId?: string | null
     clientId?: string | null
+    image?: MessageImageRow | null
   },
 ): Promise<MessageRow | null> {
   const { rows } = await tx.db.raw<{ rows: MessageRow[] }>(
@@ -134,8 +135,8 @@ export async function insertMessage(
                        coalesce(last_message_at + interval '1 millisecond', '-infinity'::timestamptz)) as t
          from conversations where id = :conversationId
      ), inserted as (
-       insert into messages (conversation_id, sender_id, kind, body, offer_id, client_id, created_at)
-       select :conversationId, :senderId, :kind, :body, :offerId, :clientId, stamp.t from stamp
+       insert into messages (conversation_id, sender_id, kind, body, offer_id, image, client_id, created_at)
+       select :conversationId, :senderId, :kind, :body, :offerId, :image::jsonb, :clientId, stamp.t from stamp
        on conflict (conversation_id, sender_id, client_id) where client_id is not null do nothing
        returning *
      ), bumped as (
@@ -149,6 +150,7 @@ export async function insertMessage(
       kind: message.kind,
       body: message.body,
       offerId: message.offerId ?? null,
+      image: message.image ? JSON.stringify(message.image) : null,
       clientId: message.clientId ?? null,
     },
   )
@@ -244,6 +246,9 @@ export function createChatService(deps: ChatDeps) {
     return { author: want.user_id, open: want.status === 'open' }
   }
 
+  /** What a participant sends: text, or a photo whose files are stored (with an optional caption). */
+  type Content = { kind: 'text'; body: string } | { kind: 'image'; body: string; image: MessageImageRow }
+
   /** A stored send, and what must happen after commit: a notification if the recipient is offline. */
   type Sent = { created: boolean; message: Message; offline?: { recipient: string; online: Promise<boolean> } }
 
@@ -258,25 +263,33 @@ export function createChatService(deps: ChatDeps) {
     tx: TxCtx,
     conversationId: string,
     senderId: string,
-    body: string,
+    content: Content,
     clientId: string | undefined,
+    whenStored?: (tx: TxCtx) => Promise<void>,
   ): Promise<Sent> {
     const { conversation, blocked } = await lockForSend(tx, conversationId, senderId)
     if (blocked) throw AccountErrors.blocked()
     const recipient = otherParty(conversation, senderId)
     const recipientOnline = isOnline(recipient)
-    const row = await insertMessage(tx, conversation, { senderId, kind: 'text', body, clientId })
+    const row = await insertMessage(tx, conversation, {
+      senderId,
+      kind: content.kind,
+      body: content.body,
+      image: content.kind === 'image' ? content.image : null,
+      clientId,
+    })
     if (!row) {
       // A resend: its own statement (and snapshot) sees the original, committed before our lock.
       const existing = (await tx
         .db('messages')
         .where({ conversation_id: conversationId, sender_id: senderId, client_id: clientId })
         .first('*'))!
-      if (existing.body !== body) throw ChatErrors.clientIdReused()
+      if (!isReplayOf(existing, content)) throw ChatErrors.clientIdReused()
       const [message] = await hydrateMessages(tx.db, [existing], partiesOf([conversation]))
       return { created: false, message: message! }
     }
-    // A new text message: no offer to embed, and nobody has read it yet.
+    await whenStored?.(tx)
+    // A new text or photo message: no offer to embed, and nobody has read it yet.
     const message = toMessage(row, undefined, null)
     await spine.append(tx, [
       { userId: conversation.buyer_id, event: 'message:new', data: message },
@@ -300,6 +313,10 @@ export function createChatService(deps: ChatDeps) {
       }),
     )
   }
+
+  /** Whether a stored message is what a resend with its clientId sends again (a photo: same kind and caption). */
+  const isReplayOf = (existing: MessageRow, content: Content) =>
+    existing.kind === content.kind && existing.body === content.body
 
   const isOnline = (userId: string) => deps.presence.isOnline(userId).catch(() => false)
 
@@ -382,7 +399,9 @@ export function createChatService(deps: ChatDeps) {
           // Lost a race with the same open: the other transaction's row is there now.
           row = rows[0] ?? (await find(tx.db))
         }
-        const sent = body.message ? await sendLocked(tx, row!.id, me, body.message, undefined) : undefined
+        const sent = body.message
+          ? await sendLocked(tx, row!.id, me, { kind: 'text', body: body.message }, undefined)
+          : undefined
         return { created, conversation: row!, sent }
       })
       if (sent) await notifyIfOffline(ctx, sent)
@@ -483,7 +502,49 @@ export function createChatService(deps: ChatDeps) {
     ): Promise<{ created: boolean; message: Message }> {
       await deps.sendLimiter.consume(ctx.actor.id)
       const sent = await spine.transaction(ctx, (tx) =>
-        sendLocked(tx, conversationId, ctx.actor.id, input.body, input.clientId),
+        sendLocked(tx, conversationId, ctx.actor.id, { kind: 'text', body: input.body }, input.clientId),
+      )
+      await notifyIfOffline(ctx, sent)
+      return { created: sent.created, message: sent.message }
+    },
+
+    /**
+     * The checks of a send that cost nothing, made before a photo is read and stored: the
+     * sender's allowance (429), a participant (404), nobody blocked (403).
+     */
+    async checkSend(ctx: ActorCtx, conversationId: string): Promise<void> {
+      await deps.sendLimiter.consume(ctx.actor.id)
+      const conversation = await participantConversation(ctx.db, conversationId, ctx.actor.id)
+      if (await isBlockedEitherWay(ctx.db, conversation.buyer_id, conversation.seller_id)) throw AccountErrors.blocked()
+    },
+
+    /** The message this sender already sent here with `clientId` (a resend is answered with it), or null. */
+    async findSent(ctx: ActorCtx, conversationId: string, clientId: string): Promise<Message | null> {
+      const conversation = await participantConversation(ctx.db, conversationId, ctx.actor.id)
+      const existing = await ctx
+        .db('messages')
+        .where({ conversation_id: conversationId, sender_id: ctx.actor.id, client_id: clientId })
+        .first('*')
+      if (!existing) return null
+      const [message] = await hydrateMessages(ctx.db, [existing], partiesOf([conversation]))
+      return message!
+    },
+
+    /**
+     * Sends a photo message whose files are stored, with the rules of a text send (lock,
+     * blocks, clientId replay, `message:new` to both participants, the offline notification).
+     * `whenStored` runs in the storing transaction, only when the message is new (the caller
+     * takes ownership of its files there). The allowance was taken by `checkSend`.
+     */
+    async sendImage(
+      ctx: ActorCtx,
+      conversationId: string,
+      input: { caption: string; image: MessageImageRow; clientId?: string },
+      whenStored: (tx: TxCtx) => Promise<void>,
+    ): Promise<{ created: boolean; message: Message }> {
+      const content: Content = { kind: 'image', body: input.caption, image: input.image }
+      const sent = await spine.transaction(ctx, (tx) =>
+        sendLocked(tx, conversationId, ctx.actor.id, content, input.clientId, whenStored),
       )
       await notifyIfOffline(ctx, sent)
       return { created: sent.created, message: sent.message }

@@ -1,4 +1,5 @@
 import type { Table } from '../db/index.js'
+import type { StoredVariant, VariantName } from '../images/index.js'
 import type { Offer } from './chat.schemas.js'
 
 /** A conversation between a buyer and a seller, about a listing or a want. */
@@ -13,13 +14,28 @@ export type ConversationRow = {
   created_at: Date
 }
 
+/**
+ * A photo message's image (messages.image): its private files in the blob store and the Oja
+ * URLs participants load them from (the files themselves have no public URL).
+ */
+export type MessageImageRow = {
+  id: string
+  width: number
+  height: number
+  variants: Record<VariantName, StoredVariant>
+  urls: Record<VariantName, string>
+}
+
 export type MessageRow = {
   id: string
   conversation_id: string
   sender_id: string | null
-  kind: 'text' | 'offer' | 'system'
+  kind: 'text' | 'offer' | 'system' | 'image'
+  /** The text; for a photo, its caption (may be empty). */
   body: string
   offer_id: string | null
+  /** Present exactly when kind is `image`. */
+  image: MessageImageRow | null
   client_id: string | null
   created_at: Date
 }
@@ -64,7 +80,7 @@ declare module 'knex/types/tables.js' {
       ConversationRow,
       'id' | 'listing_id' | 'want_id' | 'last_message_at' | 'last_activity_at' | 'created_at'
     >
-    messages: Table<MessageRow, 'id' | 'sender_id' | 'kind' | 'offer_id' | 'client_id' | 'created_at'>
+    messages: Table<MessageRow, 'id' | 'sender_id' | 'kind' | 'offer_id' | 'image' | 'client_id' | 'created_at'>
     offers: Table<
       OfferRow,
       'id' | 'parent_offer_id' | 'quantity' | 'currency' | 'status' | 'expires_at' | 'responded_at' | 'created_at'

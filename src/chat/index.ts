@@ -1,6 +1,8 @@
 /** The public surface of src/chat: other folders import from here, never from its files. */
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import { chatImagesRoutes } from './chat-images.routes.js'
+import { createChatImagesService } from './chat-images.service.js'
 import { chatRoutes } from './chat.routes.js'
 import { Conversation, Message, Offer } from './chat.schemas.js'
 import { createChatService, type ChatService } from './chat.service.js'
@@ -75,8 +77,11 @@ export const chatFeature = fp<ChatFeatureOptions>(
     app.addSchema(Message)
     app.addSchema(Conversation)
     await app.register(chatRoutes, { chat: service, offers })
+    await app.register(chatImagesRoutes, {
+      images: createChatImagesService({ chat: service, blobs: app.blobs, publicUrl: app.config.publicUrl }),
+    })
 
     app.sweeper.register({ name: 'expire-accepted-offers', run: (trx) => offers.expireDue(trx, app.log) })
   },
-  { name: 'oja-chat' },
+  { name: 'oja-chat', dependencies: ['oja-images'] },
 )

@@ -30,9 +30,13 @@ export function sniffImageFormat(buf: Buffer): 'jpeg' | 'png' | 'webp' | undefin
 /**
  * Checks an upload by content and re-encodes it into the three WebP variants. The EXIF
  * orientation is applied to the pixels; every metadata block (EXIF with GPS, XMP, IPTC, ICC)
- * is dropped, because sharp writes none unless asked and we never ask.
+ * is dropped, because sharp writes none unless asked and we never ask. `only` makes just
+ * the named variants (an avatar needs the square thumb alone).
  */
-export async function encodeImageVariants(input: Buffer): Promise<EncodedImage> {
+export async function encodeImageVariants(
+  input: Buffer,
+  opts: { only?: readonly VariantName[] } = {},
+): Promise<EncodedImage> {
   if (input.length > MAX_IMAGE_BYTES) throw ImageTooLarge()
   const sniffed = sniffImageFormat(input)
   if (!sniffed) throw InvalidImage()
@@ -49,8 +53,9 @@ export async function encodeImageVariants(input: Buffer): Promise<EncodedImage> 
   if (meta.width * meta.height > MAX_IMAGE_PIXELS) throw ImageTooLarge()
   const oriented = base.autoOrient()
   try {
+    const specs = opts.only ? SPECS.filter((s) => opts.only!.includes(s.name)) : SPECS
     const variants = await Promise.all(
-      SPECS.map(async (spec) => {
+      specs.map(async (spec) => {
         const { data, info } = await oriented
           .clone()
           .resize({ width: spec.width, height: spec.height, fit: spec.fit, withoutEnlargement: spec.fit === 'inside' })

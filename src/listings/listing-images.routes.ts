@@ -1,15 +1,40 @@
 import multipart from '@fastify/multipart'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { actorCtx } from '../http/index.js'
+import type { FastifyRequest } from 'fastify'
+import { actorCtx, HttpErrors } from '../http/index.js'
 import { routeLimit } from '../http/index.js'
 import { MAX_IMAGE_BYTES } from '../images/index.js'
 import { IdParams, problems } from '../shared/index.js'
 import { invalidField } from './listings.errors.js'
-import { ImageOrderBody, ImageParams, ListingImage } from './listings.schemas.js'
-import type { ListingImagesService } from './listing-images.service.js'
+import { ImageOrderBody, ImageParams, ListingImage, ListingImageBatch } from './listings.schemas.js'
+import { MAX_IMAGES_PER_LISTING, type ListingImagesService } from './listing-images.service.js'
 
 const tags = ['catalogue']
+
+/**
+ * The bytes of each `file` part of an upload, in order. Anything else is refused (400), and a
+ * part over the size limit answers 413 naming it (`/body/file/<index>`).
+ */
+async function* photoParts(req: FastifyRequest): AsyncGenerator<Buffer> {
+  let index = 0
+  for await (const part of req.parts()) {
+    if (part.type !== 'file' || part.fieldname !== 'file') {
+      if (part.type === 'file') part.file.resume()
+      throw invalidField('/body/file', 'send the photos as multipart fields named file')
+    }
+    const path = `/body/file/${index++}`
+    try {
+      yield await part.toBuffer()
+    } catch (err) {
+      if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE')
+        throw HttpErrors.payloadTooLarge('The file is too large').with({
+          errors: [{ path, message: `larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MB` }],
+        })
+      throw err
+    }
+  }
+}
 
 /**
  * Photo routes. Registered as their own encapsulated plugin: multipart parsing exists only
@@ -21,7 +46,15 @@ export const listingImagesRoutes: FastifyPluginAsyncTypebox<{
 }> = async (app, { images, rateLimitScale }) => {
   await app.register(multipart, {
     throwFileSizeLimit: true,
-    limits: { fileSize: MAX_IMAGE_BYTES, files: 1, fields: 5, parts: 6, fieldSize: 1024, headerPairs: 100 },
+    // One more file than a listing may hold, so the part over the limit is named by our own 409.
+    limits: {
+      fileSize: MAX_IMAGE_BYTES,
+      files: MAX_IMAGES_PER_LISTING + 1,
+      fields: 5,
+      parts: MAX_IMAGES_PER_LISTING + 6,
+      fieldSize: 1024,
+      headerPairs: 100,
+    },
   })
 
   app.post(
@@ -30,15 +63,31 @@ export const listingImagesRoutes: FastifyPluginAsyncTypebox<{
       schema: {
         operationId: 'uploadListingImages',
         tags,
-        summary: 'Add a photo (multipart field `file`: JPEG, PNG or WebP by content, max 10 MB, max 5 per listing)',
+        summary:
+          'Add photos (multipart fields `file`: JPEG, PNG or WebP by content, max 10 MB each, max 5 per listing)',
+        description:
+          'One `file` part answers the photo itself. Several `file` parts answer `{items}` in the order sent, ' +
+          'all or none: when any part is refused (not an image by content, too large, over the 5-photo limit ' +
+          'counting the photos the listing has) nothing is stored and the problem names the part in `errors` ' +
+          '(`/body/file/<index>`, from 0).',
         consumes: ['multipart/form-data'],
         // For the OpenAPI document only: the multipart stream is read in the handler, so the
         // validated body is empty.
         body: Type.Object({
-          file: Type.Optional(Type.String({ format: 'binary', description: 'The photo (JPEG, PNG or WebP)' })),
+          file: Type.Optional(
+            Type.Array(Type.String({ format: 'binary' }), {
+              description: 'The photos (JPEG, PNG or WebP), one part each',
+              maxItems: MAX_IMAGES_PER_LISTING,
+            }),
+          ),
         }),
         params: IdParams,
-        response: { 201: ListingImage, ...problems(401, 403, 404, 409, 413, 415, 429, 503) },
+        response: {
+          201: Type.Union([ListingImage, ListingImageBatch], {
+            description: 'The photo (one part sent), or `{items}` (several)',
+          }),
+          ...problems(400, 401, 403, 404, 409, 413, 415, 429, 503),
+        },
       },
       config: {
         auth: 'required',
@@ -46,17 +95,12 @@ export const listingImagesRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (req, reply) => {
-      const image = await images.upload(actorCtx(req), req.params.id, async () => {
-        const file = await req.file()
-        if (!file) throw invalidField('/body/file', 'send the photo as a multipart field named file')
-        if (file.fieldname !== 'file') {
-          file.file.resume()
-          throw invalidField('/body/file', 'send the photo as a multipart field named file')
-        }
-        return file.toBuffer()
-      })
+      const stored = await images.upload(actorCtx(req), req.params.id, photoParts(req))
       // A photo has no GET of its own: Location names the listing that now shows it.
-      return reply.code(201).header('location', `/v1/listings/${req.params.id}`).send(image)
+      return reply
+        .code(201)
+        .header('location', `/v1/listings/${req.params.id}`)
+        .send(stored.length === 1 ? stored[0]! : { items: stored })
     },
   )
 

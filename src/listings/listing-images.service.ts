@@ -1,18 +1,16 @@
 import { randomUUID } from 'node:crypto'
-import { blobDeletions } from '../images/index.js'
-import type { BlobStore } from '../images/index.js'
+import { blobDeletions, discardUploads, storeVariants } from '../images/index.js'
+import type { BlobStore, EncodedImage } from '../images/index.js'
 import { encodeImageVariants } from '../images/index.js'
-import { isTxCtx, type Actor, type Ctx, type TxCtx } from '../shared/index.js'
+import { AppError, isTxCtx, type Actor, type Ctx, type TxCtx } from '../shared/index.js'
 import type { EventSpine } from '../events/index.js'
 import { mayViewListing } from './availability.js'
-import { ListingErrors as E } from './listings.errors.js'
+import { ListingErrors as E, invalidField } from './listings.errors.js'
 import { findListing } from './listings.service.js'
 import { toImage, type ImageJson } from './listings.sql.js'
 import type { ListingImageRow } from './listings.tables.js'
 
 export const MAX_IMAGES_PER_LISTING = 5
-/** How long an upload may take before its files count as orphans for the sweeper. */
-const UPLOAD_GRACE_SECONDS = 3600
 
 type ActorCtx = Ctx & { actor: Actor }
 const toJson = (r: ImageJson): ImageJson => ({
@@ -44,61 +42,80 @@ export function createListingImagesService({ spine, blobs }: { spine: EventSpine
   }
 
   return {
-    /** `readFile` reads the upload; it is called only once the cheap checks passed. */
-    async upload(ctx: ActorCtx, listingId: string, readFile: () => Promise<Buffer>) {
+    /**
+     * Adds the photos of one upload request, in order, all or none. `files` yields each part's
+     * bytes; it is read only once the cheap checks passed, and each part is checked and
+     * encoded as it arrives. A refusal names its part (`/body/file/<index>`). The 5-photo
+     * limit counts the listing's photos, is checked before anything is stored and again under
+     * the listing's lock in the storing transaction (concurrent uploads), and files written for
+     * a refused request are deleted.
+     */
+    async upload(ctx: ActorCtx, listingId: string, files: AsyncIterable<Buffer>) {
+      const partPath = (i: number) => `/body/file/${i}`
+      const tooMany = (i: number) =>
+        E.tooManyImages(MAX_IMAGES_PER_LISTING).with({
+          errors: [{ path: partPath(i), message: `the listing would have more than ${MAX_IMAGES_PER_LISTING} photos` }],
+        })
       // Cheap checks first, so a 6th photo or a stranger's listing costs no upload or image work.
-      await spine.transaction(ctx, async (tx) => {
+      const existing = await spine.transaction(ctx, async (tx) => {
         await lockForEdit(tx, ctx.actor, listingId)
         const counted = await tx.db('listing_images').where('listing_id', listingId).count({ n: '*' }).first()
-        if (Number(counted?.n ?? 0) >= MAX_IMAGES_PER_LISTING) throw E.tooManyImages(MAX_IMAGES_PER_LISTING)
+        return Number(counted?.n ?? 0)
       })
-      const encoded = await encodeImageVariants(await readFile())
+      if (existing >= MAX_IMAGES_PER_LISTING) throw tooMany(0)
 
-      const imageId = randomUUID()
-      const pathnames = encoded.variants.map((v) => `listings/${listingId}/${imageId}-${v.name}.webp`)
-      const intents = await blobDeletions.schedule(ctx.db, pathnames, UPLOAD_GRACE_SECONDS)
+      const encoded: EncodedImage[] = []
+      for await (const file of files) {
+        const i = encoded.length
+        if (existing + i >= MAX_IMAGES_PER_LISTING) throw tooMany(i)
+        try {
+          encoded.push(await encodeImageVariants(file))
+        } catch (err) {
+          throw err instanceof AppError ? err.with({ errors: [{ path: partPath(i), message: err.message }] }) : err
+        }
+      }
+      if (encoded.length === 0) throw invalidField('/body/file', 'send the photo as a multipart field named file')
+
+      const ids = encoded.map(() => randomUUID())
+      const stored = await Promise.allSettled(
+        encoded.map((image, i) => storeVariants(ctx, blobs, `listings/${listingId}/${ids[i]}`, image)),
+      )
+      const uploads = stored.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []))
       try {
-        const stored = await Promise.allSettled(
-          encoded.variants.map((v, i) => blobs.put(pathnames[i]!, v.data, 'image/webp')),
-        )
         const failed = stored.find((s): s is PromiseRejectedResult => s.status === 'rejected')
         if (failed) throw failed.reason
-        const variants = Object.fromEntries(
-          encoded.variants.map((v, i) => {
-            const blob = (stored[i] as PromiseFulfilledResult<{ pathname: string; url: string }>).value
-            return [
-              v.name,
-              { pathname: blob.pathname, url: blob.url, width: v.width, height: v.height, bytes: v.data.length },
-            ]
-          }),
-        ) as ListingImageRow['variants']
-        const row = await spine.transaction(ctx, async (tx) => {
+        const rows = await spine.transaction(ctx, async (tx) => {
           await lockForEdit(tx, ctx.actor, listingId)
           const { n, next }: { n: number; next: number } = await tx
             .db('listing_images')
             .where('listing_id', listingId)
             .first(tx.db.raw('count(*)::int as n'), tx.db.raw('coalesce(max(position) + 1, 0)::int as next'))
-          if (n >= MAX_IMAGES_PER_LISTING) throw E.tooManyImages(MAX_IMAGES_PER_LISTING)
-          const [inserted] = await tx
+          // Lost a race with another upload: the first part that no longer fits is named.
+          if (n + encoded.length > MAX_IMAGES_PER_LISTING) throw tooMany(Math.max(0, MAX_IMAGES_PER_LISTING - n))
+          const inserted = await tx
             .db('listing_images')
-            .insert({
-              id: imageId,
-              listing_id: listingId,
-              position: next,
-              width: encoded.width,
-              height: encoded.height,
-              variants,
-            })
+            .insert(
+              encoded.map((image, i) => ({
+                id: ids[i]!,
+                listing_id: listingId,
+                position: next + i,
+                width: image.width,
+                height: image.height,
+                variants: uploads[i]!.variants as ListingImageRow['variants'],
+              })),
+            )
             .returning('*')
-          await blobDeletions.cancel(tx.db, intents)
+          await blobDeletions.cancel(
+            tx.db,
+            uploads.flatMap((u) => u.intents),
+          )
           await tx.db('listings').where('id', listingId).update({ updated_at: tx.db.fn.now() })
-          return inserted!
+          return inserted.sort((a, b) => a.position - b.position)
         })
-        return toImage(toJson(row), blobs)
+        return rows.map((row) => toImage(toJson(row), blobs))
       } catch (err) {
         // Whatever was written goes now (or, if storage is down, when the sweeper runs).
-        await blobDeletions.dueNow(ctx.db, intents)
-        await blobDeletions.runNow(ctx.db, blobs, intents, ctx.log)
+        await discardUploads(ctx, blobs, uploads)
         throw err
       }
     },

@@ -112,6 +112,30 @@ export const ListingImage = Type.Object(
   { title: 'ListingImage' },
 )
 
+/** The photos of one multi-part upload, in the order their parts were sent. */
+export const ListingImageBatch = Type.Object(
+  { items: Type.Array(ListingImage) },
+  {
+    title: 'ListingImageBatch',
+    examples: [
+      {
+        items: ['0f8fad5b-d9cb-469f-a165-70867728950e', '7c9e6679-7425-40de-944b-e07fc1f90ae7'].map((id, position) => {
+          const url = (v: string) =>
+            `https://oja.example/uploads/listings/3b241101-e2bb-4255-8caf-4136c566a962/${id}-${v}.webp`
+          return {
+            id,
+            url: url('large'),
+            variants: { thumb: url('thumb'), medium: url('medium'), large: url('large') },
+            width: 1600,
+            height: 1200,
+            position,
+          }
+        }),
+      },
+    ],
+  },
+)
+
 export const SellerSummary = Type.Object(
   { id: Id, name: Type.String(), avatarUrl: OrNull(Type.String()) },
   { title: 'SellerSummary' },

@@ -69,7 +69,10 @@ async function chatMessage(db: Db, message: Message): Promise<RenderedPush | nul
   if (!row) return null
   return {
     title: row.subject ? truncate(row.subject, 60) : 'New message',
-    body: truncate(`${row.sender ?? 'Someone'}: ${message.body}`),
+    // A photo message's body is its caption, often empty.
+    body: truncate(
+      `${row.sender ?? 'Someone'}: ${message.kind === 'image' ? `📷 ${message.body || 'Photo'}` : message.body}`,
+    ),
     data: dataOf('message', {
       conversationId: message.conversationId,
       messageId: message.id,

@@ -9,13 +9,17 @@ export type FakeBlobRequest = { method: string; path: string; headers: IncomingM
  * A loopback fake of the Vercel Blob API, as `@vercel/blob` 2.8 calls it
  * (`PUT /?pathname=` with the raw body, `POST /delete` `{urls}`,
  * `GET /?url=` for head). Errors are `{error:{code,message}}`. Stored files are served back at
- * `<origin>/files/<pathname>` so tests can inspect what was uploaded.
+ * `<origin>/files/<pathname>` so tests can inspect what was uploaded; a private one
+ * (`x-vercel-blob-access: private`) only to a request bearing the store's token.
  */
 export class FakeBlobApi {
   readonly blobs = new Map<string, StoredFakeBlob>()
   readonly requests: FakeBlobRequest[] = []
   readonly storeId = 'fakestore'
   readonly token = `vercel_blob_rw_${this.storeId}_secret123`
+  /** A second store, private (Vercel Blob stores are public or private as a whole). */
+  readonly privateStoreId = 'fakeprivate'
+  readonly privateToken = `vercel_blob_rw_${this.privateStoreId}_secret456`
   url = ''
   /** Fail this many coming PUTs with 503 service_unavailable (after storing nothing). */
   failPuts = 0
@@ -73,15 +77,19 @@ export class FakeBlobApi {
     if (req.method === 'GET' && url.pathname.startsWith('/files/')) {
       const blob = this.blobs.get(decodeURIComponent(url.pathname.slice('/files/'.length)))
       if (!blob) return void res.writeHead(404).end('not found')
+      // A private blob answers only with its store's token (what `get(..., {access:'private'})` sends).
+      if (blob.access === 'private' && req.headers.authorization !== `Bearer ${this.privateToken}`)
+        return this.error(res, 403, 'forbidden', 'This blob is private')
       return void res
         .writeHead(200, { 'content-type': blob.contentType, 'content-length': blob.body.length })
         .end(blob.body)
     }
 
     this.requests.push({ method: req.method ?? '', path: url.pathname + url.search, headers: req.headers })
-    if (req.headers.authorization !== `Bearer ${this.token}`)
+    const store = req.headers.authorization === `Bearer ${this.privateToken}` ? 'private' : 'public'
+    if (store === 'public' && req.headers.authorization !== `Bearer ${this.token}`)
       return this.error(res, 403, 'forbidden', 'Access denied, please provide a valid token for this resource.')
-    if (req.headers['x-vercel-blob-store-id'] !== this.storeId)
+    if (req.headers['x-vercel-blob-store-id'] !== (store === 'private' ? this.privateStoreId : this.storeId))
       return this.error(res, 400, 'bad_request', 'Missing or wrong store id')
     if (!req.headers['x-api-version']) return this.error(res, 400, 'bad_request', 'Missing API version')
 
@@ -106,6 +114,8 @@ export class FakeBlobApi {
         )
       const contentType = String(req.headers['x-content-type'] ?? 'application/octet-stream')
       const access = String(req.headers['x-vercel-blob-access'] ?? 'public')
+      if (access !== store)
+        return this.error(res, 400, 'bad_request', `This store is ${store}: access must be ${store}`)
       this.blobs.set(pathname, { body, contentType, access, uploadedAt: new Date() })
       const fileUrl = this.fileUrl(pathname)
       return this.json(res, {
@@ -122,7 +132,9 @@ export class FakeBlobApi {
       if (this.failDeletes)
         return this.error(res, 503, 'service_unavailable', 'The blob service is temporarily unavailable')
       const { urls } = JSON.parse(body.toString('utf8')) as { urls: string[] }
-      for (const u of urls) this.blobs.delete(this.pathnameOf(u))
+      // Each store deletes only its own blobs (others are unknown to it, so ignored).
+      for (const u of urls)
+        if (this.blobs.get(this.pathnameOf(u))?.access === store) this.blobs.delete(this.pathnameOf(u))
       return this.json(res, {})
     }
 

@@ -237,7 +237,8 @@ export interface paths {
         get: operations["getMe"];
         put?: never;
         post?: never;
-        delete?: never;
+        /** Erase the account */
+        delete: operations["deleteAccount"];
         options?: never;
         head?: never;
         /** Edit own profile */
@@ -332,6 +333,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Change the password; every other session ends */
+        post: operations["changePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Change the email: a link to the new address switches it */
+        post: operations["changeEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed-in devices of the account */
+        get: operations["listSessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** End one signed-in session */
+        delete: operations["deleteSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Everything Oja holds about the account, as JSON */
+        get: operations["exportAccount"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/notifications": {
         parameters: {
             query?: never;
@@ -393,6 +479,26 @@ export interface paths {
         /** The category tree */
         get: operations["getCategoryTree"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/avatar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Upload my profile picture (multipart field `file`: JPEG, PNG or WebP by content, max 10 MB)
+         * @description The photo is checked by content, stripped of its metadata (EXIF, GPS) and stored as a square 320×320 WebP; `avatarUrl` of the answer points at it. The previous uploaded picture is deleted.
+         */
+        put: operations["replaceAvatar"];
         post?: never;
         delete?: never;
         options?: never;
@@ -486,7 +592,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Add a photo (multipart field `file`: JPEG, PNG or WebP by content, max 10 MB, max 5 per listing) */
+        /**
+         * Add photos (multipart fields `file`: JPEG, PNG or WebP by content, max 10 MB each, max 5 per listing)
+         * @description One `file` part answers the photo itself. Several `file` parts answer `{items}` in the order sent, all or none: when any part is refused (not an image by content, too large, over the 5-photo limit counting the photos the listing has) nothing is stored and the problem names the part in `errors` (`/body/file/<index>`, from 0).
+         */
         post: operations["uploadListingImages"];
         delete?: never;
         options?: never;
@@ -1433,6 +1542,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/conversations/{id}/images": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a photo (multipart field `file`; optional `clientId` and `caption`)
+         * @description A message of kind `image`, delivered like any message (`message:new` to both participants). The photo is checked by content (JPEG, PNG or WebP, max 10 MB), stripped of its metadata and stored privately: its `image` URLs are Oja URLs that answer only the two participants. `body` is the caption (empty without one). A resend with the same `clientId` stores nothing and answers 200 with the original.
+         */
+        post: operations["sendImageMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversations/{id}/images/{imageId}/{variant}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A chat photo's file (WebP), for the conversation's participants only
+         * @description Anyone else, signed in or not, gets 404 (or 401): the files have no public URL.
+         */
+        get: operations["getImageMessageFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/digest/unsubscribe": {
         parameters: {
             query?: never;
@@ -1888,6 +2037,54 @@ export interface components {
     schemas: {
         /** AcceptOfferBody */
         AcceptOfferBody: Record<string, never>;
+        /** AccountExport */
+        AccountExport: {
+            /** Format: date-time */
+            exportedAt: string;
+            profile: components["schemas"]["Me"];
+            /** @description Saved addresses, as GET /v1/me/addresses shows them */
+            addresses: {
+                [key: string]: unknown;
+            }[];
+            listings: {
+                [key: string]: unknown;
+            }[];
+            wants: {
+                [key: string]: unknown;
+            }[];
+            wishlist: {
+                [key: string]: unknown;
+            }[];
+            /** @description Orders the account placed, with their lines and shipments */
+            orders: {
+                [key: string]: unknown;
+            }[];
+            /** @description Shipments the account sold, with their lines */
+            sales: {
+                [key: string]: unknown;
+            }[];
+            /** @description Every message of the conversations the account is part of */
+            messages: {
+                [key: string]: unknown;
+            }[];
+            reviews: {
+                written: {
+                    [key: string]: unknown;
+                }[];
+                received: {
+                    [key: string]: unknown;
+                }[];
+            };
+            notifications: {
+                [key: string]: unknown;
+            }[];
+            limits: {
+                /** @description The most rows one section carries */
+                perSection: number;
+            };
+            /** @description Sections cut at `limits.perSection` (empty when the export is whole) */
+            truncated: string[];
+        };
         /** Address */
         Address: {
             /**
@@ -2209,6 +2406,17 @@ export interface components {
             parentId: string | null;
             children: components["schemas"]["CategoryNode"][];
         };
+        /** ChangeEmailBody */
+        ChangeEmailBody: {
+            /** Format: email */
+            newEmail: string;
+            password: string;
+        };
+        /** ChangePasswordBody */
+        ChangePasswordBody: {
+            currentPassword: string;
+            newPassword: string;
+        };
         /**
          * CheckoutBody
          * @description addressId or address; with neither, the default address is used
@@ -2417,6 +2625,10 @@ export interface components {
         };
         /** DeclineOfferBody */
         DeclineOfferBody: Record<string, never>;
+        /** DeleteAccountBody */
+        DeleteAccountBody: {
+            password: string;
+        };
         /** Device */
         Device: {
             /**
@@ -2984,6 +3196,40 @@ export interface components {
             height: number;
             position: number;
         };
+        /**
+         * ListingImageBatch
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+         *           "url": "https://oja.example/uploads/listings/3b241101-e2bb-4255-8caf-4136c566a962/0f8fad5b-d9cb-469f-a165-70867728950e-large.webp",
+         *           "variants": {
+         *             "thumb": "https://oja.example/uploads/listings/3b241101-e2bb-4255-8caf-4136c566a962/0f8fad5b-d9cb-469f-a165-70867728950e-thumb.webp",
+         *             "medium": "https://oja.example/uploads/listings/3b241101-e2bb-4255-8caf-4136c566a962/0f8fad5b-d9cb-469f-a165-70867728950e-medium.webp",
+         *             "large": "https://oja.example/uploads/listings/3b241101-e2bb-4255-8caf-4136c566a962/0f8fad5b-d9cb-469f-a165-70867728950e-large.webp"
+         *           },
+         *           "width": 1600,
+         *           "height": 1200,
+         *           "position": 0
+         *         },
+         *         {
+         *           "id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+         *           "url": "https://oja.example/uploads/listings/3b241101-e2bb-4255-8caf-4136c566a962/7c9e6679-7425-40de-944b-e07fc1f90ae7-large.webp",
+         *           "variants": {
+         *             "thumb": "https://oja.example/uploads/listings/3b241101-e2bb-4255-8caf-4136c566a962/7c9e6679-7425-40de-944b-e07fc1f90ae7-thumb.webp",
+         *             "medium": "https://oja.example/uploads/listings/3b241101-e2bb-4255-8caf-4136c566a962/7c9e6679-7425-40de-944b-e07fc1f90ae7-medium.webp",
+         *             "large": "https://oja.example/uploads/listings/3b241101-e2bb-4255-8caf-4136c566a962/7c9e6679-7425-40de-944b-e07fc1f90ae7-large.webp"
+         *           },
+         *           "width": 1600,
+         *           "height": 1200,
+         *           "position": 1
+         *         }
+         *       ]
+         *     }
+         */
+        ListingImageBatch: {
+            items: components["schemas"]["ListingImage"][];
+        };
         ListingRemovedNotification: {
             /**
              * Format: uuid
@@ -3259,14 +3505,51 @@ export interface components {
              */
             senderId: string | null;
             /** @enum {string} */
-            kind: "text" | "offer" | "system";
+            kind: "text" | "offer" | "system" | "image";
+            /** @description The text; for a photo (`kind: image`) its caption, possibly empty */
             body: string;
             offer?: components["schemas"]["Offer"];
+            image?: components["schemas"]["MessageImage"];
             clientId: string | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
             readAt: string | null;
+        };
+        /**
+         * MessageImage
+         * @description The photo of a message of kind `image`; `url` is the large variant
+         * @example {
+         *       "id": "9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64",
+         *       "url": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/large",
+         *       "variants": {
+         *         "thumb": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/thumb",
+         *         "medium": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/medium",
+         *         "large": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/large"
+         *       },
+         *       "width": 1200,
+         *       "height": 1600
+         *     }
+         */
+        MessageImage: {
+            /**
+             * Format: uuid
+             * @description Opaque id
+             */
+            id: string;
+            /** @description An Oja URL; send the participant's `Authorization: Bearer` token to load it */
+            url: string;
+            variants: {
+                /** @description An Oja URL; send the participant's `Authorization: Bearer` token to load it */
+                thumb: string;
+                /** @description An Oja URL; send the participant's `Authorization: Bearer` token to load it */
+                medium: string;
+                /** @description An Oja URL; send the participant's `Authorization: Bearer` token to load it */
+                large: string;
+            };
+            /** @description Of the original, after applying its EXIF orientation */
+            width: number;
+            height: number;
         };
         MessageNotification: {
             /**
@@ -4108,6 +4391,14 @@ export interface components {
         };
         /** ReorderListingImagesResponse */
         ReorderListingImagesResponse: components["schemas"]["ListingImage"][];
+        /** ReplaceAvatarBody */
+        ReplaceAvatarBody: {
+            /**
+             * Format: binary
+             * @description The photo (JPEG, PNG or WebP)
+             */
+            file?: string;
+        };
         /** ReplyBody */
         ReplyBody: {
             body: string;
@@ -4288,12 +4579,52 @@ export interface components {
             name: string;
             avatarUrl: string | null;
         };
+        /** SendImageMessageBody */
+        SendImageMessageBody: {
+            /**
+             * Format: binary
+             * @description Required: the photo (JPEG, PNG or WebP by content, max 10 MB)
+             */
+            file?: string;
+            /** @description Client-chosen id; resending with the same one returns the original message */
+            clientId?: string;
+            /** @description Text, 1 to 4 000 characters */
+            caption?: string;
+        };
         /** SendMessageBody */
         SendMessageBody: {
             /** @description Text, 1 to 4 000 characters */
             body: string;
             /** @description Client-chosen id; resending with the same one returns the original message */
             clientId?: string;
+        };
+        /**
+         * Session
+         * @example {
+         *       "id": "5f0c2b7e-8a51-4c1e-9d63-2f1a7c9e4b10",
+         *       "createdAt": "2026-12-01T09:12:44.000Z",
+         *       "lastUsedAt": "2026-12-07T16:02:10.000Z",
+         *       "userAgent": "Oja/2.3 (iPhone; iOS 18.1)",
+         *       "current": true
+         *     }
+         */
+        Session: {
+            /**
+             * Format: uuid
+             * @description Opaque id
+             */
+            id: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            lastUsedAt: string;
+            userAgent?: string;
+            /** @description The session of the access token making this request */
+            current: boolean;
+        };
+        /** SessionList */
+        SessionList: {
+            items: components["schemas"]["Session"][];
         };
         /** Shipment */
         Shipment: {
@@ -4504,12 +4835,14 @@ export interface components {
         };
         /** UploadListingImagesBody */
         UploadListingImagesBody: {
-            /**
-             * Format: binary
-             * @description The photo (JPEG, PNG or WebP)
-             */
-            file?: string;
+            /** @description The photos (JPEG, PNG or WebP), one part each */
+            file?: string[];
         };
+        /**
+         * UploadListingImagesResponse201
+         * @description The photo (one part sent), or `{items}` (several)
+         */
+        UploadListingImagesResponse201: components["schemas"]["ListingImage"] | components["schemas"]["ListingImageBatch"];
         /** VapidPublicKey */
         VapidPublicKey: {
             /** @description base64url */
@@ -5423,6 +5756,43 @@ export interface operations {
             503: components["responses"]["Problem503"];
         };
     };
+    deleteAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "password": "correct horse battery staple"
+                 *     }
+                 */
+                "application/json": components["schemas"]["DeleteAccountBody"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            408: components["responses"]["Problem408"];
+            413: components["responses"]["Problem413"];
+            414: components["responses"]["Problem414"];
+            415: components["responses"]["Problem415"];
+            429: components["responses"]["Problem429"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
     updateMe: {
         parameters: {
             query?: never;
@@ -5842,6 +6212,240 @@ export interface operations {
             503: components["responses"]["Problem503"];
         };
     };
+    changePassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "currentPassword": "correct horse battery staple",
+                 *       "newPassword": "a longer passphrase, 2026"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ChangePasswordBody"];
+            };
+        };
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            408: components["responses"]["Problem408"];
+            413: components["responses"]["Problem413"];
+            414: components["responses"]["Problem414"];
+            415: components["responses"]["Problem415"];
+            429: components["responses"]["Problem429"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    changeEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "newEmail": "ada.obi@example.com",
+                 *       "password": "correct horse battery staple"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ChangeEmailBody"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            408: components["responses"]["Problem408"];
+            413: components["responses"]["Problem413"];
+            414: components["responses"]["Problem414"];
+            415: components["responses"]["Problem415"];
+            429: components["responses"]["Problem429"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    listSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: The signed-in devices of the account */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "5f0c2b7e-8a51-4c1e-9d63-2f1a7c9e4b10",
+                     *           "createdAt": "2026-12-01T09:12:44.000Z",
+                     *           "lastUsedAt": "2026-12-07T16:02:10.000Z",
+                     *           "userAgent": "Oja/2.3 (iPhone; iOS 18.1)",
+                     *           "current": true
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SessionList"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            408: components["responses"]["Problem408"];
+            413: components["responses"]["Problem413"];
+            414: components["responses"]["Problem414"];
+            415: components["responses"]["Problem415"];
+            429: components["responses"]["Problem429"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    deleteSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Opaque id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            408: components["responses"]["Problem408"];
+            413: components["responses"]["Problem413"];
+            414: components["responses"]["Problem414"];
+            415: components["responses"]["Problem415"];
+            429: components["responses"]["Problem429"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    exportAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Everything Oja holds about the account, as JSON */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "exportedAt": "2026-12-07T10:30:00.000Z",
+                     *       "profile": {
+                     *         "id": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *         "email": "ada@example.com",
+                     *         "name": "Ada Obi",
+                     *         "role": "user",
+                     *         "emailVerified": true,
+                     *         "bio": "Decluttering a three-bedroom flat before moving to Abuja.",
+                     *         "location": "text",
+                     *         "avatarUrl": "https://cdn.oja.example/images/3f2c7a4e/avatarUrl.webp",
+                     *         "createdAt": "2026-12-07T10:30:00.000Z"
+                     *       },
+                     *       "addresses": [
+                     *         {}
+                     *       ],
+                     *       "listings": [
+                     *         {}
+                     *       ],
+                     *       "wants": [
+                     *         {}
+                     *       ],
+                     *       "wishlist": [
+                     *         {}
+                     *       ],
+                     *       "orders": [
+                     *         {}
+                     *       ],
+                     *       "sales": [
+                     *         {}
+                     *       ],
+                     *       "messages": [
+                     *         {}
+                     *       ],
+                     *       "reviews": {
+                     *         "written": [
+                     *           {}
+                     *         ],
+                     *         "received": [
+                     *           {}
+                     *         ]
+                     *       },
+                     *       "notifications": [
+                     *         {}
+                     *       ],
+                     *       "limits": {
+                     *         "perSection": 1
+                     *       },
+                     *       "truncated": [
+                     *         "text"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AccountExport"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            408: components["responses"]["Problem408"];
+            413: components["responses"]["Problem413"];
+            414: components["responses"]["Problem414"];
+            415: components["responses"]["Problem415"];
+            429: components["responses"]["Problem429"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
     listNotifications: {
         parameters: {
             query?: {
@@ -6050,6 +6654,53 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["Problem400"];
+            408: components["responses"]["Problem408"];
+            413: components["responses"]["Problem413"];
+            414: components["responses"]["Problem414"];
+            415: components["responses"]["Problem415"];
+            429: components["responses"]["Problem429"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    replaceAvatar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["ReplaceAvatarBody"];
+            };
+        };
+        responses: {
+            /** @description OK: Upload my profile picture (multipart field `file`: JPEG, PNG or WebP by content, max 10 MB) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *       "email": "ada@example.com",
+                     *       "name": "Ada Obi",
+                     *       "role": "user",
+                     *       "emailVerified": true,
+                     *       "bio": "Decluttering a three-bedroom flat before moving to Abuja.",
+                     *       "location": "text",
+                     *       "avatarUrl": "https://cdn.oja.example/images/3f2c7a4e/avatarUrl.webp",
+                     *       "createdAt": "2026-12-07T10:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -6634,7 +7285,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Created: Add a photo (multipart field `file`: JPEG, PNG or WebP by content, max 10 MB, max 5 per listing) */
+            /** @description Created: The photo (one part sent), or `{items}` (several) */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -6654,7 +7305,7 @@ export interface operations {
                      *       "position": 0
                      *     }
                      */
-                    "application/json": components["schemas"]["ListingImage"];
+                    "application/json": components["schemas"]["UploadListingImagesResponse201"];
                 };
             };
             400: components["responses"]["Problem400"];
@@ -7130,6 +7781,17 @@ export interface operations {
                      *           "respondedAt": "2026-12-07T10:30:00.000Z",
                      *           "createdAt": "2026-12-07T10:30:00.000Z"
                      *         },
+                     *         "image": {
+                     *           "id": "9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64",
+                     *           "url": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/large",
+                     *           "variants": {
+                     *             "thumb": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/thumb",
+                     *             "medium": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/medium",
+                     *             "large": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/large"
+                     *           },
+                     *           "width": 1200,
+                     *           "height": 1600
+                     *         },
                      *         "clientId": "c-1733567400000-1",
                      *         "createdAt": "2026-12-07T10:30:00.000Z",
                      *         "readAt": "2026-12-07T10:30:00.000Z"
@@ -7170,6 +7832,17 @@ export interface operations {
                      *           "expiresAt": "2026-12-07T10:30:00.000Z",
                      *           "respondedAt": "2026-12-07T10:30:00.000Z",
                      *           "createdAt": "2026-12-07T10:30:00.000Z"
+                     *         },
+                     *         "image": {
+                     *           "id": "9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64",
+                     *           "url": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/large",
+                     *           "variants": {
+                     *             "thumb": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/thumb",
+                     *             "medium": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/medium",
+                     *             "large": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/large"
+                     *           },
+                     *           "width": 1200,
+                     *           "height": 1600
                      *         },
                      *         "clientId": "c-1733567400000-1",
                      *         "createdAt": "2026-12-07T10:30:00.000Z",
@@ -10519,6 +11192,17 @@ export interface operations {
                      *               "respondedAt": "2026-12-07T10:30:00.000Z",
                      *               "createdAt": "2026-12-07T10:30:00.000Z"
                      *             },
+                     *             "image": {
+                     *               "id": "9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64",
+                     *               "url": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/large",
+                     *               "variants": {
+                     *                 "thumb": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/thumb",
+                     *                 "medium": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/medium",
+                     *                 "large": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/large"
+                     *               },
+                     *               "width": 1200,
+                     *               "height": 1600
+                     *             },
                      *             "clientId": "c-1733567400000-1",
                      *             "createdAt": "2026-12-07T10:30:00.000Z",
                      *             "readAt": "2026-12-07T10:30:00.000Z"
@@ -10618,6 +11302,17 @@ export interface operations {
                      *           "respondedAt": "2026-12-07T10:30:00.000Z",
                      *           "createdAt": "2026-12-07T10:30:00.000Z"
                      *         },
+                     *         "image": {
+                     *           "id": "9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64",
+                     *           "url": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/large",
+                     *           "variants": {
+                     *             "thumb": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/thumb",
+                     *             "medium": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/medium",
+                     *             "large": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/large"
+                     *           },
+                     *           "width": 1200,
+                     *           "height": 1600
+                     *         },
                      *         "clientId": "c-1733567400000-1",
                      *         "createdAt": "2026-12-07T10:30:00.000Z",
                      *         "readAt": "2026-12-07T10:30:00.000Z"
@@ -10677,6 +11372,17 @@ export interface operations {
                      *           "expiresAt": "2026-12-07T10:30:00.000Z",
                      *           "respondedAt": "2026-12-07T10:30:00.000Z",
                      *           "createdAt": "2026-12-07T10:30:00.000Z"
+                     *         },
+                     *         "image": {
+                     *           "id": "9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64",
+                     *           "url": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/large",
+                     *           "variants": {
+                     *             "thumb": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/thumb",
+                     *             "medium": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/medium",
+                     *             "large": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/large"
+                     *           },
+                     *           "width": 1200,
+                     *           "height": 1600
                      *         },
                      *         "clientId": "c-1733567400000-1",
                      *         "createdAt": "2026-12-07T10:30:00.000Z",
@@ -10762,6 +11468,17 @@ export interface operations {
                      *           "respondedAt": "2026-12-07T10:30:00.000Z",
                      *           "createdAt": "2026-12-07T10:30:00.000Z"
                      *         },
+                     *         "image": {
+                     *           "id": "9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64",
+                     *           "url": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/large",
+                     *           "variants": {
+                     *             "thumb": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/thumb",
+                     *             "medium": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/medium",
+                     *             "large": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/large"
+                     *           },
+                     *           "width": 1200,
+                     *           "height": 1600
+                     *         },
                      *         "clientId": "c-1733567400000-1",
                      *         "createdAt": "2026-12-07T10:30:00.000Z",
                      *         "readAt": "2026-12-07T10:30:00.000Z"
@@ -10833,6 +11550,17 @@ export interface operations {
                      *             "expiresAt": "2026-12-07T10:30:00.000Z",
                      *             "respondedAt": "2026-12-07T10:30:00.000Z",
                      *             "createdAt": "2026-12-07T10:30:00.000Z"
+                     *           },
+                     *           "image": {
+                     *             "id": "9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64",
+                     *             "url": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/large",
+                     *             "variants": {
+                     *               "thumb": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/thumb",
+                     *               "medium": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/medium",
+                     *               "large": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/large"
+                     *             },
+                     *             "width": 1200,
+                     *             "height": 1600
                      *           },
                      *           "clientId": "c-1733567400000-1",
                      *           "createdAt": "2026-12-07T10:30:00.000Z",
@@ -10911,6 +11639,17 @@ export interface operations {
                      *         "respondedAt": "2026-12-07T10:30:00.000Z",
                      *         "createdAt": "2026-12-07T10:30:00.000Z"
                      *       },
+                     *       "image": {
+                     *         "id": "9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64",
+                     *         "url": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/large",
+                     *         "variants": {
+                     *           "thumb": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/thumb",
+                     *           "medium": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/medium",
+                     *           "large": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/large"
+                     *         },
+                     *         "width": 1200,
+                     *         "height": 1600
+                     *       },
                      *       "clientId": "c-1733567400000-1",
                      *       "createdAt": "2026-12-07T10:30:00.000Z",
                      *       "readAt": "2026-12-07T10:30:00.000Z"
@@ -10947,6 +11686,17 @@ export interface operations {
                      *         "expiresAt": "2026-12-07T10:30:00.000Z",
                      *         "respondedAt": "2026-12-07T10:30:00.000Z",
                      *         "createdAt": "2026-12-07T10:30:00.000Z"
+                     *       },
+                     *       "image": {
+                     *         "id": "9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64",
+                     *         "url": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/large",
+                     *         "variants": {
+                     *           "thumb": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/thumb",
+                     *           "medium": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/medium",
+                     *           "large": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/large"
+                     *         },
+                     *         "width": 1200,
+                     *         "height": 1600
                      *       },
                      *       "clientId": "c-1733567400000-1",
                      *       "createdAt": "2026-12-07T10:30:00.000Z",
@@ -11416,6 +12166,173 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Offer"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            408: components["responses"]["Problem408"];
+            413: components["responses"]["Problem413"];
+            414: components["responses"]["Problem414"];
+            415: components["responses"]["Problem415"];
+            429: components["responses"]["Problem429"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    sendImageMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Opaque id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "file": "(binary JPEG)",
+                 *       "clientId": "a1b2c3-photo-1",
+                 *       "caption": "The scratch on the left arm"
+                 *     }
+                 */
+                "multipart/form-data": components["schemas"]["SendImageMessageBody"];
+            };
+        };
+        responses: {
+            /** @description OK: `readAt`: when the recipient of the message had read up to it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *       "conversationId": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *       "senderId": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *       "kind": "text",
+                     *       "body": "Is this still available? Could you do ₦20,000?",
+                     *       "offer": {
+                     *         "id": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *         "conversationId": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *         "listingId": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *         "buyerId": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *         "sellerId": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *         "amount": 250000,
+                     *         "quantity": 1,
+                     *         "currency": "NGN",
+                     *         "status": "pending",
+                     *         "createdBy": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *         "parentOfferId": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *         "expiresAt": "2026-12-07T10:30:00.000Z",
+                     *         "respondedAt": "2026-12-07T10:30:00.000Z",
+                     *         "createdAt": "2026-12-07T10:30:00.000Z"
+                     *       },
+                     *       "image": {
+                     *         "id": "9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64",
+                     *         "url": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/large",
+                     *         "variants": {
+                     *           "thumb": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/thumb",
+                     *           "medium": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/medium",
+                     *           "large": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/large"
+                     *         },
+                     *         "width": 1200,
+                     *         "height": 1600
+                     *       },
+                     *       "clientId": "c-1733567400000-1",
+                     *       "createdAt": "2026-12-07T10:30:00.000Z",
+                     *       "readAt": "2026-12-07T10:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description Created: `readAt`: when the recipient of the message had read up to it */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *       "conversationId": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *       "senderId": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *       "kind": "text",
+                     *       "body": "Is this still available? Could you do ₦20,000?",
+                     *       "offer": {
+                     *         "id": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *         "conversationId": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *         "listingId": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *         "buyerId": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *         "sellerId": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *         "amount": 250000,
+                     *         "quantity": 1,
+                     *         "currency": "NGN",
+                     *         "status": "pending",
+                     *         "createdBy": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *         "parentOfferId": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *         "expiresAt": "2026-12-07T10:30:00.000Z",
+                     *         "respondedAt": "2026-12-07T10:30:00.000Z",
+                     *         "createdAt": "2026-12-07T10:30:00.000Z"
+                     *       },
+                     *       "image": {
+                     *         "id": "9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64",
+                     *         "url": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/large",
+                     *         "variants": {
+                     *           "thumb": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/thumb",
+                     *           "medium": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/medium",
+                     *           "large": "https://api.oja.example/v1/conversations/1d6f0a52-3c1b-4e8f-9a7d-2b5e8c4f6a10/images/9b2f4c1e-7d3a-4f6b-8e21-5c0d9a7b3e64/large"
+                     *         },
+                     *         "width": 1200,
+                     *         "height": 1600
+                     *       },
+                     *       "clientId": "c-1733567400000-1",
+                     *       "createdAt": "2026-12-07T10:30:00.000Z",
+                     *       "readAt": "2026-12-07T10:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            408: components["responses"]["Problem408"];
+            413: components["responses"]["Problem413"];
+            414: components["responses"]["Problem414"];
+            415: components["responses"]["Problem415"];
+            429: components["responses"]["Problem429"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    getImageMessageFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Opaque id */
+                id: string;
+                /** @description Opaque id */
+                imageId: string;
+                variant: "thumb" | "medium" | "large";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The WebP file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/webp": string;
                 };
             };
             400: components["responses"]["Problem400"];
