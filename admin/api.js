@@ -27,8 +27,8 @@ export const currentSession = () => session
 
 function schedule(expiresIn) {
   clearTimeout(refreshTimer)
-  // Refresh a minute before the access token expires (or at 80 % of a short lifetime).
-  const ms = Math.max(5_000, Math.min(expiresIn * 1000 - 60_000, expiresIn * 800))
+  // Refresh a minute before the access token expires (at 80 % of a lifetime of five minutes or less).
+  const ms = Math.max(5_000, expiresIn > 300 ? expiresIn * 1000 - 60_000 : expiresIn * 800)
   refreshTimer = setTimeout(() => void refresh().catch(() => signedOut()), ms)
 }
 

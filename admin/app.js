@@ -51,7 +51,13 @@ function Shell({ session }) {
     addEventListener('hashchange', onHash)
     return () => removeEventListener('hashchange', onHash)
   }, [])
-  useEffect(() => onAdminEvent((event) => setCounts((c) => ({ ...c, [event]: (c[event] ?? 0) + 1 }))), [])
+  useEffect(
+    () =>
+      onAdminEvent((event) => {
+        if (event.startsWith('admin:')) setCounts((c) => ({ ...c, [event]: (c[event] ?? 0) + 1 }))
+      }),
+    [],
+  )
   useEffect(() => onLiveStatus(setLive), [])
   const page = PAGES.find((p) => p.path === route.page)
   // Opening a page reads its new items: its count starts again.

@@ -7,7 +7,7 @@ export const ADMIN_EVENTS = ['admin:flag', 'admin:report', 'admin:dispute']
 let socket = null
 const listeners = new Set()
 
-/** `fn(event, data)` for every admin event; returns the unsubscribe. */
+/** `fn(event, data)` for every admin event (and `live:reconnected` after a reconnect); returns the unsubscribe. */
 export function onAdminEvent(fn) {
   listeners.add(fn)
   return () => listeners.delete(fn)
@@ -29,7 +29,12 @@ const setConnected = (value) => {
 function start() {
   // The handshake asks for the current token each time, so a reconnect uses the refreshed one.
   socket = io({ path: '/socket.io/', auth: (cb) => cb({ token: currentSession()?.accessToken }) })
-  socket.on('connect', () => setConnected(true))
+  let connections = 0
+  socket.on('connect', () => {
+    setConnected(true)
+    // Admin events are not stored: after a reconnect, the pages read their queues again.
+    if (++connections > 1) listeners.forEach((fn) => fn('live:reconnected', null))
+  })
   socket.on('disconnect', () => setConnected(false))
   socket.on('session:ended', () => socket?.disconnect())
   for (const event of ADMIN_EVENTS) socket.on(event, (payload) => listeners.forEach((fn) => fn(event, payload?.data)))

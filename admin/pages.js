@@ -25,9 +25,12 @@ const orderLink = (id, text) => html`<a href=${`#/orders/${id}`}>${text ?? id.sl
 /** Naira typed by a person → kobo; blank → undefined. */
 const koboOf = (naira) => (String(naira ?? '').trim() === '' ? undefined : Math.round(Number(naira) * 100))
 
-/** Reloads `reload` when one of `events` arrives on the live connection. */
+/** Calls `reload` when one of `events` arrives on the live connection, or when it reconnects (events may have been missed). */
 function useLiveReload(events, reload) {
-  useEffect(() => onAdminEvent((event) => events.includes(event) && reload()), [reload])
+  useEffect(
+    () => onAdminEvent((event) => (events.includes(event) || event === 'live:reconnected') && reload()),
+    [reload],
+  )
 }
 
 /** A status filter as a labelled select. */
@@ -258,6 +261,7 @@ export function UserPage({ id }) {
       Promise.all([
         api('GET', `/v1/admin/users/${encodeURIComponent(id)}`),
         api('GET', `/v1/admin/orders${qs({ buyerId: id, limit: 20 })}`),
+        api('GET', `/v1/admin/orders${qs({ sellerId: id, limit: 20 })}`),
       ]),
     [id],
   )
@@ -265,6 +269,7 @@ export function UserPage({ id }) {
     ${([
       d,
       orders,
+      sales,
     ]) => html`<${PageHeader} title=${d.user.name}>${d.user.email} · ${d.user.role} · joined <${Time} at=${d.user.createdAt} /></${PageHeader}>
       <p><a href="#/users">← All users</a></p>
       <${Notice} notice=${action.notice} />
@@ -348,33 +353,8 @@ export function UserPage({ id }) {
       </section>
       <section aria-labelledby="orders-h">
         <h2 id="orders-h">Orders</h2>
-        ${
-          orders.items.length === 0
-            ? html`<p class="muted">No orders.</p>`
-            : html`<div class="table-wrap">
-                <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">Order</th>
-                      <th scope="col">Payment</th>
-                      <th scope="col">Total</th>
-                      <th scope="col">Placed</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    ${orders.items.map(
-                      (o) =>
-                        html`<tr key=${o.id}>
-                          <td>${orderLink(o.id, o.payment?.reference ?? o.id.slice(0, 8))}</td>
-                          <td>${o.paymentStatus.replace(/_/g, ' ')}</td>
-                          <td>${money(o.total, o.currency)}</td>
-                          <td><${Time} at=${o.createdAt} /></td>
-                        </tr>`,
-                    )}
-                  </tbody>
-                </table>
-              </div>`
-        }
+        <${OrderTable} caption="Bought (newest 20)" orders=${orders.items} />
+        <${OrderTable} caption="Sold: orders with their lines (newest 20)" orders=${sales.items} />
       </section>
       <section aria-labelledby="reports-h">
         <h2 id="reports-h">Reports</h2>
@@ -382,6 +362,21 @@ export function UserPage({ id }) {
         <${ReportTable} caption="Made by them" reports=${d.reportsMade} />
       </section>`}
   <//>`
+}
+
+function OrderTable({ caption, orders }) {
+  return html`<div class="table-wrap"><table>
+    <caption>${caption}</caption>
+    <thead><tr><th scope="col">Order (reference)</th><th scope="col">Payment</th><th scope="col">Total</th><th scope="col">Placed</th></tr></thead>
+    <tbody>${
+      orders.length === 0
+        ? html`<tr><td colspan="4" class="muted">None.</td></tr>`
+        : orders.map(
+            (o) => html`<tr key=${o.id}><td>${orderLink(o.id, o.payment?.reference ?? o.id.slice(0, 8))}</td>
+            <td>${o.paymentStatus.replace(/_/g, ' ')}</td><td>${money(o.total, o.currency)}</td><td><${Time} at=${o.createdAt} /></td></tr>`,
+          )
+    }</tbody>
+  </table></div>`
 }
 
 function ReportTable({ caption, reports }) {

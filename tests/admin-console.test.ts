@@ -68,7 +68,13 @@ void t.test('the admin console in a real browser', async (t) => {
   t.teardown(() => paystack.close())
   const db = await testDatabase(t)
   const node = await startNode(t, db, {
-    env: { PAYSTACK_SECRET_KEY: paystack.secretKey, PAYSTACK_BASE_URL: paystack.url, PAYSTACK_TIMEOUT_MS: 2000 },
+    env: {
+      PAYSTACK_SECRET_KEY: paystack.secretKey,
+      PAYSTACK_BASE_URL: paystack.url,
+      PAYSTACK_TIMEOUT_MS: 2000,
+      // Short-lived access tokens: the console refreshes them (and its socket's) during the journey.
+      ACCESS_TOKEN_TTL_SECONDS: 30,
+    },
   })
   const app = Object.assign(node.app, { testDb: db })
   t.teardown(() => app.commerce.idle())
@@ -140,6 +146,10 @@ void t.test('the admin console in a real browser', async (t) => {
     // A refused call's own log line ("Failed to load resource: 4xx") is the browser's, not a fault.
     if (msg.type() === 'error' && !/Failed to load resource/.test(msg.text())) problems.push(msg.text())
   })
+  const refreshes: number[] = []
+  page.on('response', (r) => {
+    if (r.url().endsWith('/v1/auth/refresh')) refreshes.push(r.status())
+  })
   await page.addInitScript(
     "document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI))",
   )
@@ -185,6 +195,12 @@ void t.test('the admin console in a real browser', async (t) => {
   await openPage(page, 'Listing reports', 'Listing reports')
   await page.getByRole('heading', { name: 'Miracle weight loss tea', exact: true }).waitFor(WAIT)
   await snapshot(t, page, 'reports')
+  const report = page.locator('[data-report]').filter({ hasText: 'Miracle weight loss tea' })
+  await report.getByRole('button', { name: 'Dismiss' }).click()
+  t.same(await seriousViolations(page), [], 'the confirmation dialog: axe finds no serious or critical violation')
+  await confirmIn(page, { 'Note for the audit log': 'Handled by the ban below' }, 'Dismiss report')
+  await page.getByRole('status').filter({ hasText: 'Report dismissed.' }).waitFor(WAIT)
+  await report.waitFor({ state: 'detached', ...WAIT })
 
   // Users: search by email, open the profile, ban with the keyboard (asked first).
   await openPage(page, 'Users', 'Users')
@@ -233,7 +249,7 @@ void t.test('the admin console in a real browser', async (t) => {
 
   // The audit log holds every action above, newest first.
   await openPage(page, 'Audit log', 'Audit log')
-  for (const action of ['admin.review_hidden', 'admin.user_banned', 'admin.order_refunded'])
+  for (const action of ['admin.review_hidden', 'admin.report_dismissed', 'admin.user_banned', 'admin.order_refunded'])
     await page.locator(`tr[data-action="${action}"]`).first().waitFor(WAIT)
   await page.getByLabel('Action', { exact: true }).fill('admin.user_banned')
   await page.getByRole('button', { name: 'Filter' }).click()
@@ -268,6 +284,13 @@ void t.test('the admin console in a real browser', async (t) => {
   await page.screenshot({ path: path.join(ARTIFACTS, 'admin-phone.png'), fullPage: true })
   await page.setViewportSize({ width: 1280, height: 860 })
 
+  // The access token lives 30 s: by now it was refreshed, and the console still works with the new one.
+  if (refreshes.length === 0)
+    await page.waitForResponse((r) => r.url().endsWith('/v1/auth/refresh'), { timeout: 40_000 })
+  t.ok(refreshes.length > 0 && refreshes.every((s) => s === 200), `tokens refreshed (${refreshes.join(', ')})`)
+  await openPage(page, 'Audit log', 'Audit log')
+  await page.locator('tr[data-action="admin.report_dismissed"]').first().waitFor(WAIT)
+  await page.getByText('Live', { exact: true }).waitFor(WAIT)
   t.equal(tokensStored, 0, 'nothing in web storage before sign-in')
   t.equal(await page.evaluate('localStorage.length + sessionStorage.length'), 0, 'tokens never in web storage')
 
