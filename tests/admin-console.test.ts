@@ -346,7 +346,9 @@ void t.test("a normal user's token: /admin is the sign-in page, every admin call
     t.equal(res.status, 200, asset)
     t.equal(res.headers.get('content-security-policy'), CONSOLE_CSP, `${asset} carries the CSP`)
   }
-  t.equal((await fetch(`${node.url}/admin/vendor/nope.js`)).status, 404)
+  const unknownVendor = await fetch(`${node.url}/admin/vendor/nope.js`)
+  t.equal(unknownVendor.status, 404)
+  t.match(unknownVendor.headers.get('content-type'), /problem\+json/, 'a problem, like every other 404')
   t.equal((await fetch(`${node.url}/admin/missing.js`)).status, 404)
   const api = await fetch(`${node.url}/health`)
   t.equal(api.headers.get('content-security-policy'), null, "the API's answers keep their own headers")

@@ -67,7 +67,7 @@ export async function consolePlugin(app: FastifyInstance): Promise<void> {
 
   app.get<{ Params: { file: string } }>('/admin/vendor/:file', { schema: { hide: true } }, async (req, reply) => {
     const asset = vendor.get(req.params.file)
-    if (!asset) return reply.code(404).type('text/plain; charset=utf-8').send('Not found')
+    if (!asset) return reply.callNotFound()
     reply.header('etag', asset.etag).header('cache-control', 'public, max-age=3600')
     if (req.headers['if-none-match'] === asset.etag) return reply.code(304).send()
     return reply.type(asset.type).send(asset.body)
