@@ -97,7 +97,7 @@ export function ConfirmDialog({ open, title, message, confirmLabel, danger, fiel
             label=${f.label}
             hint=${f.hint}
             as=${f.as ?? 'input'}
-            type=${f.type ?? 'text'}
+            type=${f.as ? undefined : (f.type ?? 'text')}
             name=${f.name}
             required=${!!f.required}
             min=${f.min}

@@ -48,10 +48,16 @@ async function openPage(page: Page, link: string, heading: string) {
   await page.getByRole('heading', { level: 1, name: heading }).waitFor(WAIT)
 }
 
-/** Opens a dialog from `button`, fills its fields by label, confirms with `confirm`. */
-async function confirmIn(page: Page, fields: Record<string, string>, confirm: string) {
+/** In the open dialog: picks `choices` and fills `fields` (by label), then confirms with `confirm`. */
+async function confirmIn(
+  page: Page,
+  fields: Record<string, string>,
+  confirm: string,
+  choices: Record<string, string> = {},
+) {
   const dialog = page.getByRole('dialog')
   await dialog.waitFor(WAIT)
+  for (const [label, value] of Object.entries(choices)) await dialog.getByLabel(label).selectOption(value)
   for (const [label, value] of Object.entries(fields)) await dialog.getByLabel(label).fill(value)
   await dialog.getByRole('button', { name: confirm }).click()
 }
@@ -119,6 +125,8 @@ void t.test('the admin console in a real browser', async (t) => {
   const lamp = await aListing(app.db, seller.id, { title: 'Brass floor lamp', price: 30_000_00, quantity: 2 })
   const order = await paidOrder(app, paystack, buyer, [lamp.id])
   const reference = order.payment.reference as string
+  const chair = await aListing(app.db, seller.id, { title: 'Rattan armchair', price: 20_000_00 })
+  const disputed = await paidOrder(app, paystack, buyer, [chair.id])
 
   const userDataDir = mkdtempSync(path.join(tmpdir(), 'oja-chromium-'))
   t.teardown(() => rmSync(userDataDir, { recursive: true, force: true }))
@@ -229,6 +237,12 @@ void t.test('the admin console in a real browser', async (t) => {
   await page.getByRole('button', { name: 'Look up' }).click()
   await page.locator(`[data-order="${order.id}"]`).waitFor(WAIT)
   await page.getByText('Order placed').waitFor(WAIT) // the shipment's history
+  // Too much: the problem's detail is shown, nothing changes.
+  await page.getByRole('button', { name: 'Refund', exact: true }).click()
+  await confirmIn(page, { 'Amount in naira (empty: all of it)': '1000000', Reason: 'Typo' }, 'Refund')
+  const refusal = page.getByRole('alert')
+  await refusal.waitFor(WAIT)
+  t.match(await refusal.innerText(), /\S/, `the problem's detail is shown: ${await refusal.innerText()}`)
   await page.getByRole('button', { name: 'Refund', exact: true }).click()
   await confirmIn(page, { 'Amount in naira (empty: all of it)': '50', Reason: 'One bulb was broken' }, 'Refund')
   await page.getByRole('status').filter({ hasText: 'Refund of ₦50.00' }).waitFor(WAIT)
@@ -242,14 +256,39 @@ void t.test('the admin console in a real browser', async (t) => {
   t.equal(refunded.json.refundedAmount, 50_00, 'a part refunded')
   await snapshot(t, page, 'order')
 
-  // Disputes and payouts; a refused action shows the problem's detail.
+  // A dispute opened by the buyer arrives live (a count on its page's link); resolve it.
+  const opened = await call(app, 'POST', `/v1/shipments/${disputed.shipments[0].id}/disputes`, {
+    token: buyer.accessToken,
+    body: { reason: 'damaged', detail: 'One leg is snapped' },
+  })
+  t.equal(opened.statusCode, 201, opened.body)
+  await page.locator('[data-live="admin:dispute"]').waitFor(WAIT)
   await openPage(page, 'Disputes & payouts', 'Disputes & payouts')
+  const dispute = page.locator(`[data-dispute="${opened.json.id}"]`)
+  await dispute.getByText('One leg is snapped').waitFor(WAIT)
   await page.getByRole('heading', { name: 'Payouts', level: 2 }).waitFor(WAIT)
   await snapshot(t, page, 'money')
+  await dispute.getByRole('button', { name: 'Resolve' }).click()
+  await confirmIn(
+    page,
+    { 'Refund in naira (split only)': '40', 'Note (both sides see it)': 'Partly damaged' },
+    'Resolve dispute',
+    { Outcome: 'split' },
+  )
+  await page.getByRole('status').filter({ hasText: 'Dispute resolved.' }).waitFor(WAIT)
+  await dispute.waitFor({ state: 'detached', ...WAIT })
+  const resolved = await call(app, 'GET', `/v1/disputes/${opened.json.id}`, { token: admin.accessToken })
+  t.match(resolved.json, { status: 'resolved', outcome: 'split', refundAmount: 40_00 })
 
   // The audit log holds every action above, newest first.
   await openPage(page, 'Audit log', 'Audit log')
-  for (const action of ['admin.review_hidden', 'admin.report_dismissed', 'admin.user_banned', 'admin.order_refunded'])
+  for (const action of [
+    'admin.review_hidden',
+    'admin.report_dismissed',
+    'admin.user_banned',
+    'admin.order_refunded',
+    'admin.dispute_resolved',
+  ])
     await page.locator(`tr[data-action="${action}"]`).first().waitFor(WAIT)
   await page.getByLabel('Action', { exact: true }).fill('admin.user_banned')
   await page.getByRole('button', { name: 'Filter' }).click()
