@@ -1,5 +1,5 @@
 // The Oja admin console: sign-in, then pages over the public admin API, with live counts.
-import { render, useEffect, useState } from '/admin/vendor/preact-htm.js'
+import { render, useEffect, useRef, useState } from '/admin/vendor/preact-htm.js'
 import { currentSession, onSession, signIn, signOut } from './api.js'
 import { onAdminEvent, onLiveStatus } from './live.js'
 import { html, Field, useAction, Notice } from './ui.js'
@@ -51,15 +51,19 @@ function Shell({ session }) {
     addEventListener('hashchange', onHash)
     return () => removeEventListener('hashchange', onHash)
   }, [])
+  const page = PAGES.find((p) => p.path === route.page)
+  // What the open page shows live is seen already: only the other pages' links count.
+  const shown = useRef(page.live)
+  shown.current = page.live
   useEffect(
     () =>
       onAdminEvent((event) => {
-        if (event.startsWith('admin:')) setCounts((c) => ({ ...c, [event]: (c[event] ?? 0) + 1 }))
+        if (event.startsWith('admin:') && event !== shown.current)
+          setCounts((c) => ({ ...c, [event]: (c[event] ?? 0) + 1 }))
       }),
     [],
   )
   useEffect(() => onLiveStatus(setLive), [])
-  const page = PAGES.find((p) => p.path === route.page)
   // Opening a page reads its new items: its count starts again.
   useEffect(() => {
     if (page.live) setCounts((c) => ({ ...c, [page.live]: 0 }))
@@ -78,8 +82,7 @@ function Shell({ session }) {
           const n = p.live ? (counts[p.live] ?? 0) : 0
           return html`<li key=${p.path}>
             <a href=${`#/${p.path}`} aria-current=${p.path === route.page ? 'page' : undefined}>
-              ${p.label}
-              ${n > 0 ? html` <span class="count" data-live=${p.live}>${n}<span class="sr-only"> new</span></span>` : null}
+              ${p.label}${n > 0 ? html` <span class="count" data-live=${p.live}>${n}<span class="sr-only"> new</span></span>` : null}
             </a>
           </li>`
         })}

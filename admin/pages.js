@@ -432,7 +432,7 @@ export function OrdersPage({ id }) {
   }
   return html`<${PageHeader} title="Orders">Look an order up by its id or its Paystack reference; refund it in full or in part.</${PageHeader}>
     <form class="toolbar" role="search" onSubmit=${lookup}>
-      <${Field} label="Order id or Paystack reference" name="order" value=${id ?? ''} required />
+      <${Field} wide label="Order id or Paystack reference" name="order" value=${id ?? ''} required />
       <button type="submit" class="primary">Look up</button>
     </form>
     ${id ? html`<${OrderDetail} key=${id} idOrReference=${id} />` : null}`
@@ -776,8 +776,7 @@ function AuditTable({ items, caption }) {
               <td><${Time} at=${a.createdAt} /></td>
               <td><code>${a.action}</code></td>
               <td>
-                ${a.targetType}
-                ${a.targetType === 'user' ? userLink(a.targetId) : a.targetType === 'order' ? orderLink(a.targetId) : a.targetId.slice(0, 8)}
+                ${a.targetType}${' '}${a.targetType === 'user' ? userLink(a.targetId) : a.targetType === 'order' ? orderLink(a.targetId) : a.targetId.slice(0, 8)}
               </td>
               <td>${a.actorId ? userLink(a.actorId) : 'system'}${a.actorRole ? ` (${a.actorRole})` : ''}</td>
               <td>${a.note ?? ''}</td>

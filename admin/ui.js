@@ -15,8 +15,8 @@ export const Time = ({ at }) =>
 let nextId = 0
 export const useId = (prefix = 'f') => useRef(`${prefix}-${++nextId}`).current
 
-/** A labelled input (or textarea / select); extra props go to the control. */
-export function Field({ label, hint, as = 'input', children, ...props }) {
+/** A labelled input (or textarea / select; `wide` for long values); extra props go to the control. */
+export function Field({ label, hint, as = 'input', wide, children, ...props }) {
   const id = useId()
   const hintId = hint ? `${id}-hint` : undefined
   const control =
@@ -27,7 +27,7 @@ export function Field({ label, hint, as = 'input', children, ...props }) {
             ${children}
           </select>`
         : html`<input id=${id} aria-describedby=${hintId} ...${props} />`
-  return html`<div class="field">
+  return html`<div class=${wide ? 'field field-wide' : 'field'}>
     <label for=${id}>${label}</label>${control}${hint ? html`<small id=${hintId}>${hint}</small>` : null}
   </div>`
 }

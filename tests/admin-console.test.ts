@@ -192,16 +192,26 @@ void t.test('the admin console in a real browser', async (t) => {
     'the other one is still there',
   )
 
-  // A new flag by another user arrives live: in the queue and as a count in the navigation.
+  // A new flag by another user arrives live in the open queue; a new report, on another
+  // page, is counted on that page's link.
   t.equal((await flag(later, 'Personal attack')).statusCode, 201)
   await page.locator(`[data-review="${later}"]`).getByText('Personal attack').waitFor(WAIT)
-  const count = page.locator('[data-live="admin:flag"]')
+  const radio = await aListing(app.db, seller.id, { title: 'Vintage radio' })
+  const reported = await call(app, 'POST', `/v1/listings/${radio.id}/reports`, {
+    token: flagger.accessToken,
+    body: { reason: 'prohibited', detail: 'Looks stolen' },
+  })
+  t.equal(reported.statusCode, 201, reported.body)
+  const count = page.locator('[data-live="admin:report"]')
   await count.waitFor(WAIT)
-  t.match(await count.innerText(), /^1/, 'the navigation counts the new flag')
+  t.match(await count.innerText(), /^1/, 'the navigation counts the new report')
+  t.equal(await page.locator('[data-live="admin:flag"]').count(), 0, 'the flag on the open page is not counted')
 
   // Listing reports.
   await openPage(page, 'Listing reports', 'Listing reports')
   await page.getByRole('heading', { name: 'Miracle weight loss tea', exact: true }).waitFor(WAIT)
+  await page.getByRole('heading', { name: 'Vintage radio', exact: true }).waitFor(WAIT)
+  t.equal(await count.count(), 0, 'opening the page clears its count')
   await snapshot(t, page, 'reports')
   const report = page.locator('[data-report]').filter({ hasText: 'Miracle weight loss tea' })
   await report.getByRole('button', { name: 'Dismiss' }).click()
