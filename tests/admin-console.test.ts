@@ -6,7 +6,7 @@
  * page go to tests/artifacts/ for people to look at.
  */
 import t, { type Test } from 'tap'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -68,7 +68,12 @@ async function signIn(page: Page, user: SignedInUser) {
   await page.getByRole('button', { name: 'Sign in' }).click()
 }
 
+// A browser journey: about a minute alone, more while the rest of the suite shares the CPUs.
+t.setTimeout(300_000)
+
 void t.test('the admin console in a real browser', async (t) => {
+  if (!existsSync(CHROMIUM))
+    throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (.ci/run does), or set CHROMIUM_PATH`)
   mkdirSync(ARTIFACTS, { recursive: true })
   const paystack = await FakePaystack.start()
   t.teardown(() => paystack.close())
