@@ -33,7 +33,9 @@ const VENDOR: Record<string, { file: string; type: string }> = {
   'preact-htm.js': { file: 'htm/preact/standalone.module.js', type: 'text/javascript; charset=utf-8' },
   'uplot.js': { file: 'uplot/dist/uPlot.esm.js', type: 'text/javascript; charset=utf-8' },
   'uplot.css': { file: 'uplot/dist/uPlot.min.css', type: 'text/css; charset=utf-8' },
-  'socket.io.js': { file: 'socket.io-client/dist/socket.io.esm.min.js', type: 'text/javascript; charset=utf-8' },
+  // The client build the socket.io server package ships (a runtime dependency, and the server's own
+  // version), not socket.io-client, which is a devDependency and absent from production installs.
+  'socket.io.js': { file: 'socket.io/client-dist/socket.io.esm.min.js', type: 'text/javascript; charset=utf-8' },
 }
 
 function loadVendor() {
