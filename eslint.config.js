@@ -93,6 +93,31 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
   },
   {
+    // The admin console's ES modules run in the browser.
+    files: ['admin/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        [
+          'window',
+          'document',
+          'location',
+          'fetch',
+          'crypto',
+          'console',
+          'setTimeout',
+          'clearTimeout',
+          'addEventListener',
+          'removeEventListener',
+          'URLSearchParams',
+          'FormData',
+          'Intl',
+          'ResizeObserver',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
     files: ['src/cli/**', 'tests/bench/**', '.ci/**'],
     rules: { 'no-console': 'off' },
   },

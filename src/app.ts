@@ -56,6 +56,7 @@ import { chatFeature, type Presence } from './chat/index.js'
 import { digestFeature } from './digest/index.js'
 import { emitUnread, pushFeature, type PushPlatform, type PushSender } from './push/index.js'
 import { trustFeature } from './trust/index.js'
+import { consolePlugin } from './console/index.js'
 
 export type BuildOptions = {
   /** An open database to use (tests share one); otherwise the app opens and closes its own. */
@@ -322,6 +323,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     await app.register(trustFeature, {
       removeListing: (ctx, id, opts) => app.catalogue.listings.remove(ctx, id, opts),
     })
+    await app.register(consolePlugin) // GET /admin: the admin console's static files, on the public API
 
     // Reference data always; demo data on an empty database when asked (after features, whose seeders it runs).
     if (ownsDb) {

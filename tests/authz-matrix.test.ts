@@ -615,6 +615,11 @@ const MATRIX: Record<string, Entry> = {
     setup: async (w) => ({ params: { id: await listing(w) }, body: { reason: 'prohibited item' } }),
   },
   'GET /v1/admin/users': { expect: ADMIN },
+  'GET /v1/admin/users/{id}': {
+    expect: ADMIN,
+    setup: async (w) => ({ params: { id: w.owner.id } }),
+  },
+  'GET /v1/admin/orders': { expect: ADMIN },
   'POST /v1/admin/users/{id}/ban': {
     expect: ADMIN,
     setup: async (w) => ({ params: { id: (await aUser(w.app)).id }, body: { reason: 'spam' } }),

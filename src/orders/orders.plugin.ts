@@ -3,6 +3,7 @@ import fp from 'fastify-plugin'
 import { idempotencyPlugin } from '../idempotency/index.js'
 import type { Payments } from '../payments/index.js'
 import { ordersRoutes } from './orders.routes.js'
+import { adminOrderSearchRoutes } from './orders.admin-search.js'
 import { createOrdersService, type OrdersService } from './orders.service.js'
 
 /** The commerce handle tests and operations use: services, the gateway, and a way to wait for background work. */
@@ -40,6 +41,7 @@ export const ordersFeature = fp(
     await app.register(async (scope) => {
       await scope.register(idempotencyPlugin, { db: app.db })
       await scope.register(ordersRoutes, { orders })
+      await scope.register(adminOrderSearchRoutes)
     })
   },
   { name: 'oja-orders', dependencies: ['oja-auth', 'oja-errors', 'oja-payments'] },

@@ -6,6 +6,7 @@ import { createReviewsService } from './reviews.service.js'
 import { reviewsRoutes } from './reviews.routes.js'
 import { createModerationService } from './moderation.service.js'
 import { moderationRoutes } from './moderation.routes.js'
+import { adminUserDetailRoutes } from './admin-user-detail.js'
 
 /** What trust needs from other features, passed in explicitly (app.ts wires it). */
 export type TrustFeatureOptions = {
@@ -17,6 +18,7 @@ export type TrustFeatureOptions = {
 export const trustFeature: FastifyPluginAsync<TrustFeatureOptions> = async (app, opts) => {
   const admin = createAdminService({ spine: app.spine })
   await app.register(adminRoutes, { admin })
+  await app.register(adminUserDetailRoutes)
   await app.register(reviewsRoutes, { reviews: createReviewsService({ spine: app.spine }) })
   const moderation = createModerationService({
     spine: app.spine,
