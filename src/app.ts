@@ -31,6 +31,7 @@ import {
   avatarFeature,
   createAccountsService,
   lifecycleRoutes,
+  passwords,
   purgeUserTokensJob,
   ratingOf,
   type AccountsService,
@@ -236,6 +237,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     await app.register(idempotencyPlugin, { db })
     await app.register(etagPlugin, { routes: publicReads })
 
+    passwords.configure({ concurrency: config.PASSWORD_HASH_CONCURRENCY, queue: config.PASSWORD_HASH_QUEUE })
     const profileExtras: ProfileExtras = async (db, userId) => {
       const [rating, activeListings] = await Promise.all([ratingOf(db, userId), activeListingsOf(db, userId)])
       return { rating, activeListings }

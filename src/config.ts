@@ -24,6 +24,10 @@ export const EnvSchema = Type.Object({
   CURSOR_SECRET: Type.Optional(Type.String({ minLength: 32 })),
   ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 30, default: 900 }),
   REFRESH_TOKEN_TTL_DAYS: Type.Integer({ minimum: 1, default: 30 }),
+  /** Password hashes (argon2) run at once per process; the rest wait or are refused (see passwords.ts). */
+  PASSWORD_HASH_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
+  /** Password checks that may wait for a hashing slot; past this, 503 PASSWORD_CHECK_BUSY. */
+  PASSWORD_HASH_QUEUE: Type.Integer({ minimum: 0, maximum: 10_000, default: 100 }),
   /**
    * A rotated refresh token presented again this many seconds after its rotation answers the
    * session's current pair (a retry after a lost answer) instead of revoking the family; 0: never.

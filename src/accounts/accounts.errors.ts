@@ -4,6 +4,13 @@ import { defineError } from '../shared/index.js'
 export const AccountErrors = {
   emailTaken: defineError('EMAIL_TAKEN', 409, 'An account with this email already exists'),
   invalidCredentials: defineError('INVALID_CREDENTIALS', 401, 'Email or password is wrong'),
+  /** More password checks at once than this node hashes and queues: try again in a second. */
+  passwordCheckBusy: defineError(
+    'PASSWORD_CHECK_BUSY',
+    503,
+    'Too many sign-ins at once; try again in a moment',
+    () => ({ headers: { 'retry-after': '1' } }),
+  ),
   invalidRefreshToken: defineError('INVALID_REFRESH_TOKEN', 401, 'The refresh token is not valid; sign in again'),
   refreshTokenReused: defineError(
     'REFRESH_TOKEN_REUSED',

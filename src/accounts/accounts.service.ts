@@ -1,6 +1,6 @@
+import { hash as argonHash } from '@node-rs/argon2'
 import type { Job } from '../jobs/index.js'
 import { createHash, createHmac, randomBytes } from 'node:crypto'
-import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2'
 import type { Config } from '../config.js'
 import type { Db } from '../db/index.js'
 import type { EventSpine } from '../events/index.js'
@@ -10,13 +10,12 @@ import type { Actor, Ctx, Role } from '../shared/index.js'
 import { Errors } from '../shared/index.js'
 import { AuthErrors } from '../auth/index.js'
 import { AccountErrors } from './accounts.errors.js'
+import { ARGON_OPTS, passwords } from './passwords.js'
 import { switchEmail } from './lifecycle.service.js'
 import type { LoginLimiter } from './login-limiter.js'
 import { AddressModel, User } from './accounts.model.js'
 import type { Address, AddressInput, AddressPatch, Me, UpdateMeBody } from './accounts.schemas.js'
 import type { BlockRow, RefreshTokenRow, SessionRow, UserRow } from './accounts.tables.js'
-
-export const ARGON_OPTS = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } // OWASP's argon2id minimum
 
 export type SessionMeta = { ip?: string; userAgent?: string }
 export type TokenPair = { accessToken: string; refreshToken: string; expiresIn: number }
@@ -150,7 +149,7 @@ export function createAccountsService(deps: AccountsDeps) {
 
   return {
     async register(ctx: Ctx, input: { email: string; password: string; name: string }, meta: SessionMeta) {
-      const passwordHash = await argonHash(input.password, ARGON_OPTS)
+      const passwordHash = await passwords.hash(input.password)
       const result = await spine.transaction(ctx, async (tx) => {
         const email = normEmail(input.email)
         const exists = await tx.db('users').whereRaw('lower(email) = ?', [email]).first('id')
@@ -177,7 +176,7 @@ export function createAccountsService(deps: AccountsDeps) {
       // Counted before the password is checked, so concurrent guesses cannot overtake the count.
       await deps.loginLimiter.attempt(email, ip)
       const user = await User.query(ctx.db).whereRaw('lower(email) = ?', [email]).first()
-      const ok = await argonVerify(user?.passwordHash ?? (await dummyHash), input.password).catch(() => false)
+      const ok = await passwords.verify(user?.passwordHash ?? (await dummyHash), input.password)
       if (!user || !ok) throw AccountErrors.invalidCredentials()
       await deps.loginLimiter.succeed(email, ip)
       if (user.bannedAt) throw AuthErrors.banned()
@@ -362,7 +361,7 @@ export function createAccountsService(deps: AccountsDeps) {
         .andWhere('expires_at', '>', ctx.db.fn.now())
         .first('user_id')
       if (!pending) throw AccountErrors.invalidToken()
-      const passwordHash = await argonHash(password, ARGON_OPTS)
+      const passwordHash = await passwords.hash(password)
       const userId = await spine.transaction(ctx, async (tx) => {
         // The account's row first: two resets with two of its links run one after the other
         // (the second finds its link spent) instead of deadlocking on each other's tokens.

@@ -4,6 +4,7 @@
 export { accountsRoutes } from './accounts.routes.js'
 /** Password and email changes, sessions, export and erasure (registered right after accountsRoutes). */
 export { lifecycleRoutes } from './lifecycle.routes.js'
+export { passwords } from './passwords.js'
 export { createAccountsService, purgeUserTokensJob } from './accounts.service.js'
 export type { AccountsService, ProfileExtras } from './accounts.service.js'
 export { LoginLimiter } from './login-limiter.js'

@@ -1,4 +1,3 @@
-import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2'
 import { createHash, randomBytes } from 'node:crypto'
 import { audit } from '../audit/index.js'
 import type { Config } from '../config.js'
@@ -11,7 +10,7 @@ import { payoutInFlight } from '../payouts/index.js'
 import type { Actor, Ctx, TxCtx } from '../shared/index.js'
 import { Errors } from '../shared/index.js'
 import { AccountErrors } from './accounts.errors.js'
-import { ARGON_OPTS } from './accounts.service.js'
+import { passwords } from './passwords.js'
 import type { UserRow } from './accounts.tables.js'
 import type { LoginLimiter } from './login-limiter.js'
 import type { AccountExport, SessionView } from './lifecycle.schemas.js'
@@ -100,7 +99,7 @@ export function createLifecycleService(deps: LifecycleDeps) {
     await deps.passwordLimiter.attempt(key, ip)
     const user = await ctx.db('users').where('id', ctx.actor.id).first()
     if (!user || user.deleted_at) throw Errors.unauthenticated()
-    const ok = await argonVerify(user.password_hash, password).catch(() => false)
+    const ok = await passwords.verify(user.password_hash, password)
     if (!ok) throw AccountErrors.wrongPassword()
     await deps.passwordLimiter.succeed(key, ip)
     return user
@@ -161,7 +160,7 @@ export function createLifecycleService(deps: LifecycleDeps) {
       ip: string,
     ): Promise<void> {
       await checkPassword(ctx, input.currentPassword, ip)
-      const passwordHash = await argonHash(input.newPassword, ARGON_OPTS)
+      const passwordHash = await passwords.hash(input.newPassword)
       const ended = await spine.transaction(ctx, async (tx) => {
         await tx.db('users').where('id', ctx.actor.id).forNoKeyUpdate().first('id')
         await tx
