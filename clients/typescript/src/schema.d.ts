@@ -1061,6 +1061,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Find orders by Paystack reference, buyer, seller or payment status, newest first
+         * @description Admins only.
+         */
+        get: operations["listAdminOrders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/balance": {
         parameters: {
             query?: never;
@@ -1826,6 +1846,26 @@ export interface paths {
         patch: operations["updateCategory"];
         trace?: never;
     };
+    "/v1/admin/users/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A user with their newest listings, the reports on them and by them, and counts
+         * @description Admins only.
+         */
+        get: operations["getAdminUser"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/shipments/{id}/reviews": {
         parameters: {
             query?: never;
@@ -2132,6 +2172,11 @@ export interface components {
             position: number;
             listingCount: number;
         };
+        /** AdminOrderPage */
+        AdminOrderPage: {
+            items: components["schemas"]["Order"][];
+            nextCursor: string | null;
+        };
         /** AdminPayout */
         AdminPayout: {
             /**
@@ -2243,6 +2288,86 @@ export interface components {
             banReason: string | null;
             /** Format: date-time */
             createdAt: string;
+        };
+        /** AdminUserDetail */
+        AdminUserDetail: {
+            user: components["schemas"]["AdminUser"];
+            emailVerified: boolean;
+            counts: {
+                listings: number;
+                ordersAsBuyer: number;
+                /** @description Reports on this user's listings */
+                reportsAgainst: number;
+                reportsMade: number;
+            };
+            /** @description The newest 20 listings, any status */
+            listings: {
+                /**
+                 * Format: uuid
+                 * @description Opaque id
+                 */
+                id: string;
+                title: string;
+                /** @description draft, active, sold or removed */
+                status: string;
+                price: number;
+                currency: string;
+                /** @description Off every public path while its seller's ban lasts */
+                hiddenByBan: boolean;
+                openReports: number;
+                /** Format: date-time */
+                createdAt: string;
+            }[];
+            /** @description The newest 20 reports on their listings */
+            reportsAgainst: {
+                /**
+                 * Format: uuid
+                 * @description Opaque id
+                 */
+                id: string;
+                /**
+                 * Format: uuid
+                 * @description Opaque id
+                 */
+                listingId: string;
+                listingTitle: string;
+                /**
+                 * Format: uuid
+                 * @description Opaque id
+                 */
+                reporterId: string;
+                reason: string;
+                detail: string | null;
+                /** @description open, dismissed or actioned */
+                status: string;
+                /** Format: date-time */
+                createdAt: string;
+            }[];
+            /** @description The newest 20 reports they made */
+            reportsMade: {
+                /**
+                 * Format: uuid
+                 * @description Opaque id
+                 */
+                id: string;
+                /**
+                 * Format: uuid
+                 * @description Opaque id
+                 */
+                listingId: string;
+                listingTitle: string;
+                /**
+                 * Format: uuid
+                 * @description Opaque id
+                 */
+                reporterId: string;
+                reason: string;
+                detail: string | null;
+                /** @description open, dismissed or actioned */
+                status: string;
+                /** Format: date-time */
+                createdAt: string;
+            }[];
         };
         /** AdminUserPage */
         AdminUserPage: {
@@ -5416,12 +5541,44 @@ export interface operations {
             };
             400: components["responses"]["Problem400"];
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `EMAIL_TAKEN`: An account with this email already exists
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "EMAIL_TAKEN";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
             429: components["responses"]["Problem429"];
             500: components["responses"]["Problem500"];
-            503: components["responses"]["Problem503"];
+            /**
+             * @description Problem (RFC 9457), status 503. `code` is one of:
+             *     - `PASSWORD_CHECK_BUSY`: Too many sign-ins at once; try again in a moment
+             *     - `SERVICE_UNAVAILABLE`: The service is briefly unavailable; try again
+             *     - `TIMEOUT`: The request took too long
+             *     - `TRY_AGAIN`: detail=>detail
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "PASSWORD_CHECK_BUSY" | "SERVICE_UNAVAILABLE" | "TIMEOUT" | "TRY_AGAIN";
+                    } & components["schemas"]["Problem"];
+                };
+            };
         };
     };
     login: {
@@ -5471,13 +5628,45 @@ export interface operations {
                 };
             };
             400: components["responses"]["Problem400"];
+            /**
+             * @description Problem (RFC 9457), status 401. `code` is one of:
+             *     - `INVALID_CREDENTIALS`: Email or password is wrong
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "INVALID_CREDENTIALS";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
             429: components["responses"]["Problem429"];
             500: components["responses"]["Problem500"];
-            503: components["responses"]["Problem503"];
+            /**
+             * @description Problem (RFC 9457), status 503. `code` is one of:
+             *     - `PASSWORD_CHECK_BUSY`: Too many sign-ins at once; try again in a moment
+             *     - `SERVICE_UNAVAILABLE`: The service is briefly unavailable; try again
+             *     - `TIMEOUT`: The request took too long
+             *     - `TRY_AGAIN`: detail=>detail
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "PASSWORD_CHECK_BUSY" | "SERVICE_UNAVAILABLE" | "TIMEOUT" | "TRY_AGAIN";
+                    } & components["schemas"]["Problem"];
+                };
+            };
         };
     };
     refreshTokens: {
@@ -5515,6 +5704,22 @@ export interface operations {
                 };
             };
             400: components["responses"]["Problem400"];
+            /**
+             * @description Problem (RFC 9457), status 401. `code` is one of:
+             *     - `INVALID_REFRESH_TOKEN`: The refresh token is not valid; sign in again
+             *     - `REFRESH_TOKEN_REUSED`: This refresh token was already used; the session has been ended for safety
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -5550,6 +5755,21 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["Problem400"];
+            /**
+             * @description Problem (RFC 9457), status 401. `code` is one of:
+             *     - `INVALID_REFRESH_TOKEN`: The refresh token is not valid; sign in again
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "INVALID_REFRESH_TOKEN";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -5599,8 +5819,42 @@ export interface operations {
                     "application/json": components["schemas"]["Me"];
                 };
             };
-            400: components["responses"]["Problem400"];
+            /**
+             * @description Problem (RFC 9457), status 400. `code` is one of:
+             *     - `BAD_REQUEST`: detail=>detail
+             *     - `BAD_URL`: The URL is not valid
+             *     - `INVALID_TOKEN`: The link is invalid, expired or already used
+             *     - `MALFORMED_JSON`
+             *     - `MALFORMED_REQUEST`: Content-Length does not match the body
+             *     - `VALIDATION_FAILED`
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "BAD_REQUEST" | "BAD_URL" | "INVALID_TOKEN" | "MALFORMED_JSON" | "MALFORMED_REQUEST" | "VALIDATION_FAILED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `EMAIL_TAKEN`: An account with this email already exists
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "EMAIL_TAKEN";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
@@ -5634,6 +5888,21 @@ export interface operations {
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `ALREADY_VERIFIED`: The email address is already verified
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "ALREADY_VERIFIED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
@@ -5703,14 +5972,50 @@ export interface operations {
                 };
                 content?: never;
             };
-            400: components["responses"]["Problem400"];
+            /**
+             * @description Problem (RFC 9457), status 400. `code` is one of:
+             *     - `BAD_REQUEST`: detail=>detail
+             *     - `BAD_URL`: The URL is not valid
+             *     - `INVALID_TOKEN`: The link is invalid, expired or already used
+             *     - `MALFORMED_JSON`
+             *     - `MALFORMED_REQUEST`: Content-Length does not match the body
+             *     - `VALIDATION_FAILED`
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "BAD_REQUEST" | "BAD_URL" | "INVALID_TOKEN" | "MALFORMED_JSON" | "MALFORMED_REQUEST" | "VALIDATION_FAILED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
             429: components["responses"]["Problem429"];
             500: components["responses"]["Problem500"];
-            503: components["responses"]["Problem503"];
+            /**
+             * @description Problem (RFC 9457), status 503. `code` is one of:
+             *     - `PASSWORD_CHECK_BUSY`: Too many sign-ins at once; try again in a moment
+             *     - `SERVICE_UNAVAILABLE`: The service is briefly unavailable; try again
+             *     - `TIMEOUT`: The request took too long
+             *     - `TRY_AGAIN`: detail=>detail
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "PASSWORD_CHECK_BUSY" | "SERVICE_UNAVAILABLE" | "TIMEOUT" | "TRY_AGAIN";
+                    } & components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getMe: {
@@ -5783,14 +6088,61 @@ export interface operations {
             };
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
-            403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 403. `code` is one of:
+             *     - `ACCOUNT_BANNED`: This account is banned
+             *     - `WRONG_PASSWORD`: The password is wrong
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "ACCOUNT_BANNED" | "WRONG_PASSWORD";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `ACCOUNT_HAS_OPEN_TRADES`: reasons=>`The account still has open trades (${reasons.join(", ")}); finish them first`
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "ACCOUNT_HAS_OPEN_TRADES";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
             429: components["responses"]["Problem429"];
             500: components["responses"]["Problem500"];
-            503: components["responses"]["Problem503"];
+            /**
+             * @description Problem (RFC 9457), status 503. `code` is one of:
+             *     - `PASSWORD_CHECK_BUSY`: Too many sign-ins at once; try again in a moment
+             *     - `SERVICE_UNAVAILABLE`: The service is briefly unavailable; try again
+             *     - `TIMEOUT`: The request took too long
+             *     - `TRY_AGAIN`: detail=>detail
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "PASSWORD_CHECK_BUSY" | "SERVICE_UNAVAILABLE" | "TIMEOUT" | "TRY_AGAIN";
+                    } & components["schemas"]["Problem"];
+                };
+            };
         };
     };
     updateMe: {
@@ -5897,6 +6249,21 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["Problem400"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `NOT_FOUND`
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -6038,6 +6405,21 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `NOT_FOUND`
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -6102,6 +6484,21 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `NOT_FOUND`
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -6169,9 +6566,43 @@ export interface operations {
                 };
                 content?: never;
             };
-            400: components["responses"]["Problem400"];
+            /**
+             * @description Problem (RFC 9457), status 400. `code` is one of:
+             *     - `BAD_REQUEST`: detail=>detail
+             *     - `BAD_URL`: The URL is not valid
+             *     - `CANNOT_BLOCK_SELF`: You cannot block yourself
+             *     - `MALFORMED_JSON`
+             *     - `MALFORMED_REQUEST`: Content-Length does not match the body
+             *     - `VALIDATION_FAILED`
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "BAD_REQUEST" | "BAD_URL" | "CANNOT_BLOCK_SELF" | "MALFORMED_JSON" | "MALFORMED_REQUEST" | "VALIDATION_FAILED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `NOT_FOUND`
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -6240,14 +6671,46 @@ export interface operations {
             };
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
-            403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 403. `code` is one of:
+             *     - `ACCOUNT_BANNED`: This account is banned
+             *     - `WRONG_PASSWORD`: The password is wrong
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "ACCOUNT_BANNED" | "WRONG_PASSWORD";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
             429: components["responses"]["Problem429"];
             500: components["responses"]["Problem500"];
-            503: components["responses"]["Problem503"];
+            /**
+             * @description Problem (RFC 9457), status 503. `code` is one of:
+             *     - `PASSWORD_CHECK_BUSY`: Too many sign-ins at once; try again in a moment
+             *     - `SERVICE_UNAVAILABLE`: The service is briefly unavailable; try again
+             *     - `TIMEOUT`: The request took too long
+             *     - `TRY_AGAIN`: detail=>detail
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "PASSWORD_CHECK_BUSY" | "SERVICE_UNAVAILABLE" | "TIMEOUT" | "TRY_AGAIN";
+                    } & components["schemas"]["Problem"];
+                };
+            };
         };
     };
     changeEmail: {
@@ -6278,14 +6741,62 @@ export interface operations {
             };
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
-            403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 403. `code` is one of:
+             *     - `ACCOUNT_BANNED`: This account is banned
+             *     - `WRONG_PASSWORD`: The password is wrong
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "ACCOUNT_BANNED" | "WRONG_PASSWORD";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `EMAIL_TAKEN`: An account with this email already exists
+             *     - `EMAIL_UNCHANGED`: That is already the email address of this account
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "EMAIL_TAKEN" | "EMAIL_UNCHANGED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
             429: components["responses"]["Problem429"];
             500: components["responses"]["Problem500"];
-            503: components["responses"]["Problem503"];
+            /**
+             * @description Problem (RFC 9457), status 503. `code` is one of:
+             *     - `PASSWORD_CHECK_BUSY`: Too many sign-ins at once; try again in a moment
+             *     - `SERVICE_UNAVAILABLE`: The service is briefly unavailable; try again
+             *     - `TIMEOUT`: The request took too long
+             *     - `TRY_AGAIN`: detail=>detail
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "PASSWORD_CHECK_BUSY" | "SERVICE_UNAVAILABLE" | "TIMEOUT" | "TRY_AGAIN";
+                    } & components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listSessions: {
@@ -6353,6 +6864,21 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `NOT_FOUND`
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -6704,7 +7230,22 @@ export interface operations {
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
-            415: components["responses"]["Problem415"];
+            /**
+             * @description Problem (RFC 9457), status 415. `code` is one of:
+             *     - `INVALID_IMAGE`
+             *     - `UNSUPPORTED_MEDIA_TYPE`
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "INVALID_IMAGE" | "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             429: components["responses"]["Problem429"];
             500: components["responses"]["Problem500"];
             503: components["responses"]["Problem503"];
@@ -6901,6 +7442,21 @@ export interface operations {
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `IDEMPOTENCY_KEY_REUSED`: This Idempotency-Key was already used with a different request
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "IDEMPOTENCY_KEY_REUSED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
@@ -6991,6 +7547,21 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `LISTING_NOT_FOUND`: Listing not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "LISTING_NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -7123,7 +7694,40 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `LISTING_NOT_FOUND`: Listing not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "LISTING_NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `INVALID_STATUS_TRANSITION`
+             *     - `LISTING_REMOVED`: This listing has been removed
+             *     - `LISTING_SOLD_OUT`: Every unit is sold; raise the quantity to relist
+             *     - `QUANTITY_BELOW_COMMITTED`: committed=>`${committed} units are already sold or reserved`
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "INVALID_STATUS_TRANSITION" | "LISTING_REMOVED" | "LISTING_SOLD_OUT" | "QUANTITY_BELOW_COMMITTED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
@@ -7260,7 +7864,38 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `LISTING_NOT_FOUND`: Listing not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "LISTING_NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `ALREADY_REPORTED`: You have already reported this listing
+             *     - `OWN_LISTING`: what=>`You cannot ${what} your own listing`
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "ALREADY_REPORTED" | "OWN_LISTING";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
@@ -7311,13 +7946,76 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `LISTING_NOT_FOUND`: Listing not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "LISTING_NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `LISTING_REMOVED`: This listing has been removed
+             *     - `TOO_MANY_IMAGES`: max=>`A listing has at most ${max} photos`
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "LISTING_REMOVED" | "TOO_MANY_IMAGES";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
-            415: components["responses"]["Problem415"];
+            /**
+             * @description Problem (RFC 9457), status 415. `code` is one of:
+             *     - `INVALID_IMAGE`
+             *     - `UNSUPPORTED_MEDIA_TYPE`
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "INVALID_IMAGE" | "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             429: components["responses"]["Problem429"];
             500: components["responses"]["Problem500"];
-            503: components["responses"]["Problem503"];
+            /**
+             * @description Problem (RFC 9457), status 503. `code` is one of:
+             *     - `SERVICE_UNAVAILABLE`: The service is briefly unavailable; try again
+             *     - `STORAGE_UNAVAILABLE`: File storage is not answering; try again shortly
+             *     - `TIMEOUT`: The request took too long
+             *     - `TRY_AGAIN`: detail=>detail
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "SERVICE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "TIMEOUT" | "TRY_AGAIN";
+                    } & components["schemas"]["Problem"];
+                };
+            };
         };
     };
     deleteListingImage: {
@@ -7344,6 +8042,21 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `NOT_FOUND`
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -7401,7 +8114,26 @@ export interface operations {
                     "application/json": components["schemas"]["ReorderListingImagesResponse"];
                 };
             };
-            400: components["responses"]["Problem400"];
+            /**
+             * @description Problem (RFC 9457), status 400. `code` is one of:
+             *     - `BAD_REQUEST`: detail=>detail
+             *     - `BAD_URL`: The URL is not valid
+             *     - `IMAGE_ORDER_MISMATCH`: imageIds must list every photo of the listing exactly once
+             *     - `MALFORMED_JSON`
+             *     - `MALFORMED_REQUEST`: Content-Length does not match the body
+             *     - `VALIDATION_FAILED`
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "BAD_REQUEST" | "BAD_URL" | "IMAGE_ORDER_MISMATCH" | "MALFORMED_JSON" | "MALFORMED_REQUEST" | "VALIDATION_FAILED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
             408: components["responses"]["Problem408"];
@@ -7607,6 +8339,21 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `WANT_NOT_FOUND`: Want not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "WANT_NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -7638,6 +8385,21 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `WANT_NOT_FOUND`: Want not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "WANT_NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -7855,8 +8617,56 @@ export interface operations {
             };
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
-            403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 403. `code` is one of:
+             *     - `ACCOUNT_BANNED`: This account is banned
+             *     - `BLOCKED`: One of you has blocked the other
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "ACCOUNT_BANNED" | "BLOCKED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `LISTING_NOT_FOUND`: Listing not found
+             *     - `WANT_NOT_FOUND`: Want not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "LISTING_NOT_FOUND" | "WANT_NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `LISTING_NOT_ACTIVE`: The listing is not active
+             *     - `OWN_WANT`: You cannot answer your own want
+             *     - `WANT_CLOSED`: This want is closed
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "LISTING_NOT_ACTIVE" | "OWN_WANT" | "WANT_CLOSED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
@@ -7970,7 +8780,37 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `LISTING_NOT_FOUND`: Listing not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "LISTING_NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `OWN_LISTING`: what=>`You cannot ${what} your own listing`
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "OWN_LISTING";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
@@ -8047,6 +8887,36 @@ export interface operations {
                 };
             };
             400: components["responses"]["Problem400"];
+            /**
+             * @description Problem (RFC 9457), status 401. `code` is one of:
+             *     - `WEBHOOK_SIGNATURE_INVALID`: The x-paystack-signature header does not match the body
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "WEBHOOK_SIGNATURE_INVALID";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Problem (RFC 9457), status 403. `code` is one of:
+             *     - `WEBHOOK_SOURCE_NOT_ALLOWED`: Webhooks are not accepted from this address
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "WEBHOOK_SOURCE_NOT_ALLOWED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -8311,8 +9181,58 @@ export interface operations {
             };
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
-            403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 403. `code` is one of:
+             *     - `ACCOUNT_BANNED`: This account is banned
+             *     - `BLOCKED`: One of you has blocked the other
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "ACCOUNT_BANNED" | "BLOCKED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `LISTING_NOT_FOUND`: Listing not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "LISTING_NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `CART_FULL`: max=>`A cart holds at most ${max} listings`
+             *     - `GIVEAWAY_LIMIT`: _listingId=>"A giveaway is limited to one unit per person"
+             *     - `LISTING_UNAVAILABLE`: _listingId=>"This listing is not for sale"
+             *     - `OFFER_QUANTITY_EXCEEDED`
+             *     - `OUT_OF_STOCK`
+             *     - `OWN_LISTING`: what=>`You cannot ${what} your own listing`
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "CART_FULL" | "GIVEAWAY_LIMIT" | "LISTING_UNAVAILABLE" | "OFFER_QUANTITY_EXCEEDED" | "OUT_OF_STOCK" | "OWN_LISTING";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
@@ -8384,6 +9304,21 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `NOT_FOUND`
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -8462,7 +9397,39 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `COUPON_NOT_FOUND`: No active coupon has this code
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "COUPON_NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `COUPON_EXPIRED`: This coupon has expired
+             *     - `COUPON_MIN_ORDER`: minOrder=>`This coupon needs an order of at least ${minOrder} kobo`
+             *     - `COUPON_USER_LIMIT`: You have already used this coupon the maximum number of times
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "COUPON_EXPIRED" | "COUPON_MIN_ORDER" | "COUPON_USER_LIMIT";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
@@ -8655,6 +9622,21 @@ export interface operations {
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403_2"];
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `COUPON_CODE_TAKEN`: A coupon with this code already exists
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "COUPON_CODE_TAKEN";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
@@ -8704,6 +9686,21 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403_2"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `NOT_FOUND`
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -8770,7 +9767,37 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403_2"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `NOT_FOUND`
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `COUPON_LIMIT_BELOW_USES`: used=>`The coupon was already used ${used} times`
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "COUPON_LIMIT_BELOW_USES";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
@@ -8925,16 +9952,124 @@ export interface operations {
                     "application/json": components["schemas"]["CheckoutResult"];
                 };
             };
-            400: components["responses"]["Problem400"];
+            /**
+             * @description Problem (RFC 9457), status 400. `code` is one of:
+             *     - `ADDRESS_REQUIRED`: Give a shipping address or addressId (there is no default address)
+             *     - `BAD_REQUEST`: detail=>detail
+             *     - `BAD_URL`: The URL is not valid
+             *     - `CALLBACK_URL_NOT_ALLOWED`: The callbackUrl is not one of the addresses this server may send a payer back to
+             *     - `IDEMPOTENCY_KEY_REQUIRED`: This request needs an Idempotency-Key header (1-255 characters)
+             *     - `MALFORMED_JSON`
+             *     - `MALFORMED_REQUEST`: Content-Length does not match the body
+             *     - `VALIDATION_FAILED`
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "ADDRESS_REQUIRED" | "BAD_REQUEST" | "BAD_URL" | "CALLBACK_URL_NOT_ALLOWED" | "IDEMPOTENCY_KEY_REQUIRED" | "MALFORMED_JSON" | "MALFORMED_REQUEST" | "VALIDATION_FAILED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Problem401"];
-            403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 403. `code` is one of:
+             *     - `ACCOUNT_BANNED`: This account is banned
+             *     - `BLOCKED`: One of you has blocked the other
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "ACCOUNT_BANNED" | "BLOCKED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `COUPON_NOT_FOUND`: No active coupon has this code
+             *     - `NOT_FOUND`
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "COUPON_NOT_FOUND" | "NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `CART_EMPTY`: The cart is empty
+             *     - `COUPON_USED_UP`: This coupon has been used the maximum number of times
+             *     - `COUPON_USER_LIMIT`: You have already used this coupon the maximum number of times
+             *     - `GIVEAWAY_LIMIT`: _listingId=>"A giveaway is limited to one unit per person"
+             *     - `IDEMPOTENCY_KEY_REUSED`: This Idempotency-Key was already used with a different request
+             *     - `LISTING_UNAVAILABLE`: _listingId=>"This listing is not for sale"
+             *     - `OFFER_QUANTITY_EXCEEDED`
+             *     - `OUT_OF_STOCK`
+             *     - `OWN_LISTING`: what=>`You cannot ${what} your own listing`
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "CART_EMPTY" | "COUPON_USED_UP" | "COUPON_USER_LIMIT" | "GIVEAWAY_LIMIT" | "IDEMPOTENCY_KEY_REUSED" | "LISTING_UNAVAILABLE" | "OFFER_QUANTITY_EXCEEDED" | "OUT_OF_STOCK" | "OWN_LISTING";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
-            429: components["responses"]["Problem429"];
+            /**
+             * @description Problem (RFC 9457), status 429. `code` is one of:
+             *     - `RATE_LIMITED`: retryAfterSeconds=>`Too many requests; try again in ${retryAfterSeconds} s`
+             *     - `RESERVATION_LIMIT`
+             *     - `TOO_MANY_UNPAID_CHECKOUTS`
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "RATE_LIMITED" | "RESERVATION_LIMIT" | "TOO_MANY_UNPAID_CHECKOUTS";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             500: components["responses"]["Problem500"];
-            503: components["responses"]["Problem503"];
+            /**
+             * @description Problem (RFC 9457), status 503. `code` is one of:
+             *     - `PAYMENT_PROVIDER_UNAVAILABLE`: The payment provider is not answering; nothing was charged or reserved, try again
+             *     - `SERVICE_UNAVAILABLE`: The service is briefly unavailable; try again
+             *     - `TIMEOUT`: The request took too long
+             *     - `TRY_AGAIN`: detail=>detail
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "PAYMENT_PROVIDER_UNAVAILABLE" | "SERVICE_UNAVAILABLE" | "TIMEOUT" | "TRY_AGAIN";
+                    } & components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listOrders: {
@@ -9184,6 +10319,21 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `NOT_FOUND`
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -9314,13 +10464,60 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `NOT_FOUND`
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `PAYMENT_NOT_VERIFIED`
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "PAYMENT_NOT_VERIFIED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
             429: components["responses"]["Problem429"];
             500: components["responses"]["Problem500"];
-            503: components["responses"]["Problem503"];
+            /**
+             * @description Problem (RFC 9457), status 503. `code` is one of:
+             *     - `PAYMENT_PROVIDER_UNAVAILABLE`: The payment provider is not answering; nothing was charged or reserved, try again
+             *     - `SERVICE_UNAVAILABLE`: The service is briefly unavailable; try again
+             *     - `TIMEOUT`: The request took too long
+             *     - `TRY_AGAIN`: detail=>detail
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "PAYMENT_PROVIDER_UNAVAILABLE" | "SERVICE_UNAVAILABLE" | "TIMEOUT" | "TRY_AGAIN";
+                    } & components["schemas"]["Problem"];
+                };
+            };
         };
     };
     cancelOrder: {
@@ -9447,7 +10644,37 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `NOT_FOUND`
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `ORDER_NOT_CANCELLABLE`: whyNotCancellable=>whyNotCancellable
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "ORDER_NOT_CANCELLABLE";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
@@ -9680,7 +10907,38 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `NOT_FOUND`
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `INVALID_TRANSITION`
+             *     - `ORDER_NOT_PAID`: The order is not paid
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "INVALID_TRANSITION" | "ORDER_NOT_PAID";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
@@ -9810,7 +11068,37 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `NOT_FOUND`
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `INVALID_TRANSITION`
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "INVALID_TRANSITION";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
@@ -9944,10 +11232,71 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `NOT_FOUND`
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `HANDOVER_NOT_AVAILABLE`: This shipment has no hand-over code (it was not paid through Oja)
+             *     - `INVALID_TRANSITION`
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "HANDOVER_NOT_AVAILABLE" | "INVALID_TRANSITION";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
+            /**
+             * @description Problem (RFC 9457), status 422. `code` is one of:
+             *     - `HANDOVER_CODE_WRONG`: triesLeft=>`That is not the buyer's hand-over code; ${triesLeft} ${triesLeft===1?"try":"tries"} left`
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "HANDOVER_CODE_WRONG";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Problem (RFC 9457), status 423. `code` is one of:
+             *     - `HANDOVER_LOCKED`: Too many wrong hand-over codes: this shipment can no longer be handed over by code; the buyer confirms receipt in the app
+             */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "HANDOVER_LOCKED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             429: components["responses"]["Problem429"];
             500: components["responses"]["Problem500"];
             503: components["responses"]["Problem503"];
@@ -10207,6 +11556,190 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403_2"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `NOT_FOUND`
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `IDEMPOTENCY_KEY_REUSED`: This Idempotency-Key was already used with a different request
+             *     - `ORDER_NOT_REFUNDABLE`: whyNotRefundable=>whyNotRefundable
+             *     - `REFUND_EXCEEDS_PAID`: remaining=>`At most ${remaining} kobo can still be refunded`
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "IDEMPOTENCY_KEY_REUSED" | "ORDER_NOT_REFUNDABLE" | "REFUND_EXCEEDS_PAID";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["Problem413"];
+            414: components["responses"]["Problem414"];
+            415: components["responses"]["Problem415"];
+            429: components["responses"]["Problem429"];
+            500: components["responses"]["Problem500"];
+            /**
+             * @description Problem (RFC 9457), status 502. `code` is one of:
+             *     - `REFUND_REJECTED`: message=>`The payment provider refused the refund: ${message}`
+             */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "REFUND_REJECTED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Problem503"];
+        };
+    };
+    listAdminOrders: {
+        parameters: {
+            query?: {
+                /** @description The order's Paystack payment reference, exactly */
+                reference?: string;
+                /** @description Opaque id */
+                buyerId?: string;
+                /** @description Orders with a shipment from this seller */
+                sellerId?: string;
+                paymentStatus?: "pending" | "paid" | "failed" | "expired" | "refunded" | "partially_refunded";
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Find orders by Paystack reference, buyer, seller or payment status, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *           "buyerId": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *           "paymentStatus": "pending",
+                     *           "subtotal": 250000,
+                     *           "discount": 250000,
+                     *           "total": 250000,
+                     *           "refundedAmount": 250000,
+                     *           "currency": "NGN",
+                     *           "coupon": {
+                     *             "code": "WELCOME10"
+                     *           },
+                     *           "shippingAddress": {
+                     *             "fullName": "Ada Obi",
+                     *             "phone": "+2348012345678",
+                     *             "line1": "12 Admiralty Way, Lekki Phase 1",
+                     *             "line2": "text",
+                     *             "city": "Lagos",
+                     *             "state": "Lagos",
+                     *             "country": "NG",
+                     *             "postalCode": "text"
+                     *           },
+                     *           "items": [
+                     *             {
+                     *               "id": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *               "listingId": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *               "sellerId": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *               "shipmentId": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *               "title": "Barely used Kenwood blender",
+                     *               "listingType": "sale",
+                     *               "unitPrice": 250000,
+                     *               "listPrice": 250000,
+                     *               "quantity": 1,
+                     *               "lineTotal": 250000,
+                     *               "offerId": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10"
+                     *             }
+                     *           ],
+                     *           "shipments": [
+                     *             {
+                     *               "id": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *               "orderId": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *               "sellerId": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *               "status": "pending",
+                     *               "trackingNumber": "GIG123456789",
+                     *               "carrier": "GIG Logistics",
+                     *               "sentAt": "2026-12-07T10:30:00.000Z",
+                     *               "deliveredAt": "2026-12-07T10:30:00.000Z",
+                     *               "receivedAt": "2026-12-07T10:30:00.000Z",
+                     *               "cancelledAt": "2026-12-07T10:30:00.000Z",
+                     *               "handoverCode": "text",
+                     *               "history": [
+                     *                 {
+                     *                   "fromStatus": "text",
+                     *                   "status": "text",
+                     *                   "trackingNumber": "GIG123456789",
+                     *                   "carrier": "GIG Logistics",
+                     *                   "note": "Checked with both parties",
+                     *                   "actorId": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *                   "createdAt": "2026-12-07T10:30:00.000Z"
+                     *                 }
+                     *               ]
+                     *             }
+                     *           ],
+                     *           "payment": {
+                     *             "provider": "paystack",
+                     *             "reference": "oja_9f8c2e41b7a04d3c",
+                     *             "amount": 250000,
+                     *             "currency": "NGN",
+                     *             "status": "text",
+                     *             "authorizationUrl": "https://checkout.paystack.com/0peioxfhpn",
+                     *             "paidAt": "2026-12-07T10:30:00.000Z"
+                     *           },
+                     *           "refunds": [
+                     *             {
+                     *               "id": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *               "amount": 250000,
+                     *               "currency": "NGN",
+                     *               "reason": "Looks like a counterfeit",
+                     *               "origin": "text",
+                     *               "status": "text",
+                     *               "createdAt": "2026-12-07T10:30:00.000Z",
+                     *               "processedAt": "2026-12-07T10:30:00.000Z"
+                     *             }
+                     *           ],
+                     *           "expiresAt": "2026-12-07T10:30:00.000Z",
+                     *           "paidAt": "2026-12-07T10:30:00.000Z",
+                     *           "cancelledAt": "2026-12-07T10:30:00.000Z",
+                     *           "createdAt": "2026-12-07T10:30:00.000Z",
+                     *           "updatedAt": "2026-12-07T10:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": "eyJpZCI6IjNmMmMifQ"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AdminOrderPage"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403_2"];
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -10407,7 +11940,41 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `NOT_FOUND`
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `ALREADY_RELEASED`: The shipment's money has already been released to the seller; it can no longer be disputed
+             *     - `DISPUTE_EXISTS`: This shipment already has an open dispute; add to its thread instead
+             *     - `DISPUTE_NOT_OPENABLE`: whyNotOpenable=>whyNotOpenable
+             *     - `IDEMPOTENCY_KEY_REUSED`: This Idempotency-Key was already used with a different request
+             *     - `NOTHING_IN_ESCROW`: No money of this shipment is held in escrow (a giveaway, or not paid through Oja): there is nothing to dispute
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "ALREADY_RELEASED" | "DISPUTE_EXISTS" | "DISPUTE_NOT_OPENABLE" | "IDEMPOTENCY_KEY_REUSED" | "NOTHING_IN_ESCROW";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
@@ -10529,6 +12096,21 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `NOT_FOUND`
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -10584,7 +12166,37 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `NOT_FOUND`
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `DISPUTE_RESOLVED`: This dispute is already resolved
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "DISPUTE_RESOLVED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
@@ -10710,12 +12322,72 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403_2"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `NOT_FOUND`
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `DISPUTE_RESOLVED`: This dispute is already resolved
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "DISPUTE_RESOLVED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
+            /**
+             * @description Problem (RFC 9457), status 422. `code` is one of:
+             *     - `REFUND_EXCEEDS_SHIPMENT`: refundable=>`At most ${refundable} kobo of this shipment's payment can be refunded`
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "REFUND_EXCEEDS_SHIPMENT";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             429: components["responses"]["Problem429"];
             500: components["responses"]["Problem500"];
+            /**
+             * @description Problem (RFC 9457), status 502. `code` is one of:
+             *     - `REFUND_REJECTED`: message=>`The payment provider refused the refund: ${message}`
+             */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "REFUND_REJECTED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             503: components["responses"]["Problem503"];
         };
     };
@@ -10787,6 +12459,21 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `NOT_FOUND`
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -10837,12 +12524,60 @@ export interface operations {
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `PAYOUT_IN_PROGRESS`: A payout is on its way to this account; it can be changed or removed once that payout has settled
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "PAYOUT_IN_PROGRESS";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
+            /**
+             * @description Problem (RFC 9457), status 422. `code` is one of:
+             *     - `BANK_ACCOUNT_UNRESOLVED`
+             *     - `BANK_CODE_UNKNOWN`: bankCode=>`No Nigerian bank has the code ${bankCode}; pick one from GET /v1/banks`
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "BANK_ACCOUNT_UNRESOLVED" | "BANK_CODE_UNKNOWN";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             429: components["responses"]["Problem429"];
             500: components["responses"]["Problem500"];
-            503: components["responses"]["Problem503"];
+            /**
+             * @description Problem (RFC 9457), status 503. `code` is one of:
+             *     - `PAYOUT_PROVIDER_UNAVAILABLE`: Paystack is not answering right now; nothing was changed, try again shortly
+             *     - `SERVICE_UNAVAILABLE`: The service is briefly unavailable; try again
+             *     - `TIMEOUT`: The request took too long
+             *     - `TRY_AGAIN`: detail=>detail
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "PAYOUT_PROVIDER_UNAVAILABLE" | "SERVICE_UNAVAILABLE" | "TIMEOUT" | "TRY_AGAIN";
+                    } & components["schemas"]["Problem"];
+                };
+            };
         };
     };
     deletePayoutAccount: {
@@ -10864,7 +12599,37 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `NOT_FOUND`
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `PAYOUT_IN_PROGRESS`: A payout is on its way to this account; it can be changed or removed once that payout has settled
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "PAYOUT_IN_PROGRESS";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
@@ -10965,13 +12730,62 @@ export interface operations {
                     "application/json": components["schemas"]["Payout"];
                 };
             };
-            400: components["responses"]["Problem400"];
+            /**
+             * @description Problem (RFC 9457), status 400. `code` is one of:
+             *     - `BAD_REQUEST`: detail=>detail
+             *     - `BAD_URL`: The URL is not valid
+             *     - `IDEMPOTENCY_KEY_REQUIRED`: This request needs an Idempotency-Key header (1-255 characters)
+             *     - `MALFORMED_JSON`
+             *     - `MALFORMED_REQUEST`: Content-Length does not match the body
+             *     - `VALIDATION_FAILED`
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "BAD_REQUEST" | "BAD_URL" | "IDEMPOTENCY_KEY_REQUIRED" | "MALFORMED_JSON" | "MALFORMED_REQUEST" | "VALIDATION_FAILED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `IDEMPOTENCY_KEY_REUSED`: This Idempotency-Key was already used with a different request
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "IDEMPOTENCY_KEY_REUSED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
+            /**
+             * @description Problem (RFC 9457), status 422. `code` is one of:
+             *     - `PAYOUT_NOT_ALLOWED`
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "PAYOUT_NOT_ALLOWED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             429: components["responses"]["Problem429"];
             500: components["responses"]["Problem500"];
             503: components["responses"]["Problem503"];
@@ -11013,6 +12827,21 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `NOT_FOUND`
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -11122,7 +12951,37 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403_2"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `NOT_FOUND`
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `PAYOUT_NOT_RETRYABLE`: status=>status==="failed"?"This payout failed and its money is back in the seller\u2019s available balance; the seller can withdraw it again":`A ${status} payout cannot be sent again`
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "PAYOUT_NOT_RETRYABLE";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
@@ -11397,10 +13256,79 @@ export interface operations {
                     "application/json": components["schemas"]["Conversation"];
                 };
             };
-            400: components["responses"]["Problem400"];
+            /**
+             * @description Problem (RFC 9457), status 400. `code` is one of:
+             *     - `BAD_REQUEST`: detail=>detail
+             *     - `BAD_URL`: The URL is not valid
+             *     - `CANNOT_MESSAGE_SELF`: A conversation needs two different people
+             *     - `MALFORMED_JSON`
+             *     - `MALFORMED_REQUEST`: Content-Length does not match the body
+             *     - `RECIPIENT_MISMATCH`: recipientId must be the owner of the listing or want
+             *     - `RECIPIENT_REQUIRED`: Name the person to talk to (recipientId): you own this listing or want
+             *     - `VALIDATION_FAILED`
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "BAD_REQUEST" | "BAD_URL" | "CANNOT_MESSAGE_SELF" | "MALFORMED_JSON" | "MALFORMED_REQUEST" | "RECIPIENT_MISMATCH" | "RECIPIENT_REQUIRED" | "VALIDATION_FAILED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Problem401"];
-            403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 403. `code` is one of:
+             *     - `ACCOUNT_BANNED`: This account is banned
+             *     - `BLOCKED`: One of you has blocked the other
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "ACCOUNT_BANNED" | "BLOCKED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `CONVERSATION_NOT_FOUND`: Conversation not found
+             *     - `LISTING_NOT_FOUND`: Listing not found
+             *     - `WANT_NOT_FOUND`: Want not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "CONVERSATION_NOT_FOUND" | "LISTING_NOT_FOUND" | "WANT_NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `LISTING_NOT_AVAILABLE`: The listing is not available
+             *     - `OWN_WANT`: You cannot answer your own want
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "LISTING_NOT_AVAILABLE" | "OWN_WANT";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
@@ -11495,6 +13423,21 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `CONVERSATION_NOT_FOUND`: Conversation not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "CONVERSATION_NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -11576,6 +13519,22 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `CONVERSATION_NOT_FOUND`: Conversation not found
+             *     - `MESSAGE_NOT_FOUND`: No such message in this conversation
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "CONVERSATION_NOT_FOUND" | "MESSAGE_NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -11708,8 +13667,53 @@ export interface operations {
             };
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
-            403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 403. `code` is one of:
+             *     - `ACCOUNT_BANNED`: This account is banned
+             *     - `BLOCKED`: One of you has blocked the other
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "ACCOUNT_BANNED" | "BLOCKED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `CONVERSATION_NOT_FOUND`: Conversation not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "CONVERSATION_NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `CLIENT_ID_REUSED`: This clientId was already used for a different message
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "CLIENT_ID_REUSED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
@@ -11760,6 +13764,22 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `CONVERSATION_NOT_FOUND`: Conversation not found
+             *     - `MESSAGE_NOT_FOUND`: No such message in this conversation
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "CONVERSATION_NOT_FOUND" | "MESSAGE_NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -11791,6 +13811,21 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `CONVERSATION_NOT_FOUND`: Conversation not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "CONVERSATION_NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -11822,6 +13857,21 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `CONVERSATION_NOT_FOUND`: Conversation not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "CONVERSATION_NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -11885,10 +13935,79 @@ export interface operations {
                     "application/json": components["schemas"]["Offer"];
                 };
             };
-            400: components["responses"]["Problem400"];
+            /**
+             * @description Problem (RFC 9457), status 400. `code` is one of:
+             *     - `BAD_REQUEST`: detail=>detail
+             *     - `BAD_URL`: The URL is not valid
+             *     - `LISTING_NOT_IN_CONVERSATION`: The listing must be the conversation's listing, or one of the seller's listings
+             *     - `MALFORMED_JSON`
+             *     - `MALFORMED_REQUEST`: Content-Length does not match the body
+             *     - `VALIDATION_FAILED`
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "BAD_REQUEST" | "BAD_URL" | "LISTING_NOT_IN_CONVERSATION" | "MALFORMED_JSON" | "MALFORMED_REQUEST" | "VALIDATION_FAILED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Problem401"];
-            403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 403. `code` is one of:
+             *     - `ACCOUNT_BANNED`: This account is banned
+             *     - `BLOCKED`: One of you has blocked the other
+             *     - `ONLY_BUYER_CAN_OFFER`: Only the buyer can make an offer; the seller answers with a counter-offer
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "ACCOUNT_BANNED" | "BLOCKED" | "ONLY_BUYER_CAN_OFFER";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `CONVERSATION_NOT_FOUND`: Conversation not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "CONVERSATION_NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `LISTING_NOT_AVAILABLE`: The listing is not available
+             *     - `OFFER_ALREADY_ACCEPTED`: You already have an accepted offer on this listing
+             *     - `OFFER_ALREADY_PENDING`: An offer on this listing is already waiting for an answer in this conversation
+             *     - `OFFER_NOT_ALLOWED`: Offers are only possible on listings for sale
+             *     - `OFFER_QUANTITY_TOO_LARGE`: left=>`The listing has only ${left} unit${left===1?"":"s"} left to offer on`
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "LISTING_NOT_AVAILABLE" | "OFFER_ALREADY_ACCEPTED" | "OFFER_ALREADY_PENDING" | "OFFER_NOT_ALLOWED" | "OFFER_QUANTITY_TOO_LARGE";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
@@ -11939,6 +14058,21 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `OFFER_NOT_FOUND`: Offer not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "OFFER_NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -11994,8 +14128,55 @@ export interface operations {
             };
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
-            403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 403. `code` is one of:
+             *     - `ACCOUNT_BANNED`: This account is banned
+             *     - `BLOCKED`: One of you has blocked the other
+             *     - `NOT_OFFER_RECIPIENT`: Only the other side can accept, decline or counter this offer
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "ACCOUNT_BANNED" | "BLOCKED" | "NOT_OFFER_RECIPIENT";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `OFFER_NOT_FOUND`: Offer not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "OFFER_NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `LISTING_NOT_AVAILABLE`: The listing is not available
+             *     - `OFFER_NOT_PENDING`: status=>`The offer is ${status}, no longer pending`
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "LISTING_NOT_AVAILABLE" | "OFFER_NOT_PENDING";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
@@ -12050,8 +14231,53 @@ export interface operations {
             };
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
-            403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 403. `code` is one of:
+             *     - `ACCOUNT_BANNED`: This account is banned
+             *     - `NOT_OFFER_RECIPIENT`: Only the other side can accept, decline or counter this offer
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "ACCOUNT_BANNED" | "NOT_OFFER_RECIPIENT";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `OFFER_NOT_FOUND`: Offer not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "OFFER_NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `OFFER_NOT_PENDING`: status=>`The offer is ${status}, no longer pending`
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "OFFER_NOT_PENDING";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
@@ -12106,8 +14332,53 @@ export interface operations {
             };
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
-            403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 403. `code` is one of:
+             *     - `ACCOUNT_BANNED`: This account is banned
+             *     - `NOT_OFFER_MAKER`: Only the person who made this offer can withdraw it
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "ACCOUNT_BANNED" | "NOT_OFFER_MAKER";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `OFFER_NOT_FOUND`: Offer not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "OFFER_NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `OFFER_NOT_PENDING`: status=>`The offer is ${status}, no longer pending`
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "OFFER_NOT_PENDING";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
@@ -12170,8 +14441,54 @@ export interface operations {
             };
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
-            403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 403. `code` is one of:
+             *     - `ACCOUNT_BANNED`: This account is banned
+             *     - `NOT_OFFER_RECIPIENT`: Only the other side can accept, decline or counter this offer
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "ACCOUNT_BANNED" | "NOT_OFFER_RECIPIENT";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `OFFER_NOT_FOUND`: Offer not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "OFFER_NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `LISTING_NOT_AVAILABLE`: The listing is not available
+             *     - `OFFER_NOT_PENDING`: status=>`The offer is ${status}, no longer pending`
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "LISTING_NOT_AVAILABLE" | "OFFER_NOT_PENDING";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
@@ -12301,14 +14618,91 @@ export interface operations {
             };
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
-            403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 403. `code` is one of:
+             *     - `ACCOUNT_BANNED`: This account is banned
+             *     - `BLOCKED`: One of you has blocked the other
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "ACCOUNT_BANNED" | "BLOCKED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `CONVERSATION_NOT_FOUND`: Conversation not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "CONVERSATION_NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `CLIENT_ID_REUSED`: This clientId was already used for a different message
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "CLIENT_ID_REUSED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
-            415: components["responses"]["Problem415"];
+            /**
+             * @description Problem (RFC 9457), status 415. `code` is one of:
+             *     - `INVALID_IMAGE`
+             *     - `UNSUPPORTED_MEDIA_TYPE`
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "INVALID_IMAGE" | "UNSUPPORTED_MEDIA_TYPE";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             429: components["responses"]["Problem429"];
             500: components["responses"]["Problem500"];
-            503: components["responses"]["Problem503"];
+            /**
+             * @description Problem (RFC 9457), status 503. `code` is one of:
+             *     - `SERVICE_UNAVAILABLE`: The service is briefly unavailable; try again
+             *     - `STORAGE_UNAVAILABLE`: File storage is not answering; try again shortly
+             *     - `TIMEOUT`: The request took too long
+             *     - `TRY_AGAIN`: detail=>detail
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "SERVICE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "TIMEOUT" | "TRY_AGAIN";
+                    } & components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getImageMessageFile: {
@@ -12338,6 +14732,22 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `CONVERSATION_NOT_FOUND`: Conversation not found
+             *     - `IMAGE_NOT_FOUND`: No such photo in this conversation
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "CONVERSATION_NOT_FOUND" | "IMAGE_NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -12373,7 +14783,26 @@ export interface operations {
                     "application/json": components["schemas"]["UnsubscribeDigestResponse"];
                 };
             };
-            400: components["responses"]["Problem400"];
+            /**
+             * @description Problem (RFC 9457), status 400. `code` is one of:
+             *     - `BAD_REQUEST`: detail=>detail
+             *     - `BAD_URL`: The URL is not valid
+             *     - `DIGEST_LINK_INVALID`: This unsubscribe link is not valid
+             *     - `MALFORMED_JSON`
+             *     - `MALFORMED_REQUEST`: Content-Length does not match the body
+             *     - `VALIDATION_FAILED`
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "BAD_REQUEST" | "BAD_URL" | "DIGEST_LINK_INVALID" | "MALFORMED_JSON" | "MALFORMED_REQUEST" | "VALIDATION_FAILED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -12508,6 +14937,21 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `DEVICE_NOT_FOUND`: Device not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "DEVICE_NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -12541,6 +14985,21 @@ export interface operations {
                 };
             };
             400: components["responses"]["Problem400"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `WEB_PUSH_NOT_CONFIGURED`: Web Push is not configured on this server
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "WEB_PUSH_NOT_CONFIGURED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -12902,7 +15361,38 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403_2"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `NOT_FOUND`
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `ALREADY_BANNED`: The user is already banned
+             *     - `CANNOT_BAN_ADMIN`: Admins cannot be banned; demote the account first
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "ALREADY_BANNED" | "CANNOT_BAN_ADMIN";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
@@ -12956,6 +15446,21 @@ export interface operations {
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403_2"];
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `NOT_BANNED`: The user is not banned
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "NOT_BANNED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
@@ -13111,6 +15616,21 @@ export interface operations {
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403_2"];
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `SLUG_TAKEN`: A category with this slug exists
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "SLUG_TAKEN";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
@@ -13142,6 +15662,21 @@ export interface operations {
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403_2"];
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `CATEGORY_IN_USE`: The category still has listings or sub-categories
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "CATEGORY_IN_USE";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
@@ -13196,6 +15731,125 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403_2"];
+            408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `CATEGORY_CYCLE`: A category cannot be moved under itself or its descendants
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "CATEGORY_CYCLE";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["Problem413"];
+            414: components["responses"]["Problem414"];
+            415: components["responses"]["Problem415"];
+            429: components["responses"]["Problem429"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    getAdminUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Opaque id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: A user with their newest listings, the reports on them and by them, and counts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "user": {
+                     *         "id": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *         "email": "ada@example.com",
+                     *         "name": "Ada Obi",
+                     *         "role": "text",
+                     *         "bannedAt": "2026-12-07T10:30:00.000Z",
+                     *         "banReason": "text",
+                     *         "createdAt": "2026-12-07T10:30:00.000Z"
+                     *       },
+                     *       "emailVerified": true,
+                     *       "counts": {
+                     *         "listings": 1,
+                     *         "ordersAsBuyer": 1,
+                     *         "reportsAgainst": 1,
+                     *         "reportsMade": 1
+                     *       },
+                     *       "listings": [
+                     *         {
+                     *           "id": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *           "title": "Barely used Kenwood blender",
+                     *           "status": "text",
+                     *           "price": 250000,
+                     *           "currency": "NGN",
+                     *           "hiddenByBan": true,
+                     *           "openReports": 1,
+                     *           "createdAt": "2026-12-07T10:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "reportsAgainst": [
+                     *         {
+                     *           "id": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *           "listingId": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *           "listingTitle": "text",
+                     *           "reporterId": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *           "reason": "Looks like a counterfeit",
+                     *           "detail": "The photos are from another listing",
+                     *           "status": "text",
+                     *           "createdAt": "2026-12-07T10:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "reportsMade": [
+                     *         {
+                     *           "id": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *           "listingId": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *           "listingTitle": "text",
+                     *           "reporterId": "3f2c7a4e-8b1d-4c55-9a0e-2d6f1b7c9e10",
+                     *           "reason": "Looks like a counterfeit",
+                     *           "detail": "The photos are from another listing",
+                     *           "status": "text",
+                     *           "createdAt": "2026-12-07T10:30:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AdminUserDetail"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403_2"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `NOT_FOUND`
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -13265,8 +15919,54 @@ export interface operations {
             };
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
-            403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 403. `code` is one of:
+             *     - `ACCOUNT_BANNED`: This account is banned
+             *     - `CANNOT_REVIEW_SELF`: Sellers cannot review their own sales
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "ACCOUNT_BANNED" | "CANNOT_REVIEW_SELF";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `NOT_FOUND`
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `ALREADY_REVIEWED`: This shipment has already been reviewed
+             *     - `SHIPMENT_NOT_RECEIVED`: A shipment can be reviewed once the buyer has confirmed receipt
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "ALREADY_REVIEWED" | "SHIPMENT_NOT_RECEIVED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
@@ -13352,6 +16052,21 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["Problem400"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `NOT_FOUND`
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -13438,6 +16153,21 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["Problem400"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `LISTING_NOT_FOUND`: Listing not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "LISTING_NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -13503,8 +16233,38 @@ export interface operations {
             };
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
-            403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 403. `code` is one of:
+             *     - `ACCOUNT_BANNED`: This account is banned
+             *     - `NOT_THE_SELLER`: Only the reviewed seller may reply
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "ACCOUNT_BANNED" | "NOT_THE_SELLER";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `ALREADY_REPLIED`: The seller has already replied to this review
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "ALREADY_REPLIED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
@@ -13555,7 +16315,37 @@ export interface operations {
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
+            /**
+             * @description Problem (RFC 9457), status 404. `code` is one of:
+             *     - `NOT_FOUND`
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `ALREADY_FLAGGED`: You have already flagged this review
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "ALREADY_FLAGGED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
@@ -13708,6 +16498,23 @@ export interface operations {
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403_2"];
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `ALREADY_HIDDEN`: The review is already hidden
+             *     - `NOT_HIDDEN`: The review is not hidden
+             *     - `NO_OPEN_FLAGS`: The review has no open flags
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "ALREADY_HIDDEN" | "NOT_HIDDEN" | "NO_OPEN_FLAGS";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
@@ -13817,6 +16624,21 @@ export interface operations {
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403_2"];
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `REPORT_CLOSED`: The report is already closed
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "REPORT_CLOSED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
@@ -13867,6 +16689,21 @@ export interface operations {
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403_2"];
             408: components["responses"]["Problem408"];
+            /**
+             * @description Problem (RFC 9457), status 409. `code` is one of:
+             *     - `LISTING_ALREADY_REMOVED`: The listing is already removed
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code?: "LISTING_ALREADY_REMOVED";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
             415: components["responses"]["Problem415"];
