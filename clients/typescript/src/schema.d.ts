@@ -5241,6 +5241,21 @@ export interface components {
             };
         };
         /**
+         * @description Problem (RFC 9457), status 403. `code` is one of:
+         *     - `ACCOUNT_BANNED`: This account is banned
+         */
+        Problem403: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": {
+                    /** @enum {unknown} */
+                    code?: "ACCOUNT_BANNED";
+                } & components["schemas"]["Problem"];
+            };
+        };
+        /**
          * @description Problem (RFC 9457), status 401. `code` is one of:
          *     - `SESSION_REVOKED`: This session has ended; sign in again
          *     - `TOKEN_EXPIRED`: The access token has expired; refresh it
@@ -5254,21 +5269,6 @@ export interface components {
                 "application/problem+json": {
                     /** @enum {unknown} */
                     code?: "SESSION_REVOKED" | "TOKEN_EXPIRED" | "UNAUTHENTICATED";
-                } & components["schemas"]["Problem"];
-            };
-        };
-        /**
-         * @description Problem (RFC 9457), status 403. `code` is one of:
-         *     - `ACCOUNT_BANNED`: This account is banned
-         */
-        Problem403: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": {
-                    /** @enum {unknown} */
-                    code?: "ACCOUNT_BANNED";
                 } & components["schemas"]["Problem"];
             };
         };
@@ -5643,6 +5643,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
+            403: components["responses"]["Problem403"];
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -5720,6 +5721,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
+            403: components["responses"]["Problem403"];
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -7592,7 +7594,7 @@ export interface operations {
             };
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
-            403: components["responses"]["Problem403"];
+            403: components["responses"]["Problem403_2"];
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -7693,7 +7695,7 @@ export interface operations {
             };
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
-            403: components["responses"]["Problem403"];
+            403: components["responses"]["Problem403_2"];
             /**
              * @description Problem (RFC 9457), status 404. `code` is one of:
              *     - `LISTING_NOT_FOUND`: Listing not found
@@ -7945,7 +7947,7 @@ export interface operations {
             };
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
-            403: components["responses"]["Problem403"];
+            403: components["responses"]["Problem403_2"];
             /**
              * @description Problem (RFC 9457), status 404. `code` is one of:
              *     - `LISTING_NOT_FOUND`: Listing not found
@@ -8041,7 +8043,7 @@ export interface operations {
             };
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
-            403: components["responses"]["Problem403"];
+            403: components["responses"]["Problem403_2"];
             /**
              * @description Problem (RFC 9457), status 404. `code` is one of:
              *     - `NOT_FOUND`
@@ -8135,7 +8137,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Problem401"];
-            403: components["responses"]["Problem403"];
+            403: components["responses"]["Problem403_2"];
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -8384,7 +8386,7 @@ export interface operations {
             };
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
-            403: components["responses"]["Problem403"];
+            403: components["responses"]["Problem403_2"];
             /**
              * @description Problem (RFC 9457), status 404. `code` is one of:
              *     - `WANT_NOT_FOUND`: Want not found
@@ -8476,7 +8478,7 @@ export interface operations {
             };
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
-            403: components["responses"]["Problem403"];
+            403: components["responses"]["Problem403_2"];
             408: components["responses"]["Problem408"];
             413: components["responses"]["Problem413"];
             414: components["responses"]["Problem414"];
@@ -8621,6 +8623,7 @@ export interface operations {
              * @description Problem (RFC 9457), status 403. `code` is one of:
              *     - `ACCOUNT_BANNED`: This account is banned
              *     - `BLOCKED`: One of you has blocked the other
+             *     - `FORBIDDEN`
              */
             403: {
                 headers: {
@@ -8629,7 +8632,7 @@ export interface operations {
                 content: {
                     "application/problem+json": {
                         /** @enum {unknown} */
-                        code?: "ACCOUNT_BANNED" | "BLOCKED";
+                        code?: "ACCOUNT_BANNED" | "BLOCKED" | "FORBIDDEN";
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -10643,7 +10646,7 @@ export interface operations {
             };
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
-            403: components["responses"]["Problem403"];
+            403: components["responses"]["Problem403_2"];
             /**
              * @description Problem (RFC 9457), status 404. `code` is one of:
              *     - `NOT_FOUND`
@@ -10906,7 +10909,7 @@ export interface operations {
             };
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
-            403: components["responses"]["Problem403"];
+            403: components["responses"]["Problem403_2"];
             /**
              * @description Problem (RFC 9457), status 404. `code` is one of:
              *     - `NOT_FOUND`
@@ -11067,7 +11070,7 @@ export interface operations {
             };
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
-            403: components["responses"]["Problem403"];
+            403: components["responses"]["Problem403_2"];
             /**
              * @description Problem (RFC 9457), status 404. `code` is one of:
              *     - `NOT_FOUND`
@@ -11231,7 +11234,7 @@ export interface operations {
             };
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
-            403: components["responses"]["Problem403"];
+            403: components["responses"]["Problem403_2"];
             /**
              * @description Problem (RFC 9457), status 404. `code` is one of:
              *     - `NOT_FOUND`
@@ -11939,7 +11942,7 @@ export interface operations {
             };
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
-            403: components["responses"]["Problem403"];
+            403: components["responses"]["Problem403_2"];
             /**
              * @description Problem (RFC 9457), status 404. `code` is one of:
              *     - `NOT_FOUND`
