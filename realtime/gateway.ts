@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import type { Socket } from 'socket.io'
-import { toProblem } from '../src/http/index.js'
+import { HttpErrors, toProblem } from '../src/http/index.js'
 import { Errors } from '../src/shared/index.js'
 import {
   authenticateLive,
@@ -139,6 +139,8 @@ export function mountGateway(app: FastifyInstance, io: OjaIo, hub: Hub, handlers
             if (second !== typingWindow) [typingWindow, typingCount] = [second, 0]
             if (++typingCount > TYPING_PER_SECOND) return ack(ackError(Errors.rateLimited(1)).ack)
           }
+          // Past capacity, refused at once (the REST routes answer 503 OVERLOADED alike).
+          if (app.overloaded()) return ack(ackError(HttpErrors.overloaded()).ack)
           const ctx = { db: app.db, actor: socket.data.actor, log, requestId: randomUUID() }
           let ended: string | null = null
           // Every request is checked as a REST request is (one primary-key lookup): a ban or a

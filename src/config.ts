@@ -16,6 +16,8 @@ export const EnvSchema = Type.Object({
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   PGLITE_DIR: Type.String({ minLength: 1, default: './data/pgdata' }),
   DATABASE_POOL_MAX: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+  /** Requests that may wait for a database connection before new ones are refused (503/ack OVERLOADED); 0: off. */
+  ADMISSION_DB_QUEUE: Type.Integer({ minimum: 0, maximum: 100_000, default: 50 }),
   DATABASE_READ_POOL_MAX: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   REDIS_PREFIX: Type.String({ default: 'oja:' }),

@@ -26,5 +26,9 @@ export const HttpErrors = {
   serviceUnavailable: defineError('SERVICE_UNAVAILABLE', 503, 'The service is briefly unavailable; try again', () => ({
     headers: { 'retry-after': '2' },
   })),
+  /** More requests wait for the database than this node admits (admission.ts): refused before any work. */
+  overloaded: defineError('OVERLOADED', 503, 'The server is at capacity; try again in a moment', () => ({
+    headers: { 'retry-after': '1' },
+  })),
   internal: defineError('INTERNAL', 500, 'Something went wrong on our side; it has been logged'),
 }

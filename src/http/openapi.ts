@@ -49,6 +49,7 @@ export const COMMON_CODES = [
   'TRY_AGAIN',
   'TIMEOUT',
   'SERVICE_UNAVAILABLE',
+  'OVERLOADED',
   'INTERNAL',
 ] as const
 

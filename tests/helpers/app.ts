@@ -59,6 +59,9 @@ export function testConfig(db: TestDb, overrides: Partial<Env> = {}, prefix = `o
       MIGRATE_ON_START: false,
       SEED_DEMO: false,
       PUBLIC_URL: 'http://oja.test',
+      // The race tests send hundreds of requests at a pool of 5 on purpose; admission control
+      // has its own test (tests/overload.test.ts).
+      ADMISSION_DB_QUEUE: 0,
       ...overrides,
     },
   )

@@ -5225,6 +5225,7 @@ export interface components {
         };
         /**
          * @description Problem (RFC 9457), status 503. `code` is one of:
+         *     - `OVERLOADED`: The server is at capacity; try again in a moment
          *     - `SERVICE_UNAVAILABLE`: The service is briefly unavailable; try again
          *     - `TIMEOUT`: The request took too long
          *     - `TRY_AGAIN`: detail=>detail
@@ -5236,7 +5237,7 @@ export interface components {
             content: {
                 "application/problem+json": {
                     /** @enum {unknown} */
-                    code?: "SERVICE_UNAVAILABLE" | "TIMEOUT" | "TRY_AGAIN";
+                    code?: "OVERLOADED" | "SERVICE_UNAVAILABLE" | "TIMEOUT" | "TRY_AGAIN";
                 } & components["schemas"]["Problem"];
             };
         };
@@ -5563,6 +5564,7 @@ export interface operations {
             500: components["responses"]["Problem500"];
             /**
              * @description Problem (RFC 9457), status 503. `code` is one of:
+             *     - `OVERLOADED`: The server is at capacity; try again in a moment
              *     - `PASSWORD_CHECK_BUSY`: Too many sign-ins at once; try again in a moment
              *     - `SERVICE_UNAVAILABLE`: The service is briefly unavailable; try again
              *     - `TIMEOUT`: The request took too long
@@ -5575,7 +5577,7 @@ export interface operations {
                 content: {
                     "application/problem+json": {
                         /** @enum {unknown} */
-                        code?: "PASSWORD_CHECK_BUSY" | "SERVICE_UNAVAILABLE" | "TIMEOUT" | "TRY_AGAIN";
+                        code?: "OVERLOADED" | "PASSWORD_CHECK_BUSY" | "SERVICE_UNAVAILABLE" | "TIMEOUT" | "TRY_AGAIN";
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -5652,6 +5654,7 @@ export interface operations {
             500: components["responses"]["Problem500"];
             /**
              * @description Problem (RFC 9457), status 503. `code` is one of:
+             *     - `OVERLOADED`: The server is at capacity; try again in a moment
              *     - `PASSWORD_CHECK_BUSY`: Too many sign-ins at once; try again in a moment
              *     - `SERVICE_UNAVAILABLE`: The service is briefly unavailable; try again
              *     - `TIMEOUT`: The request took too long
@@ -5664,7 +5667,7 @@ export interface operations {
                 content: {
                     "application/problem+json": {
                         /** @enum {unknown} */
-                        code?: "PASSWORD_CHECK_BUSY" | "SERVICE_UNAVAILABLE" | "TIMEOUT" | "TRY_AGAIN";
+                        code?: "OVERLOADED" | "PASSWORD_CHECK_BUSY" | "SERVICE_UNAVAILABLE" | "TIMEOUT" | "TRY_AGAIN";
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -6002,6 +6005,7 @@ export interface operations {
             500: components["responses"]["Problem500"];
             /**
              * @description Problem (RFC 9457), status 503. `code` is one of:
+             *     - `OVERLOADED`: The server is at capacity; try again in a moment
              *     - `PASSWORD_CHECK_BUSY`: Too many sign-ins at once; try again in a moment
              *     - `SERVICE_UNAVAILABLE`: The service is briefly unavailable; try again
              *     - `TIMEOUT`: The request took too long
@@ -6014,7 +6018,7 @@ export interface operations {
                 content: {
                     "application/problem+json": {
                         /** @enum {unknown} */
-                        code?: "PASSWORD_CHECK_BUSY" | "SERVICE_UNAVAILABLE" | "TIMEOUT" | "TRY_AGAIN";
+                        code?: "OVERLOADED" | "PASSWORD_CHECK_BUSY" | "SERVICE_UNAVAILABLE" | "TIMEOUT" | "TRY_AGAIN";
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -6129,6 +6133,7 @@ export interface operations {
             500: components["responses"]["Problem500"];
             /**
              * @description Problem (RFC 9457), status 503. `code` is one of:
+             *     - `OVERLOADED`: The server is at capacity; try again in a moment
              *     - `PASSWORD_CHECK_BUSY`: Too many sign-ins at once; try again in a moment
              *     - `SERVICE_UNAVAILABLE`: The service is briefly unavailable; try again
              *     - `TIMEOUT`: The request took too long
@@ -6141,7 +6146,7 @@ export interface operations {
                 content: {
                     "application/problem+json": {
                         /** @enum {unknown} */
-                        code?: "PASSWORD_CHECK_BUSY" | "SERVICE_UNAVAILABLE" | "TIMEOUT" | "TRY_AGAIN";
+                        code?: "OVERLOADED" | "PASSWORD_CHECK_BUSY" | "SERVICE_UNAVAILABLE" | "TIMEOUT" | "TRY_AGAIN";
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -6697,6 +6702,7 @@ export interface operations {
             500: components["responses"]["Problem500"];
             /**
              * @description Problem (RFC 9457), status 503. `code` is one of:
+             *     - `OVERLOADED`: The server is at capacity; try again in a moment
              *     - `PASSWORD_CHECK_BUSY`: Too many sign-ins at once; try again in a moment
              *     - `SERVICE_UNAVAILABLE`: The service is briefly unavailable; try again
              *     - `TIMEOUT`: The request took too long
@@ -6709,7 +6715,7 @@ export interface operations {
                 content: {
                     "application/problem+json": {
                         /** @enum {unknown} */
-                        code?: "PASSWORD_CHECK_BUSY" | "SERVICE_UNAVAILABLE" | "TIMEOUT" | "TRY_AGAIN";
+                        code?: "OVERLOADED" | "PASSWORD_CHECK_BUSY" | "SERVICE_UNAVAILABLE" | "TIMEOUT" | "TRY_AGAIN";
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -6783,6 +6789,7 @@ export interface operations {
             500: components["responses"]["Problem500"];
             /**
              * @description Problem (RFC 9457), status 503. `code` is one of:
+             *     - `OVERLOADED`: The server is at capacity; try again in a moment
              *     - `PASSWORD_CHECK_BUSY`: Too many sign-ins at once; try again in a moment
              *     - `SERVICE_UNAVAILABLE`: The service is briefly unavailable; try again
              *     - `TIMEOUT`: The request took too long
@@ -6795,7 +6802,7 @@ export interface operations {
                 content: {
                     "application/problem+json": {
                         /** @enum {unknown} */
-                        code?: "PASSWORD_CHECK_BUSY" | "SERVICE_UNAVAILABLE" | "TIMEOUT" | "TRY_AGAIN";
+                        code?: "OVERLOADED" | "PASSWORD_CHECK_BUSY" | "SERVICE_UNAVAILABLE" | "TIMEOUT" | "TRY_AGAIN";
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -8002,6 +8009,7 @@ export interface operations {
             500: components["responses"]["Problem500"];
             /**
              * @description Problem (RFC 9457), status 503. `code` is one of:
+             *     - `OVERLOADED`: The server is at capacity; try again in a moment
              *     - `SERVICE_UNAVAILABLE`: The service is briefly unavailable; try again
              *     - `STORAGE_UNAVAILABLE`: File storage is not answering; try again shortly
              *     - `TIMEOUT`: The request took too long
@@ -8014,7 +8022,7 @@ export interface operations {
                 content: {
                     "application/problem+json": {
                         /** @enum {unknown} */
-                        code?: "SERVICE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "TIMEOUT" | "TRY_AGAIN";
+                        code?: "OVERLOADED" | "SERVICE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "TIMEOUT" | "TRY_AGAIN";
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -10057,6 +10065,7 @@ export interface operations {
             500: components["responses"]["Problem500"];
             /**
              * @description Problem (RFC 9457), status 503. `code` is one of:
+             *     - `OVERLOADED`: The server is at capacity; try again in a moment
              *     - `PAYMENT_PROVIDER_UNAVAILABLE`: The payment provider is not answering; nothing was charged or reserved, try again
              *     - `SERVICE_UNAVAILABLE`: The service is briefly unavailable; try again
              *     - `TIMEOUT`: The request took too long
@@ -10069,7 +10078,7 @@ export interface operations {
                 content: {
                     "application/problem+json": {
                         /** @enum {unknown} */
-                        code?: "PAYMENT_PROVIDER_UNAVAILABLE" | "SERVICE_UNAVAILABLE" | "TIMEOUT" | "TRY_AGAIN";
+                        code?: "OVERLOADED" | "PAYMENT_PROVIDER_UNAVAILABLE" | "SERVICE_UNAVAILABLE" | "TIMEOUT" | "TRY_AGAIN";
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -10505,6 +10514,7 @@ export interface operations {
             500: components["responses"]["Problem500"];
             /**
              * @description Problem (RFC 9457), status 503. `code` is one of:
+             *     - `OVERLOADED`: The server is at capacity; try again in a moment
              *     - `PAYMENT_PROVIDER_UNAVAILABLE`: The payment provider is not answering; nothing was charged or reserved, try again
              *     - `SERVICE_UNAVAILABLE`: The service is briefly unavailable; try again
              *     - `TIMEOUT`: The request took too long
@@ -10517,7 +10527,7 @@ export interface operations {
                 content: {
                     "application/problem+json": {
                         /** @enum {unknown} */
-                        code?: "PAYMENT_PROVIDER_UNAVAILABLE" | "SERVICE_UNAVAILABLE" | "TIMEOUT" | "TRY_AGAIN";
+                        code?: "OVERLOADED" | "PAYMENT_PROVIDER_UNAVAILABLE" | "SERVICE_UNAVAILABLE" | "TIMEOUT" | "TRY_AGAIN";
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -12565,6 +12575,7 @@ export interface operations {
             500: components["responses"]["Problem500"];
             /**
              * @description Problem (RFC 9457), status 503. `code` is one of:
+             *     - `OVERLOADED`: The server is at capacity; try again in a moment
              *     - `PAYOUT_PROVIDER_UNAVAILABLE`: Paystack is not answering right now; nothing was changed, try again shortly
              *     - `SERVICE_UNAVAILABLE`: The service is briefly unavailable; try again
              *     - `TIMEOUT`: The request took too long
@@ -12577,7 +12588,7 @@ export interface operations {
                 content: {
                     "application/problem+json": {
                         /** @enum {unknown} */
-                        code?: "PAYOUT_PROVIDER_UNAVAILABLE" | "SERVICE_UNAVAILABLE" | "TIMEOUT" | "TRY_AGAIN";
+                        code?: "OVERLOADED" | "PAYOUT_PROVIDER_UNAVAILABLE" | "SERVICE_UNAVAILABLE" | "TIMEOUT" | "TRY_AGAIN";
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -14690,6 +14701,7 @@ export interface operations {
             500: components["responses"]["Problem500"];
             /**
              * @description Problem (RFC 9457), status 503. `code` is one of:
+             *     - `OVERLOADED`: The server is at capacity; try again in a moment
              *     - `SERVICE_UNAVAILABLE`: The service is briefly unavailable; try again
              *     - `STORAGE_UNAVAILABLE`: File storage is not answering; try again shortly
              *     - `TIMEOUT`: The request took too long
@@ -14702,7 +14714,7 @@ export interface operations {
                 content: {
                     "application/problem+json": {
                         /** @enum {unknown} */
-                        code?: "SERVICE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "TIMEOUT" | "TRY_AGAIN";
+                        code?: "OVERLOADED" | "SERVICE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "TIMEOUT" | "TRY_AGAIN";
                     } & components["schemas"]["Problem"];
                 };
             };

@@ -1,0 +1,35 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Knex } from '../db/index.js'
+import { HttpErrors } from './http.errors.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** True while the database pool has as many requests waiting as the node admits (see admission.ts). */
+    overloaded(): boolean
+  }
+}
+
+/**
+ * Admission control: past capacity, refuse early and explicitly instead of queueing. Every
+ * request of the API and every socket request needs a database connection; when
+ * `ADMISSION_DB_QUEUE` of them already wait for one, a new one is refused at once (REST: 503
+ * `OVERLOADED` with `Retry-After: 1`; socket: an ack with that code and `retryAfter`) before
+ * it does anything, so the work already admitted keeps the pool and finishes in time, where an
+ * unbounded queue let every request wait until Knex's acquire timeout (measured: a chat flood
+ * delivered nothing). Health checks, Paystack's webhook (answered at once, worked after) and
+ * static files are never refused. 0 turns it off.
+ */
+export const admissionPlugin = fp(
+  async (app: FastifyInstance, opts: { db: Knex; maxWaiting: number }) => {
+    const pool = (opts.db.client as { pool?: { numPendingAcquires?: () => number } }).pool
+    const overloaded = () => opts.maxWaiting > 0 && (pool?.numPendingAcquires?.() ?? 0) >= opts.maxWaiting
+    app.decorate('overloaded', overloaded)
+    app.addHook('onRequest', async (req) => {
+      const url = req.routeOptions.url
+      if (!url?.startsWith('/v1/') || url === '/v1/webhooks/paystack') return
+      if (overloaded()) throw HttpErrors.overloaded()
+    })
+  },
+  { name: 'oja-admission' },
+)
