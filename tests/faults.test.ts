@@ -101,6 +101,8 @@ void t.test('graceful shutdown under load: SIGTERM lets every in-flight request 
         MIGRATE_ON_START: 'false',
         SEED_DEMO: 'false',
         RATE_LIMIT_SCALE: '0',
+        // This test is about shutdown: 200 requests at a pool of 10 are meant to queue here.
+        ADMISSION_DB_QUEUE: '0',
         LOG_LEVEL: 'info',
         NODE_ENV: 'test',
         JWT_SECRET: 'test-secret-test-secret-test-secret-0123',
