@@ -5,11 +5,11 @@ import path from 'node:path'
 import sharp from 'sharp'
 import t, { type Test } from 'tap'
 import type { OjaApp } from '../src/app.js'
-import { build, call, type Json } from './helpers/app.js'
+import { build, call } from './helpers/app.js'
 import { FakeBlobApi } from './fakes/blob.js'
 import { aUser, anAdmin } from './factories/users.js'
 import { aConversation, aMessage } from './factories/chat.js'
-import { aPng, metadataOf, phoneJpeg } from './factories/catalogue.js'
+import { aPng, metadataOf, phoneJpeg, sendMultipart } from './factories/catalogue.js'
 import { connect, startNodes } from './helpers/nodes.js'
 
 process.env.VERCEL_BLOB_RETRIES = '0'
@@ -42,20 +42,7 @@ async function sendImage(
   conversationId: string,
   parts: Part[],
 ) {
-  const { payload, headers } = multipartOf(parts)
-  const res = await app.inject({
-    method: 'POST',
-    url: `/v1/conversations/${conversationId}/images`,
-    headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    payload,
-  })
-  let json: Json = {}
-  try {
-    json = res.json() as Json
-  } catch {
-    // not JSON
-  }
-  return Object.assign(res, { json })
+  return sendMultipart(app, 'POST', `/v1/conversations/${conversationId}/images`, token, multipartOf(parts))
 }
 
 /** GETs an image URL of a message through the app (the URL's path), as `token`'s holder. */

@@ -8,7 +8,15 @@ import type { OjaApp } from '../src/app.js'
 import { build, call, type Json } from './helpers/app.js'
 import { FakeBlobApi } from './fakes/blob.js'
 import { aUser } from './factories/users.js'
-import { aPng, createListing, exifHasGps, metadataOf, phoneJpeg, uploadPhoto } from './factories/catalogue.js'
+import {
+  aPng,
+  createListing,
+  exifHasGps,
+  metadataOf,
+  phoneJpeg,
+  sendMultipart,
+  uploadPhoto,
+} from './factories/catalogue.js'
 
 process.env.VERCEL_BLOB_RETRIES = '0'
 
@@ -31,20 +39,8 @@ function multipartOf(parts: Part[]): { payload: Buffer; headers: Record<string, 
 }
 
 async function uploadParts(app: OjaApp, token: string, listingId: string, parts: (Buffer | Part)[]) {
-  const { payload, headers } = multipartOf(parts.map((p) => (Buffer.isBuffer(p) ? { data: p } : p)))
-  const res = await app.inject({
-    method: 'POST',
-    url: `/v1/listings/${listingId}/images`,
-    headers: { ...headers, authorization: `Bearer ${token}` },
-    payload,
-  })
-  let json: Json = {}
-  try {
-    json = res.json() as Json
-  } catch {
-    // not JSON
-  }
-  return Object.assign(res, { json })
+  const body = multipartOf(parts.map((p) => (Buffer.isBuffer(p) ? { data: p } : p)))
+  return sendMultipart(app, 'POST', `/v1/listings/${listingId}/images`, token, body)
 }
 
 async function withBlobFake(t: Test) {
@@ -191,20 +187,8 @@ void t.test('concurrent uploads to one listing never exceed 5 photos', async (t)
 })
 
 async function putAvatar(app: OjaApp, token: string | undefined, parts: (Buffer | Part)[]) {
-  const { payload, headers } = multipartOf(parts.map((p) => (Buffer.isBuffer(p) ? { data: p } : p)))
-  const res = await app.inject({
-    method: 'PUT',
-    url: '/v1/me/avatar',
-    headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    payload,
-  })
-  let json: Json = {}
-  try {
-    json = res.json() as Json
-  } catch {
-    // not JSON
-  }
-  return Object.assign(res, { json })
+  const body = multipartOf(parts.map((p) => (Buffer.isBuffer(p) ? { data: p } : p)))
+  return sendMultipart(app, 'PUT', '/v1/me/avatar', token, body)
 }
 
 void t.test('PUT /v1/me/avatar: a clean square WebP, the old one deleted, the profile shows it', async (t) => {

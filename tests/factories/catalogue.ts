@@ -58,12 +58,22 @@ export async function uploadPhoto(
   file: Buffer,
   opts: { field?: string; filename?: string; contentType?: string } = {},
 ) {
-  const { payload, headers } = multipart(file, opts)
+  return sendMultipart(app, 'POST', `/v1/listings/${listingId}/images`, token, multipart(file, opts))
+}
+
+/** Sends a multipart body (as `token`'s holder, or anonymously) and parses a JSON answer. */
+export async function sendMultipart(
+  app: Pick<OjaApp, 'inject'>,
+  method: 'POST' | 'PUT',
+  url: string,
+  token: string | undefined,
+  body: { payload: Buffer; headers: Record<string, string> },
+) {
   const res = await app.inject({
-    method: 'POST',
-    url: `/v1/listings/${listingId}/images`,
-    headers: { ...headers, authorization: `Bearer ${token}` },
-    payload,
+    method,
+    url,
+    headers: { ...body.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    payload: body.payload,
   })
   let json: Json = {}
   try {
