@@ -14,6 +14,11 @@ export type BenchRow = {
   /** oja ÷ reference (throughput), filled in by the runner when both rows exist. */
   ratio?: number
   target?: string
+  /**
+   * Whether the figure meets `target`, decided by the scenario from its measured numbers
+   * (never hard-coded): printed as `met` / `NOT MET`; left out where a row has no target.
+   */
+  met?: boolean
   note?: string
 }
 

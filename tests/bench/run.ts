@@ -56,11 +56,11 @@ for (const s of selected) {
 
 const fmt = (n: number | undefined, digits = 1) => (n === undefined || Number.isNaN(n) ? '' : n.toFixed(digits))
 const table = [
-  '| scenario | variant | req/s | p50 ms | p95 ms | p99 ms | ratio | target | note |',
-  '|---|---|---|---|---|---|---|---|---|',
+  '| scenario | variant | req/s | p50 ms | p95 ms | p99 ms | ratio | target | met | note |',
+  '|---|---|---|---|---|---|---|---|---|---|',
   ...rows.map(
     (r) =>
-      `| ${r.scenario} | ${r.variant} | ${fmt(r.rps, 0)} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.p99)} | ${fmt(r.ratio, 2)} | ${r.target ?? ''} | ${r.note ?? ''} |`,
+      `| ${r.scenario} | ${r.variant} | ${fmt(r.rps, 0)} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.p99)} | ${fmt(r.ratio, 2)} | ${r.target ?? ''} | ${r.met === undefined ? '' : r.met ? 'met' : 'NOT MET'} | ${r.note ?? ''} |`,
   ),
 ].join('\n')
 
@@ -73,11 +73,13 @@ const redisVersion = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1]
 redis.disconnect()
 
 const header = `Run ${new Date().toISOString()} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, PostgreSQL ${pgVersion}, Redis ${redisVersion}${ctx.quick ? ' (quick mode)' : ''}.`
-console.log(`\n${header}\n\n${table}\n`)
+const judged = rows.filter((r) => r.met !== undefined)
+const summary = `Targets: ${judged.filter((r) => r.met).length} met, ${judged.filter((r) => !r.met).length} not met${judged.some((r) => !r.met) ? ` (${judged.filter((r) => !r.met).map((r) => r.scenario).join('; ')})` : ''}.`
+console.log(`\n${header}\n\n${table}\n\n${summary}\n`)
 if (names.length === 0 || ctx.soak) {
   writeFileSync(
     new URL(ctx.soak ? './soak-results.md' : './results.md', import.meta.url),
-    `# Benchmark results\n\n${header}\n\n${table}\n`,
+    `# Benchmark results\n\n${header}\n\n${table}\n\n${summary}\n`,
   )
 }
 process.exit(0)
