@@ -1,5 +1,5 @@
 import { AccountErrors, blockedEitherWaySql, findUser, isBlockedEitherWay, type UserRow } from '../accounts/index.js'
-import type { Db } from '../db/index.js'
+import { GroupCommit, type Db, type ItemOutcome } from '../db/index.js'
 import type { EventSpine } from '../events/index.js'
 import type { Actor, Ctx, TxCtx } from '../shared/index.js'
 import { decodeCursor, encodeCursor } from '../shared/index.js'
@@ -22,6 +22,11 @@ export type ChatDeps = {
   sendLimiter: SendLimiter
   /** Read receipts (REST and the socket's `conversation:read`) per user. */
   readLimiter: SendLimiter
+  /**
+   * Group commit of text sends (see sendTexts): at most this many messages per transaction
+   * and this many such transactions at once per node. Defaults 100 and 2.
+   */
+  sendBatch?: { maxBatch: number; maxInFlight: number }
 }
 
 /** A conversation's other party, listing and unread count, as its view shows them (one statement for a page). */
@@ -298,6 +303,138 @@ export function createChatService(deps: ChatDeps) {
     return { created: true, message, offline: { recipient, online: recipientOnline } }
   }
 
+  /** A text send waiting for its group commit: who sends what where, and the connection it came on. */
+  type TextSend = { ctx: ActorCtx; conversationId: string; body: string; clientId: string | undefined }
+
+  /**
+   * Stores the text sends of one batch in one transaction, set-based: one statement locks
+   * every conversation of the batch (in id order, so two batches never wait on each other in
+   * a cycle) with the participant and block checks, one inserts every message (times strictly
+   * increasing per conversation, as `insertMessage` makes them, in submission order), one
+   * appends both sides' `message:new` (the spine's hooks run once for the batch). A send that
+   * a rule refuses gets its own error and the rest are stored; a replayed clientId gets the
+   * original. The same rules as `sendLocked`, for many messages at once.
+   */
+  async function storeTexts(sends: TextSend[]): Promise<ItemOutcome<Sent>[]> {
+    const first = sends[0]!.ctx
+    const ctx = { db: first.db, log: first.log, requestId: first.requestId }
+    return spine.transaction(ctx, async (tx) => {
+      const ids = [...new Set(sends.map((s) => s.conversationId))]
+      const { rows: locked } = await tx.db.raw<{ rows: (ConversationRow & { blocked: boolean })[] }>(
+        `select c.*, ${blockedEitherWaySql('c.buyer_id', 'c.seller_id')} as blocked
+           from conversations c
+          where c.id = any(?::uuid[])
+          order by c.id
+            for update of c`,
+        [ids],
+      )
+      const byId = new Map(locked.map((c) => [c.id, c]))
+      const outcomes: (ItemOutcome<Sent> | undefined)[] = sends.map((s) => {
+        const c = byId.get(s.conversationId)
+        if (!c || (c.buyer_id !== s.ctx.actor.id && c.seller_id !== s.ctx.actor.id))
+          return { ok: false, error: ChatErrors.conversationNotFound() }
+        if (c.blocked) return { ok: false, error: AccountErrors.blocked() }
+        return undefined
+      })
+      const storable = sends.flatMap((s, ord) => (outcomes[ord] ? [] : [{ ord, s }]))
+      if (storable.length === 0) return outcomes as ItemOutcome<Sent>[]
+      // Asked meanwhile, never awaited inside the transaction (see sendLocked).
+      const online = new Map<number, Promise<boolean>>()
+      for (const { ord, s } of storable)
+        online.set(ord, isOnline(otherParty(byId.get(s.conversationId)!, s.ctx.actor.id)))
+      const { rows: inserted } = await tx.db.raw<{ rows: (MessageRow & { ord: number })[] }>(
+        `with input as (
+           select * from jsonb_to_recordset(?::jsonb) as x(ord int, conversation_id uuid, sender_id uuid, body text, client_id text)
+         ), clock as (
+           select date_trunc('milliseconds', clock_timestamp()) as now
+         ), stamped as (
+           select i.*, greatest(clock.now, coalesce(c.last_message_at + interval '1 millisecond', '-infinity'::timestamptz))
+                       + (row_number() over (partition by i.conversation_id order by i.ord) - 1) * interval '1 millisecond' as t
+             from input i join conversations c on c.id = i.conversation_id cross join clock
+         ), inserted as (
+           insert into messages (conversation_id, sender_id, kind, body, client_id, created_at)
+           select conversation_id, sender_id, 'text', body, client_id, t from stamped order by ord
+           on conflict (conversation_id, sender_id, client_id) where client_id is not null do nothing
+           returning *
+         ), bumped as (
+           update conversations c set last_message_at = m.t, last_activity_at = greatest(c.last_activity_at, m.t)
+             from (select conversation_id, max(created_at) as t from inserted group by conversation_id) m
+            where c.id = m.conversation_id
+         )
+         select s.ord, i.* from inserted i join stamped s on s.conversation_id = i.conversation_id and s.t = i.created_at`,
+        [
+          JSON.stringify(
+            storable.map(({ ord, s }) => ({
+              ord,
+              conversation_id: s.conversationId,
+              sender_id: s.ctx.actor.id,
+              body: s.body,
+              client_id: s.clientId ?? null,
+            })),
+          ),
+        ],
+      )
+      const insertedByOrd = new Map(inserted.map(({ ord, ...row }) => [ord, row as MessageRow]))
+      // Replays: a clientId this sender already used in that conversation (committed before our lock).
+      const replays = storable.filter(({ ord }) => !insertedByOrd.has(ord))
+      if (replays.length > 0) {
+        const { rows: existing } = await tx.db.raw<{ rows: MessageRow[] }>(
+          `select m.* from messages m
+             join jsonb_to_recordset(?::jsonb) as x(conversation_id uuid, sender_id uuid, client_id text)
+               on m.conversation_id = x.conversation_id and m.sender_id = x.sender_id and m.client_id = x.client_id`,
+          [
+            JSON.stringify(
+              replays.map(({ s }) => ({
+                conversation_id: s.conversationId,
+                sender_id: s.ctx.actor.id,
+                client_id: s.clientId,
+              })),
+            ),
+          ],
+        )
+        const hydrated = await hydrateMessages(tx.db, existing, partiesOf(locked))
+        const key = (conversationId: string, senderId: string | null, clientId: string | null | undefined) =>
+          `${conversationId}|${senderId}|${clientId}`
+        const byKey = new Map(
+          existing.map((row, i) => [
+            key(row.conversation_id, row.sender_id, row.client_id),
+            { row, message: hydrated[i]! },
+          ]),
+        )
+        for (const { ord, s } of replays) {
+          const found = byKey.get(key(s.conversationId, s.ctx.actor.id, s.clientId))
+          outcomes[ord] =
+            found && isReplayOf(found.row, { kind: 'text', body: s.body })
+              ? { ok: true, value: { created: false, message: found.message } }
+              : { ok: false, error: ChatErrors.clientIdReused() }
+        }
+      }
+      const events: { userId: string; event: string; data: Message }[] = []
+      for (const { ord, s } of storable) {
+        const row = insertedByOrd.get(ord)
+        if (!row) continue
+        const conversation = byId.get(s.conversationId)!
+        const message = toMessage(row, undefined, null)
+        events.push(
+          { userId: conversation.buyer_id, event: 'message:new', data: message },
+          { userId: conversation.seller_id, event: 'message:new', data: message },
+        )
+        outcomes[ord] = {
+          ok: true,
+          value: {
+            created: true,
+            message,
+            offline: { recipient: otherParty(conversation, s.ctx.actor.id), online: online.get(ord)! },
+          },
+        }
+      }
+      await spine.append(tx, events)
+      return outcomes as ItemOutcome<Sent>[]
+    })
+  }
+
+  const textSends = new GroupCommit<TextSend, Sent>(storeTexts, deps.sendBatch ?? { maxBatch: 100, maxInFlight: 2 })
+
   /**
    * After the message committed: a `message` notification (and its event) when the
    * recipient had no live connection. Its own transaction; a crash in between costs that
@@ -501,9 +638,7 @@ export function createChatService(deps: ChatDeps) {
       input: { body: string; clientId?: string },
     ): Promise<{ created: boolean; message: Message }> {
       await deps.sendLimiter.consume(ctx.actor.id)
-      const sent = await spine.transaction(ctx, (tx) =>
-        sendLocked(tx, conversationId, ctx.actor.id, { kind: 'text', body: input.body }, input.clientId),
-      )
+      const sent = await textSends.submit({ ctx, conversationId, body: input.body, clientId: input.clientId })
       await notifyIfOffline(ctx, sent)
       return { created: sent.created, message: sent.message }
     },

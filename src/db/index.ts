@@ -53,3 +53,4 @@ export function isEmbedded(db: Knex): boolean {
 export { migrateLatest, migrationConfig } from './migrate.js'
 export type { SqlValue, Table } from './tables.js'
 export { createReadPool, type ReadPool } from './read-pool.js'
+export { GroupCommit, type GroupCommitOptions, type ItemOutcome } from './group-commit.js'
