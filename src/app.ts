@@ -224,7 +224,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       },
     })
     // Past capacity, refuse before the token check (itself a query).
-    await app.register(admissionPlugin, { db, maxWaiting: config.ADMISSION_DB_QUEUE })
+    await app.register(admissionPlugin, {
+      db,
+      maxWaiting: config.ADMISSION_DB_QUEUE,
+      maxEventLoopDelayMs: config.ADMISSION_EVENT_LOOP_DELAY_MS,
+    })
     await app.register(authPlugin, { secret: config.jwtSecret, accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS, db })
     // The public reads: ETag, If-None-Match → 304, and how long a cache may keep them.
     const publicReads = {

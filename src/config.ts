@@ -18,6 +18,10 @@ export const EnvSchema = Type.Object({
   DATABASE_POOL_MAX: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
   /** Requests that may wait for a database connection before new ones are refused (503/ack OVERLOADED); 0: off. */
   ADMISSION_DB_QUEUE: Type.Integer({ minimum: 0, maximum: 100_000, default: 50 }),
+  /** An event loop later than this (ms, worst of a 250 ms window) refuses new requests like a full queue; 0: off. */
+  ADMISSION_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 150 }),
+  /** Chat text sends waiting for their group commit on one node before new ones are refused (OVERLOADED); 0: no bound. */
+  CHAT_SEND_QUEUE: Type.Integer({ minimum: 0, maximum: 100_000, default: 300 }),
   DATABASE_READ_POOL_MAX: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   REDIS_PREFIX: Type.String({ default: 'oja:' }),

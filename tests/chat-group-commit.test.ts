@@ -47,6 +47,21 @@ void t.test('group commit: one batch for what waited, one by one after a failed 
     'the batch of three failed, then its items ran alone',
   )
   t.equal(gc.waiting, 0)
+
+  // Past maxWaiting, refused at once with the given error; what was admitted is still answered.
+  const bounded = new GroupCommit<number, number>(
+    async (items) => {
+      await new Promise((r) => setTimeout(r, 20))
+      return items.map((i) => ({ ok: true, value: i }))
+    },
+    { maxBatch: 10, maxInFlight: 1, maxWaiting: 3, refuse: () => new Error('overloaded') },
+  )
+  const flood = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => bounded.submit(i)))
+  t.same(
+    flood.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message)),
+    [0, 1, 2, 3, 'overloaded', 'overloaded', 'overloaded', 'overloaded'],
+    'one running and three waiting; the rest refused',
+  )
 })
 
 void t.test('chat sends in parallel are group-committed with every send rule kept', async (t) => {

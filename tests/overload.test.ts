@@ -73,3 +73,34 @@ void t.test(
     t.equal((await call(app, 'GET', '/v1/me', { token: buyer.accessToken })).statusCode, 200)
   },
 )
+
+void t.test('an event loop late past ADMISSION_EVENT_LOOP_DELAY_MS refuses new work until it catches up', async (t) => {
+  // 250 ms: far above what a loaded test machine's loop lags by, far below the busy stretch below.
+  const node = await startNode(t, await testDatabase(t), { env: { ADMISSION_EVENT_LOOP_DELAY_MS: 250 } })
+  const app = node.app
+  const admitted = async () => {
+    for (let i = 0; i < 300 && app.overloaded(); i++) await new Promise((r) => setTimeout(r, 10))
+    return !app.overloaded()
+  }
+  t.ok(await admitted(), 'an idle node admits')
+  const user = await aUser(app)
+  t.ok(await admitted())
+  t.equal((await call(app, 'GET', '/v1/me', { token: user.accessToken })).statusCode, 200)
+
+  // The process busy for 600 ms at a stretch (as when it takes more than its CPU can do);
+  // the window that saw it closes within the next 250 ms.
+  const end = Date.now() + 600
+  while (Date.now() < end) {
+    /* busy */
+  }
+  for (let i = 0; i < 60 && !app.overloaded(); i++) await new Promise((r) => setTimeout(r, 10))
+  t.ok(app.overloaded(), 'the late loop is seen')
+  const refused = await call(app, 'GET', '/v1/me', { token: user.accessToken })
+  t.equal(refused.statusCode, 503)
+  t.equal(refused.json.code, 'OVERLOADED')
+  t.equal(refused.headers['retry-after'], '1')
+  t.equal((await call(app, 'GET', '/health')).statusCode, 200, 'health is admitted')
+
+  t.ok(await admitted(), 'caught up: admitted again')
+  t.equal((await call(app, 'GET', '/v1/me', { token: user.accessToken })).statusCode, 200)
+})

@@ -1,5 +1,6 @@
 import { AccountErrors, blockedEitherWaySql, findUser, isBlockedEitherWay, type UserRow } from '../accounts/index.js'
-import { GroupCommit, type Db, type ItemOutcome } from '../db/index.js'
+import { GroupCommit, type Db, type GroupCommitOptions, type ItemOutcome } from '../db/index.js'
+import { HttpErrors } from '../http/index.js'
 import type { EventSpine } from '../events/index.js'
 import type { Actor, Ctx, TxCtx } from '../shared/index.js'
 import { decodeCursor, encodeCursor } from '../shared/index.js'
@@ -23,10 +24,11 @@ export type ChatDeps = {
   /** Read receipts (REST and the socket's `conversation:read`) per user. */
   readLimiter: SendLimiter
   /**
-   * Group commit of text sends (see sendTexts): at most this many messages per transaction
-   * and this many such transactions at once per node. Defaults 100 and 2.
+   * Group commit of text sends (see storeTexts): at most `maxBatch` messages per transaction,
+   * `maxInFlight` such transactions at once per node, and `maxWaiting` sends waiting for one
+   * before new sends are refused OVERLOADED (CHAT_SEND_QUEUE; 0: no bound). Defaults 100, 2, 300.
    */
-  sendBatch?: { maxBatch: number; maxInFlight: number }
+  sendBatch?: GroupCommitOptions
 }
 
 /** A conversation's other party, listing and unread count, as its view shows them (one statement for a page). */
@@ -433,7 +435,13 @@ export function createChatService(deps: ChatDeps) {
     })
   }
 
-  const textSends = new GroupCommit<TextSend, Sent>(storeTexts, deps.sendBatch ?? { maxBatch: 100, maxInFlight: 2 })
+  const textSends = new GroupCommit<TextSend, Sent>(storeTexts, {
+    maxBatch: 100,
+    maxInFlight: 2,
+    maxWaiting: 300,
+    ...deps.sendBatch,
+    refuse: () => HttpErrors.overloaded(),
+  })
 
   /**
    * After the message committed: a `message` notification (and its event) when the

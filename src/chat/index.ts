@@ -64,7 +64,13 @@ export const chatFeature = fp<ChatFeatureOptions>(
       name: 'chat-read',
       points: app.config.CHAT_READ_LIMIT,
     })
-    const service = createChatService({ spine: app.spine, presence, sendLimiter, readLimiter })
+    const service = createChatService({
+      spine: app.spine,
+      presence,
+      sendLimiter,
+      readLimiter,
+      sendBatch: { maxBatch: 100, maxInFlight: 2, maxWaiting: app.config.CHAT_SEND_QUEUE },
+    })
     const offers = createOffersService({ spine: app.spine, sendLimiter })
     app.decorate('chat', {
       service,

@@ -6,6 +6,12 @@ export type GroupCommitOptions = {
   maxBatch: number
   /** Batches running at once (each holds one pooled connection while it runs). */
   maxInFlight: number
+  /**
+   * Items that may wait for a batch; past it `submit` refuses at once with `refuse()`'s error
+   * (past capacity, refused early rather than queued until every wait is too long). 0: no bound.
+   */
+  maxWaiting?: number
+  refuse?: () => unknown
 }
 
 /**
@@ -29,6 +35,9 @@ export class GroupCommit<I, O> {
 
   /** Resolves with the item's value once its batch has committed (or rejects with its own error). */
   submit(item: I): Promise<O> {
+    const { maxWaiting = 0, refuse } = this.opts
+    if (maxWaiting > 0 && this.queue.length >= maxWaiting)
+      return Promise.reject(refuse ? refuse() : new Error('group commit: queue full'))
     return new Promise<O>((resolve, reject) => {
       this.queue.push({ item, resolve, reject })
       this.pump()

@@ -62,6 +62,7 @@ export function testConfig(db: TestDb, overrides: Partial<Env> = {}, prefix = `o
       // The race tests send hundreds of requests at a pool of 5 on purpose; admission control
       // has its own test (tests/overload.test.ts).
       ADMISSION_DB_QUEUE: 0,
+      ADMISSION_EVENT_LOOP_DELAY_MS: 0,
       ...overrides,
     },
   )
