@@ -62,6 +62,21 @@ void t.test('group commit: one batch for what waited, one by one after a failed 
     [0, 1, 2, 3, 'overloaded', 'overloaded', 'overloaded', 'overloaded'],
     'one running and three waiting; the rest refused',
   )
+
+  // Waited past maxWaitMs when its batch starts: refused, not stored late.
+  const slow = new GroupCommit<number, number>(
+    async (items) => {
+      await new Promise((r) => setTimeout(r, 120))
+      return items.map((i) => ({ ok: true, value: i }))
+    },
+    { maxBatch: 2, maxInFlight: 1, maxWaitMs: 100, refuse: () => new Error('too late') },
+  )
+  const queued = await Promise.allSettled(Array.from({ length: 3 }, (_, i) => slow.submit(i)))
+  t.same(
+    queued.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message)),
+    [0, 'too late', 'too late'],
+    'the two that waited 120 ms for the first batch were refused',
+  )
 })
 
 void t.test('chat sends in parallel are group-committed with every send rule kept', async (t) => {

@@ -26,7 +26,8 @@ export type ChatDeps = {
   /**
    * Group commit of text sends (see storeTexts): at most `maxBatch` messages per transaction,
    * `maxInFlight` such transactions at once per node, and `maxWaiting` sends waiting for one
-   * before new sends are refused OVERLOADED (CHAT_SEND_QUEUE; 0: no bound). Defaults 100, 2, 300.
+   * before new sends are refused OVERLOADED (CHAT_SEND_QUEUE; 0: no bound); a send that waited
+   * more than `maxWaitMs` is refused OVERLOADED rather than stored late. Defaults 100, 2, 300, 500 ms.
    */
   sendBatch?: GroupCommitOptions
 }
@@ -439,6 +440,7 @@ export function createChatService(deps: ChatDeps) {
     maxBatch: 100,
     maxInFlight: 2,
     maxWaiting: 300,
+    maxWaitMs: 500,
     ...deps.sendBatch,
     refuse: () => HttpErrors.overloaded(),
   })

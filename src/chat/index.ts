@@ -69,7 +69,12 @@ export const chatFeature = fp<ChatFeatureOptions>(
       presence,
       sendLimiter,
       readLimiter,
-      sendBatch: { maxBatch: 100, maxInFlight: 2, maxWaiting: app.config.CHAT_SEND_QUEUE },
+      sendBatch: {
+        maxBatch: 100,
+        maxInFlight: 2,
+        maxWaiting: app.config.CHAT_SEND_QUEUE,
+        maxWaitMs: app.config.CHAT_SEND_MAX_WAIT_MS,
+      },
     })
     const offers = createOffersService({ spine: app.spine, sendLimiter })
     app.decorate('chat', {

@@ -11,6 +11,12 @@ export type GroupCommitOptions = {
    * (past capacity, refused early rather than queued until every wait is too long). 0: no bound.
    */
   maxWaiting?: number
+  /**
+   * An item that has waited longer than this (ms) when its batch starts is refused with
+   * `refuse()`'s error instead of stored late: its sender hears within a bounded time either
+   * way. 0: no bound.
+   */
+  maxWaitMs?: number
   refuse?: () => unknown
 }
 
@@ -25,7 +31,7 @@ export type GroupCommitOptions = {
  * are tried again one by one, so one item that makes the statement fail fails alone.
  */
 export class GroupCommit<I, O> {
-  private readonly queue: { item: I; resolve: (v: O) => void; reject: (e: unknown) => void }[] = []
+  private readonly queue: { item: I; at: number; resolve: (v: O) => void; reject: (e: unknown) => void }[] = []
   private inFlight = 0
 
   constructor(
@@ -39,7 +45,7 @@ export class GroupCommit<I, O> {
     if (maxWaiting > 0 && this.queue.length >= maxWaiting)
       return Promise.reject(refuse ? refuse() : new Error('group commit: queue full'))
     return new Promise<O>((resolve, reject) => {
-      this.queue.push({ item, resolve, reject })
+      this.queue.push({ item, at: performance.now(), resolve, reject })
       this.pump()
     })
   }
@@ -60,7 +66,15 @@ export class GroupCommit<I, O> {
     }
   }
 
-  private async flush(batch: typeof this.queue): Promise<void> {
+  private async flush(all: typeof this.queue): Promise<void> {
+    const { maxWaitMs = 0, refuse } = this.opts
+    const late = maxWaitMs > 0 ? performance.now() - maxWaitMs : -Infinity
+    const batch = all.filter((b) => {
+      if (b.at >= late) return true
+      b.reject(refuse ? refuse() : new Error('group commit: waited too long'))
+      return false
+    })
+    if (batch.length === 0) return
     let outcomes: ItemOutcome<O>[]
     try {
       outcomes = await this.run(batch.map((b) => b.item))

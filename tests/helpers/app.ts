@@ -63,6 +63,7 @@ export function testConfig(db: TestDb, overrides: Partial<Env> = {}, prefix = `o
       // has its own test (tests/overload.test.ts).
       ADMISSION_DB_QUEUE: 0,
       ADMISSION_EVENT_LOOP_DELAY_MS: 0,
+      CHAT_SEND_MAX_WAIT_MS: 0,
       ...overrides,
     },
   )
