@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { AuthErrors, resolveAccessToken } from '../src/auth/index.js'
-import type { SessionRow, UserRow } from '../src/accounts/index.js'
+import { resolveAccessToken, sessionEndedError, sessionEnds } from '../src/auth/index.js'
 import type { Db } from '../src/db/index.js'
 import type { Actor } from '../src/shared/index.js'
 import { Errors } from '../src/shared/index.js'
@@ -110,24 +109,7 @@ export async function refreshLive(
  * committed while a handshake was in flight.
  */
 export async function sessionEndReason(db: Db, actor: Actor): Promise<string | null> {
-  const row = await db('sessions as s')
-    .join('users as u', 'u.id', 's.user_id')
-    .where('s.id', actor.sessionId)
-    .first<Pick<SessionRow, 'revoked_at' | 'revoked_reason'> & Pick<UserRow, 'banned_at'>>(
-      's.revoked_at',
-      's.revoked_reason',
-      'u.banned_at',
-    )
-  if (!row) return 'session_ended'
-  if (row.banned_at) return 'banned'
-  if (row.revoked_at) return row.revoked_reason ?? 'session_ended'
-  return null
+  return (await sessionEnds(db, [actor.sessionId])).get(actor.sessionId) ?? null
 }
 
-/**
- * The error a request on a connection whose session ended gets, as REST would answer it: a
- * ban is 403 ACCOUNT_BANNED ("suspended"), anything else 401 SESSION_REVOKED ("signed out").
- */
-export function sessionEndedError(reason: string) {
-  return reason === 'banned' ? AuthErrors.banned() : AuthErrors.sessionRevoked()
-}
+export { sessionEndedError }

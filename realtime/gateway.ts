@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Socket } from 'socket.io'
+import { sessionEndReasonOf } from '../src/auth/index.js'
 import { HttpErrors, toProblem } from '../src/http/index.js'
 import { Errors } from '../src/shared/index.js'
 import {
@@ -59,7 +60,10 @@ export function mountGateway(app: FastifyInstance, io: OjaIo, hub: Hub, handlers
   io.on('connection', (socket: OjaSocket) => {
     // socket.data.actor is the connection's actor; an auth:refresh replaces it.
     const { actor, lastSeq } = socket.data
-    const log = app.log.child({ socketId: socket.id, userId: actor.id })
+    // The connection's logger, made when first used: a child logger per idle socket is memory
+    // for nothing (thousands of connections rarely log).
+    let childLog: FastifyBaseLogger | undefined
+    const log = () => (childLog ??= app.log.child({ socketId: socket.id, userId: actor.id }))
     void socket.join([`user:${actor.id}`, `session:${actor.sessionId}`])
     if (actor.role === 'admin') void socket.join(ADMINS_ROOM)
     const conn: Connection = {
@@ -83,7 +87,7 @@ export function mountGateway(app: FastifyInstance, io: OjaIo, hub: Hub, handlers
     // its auth callback with a fresh token and its lastSeq (nothing is lost), unless it
     // sent `auth:refresh` first.
     const deadline = new TokenDeadline(() => {
-      log.debug('access token expired; connection closed')
+      log().debug('access token expired; connection closed')
       conn.end('token_expired', false)
     })
     deadline.set(socket.data.expiresAt)
@@ -110,12 +114,12 @@ export function mountGateway(app: FastifyInstance, io: OjaIo, hub: Hub, handlers
           },
           (err: unknown) => {
             const { ack: refusal, internal } = ackError(err)
-            if (internal) log.error({ err }, 'auth:refresh failed')
+            if (internal) log().error({ err }, 'auth:refresh failed')
             answer(refusal)
           },
         )
     })
-    hub.attach(conn, lastSeq).catch((err: unknown) => log.warn({ err }, 'live stream failed to start'))
+    hub.attach(conn, lastSeq).catch((err: unknown) => log().warn({ err }, 'live stream failed to start'))
     // A logout that committed while this handshake was in flight was broadcast before the
     // connection existed; now that it is registered, check once more.
     sessionEndReason(app.db, actor).then(
@@ -141,24 +145,25 @@ export function mountGateway(app: FastifyInstance, io: OjaIo, hub: Hub, handlers
           }
           // Past capacity, refused at once (the REST routes answer 503 OVERLOADED alike).
           if (app.overloaded()) return ack(ackError(HttpErrors.overloaded()).ack)
-          const ctx = { db: app.db, actor: socket.data.actor, log, requestId: randomUUID() }
-          let ended: string | null = null
-          // Every request is checked as a REST request is (one primary-key lookup): a ban or a
-          // logout whose disconnect has not reached this node yet refuses it all the same.
-          sessionEndReason(app.db, ctx.actor)
-            .then((reason) => {
-              if (reason) {
-                ended = reason
-                throw sessionEndedError(reason)
-              }
-              return h.run(ctx, validate(h.schema, payload) as never)
-            })
+          const ctx = { db: app.db, actor: socket.data.actor, log: log(), requestId: randomUUID() }
+          // Every request is checked as a REST request is (one primary-key lookup, or the
+          // handler's own set-based check in its transaction): a ban or a logout whose
+          // disconnect has not reached this node yet refuses it all the same.
+          const live = h.checksSession
+            ? Promise.resolve(null)
+            : sessionEndReason(app.db, ctx.actor).then((reason) => {
+                if (reason) throw sessionEndedError(reason)
+                return null
+              })
+          live
+            .then(() => h.run(ctx, validate(h.schema, payload) as never))
             .then(
               (data) => ack({ ok: true, data }),
               (err: unknown) => {
                 const { ack: answer, internal } = ackError(err)
-                if (internal) log.error({ err, event }, 'socket request failed')
+                if (internal) log().error({ err, event }, 'socket request failed')
                 ack(answer)
+                const ended = sessionEndReasonOf(err)
                 if (ended) hub.disconnect({ userId: ctx.actor.id, sessionId: ctx.actor.sessionId, reason: ended })
               },
             )

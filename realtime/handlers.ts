@@ -16,15 +16,29 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 if (!FormatRegistry.Has('uuid')) FormatRegistry.Set('uuid', (v) => UUID.test(v))
 
 /** A socket request handler: validated payload in, data out (the ack's `data`). */
-export type SocketHandler<S extends TSchema, R> = { schema: S; run: (ctx: ActorCtx, payload: Static<S>) => Promise<R> }
+export type SocketHandler<S extends TSchema, R> = {
+  schema: S
+  run: (ctx: ActorCtx, payload: Static<S>) => Promise<R>
+  /**
+   * The handler checks the session is still live itself, in the transaction that does the
+   * work (a send's group commit checks all its senders' sessions in one statement); the
+   * gateway then skips its own check (a round trip per request).
+   */
+  checksSession?: boolean
+}
 
 /** Any handler, as the gateway iterates them. */
-export type AnySocketHandler = { schema: TSchema; run: (ctx: ActorCtx, payload: never) => Promise<unknown> }
+export type AnySocketHandler = {
+  schema: TSchema
+  run: (ctx: ActorCtx, payload: never) => Promise<unknown>
+  checksSession?: boolean
+}
 
 const handler = <S extends TSchema, R>(
   schema: S,
   run: (ctx: ActorCtx, payload: Static<S>) => Promise<R>,
-): SocketHandler<S, R> => ({ schema, run })
+  opts: { checksSession?: boolean } = {},
+): SocketHandler<S, R> => ({ schema, run, ...opts })
 
 /**
  * The chat's socket handlers, built from the same services (and schemas) as its REST
@@ -41,6 +55,7 @@ export function createChatHandlers(deps: {
       ClientEvents['message:send'].payload,
       async (ctx, p): Promise<ClientEventReply<'message:send'>> =>
         (await chat.send(ctx, p.conversationId, { body: p.body, clientId: p.clientId })).message,
+      { checksSession: true },
     ),
     'conversation:read': handler(
       ClientEvents['conversation:read'].payload,

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { GroupCommit, type ItemOutcome } from '../src/db/group-commit.js'
-import { build, call } from './helpers/app.js'
+import { build, call, testDatabase } from './helpers/app.js'
+import { connect, request, startNode } from './helpers/nodes.js'
 import { aUser } from './factories/users.js'
 import { aConversation, type ChatPair } from './factories/chat.js'
 
@@ -214,3 +215,51 @@ void t.test('chat sends in parallel are group-committed with every send rule kep
   const unread = (await call(app, 'GET', '/v1/conversations', { token: pairs[3]!.seller.accessToken })).json
   t.equal(unread.items[0].unreadCount, 16, 'the seller of a conversation has the first message and 15 sends unread')
 })
+
+void t.test(
+  'a socket send on a session that ended (the node not told yet) is refused and the connection ended',
+  async (t) => {
+    const node = await startNode(t, await testDatabase(t))
+    const app = node.app
+    const { buyer, seller, conversation } = await aConversation(app)
+    const buyerLive = await connect(t, node, { token: buyer.accessToken })
+    const sellerLive = await connect(t, node, { token: seller.accessToken })
+    const ok = await request(buyerLive.socket, 'message:send', {
+      conversationId: conversation.id,
+      body: 'one',
+      clientId: 'c1',
+    })
+    t.equal(ok.ok, true)
+
+    // Revoked and banned behind the nodes' backs (no disconnect broadcast), as a race would leave it.
+    const ended = new Promise<{ reason: string; code: string }>((resolve) =>
+      buyerLive.socket.on('session:ended', resolve),
+    )
+    await app
+      .db('sessions')
+      .where('user_id', buyer.id)
+      .update({ revoked_at: app.db.fn.now(), revoked_reason: 'logout' })
+    const refused = await request(buyerLive.socket, 'message:send', {
+      conversationId: conversation.id,
+      body: 'after logout',
+      clientId: 'c2',
+    })
+    t.match(refused, { ok: false, code: 'SESSION_REVOKED' })
+    t.same(await ended, { reason: 'logout', code: 'SESSION_REVOKED' }, 'the connection is ended with the reason')
+
+    const sellerEnded = new Promise<{ reason: string }>((resolve) => sellerLive.socket.on('session:ended', resolve))
+    await app.db('users').where('id', seller.id).update({ banned_at: app.db.fn.now() })
+    const banned = await request(sellerLive.socket, 'message:send', {
+      conversationId: conversation.id,
+      body: 'while banned',
+      clientId: 'c3',
+    })
+    t.match(banned, { ok: false, code: 'ACCOUNT_BANNED' })
+    t.equal((await sellerEnded).reason, 'banned')
+    t.same(
+      (await app.db('messages').where('conversation_id', conversation.id).pluck('body')) as string[],
+      ['one'],
+      'nothing sent on an ended session was stored',
+    )
+  },
+)

@@ -1,4 +1,5 @@
 import { AccountErrors, blockedEitherWaySql, findUser, isBlockedEitherWay, type UserRow } from '../accounts/index.js'
+import { sessionEndedError, sessionEnds } from '../auth/index.js'
 import { GroupCommit, type Db, type GroupCommitOptions, type ItemOutcome } from '../db/index.js'
 import { HttpErrors } from '../http/index.js'
 import type { EventSpine } from '../events/index.js'
@@ -332,7 +333,14 @@ export function createChatService(deps: ChatDeps) {
         [ids],
       )
       const byId = new Map(locked.map((c) => [c.id, c]))
+      // The senders' sessions, checked here for the whole batch (the socket skips its own check).
+      const ended = await sessionEnds(
+        tx.db,
+        sends.map((s) => s.ctx.actor.sessionId),
+      )
       const outcomes: (ItemOutcome<Sent> | undefined)[] = sends.map((s) => {
+        const reason = ended.get(s.ctx.actor.sessionId)
+        if (reason) return { ok: false, error: sessionEndedError(reason) }
         const c = byId.get(s.conversationId)
         if (!c || (c.buyer_id !== s.ctx.actor.id && c.seller_id !== s.ctx.actor.id))
           return { ok: false, error: ChatErrors.conversationNotFound() }

@@ -1,4 +1,5 @@
 import autocannon from 'autocannon'
+import { readdirSync, readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
@@ -82,4 +83,33 @@ export async function bareServer(
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   const { port } = server.address() as AddressInfo
   return { url: `http://127.0.0.1:${port}`, server, close: () => new Promise((r) => server.close(() => r())) }
+}
+
+/**
+ * CPU time (ms, user + system) used so far by every PostgreSQL server process on this
+ * machine, from /proc (Linux; 0 elsewhere). The difference over a run is PostgreSQL's CPU for
+ * it, provided nothing else uses the database server meanwhile and its connections stay open
+ * (a backend that exits takes its count with it).
+ */
+export function postgresCpuMs(): number {
+  let ticks = 0
+  let pids: string[]
+  try {
+    pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p))
+  } catch {
+    return 0
+  }
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const close = stat.lastIndexOf(')')
+      if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue
+      // Fields after the command: state is field 3; utime and stime are fields 14 and 15.
+      const fields = stat.slice(close + 2).split(' ')
+      ticks += Number(fields[11]) + Number(fields[12])
+    } catch {
+      // The process ended while being read.
+    }
+  }
+  return ticks * 10 // USER_HZ is 100 on Linux
 }
