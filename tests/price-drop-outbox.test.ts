@@ -173,7 +173,7 @@ void t.test('two nodes fan one drop out concurrently: every wishlister exactly o
   t.teardown(() => Promise.all(extra.map((w) => w.stop())))
 
   const res = await patchPrice(b!.app, seller.accessToken, listing.id, 60_000_00)
-  t.equal(res.statusCode, 200, res.body)
+  t.equal(res.statusCode, 200, 'the PATCH on node B')
   await until(t, 'the fan-out to finish', async () => (await fanoutsOf(a!.app.db, listing.id))[0]?.outcome === 'done')
 
   const alerts = await alertsOf(a!.app.db, listing.id)
