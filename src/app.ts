@@ -192,7 +192,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     if (req.actor && !reply.hasHeader('cache-control')) reply.header('cache-control', 'private, no-store')
   })
   app.addHook('onClose', async () => {
-    await Promise.all([mail.stop(), sweeper.stop(), app.hasDecorator('push') ? app.push.worker.stop() : undefined])
+    await Promise.all([
+      mail.stop(),
+      sweeper.stop(),
+      app.hasDecorator('push') ? app.push.worker.stop() : undefined,
+      app.hasDecorator('priceDrops') ? app.priceDrops.stop() : undefined,
+    ])
     if (ownsRedis) redis?.disconnect()
     await reads?.end()
     if (ownsDb) await db.destroy()
@@ -344,6 +349,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       app.addHook('onReady', async () => {
         mail.start()
         app.push.worker.start()
+        app.priceDrops.start()
         sweeper.start()
       })
     }

@@ -89,6 +89,10 @@ export const EnvSchema = Type.Object({
   RESERVATION_MAX_SHARE_PERCENT: Type.Integer({ minimum: 0, maximum: 100, default: 50 }),
   /** A wishlister gets at most one price-drop alert per listing in this many hours. */
   PRICE_DROP_ALERT_HOURS: Type.Integer({ minimum: 0, default: 24 }),
+  /** Wishlisters a price-drop worker alerts per batch (one transaction each). */
+  PRICE_DROP_BATCH: Type.Integer({ minimum: 1, maximum: 10_000, default: 2000 }),
+  /** How often each node's price-drop worker looks for drops to fan out (besides the kick after each PATCH). */
+  PRICE_DROP_POLL_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1000 }),
   /**
    * Chat messages still unread this many minutes after the first of them arrived, with the
    * user away, go out as one mail (a decimal: `0.02` ≈ 1 s, for tests).

@@ -365,6 +365,9 @@ void t.test('price drop: notification and event to wishlisters, not for rises or
   await app.db('blocks').insert({ blocker_id: blocker.id, blocked_id: seller.id })
 
   await call(app, 'PATCH', `/v1/listings/${l.id}`, { token: seller.accessToken, body: { price: 120_000_00 } })
+  // The alerts are fanned out by wishlists' worker after the PATCH commits: run it (this app
+  // was started without its background loops).
+  await app.priceDrops.drain()
   t.equal(
     Number((await app.db('notifications').where('type', 'price_drop').count({ n: '*' }).first())?.n),
     0,
@@ -376,6 +379,7 @@ void t.test('price drop: notification and event to wishlisters, not for rises or
     body: { price: 90_000_00 },
   })
   t.equal(drop.statusCode, 200)
+  await app.priceDrops.drain()
   for (const fan of fans) {
     const notes = await call(app, 'GET', '/v1/notifications', { token: fan.accessToken })
     t.same(
@@ -398,6 +402,7 @@ void t.test('price drop: notification and event to wishlisters, not for rises or
 
   await call(app, 'PATCH', `/v1/listings/${l.id}`, { token: seller.accessToken, body: { status: 'draft' } })
   await call(app, 'PATCH', `/v1/listings/${l.id}`, { token: seller.accessToken, body: { price: 50_000_00 } })
+  await app.priceDrops.drain()
   t.equal(
     Number((await app.db('notifications').where('type', 'price_drop').count({ n: '*' }).first())?.n),
     3,

@@ -252,6 +252,8 @@ void t.test('price-drop alerts do not repeat on a down-and-up cycle', async (t) 
   const setPrice = async (price: number) => {
     const res = await call(app, 'PATCH', `/v1/listings/${listing.id}`, { token: seller.accessToken, body: { price } })
     t.equal(res.statusCode, 200, res.body)
+    // The alert is written by wishlists' worker after the PATCH commits.
+    await app.priceDrops.drain()
   }
   const alerts = () => count(app, 'notifications', { user_id: fan.id, type: 'price_drop' })
   const aDayLater = () =>

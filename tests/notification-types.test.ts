@@ -79,6 +79,7 @@ void t.test('every notification type, as the API and notification:new carry it, 
   const lamp = await aListing(app.db, seller.id, { title: 'Brass floor lamp', price: 30_000_00 })
   await ok(call(app, 'PUT', `/v1/me/wishlist/${lamp.id}`, { token: wisher.accessToken }), [200, 201, 204])
   await ok(call(app, 'PATCH', `/v1/listings/${lamp.id}`, { token: seller.accessToken, body: { price: 25_000_00 } }))
+  await app.priceDrops.drain() // the alert is the worker's, after the PATCH commits
 
   // want_match (a listing published that matches), want_response (a seller answers it).
   const want = await ok(call(app, 'POST', '/v1/wants', { token: wisher.accessToken, body: { title: 'Office chair' } }))

@@ -482,6 +482,7 @@ void t.test('a user away: one push per device per message, offer and order; coll
   // A price drop reaches a wishlister away.
   t.equal((await call(app, 'PUT', `/v1/me/wishlist/${listing.id}`, { token: ada.accessToken })).statusCode, 204)
   await call(app, 'PATCH', `/v1/listings/${listing.id}`, { token: bola.accessToken, body: { price: 6_000_000 } })
+  await app.priceDrops.drain() // the alert is the worker's, after the PATCH commits
   await deliver(app)
   t.match(push.to(adaPhone).at(-1)!.message, {
     title: 'Sofa',

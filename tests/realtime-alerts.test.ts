@@ -116,6 +116,9 @@ void t.test(
       true,
     )
 
+    // The drop reaches wishlisters through the price-drop workers (these nodes run no
+    // background loops of their own).
+    for (const node of [a!, b!]) node.app.priceDrops.start()
     const patch = await call(b!.app, 'PATCH', `/v1/listings/${sofa.id}`, {
       token: seller.accessToken,
       body: { price: 250_000_00 },

@@ -35,7 +35,6 @@ export const listingsFeature = fp(
       spine: app.spine,
       blobs: app.blobs,
       reads: app.reads,
-      priceDropAlertHours: app.config.PRICE_DROP_ALERT_HOURS,
     }
     const catalogue: Catalogue = {
       blobs: app.blobs,

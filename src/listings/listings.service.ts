@@ -5,10 +5,11 @@ import { blobDeletions } from '../images/index.js'
 import type { BlobStore } from '../images/index.js'
 import { isTxCtx, type Actor, type Ctx, type TxCtx } from '../shared/index.js'
 import { pageOf } from '../shared/index.js'
-import { blockedEitherWaySql, userBannedSql } from '../accounts/index.js'
+import { userBannedSql } from '../accounts/index.js'
 import { decodeKeyset } from './keyset.js'
 import { hotQuery } from './hot-query.js'
 import { notifyWantMatches } from '../wants/index.js'
+import { queuePriceDrop } from '../wishlists/index.js'
 import { liveReservationSql, mayViewListing } from './availability.js'
 import { ListingErrors as E, invalidField } from './listings.errors.js'
 import type {
@@ -21,7 +22,7 @@ import type {
   UpdateListingBody,
 } from './listings.schemas.js'
 import { cardColumns, detailSql, toCard, toListing, type CardRow, type DetailRow } from './listings.sql.js'
-import type { ListingRow, PriceDropAlertRow } from './listings.tables.js'
+import type { ListingRow } from './listings.tables.js'
 
 export type ActorCtx = Ctx & { actor: Actor }
 
@@ -79,37 +80,9 @@ export type CatalogueDeps = {
   blobs: BlobStore
   /** The read pool for the listing detail (PostgreSQL); null on PGlite. */
   reads?: ReadPool | null
-  /** A wishlister gets at most one price-drop alert per listing in this many hours (PRICE_DROP_ALERT_HOURS). */
-  priceDropAlertHours?: number
 }
 
 const isAdmin = (ctx: Ctx) => ctx.actor?.role === 'admin'
-
-/**
- * The wishlisters a price drop alerts, recorded as alerted in the same statement: a first drop
- * alerts everyone (not the seller, not across a block); after that a wishlister is alerted
- * again only when the price falls below the lowest price they were already alerted of, and
- * not within `hours` of their last alert. A seller's price going down and up again is then
- * not a stream of alerts.
- */
-async function priceDropAlertees(
-  db: Db,
-  drop: { listingId: string; sellerId: string; price: number; hours: number },
-): Promise<string[]> {
-  const { rows } = await db.raw<{ rows: Pick<PriceDropAlertRow, 'user_id'>[] }>(
-    `insert into price_drop_alerts as a (listing_id, user_id, lowest_price, alerted_at)
-     select w.listing_id, w.user_id, :price::bigint, now() from wishlists w
-      where w.listing_id = :listingId::uuid and w.user_id <> :sellerId::uuid
-        and not ${blockedEitherWaySql('w.user_id', ':sellerId::uuid')}
-     on conflict (listing_id, user_id) do update
-        set lowest_price = excluded.lowest_price, alerted_at = excluded.alerted_at
-      where excluded.lowest_price < a.lowest_price
-        and a.alerted_at <= now() - make_interval(hours => :hours::int)
-     returning user_id`,
-    drop,
-  )
-  return rows.map((r) => r.user_id)
-}
 
 /** Trims and checks the text fields the schema cannot (whitespace-only titles). */
 function cleanTitle(title: string): string {
@@ -159,7 +132,7 @@ async function committedUnits(db: Db, listing: ListingRecord): Promise<number> {
  * Listings: create, read, edit (with price-drop alerts and want matching on first
  * publication), remove (files deleted from storage), and a seller's own list.
  */
-export function createListingsService({ spine, blobs, reads = null, priceDropAlertHours = 24 }: CatalogueDeps) {
+export function createListingsService({ spine, blobs, reads = null }: CatalogueDeps) {
   async function detail(ctx: Ctx, id: string): Promise<DetailRow | undefined> {
     const { sql, bindings } = detailSql(ctx.db, id, ctx.actor?.id)
     return (await hotQuery<DetailRow>(ctx.db, sql, bindings, { prepared: true, reads }))[0]
@@ -219,9 +192,10 @@ export function createListingsService({ spine, blobs, reads = null, priceDropAle
 
     /**
      * The seller edits. In one transaction under the row lock: the lifecycle rules, the
-     * quantity floor (sold + reserved), a `price_drop` notification to every wishlister when
-     * an active listing gets cheaper (one set-based statement), and want matching when a
-     * draft is published for the first time.
+     * quantity floor (sold + reserved), a price drop recorded for the wishlisters when an
+     * active listing gets cheaper (one outbox row; the alerts follow within seconds, see
+     * src/wishlists/price-drops.ts), and want matching when a draft is published for the
+     * first time.
      */
     async update(ctx: ActorCtx, id: string, patch: UpdateListingBody): Promise<Listing> {
       if (patch.categoryId) await checkCategory(ctx.db, patch.categoryId)
@@ -266,20 +240,10 @@ export function createListingsService({ spine, blobs, reads = null, priceDropAle
             status,
             updated_at: tx.db.fn.now(),
           })
-        if (status === 'active' && cur.status !== 'draft' && price < cur.price) {
-          const wishlisters = await priceDropAlertees(tx.db, {
-            listingId: id,
-            sellerId: cur.seller_id,
-            price,
-            hours: priceDropAlertHours,
-          })
-          await spine.notify(tx, wishlisters, 'price_drop', {
-            listingId: id,
-            oldPrice: cur.price,
-            newPrice: price,
-            currency: cur.currency,
-          })
-        }
+        // One outbox row, whatever the number of wishlisters: wishlists' workers alert them
+        // after commit (and never if this transaction rolls back).
+        if (status === 'active' && cur.status !== 'draft' && price < cur.price)
+          await queuePriceDrop(tx.db, { listingId: id, oldPrice: cur.price, newPrice: price, currency: cur.currency })
         if (firstPublication) await notifyWantMatches(spine, tx, id)
       })
       return this.get(ctx, id)

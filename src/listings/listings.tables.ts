@@ -62,14 +62,6 @@ export type ListingReportRow = {
   created_at: Date
 }
 
-/** The last price-drop alert a wishlister got for a listing: when, and the lowest price alerted. */
-export type PriceDropAlertRow = {
-  listing_id: string
-  user_id: string
-  lowest_price: number
-  alerted_at: Date
-}
-
 declare module 'knex/types/tables.js' {
   interface Tables {
     listings: Table<
@@ -92,7 +84,6 @@ declare module 'knex/types/tables.js' {
       | 'search_vector'
     >
     listing_images: Table<ListingImageRow, 'created_at'>
-    price_drop_alerts: Table<PriceDropAlertRow, 'alerted_at'>
     listing_reports: Table<
       ListingReportRow,
       'id' | 'detail' | 'status' | 'resolved_by' | 'resolved_at' | 'resolution_note' | 'created_at'

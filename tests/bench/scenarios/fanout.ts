@@ -1,9 +1,14 @@
 /**
- * Fan-out: a price drop on a listing with 10 000 wishlisters. Measures the PATCH that
- * lowers the price (p50/p99 over repeated drops) and the time until every connected
- * wishlister (1 000 sockets over two nodes) has the `notification:new` event. The
- * reference is the same set-based work through bare pg: one INSERT ... SELECT of 10 000
- * notifications and their events, without HTTP or sockets.
+ * Fan-out: a price drop on a listing with 10 000 wishlisters. The PATCH commits the price and
+ * one outbox row; the price-drop workers of both nodes (started here, as the background loops
+ * would) fan it out in batches of PRICE_DROP_BATCH. Measures the PATCH that lowers the price
+ * (p50/p99 over repeated drops), the time from the PATCH's start until every connected
+ * wishlister (1 000 sockets over two nodes) has the `notification:new` event, and the worker's
+ * time to store all 10 000 alerts (the outbox row's commit to its last batch's, from the
+ * row's own timestamps). Between drops the throttle rows are aged by a day (outside the
+ * timings), so every drop alerts every wishlister. The reference is the same set-based work
+ * through bare pg: one INSERT ... SELECT of 10 000 notifications and their events, without
+ * HTTP or sockets.
  */
 import { randomUUID } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
@@ -32,6 +37,7 @@ async function run(ctx: BenchContext): Promise<BenchRow[]> {
         { background: false, logger: false },
       )
       await app.listen({ port: 0, host: '127.0.0.1' })
+      app.priceDrops.start()
       apps.push(app)
     }
     const [a, b] = apps as [OjaApp, OjaApp]
@@ -104,10 +110,13 @@ async function run(ctx: BenchContext): Promise<BenchRow[]> {
 
     const patchMs: number[] = []
     const deliveryMs: number[] = []
+    const storedMs: number[] = []
     let incomplete = 0
     let price = 500_000_00
     for (let i = 0; i < drops; i++) {
       price -= 1_000_00
+      // A day later for the throttle: this drop alerts everyone again (not timed).
+      await a.db('price_drop_alerts').update({ alerted_at: a.db.raw("now() - interval '25 hours'") })
       const started = performance.now()
       const res = await b.inject({
         method: 'PATCH',
@@ -124,6 +133,21 @@ async function run(ctx: BenchContext): Promise<BenchRow[]> {
       const got = arrivals.get(String(price)) ?? []
       if (got.length < connected) incomplete++
       deliveryMs.push(Math.max(...got) - started)
+      // The worker's own time: from the outbox row (the PATCH's commit) to its last batch.
+      let fanout: { ms: number | null; alerted: number } | undefined
+      while (performance.now() < deadline) {
+        fanout = (
+          await a.db.raw(
+            `select extract(epoch from finished_at - created_at) * 1000 as ms, alerted
+             from price_drop_fanouts where listing_id = ? order by id desc limit 1`,
+            [listing!.id],
+          )
+        ).rows[0] as { ms: number | null; alerted: number } | undefined
+        if (fanout?.ms != null) break
+        await new Promise((r) => setTimeout(r, 10))
+      }
+      if (fanout?.ms == null || fanout.alerted !== WISHLISTERS) incomplete++
+      else storedMs.push(Number(fanout.ms))
     }
     const stored = Number(
       ((await a.db('notifications').where('type', 'price_drop').count({ n: '*' }).first()) as { n: number }).n,
@@ -146,14 +170,17 @@ async function run(ctx: BenchContext): Promise<BenchRow[]> {
     }
     await client.end()
 
+    const patchP99 = percentile(patchMs, 99)
+    const deliveryP99 = percentile(deliveryMs, 99)
     return [
       {
         scenario: 'fanout price drop (10k wishlisters)',
         variant: 'oja',
         p50: percentile(patchMs, 50),
-        p99: percentile(patchMs, 99),
-        target: 'PATCH p99 ≤ 200 ms',
-        note: `${drops} drops; ${stored} notifications stored`,
+        p99: patchP99,
+        target: 'PATCH p99 ≤ 100 ms',
+        met: patchP99 <= 100,
+        note: `${drops} drops; ${stored} notifications stored; the PATCH writes one outbox row`,
       },
       {
         scenario: 'fanout price drop (10k wishlisters)',
@@ -166,9 +193,17 @@ async function run(ctx: BenchContext): Promise<BenchRow[]> {
         scenario: `fanout delivery to ${connected} sockets`,
         variant: 'oja',
         p50: percentile(deliveryMs, 50),
-        p99: percentile(deliveryMs, 99),
+        p99: deliveryP99,
         target: 'all within 2 s',
+        met: incomplete === 0 && deliveryP99 <= 2_000,
         note: `PATCH start → last socket; ${incomplete} drops incomplete after 10 s`,
+      },
+      {
+        scenario: 'fanout worker: 10k alerts stored',
+        variant: 'oja',
+        p50: percentile(storedMs, 50),
+        p99: percentile(storedMs, 99),
+        note: `outbox row committed → last batch committed (${Math.ceil(WISHLISTERS / a.config.PRICE_DROP_BATCH)} batches of ${a.config.PRICE_DROP_BATCH}, workers on both nodes)`,
       },
     ]
   } finally {
