@@ -5,7 +5,14 @@ export { cartFeature } from './cart.plugin.js'
 /** Errors of the cart and of checkout's stock checks. */
 export { CartErrors } from './cart.errors.js'
 /** Stock as the cart and checkout see it, and the listing locks every stock writer takes (caller's transaction). */
-export { assertReservationCaps, linePrice, listingStock, lockListings, stockAndReserve } from './pricing.js'
+export {
+  assertReservationCaps,
+  cartWithStock,
+  linePrice,
+  listingStock,
+  lockListings,
+  stockAndReserve,
+} from './pricing.js'
 export type { ListingStock, ReservationLimits } from './pricing.js'
 /** The one definition of "this buyer may have this line now" (cart, checkout, a late payment). */
 export { lineRefusal } from './line-rules.js'

@@ -1,6 +1,6 @@
 import { blockedEitherWaySql } from '../accounts/index.js'
 import type { Db } from '../db/index.js'
-import { isListingOnSale, liveReservationSql } from '../listings/index.js'
+import { hotQuery, isListingOnSale, liveReservationSql } from '../listings/index.js'
 import { liveOrderSql } from '../orders/index.js'
 import { CartErrors } from './cart.errors.js'
 
@@ -75,7 +75,9 @@ export async function listingStock(
 ): Promise<Map<string, ListingStock>> {
   if (ids.length === 0) return new Map()
   const { sql, bindings } = stockQuery(ids, opts)
-  const { rows } = await db.raw<{ rows: StockRow[] }>(sql, bindings)
+  // Prepared: its text depends only on whether there is a buyer, and parsing and planning it
+  // cost more than running it.
+  const rows = await hotQuery<StockRow>(db, sql, bindings, { prepared: true })
   return toStock(rows, opts.buyerId !== undefined)
 }
 
@@ -92,7 +94,8 @@ export async function stockAndReserve(
   opts: { buyerId: string; orderId: string; expiresAt: Date; lines: { listing_id: string; quantity: number }[] },
 ): Promise<Map<string, ListingStock>> {
   const { sql, bindings } = stockQuery(ids, { buyerId: opts.buyerId, exceptOrderId: opts.orderId })
-  const { rows } = await db.raw<{ rows: StockRow[] }>(
+  const rows = await hotQuery<StockRow>(
+    db,
     `with stock as (${sql}),
      reserved as (
        insert into reservations (listing_id, buyer_id, order_id, quantity, expires_at)
@@ -101,14 +104,65 @@ export async function stockAndReserve(
      )
      select * from stock`,
     { ...bindings, orderId: opts.orderId, expiresAt: opts.expiresAt, lines: JSON.stringify(opts.lines) },
+    { prepared: true },
   )
   return toStock(rows, true)
 }
 
+/**
+ * A checkout's first read, in one statement: the buyer's email, the cart's coupon and lines
+ * (by listing id) and, for those lines, the stock as `listingStock(..., { buyerId })` reads it.
+ * Undefined when the buyer's row is gone. A line whose listing is gone has no stock entry.
+ */
+export async function cartWithStock(
+  db: Db,
+  buyerId: string,
+): Promise<
+  | {
+      email: string
+      cartCoupon: string | null
+      lines: { listing_id: string; quantity: number }[]
+      stock: Map<string, ListingStock>
+    }
+  | undefined
+> {
+  const { sql, bindings } = stockQuery(null, { buyerId })
+  const rows = await hotQuery<
+    { email: string; cart_coupon: string | null; line_listing_id: string | null; line_quantity: number | null } & {
+      [K in keyof StockRow]: StockRow[K] | null
+    }
+  >(
+    db,
+    `with cart as (select ci.listing_id, ci.quantity from cart_items ci where ci.user_id = :buyerId::uuid),
+     stock as (${sql})
+     select u.email, k.code as cart_coupon, c.listing_id as line_listing_id, c.quantity as line_quantity, s.*
+     from users u
+     left join carts ct on ct.user_id = u.id
+     left join coupons k on k.id = ct.coupon_id
+     left join cart c on true
+     left join stock s on s.id = c.listing_id
+     where u.id = :buyerId::uuid
+     order by c.listing_id`,
+    bindings,
+    { prepared: true },
+  )
+  const first = rows[0]
+  if (!first) return undefined
+  const lines = rows.flatMap((r) =>
+    r.line_listing_id === null ? [] : [{ listing_id: r.line_listing_id, quantity: r.line_quantity! }],
+  )
+  const stock = toStock(
+    rows.filter((r): r is typeof r & StockRow => r.id !== null),
+    true,
+  )
+  return { email: first.email, cartCoupon: first.cart_coupon, lines, stock }
+}
+
+/** The stock statement: of the listings `ids`, or (null) of the listings in a CTE `cart` the caller defines. */
 function stockQuery(
-  ids: string[],
+  ids: string[] | null,
   opts: { exceptOrderId?: string; buyerId?: string },
-): { sql: string; bindings: { buyerId?: string; exceptOrderId: string | null; ids: string[] } } {
+): { sql: string; bindings: { buyerId?: string; exceptOrderId: string | null; ids?: string[] } } {
   const buyer = opts.buyerId
   const sql = `select l.id, l.seller_id, l.title, l.type, l.price, l.currency, l.status, l.seller_banned, l.quantity, l.sold_quantity, coalesce(h.held, 0)::int as held
        ${
@@ -149,9 +203,12 @@ function stockQuery(
      ) g on true`
          : ''
      }
-     where l.id = any(:ids::uuid[])`
+     where ${ids ? 'l.id = any(:ids::uuid[])' : 'l.id in (select cart.listing_id from cart)'}`
   const exceptOrderId = opts.exceptOrderId ?? null
-  return { sql, bindings: buyer ? { buyerId: buyer, exceptOrderId, ids } : { exceptOrderId, ids } }
+  return {
+    sql,
+    bindings: { ...(buyer ? { buyerId: buyer } : {}), exceptOrderId, ...(ids ? { ids } : {}) },
+  }
 }
 
 function toStock(rows: StockRow[], withBuyer: boolean): Map<string, ListingStock> {
@@ -275,12 +332,14 @@ export async function lockListings(db: Db, ids: string[], opts: { buyerId?: stri
   // buyer's checkouts then run one at a time, and the caps on their reservations hold. In the
   // same statement: the lock is a one-time filter, evaluated before the first row is locked.
   if (opts.buyerId)
-    await db.raw(
+    await hotQuery(
+      db,
       `with buyer as (select pg_advisory_xact_lock(hashtextextended('checkout-buyer:' || :buyerId::text, 0)))
        select l.id from listings l
        where exists (select 1 from buyer) and l.id = any(:ids::uuid[])
        order by l.id for no key update of l`,
       { buyerId: opts.buyerId, ids: listingIds },
+      { prepared: true },
     )
   else if (listingIds.length > 0)
     await db.raw('select id from listings where id = any(?::uuid[]) order by id for no key update', [listingIds])

@@ -3,6 +3,7 @@ import { savedAddressOf } from '../accounts/index.js'
 import {
   CartErrors,
   assertReservationCaps,
+  cartWithStock,
   lineRefusal,
   linePrice,
   listingStock,
@@ -40,7 +41,7 @@ import {
 } from '../payments/index.js'
 import type { Actor, Ctx, TxCtx } from '../shared/index.js'
 import { Errors } from '../shared/index.js'
-import { ListingErrors } from '../listings/index.js'
+import { hotQuery, ListingErrors } from '../listings/index.js'
 import { isCallbackUrlAllowed } from './callback-url.js'
 import { CheckoutErrors } from './checkout.errors.js'
 import type { CheckoutBody, CheckoutResult, ShippingAddressInput } from './checkout.schemas.js'
@@ -162,13 +163,15 @@ async function writeOrder(db: Db, o: OrderInput): Promise<{ order: OrderRow } & 
     })),
   })
   const payment = newPaymentSql({ amount: o.total, currency: o.currency, reference: o.reference })
-  const { rows } = await db.raw<{ rows: [NewOrderJson & { payments: JsonRow<NewPaymentRow>[] }] }>(
+  // Prepared: the text is the same for every order, and planning five inserts costs more than running them.
+  const [r] = (await hotQuery<NewOrderJson & { payments: JsonRow<NewPaymentRow>[] }>(
+    db,
     `with ${order.ctes}, ${payment.cte}
      select ${order.columns},
        ${payment.columns}`,
     { ...order.bindings, ...payment.bindings },
-  )
-  const r = rows[0]
+    { prepared: true },
+  )) as [NewOrderJson & { payments: JsonRow<NewPaymentRow>[] }]
   return { ...order.read(r), payments: r.payments.map((x) => reviveRow<NewPaymentRow>(x)) }
 }
 
@@ -280,31 +283,20 @@ export function createCheckoutService(deps: CheckoutDeps) {
         !isCallbackUrlAllowed(input.callbackUrl, deps.config.paymentCallbackOrigins)
       )
         throw CheckoutErrors.callbackUrlNotAllowed()
-      // The cart's lines, the buyer's email and the cart's coupon in one read.
-      const buyer = await ctx
-        .db('users as u')
-        .leftJoin('carts as c', 'c.user_id', 'u.id')
-        .leftJoin('coupons as k', 'k.id', 'c.coupon_id')
-        .where('u.id', buyerId)
-        .first<{ email: string; cart_coupon: string | null; lines: CartLine[] } | undefined>(
-          'u.email',
-          'k.code as cart_coupon',
-          ctx.db
-            .raw(`coalesce((select jsonb_agg(jsonb_build_object('listing_id', ci.listing_id, 'quantity', ci.quantity) order by ci.listing_id)
-                                from cart_items ci where ci.user_id = u.id), '[]') as lines`),
-        )
+      // The cart's lines, the buyer's email, the cart's coupon and the lines' stock in one read.
+      const buyer = await cartWithStock(ctx.db, buyerId)
       if (!buyer) throw Errors.unauthenticated()
       const lines = buyer.lines
       if (lines.length === 0) throw CartErrors.cartEmpty()
       const address = await shippingAddress(ctx, input)
       const ids = lines.map((l) => l.listing_id)
-      const couponCode = input.couponCode ?? buyer.cart_coupon ?? undefined
+      const couponCode = input.couponCode ?? buyer.cartCoupon ?? undefined
 
       let created: Placed | undefined
       for (let attempt = 1; !created; attempt++) {
         // The terms, read without locks: most losers of a race for the last unit stop here,
         // before queueing on a row lock.
-        const terms = price(lines, buyerId, await listingStock(ctx.db, ids, { buyerId }))
+        const terms = price(lines, buyerId, attempt === 1 ? buyer.stock : await listingStock(ctx.db, ids, { buyerId }))
         const subtotal = terms.reduce((sum, p) => sum + p.unitPrice * p.quantity, 0)
         const coupon =
           couponCode && subtotal > 0 ? await previewCoupon(ctx.db, couponCode, buyerId, subtotal) : undefined

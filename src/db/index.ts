@@ -24,8 +24,16 @@ export async function createDb(
         min: 0,
         max: config.DATABASE_POOL_MAX,
         // A fresh connection gets bounded waits so a stuck lock cannot hang a request forever.
+        // Named (prepared) statements are only the hot ones whose plan does not depend on the
+        // values (checkout's, listing detail): always their generic plan, planned once per
+        // connection (and again after an ANALYZE). Without it PostgreSQL keeps re-planning them
+        // whenever the generic plan's estimate looks dearer (an `= any($1)` array of unknown
+        // length does), and planning checkout's statements cost more than running them.
         afterCreate: (conn: pg.Client, done: (err: Error | null, conn: pg.Client) => void) => {
-          conn.query("SET statement_timeout = '30s'; SET lock_timeout = '10s'", (err) => done(err ?? null, conn))
+          conn.query(
+            "SET statement_timeout = '30s'; SET lock_timeout = '10s'; SET plan_cache_mode = force_generic_plan",
+            (err) => done(err ?? null, conn),
+          )
         },
       },
       acquireConnectionTimeout: 10_000,

@@ -72,6 +72,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 export const idempotencyPlugin = fp(
   async (app: FastifyInstance, opts: IdempotencyOptions) => {
     const { db } = opts
+    // The two statements every keyed request runs, as named prepared statements on PostgreSQL
+    // (their text never changes): parsed and planned once per connection.
+    const prepared = (statement: 'claim' | 'store') =>
+      db.client.config.client === 'pg' ? { name: `oja_idempotency_${statement}` } : {}
     const waitMs = opts.waitMs ?? 5_000
     const staleMs = opts.staleMs ?? 120_000
 
@@ -101,6 +105,7 @@ export const idempotencyPlugin = fp(
         .onConflict(['user_id', 'route', 'key'])
         .ignore()
         .returning('key')
+        .options(prepared('claim'))
       if (inserted.length > 0) return 'claimed'
       const { rows } = await db.raw<{ rows: KeyRow[] }>(
         `select request_hash, status_code, response_body, location,
@@ -190,6 +195,7 @@ export const idempotencyPlugin = fp(
           response_body: JSON.stringify(typeof payload === 'string' ? payload : ''),
           location: typeof reply.getHeader('location') === 'string' ? String(reply.getHeader('location')) : null,
         })
+        .options(prepared('store'))
       return payload
     })
 

@@ -1,5 +1,6 @@
 import { auditFromSql } from '../audit/index.js'
 import type { Db } from '../db/index.js'
+import { hotQuery } from '../listings/index.js'
 import type { Ctx } from '../shared/index.js'
 import type { PaymentRow, RefundRow } from './payments.tables.js'
 
@@ -92,7 +93,8 @@ export async function markPaymentStarted(
     },
     'p',
   )
-  const { rows } = await ctx.db.raw<{ rows: NewPaymentRow[] }>(
+  const rows = await hotQuery<NewPaymentRow>(
+    ctx.db,
     `with p as (
        update payments set status = 'pending', authorization_url = :authorizationUrl, access_code = :accessCode, updated_at = now()
        where order_id = :orderId and status = 'initializing'
@@ -105,6 +107,7 @@ export async function markPaymentStarted(
       authorizationUrl: init.authorization_url,
       accessCode: init.access_code,
     },
+    { prepared: true },
   )
   return rows[0]
 }
