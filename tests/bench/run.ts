@@ -74,7 +74,14 @@ redis.disconnect()
 
 const header = `Run ${new Date().toISOString()} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, PostgreSQL ${pgVersion}, Redis ${redisVersion}${ctx.quick ? ' (quick mode)' : ''}.`
 const judged = rows.filter((r) => r.met !== undefined)
-const summary = `Targets: ${judged.filter((r) => r.met).length} met, ${judged.filter((r) => !r.met).length} not met${judged.some((r) => !r.met) ? ` (${judged.filter((r) => !r.met).map((r) => r.scenario).join('; ')})` : ''}.`
+const summary = `Targets: ${judged.filter((r) => r.met).length} met, ${judged.filter((r) => !r.met).length} not met${
+  judged.some((r) => !r.met)
+    ? ` (${judged
+        .filter((r) => !r.met)
+        .map((r) => r.scenario)
+        .join('; ')})`
+    : ''
+}.`
 console.log(`\n${header}\n\n${table}\n\n${summary}\n`)
 if (names.length === 0 || ctx.soak) {
   writeFileSync(
