@@ -247,7 +247,9 @@ export async function seedBulkListings(
   const insertBatch = (trx: Knex | Knex.Transaction, from: number, to: number) =>
     trx.raw(
       `with cats as (
-         select * from jsonb_to_recordset(:cats::jsonb) as c(idx int, category_id uuid, nouns text[], min_price bigint, max_price bigint)
+         select c.*, k.path as category_path
+         from jsonb_to_recordset(:cats::jsonb) as c(idx int, category_id uuid, nouns text[], min_price bigint, max_price bigint)
+         join categories k on k.id = c.category_id
        ), cities as (
          select * from jsonb_to_recordset(:cities::jsonb) as x(idx int, city text, state text, lat float8, lng float8)
        ), sellers as (
@@ -258,7 +260,7 @@ export async function seedBulkListings(
                 abs(hashint8extended(g, 11)) % 100 as p_type,
                 abs(hashint8extended(g, 12)) % 100 as p_geo,
                 abs(hashint8extended(g, 13)) % 100 as p_qty,
-                c.category_id, c.nouns, c.min_price, c.max_price,
+                c.category_id, c.category_path, c.nouns, c.min_price, c.max_price,
                 ci.city, ci.state, ci.lat, ci.lng, s.id as seller_id
          from generate_series(:from::bigint, :to::bigint) g
          join cats c on c.idx = abs(hashint8extended(g, 1)) % :catCount
@@ -276,7 +278,8 @@ export async function seedBulkListings(
          from rows r
        )
        insert into listings (seller_id, title, description, type, price, currency, condition, category_id, quantity, sold_quantity,
-                             status, city, state, lat, lng, published_at, created_at, updated_at)
+                             status, city, state, lat, lng, published_at, created_at, updated_at,
+                             category_l1, category_l2, category_l3, category_l4)
        select seller_id,
               (:adjectives::text[])[1 + abs(hashint8extended(g, 7)) % :adjectiveCount] || ' ' || noun ||
                 case when abs(hashint8extended(g, 8)) % 3 = 0 then ', ' || (:colours::text[])[1 + abs(hashint8extended(g, 9)) % :colourCount] else '' end,
@@ -293,7 +296,8 @@ export async function seedBulkListings(
               status, city, state,
               case when p_geo < 85 then lat + ((abs(hashint8extended(g, 20)) % 30000) - 15000) / 100000.0 end,
               case when p_geo < 85 then lng + ((abs(hashint8extended(g, 21)) % 30000) - 15000) / 100000.0 end,
-              case when status = 'draft' then null else at end, at, at
+              case when status = 'draft' then null else at end, at, at,
+              category_path[1], category_path[2], category_path[3], category_path[4]
        from shaped`,
       {
         cats: JSON.stringify(cats),
@@ -318,12 +322,17 @@ export async function seedBulkListings(
       },
     )
 
-  const fill = async (trx: Knex | Knex.Transaction) => {
+  // The category levels (migration 20261211000100) are set above from the categories' paths,
+  // for the whole batch at once; the per-row trigger that would look each one up again is off
+  // for this transaction only.
+  const fill = async (trx: Knex.Transaction) => {
+    await trx.raw('alter table listings disable trigger listings_category_levels')
     for (let from = 1; from <= count; from += batch) {
       const to = Math.min(count, from + batch - 1)
       await insertBatch(trx, from, to)
       log(`${to} / ${count} listings`)
     }
+    await trx.raw('alter table listings enable trigger listings_category_levels')
   }
 
   if (rebuild) {
@@ -344,7 +353,7 @@ export async function seedBulkListings(
       }
     })
   } else {
-    await fill(knex)
+    await knex.transaction(fill)
   }
   await knex.raw('analyze listings')
   await knex.raw('analyze users')

@@ -26,7 +26,7 @@ const TREE_TTL_MS = 30_000
 /** An id missing from the copy reloads it, at most this often (random ids cannot hammer the table). */
 const MISS_RELOAD_MS = 1_000
 
-type Tree = { loadedAt: number; ids: Set<string>; children: Map<string, string[]> }
+type Tree = { loadedAt: number; ids: Set<string>; children: Map<string, string[]>; depth: Map<string, number> }
 type TreeCache = { generation: number; tree?: Tree; loading?: Promise<Tree> }
 const trees = new WeakMap<object, TreeCache>()
 
@@ -42,8 +42,13 @@ async function treeOf(db: Knex, force = false): Promise<Tree> {
   if (entry.loading) return entry.loading
   const generation = entry.generation
   const loading = (async () => {
-    const rows = await db('categories').select('id', 'parent_id')
-    const tree: Tree = { loadedAt: Date.now(), ids: new Set(rows.map((r) => r.id)), children: new Map() }
+    const rows = await db('categories').select('id', 'parent_id', db.raw('cardinality(path)::int as depth'))
+    const tree: Tree = {
+      loadedAt: Date.now(),
+      ids: new Set(rows.map((r) => r.id)),
+      children: new Map(),
+      depth: new Map(rows.map((r) => [r.id, (r as unknown as { depth: number }).depth])),
+    }
     for (const r of rows) {
       if (!r.parent_id) continue
       const siblings = tree.children.get(r.parent_id)
@@ -75,10 +80,30 @@ export function forgetCategoryTree(db: object): void {
  * handle, so a transaction gets its own (short-lived) copy, read through it.
  */
 export async function categoryWithDescendants(ctx: Pick<Ctx, 'db'>, id: string): Promise<string[]> {
+  return (await categorySubtree(ctx, id))?.ids ?? []
+}
+
+/**
+ * How many levels of a listing's category path are copied onto the listing
+ * (`listings.category_l1` .. `category_l4`, migration 20261211000100), each with its own
+ * browse indexes.
+ */
+export const CATEGORY_LEVELS = 4
+
+/**
+ * A node's subtree as browse filters need it: every id (the node first) and the node's depth
+ * (1 for a root). A node at depth d holds exactly the listings whose `category_l<d>` is the
+ * node. Undefined when there is no such node. Read from this node's copy of the tree, like
+ * categoryWithDescendants.
+ */
+export async function categorySubtree(
+  ctx: Pick<Ctx, 'db'>,
+  id: string,
+): Promise<{ ids: string[]; depth: number } | undefined> {
   let tree = await treeOf(ctx.db)
   if (!tree.ids.has(id) && Date.now() - tree.loadedAt >= MISS_RELOAD_MS) tree = await treeOf(ctx.db, true)
-  if (!tree.ids.has(id)) return []
-  const out = [id]
-  for (let i = 0; i < out.length; i++) out.push(...(tree.children.get(out[i]!) ?? []))
-  return out
+  if (!tree.ids.has(id)) return undefined
+  const ids = [id]
+  for (let i = 0; i < ids.length; i++) ids.push(...(tree.children.get(ids[i]!) ?? []))
+  return { ids, depth: tree.depth.get(id) ?? 1 }
 }

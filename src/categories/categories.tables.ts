@@ -7,11 +7,13 @@ export type CategoryRow = {
   slug: string
   parent_id: string | null
   position: number
+  /** Ancestors, root first, ending with this node (kept by a trigger: migration 20261211000100). */
+  path: string[]
   created_at: Date
 }
 
 declare module 'knex/types/tables.js' {
   interface Tables {
-    categories: Table<CategoryRow, 'id' | 'parent_id' | 'position' | 'created_at'>
+    categories: Table<CategoryRow, 'id' | 'parent_id' | 'position' | 'path' | 'created_at'>
   }
 }

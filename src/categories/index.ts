@@ -4,7 +4,7 @@
 export { categoriesFeature } from './categories.feature.js'
 
 /** The category tree as filters use it (cached per node); trust drops the cache after an admin edit. */
-export { categoryWithDescendants, forgetCategoryTree } from './categories.service.js'
+export { CATEGORY_LEVELS, categorySubtree, categoryWithDescendants, forgetCategoryTree } from './categories.service.js'
 
 /** Edits of the tree and the checks before them (trust's admin tools), in the caller's transaction. */
 export {

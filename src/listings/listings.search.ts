@@ -1,5 +1,5 @@
 import type { Db, ReadPool } from '../db/index.js'
-import { categoryWithDescendants } from '../categories/index.js'
+import { CATEGORY_LEVELS, categorySubtree } from '../categories/index.js'
 import type { BlobStore } from '../images/index.js'
 import type { Ctx } from '../shared/index.js'
 import { encodeCursor } from '../shared/index.js'
@@ -36,6 +36,12 @@ export type SearchMode = 'exact' | 'fuzzy'
 /** A validated search: filters resolved (category subtree), the sort chosen. */
 export type SearchPlan = {
   q?: string
+  /**
+   * A category subtree as the node and its depth: `category_l<depth> = node`, one range scan
+   * of that level's index (see migration 20261211000100). Set for nodes at depth 1..CATEGORY_LEVELS.
+   */
+  category?: { id: string; depth: number }
+  /** A category subtree as the list of its ids (nodes deeper than CATEGORY_LEVELS). */
   categoryIds?: string[]
   condition?: string[]
   type?: string
@@ -117,6 +123,11 @@ function whereOf(plan: SearchPlan): Sql {
   if (plan.q !== undefined) {
     if (plan.mode === 'exact') add("l.search_vector @@ websearch_to_tsquery('english', :q)", { q: plan.q })
     else add("(l.search_vector @@ websearch_to_tsquery('english', :q) or :q <% l.title)", { q: plan.q })
+  }
+  if (plan.category) {
+    const { depth } = plan.category
+    if (!Number.isInteger(depth) || depth < 1 || depth > CATEGORY_LEVELS) throw new Error(`no level ${depth}`)
+    add(`l.category_l${depth} = :categoryNode`, { categoryNode: plan.category.id })
   }
   if (plan.categoryIds)
     add(
@@ -373,14 +384,17 @@ export function createSearchService({
       if (cursor && sort === 'relevance' && !(cursor[4] && cursor[5]))
         throw invalidField('/querystring/cursor', 'does not belong to this search')
 
+      let category: SearchPlan['category']
       let categoryIds: string[] | undefined
       if (query.categoryId) {
-        categoryIds = await categoryWithDescendants(ctx, query.categoryId)
-        if (categoryIds.length === 0)
-          return { items: [], nextCursor: null, ...(q ? { searchMode: 'exact' as const } : {}) }
+        const subtree = await categorySubtree(ctx, query.categoryId)
+        if (!subtree) return { items: [], nextCursor: null, ...(q ? { searchMode: 'exact' as const } : {}) }
+        if (subtree.depth <= CATEGORY_LEVELS) category = { id: query.categoryId, depth: subtree.depth }
+        else categoryIds = subtree.ids
       }
       const plan: SearchPlan = {
         q,
+        category,
         categoryIds,
         condition: query.condition ? [...new Set(query.condition)] : undefined,
         type: query.type,

@@ -1,25 +1,32 @@
 /**
- * Catalogue over 1 000 000 listings: listing detail, a browse page of 20 (category subtree,
- * newest, keyset), text search with filters, a deep keyset page, and the most common term.
- * Each runs against Oja and against a bare node:http + pg server sending the same SQL (the
- * statements Oja's services build, captured from Knex), in the same run.
+ * Catalogue over 1 000 000 listings: listing detail, browse pages of 20 (a top category's
+ * subtree, newest and both price sorts), text search with filters, the most common term, a
+ * misspelt term (the typo fallback), a deep keyset page and newest page 1.
+ *
+ * References (issue 16, target 7): for browse and search the reference is the best single
+ * SQL statement written by hand for the same job over the same data, the page built as JSON
+ * by PostgreSQL and written out as it comes by a bare node:http + pg server: the limit, not a
+ * mirror. Listing detail, the deep page and newest page 1 still replay Oja's own statement.
+ * Each Oja search/browse statement's EXPLAIN (ANALYZE, BUFFERS) goes to
+ * tests/bench/catalogue-plans.md.
  *
  * The 1M-row database is built once per template (migrations + seeds) and kept:
  * `oja_bench_catalogue_<template hash>_<rows>`. `--quick` uses 100 000 rows and short runs.
  */
+import { writeFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import pg from 'pg'
-import knexFactory from 'knex'
-import type { BenchContext, BenchRow, Scenario } from '../lib.js'
+import knexFactory, { type Knex } from 'knex'
+import type { BenchContext, BenchRow, LoadResult, Scenario } from '../lib.js'
 import { bareServer, load } from '../lib.js'
 import { databaseUrl, templateName, withAdmin } from '../../helpers/pg.js'
 import { buildApp } from '../../../src/app.js'
 import { loadConfig } from '../../../src/config.js'
 import { encodeCursor } from '../../../src/shared/index.js'
 import { seedBulkListings } from '../../../seeds/bulk-listings.js'
-import { categoryWithDescendants } from '../../../src/categories/categories.service.js'
-import { detailSql } from '../../../src/listings/listings.sql.js'
-import { pageSql, type SearchPlan } from '../../../src/listings/listings.search.js'
+import { categorySubtree } from '../../../src/categories/categories.service.js'
+import { cardSelect, detailSql } from '../../../src/listings/listings.sql.js'
+import { FUZZY_BELOW, FUZZY_THRESHOLD, pageSql, type SearchPlan } from '../../../src/listings/listings.search.js'
 
 const POOL = 10
 const CONNECTIONS = 50
@@ -28,6 +35,9 @@ const CONNECTIONS = 50
  * database CPU queues behind the others on two cores, so search runs at 4 connections.
  */
 const SEARCH_CONNECTIONS = 4
+/** Target 3: three times the 636 req/s browse measured before the category levels, p99 ≤ 25 ms. */
+const BROWSE_RPS = 1908
+const BROWSE_P99 = 25
 
 async function ensureTemplate(ctx: BenchContext): Promise<string> {
   ctx.log('making sure the test template database exists')
@@ -76,6 +86,23 @@ export async function benchDatabase(ctx: BenchContext, rows: number): Promise<st
 
 type Native = { sql: string; bindings: unknown[] }
 
+/** A misspelt query: no exact match, so Oja falls back to its trigram (typo) matching. */
+const TYPO = 'samsumg'
+
+type Case = {
+  name: string
+  oja: string | (() => string)
+  reference: string | (() => string)
+  target: string
+  connections?: number
+  /** Whether Oja's row meets the target, from the measured figures of this run. */
+  met?: (oja: LoadResult, reference: LoadResult, measured: Map<string, LoadResult>) => boolean
+  /** What the reference sends, for the note. */
+  referenceNote?: string
+  /** The measured cause and the next step, added to the note when the target is missed. */
+  cause?: string
+}
+
 export const scenario: Scenario = {
   name: 'catalogue',
   order: 20,
@@ -105,16 +132,20 @@ export const scenario: Scenario = {
     const ojaUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
     const db = app.db
 
-    // Inputs: a sample of listing ids, the Furniture subtree, a typical filtered search.
+    // Inputs: a sample of listing ids, the Furniture and Home & Kitchen subtrees, a deep cursor.
     const sample = (
       (await db.raw("select id from listings where status = 'active' order by hashtext(id::text) limit 1000")).rows as {
         id: string
       }[]
     ).map((r) => r.id)
-    const furnitureId = ((await db('categories').where('slug', 'furniture').first('id')) as { id: string }).id
-    const homeId = ((await db('categories').where('slug', 'home-kitchen').first('id')) as { id: string }).id
-    const furniture = await categoryWithDescendants({ db }, furnitureId)
-    const home = await categoryWithDescendants({ db }, homeId)
+    const node = async (slug: string) => {
+      const { id } = (await db('categories').where('slug', slug).first('id')) as { id: string }
+      const subtree = await categorySubtree({ db }, id)
+      if (!subtree) throw new Error(`no category ${slug}`)
+      return { id, depth: subtree.depth }
+    }
+    const furniture = await node('furniture')
+    const home = await node('home-kitchen')
     const depth = Math.min(100_000, rows / 2)
     const deep = (
       await db.raw(
@@ -128,7 +159,6 @@ export const scenario: Scenario = {
       `search:${JSON.stringify(['newest', null, null, null, null, null, null, null, null, null, null])}`,
     )
 
-    // The same SQL Oja sends, captured from its builders, for the bare reference.
     const native = (q: { toSQL(): { toNative(): { sql: string; bindings: readonly unknown[] } } }): Native => {
       const n = q.toSQL().toNative()
       return { sql: n.sql, bindings: [...n.bindings] }
@@ -136,105 +166,206 @@ export const scenario: Scenario = {
     const detail = detailSql(db, sample[0]!)
     const detailQuery = native(db.raw(detail.sql, detail.bindings))
     const detailIdIndex = detailQuery.bindings.indexOf(sample[0]!)
-    const categorySql =
-      'with recursive sub as (select id from categories where id = $1 union all select c.id from categories c join sub on c.parent_id = sub.id) select id from sub'
-    const plan = (p: Partial<SearchPlan>): Native => {
-      const { sql, bindings } = pageSql(db, { sort: 'newest', limit: 20, mode: 'exact', ...p })
+    const plan = (p: Partial<SearchPlan>): SearchPlan => ({ sort: 'newest', limit: 20, mode: 'exact', ...p })
+    const ojaSql = (p: SearchPlan): Native => {
+      const { sql, bindings } = pageSql(db, p)
       return native(db.raw(sql, bindings))
     }
-    const browse = plan({ categoryIds: furniture })
-    const search = plan({
-      q: 'standing fan',
-      categoryIds: home,
-      condition: ['good', 'like_new'],
-      maxPrice: 200_000_00,
-      sort: 'relevance',
-    })
-    const deepPage = plan({ after: [deep.at, deep.id] })
-    const firstPage = plan({})
-    const common = plan({ q: 'chair', sort: 'relevance' })
 
-    const pool = new pg.Pool({ connectionString: url, max: POOL })
+    // Oja's statements (for the plans file, and replayed as is by the deep and page-1 references).
+    const homeFilters = { condition: ['good', 'like_new'], maxPrice: 200_000_00 }
+    const ojaPlans: Record<string, SearchPlan> = {
+      browseNewest: plan({ category: furniture }),
+      browsePriceAsc: plan({ category: furniture, sort: 'price_asc' }),
+      browsePriceDesc: plan({ category: furniture, sort: 'price_desc' }),
+      search: plan({ q: 'standing fan', category: home, ...homeFilters, sort: 'relevance' }),
+      common: plan({ q: 'chair', sort: 'relevance' }),
+      typoExact: plan({ q: TYPO, sort: 'relevance' }),
+      typoFuzzy: plan({ q: TYPO, sort: 'relevance', mode: 'fuzzy' }),
+    }
+    const deepPage = ojaSql(plan({ after: [deep.at, deep.id] }))
+    const firstPage = ojaSql(plan({}))
+
+    // The references for browse and search: one hand-written statement each, the page built as
+    // JSON by PostgreSQL (the same card columns Oja selects), written out unparsed.
+    const cards = cardSelect(db)
+    if (Object.keys(cards.bindings).length > 0) throw new Error('the anonymous card select takes no bindings')
+    const onSale = "l.status = 'active' and not l.seller_banned"
+    // The page's ids first (one range scan of the level's index, index-only), then their cards:
+    // with the join in the same limited query the planner may walk the newest index instead.
+    const browseRef = (order: string, aggOrder: string) =>
+      `select coalesce(json_agg(p order by ${aggOrder}), '[]')::text as page from (
+         select ${cards.sql} from (
+           select l.id from listings l where ${onSale} and l.category_l${furniture.depth} = $1
+           order by ${order} limit 21) ids
+         join listings l on l.id = ids.id join users u on u.id = l.seller_id) p`
+    // Relevance over the newest RELEVANCE_WINDOW matches (Oja's semantics), ranked, 21 cards
+    // plus the window's floor (what the next page's cursor pins).
+    const ranked = (window: string) =>
+      `with w as materialized (${window}),
+            top as (select id, rank from w order by rank desc, id desc limit 21)
+       select json_build_object(
+                'items', coalesce((select json_agg(p order by p.rank desc, p.id desc) from (
+                   select ${cards.sql}, top.rank from top join listings l on l.id = top.id join users u on u.id = l.seller_id) p), '[]'),
+                'floor', (select json_build_array(published_at, id) from w order by published_at, id limit 1))::text as page`
+    const tsq = "websearch_to_tsquery('english', $1)"
+    const window = (where: string, rank = `ts_rank(l.search_vector, ${tsq})::float8`) =>
+      `select l.id, l.published_at, ${rank} as rank from listings l
+       where ${onSale} and ${where} order by l.published_at desc, l.id desc limit 500`
+    const references: Record<string, Native> = {
+      browseNewest: {
+        sql: browseRef('l.published_at desc, l.id desc', 'p.published_at desc, p.id desc'),
+        bindings: [furniture.id],
+      },
+      browsePriceAsc: { sql: browseRef('l.price, l.id', 'p.price, p.id'), bindings: [furniture.id] },
+      browsePriceDesc: {
+        sql: browseRef('l.price desc, l.id desc', 'p.price desc, p.id desc'),
+        bindings: [furniture.id],
+      },
+      search: {
+        sql: ranked(
+          window(
+            `l.search_vector @@ ${tsq} and l.category_l${home.depth} = $2 and l.condition = any($3::text[]) and l.price <= $4`,
+          ),
+        ),
+        bindings: ['standing fan', home.id, homeFilters.condition, homeFilters.maxPrice],
+      },
+      common: { sql: ranked(window(`l.search_vector @@ ${tsq}`)), bindings: ['chair'] },
+      // The exact window, and only when it holds fewer than FUZZY_BELOW matches the typo window
+      // (its connections set pg_trgm.word_similarity_threshold once): one statement.
+      typo: {
+        sql: ranked(
+          `with exact as materialized (${window(`l.search_vector @@ ${tsq}`)}),
+                fuzzy as materialized (${window(
+                  `(l.search_vector @@ ${tsq} or $1 <% l.title) and (select count(*) from exact) < ${FUZZY_BELOW}`,
+                  `((l.search_vector @@ ${tsq})::int + ts_rank(l.search_vector, ${tsq}) + word_similarity($1, l.title))::float8`,
+                )})
+           select * from exact where (select count(*) from exact) >= ${FUZZY_BELOW} union all select * from fuzzy`,
+        ),
+        bindings: [TYPO],
+      },
+    }
+
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: POOL,
+      options: `-c pg_trgm.word_similarity_threshold=${FUZZY_THRESHOLD}`,
+    })
     let next = 0
     const nextId = () => sample[next++ % sample.length]!
     const ref = await bareServer(async (req, res) => {
       try {
-        const path = req.url ?? '/'
-        let body: unknown
-        if (path.startsWith('/detail/')) {
+        const path = (req.url ?? '/').slice(1)
+        let body: string
+        if (path.startsWith('detail/')) {
           const bindings = [...detailQuery.bindings]
-          bindings[detailIdIndex] = path.slice('/detail/'.length)
-          body = (await pool.query(detailQuery.sql, bindings)).rows[0]
+          bindings[detailIdIndex] = path.slice('detail/'.length)
+          body = JSON.stringify((await pool.query(detailQuery.sql, bindings)).rows[0])
+        } else if (path === 'deep' || path === 'newest') {
+          const q = path === 'deep' ? deepPage : firstPage
+          body = JSON.stringify({ items: (await pool.query(q.sql, q.bindings)).rows })
         } else {
-          const which =
-            path === '/browse'
-              ? { q: browse, cat: furnitureId }
-              : path === '/search'
-                ? { q: search, cat: homeId }
-                : path === '/deep'
-                  ? { q: deepPage }
-                  : path === '/newest'
-                    ? { q: firstPage }
-                    : { q: common }
-          if ('cat' in which) await pool.query(categorySql, [which.cat])
-          body = { items: (await pool.query(which.q.sql, which.q.bindings)).rows }
+          const q = references[path]
+          if (!q) throw new Error(`no reference ${path}`)
+          body = ((await pool.query(q.sql, q.bindings)).rows[0] as { page: string }).page
         }
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body))
+        res.writeHead(200, { 'content-type': 'application/json' }).end(body)
       } catch (err) {
         res.writeHead(500).end(String(err))
       }
     })
 
-    const cases: {
-      name: string
-      oja: string | (() => string)
-      reference: string | (() => string)
-      target: string
-      connections?: number
-    }[] = [
+    const browseTarget = `≥ ${BROWSE_RPS} req/s (3× 636), p99 ≤ ${BROWSE_P99} ms`
+    const browseMet = (o: LoadResult) => o.rps >= BROWSE_RPS && o.p99 <= BROWSE_P99
+    const browse = (sort: string, key: string): Case => ({
+      name: `catalogue: browse Furniture subtree, ${sort}, 20`,
+      oja: `/v1/listings?categoryId=${furniture.id}&sort=${sort}&limit=20`,
+      reference: `/${key}`,
+      target: browseTarget,
+      met: browseMet,
+      cause:
+        "the statement runs in 0.3 ms (one index-only range scan, catalogue-plans.md); the rest is the node's CPU per page (about 1.2 ms profiled: pg row parsing, cards, JSON, HTTP) on 2 shared cores. Next: build the page's JSON in PostgreSQL, as the reference does",
+    })
+    const deepName = `catalogue: newest at depth ${depth.toLocaleString('en')}`
+    const firstName = 'catalogue: newest, page 1'
+    const cases: Case[] = [
       {
         name: 'catalogue: listing detail',
         oja: () => `/v1/listings/${nextId()}`,
         reference: () => `/detail/${nextId()}`,
         target: '≥0.8×, p99 ≤ 25 ms',
+        met: (o, r) => o.rps >= 0.8 * r.rps && o.p99 <= 25,
+        referenceNote: "Oja's statement replayed",
+        cause: 'p99 is queueing for 2 cores shared with other runs (compare the reference p99)',
       },
-      {
-        name: 'catalogue: browse page (Furniture, newest, 20)',
-        oja: `/v1/listings?categoryId=${furnitureId}&sort=newest&limit=20`,
-        reference: '/browse',
-        target: '≥0.8×, p99 ≤ 25 ms',
-      },
+      browse('newest', 'browseNewest'),
+      browse('price_asc', 'browsePriceAsc'),
+      browse('price_desc', 'browsePriceDesc'),
       {
         name: 'catalogue: search "standing fan" + filters',
-        oja: `/v1/listings?q=standing%20fan&categoryId=${homeId}&condition=good&condition=like_new&maxPrice=20000000&limit=20`,
+        oja: `/v1/listings?q=standing%20fan&categoryId=${home.id}&condition=good&condition=like_new&maxPrice=20000000&limit=20`,
         reference: '/search',
         target: 'p95 ≤ 20 ms',
         connections: SEARCH_CONNECTIONS,
+        met: (o) => o.p95 <= 20,
+        cause:
+          'at 1M listings the statement alone takes 10-60 ms: 4 693 GIN matches cost 4 544 heap blocks, the filters (condition, price) being in the heap; the reference is no faster. Next: filters inside the GIN index (btree_gin) or a narrow search table',
       },
-      {
-        name: `catalogue: newest at depth ${depth.toLocaleString('en')}`,
-        oja: `/v1/listings?sort=newest&limit=20&cursor=${deepCursor}`,
-        reference: '/deep',
-        target: 'p95 ≤ 1.5× page 1',
-      },
-      { name: 'catalogue: newest, page 1', oja: '/v1/listings?sort=newest&limit=20', reference: '/newest', target: '' },
       {
         name: 'catalogue: most common term "chair", relevance',
         oja: '/v1/listings?q=chair&limit=20',
         reference: '/common',
         target: 'p95 ≤ 50 ms',
         connections: SEARCH_CONNECTIONS,
+        met: (o) => o.p95 <= 50,
+        cause:
+          'at 1M listings the relevance window walks the newest index testing about 24 000 rows for its 500 matches (13-27 ms alone); the reference is no faster. Next: fewer connections per core, or a smaller window',
+      },
+      {
+        name: `catalogue: typo "${TYPO}" (trigram fallback), relevance`,
+        oja: `/v1/listings?q=${TYPO}&limit=20`,
+        reference: '/typo',
+        target: 'p95 ≤ 50 ms',
+        connections: SEARCH_CONNECTIONS,
+        met: (o) => o.p95 <= 50,
+        cause:
+          'at 1M listings the fuzzy window computes word_similarity on about 33 000 titles along the newest index (195-266 ms alone); the trigram bitmap is worse (12 645 heap blocks). Next: correct misspelt words against a small table of title words (pg_trgm), then run the exact search',
+      },
+      {
+        name: firstName,
+        oja: '/v1/listings?sort=newest&limit=20',
+        reference: '/newest',
+        target: '',
+        referenceNote: "Oja's statement replayed",
+      },
+      {
+        name: deepName,
+        oja: `/v1/listings?sort=newest&limit=20&cursor=${deepCursor}`,
+        reference: '/deep',
+        target: 'p95 ≤ 1.5× page 1',
+        met: (o, _r, measured) => o.p95 <= 1.5 * measured.get(`${firstName}/oja`)!.p95,
+        referenceNote: "Oja's statement replayed",
       },
     ]
 
     const out: BenchRow[] = []
     try {
-      // Sanity: both sides answer 200 before measuring.
+      // Sanity: both sides answer 200 before measuring, and the typo case does fall back.
       for (const c of cases) {
-        const path = typeof c.oja === 'string' ? c.oja : c.oja()
-        const res = await fetch(ojaUrl + path)
-        if (res.status !== 200) throw new Error(`${c.name}: ${res.status} ${await res.text()}`)
+        for (const [base, path] of [
+          [ojaUrl, c.oja],
+          [ref.url, c.reference],
+        ] as const) {
+          const res = await fetch(base + (typeof path === 'string' ? path : path()))
+          if (res.status !== 200) throw new Error(`${c.name}: ${res.status} ${await res.text()}`)
+          const body = (await res.json()) as { searchMode?: string }
+          if (base === ojaUrl && c.reference === '/typo' && body.searchMode !== 'fuzzy')
+            throw new Error(`${c.name}: searchMode ${body.searchMode}, expected the fuzzy fallback`)
+        }
       }
+      writePlans(ctx, rows, await explainAll(db, ojaPlans, references, pool))
+
+      const measured = new Map<string, LoadResult>()
       for (const c of cases) {
         for (const [variant, base, path] of [
           ['oja', ojaUrl, c.oja],
@@ -249,6 +380,20 @@ export const scenario: Scenario = {
             runs: ctx.quick ? 1 : 3,
             requests: [typeof path === 'string' ? { path } : { setupRequest: (req) => ({ ...req, path: path() }) }],
           })
+          measured.set(`${c.name}/${variant}`, r)
+        }
+      }
+      for (const c of cases) {
+        for (const variant of ['oja', 'reference'] as const) {
+          const r = measured.get(`${c.name}/${variant}`)!
+          const conns = `${rows.toLocaleString('en')} listings, ${c.connections ?? CONNECTIONS} conns`
+          const errors = r.errors || r.non2xx ? `, ${r.errors} errors, ${r.non2xx} non-2xx` : ''
+          const what =
+            variant === 'reference' ? `; ${c.referenceNote ?? 'best single statement, JSON built by PostgreSQL'}` : ''
+          const met =
+            variant === 'oja' && c.met
+              ? c.met(r, measured.get(`${c.name}/reference`)!, measured) && !r.errors && !r.non2xx
+              : undefined
           out.push({
             scenario: c.name,
             variant,
@@ -257,7 +402,8 @@ export const scenario: Scenario = {
             p95: r.p95,
             p99: r.p99,
             target: variant === 'oja' ? c.target : undefined,
-            note: `${rows.toLocaleString('en')} listings, ${c.connections ?? CONNECTIONS} conns${r.errors || r.non2xx ? `, ${r.errors} errors, ${r.non2xx} non-2xx` : ''}`,
+            met,
+            note: `${conns}${errors}${what}${met === false && c.cause ? `; not met: ${c.cause}` : ''}`,
           })
         }
       }
@@ -268,4 +414,73 @@ export const scenario: Scenario = {
     }
     return out
   },
+}
+
+type Explained = { name: string; sql: string; bindings: unknown[]; plan: string }
+
+/** EXPLAIN (ANALYZE, BUFFERS) of each of Oja's browse/search statements and of each reference. */
+async function explainAll(
+  db: Knex,
+  ojaPlans: Record<string, SearchPlan>,
+  references: Record<string, Native>,
+  pool: pg.Pool,
+): Promise<Explained[]> {
+  const out: Explained[] = []
+  for (const [name, p] of Object.entries(ojaPlans)) {
+    const { sql, bindings } = pageSql(db, p)
+    const n = db.raw(sql, bindings).toSQL().toNative()
+    const plan = await db.transaction(async (trx) => {
+      // As Oja runs a fuzzy page: its threshold set for the transaction.
+      if (p.mode === 'fuzzy')
+        await trx.raw(`select set_config('pg_trgm.word_similarity_threshold', ?, true)`, [String(FUZZY_THRESHOLD)])
+      // Once to warm the cache, then measured.
+      await trx.raw(sql, bindings)
+      const { rows } = await trx.raw<{ rows: Record<string, string>[] }>(`explain (analyze, buffers) ${sql}`, bindings)
+      return rows.map((r) => r['QUERY PLAN']).join('\n')
+    })
+    out.push({ name: `oja: ${name}`, sql: n.sql, bindings: [...n.bindings], plan })
+  }
+  for (const [name, q] of Object.entries(references)) {
+    await pool.query(q.sql, q.bindings)
+    const { rows } = await pool.query<Record<string, string>>(`explain (analyze, buffers) ${q.sql}`, q.bindings)
+    out.push({
+      name: `reference: ${name}`,
+      sql: q.sql,
+      bindings: q.bindings,
+      plan: rows.map((r) => r['QUERY PLAN']).join('\n'),
+    })
+  }
+  return out
+}
+
+const PLANS_FILE = new URL('../catalogue-plans.md', import.meta.url)
+
+/** Writes the plans to tests/bench/catalogue-plans.md (a full run's copy is committed). */
+function writePlans(ctx: BenchContext, rows: number, plans: Explained[]): void {
+  const squeeze = (sql: string) => sql.replace(/\s+/g, ' ').trim()
+  const text = [
+    '# Catalogue query plans',
+    '',
+    `Written by \`npm run bench -- catalogue${ctx.quick ? ' --quick' : ''}\` on ${new Date().toISOString()} over ${rows.toLocaleString('en')} listings:`,
+    "EXPLAIN (ANALYZE, BUFFERS) of each browse and search statement Oja sends (from the search service's",
+    'own builder, `pageSql`), then of each reference statement, each run once before to warm the cache.',
+    'A typo search runs the exact statement first, then the fuzzy one (pg_trgm threshold set for its transaction).',
+    '',
+    ...plans.flatMap((p) => [
+      `## ${p.name}`,
+      '',
+      '```sql',
+      squeeze(p.sql),
+      '```',
+      '',
+      `Bindings: \`${JSON.stringify(p.bindings)}\``,
+      '',
+      '```',
+      p.plan,
+      '```',
+      '',
+    ]),
+  ].join('\n')
+  writeFileSync(PLANS_FILE, text)
+  ctx.log(`plans written to tests/bench/catalogue-plans.md`)
 }
