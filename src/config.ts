@@ -21,9 +21,9 @@ export const EnvSchema = Type.Object({
   /** An event loop later than this (ms, worst of a 250 ms window) refuses new requests like a full queue; 0: off. */
   ADMISSION_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 150 }),
   /** Chat text sends waiting for their group commit on one node before new ones are refused (OVERLOADED); 0: no bound. */
-  CHAT_SEND_QUEUE: Type.Integer({ minimum: 0, maximum: 100_000, default: 300 }),
+  CHAT_SEND_QUEUE: Type.Integer({ minimum: 0, maximum: 100_000, default: 150 }),
   /** A chat send that waited longer than this (ms) for its group commit is refused OVERLOADED, not stored late; 0: no bound. */
-  CHAT_SEND_MAX_WAIT_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 500 }),
+  CHAT_SEND_MAX_WAIT_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 200 }),
   DATABASE_READ_POOL_MAX: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   REDIS_PREFIX: Type.String({ default: 'oja:' }),

@@ -28,7 +28,7 @@ export type ChatDeps = {
    * Group commit of text sends (see storeTexts): at most `maxBatch` messages per transaction,
    * `maxInFlight` such transactions at once per node, and `maxWaiting` sends waiting for one
    * before new sends are refused OVERLOADED (CHAT_SEND_QUEUE; 0: no bound); a send that waited
-   * more than `maxWaitMs` is refused OVERLOADED rather than stored late. Defaults 100, 2, 300, 500 ms.
+   * more than `maxWaitMs` is refused OVERLOADED rather than stored late. Defaults 100, 2, 150, 200 ms.
    */
   sendBatch?: GroupCommitOptions
 }
@@ -447,8 +447,8 @@ export function createChatService(deps: ChatDeps) {
   const textSends = new GroupCommit<TextSend, Sent>(storeTexts, {
     maxBatch: 100,
     maxInFlight: 2,
-    maxWaiting: 300,
-    maxWaitMs: 500,
+    maxWaiting: 150,
+    maxWaitMs: 200,
     ...deps.sendBatch,
     refuse: () => HttpErrors.overloaded(),
   })

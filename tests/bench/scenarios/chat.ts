@@ -94,6 +94,12 @@ async function ojaNode(): Promise<void> {
       MIGRATE_ON_START: false,
       SEED_DEMO: false,
       RATE_LIMIT_SCALE: 1,
+      // Knobs for trying the overload settings (defaults otherwise).
+      ...Object.fromEntries(
+        ['ADMISSION_DB_QUEUE', 'ADMISSION_EVENT_LOOP_DELAY_MS', 'CHAT_SEND_QUEUE', 'CHAT_SEND_MAX_WAIT_MS']
+          .filter((k) => process.env[`BENCH_${k}`] !== undefined)
+          .map((k) => [k, Number(process.env[`BENCH_${k}`])]),
+      ),
     },
   )
   const { app } = await buildNode(config, { background: false })
