@@ -5,4 +5,4 @@ export { authPlugin, resolveAccessToken } from './auth.plugin.js'
 /** Authentication's error codes (a banned account is refused at sign-in too). */
 export { AuthErrors } from './auth.errors.js'
 /** Whether sessions are still live (set-based), and the error a request on an ended one gets. */
-export { sessionEnds, sessionEndedError, sessionEndReasonOf } from './session-end.js'
+export { SESSION_ENDS_SQL, sessionEnds, sessionEndedError, sessionEndReasonOf } from './session-end.js'

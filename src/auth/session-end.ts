@@ -8,25 +8,25 @@ import { AuthErrors } from './auth.errors.js'
  * where REST checks the access token (resolveAccessToken).
  */
 export async function sessionEnds(db: Db, sessionIds: string[]): Promise<Map<string, string>> {
-  const ended = new Map<string, string>()
-  if (sessionIds.length === 0) return ended
-  const { rows } = await db.raw<{
-    rows: { id: string; found: boolean; banned: boolean; revoked: boolean; reason: string | null }[]
-  }>(
-    `select x.id, s.id is not null as found, u.banned_at is not null as banned,
-            s.revoked_at is not null as revoked, s.revoked_reason as reason
-       from unnest(?::uuid[]) as x(id)
-       left join sessions s on s.id = x.id
-       left join users u on u.id = s.user_id`,
-    [[...new Set(sessionIds)]],
-  )
-  for (const r of rows) {
-    if (!r.found) ended.set(r.id, 'session_ended')
-    else if (r.banned) ended.set(r.id, 'banned')
-    else if (r.revoked) ended.set(r.id, r.reason ?? 'session_ended')
-  }
-  return ended
+  if (sessionIds.length === 0) return new Map()
+  const { rows } = await db.raw<{ rows: { id: string; reason: string }[] }>(SESSION_ENDS_SQL, [
+    [...new Set(sessionIds)],
+  ])
+  return new Map(rows.map((r) => [r.id, r.reason]))
 }
+
+/**
+ * The statement of `sessionEnds`, for a caller that reads it as part of its own (one `?`
+ * binding: a uuid[] of session ids): one row `(id, reason)` per ended session.
+ */
+export const SESSION_ENDS_SQL = `select x.id,
+         case when s.id is null then 'session_ended'
+              when u.banned_at is not null then 'banned'
+              else coalesce(s.revoked_reason, 'session_ended') end as reason
+    from unnest(?::uuid[]) as x(id)
+    left join sessions s on s.id = x.id
+    left join users u on u.id = s.user_id
+   where s.id is null or u.banned_at is not null or s.revoked_at is not null`
 
 /**
  * The error a request on a connection whose session ended gets, as REST would answer it: a

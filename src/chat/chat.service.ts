@@ -1,5 +1,5 @@
 import { AccountErrors, blockedEitherWaySql, findUser, isBlockedEitherWay, type UserRow } from '../accounts/index.js'
-import { sessionEndedError, sessionEnds } from '../auth/index.js'
+import { SESSION_ENDS_SQL, sessionEndedError, sessionEnds } from '../auth/index.js'
 import { GroupCommit, type Db, type GroupCommitOptions, type ItemOutcome } from '../db/index.js'
 import { HttpErrors } from '../http/index.js'
 import type { EventSpine } from '../events/index.js'
@@ -324,20 +324,24 @@ export function createChatService(deps: ChatDeps) {
     const ctx = { db: first.db, log: first.log, requestId: first.requestId }
     return spine.transaction(ctx, async (tx) => {
       const ids = [...new Set(sends.map((s) => s.conversationId))]
-      const { rows: locked } = await tx.db.raw<{ rows: (ConversationRow & { blocked: boolean })[] }>(
-        `select c.*, ${blockedEitherWaySql('c.buyer_id', 'c.seller_id')} as blocked
+      const sessionIds = [...new Set(sends.map((s) => s.ctx.actor.sessionId))]
+      // One statement: the locks, and the senders' sessions (the socket skips its own check).
+      const { rows: lockedRows } = await tx.db.raw<{
+        rows: (ConversationRow & { blocked: boolean; ended_sessions: Record<string, string> })[]
+      }>(
+        `select c.*, ${blockedEitherWaySql('c.buyer_id', 'c.seller_id')} as blocked,
+                (select coalesce(jsonb_object_agg(e.id, e.reason), '{}'::jsonb) from (${SESSION_ENDS_SQL}) e) as ended_sessions
            from conversations c
           where c.id = any(?::uuid[])
           order by c.id
             for update of c`,
-        [ids],
+        [sessionIds, ids],
       )
+      const endedBy =
+        lockedRows.length > 0 ? lockedRows[0]!.ended_sessions : Object.fromEntries(await sessionEnds(tx.db, sessionIds))
+      const ended = new Map(Object.entries(endedBy))
+      const locked = lockedRows.map(({ ended_sessions: _, ...c }) => c)
       const byId = new Map(locked.map((c) => [c.id, c]))
-      // The senders' sessions, checked here for the whole batch (the socket skips its own check).
-      const ended = await sessionEnds(
-        tx.db,
-        sends.map((s) => s.ctx.actor.sessionId),
-      )
       const outcomes: (ItemOutcome<Sent> | undefined)[] = sends.map((s) => {
         const reason = ended.get(s.ctx.actor.sessionId)
         if (reason) return { ok: false, error: sessionEndedError(reason) }

@@ -64,6 +64,7 @@ export function testConfig(db: TestDb, overrides: Partial<Env> = {}, prefix = `o
       ADMISSION_DB_QUEUE: 0,
       ADMISSION_EVENT_LOOP_DELAY_MS: 0,
       CHAT_SEND_MAX_WAIT_MS: 0,
+      CHAT_SEND_QUEUE: 0,
       ...overrides,
     },
   )

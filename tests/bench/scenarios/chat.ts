@@ -15,6 +15,7 @@
  * reference), BENCH_PROFILE_ROLE=oja|bare|load (write V8 CPU profiles to /tmp/oja-prof).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import v8 from 'node:v8'
 import { once } from 'node:events'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -75,6 +76,9 @@ function serveIpc(close: () => Promise<void>): void {
     if (msg.type === 'mem') void memory().then((m) => process.send!({ type: 'mem', ...m }))
     if (msg.type === 'cpu') process.send!({ type: 'cpu', ...process.cpuUsage() })
     if (msg.type === 'stop') void close().then(() => process.exit(0))
+    // BENCH_HEAP_SNAPSHOTS=1: a heap snapshot before and after the sockets connect (/tmp/oja-prof), to see what a connection costs.
+    if (msg.type === 'mem' && process.env.BENCH_HEAP_SNAPSHOTS === '1')
+      v8.writeHeapSnapshot(`/tmp/oja-prof/${process.env.OJA_BENCH_ROLE}-${process.pid}-${Date.now()}.heapsnapshot`)
   })
 }
 
