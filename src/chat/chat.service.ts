@@ -28,7 +28,7 @@ export type ChatDeps = {
    * Group commit of text sends (see storeTexts): at most `maxBatch` messages per transaction,
    * `maxInFlight` such transactions at once per node, and `maxWaiting` sends waiting for one
    * before new sends are refused OVERLOADED (CHAT_SEND_QUEUE; 0: no bound); a send that waited
-   * more than `maxWaitMs` is refused OVERLOADED rather than stored late. Defaults 100, 2, 150, 200 ms.
+   * more than `maxWaitMs` is refused OVERLOADED rather than stored late. Defaults 100, 1, 150, 200 ms.
    */
   sendBatch?: GroupCommitOptions
 }
@@ -450,7 +450,7 @@ export function createChatService(deps: ChatDeps) {
 
   const textSends = new GroupCommit<TextSend, Sent>(storeTexts, {
     maxBatch: 100,
-    maxInFlight: 2,
+    maxInFlight: 1,
     maxWaiting: 150,
     maxWaitMs: 200,
     ...deps.sendBatch,

@@ -71,7 +71,7 @@ export const chatFeature = fp<ChatFeatureOptions>(
       readLimiter,
       sendBatch: {
         maxBatch: 100,
-        maxInFlight: 2,
+        maxInFlight: 1,
         maxWaiting: app.config.CHAT_SEND_QUEUE,
         maxWaitMs: app.config.CHAT_SEND_MAX_WAIT_MS,
       },

@@ -209,10 +209,12 @@ async function loadGenerator(): Promise<void> {
   // A steady rate: every 10 ms, the messages due by now, from senders in turn (both sides of every conversation).
   let next = 0
   let n = 0
+  // Each measurement reuses the conversations: a clientId of an earlier one would be a replay (stored once, not delivered again).
+  const run = `${process.pid}`
   const started = performance.now()
   const send = () => {
     const s = senders[next++ % senders.length]!
-    const clientId = `${s.tag}-${n++}`
+    const clientId = `${s.tag}-${run}-${n++}`
     const at = performance.now()
     const counted = measuring
     pending.set(clientId, { at, counted })
