@@ -103,6 +103,7 @@ void t.test('graceful shutdown under load: SIGTERM lets every in-flight request 
         RATE_LIMIT_SCALE: '0',
         // This test is about shutdown: 200 requests at a pool of 10 are meant to queue here.
         ADMISSION_DB_QUEUE: '0',
+        ADMISSION_EVENT_LOOP_DELAY_MS: '0',
         LOG_LEVEL: 'info',
         NODE_ENV: 'test',
         JWT_SECRET: 'test-secret-test-secret-test-secret-0123',
