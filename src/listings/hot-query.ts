@@ -40,9 +40,10 @@ function toPositional(sql: string, bindings: Bindings): { text: string; keys: st
  * A hot read. `prepared` (listing detail) makes it a named prepared statement on
  * PostgreSQL, parsed and planned once per connection. With a `reads` pool (and outside a
  * transaction) it runs there through pg's own API; otherwise through Knex, which passes a
- * raw query's `options` (the documented `.options()`) to the pg driver's query config. Search
- * pages stay unnamed, so each is planned for its own values (a generic plan cannot choose
- * between a GIN bitmap and an index walk by the term's frequency). On embedded PGlite it is
+ * raw query's `options` (the documented `.options()`) to the pg driver's query config. Browse
+ * pages are prepared too; text and radius searches stay unnamed, so each is planned for its
+ * own values (a generic plan cannot choose between a GIN bitmap and an index walk by the
+ * term's frequency). On embedded PGlite it is
  * an ordinary raw query.
  */
 export async function hotQuery<R extends object>(

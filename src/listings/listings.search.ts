@@ -303,7 +303,11 @@ type PageRow = CardRow & { cursor_key: string | number; floor_at?: string | null
 async function runPageOn(db: Db, plan: SearchPlan, reads: ReadPool | null = null): Promise<PageRow[]> {
   if (plan.sort !== 'distance') {
     const { sql, bindings } = pageSql(db, plan)
-    return hotQuery<PageRow>(db, sql, bindings, { prepared: false, reads })
+    // A browse page (no text, no circle) walks one sort index whatever the values: prepared,
+    // it is planned once per connection (planning cost twice running it: 0.65 vs 0.35 ms at 1M).
+    // Text and radius searches stay unnamed, each planned for its own values.
+    const browse = plan.q === undefined && plan.origin === undefined && plan.mode === 'exact'
+    return hotQuery<PageRow>(db, sql, bindings, { prepared: browse, reads })
   }
   const keys = await distanceIds(db, plan, reads)
   if (keys.length === 0) return []
