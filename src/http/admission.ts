@@ -36,12 +36,17 @@ export const admissionPlugin = fp(
     let lagging = false
     if (opts.maxEventLoopDelayMs > 0) {
       const delay = monitorEventLoopDelay({ resolution: 10 })
-      delay.enable()
-      const window = setInterval(() => {
-        lagging = delay.max / 1e6 > opts.maxEventLoopDelayMs
-        delay.reset()
-      }, 250)
-      window.unref()
+      let window: NodeJS.Timeout | undefined
+      // Watched from the moment the server is ready: building it (compiling every schema)
+      // blocks the loop once, and must not refuse the first requests.
+      app.addHook('onReady', async () => {
+        delay.enable()
+        window = setInterval(() => {
+          lagging = delay.max / 1e6 > opts.maxEventLoopDelayMs
+          delay.reset()
+        }, 250)
+        window.unref()
+      })
       app.addHook('onClose', async () => {
         clearInterval(window)
         delay.disable()

@@ -176,6 +176,10 @@ export const scenario: Scenario = {
           // (tested in tests/hardening-limits.test.ts) would refuse most of it.
           CHECKOUT_MAX_UNPAID: 0,
           RESERVATION_MAX_SHARE_PERCENT: 0,
+          // This measures the checkout path's capacity (and the hot listing must sell exactly its
+          // stock): the event-loop gate would refuse part of a deliberate overload with 503s.
+          // Admission control has its own test and the chat scenario measures it.
+          ADMISSION_EVENT_LOOP_DELAY_MS: 0,
           MIGRATE_ON_START: false,
           SEED_DEMO: false,
           PAYSTACK_SECRET_KEY: paystack.secretKey,
