@@ -1,6 +1,7 @@
 import { blockedEitherWaySql } from '../accounts/index.js'
 import type { Db } from '../db/index.js'
-import { hotQuery, isListingOnSale, liveReservationSql } from '../listings/index.js'
+import { hotQuery } from '../db/index.js'
+import { isListingOnSale, liveReservationSql } from '../listings/index.js'
 import { liveOrderSql } from '../orders/index.js'
 import { CartErrors } from './cart.errors.js'
 

@@ -26,9 +26,6 @@ export { recordSales, returnSales } from './stock.js'
 /** A ban or an unban of a seller takes their listings off every public path or puts them back. */
 export { setSellerBanned } from './listings.service.js'
 export type { UnitsByListing } from './stock.js'
-/** A hot statement, optionally as a named prepared statement (parsed and planned once per connection). */
-export { hotQuery } from './hot-query.js'
-export type { Bindings } from './hot-query.js'
 export { actionOpenReports, dismissReport, lockReport } from './reports.service.js'
 export type { ReportResolution } from './reports.service.js'
 

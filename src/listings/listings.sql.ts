@@ -1,7 +1,7 @@
 import type { Db, Knex } from '../db/index.js'
 import type { BlobStore } from '../images/index.js'
 import { availableQuantitySql } from './availability.js'
-import type { Bindings } from './hot-query.js'
+import type { Bindings } from '../db/index.js'
 import type { Listing, ListingCard } from './listings.schemas.js'
 import type { ListingImageRow, ListingRow } from './listings.tables.js'
 

@@ -1,6 +1,6 @@
 import { auditFromSql } from '../audit/index.js'
 import type { Db } from '../db/index.js'
-import { hotQuery } from '../listings/index.js'
+import { hotQuery } from '../db/index.js'
 import type { Ctx } from '../shared/index.js'
 import type { PaymentRow, RefundRow } from './payments.tables.js'
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { Db, Knex, ReadPool } from '../db/index.js'
+import type { Db, Knex, ReadPool } from './index.js'
 
 /** Named bindings of a raw statement (`:name` in its text). */
 export type Bindings = Knex.ValueDict
