@@ -1,7 +1,13 @@
 import autocannon from 'autocannon'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
 import { readdirSync, readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import type { ApartLoadCommand, ApartLoadResult } from './apart.js'
+
+export type { ApartRequest } from './apart.js'
 
 /** One line of the benchmark table. Times in milliseconds. */
 export type BenchRow = {
@@ -65,6 +71,70 @@ export async function load(opts: autocannon.Options & { warmupSeconds?: number; 
     p99: median(results.map((r) => r.p99)),
     errors: results.reduce((a, r) => a + r.errors, 0),
     non2xx: results.reduce((a, r) => a + r.non2xx, 0),
+  }
+}
+
+const APART = fileURLToPath(new URL('./apart.ts', import.meta.url))
+
+/** A child process running tests/bench/apart.ts, answering one command at a time. */
+class Apart {
+  private constructor(private readonly proc: ChildProcess) {}
+
+  static start(): Apart {
+    return new Apart(
+      spawn(process.execPath, ['--import', 'tsx', APART], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+    )
+  }
+
+  ask<T>(command: object): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const onMessage = (m: { ok: boolean; result?: T; error?: string }) => {
+        this.proc.off('exit', onExit)
+        if (m.ok) resolve(m.result as T)
+        else reject(new Error(`bench child: ${m.error}`))
+      }
+      const onExit = (code: number) => {
+        this.proc.off('message', onMessage)
+        reject(new Error(`bench child exited with ${code}`))
+      }
+      this.proc.once('message', onMessage)
+      this.proc.once('exit', onExit)
+      this.proc.send(command)
+    })
+  }
+
+  async stop(): Promise<void> {
+    if (this.proc.exitCode !== null) return
+    const exited = once(this.proc, 'exit')
+    this.proc.disconnect()
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))])
+    if (this.proc.exitCode === null) this.proc.kill('SIGKILL')
+  }
+}
+
+/**
+ * The load generator in its own process (tests/bench/apart.ts), so it never takes time from the
+ * measured server's event loop: the measured runs' figures (medians) or one burst of `amount`,
+ * and how many requests were sent. `requests` are taken in turn by every connection.
+ */
+export async function loadApart(opts: Omit<ApartLoadCommand, 'op'>): Promise<ApartLoadResult> {
+  const child = Apart.start()
+  try {
+    return await child.ask<ApartLoadResult>({ op: 'load', ...opts })
+  } finally {
+    await child.stop()
+  }
+}
+
+/** The fake Paystack (tests/fakes/paystack.ts) in its own process, for the same reason. */
+export async function paystackApart(): Promise<{ url: string; secretKey: string; close: () => Promise<void> }> {
+  const child = Apart.start()
+  try {
+    const { url, secretKey } = await child.ask<{ url: string; secretKey: string }>({ op: 'paystack' })
+    return { url, secretKey, close: () => child.stop() }
+  } catch (err) {
+    await child.stop()
+    throw err
   }
 }
 

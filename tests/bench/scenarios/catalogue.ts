@@ -18,7 +18,7 @@ import type { AddressInfo } from 'node:net'
 import pg from 'pg'
 import knexFactory, { type Knex } from 'knex'
 import type { BenchContext, BenchRow, LoadResult, Scenario } from '../lib.js'
-import { bareServer, load } from '../lib.js'
+import { bareServer, loadApart } from '../lib.js'
 import { databaseUrl, templateName, withAdmin } from '../../helpers/pg.js'
 import { buildApp } from '../../../src/app.js'
 import { loadConfig } from '../../../src/config.js'
@@ -372,13 +372,14 @@ export const scenario: Scenario = {
           ['reference', ref.url, c.reference],
         ] as const) {
           ctx.log(`${c.name} (${variant})`)
-          const r = await load({
+          // The load generator runs in its own process: in this one it would share the server's event loop.
+          const r = await loadApart({
             url: base,
             connections: c.connections ?? CONNECTIONS,
             duration,
             warmupSeconds: ctx.quick ? 1 : 2,
             runs: ctx.quick ? 1 : 3,
-            requests: [typeof path === 'string' ? { path } : { setupRequest: (req) => ({ ...req, path: path() }) }],
+            requests: typeof path === 'string' ? [{ path }] : Array.from({ length: 20_000 }, () => ({ path: path() })),
           })
           measured.set(`${c.name}/${variant}`, r)
         }

@@ -14,21 +14,22 @@
  * Each Oja checkout is the whole thing: auth, Idempotency-Key row, row locks, reservation,
  * order + shipment + items + payment rows, the event, then Paystack initialize over HTTP.
  *
- * CPU per checkout, split: Node = process.cpuUsage() of this process over the sustained runs ÷
- * checkouts sent, less the load generator's and the fake Paystack's share (measured the same way
- * against a stub server that only calls the fake and answers a body of the same size);
+ * The load generator and the fake Paystack run in their own processes (tests/bench/apart.ts),
+ * so the server's event loop does only the server's work.
+ *
+ * CPU per checkout, split: Node = process.cpuUsage() of this process (the server) over the
+ * sustained runs ÷ checkouts sent (warm-up included on both sides);
  * PostgreSQL = utime + stime (/proc/<pid>/stat) of the backends serving Oja's pool
  * (pg_stat_activity, application_name 'oja') after minus before, ÷ checkouts.
  */
 import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
-import autocannon from 'autocannon'
 import pg from 'pg'
-import type { BenchContext, BenchRow, Scenario } from '../lib.js'
-import { bareServer, load } from '../lib.js'
+import type { ApartLoadResult } from '../apart.js'
+import type { ApartRequest, BenchContext, BenchRow, Scenario } from '../lib.js'
+import { bareServer, loadApart, paystackApart } from '../lib.js'
 import { createTestDatabase, databaseUrl, dropTestDatabase } from '../../helpers/pg.js'
-import { FakePaystack } from '../../fakes/paystack.js'
 import { buildApp, type OjaApp } from '../../../src/app.js'
 import { loadConfig } from '../../../src/config.js'
 
@@ -81,9 +82,9 @@ async function listings(app: OjaApp, sellerId: string, n: number, quantity: numb
 }
 
 /**
- * CPU of this process (Oja, the load generator and the Paystack fake share it) per request
- * sent since `from`: steadier than the rate on a noisy machine, and what a change to Oja's
- * own code moves.
+ * CPU of this process (Oja; the load generator and the Paystack fake run in their own
+ * processes, tests/bench/apart.ts) per request sent since `from`: steadier than the rate on a
+ * noisy machine, and what a change to Oja's own code moves.
  */
 const cpuPerRequest = (from: NodeJS.CpuUsage, requests: number) => {
   const used = process.cpuUsage(from)
@@ -120,21 +121,16 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 type Burst = { rps: number; p50: number; p95: number; p99: number; codes: Record<string, number> }
 
-/** A fixed number of requests over `connections` at once; rate = requests ÷ wall time. */
-async function burst(opts: autocannon.Options): Promise<Burst> {
-  const started = performance.now()
-  const r = await autocannon({ ...opts, pipelining: 1 })
-  const seconds = (performance.now() - started) / 1000
-  const codes: Record<string, number> = {}
-  for (const [code, stat] of Object.entries(r.statusCodeStats ?? {})) codes[code] = stat?.count ?? 0
-  const total = Object.values(codes).reduce((a, b) => a + b, 0)
-  return {
-    rps: total / seconds,
-    p50: r.latency.p50,
-    p95: (r.latency as unknown as Record<string, number>).p97_5 ?? r.latency.p99,
-    p99: r.latency.p99,
-    codes,
-  }
+/** A fixed number of requests over `connections` at once (the load generator apart); rate = requests ÷ wall time. */
+async function burst(opts: {
+  url: string
+  connections: number
+  amount: number
+  requests: ApartRequest[]
+  uuidHeader?: string
+}): Promise<Burst> {
+  const r: ApartLoadResult = await loadApart(opts)
+  return { rps: r.rps, p50: r.p50, p95: r.p95, p99: r.p99, codes: r.codes }
 }
 
 async function deadlocks(db: OjaApp['db'], name: string): Promise<number> {
@@ -154,7 +150,7 @@ export const scenario: Scenario = {
   async run(ctx: BenchContext): Promise<BenchRow[]> {
     await import('../../setup/template.js')
     const dbName = await createTestDatabase()
-    const paystack = await FakePaystack.start()
+    const paystack = await paystackApart()
     const rows: BenchRow[] = []
     let app: OjaApp | undefined
     const pool = new pg.Pool({ connectionString: databaseUrl(dbName), max: POOL })
@@ -223,32 +219,15 @@ export const scenario: Scenario = {
         }
       })
 
-      const checkoutFetch = (b: Buyer): RequestInit => ({
-        method: 'POST',
-        body: ADDRESS,
-        headers: {
-          'content-type': 'application/json',
-          authorization: `Bearer ${b.token}`,
-          'idempotency-key': randomUUID(),
-        },
-      })
-      const checkoutRequest = (pick: () => Buyer) => ({
-        method: 'POST' as const,
-        setupRequest: (req: autocannon.Request) => {
-          const b = pick()
-          return {
-            ...req,
-            method: 'POST' as const,
-            path: '/v1/checkout',
-            body: ADDRESS,
-            headers: {
-              'content-type': 'application/json',
-              authorization: `Bearer ${b.token}`,
-              'idempotency-key': randomUUID(),
-            },
-          }
-        },
-      })
+      /** One checkout per buyer in turn; the load generator gives each request a fresh Idempotency-Key. */
+      const checkoutRequests = (bs: Buyer[]): ApartRequest[] =>
+        bs.map((b) => ({
+          method: 'POST',
+          path: '/v1/checkout',
+          body: ADDRESS,
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${b.token}` },
+        }))
+      const IDEMPOTENCY = 'idempotency-key'
 
       // 1. The hot listing.
       const stock = ctx.quick ? 300 : 1000
@@ -271,7 +250,6 @@ export const scenario: Scenario = {
         await db('cart_items').insert(
           hotBuyers.map((b) => ({ user_id: b.id, listing_id: listingId!, quantity: 1, unit_price: 5_000_00 })),
         )
-        let i = 0
         const cpu0 = process.cpuUsage()
         ctx.log(
           `hot listing run ${run + 1}/${runs}: ${stock} units, ${hotBuyers.length} buyers over ${CONNECTIONS} connections`,
@@ -280,9 +258,10 @@ export const scenario: Scenario = {
           url: ojaUrl,
           connections: CONNECTIONS,
           amount: Math.round(stock * 1.25),
-          requests: [checkoutRequest(() => hotBuyers[i++ % hotBuyers.length]!)],
+          requests: checkoutRequests(hotBuyers),
+          uuidHeader: IDEMPOTENCY,
         })
-        hotCpu.push(cpuPerRequest(cpu0, i))
+        hotCpu.push(cpuPerRequest(cpu0, Math.round(stock * 1.25)))
         const reserved = Number(
           (
             (await db('reservations')
@@ -303,10 +282,10 @@ export const scenario: Scenario = {
         const [refListing] = await listings(app, seller!.id, 1, stock)
         hotListing = refListing!
         const b = await burst({
-          url: `${ref.url}/checkout`,
+          url: ref.url,
           connections: CONNECTIONS,
           amount: Math.round(stock * 1.25),
-          method: 'POST',
+          requests: [{ method: 'POST', path: '/checkout' }],
         })
         if ((b.codes['201'] ?? 0) !== stock) throw new Error('reference oversold or undersold')
         bare.push(b)
@@ -347,65 +326,28 @@ export const scenario: Scenario = {
       // with the run). The hot phase above has already written thousands of reservations.
       await db.raw('analyze')
       const duration = ctx.quick ? 3 : 10
-      let j = 0
       const manyCpu0 = process.cpuUsage()
       const pg0 = await backendCpu(db, dbName)
       ctx.log(`many listings: ${duration} s × ${ctx.quick ? 1 : 3} runs`)
-      const manyOja = await load({
+      const manyOja = await loadApart({
         url: ojaUrl,
         connections: CONNECTIONS,
         duration,
         runs: ctx.quick ? 1 : 3,
         warmupSeconds: ctx.quick ? 1 : 2,
-        requests: [checkoutRequest(() => manyBuyers[j++ % manyBuyers.length]!)],
+        requests: checkoutRequests(manyBuyers),
+        uuidHeader: IDEMPOTENCY,
       })
-      const manyCpu = cpuPerRequest(manyCpu0, j)
-      const pgCpu = cpuSince(pg0, await backendCpu(db, dbName)) / Math.max(1, j)
-
-      // What of this process's CPU is not Oja's: autocannon sending the same requests and the
-      // fake Paystack answering one initialize each, against a stub that answers a body of
-      // the size of Oja's.
-      const sampleBody = await (await fetch(`${ojaUrl}/v1/checkout`, checkoutFetch(manyBuyers[0]!))).text()
-      const stub = await bareServer((req, res) => {
-        req.resume()
-        req.on('end', () => {
-          void fetch(`${paystack.url}/transaction/initialize`, {
-            method: 'POST',
-            headers: { authorization: `Bearer ${paystack.secretKey}`, 'content-type': 'application/json' },
-            body: JSON.stringify({ email: 'stub@bench.oja', amount: '500000', reference: `stub-${randomUUID()}` }),
-          })
-            .then((r) => r.text())
-            .then(() => {
-              res.writeHead(201, { 'content-type': 'application/json' })
-              res.end(sampleBody)
-            })
-        })
-      })
-      let s = 0
-      const stubCpu0 = process.cpuUsage()
-      await load({
-        url: stub.url,
-        connections: CONNECTIONS,
-        duration: ctx.quick ? 2 : 4,
-        runs: 1,
-        warmupSeconds: 0,
-        requests: [checkoutRequest(() => manyBuyers[s++ % manyBuyers.length]!)],
-      })
-      const harnessCpu = cpuPerRequest(stubCpu0, s)
-      await stub.close()
-      let k = 0
-      const manyRef = await load({
+      // Warm-up included on both sides: the CPU was measured over the whole call.
+      const manyCpu = cpuPerRequest(manyCpu0, manyOja.total)
+      const pgCpu = cpuSince(pg0, await backendCpu(db, dbName)) / Math.max(1, manyOja.total)
+      const manyRef = await loadApart({
         url: ref.url,
         connections: CONNECTIONS,
         duration,
         runs: ctx.quick ? 1 : 3,
         warmupSeconds: ctx.quick ? 1 : 2,
-        requests: [
-          {
-            method: 'POST',
-            setupRequest: (req) => ({ ...req, method: 'POST', path: `/checkout/${many[k++ % many.length]}` }),
-          },
-        ],
+        requests: many.map((id) => ({ method: 'POST', path: `/checkout/${id}` })),
       })
       const target = 2 * BASELINE_RPS
       rows.push({
@@ -417,7 +359,7 @@ export const scenario: Scenario = {
         p99: manyOja.p99,
         target: `≥ 2× the ${BASELINE_RPS}/s baseline (≥ ${target}/s), no non-2xx`,
         met: manyOja.rps >= target && manyOja.non2xx === 0 && manyOja.errors === 0,
-        note: `${manyOja.non2xx} non-2xx, ${manyOja.errors} errors; Paystack = loopback fake; CPU per checkout: Node ${(manyCpu - harnessCpu).toFixed(2)} ms (process ${manyCpu.toFixed(2)} less load generator + fake ${harnessCpu.toFixed(2)}), PostgreSQL ${pgCpu.toFixed(2)} ms (backends' utime+stime)`,
+        note: `${manyOja.non2xx} non-2xx, ${manyOja.errors} errors; Paystack = loopback fake; CPU per checkout: Node ${manyCpu.toFixed(2)} ms (the server's process; load generator and fake Paystack apart), PostgreSQL ${pgCpu.toFixed(2)} ms (backends' utime+stime)`,
       })
       rows.push({
         scenario: 'checkout: 256 listings, sustained',
