@@ -250,7 +250,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     await app.register(idempotencyPlugin, { db })
     await app.register(etagPlugin, { routes: publicReads })
 
-    passwords.configure({ concurrency: config.PASSWORD_HASH_CONCURRENCY, queue: config.PASSWORD_HASH_QUEUE })
+    passwords.configure({
+      concurrency: config.PASSWORD_HASH_CONCURRENCY,
+      queue: config.PASSWORD_HASH_QUEUE,
+      memoryKiB: config.PASSWORD_HASH_MEMORY_KIB,
+      passes: config.PASSWORD_HASH_PASSES,
+    })
     const profileExtras: ProfileExtras = async (db, userId) => {
       const [rating, activeListings] = await Promise.all([ratingOf(db, userId), activeListingsOf(db, userId)])
       return { rating, activeListings }

@@ -37,6 +37,14 @@ export const EnvSchema = Type.Object({
   /** Password checks that may wait for a hashing slot; past this, 503 PASSWORD_CHECK_BUSY. */
   PASSWORD_HASH_QUEUE: Type.Integer({ minimum: 0, maximum: 10_000, default: 100 }),
   /**
+   * argon2id cost of new password hashes: memory (KiB) and passes. The default is OWASP's
+   * 19 MiB × 2; production refuses less than one of OWASP's equivalent settings (m ≥ 7 MiB and
+   * m × t ≥ 35 MiB). The test suite lowers it (as Rails' min_cost does), one hash costing 0.7 ms
+   * instead of 25; a stored hash carries its own cost, so verifying is unaffected.
+   */
+  PASSWORD_HASH_MEMORY_KIB: Type.Integer({ minimum: 1024, maximum: 1_048_576, default: 19_456 }),
+  PASSWORD_HASH_PASSES: Type.Integer({ minimum: 1, maximum: 10, default: 2 }),
+  /**
    * A rotated refresh token presented again this many seconds after its rotation answers the
    * session's current pair (a retry after a lost answer) instead of revoking the family; 0: never.
    */
@@ -220,6 +228,14 @@ export function loadConfig(
   })
   if (problems.length > 0) throw new ConfigError(problems)
   const parsed = converted as Env
+  if (
+    parsed.NODE_ENV === 'production' &&
+    (parsed.PASSWORD_HASH_MEMORY_KIB < 7168 || parsed.PASSWORD_HASH_MEMORY_KIB * parsed.PASSWORD_HASH_PASSES < 35_840)
+  ) {
+    throw new ConfigError([
+      'PASSWORD_HASH_MEMORY_KIB, PASSWORD_HASH_PASSES: below OWASP argon2id minimums in production (memory ≥ 7168 KiB and memory × passes ≥ 35840)',
+    ])
+  }
   if (parsed.NODE_ENV === 'production' && !parsed.JWT_SECRET) {
     throw new ConfigError(['JWT_SECRET: required when NODE_ENV=production'])
   }

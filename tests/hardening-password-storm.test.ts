@@ -9,7 +9,13 @@ import { build, call } from './helpers/app.js'
 import { aUser } from './factories/users.js'
 
 void t.test('wrong passwords from many addresses: bounded hashing, early refusals, other routes answer', async (t) => {
-  const app = await build(t, { PASSWORD_HASH_CONCURRENCY: 1, PASSWORD_HASH_QUEUE: 4 })
+  // The production cost: each hash takes a core for tens of milliseconds, as in a real storm.
+  const app = await build(t, {
+    PASSWORD_HASH_CONCURRENCY: 1,
+    PASSWORD_HASH_QUEUE: 4,
+    PASSWORD_HASH_MEMORY_KIB: 19_456,
+    PASSWORD_HASH_PASSES: 2,
+  })
   const user = await aUser(app)
   passwords.peak = 0
   passwords.peakWaiting = 0

@@ -20,6 +20,19 @@ void t.test('config: bad values name the variable; production needs JWT_SECRET',
   t.equal(loadConfig({ DATABASE_URL: 'postgres://x/y' }).seedDemo, false)
 })
 
+void t.test('config: production refuses an argon2 cost below OWASP; the default is 19 MiB × 2', async (t) => {
+  const secret = { NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(40) }
+  const cheap = /below OWASP argon2id minimums/
+  t.throws(() => loadConfig({ ...secret, PASSWORD_HASH_MEMORY_KIB: '1024', PASSWORD_HASH_PASSES: '1' }), cheap)
+  t.throws(() => loadConfig({ ...secret, PASSWORD_HASH_MEMORY_KIB: '19456', PASSWORD_HASH_PASSES: '1' }), cheap)
+  t.throws(() => loadConfig({ ...secret, PASSWORD_HASH_MEMORY_KIB: '6144', PASSWORD_HASH_PASSES: '10' }), cheap)
+  t.doesNotThrow(() => loadConfig({ ...secret, PASSWORD_HASH_MEMORY_KIB: '47104', PASSWORD_HASH_PASSES: '1' }))
+  t.doesNotThrow(() => loadConfig({ ...secret, PASSWORD_HASH_MEMORY_KIB: '9216', PASSWORD_HASH_PASSES: '4' }))
+  const defaults = loadConfig(secret)
+  t.same([defaults.PASSWORD_HASH_MEMORY_KIB, defaults.PASSWORD_HASH_PASSES], [19_456, 2])
+  t.doesNotThrow(() => loadConfig({ PASSWORD_HASH_MEMORY_KIB: '1024', PASSWORD_HASH_PASSES: '1' }), 'outside production')
+})
+
 void t.test('health, readiness and the OpenAPI document', async (t) => {
   const app = await build(t)
   t.same((await call(app, 'GET', '/health')).json, { status: 'ok' })

@@ -1,4 +1,3 @@
-import { hash as argonHash } from '@node-rs/argon2'
 import type { Job } from '../jobs/index.js'
 import { createHash, createHmac, randomBytes } from 'node:crypto'
 import type { Config } from '../config.js'
@@ -10,7 +9,7 @@ import type { Actor, Ctx, Role } from '../shared/index.js'
 import { Errors } from '../shared/index.js'
 import { AuthErrors } from '../auth/index.js'
 import { AccountErrors } from './accounts.errors.js'
-import { ARGON_OPTS, passwords } from './passwords.js'
+import { passwords } from './passwords.js'
 import { switchEmail } from './lifecycle.service.js'
 import type { LoginLimiter } from './login-limiter.js'
 import { AddressModel, User } from './accounts.model.js'
@@ -73,7 +72,7 @@ export type AccountsDeps = {
 export function createAccountsService(deps: AccountsDeps) {
   const { spine, config } = deps
   // A fixed hash to verify against when the email is unknown, so both failures cost the same.
-  const dummyHash = argonHash('not-a-real-password', ARGON_OPTS)
+  const dummyHash = passwords.hashUnbounded('not-a-real-password')
   const expiresIn = config.ACCESS_TOKEN_TTL_SECONDS
   // A rotation's new refresh token follows from the old one (keyed with the server's secret),
   // so a retry with the old token within the grace window can be answered with the same new
