@@ -18,13 +18,7 @@ import {
 } from '../src/listings/listings.search.js'
 import { categoryWithDescendants } from '../src/categories/categories.service.js'
 
-type PlanNode = {
-  'Node Type': string
-  'Relation Name'?: string
-  'Index Name'?: string
-  'Index Cond'?: string
-  Plans?: PlanNode[]
-}
+type PlanNode = { 'Node Type': string; 'Relation Name'?: string; 'Index Name'?: string; Plans?: PlanNode[] }
 
 function nodes(plan: PlanNode): PlanNode[] {
   return [plan, ...(plan.Plans ?? []).flatMap(nodes)]
@@ -69,7 +63,8 @@ void t.test('each filter and sort uses an index', async (t) => {
     ['giveaways + newest', { type: 'giveaway' }, /listings_active_giveaway/],
     ['seller + newest', { sellerId: seller }, /listings_active_seller/],
     ['text, relevance', { q: 'sofa', sort: 'relevance' }, /listings_active_search/],
-    // The condition is a column of the text index (btree_gin): matched inside the index.
+    // The condition is checked on the heap rows of the text bitmap (a (search_vector,
+    // condition) btree_gin index was measured no faster: its scan costs what the heap saves).
     [
       'text + condition, relevance',
       { q: 'sofa', condition: ['good', 'like_new'], sort: 'relevance' },
@@ -121,11 +116,6 @@ void t.test('each filter and sort uses an index', async (t) => {
       .filter(Boolean)
       .join(', ')
     t.match(used, expected, `${name}: uses ${used}`)
-    if (name === 'text + condition, relevance')
-      t.ok(
-        all.some((n) => n['Index Name'] === 'listings_active_search' && /condition/.test(n['Index Cond'] ?? '')),
-        `${name}: the condition is an index condition`,
-      )
     const text = (await db.raw(`explain ${sql}`, bindings)).rows
       .map((r: Record<string, string>) => r['QUERY PLAN'])
       .join('\n')

@@ -41,14 +41,13 @@ export async function createDb(
   }
   const { PGlite, types } = await import('@electric-sql/pglite')
   const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm')
-  const { btree_gin } = await import('@electric-sql/pglite/contrib/btree_gin')
   const { cube } = await import('@electric-sql/pglite/contrib/cube')
   const { earthdistance } = await import('@electric-sql/pglite/contrib/earthdistance')
   const ClientPgLite = (await import('knex-pglite')).default
   const dir = path.resolve(config.PGLITE_DIR)
   mkdirSync(dir, { recursive: true })
   const pglite = new PGlite(dir, {
-    extensions: { pg_trgm, btree_gin, cube, earthdistance },
+    extensions: { pg_trgm, cube, earthdistance },
     parsers: { [types.INT8]: (v: string) => Number(v), [types.NUMERIC]: (v: string) => Number(v) },
   })
   return knexFactory({ client: ClientPgLite, dialect: 'postgres', connection: { pglite } } as Knex.Config)
