@@ -324,15 +324,19 @@ export async function seedBulkListings(
 
   // The category levels (migration 20261211000100) are set above from the categories' paths,
   // for the whole batch at once; the per-row trigger that would look each one up again is off
-  // for this transaction only.
+  // for this transaction only. So is the title-words trigger: one recount after the load
+  // (listing_words_recount, migration 20261212000100) adds the words and their counts.
   const fill = async (trx: Knex.Transaction) => {
     await trx.raw('alter table listings disable trigger listings_category_levels')
+    await trx.raw('alter table listings disable trigger listing_words_inserted')
     for (let from = 1; from <= count; from += batch) {
       const to = Math.min(count, from + batch - 1)
       await insertBatch(trx, from, to)
       log(`${to} / ${count} listings`)
     }
     await trx.raw('alter table listings enable trigger listings_category_levels')
+    await trx.raw('alter table listings enable trigger listing_words_inserted')
+    await trx.raw('select listing_words_recount()')
   }
 
   if (rebuild) {
@@ -357,5 +361,6 @@ export async function seedBulkListings(
   }
   await knex.raw('analyze listings')
   await knex.raw('analyze users')
+  await knex.raw('analyze listing_words')
   return { listings: count, sellers: sellerCount }
 }

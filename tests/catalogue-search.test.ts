@@ -54,9 +54,8 @@ void t.test('full text: stemming, title over description, web-search syntax', as
     '"sofas" finds "sofa" (English stemming)',
   )
   const grey = await call(app, 'GET', '/v1/listings?q=grey%20sofa')
-  t.same(ids(grey).slice(0, 2), [inTitle.id, inDescription.id], 'a title match ranks above a description match')
-  t.equal(grey.json.searchMode, 'fuzzy', 'two exact matches are little: similar titles follow them')
-  t.same(ids(grey).slice(2), [leather.id])
+  t.same(ids(grey), [inTitle.id, inDescription.id], 'a title match ranks above a description match')
+  t.equal(grey.json.searchMode, 'exact', 'two exact matches are little, but no word is misspelt: nothing to correct')
   const notLeather = await call(app, 'GET', `/v1/listings?q=${encodeURIComponent('sofa -leather')}&sort=newest`)
   t.same(ids(notLeather), [inDescription.id, inTitle.id], 'web-search syntax: -word excludes, sort newest')
   t.equal(notLeather.json.searchMode, 'exact', 'a query with operators is never widened')
@@ -66,31 +65,95 @@ void t.test('full text: stemming, title over description, web-search syntax', as
   t.equal(ids(either).length, 2)
 })
 
-void t.test('typos fall back to trigram matching when the exact search finds little', async (t) => {
+void t.test(
+  'typos: a misspelt word is corrected to the nearest title word when the exact search finds little',
+  async (t) => {
+    const app = await build(t)
+    const s = await aUser(app)
+    const phone = await createListing(app, s, {
+      title: 'Samsung Galaxy S21 phone',
+      categoryId: await categoryId(app.db, 'mobile-phones'),
+    })
+    const fridge = await createListing(app, s, {
+      title: 'Samsung double-door fridge',
+      categoryId: await categoryId(app.db, 'fridges-freezers'),
+    })
+    await createListing(app, s, { title: 'Binatone standing fan' })
+
+    const typo = await call(app, 'GET', '/v1/listings?q=samsumg')
+    t.equal(typo.statusCode, 200)
+    t.equal(typo.json.searchMode, 'fuzzy')
+    t.equal(typo.json.correctedQuery, 'samsung')
+    t.same(new Set(ids(typo)), new Set([phone.id, fridge.id]))
+    const typo2 = await call(app, 'GET', '/v1/listings?q=frdge')
+    t.same(ids(typo2), [fridge.id], 'frdge → fridge')
+    t.equal(typo2.json.correctedQuery, 'fridge')
+    const twoWords = await call(app, 'GET', '/v1/listings?q=samsumg%20frdge')
+    t.equal(twoWords.json.correctedQuery, 'samsung fridge', 'each misspelt word is corrected')
+    t.same(ids(twoWords), [fridge.id])
+    const exact = await call(app, 'GET', '/v1/listings?q=samsung')
+    t.equal(exact.json.searchMode, 'exact')
+    t.notOk('correctedQuery' in exact.json)
+    const nothing = await call(app, 'GET', '/v1/listings?q=zzzzqqq')
+    t.same(nothing.json.items, [], 'no title word is near: the exact (empty) result')
+    t.equal(nothing.json.searchMode, 'exact')
+    t.notOk('correctedQuery' in nothing.json)
+    // Operators say exactly what is wanted: never corrected.
+    for (const q of ['"samsumg"', 'samsumg or frdge', 'fan -samsumg']) {
+      const res = await call(app, 'GET', `/v1/listings?q=${encodeURIComponent(q)}`)
+      t.equal(res.json.searchMode, 'exact', `${q}: not corrected`)
+      t.notOk('correctedQuery' in res.json)
+    }
+    // A listing that contains the misspelling itself (not in its title) still matches.
+    const misspelt = await createListing(app, s, { title: 'Phone charger', description: 'Fits samsumg phones' })
+    const both = await call(app, 'GET', '/v1/listings?q=samsumg')
+    t.equal(both.json.searchMode, 'fuzzy')
+    t.same(new Set(ids(both)), new Set([phone.id, fridge.id, misspelt.id]))
+    const plain = await call(app, 'GET', '/v1/listings')
+    t.notOk('searchMode' in plain.json, 'no searchMode without q')
+  },
+)
+
+void t.test('the title words follow inserts and title edits', async (t) => {
   const app = await build(t)
   const s = await aUser(app)
-  const phone = await createListing(app, s, {
-    title: 'Samsung Galaxy S21 phone',
-    categoryId: await categoryId(app.db, 'mobile-phones'),
+  const words = async () =>
+    ((await app.db('listing_words').pluck('word')) as string[]).filter((w) =>
+      ['oyster', 'mower', 'lawn', 'petrol', 'heater'].includes(w),
+    )
+  const mower = await createListing(app, s, { title: 'Petrol Lawn Mower' })
+  t.same((await words()).sort(), ['lawn', 'mower', 'petrol'], 'an insert adds its lowercased words')
+  const res = await call(app, 'PATCH', `/v1/listings/${mower.id}`, {
+    token: s.accessToken,
+    body: { title: 'Oyster heater' },
   })
-  const fridge = await createListing(app, s, {
-    title: 'Samsung double-door fridge',
-    categoryId: await categoryId(app.db, 'fridges-freezers'),
-  })
-  await createListing(app, s, { title: 'Binatone standing fan' })
+  t.equal(res.statusCode, 200)
+  t.same((await words()).sort(), ['heater', 'lawn', 'mower', 'oyster', 'petrol'], 'a title edit adds the new words')
+  const fixed = await call(app, 'GET', '/v1/listings?q=oystr%20heatr')
+  t.equal(fixed.json.correctedQuery, 'oyster heater', 'a word added by an edit corrects queries')
+  t.same(ids(fixed), [mower.id])
+  // The same words again: nothing to add, nothing fails.
+  await createListing(app, s, { title: 'oyster HEATER' })
+  t.equal((await app.db('listing_words').where('word', 'heater').pluck('word')).length, 1)
+})
 
-  const typo = await call(app, 'GET', '/v1/listings?q=samsumg')
-  t.equal(typo.statusCode, 200)
-  t.equal(typo.json.searchMode, 'fuzzy')
-  t.same(new Set(ids(typo)), new Set([phone.id, fridge.id]))
-  const typo2 = await call(app, 'GET', '/v1/listings?q=frdge')
-  t.same(ids(typo2), [fridge.id], 'frdge → fridge')
-  const exact = await call(app, 'GET', '/v1/listings?q=samsung')
-  t.equal(exact.json.searchMode, 'exact')
-  const nothing = await call(app, 'GET', '/v1/listings?q=zzzzqqq')
-  t.same(nothing.json.items, [])
-  const plain = await call(app, 'GET', '/v1/listings')
-  t.notOk('searchMode' in plain.json, 'no searchMode without q')
+void t.test('a fuzzy search pages with its correction', async (t) => {
+  const app = await build(t)
+  const s = await aUser(app)
+  const made: string[] = []
+  for (let i = 0; i < 7; i++) made.push(((await createListing(app, s, { title: `Generator ${i + 1}` })) as Json).id)
+  // Fewer than FUZZY_BELOW exact matches of the misspelling on page 1.
+  const first = await call(app, 'GET', '/v1/listings?q=genrator&limit=3')
+  t.equal(first.json.searchMode, 'fuzzy')
+  t.equal(first.json.correctedQuery, 'generator')
+  t.ok(first.json.nextCursor)
+  const second = await call(app, 'GET', `/v1/listings?q=genrator&limit=3&cursor=${first.json.nextCursor}`)
+  t.equal(second.statusCode, 200)
+  t.equal(second.json.searchMode, 'fuzzy')
+  t.equal(second.json.correctedQuery, 'generator', 'the cursor carries the correction')
+  t.same((await pageAll(app, 'q=genrator', 3)).sort(), [...made].sort(), 'every match once across pages')
+  const other = await call(app, 'GET', `/v1/listings?q=generator&limit=3&cursor=${first.json.nextCursor}`)
+  t.equal(other.statusCode, 400, "another query's cursor is refused")
 })
 
 void t.test('SQL-looking and odd input is just text', async (t) => {

@@ -1,7 +1,7 @@
 import { decodeCursor } from '../shared/index.js'
 import { invalidField } from './listings.errors.js'
 
-export type KeyKind = 'timestamp' | 'uuid' | 'int' | 'number' | 'string' | 'timestamp?' | 'uuid?'
+export type KeyKind = 'timestamp' | 'uuid' | 'int' | 'number' | 'string' | 'timestamp?' | 'uuid?' | 'text?'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:?\d{2})$/
@@ -12,6 +12,8 @@ function matches(kind: KeyKind, v: unknown): boolean {
       return v === null || matches('timestamp', v)
     case 'uuid?':
       return v === null || matches('uuid', v)
+    case 'text?':
+      return v === null || (typeof v === 'string' && v.length <= 1000)
     case 'timestamp':
       return typeof v === 'string' && ISO.test(v) && !Number.isNaN(Date.parse(v))
     case 'uuid':

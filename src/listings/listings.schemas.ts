@@ -212,6 +212,12 @@ export const SearchPage = Type.Object(
         description: 'With `q`: `fuzzy` when the exact search found little and typo-tolerant matching was used',
       }),
     ),
+    correctedQuery: Type.Optional(
+      Type.String({
+        description:
+          'With `searchMode: fuzzy`: the query with its misspelt words replaced by the nearest words of listing titles; the page matches the query or this',
+      }),
+    ),
   },
   { title: 'SearchPage' },
 )

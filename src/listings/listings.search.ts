@@ -28,8 +28,14 @@ export function usesOperators(q: string): boolean {
  */
 export const RELEVANCE_WINDOW = 500
 
-/** pg_trgm word similarity a title needs to match a query in fuzzy mode. */
-export const FUZZY_THRESHOLD = 0.4
+/**
+ * pg_trgm similarity a title word needs to replace a misspelt query word ("samsumg" →
+ * "samsung" is 0.45, "frdge" → "fridge" 0.44).
+ */
+export const CORRECTION_THRESHOLD = 0.4
+
+/** How many nearest title words (by trigram distance) a misspelt word's correction is chosen from. */
+const CORRECTION_CANDIDATES = 8
 
 export type SearchMode = 'exact' | 'fuzzy'
 
@@ -53,6 +59,11 @@ export type SearchPlan = {
   sort: SearchSort
   limit: number
   mode: SearchMode
+  /**
+   * Fuzzy mode only: the query with its misspelt words corrected (correctQuery). The page
+   * matches `q` or this, so listings that contain the misspelling itself still match.
+   */
+  corrected?: string
   /** The cursor's sort key (ISO time, price or rank/distance) and id. */
   after?: [string | number, string]
   /** Relevance only: the oldest (published_at, id) of the ranked window, pinned by page 1. */
@@ -69,8 +80,17 @@ type SortSpec = { key: Sql; dir: 'asc' | 'desc'; cast: string; cursorKey: Sql }
 
 const none = {}
 
+/** The plan's tsquery: the query's, or in fuzzy mode the query's or its correction's. */
+function tsqueryOf(plan: SearchPlan): Sql {
+  if (plan.mode === 'exact') return { sql: "websearch_to_tsquery('english', :q)", bindings: { q: plan.q ?? null } }
+  if (plan.corrected === undefined) throw new Error('a fuzzy plan needs its corrected query')
+  return {
+    sql: "(websearch_to_tsquery('english', :q) || websearch_to_tsquery('english', :corrected))",
+    bindings: { q: plan.q ?? null, corrected: plan.corrected },
+  }
+}
+
 function sortSpec(plan: SearchPlan): SortSpec {
-  const tsq = "websearch_to_tsquery('english', :q)"
   switch (plan.sort) {
     case 'newest':
       // Microseconds survive in the cursor as ISO text (a JS Date would keep milliseconds only).
@@ -86,15 +106,10 @@ function sortSpec(plan: SearchPlan): SortSpec {
       return { key, dir: plan.sort === 'price_asc' ? 'asc' : 'desc', cast: 'bigint', cursorKey: key }
     }
     case 'relevance': {
-      // Title (weight A) counts more than description (B). In fuzzy mode every exact match
-      // scores above every typo match (+1), then the title's trigram similarity decides.
-      const key =
-        plan.mode === 'exact'
-          ? { sql: `ts_rank(l.search_vector, ${tsq})::float8`, bindings: { q: plan.q ?? null } }
-          : {
-              sql: `((l.search_vector @@ ${tsq})::int + ts_rank(l.search_vector, ${tsq}) + word_similarity(:q, l.title))::float8`,
-              bindings: { q: plan.q ?? null },
-            }
+      // Title (weight A) counts more than description (B). In fuzzy mode the tsquery is the
+      // query's or its correction's, so either word ranks a listing.
+      const tsq = tsqueryOf(plan)
+      const key = { sql: `ts_rank(l.search_vector, ${tsq.sql})::float8`, bindings: tsq.bindings }
       return { key, dir: 'desc', cast: 'float8', cursorKey: key }
     }
     case 'distance': {
@@ -121,8 +136,8 @@ function whereOf(plan: SearchPlan): Sql {
     Object.assign(bindings, b)
   }
   if (plan.q !== undefined) {
-    if (plan.mode === 'exact') add("l.search_vector @@ websearch_to_tsquery('english', :q)", { q: plan.q })
-    else add("(l.search_vector @@ websearch_to_tsquery('english', :q) or :q <% l.title)", { q: plan.q })
+    const tsq = tsqueryOf(plan)
+    add(`l.search_vector @@ ${tsq.sql}`, tsq.bindings)
   }
   if (plan.category) {
     const { depth } = plan.category
@@ -323,14 +338,53 @@ async function runPageOn(db: Db, plan: SearchPlan, reads: ReadPool | null = null
   )
 }
 
-/** Runs one page; fuzzy pages lower pg_trgm's word-similarity threshold for their transaction only. */
-async function runPage(db: Db, plan: SearchPlan, reads: ReadPool | null): Promise<PageRow[]> {
-  if (plan.mode === 'exact') return runPageOn(db, plan, reads)
-  const inTx = async (trx: Db) => {
-    await trx.raw(`select set_config('pg_trgm.word_similarity_threshold', ?, true)`, [String(FUZZY_THRESHOLD)])
-    return runPageOn(trx, plan)
+/** The word of a query token that correction may replace: lowercase letters only, 3 or more. */
+function correctable(token: string): string | null {
+  const word = token.toLowerCase().replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '')
+  return /^\p{L}{3,}$/u.test(word) ? word : null
+}
+
+/**
+ * The statement that corrects words: for each word that is not a title word (listing_words,
+ * migration 20261212000100), its nearest title word by trigram distance (a KNN scan of the
+ * GiST index), if similar enough; ties go to the word more listings use, then alphabetical.
+ */
+export function correctionSql(words: string[]): Sql {
+  return {
+    sql: `select q.word, c.word as correction
+          from unnest(:words::text[]) as q(word)
+          cross join lateral (
+            select k.word from (
+              select w.word, w.ndoc, w.word <-> q.word as distance from listing_words w
+              order by w.word <-> q.word limit ${CORRECTION_CANDIDATES}
+            ) k
+            where k.distance <= 1 - :threshold::float8
+            order by k.distance, k.ndoc desc, k.word limit 1
+          ) c
+          where not exists (select 1 from listing_words x where x.word = q.word)`,
+    bindings: { words, threshold: CORRECTION_THRESHOLD },
   }
-  return 'isTransaction' in db && db.isTransaction ? inTx(db) : db.transaction(inTx)
+}
+
+/**
+ * The query with each misspelt word replaced by its nearest title word (see correctionSql),
+ * or null when no word changed (every word is a title word, or none has a near neighbour).
+ * Only plain words are corrected: numbers, model codes (s21) and hyphenated words stay.
+ */
+export async function correctQuery(db: Db, q: string, reads: ReadPool | null = null): Promise<string | null> {
+  const tokens = q.split(/\s+/).filter((t) => t !== '')
+  const words = [...new Set(tokens.map(correctable).filter((w): w is string => w !== null))]
+  if (words.length === 0) return null
+  const { sql, bindings } = correctionSql(words)
+  const rows = await hotQuery<{ word: string; correction: string }>(db, sql, bindings, { prepared: true, reads })
+  if (rows.length === 0) return null
+  const fix = new Map(rows.map((r) => [r.word, r.correction]))
+  return tokens
+    .map((t) => {
+      const w = correctable(t)
+      return w !== null ? (fix.get(w) ?? t) : t
+    })
+    .join(' ')
 }
 
 /**
@@ -345,14 +399,14 @@ export function createSearchService({
 }: {
   blobs: BlobStore
   relevanceWindow?: number
-  /** The read pool for exact pages (PostgreSQL); fuzzy pages need their transaction's setting. */
+  /** The read pool for search pages and query correction (PostgreSQL). */
   reads?: ReadPool | null
 }) {
   return {
     async search(
       ctx: Ctx,
       query: SearchQuery,
-    ): Promise<{ items: ListingCard[]; nextCursor: string | null; searchMode?: SearchMode }> {
+    ): Promise<{ items: ListingCard[]; nextCursor: string | null; searchMode?: SearchMode; correctedQuery?: string }> {
       const q = query.q?.trim() || undefined
       const hasOrigin = query.lat !== undefined || query.lng !== undefined
       if ((query.lat === undefined) !== (query.lng === undefined))
@@ -381,9 +435,15 @@ export function createSearchService({
         query.lng ?? null,
         query.radiusKm ?? null,
       ])}`
-      const cursor = decodeKeyset(query.cursor, ['string', 'string', keyKind, 'uuid', 'timestamp?', 'uuid?'], scope) as
-        [string, string, string | number, string, string | null, string | null] | undefined
+      // The last value is the corrected query of a fuzzy search: later pages match what page 1 did.
+      const cursor = decodeKeyset(
+        query.cursor,
+        ['string', 'string', keyKind, 'uuid', 'timestamp?', 'uuid?', 'text?'],
+        scope,
+      ) as [string, string, string | number, string, string | null, string | null, string | null] | undefined
       if (cursor && (cursor[0] !== sort || !['exact', 'fuzzy'].includes(cursor[1])))
+        throw invalidField('/querystring/cursor', 'does not belong to this search')
+      if (cursor && (cursor[1] === 'fuzzy') !== (q !== undefined && cursor[6] !== null))
         throw invalidField('/querystring/cursor', 'does not belong to this search')
       if (cursor && sort === 'relevance' && !(cursor[4] && cursor[5]))
         throw invalidField('/querystring/cursor', 'does not belong to this search')
@@ -410,6 +470,7 @@ export function createSearchService({
         sort,
         limit,
         mode: (cursor?.[1] as SearchMode | undefined) ?? 'exact',
+        corrected: cursor?.[6] ?? undefined,
         after: cursor ? [cursor[2], cursor[3]] : undefined,
         floor: cursor?.[4] && cursor[5] ? [cursor[4], cursor[5]] : undefined,
         viewerId: ctx.actor?.id,
@@ -418,20 +479,32 @@ export function createSearchService({
 
       if (plan.origin && plan.radiusKm !== undefined && sort !== 'distance')
         plan.geoIndex = !(await radiusIsDense(ctx.db, plan.origin, plan.radiusKm, limit))
-      let rows = await runPage(ctx.db, plan, reads)
+      let rows = await runPageOn(ctx.db, plan, reads)
+      // Few exact matches: correct the misspelt words and match the query or its correction.
       if (q && !cursor && plan.mode === 'exact' && rows.length < Math.min(limit, FUZZY_BELOW) && !usesOperators(q)) {
-        const fuzzy = await runPage(ctx.db, { ...plan, mode: 'fuzzy' }, reads)
-        if (fuzzy.length > rows.length) {
-          plan.mode = 'fuzzy'
-          rows = fuzzy
+        const corrected = await correctQuery(ctx.db, q, reads)
+        if (corrected !== null) {
+          const fuzzy = await runPageOn(ctx.db, { ...plan, mode: 'fuzzy', corrected }, reads)
+          if (fuzzy.length > rows.length) {
+            plan.mode = 'fuzzy'
+            plan.corrected = corrected
+            rows = fuzzy
+          }
         }
       }
       const items = rows.slice(0, limit)
       const last = items[items.length - 1]
       const floor = plan.floor ?? (last?.floor_at && last.floor_id ? [last.floor_at, last.floor_id] : [null, null])
       const nextCursor =
-        rows.length > limit && last ? encodeCursor([sort, plan.mode, last.cursor_key, last.id, ...floor], scope) : null
-      return { items: items.map((r) => toCard(r, blobs)), nextCursor, ...(q ? { searchMode: plan.mode } : {}) }
+        rows.length > limit && last
+          ? encodeCursor([sort, plan.mode, last.cursor_key, last.id, ...floor, plan.corrected ?? null], scope)
+          : null
+      return {
+        items: items.map((r) => toCard(r, blobs)),
+        nextCursor,
+        ...(q ? { searchMode: plan.mode } : {}),
+        ...(plan.mode === 'fuzzy' && plan.corrected !== undefined ? { correctedQuery: plan.corrected } : {}),
+      }
     },
   }
 }

@@ -4693,6 +4693,8 @@ export interface components {
              * @enum {string}
              */
             searchMode?: "exact" | "fuzzy";
+            /** @description With `searchMode: fuzzy`: the query with its misspelt words replaced by the nearest words of listing titles; the page matches the query or this */
+            correctedQuery?: string;
         };
         /** SellerSummary */
         SellerSummary: {
@@ -7339,7 +7341,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "nextCursor": "eyJpZCI6IjNmMmMifQ",
-                     *       "searchMode": "exact"
+                     *       "searchMode": "exact",
+                     *       "correctedQuery": "text"
                      *     }
                      */
                     "application/json": components["schemas"]["SearchPage"];
