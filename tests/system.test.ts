@@ -30,7 +30,10 @@ void t.test('config: production refuses an argon2 cost below OWASP; the default 
   t.doesNotThrow(() => loadConfig({ ...secret, PASSWORD_HASH_MEMORY_KIB: '9216', PASSWORD_HASH_PASSES: '4' }))
   const defaults = loadConfig(secret)
   t.same([defaults.PASSWORD_HASH_MEMORY_KIB, defaults.PASSWORD_HASH_PASSES], [19_456, 2])
-  t.doesNotThrow(() => loadConfig({ PASSWORD_HASH_MEMORY_KIB: '1024', PASSWORD_HASH_PASSES: '1' }), 'outside production')
+  t.doesNotThrow(
+    () => loadConfig({ PASSWORD_HASH_MEMORY_KIB: '1024', PASSWORD_HASH_PASSES: '1' }),
+    'outside production',
+  )
 })
 
 void t.test('health, readiness and the OpenAPI document', async (t) => {
