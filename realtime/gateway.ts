@@ -47,6 +47,9 @@ export function mountGateway(app: FastifyInstance, io: OjaIo, hub: Hub, handlers
       .then(
         ({ actor, lastSeq, expiresAt }) => {
           socket.data = { actor, expiresAt, ...(lastSeq !== undefined ? { lastSeq } : {}) }
+          // The access token has served: the socket does not keep it (a few hundred bytes per
+          // socket, and a bearer credential held for the connection's life).
+          socket.handshake.auth = AUTH_READ
           next()
         },
         (err: unknown) => {
@@ -107,6 +110,9 @@ export function mountGateway(app: FastifyInstance, io: OjaIo, hub: Hub, handlers
     )
   })
 }
+
+/** What a socket's `handshake.auth` becomes once read (the token is not kept). */
+const AUTH_READ: Record<string, never> = Object.freeze({})
 
 type GatewayDeps = { app: FastifyInstance; hub: Hub; deadlines: Deadlines }
 
