@@ -28,7 +28,7 @@ const MAX_BUFFERED = 10_000
  * sees every event up to n. A gap that survives such a read is a purged event; it is
  * skipped rather than waited for.
  */
-export class DeliveryStream {
+export abstract class OrderedStream {
   private lastSent = 0
   private syncing = true
   private again = false
@@ -38,10 +38,13 @@ export class DeliveryStream {
 
   constructor(
     readonly userId: string,
-    private readonly send: (event: LiveEvent) => void,
     private readonly fetch: EventFetcher,
-    private readonly fail: (reason: string, err?: unknown) => void,
   ) {}
+
+  /** Hands one event to the client. */
+  protected abstract send(event: LiveEvent): void
+  /** The stream stopped (too far behind, or the database unreadable): the client must resync. */
+  protected abstract fail(reason: string, err?: unknown): void
 
   get last(): number {
     return this.lastSent
@@ -153,5 +156,25 @@ export class DeliveryStream {
     } finally {
       this.syncing = false
     }
+  }
+}
+
+/** A stream whose sink and failure are plain callbacks. */
+export class DeliveryStream extends OrderedStream {
+  constructor(
+    userId: string,
+    private readonly onSend: (event: LiveEvent) => void,
+    fetch: EventFetcher,
+    private readonly onFail: (reason: string, err?: unknown) => void,
+  ) {
+    super(userId, fetch)
+  }
+
+  protected send(event: LiveEvent): void {
+    this.onSend(event)
+  }
+
+  protected fail(reason: string, err?: unknown): void {
+    this.onFail(reason, err)
   }
 }

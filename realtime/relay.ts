@@ -36,10 +36,10 @@ const PRESENCE_TIMEOUT_MS = 500
 /**
  * Moves deliveries between nodes through the Socket.IO adapter. Each commit's events leave
  * this node as one `serverSideEmit` (not one room broadcast per event); every node hands
- * them to its own connections of those users (the `user:<id>` rooms, and the plain
- * feed's connections, which Socket.IO rooms cannot reach), and admin events to its admins'
- * connections (the `admins` room, and admins' feeds). A node that receives events is
- * what orders them per connection and fills gaps from the database (see DeliveryStream).
+ * them to its own connections of those users (the hub's, both transports: no per-user
+ * Socket.IO rooms), and admin events to its admins' connections (the `admins` room, and
+ * admins' feeds). A node that receives events is what orders them per connection and
+ * fills gaps from the database (see OrderedStream).
  */
 export class Relay {
   constructor(

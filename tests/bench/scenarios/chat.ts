@@ -11,6 +11,11 @@
  * Each runs at 300 msg/s and at the 1 000 msg/s flood (BENCH_CHAT_FLOOD_RATE); the rows say
  * whether issue 16's chat targets are met.
  *
+ * Memory per 1 000 sockets is heapUsed after a GC (the servers run with --expose-gc), after
+ * the connections against before them; the baseline is taken after a warm-up round of 50
+ * connections, opened and closed, so that code compiled for the first connections is not
+ * counted as per-socket memory (for Oja and the reference alike).
+ *
  * Knobs: BENCH_CHAT_RATE (messages/s offered; 300, quick 200), BENCH_CHAT_ONLY=oja (skip the
  * reference), BENCH_PROFILE_ROLE=oja|bare|load (write V8 CPU profiles to /tmp/oja-prof).
  */
@@ -29,9 +34,17 @@ import { percentile, postgresCpuMs } from '../lib.js'
 
 const SELF = fileURLToPath(import.meta.url)
 const JWT_SECRET = 'bench-secret-bench-secret-bench-secret-01'
+/** Conversations whose sockets connect and close before the memory baseline (both servers alike). */
+const WARMUP_PAIRS = 25
 
-type Pair = { buyerId: string; sellerId: string; buyerToken: string; sellerToken: string; conversationId: string }
-type LoadPlan = {
+export type Pair = {
+  buyerId: string
+  sellerId: string
+  buyerToken: string
+  sellerToken: string
+  conversationId: string
+}
+export type LoadPlan = {
   mode: 'oja' | 'bare'
   urls: [string, string]
   pairs: Pair[]
@@ -56,7 +69,7 @@ type LoadResult = {
   seconds: number
 }
 type Cpu = { user: number; system: number }
-type Mem = { heapUsed: number; rss: number }
+export type Mem = { heapUsed: number; rss: number }
 
 // ---------------------------------------------------------------------------------------
 // Children
@@ -78,7 +91,9 @@ function serveIpc(close: () => Promise<void>): void {
     if (msg.type === 'stop') void close().then(() => process.exit(0))
     // BENCH_HEAP_SNAPSHOTS=1: a heap snapshot before and after the sockets connect (/tmp/oja-prof), to see what a connection costs.
     if (msg.type === 'mem' && process.env.BENCH_HEAP_SNAPSHOTS === '1')
-      v8.writeHeapSnapshot(`/tmp/oja-prof/${process.env.OJA_BENCH_ROLE}-${process.pid}-${Date.now()}.heapsnapshot`)
+      v8.writeHeapSnapshot(
+        `${process.env.BENCH_PROF_DIR ?? '/tmp/oja-prof'}/${process.env.OJA_BENCH_ROLE}-${process.pid}-${Date.now()}.heapsnapshot`,
+      )
   })
 }
 
@@ -183,6 +198,22 @@ async function loadGenerator(): Promise<void> {
       socket.once('connect', () => resolve(socket))
       socket.once('connect_error', reject)
     })
+
+  // Warm-up: a first few connections, closed again, before the servers' memory baseline, so
+  // that code compiled and caches filled by the first connections (the same for Oja and the
+  // reference) are not counted as memory per socket.
+  const warm = await Promise.all(
+    plan.pairs
+      .slice(0, WARMUP_PAIRS)
+      .flatMap((p) => [
+        open(plan.urls[0], plan.mode === 'oja' ? { token: p.buyerToken } : { room: p.conversationId }, 'warm'),
+        open(plan.urls[1], plan.mode === 'oja' ? { token: p.sellerToken } : { room: p.conversationId }, 'warm'),
+      ]),
+  )
+  for (const s of warm) s.disconnect()
+  await new Promise((r) => setTimeout(r, 1000))
+  process.send!({ type: 'warmed' })
+  await once(process, 'message')
 
   // Connect in bounded waves: 2 000 simultaneous handshakes would measure the handshake.
   const senders: { socket: ClientSocket; conversationId: string; tag: string }[] = []
@@ -299,7 +330,7 @@ async function loadGenerator(): Promise<void> {
 // ---------------------------------------------------------------------------------------
 // Parent
 
-function child(role: string, env: Record<string, string>): ChildProcess {
+export function child(role: string, env: Record<string, string>): ChildProcess {
   const extra = role === process.env.BENCH_PROFILE_ROLE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/oja-prof'] : []
   return spawn(process.execPath, ['--expose-gc', '--max-old-space-size=2048', ...extra, '--import', 'tsx', SELF], {
     env: { ...process.env, ...env, OJA_BENCH_ROLE: role },
@@ -307,7 +338,7 @@ function child(role: string, env: Record<string, string>): ChildProcess {
   })
 }
 
-function ask<T>(proc: ChildProcess, type: string, message?: unknown): Promise<T> {
+export function ask<T>(proc: ChildProcess, type: string, message?: unknown): Promise<T> {
   return new Promise((resolve, reject) => {
     const onMessage = (msg: { type: string }) => {
       if (msg.type !== type) return
@@ -322,7 +353,7 @@ function ask<T>(proc: ChildProcess, type: string, message?: unknown): Promise<T>
   })
 }
 
-async function stop(proc: ChildProcess): Promise<void> {
+export async function stop(proc: ChildProcess): Promise<void> {
   if (proc.exitCode !== null) return
   const exited = once(proc, 'exit')
   proc.send({ type: 'stop' })
@@ -331,7 +362,7 @@ async function stop(proc: ChildProcess): Promise<void> {
 }
 
 /** 2 000 users, 1 000 listings and 1 000 conversations in one go, with signed access tokens. */
-async function seed(dbUrl: string, pairs: number): Promise<Pair[]> {
+export async function seed(dbUrl: string, pairs: number): Promise<Pair[]> {
   const { buildApp } = await import('../../../src/app.js')
   const { loadConfig } = await import('../../../src/config.js')
   const app = await buildApp(
@@ -407,7 +438,6 @@ async function measure(
   const servers = [child(mode, env), child(mode, env)]
   try {
     const ports = await Promise.all(servers.map((s) => ask<{ port: number }>(s, 'ready')))
-    const before = await Promise.all(servers.map((s) => ask<Mem>(s, 'mem', { type: 'mem' })))
     const load = child('load', {})
     try {
       const plan: LoadPlan = {
@@ -418,7 +448,10 @@ async function measure(
         warmupMs: Math.min(3000, durationMs / 2),
         durationMs,
       }
-      const connected = await ask<{ sockets: number }>(load, 'connected', plan)
+      // The baseline after a warm-up round of connections (see loadGenerator), after a GC.
+      await ask(load, 'warmed', plan)
+      const before = await Promise.all(servers.map((s) => ask<Mem>(s, 'mem', { type: 'mem' })))
+      const connected = await ask<{ sockets: number }>(load, 'connected', { type: 'connect' })
       const after = await Promise.all(servers.map((s) => ask<Mem>(s, 'mem', { type: 'mem' })))
       const perNode = connected.sockets / servers.length / 1000
       const memPer1000 = {
