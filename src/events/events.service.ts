@@ -1,5 +1,5 @@
 import type { Job } from '../jobs/index.js'
-import type { Knex } from '../db/index.js'
+import { preparedRaw, type Knex } from '../db/index.js'
 import { insertNotifications, type NotificationDataOf, type NotificationType } from '../notifications/index.js'
 import type { Ctx, TxCtx } from '../shared/index.js'
 import { isTxCtx } from '../shared/index.js'
@@ -121,16 +121,21 @@ export class EventSpine {
       tx.db.raw('select * from jsonb_to_recordset(?::jsonb) as x(user_id uuid, event text, data jsonb, ord int)', [
         input,
       ]),
+      { prepared: true },
     )
   }
 
   /**
    * Appends the events a query selects, in one statement: `source` selects `user_id` (uuid),
    * `event` (text), `data` (jsonb) and `ord` (int: the order of a user's events). Events whose
-   * data the database computes (unread counts) cost no extra round trip.
+   * data the database computes (unread counts) cost no extra round trip. `prepared`: a named
+   * prepared statement (see `preparedRaw`), only when `source` is fixed text (no query builder).
    */
-  async appendSelect(tx: TxCtx, source: Knex.Raw): Promise<StoredEvent[]> {
-    const { rows } = await tx.db.raw<{ rows: UserEventRow[] }>(
+  async appendSelect(tx: TxCtx, source: Knex.Raw, opts: { prepared?: boolean } = {}): Promise<StoredEvent[]> {
+    const run = opts.prepared
+      ? (sql: string, b: Knex.RawBinding[]) => preparedRaw<{ rows: UserEventRow[] }>(tx.db, sql, b)
+      : (sql: string, b: Knex.RawBinding[]) => tx.db.raw<{ rows: UserEventRow[] }>(sql, b)
+    const { rows } = await run(
       `with input as (
          select user_id, event, data, ord from (?) as s
        ), counts as (

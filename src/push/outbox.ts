@@ -1,3 +1,4 @@
+import { preparedRaw } from '../db/index.js'
 import type { AppendHook, StoredEvent } from '../events/index.js'
 
 /** One push to queue: for a user, about one event. */
@@ -72,7 +73,8 @@ export function outboxHook(queued: () => void): AppendHook {
   return async (tx, events) => {
     const rows = events.map(pushableOf).filter((p): p is Pushable => p !== null)
     if (rows.length === 0) return
-    const { rows: queuedRows } = await tx.db.raw<{ rows: { id: string }[] }>(
+    const { rows: queuedRows } = await preparedRaw<{ rows: { id: string }[] }>(
+      tx.db,
       `insert into push_outbox (user_id, event_seq, notification_id, kind, source, dedupe_key)
        select x.user_id, x.seq, x.notification_id, x.kind, x.source,
               case when x.per_tx then x.dedupe || ':' || txid_current()::text else x.dedupe end

@@ -37,6 +37,7 @@ export async function emitUnread(spine: EventSpine, tx: TxCtx, userIds: string[]
          from (${COUNTS_SQL}) as c`,
       [userIds],
     ),
+    { prepared: true },
   )
 }
 
