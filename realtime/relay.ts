@@ -20,7 +20,10 @@ export interface InterServerEvents {
   'oja:disconnect': (target: { userId: string; sessionId?: string; reason: string }) => void
   /** A node's Redis came back: its publishes during the outage may be lost, so every node re-reads. */
   'oja:resync': () => void
+  /** Kept for nodes of the previous release during a rolling deploy (they ask one user at a time). */
   'oja:presence': (userId: string, reply: (connections: number) => void) => void
+  /** Live connections of each user on the answering node, in the order asked. */
+  'oja:presence-many': (userIds: string[], reply: (connections: number[]) => void) => void
 }
 
 /** What the server keeps on each socket. */
@@ -54,7 +57,11 @@ export class Relay {
     io.on('oja:disconnect', (target) => hub.disconnect(target))
     io.on('oja:resync', () => void hub.resyncAll())
     io.on('oja:presence', (userId, reply) => reply(hub.count(userId)))
+    io.on('oja:presence-many', (userIds, reply) => reply(userIds.map((u) => hub.count(u))))
   }
+
+  /** Users whose presence is asked of the other nodes at the next tick, with who waits for each answer. */
+  private asking: Map<string, ((online: boolean) => void)[]> | null = null
 
   /** The event spine's publisher: after commit, to every device of each user on every node. */
   readonly publisher: Publisher = {
@@ -95,21 +102,50 @@ export class Relay {
     isOnline: async (userId: string) => {
       if (this.hub.count(userId) > 0) return true
       if (!this.opts.clustered) return false
-      const adapter = this.io.of('/').adapter
       return new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(false), PRESENCE_TIMEOUT_MS)
-        timer.unref()
-        const done = (err: Error | null, counts: number[]) => {
-          clearTimeout(timer)
-          resolve(!err && counts.some((n) => n > 0))
+        if (!this.asking) {
+          this.asking = new Map()
+          process.nextTick(() => this.askOthers())
         }
-        // The adapter is called directly: the namespace would drop the promise, and with Redis
-        // down its rejection would be unhandled.
-        Promise.resolve(adapter.serverSideEmit(['oja:presence', userId, done]) as unknown).catch(() =>
-          done(new Error('adapter'), []),
-        )
+        const waiting = this.asking.get(userId)
+        if (waiting) waiting.push(resolve)
+        else this.asking.set(userId, [resolve])
       })
     },
+  }
+
+  /**
+   * One question to the other nodes for every user asked about during this tick (a group
+   * commit's batch asks about all its recipients at once): one adapter round trip per batch,
+   * not one per message.
+   */
+  private askOthers(): void {
+    const asking = this.asking
+    this.asking = null
+    if (!asking) return
+    const userIds = [...asking.keys()]
+    let answered = false
+    const done = (err: Error | null, replies: number[][]) => {
+      if (answered) return
+      answered = true
+      clearTimeout(timer)
+      userIds.forEach((userId, i) => {
+        const online = !err && replies.some((counts) => Array.isArray(counts) && (counts[i] ?? 0) > 0)
+        for (const resolve of asking.get(userId)!) resolve(online)
+      })
+    }
+    const timer = setTimeout(() => done(new Error('presence timeout'), []), PRESENCE_TIMEOUT_MS)
+    timer.unref()
+    const adapter = this.io.of('/').adapter
+    // The adapter is called directly: the namespace would drop the promise, and with Redis
+    // down its rejection would be unhandled.
+    try {
+      Promise.resolve(adapter.serverSideEmit(['oja:presence-many', userIds, done]) as unknown).catch(() =>
+        done(new Error('adapter'), []),
+      )
+    } catch {
+      done(new Error('adapter'), [])
+    }
   }
 
   private broadcast<E extends keyof InterServerEvents>(event: E, ...args: Parameters<InterServerEvents[E]>): void {

@@ -1,6 +1,6 @@
 import { AccountErrors, blockedEitherWaySql, findUser, isBlockedEitherWay, type UserRow } from '../accounts/index.js'
 import { SESSION_ENDS_SQL, sessionEndedError, sessionEnds } from '../auth/index.js'
-import { GroupCommit, type Db, type GroupCommitOptions, type ItemOutcome } from '../db/index.js'
+import { GroupCommit, preparedRaw, type Db, type GroupCommitOptions, type ItemOutcome } from '../db/index.js'
 import { HttpErrors } from '../http/index.js'
 import type { EventSpine } from '../events/index.js'
 import type { Actor, Ctx, TxCtx } from '../shared/index.js'
@@ -326,9 +326,11 @@ export function createChatService(deps: ChatDeps) {
       const ids = [...new Set(sends.map((s) => s.conversationId))]
       const sessionIds = [...new Set(sends.map((s) => s.ctx.actor.sessionId))]
       // One statement: the locks, and the senders' sessions (the socket skips its own check).
-      const { rows: lockedRows } = await tx.db.raw<{
+      // The batch's statements are named prepared statements: parsed and planned once per connection.
+      const { rows: lockedRows } = await preparedRaw<{
         rows: (ConversationRow & { blocked: boolean; ended_sessions: Record<string, string> })[]
       }>(
+        tx.db,
         `select c.*, ${blockedEitherWaySql('c.buyer_id', 'c.seller_id')} as blocked,
                 (select coalesce(jsonb_object_agg(e.id, e.reason), '{}'::jsonb) from (${SESSION_ENDS_SQL}) e) as ended_sessions
            from conversations c
@@ -357,7 +359,8 @@ export function createChatService(deps: ChatDeps) {
       const online = new Map<number, Promise<boolean>>()
       for (const { ord, s } of storable)
         online.set(ord, isOnline(otherParty(byId.get(s.conversationId)!, s.ctx.actor.id)))
-      const { rows: inserted } = await tx.db.raw<{ rows: (MessageRow & { ord: number })[] }>(
+      const { rows: inserted } = await preparedRaw<{ rows: (MessageRow & { ord: number })[] }>(
+        tx.db,
         `with input as (
            select * from jsonb_to_recordset(?::jsonb) as x(ord int, conversation_id uuid, sender_id uuid, body text, client_id text)
          ), clock as (

@@ -65,3 +65,28 @@ export async function hotQuery<R extends object>(
   if (opts.prepared && db.client.config.client === 'pg') query.options({ name: statementName(sql) })
   return (await query).rows
 }
+
+/**
+ * A raw statement of the hot write path (a chat batch's lock, insert and event append), as a
+ * named prepared statement on PostgreSQL: parsed and planned once per connection, in or out
+ * of a transaction. Its text must not vary with its values: `?` bindings that are arrays stay
+ * one parameter; a binding that is itself a raw statement is part of the text (and so of the
+ * name), so it must be fixed text too (no query builders, whose text varies). Elsewhere
+ * (PGlite) an ordinary raw query.
+ */
+export function preparedRaw<R = unknown>(db: Db, sql: string, bindings: readonly Knex.RawBinding[]): Knex.Raw<R> {
+  const query = db.raw<R>(sql, bindings)
+  if (db.client.config.client === 'pg') query.options({ name: statementName(rawText(sql, bindings)) })
+  return query
+}
+
+/** A statement's text with the text of its raw bindings (what makes two prepared statements differ). */
+function rawText(sql: string, bindings: readonly unknown[]): string {
+  let text = sql
+  for (const b of bindings)
+    if (b !== null && typeof b === 'object' && 'sql' in b && typeof (b as unknown as Knex.Raw).toSQL === 'function') {
+      const raw = b as unknown as { sql: string; bindings?: unknown[] }
+      text += `\n--\n${rawText(raw.sql, Array.isArray(raw.bindings) ? raw.bindings : [])}`
+    }
+  return text
+}

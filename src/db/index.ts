@@ -63,4 +63,4 @@ export type { SqlValue, Table } from './tables.js'
 export { createReadPool, type ReadPool } from './read-pool.js'
 export { GroupCommit, type GroupCommitOptions, type ItemOutcome } from './group-commit.js'
 /** Hot reads through named prepared statements or the read pool (see hot-query.ts). */
-export { hotQuery, type Bindings } from './hot-query.js'
+export { hotQuery, preparedRaw, type Bindings } from './hot-query.js'

@@ -1,5 +1,5 @@
 import type { Job } from '../jobs/index.js'
-import type { Knex } from '../db/index.js'
+import { preparedRaw, type Knex } from '../db/index.js'
 import { insertNotifications, type NotificationDataOf, type NotificationType } from '../notifications/index.js'
 import type { Ctx, TxCtx } from '../shared/index.js'
 import { isTxCtx } from '../shared/index.js'
@@ -24,6 +24,8 @@ export type NewNotification = {
   readAt: Date | null
   createdAt: Date
 }
+
+type AppendedRow = UserEventRow & { alongside_rows?: number }
 
 const toStored = (r: UserEventRow): StoredEvent => ({
   userId: r.user_id,
@@ -121,17 +123,37 @@ export class EventSpine {
       tx.db.raw('select * from jsonb_to_recordset(?::jsonb) as x(user_id uuid, event text, data jsonb, ord int)', [
         input,
       ]),
+      { prepared: true },
     )
   }
 
   /**
    * Appends the events a query selects, in one statement: `source` selects `user_id` (uuid),
    * `event` (text), `data` (jsonb) and `ord` (int: the order of a user's events). Events whose
-   * data the database computes (unread counts) cost no extra round trip.
+   * data the database computes (unread counts) cost no extra round trip. `prepared`: a named
+   * prepared statement (see `preparedRaw`), only when `source` is fixed text (no query builder).
    */
-  async appendSelect(tx: TxCtx, source: Knex.Raw): Promise<StoredEvent[]> {
-    const { rows } = await tx.db.raw<{ rows: UserEventRow[] }>(
-      `with input as (
+  async appendSelect(tx: TxCtx, source: Knex.Raw, opts: { prepared?: boolean } = {}): Promise<StoredEvent[]> {
+    return (await this.appendSelectAlongside(tx, source, undefined, opts)).stored
+  }
+
+  /**
+   * `appendSelect`, with `alongside`, a data-modifying statement with a RETURNING clause that
+   * runs in the same statement (a hook's own rows written without another round trip; it
+   * cannot see the events appended here). Answers the events and how many rows `alongside`
+   * returned.
+   */
+  async appendSelectAlongside(
+    tx: TxCtx,
+    source: Knex.Raw,
+    alongside: Knex.Raw | undefined,
+    opts: { prepared?: boolean } = {},
+  ): Promise<{ stored: StoredEvent[]; alongside: number }> {
+    const run = opts.prepared
+      ? (sql: string, b: Knex.RawBinding[]) => preparedRaw<{ rows: AppendedRow[] }>(tx.db, sql, b)
+      : (sql: string, b: Knex.RawBinding[]) => tx.db.raw<{ rows: AppendedRow[] }>(sql, b)
+    const { rows } = await run(
+      `with ${alongside ? 'alongside as (?), ' : ''}input as (
          select user_id, event, data, ord from (?) as s
        ), counts as (
          select user_id, count(*)::bigint as n from input group by user_id
@@ -147,16 +169,16 @@ export class EventSpine {
        )
        insert into user_events (user_id, seq, event, data)
        select user_id, seq, event, data from numbered order by user_id, seq
-       returning user_id, seq, event, data, created_at`,
-      [source],
+       returning user_id, seq, event, data, created_at${alongside ? ', (select count(*) from alongside)::int as alongside_rows' : ''}`,
+      alongside ? [alongside, source] : [source],
     )
-    if (rows.length === 0) return []
+    if (rows.length === 0) return { stored: [], alongside: 0 }
     const stored = rows
       .map(toStored)
       .sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : a.seq - b.seq))
     tx.pending.push(...stored)
     for (const hook of this.hooks) await hook(tx, stored)
-    return stored
+    return { stored, alongside: rows[0]!.alongside_rows ?? 0 }
   }
 
   /**

@@ -1,7 +1,9 @@
+import { preparedRaw, type Db, type Knex } from '../db/index.js'
 import type { AppendHook, StoredEvent } from '../events/index.js'
+import type { TxCtx } from '../shared/index.js'
 
 /** One push to queue: for a user, about one event. */
-type Pushable = {
+export type Pushable = {
   user_id: string
   seq: number
   notification_id: string | null
@@ -63,30 +65,54 @@ export function pushableOf(e: StoredEvent): Pushable | null {
   return null
 }
 
+/** What an append's events push (see `pushableOf`), one row each. */
+export function pushablesOf(events: StoredEvent[]): Pushable[] {
+  return events.map(pushableOf).filter((p): p is Pushable => p !== null)
+}
+
+/**
+ * The INSERT ... SELECT that queues `rows` (only for users with a device), returning one row
+ * per queued push: a statement of its own, or a data-modifying part of the append's (see
+ * `pushHook`). Fixed text: it can be a named prepared statement.
+ */
+export function outboxInsert(
+  db: Db,
+  rows: Pushable[],
+  opts: { prepared?: boolean } = {},
+): Knex.Raw<{ rows: { id: string }[] }> {
+  const bindings = [JSON.stringify(rows)]
+  return opts.prepared ? preparedRaw(db, OUTBOX_SQL, bindings) : db.raw(OUTBOX_SQL, bindings)
+}
+
+const OUTBOX_SQL = `insert into push_outbox (user_id, event_seq, notification_id, kind, source, dedupe_key)
+   select x.user_id, x.seq, x.notification_id, x.kind, x.source,
+          case when x.per_tx then x.dedupe || ':' || txid_current()::text else x.dedupe end
+     from jsonb_to_recordset(?::jsonb)
+       as x(user_id uuid, seq bigint, notification_id uuid, kind text, source jsonb, dedupe text, per_tx boolean)
+    where exists (select 1 from push_devices d where d.user_id = x.user_id)
+   on conflict (user_id, dedupe_key) where dedupe_key is not null do nothing
+   returning id`
+
+/** After commit, the worker's kick when the transaction queued pushes. */
+export function kickAfterCommit(tx: TxCtx, queued: number, kick: () => void): void {
+  if (queued > 0)
+    tx.db.executionPromise.then(
+      () => kick(),
+      () => {},
+    )
+}
+
 /**
  * The spine hook that queues pushes: one outbox row per user and event, written by one
  * INSERT ... SELECT per append (none when nothing in it pushes), only for users with a
- * device. `queued` runs after the transaction commits (the worker's kick).
+ * device. `queued` runs after the transaction commits (the worker's kick). (The push feature
+ * registers `pushHook`, which writes these rows and the unread counts in one statement.)
  */
 export function outboxHook(queued: () => void): AppendHook {
   return async (tx, events) => {
-    const rows = events.map(pushableOf).filter((p): p is Pushable => p !== null)
+    const rows = pushablesOf(events)
     if (rows.length === 0) return
-    const { rows: queuedRows } = await tx.db.raw<{ rows: { id: string }[] }>(
-      `insert into push_outbox (user_id, event_seq, notification_id, kind, source, dedupe_key)
-       select x.user_id, x.seq, x.notification_id, x.kind, x.source,
-              case when x.per_tx then x.dedupe || ':' || txid_current()::text else x.dedupe end
-         from jsonb_to_recordset(?::jsonb)
-           as x(user_id uuid, seq bigint, notification_id uuid, kind text, source jsonb, dedupe text, per_tx boolean)
-        where exists (select 1 from push_devices d where d.user_id = x.user_id)
-       on conflict (user_id, dedupe_key) where dedupe_key is not null do nothing
-       returning id`,
-      [JSON.stringify(rows)],
-    )
-    if (queuedRows.length > 0)
-      tx.db.executionPromise.then(
-        () => queued(),
-        () => {},
-      )
+    const { rows: queuedRows } = await outboxInsert(tx.db, rows, { prepared: true })
+    kickAfterCommit(tx, queuedRows.length, queued)
   }
 }

@@ -2,10 +2,9 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Presence } from '../chat/index.js'
 import type { Config } from '../config.js'
-import { outboxHook } from './outbox.js'
 import { createPushSenders, type PushConfig, type PushPlatform, type PushSender } from './providers.js'
 import { pushRoutes } from './push.routes.js'
-import { unreadHook } from './unread.js'
+import { pushHook } from './unread.js'
 import { PushWorker, purgePushJob, type PushPass } from './worker.js'
 
 /** What the push feature offers the node (tests drive its worker and swap its senders). */
@@ -85,8 +84,8 @@ export const pushFeature = fp<PushFeatureOptions>(
       batch: app.config.PUSH_WORKER_BATCH,
       pollMs: app.config.PUSH_POLL_INTERVAL_MS,
     })
-    app.spine.onAppend(outboxHook(() => worker.kick()))
-    app.spine.onAppend(unreadHook(app.spine))
+    // The outbox rows and `unread:updated` (one statement when an append needs both).
+    app.spine.onAppend(pushHook(app.spine, () => worker.kick()))
     app.decorate('push', {
       worker,
       deliverDue: () => worker.deliverDue(),

@@ -1,6 +1,7 @@
 import { unreadChatSql } from '../chat/index.js'
-import type { Db } from '../db/index.js'
-import type { AppendHook, EventSpine, UnreadCounts } from '../events/index.js'
+import type { Db, Knex } from '../db/index.js'
+import { kickAfterCommit, outboxHook, outboxInsert, pushablesOf } from './outbox.js'
+import type { AppendHook, EventSpine, StoredEvent, UnreadCounts } from '../events/index.js'
 import type { TxCtx } from '../shared/index.js'
 
 /** What a user has not read yet, on any device: the badge is `messages + notifications` (`unread:updated`'s data). */
@@ -27,17 +28,36 @@ export async function unreadOf(db: Db, userIds: string[]): Promise<Map<string, U
  * so the counts of the last `unread:updated` a user receives are those of every committed change.
  */
 export async function emitUnread(spine: EventSpine, tx: TxCtx, userIds: string[]): Promise<void> {
-  if (userIds.length === 0) return
-  await spine.appendSelect(
-    tx,
-    tx.db.raw(
-      `select c.user_id, 'unread:updated'::text as event,
-              jsonb_build_object('messages', c.messages, 'notifications', c.notifications, 'conversations', c.conversations) as data,
-              0 as ord
-         from (${COUNTS_SQL}) as c`,
-      [userIds],
-    ),
+  await emitUnreadAlongside(spine, tx, userIds, undefined)
+}
+
+/** `emitUnread` with a data-modifying statement run in the same statement; answers how many rows it returned. */
+async function emitUnreadAlongside(
+  spine: EventSpine,
+  tx: TxCtx,
+  userIds: string[],
+  alongside: Knex.Raw | undefined,
+): Promise<number> {
+  if (userIds.length === 0) return 0
+  const source = tx.db.raw(
+    `select c.user_id, 'unread:updated'::text as event,
+            jsonb_build_object('messages', c.messages, 'notifications', c.notifications, 'conversations', c.conversations) as data,
+            0 as ord
+       from (${COUNTS_SQL}) as c`,
+    [userIds],
   )
+  return (await spine.appendSelectAlongside(tx, source, alongside, { prepared: true })).alongside
+}
+
+/** The users whose counts an append's events move: a message to someone (not its sender's own copy), a read receipt (the reader's own copy). */
+function unreadUsersOf(events: StoredEvent[]): string[] {
+  const users = new Set<string>()
+  for (const e of events) {
+    const data = e.data as { senderId?: string | null; userId?: string } | null
+    if (e.event === 'message:new' && data?.senderId !== e.userId) users.add(e.userId)
+    else if (e.event === 'message:read' && data?.userId === e.userId) users.add(e.userId)
+  }
+  return [...users]
 }
 
 /**
@@ -47,13 +67,27 @@ export async function emitUnread(spine: EventSpine, tx: TxCtx, userIds: string[]
  * does not (its own `notification:new` says the count went up by one).
  */
 export function unreadHook(spine: EventSpine): AppendHook {
+  return (tx, events) => emitUnread(spine, tx, unreadUsersOf(events))
+}
+
+/**
+ * The push feature's spine hook: `outboxHook` and `unreadHook` in one. When an append both
+ * pushes and moves counts (a chat message: its recipient), the outbox rows are written by
+ * the statement that appends `unread:updated` (one round trip, not two); the counts are
+ * computed after the append's events, as `unreadHook` computes them.
+ */
+export function pushHook(spine: EventSpine, queued: () => void): AppendHook {
+  const outboxOnly = outboxHook(queued)
   return async (tx, events) => {
-    const users = new Set<string>()
-    for (const e of events) {
-      const data = e.data as { senderId?: string | null; userId?: string } | null
-      if (e.event === 'message:new' && data?.senderId !== e.userId) users.add(e.userId)
-      else if (e.event === 'message:read' && data?.userId === e.userId) users.add(e.userId)
-    }
-    await emitUnread(spine, tx, [...users])
+    const users = unreadUsersOf(events)
+    if (users.length === 0) return outboxOnly(tx, events)
+    const rows = pushablesOf(events)
+    const queuedRows = await emitUnreadAlongside(
+      spine,
+      tx,
+      users,
+      rows.length > 0 ? outboxInsert(tx.db, rows) : undefined,
+    )
+    kickAfterCommit(tx, queuedRows, queued)
   }
 }
