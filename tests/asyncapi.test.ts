@@ -202,9 +202,11 @@ void t.test('every event the server emits or handles is in the protocol and in t
       /socket\.emit\(\s*'([\w:]+)'/g,
     ])
       for (const m of text.matchAll(re)) emitted.add(m[1]!)
-    // The Socket.IO socket's own listeners (the gateway's), but for its reserved `disconnect`.
+    // The events the gateway handles itself, but for the socket's reserved `disconnect`: its
+    // listeners (`socket.on('…')`) and the names its shared dispatcher tests (`event === '…'`).
     if (file === 'realtime/gateway.ts')
-      for (const m of text.matchAll(/socket\.on\(\s*'([\w:]+)'/g)) if (m[1] !== 'disconnect') handled.add(m[1]!)
+      for (const re of [/socket\.on\(\s*'([\w:]+)'/g, /\bevent === '([\w:]+)'/g])
+        for (const m of text.matchAll(re)) if (m[1] !== 'disconnect') handled.add(m[1]!)
   }
   const handlers = createChatHandlers({ chat: {} as ChatService, typing: () => {} })
   for (const event of Object.keys(handlers)) handled.add(event)
