@@ -101,6 +101,8 @@ export const EnvSchema = Type.Object({
   PRICE_DROP_BATCH: Type.Integer({ minimum: 1, maximum: 10_000, default: 2000 }),
   /** How often each node's price-drop worker looks for drops to fan out (besides the kick after each PATCH). */
   PRICE_DROP_POLL_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1000 }),
+  /** Hours between recounts of listing_words' counts (the typo correction's tie-breaker); 0: never. */
+  LISTING_WORDS_RECOUNT_HOURS: Type.Integer({ minimum: 0, maximum: 8760, default: 168 }),
   /**
    * Chat messages still unread this many minutes after the first of them arrived, with the
    * user away, go out as one mail (a decimal: `0.02` ≈ 1 s, for tests).

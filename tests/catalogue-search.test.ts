@@ -137,6 +137,24 @@ void t.test('the title words follow inserts and title edits', async (t) => {
   t.equal((await app.db('listing_words').where('word', 'heater').pluck('word')).length, 1)
 })
 
+void t.test('the weekly job recounts the words once per interval, on one node', async (t) => {
+  const app = await build(t)
+  const s = await aUser(app)
+  const ndoc = async (word: string) => Number((await app.db('listing_words').where({ word }).first('ndoc'))?.ndoc ?? 0)
+  for (let i = 0; i < 3; i++) await createListing(app, s, { title: `Walnut bookcase ${i}` })
+  t.equal(await ndoc('walnut'), 1, 'a word added by the trigger counts 1 until a recount')
+  const recount = async () => (await app.sweeper.runOnce())['listing-words-recount']
+  t.equal(await recount(), 0, 'not due: the migration counted the words just now')
+  t.equal(await ndoc('walnut'), 1)
+  await app.db('listing_words_counted').update({ counted_at: app.db.raw("now() - interval '169 hours'") })
+  // Two nodes at once: one recounts; the other misses the lock (no entry) or finds it claimed (0).
+  const runs = await Promise.all([recount(), recount()])
+  t.equal(runs.filter((n) => n === 1).length, 1, `one of two runs at once recounts (${JSON.stringify(runs)})`)
+  t.equal(await ndoc('walnut'), 3, 'the counts are the listings using each word')
+  t.equal(await ndoc('bookcase'), 3)
+  t.equal(await recount(), 0, 'and it is not due again for a week')
+})
+
 void t.test('a fuzzy search pages with its correction', async (t) => {
   const app = await build(t)
   const s = await aUser(app)

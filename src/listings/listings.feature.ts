@@ -6,6 +6,7 @@ import { createListingImagesService, type ListingImagesService } from './listing
 import { listingsRoutes } from './listings.routes.js'
 import { createSearchService, type SearchService } from './listings.search.js'
 import { createListingsService, type ListingsService } from './listings.service.js'
+import { recountListingWordsJob } from './listing-words.js'
 import { createReportsService } from './reports.service.js'
 
 /**
@@ -52,6 +53,8 @@ export const listingsFeature = fp(
       rateLimitScale,
     })
     await app.register(listingImagesRoutes, { images: catalogue.images, rateLimitScale })
+    if (app.config.LISTING_WORDS_RECOUNT_HOURS > 0)
+      app.sweeper.register(recountListingWordsJob(app.config.LISTING_WORDS_RECOUNT_HOURS))
   },
   { name: 'oja-listings', dependencies: ['oja-auth', 'oja-images'] },
 )
