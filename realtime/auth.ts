@@ -58,31 +58,6 @@ export function tokenExpiry(app: FastifyInstance, token: string): number {
   return typeof exp === 'number' ? exp * 1000 : Number.POSITIVE_INFINITY
 }
 
-/**
- * A live connection lives as long as its access token: at expiry `onExpiry` runs (the
- * client reconnects with a fresh token and its lastSeq, or refreshes in-band first, which
- * moves the deadline). Logout, reset, reuse and bans end it earlier, through the hub.
- */
-export class TokenDeadline {
-  private timer: NodeJS.Timeout | undefined
-
-  constructor(private readonly onExpiry: () => void) {}
-
-  set(expiresAt: number): void {
-    this.clear()
-    if (!Number.isFinite(expiresAt)) return
-    // setTimeout holds at most 2^31−1 ms; a longer wait re-arms itself.
-    const wait = Math.max(0, Math.min(expiresAt - Date.now(), 2 ** 31 - 1))
-    this.timer = setTimeout(() => (Date.now() >= expiresAt ? this.onExpiry() : this.set(expiresAt)), wait)
-    this.timer.unref()
-  }
-
-  clear(): void {
-    if (this.timer) clearTimeout(this.timer)
-    this.timer = undefined
-  }
-}
-
 /** Something with a deadline in a {@link Deadlines} heap (its fields are the heap's bookkeeping). */
 export interface Expiring {
   /** When it expires (ms since the epoch); Infinity when it is not in the heap. */
@@ -94,6 +69,10 @@ export interface Expiring {
 }
 
 /**
+ * A live connection lives as long as its access token: at expiry it is closed (the client
+ * reconnects with a fresh token and its lastSeq, or refreshes in-band first, which moves the
+ * deadline); logout, reset, reuse and bans end it earlier, through the hub.
+ *
  * The access-token deadlines of many connections on one timer (issue 16: a timer per
  * socket was memory for nothing): a binary min-heap on `deadlineAt`, with the one timer
  * armed for the earliest. Each expires at its own deadline, as precisely as a timer of its

@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox'
 import type { WebSocket } from 'ws'
 import { problems } from '../src/shared/index.js'
 import { RealtimeErrors } from './realtime.errors.js'
-import { authenticateLive, checkConnectionCap, sessionEndReason, TokenDeadline } from './auth.js'
+import { authenticateLive, checkConnectionCap, Deadlines, sessionEndReason, type Expiring } from './auth.js'
 import type { Connection, Hub } from './hub.js'
 import { FeedClose, FeedQuery, type FeedFrame } from './protocol.js'
 
@@ -23,6 +23,9 @@ export { FeedClose }
  */
 export function mountFeed(app: FastifyInstance, hub: Hub): void {
   const handshakes = new WeakMap<FastifyRequest, { lastSeq?: number; expiresAt: number }>()
+  // Every feed's access-token deadline on one timer, as the Socket.IO gateway's.
+  const deadlines = new Deadlines()
+  app.addHook('onClose', async () => deadlines.stop())
 
   app.route({
     method: 'GET',
@@ -80,14 +83,18 @@ export function mountFeed(app: FastifyInstance, hub: Hub): void {
       socket.on('message', () => {})
       // The feed lives as long as its access token; then 4003 asks the client to refresh it
       // and reconnect with its lastSeq.
-      const deadline = new TokenDeadline(() => {
-        hub.detach(conn)
-        socket.close(FeedClose.tokenExpired, 'token_expired')
-      })
-      deadline.set(handshakes.get(req)?.expiresAt ?? Number.POSITIVE_INFINITY)
+      const deadline: Expiring = {
+        deadlineAt: Number.POSITIVE_INFINITY,
+        deadlineSlot: -1,
+        expire: () => {
+          hub.detach(conn)
+          socket.close(FeedClose.tokenExpired, 'token_expired')
+        },
+      }
+      deadlines.set(deadline, handshakes.get(req)?.expiresAt ?? Number.POSITIVE_INFINITY)
       socket.on('close', () => {
         clearInterval(heartbeat)
-        deadline.clear()
+        deadlines.clear(deadline)
         hub.detach(conn)
       })
       hub
