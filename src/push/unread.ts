@@ -61,20 +61,13 @@ function unreadUsersOf(events: StoredEvent[]): string[] {
 }
 
 /**
- * The spine hook that keeps `unread:updated` exact: a message to someone (not its sender's own
- * copy) and a read receipt (the reader's own copy) change that user's counts. Reading
- * notifications tells it through `emitUnread` (notifications' onRead); a new notification
- * does not (its own `notification:new` says the count went up by one).
- */
-export function unreadHook(spine: EventSpine): AppendHook {
-  return (tx, events) => emitUnread(spine, tx, unreadUsersOf(events))
-}
-
-/**
- * The push feature's spine hook: `outboxHook` and `unreadHook` in one. When an append both
- * pushes and moves counts (a chat message: its recipient), the outbox rows are written by
- * the statement that appends `unread:updated` (one round trip, not two); the counts are
- * computed after the append's events, as `unreadHook` computes them.
+ * The push feature's spine hook: the outbox rows (`outboxHook`), and `unread:updated` kept
+ * exact. A message to someone (not its sender's own copy) and a read receipt (the reader's
+ * own copy) change that user's counts; reading notifications tells it through `emitUnread`
+ * (notifications' onRead); a new notification does not (its own `notification:new` says the
+ * count went up by one). When an append both pushes and moves counts (a chat message: its
+ * recipient), the outbox rows are written by the statement that appends `unread:updated`
+ * (one round trip, not two); the counts are computed after the append's events.
  */
 export function pushHook(spine: EventSpine, queued: () => void): AppendHook {
   const outboxOnly = outboxHook(queued)
