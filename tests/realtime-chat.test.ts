@@ -306,3 +306,32 @@ void t.test('offers end to end across nodes: offer, counter, accept, into the ca
   const cart = await call(b!.app, 'GET', '/v1/cart', { token: buyer.accessToken })
   t.match(cart.json.items[0], { listingId: listing.id, currentPrice: 225_000_00, offerId: counter.json.id })
 })
+
+void t.test(
+  'presence asked about several users in one tick is one question to the other nodes, answered per user',
+  async (t) => {
+    const {
+      nodes: [a, b],
+    } = await startNodes(t, 2)
+    const [onB, away, feedOnB] = await Promise.all([aUser(a!.app), aUser(a!.app), aUser(a!.app)])
+    await connect(t, b!, { token: onB.accessToken })
+    await openFeed(t, b!, { token: feedOnB.accessToken })
+    const adapter = a!.realtime.io.of('/').adapter
+    const emit = adapter.serverSideEmit.bind(adapter)
+    const asked: unknown[][] = []
+    adapter.serverSideEmit = (packet: unknown[]) => {
+      asked.push(packet)
+      return emit(packet)
+    }
+    t.teardown(() => {
+      adapter.serverSideEmit = emit
+    })
+    const { isOnline } = a!.realtime.relay.presence
+    const answers = await Promise.all([away.id, onB.id, feedOnB.id, onB.id].map((id) => isOnline(id)))
+    t.same(answers, [false, true, true, true], 'each user gets their own answer, a user asked twice both')
+    const questions = asked.filter((p) => String(p[0]).startsWith('oja:presence'))
+    t.equal(questions.length, 1, 'one question for the tick')
+    t.same(questions[0]?.[1], [away.id, onB.id, feedOnB.id], 'every user once, in the order asked')
+    t.same(await isOnline(away.id), false, 'a later tick asks again')
+  },
+)
