@@ -158,23 +158,3 @@ export abstract class OrderedStream {
     }
   }
 }
-
-/** A stream whose sink and failure are plain callbacks. */
-export class DeliveryStream extends OrderedStream {
-  constructor(
-    userId: string,
-    private readonly onSend: (event: LiveEvent) => void,
-    fetch: EventFetcher,
-    private readonly onFail: (reason: string, err?: unknown) => void,
-  ) {
-    super(userId, fetch)
-  }
-
-  protected send(event: LiveEvent): void {
-    this.onSend(event)
-  }
-
-  protected fail(reason: string, err?: unknown): void {
-    this.onFail(reason, err)
-  }
-}

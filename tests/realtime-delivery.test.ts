@@ -1,6 +1,26 @@
 import t from 'tap'
 import fc from 'fast-check'
-import { DeliveryStream, type EventFetcher, type LiveEvent } from '../realtime/delivery.js'
+import { OrderedStream, type EventFetcher, type LiveEvent } from '../realtime/delivery.js'
+
+/** The ordering rules under test (OrderedStream), with the sink and the failure as callbacks. */
+class DeliveryStream extends OrderedStream {
+  constructor(
+    userId: string,
+    private readonly onSend: (event: LiveEvent) => void,
+    fetch: EventFetcher,
+    private readonly onFail: (reason: string, err?: unknown) => void,
+  ) {
+    super(userId, fetch)
+  }
+
+  protected send(event: LiveEvent): void {
+    this.onSend(event)
+  }
+
+  protected fail(reason: string, err?: unknown): void {
+    this.onFail(reason, err)
+  }
+}
 
 const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i)
 const ev = (seq: number): LiveEvent => ({ seq, event: 'x', data: { seq } })
