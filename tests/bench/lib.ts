@@ -1,4 +1,3 @@
-import autocannon from 'autocannon'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { readdirSync, readFileSync } from 'node:fs'
@@ -42,37 +41,6 @@ export type BenchContext = {
 export type Scenario = { name: string; order: number; run: (ctx: BenchContext) => Promise<BenchRow[]> }
 
 export type LoadResult = { rps: number; p50: number; p95: number; p99: number; errors: number; non2xx: number }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-
-/**
- * autocannon with no pipelining: a warm-up, then `runs` measured runs; the median of each
- * figure is reported (a noisy 2-core machine makes single runs unreliable).
- */
-export async function load(opts: autocannon.Options & { warmupSeconds?: number; runs?: number }): Promise<LoadResult> {
-  const { warmupSeconds = 2, runs = 3, ...rest } = opts
-  await autocannon({ ...rest, duration: warmupSeconds, pipelining: 1 })
-  const results: LoadResult[] = []
-  for (let i = 0; i < runs; i++) {
-    const r = await autocannon({ ...rest, pipelining: 1 })
-    results.push({
-      rps: r.requests.average,
-      p50: r.latency.p50,
-      p95: (r.latency as unknown as Record<string, number>).p97_5 ?? r.latency.p99,
-      p99: r.latency.p99,
-      errors: r.errors + r.timeouts,
-      non2xx: r.non2xx,
-    })
-  }
-  return {
-    rps: median(results.map((r) => r.rps)),
-    p50: median(results.map((r) => r.p50)),
-    p95: median(results.map((r) => r.p95)),
-    p99: median(results.map((r) => r.p99)),
-    errors: results.reduce((a, r) => a + r.errors, 0),
-    non2xx: results.reduce((a, r) => a + r.non2xx, 0),
-  }
-}
 
 const APART = fileURLToPath(new URL('./apart.ts', import.meta.url))
 
